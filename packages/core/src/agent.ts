@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { AddressSchema } from './message.js';
+
+export const AGENT_STATES = ['created', 'idle', 'running', 'paused', 'error', 'terminated'] as const;
+export const AgentStateSchema = z.enum(AGENT_STATES);
+export type AgentState = z.infer<typeof AgentStateSchema>;
+
+export const RetryPolicySchema = z.object({
+  /** Attempts in all, the first included. */
+  attempts: z.number().int().min(1).max(100).default(3),
+  /** Delay before the second attempt; doubles each time (with jitter). */
+  baseDelayMs: z.number().int().min(0).default(250),
+  maxDelayMs: z.number().int().min(0).default(10_000),
+});
+export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
+
+/** Everything needed to create an agent. Serializable, so a store can keep it. */
+export const AgentSpecSchema = z.object({
+  /** Unique id; also its inbox address. Generated when missing. */
+  id: AddressSchema.optional(),
+  /** A readable name for logs. Defaults to the id. */
+  name: z.string().min(1).max(200).optional(),
+  /** A short role (`planner`, `worker`, ...), free text. */
+  role: z.string().max(200).optional(),
+  /** The system prompt. */
+  instructions: z.string().max(100_000).default(''),
+  /** The name of a model registered with the manager; `default` when missing. */
+  model: z.string().min(1).default('default'),
+  /** A model tier for the gateway (`small`, `large`, ...). */
+  tier: z.string().min(1).optional(),
+  /** Names of registered tools this agent may call. */
+  tools: z.array(z.string().min(1)).default([]),
+  /** Model calls per turn before the turn stops. Default 8. */
+  maxSteps: z.number().int().min(1).max(1000).default(8),
+  /** A turn that runs longer is aborted. Default 120 s. */
+  turnTimeoutMs: z.number().int().min(1).max(86_400_000).default(120_000),
+  /** History kept in context (oldest dropped first). Default 50 messages. */
+  maxHistory: z.number().int().min(0).max(100_000).default(50),
+  /** Stream model answers (each token becomes an event). Default true. */
+  stream: z.boolean().default(true),
+  /** Retries of a failing model call inside one turn. */
+  modelRetry: RetryPolicySchema.default({ attempts: 3, baseDelayMs: 250, maxDelayMs: 10_000 }),
+  /** Groups to join on creation. */
+  groups: z.array(AddressSchema).default([]),
+  /** The parent agent, for children. A child is terminated with its parent. */
+  parentId: AddressSchema.optional(),
+  /** Free-form data for the host. */
+  metadata: z.record(z.string(), z.unknown()).default({}),
+});
+export type AgentSpecInput = z.input<typeof AgentSpecSchema>;
+export type AgentSpec = z.output<typeof AgentSpecSchema> & { id: string; name: string };
+
+export const JOB_STATUSES = ['pending', 'running', 'done', 'failed', 'dead'] as const;
+export const JobStatusSchema = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof JobStatusSchema>;
+
+/** A durable unit of work (the scheduler stores and claims these). */
+export const JobSchema = z.object({
+  id: z.string().min(1),
+  type: z.string().min(1).max(128),
+  payload: z.unknown(),
+  status: JobStatusSchema,
+  priority: z.number().int().default(0),
+  runAt: z.number(),
+  attempts: z.number().int().min(0).default(0),
+  maxAttempts: z.number().int().min(1).default(5),
+  timeoutMs: z.number().int().min(1).default(300_000),
+  idempotencyKey: z.string().max(200).optional(),
+  lockedBy: z.string().optional(),
+  lockedAt: z.number().optional(),
+  lastError: z.string().optional(),
+});
+export type Job = z.infer<typeof JobSchema>;

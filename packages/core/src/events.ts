@@ -1,0 +1,69 @@
+import { EventEmitter } from 'eventemitter3';
+import type { AgentSpec, AgentState } from './agent.js';
+import type { FinishReason, ToolCall, Usage } from './chat.js';
+import type { SerializedError } from './errors.js';
+import type { MessageEnvelope } from './message.js';
+
+/** Every event Agentrix emits, by name. Names are `noun.action`. */
+export interface AgentrixEventMap {
+  'agent.created': { agentId: string; spec: AgentSpec };
+  'agent.state': { agentId: string; from: AgentState; to: AgentState; reason?: string; at: number };
+  'turn.started': { agentId: string; turnId: string; messageId: string; attempt: number };
+  'turn.completed': {
+    agentId: string;
+    turnId: string;
+    messageId: string;
+    steps: number;
+    usage: Usage;
+    durationMs: number;
+    stopReason: 'final' | 'max-steps';
+    reply: string;
+  };
+  'turn.failed': { agentId: string; turnId: string; messageId: string; error: SerializedError; durationMs: number };
+  'model.token': { agentId: string; turnId: string; step: number; text: string };
+  'model.responded': {
+    agentId: string;
+    turnId: string;
+    step: number;
+    model: string;
+    usage: Usage;
+    finishReason: FinishReason;
+    durationMs: number;
+  };
+  'model.retry': {
+    agentId: string;
+    turnId: string;
+    step: number;
+    attempt: number;
+    delayMs: number;
+    error: SerializedError;
+  };
+  'tool.called': { agentId: string; turnId: string; toolCall: ToolCall };
+  'tool.completed': {
+    agentId: string;
+    turnId: string;
+    toolCallId: string;
+    name: string;
+    isError: boolean;
+    durationMs: number;
+    error?: SerializedError;
+  };
+  'message.sent': { envelope: MessageEnvelope };
+  'message.received': { agentId: string; envelope: MessageEnvelope; attempt: number };
+  'message.dead-lettered': { inbox: string; envelope: MessageEnvelope; attempts: number; error?: SerializedError };
+}
+
+export type AgentrixEventName = keyof AgentrixEventMap;
+
+type Listeners = { [K in AgentrixEventName]: (event: AgentrixEventMap[K]) => void };
+
+/**
+ * The typed event emitter shared by a runtime's parts. Listeners run synchronously inside
+ * the emitting call, so keep them cheap (queue slow work yourself).
+ */
+export class AgentrixEvents extends EventEmitter<Listeners> {
+  /** True when someone listens: lets hot paths skip building payloads. */
+  has(name: AgentrixEventName): boolean {
+    return this.listenerCount(name) > 0;
+  }
+}

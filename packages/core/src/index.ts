@@ -1,0 +1,58 @@
+export type { AgentSpec, AgentSpecInput, AgentState, Job, JobStatus, RetryPolicy } from './agent.js';
+export {
+  AGENT_STATES,
+  AgentSpecSchema,
+  AgentStateSchema,
+  JOB_STATUSES,
+  JobSchema,
+  JobStatusSchema,
+  RetryPolicySchema,
+} from './agent.js';
+export { abortError, backoffDelay, sleep, throwIfAborted } from './async.js';
+export type {
+  AssistantMessage,
+  CallScope,
+  ChatMessage,
+  ChatModel,
+  ChatRequest,
+  ChatResponse,
+  ChatStreamPart,
+  Embedder,
+  FinishReason,
+  SystemMessage,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+  ToolMessage,
+  Usage,
+  UserMessage,
+} from './chat.js';
+export {
+  AssistantMessageSchema,
+  addUsage,
+  ChatMessageSchema,
+  emptyUsage,
+  SystemMessageSchema,
+  ToolCallSchema,
+  ToolMessageSchema,
+  UsageSchema,
+  UserMessageSchema,
+} from './chat.js';
+export type { Clock, TimerHandle } from './clock.js';
+export { systemClock } from './clock.js';
+export type { AgentContext, ContextStore } from './context-store.js';
+export { AgentContextSchema, CONTEXT_VERSION } from './context-store.js';
+export type { AgentrixErrorCode, AgentrixErrorKind, AgentrixErrorOptions, SerializedError } from './errors.js';
+export { AgentrixError, serializeError, toAgentrixError } from './errors.js';
+export type { AgentrixEventMap, AgentrixEventName } from './events.js';
+export { AgentrixEvents } from './events.js';
+export type { IdGenerator } from './ids.js';
+export { createSequentialIds, randomId } from './ids.js';
+export type { Logger, LogLevel } from './logger.js';
+export { createConsoleLogger, silentLogger } from './logger.js';
+export type { BroadcastInput, MessageEnvelope, SendInput } from './message.js';
+export { AddressSchema, BroadcastInputSchema, MessageEnvelopeSchema, SendInputSchema } from './message.js';
+export type { DeadLetter, Delivery, InboxStats, MessageBus, NackOptions, ReadOptions } from './message-bus.js';
+export type { Tool, ToolContext, ToolOptions } from './tool.js';
+export { defineTool } from './tool.js';
+export { formatIssues, parseWith } from './validation.js';

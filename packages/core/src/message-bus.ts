@@ -1,0 +1,83 @@
+import type { SerializedError } from './errors.js';
+import type { BroadcastInput, MessageEnvelope, SendInput } from './message.js';
+
+/** One message handed to a reader. It stays pending until acked (or nacked). */
+export interface Delivery {
+  /** Pass this to `ack` / `nack`. */
+  deliveryId: string;
+  envelope: MessageEnvelope;
+  /** 1 on first delivery, more after redeliveries. */
+  attempt: number;
+  /** The error recorded by the last `nack`, if any. */
+  lastError?: SerializedError;
+}
+
+export interface ReadOptions {
+  /** Who is reading; leases are held per consumer. Default: the bus's own consumer name. */
+  consumer?: string;
+  /** Most deliveries to return. Default 16. */
+  max?: number;
+  /**
+   * How long to wait when nothing is unread: `0` returns at once, a number waits up to that
+   * many milliseconds, `undefined` waits until a message arrives or `signal` aborts.
+   */
+  blockMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface NackOptions {
+  /** Why the message failed; kept with it and moved to dead letter with it. */
+  error?: unknown;
+}
+
+export interface DeadLetter {
+  inbox: string;
+  envelope: MessageEnvelope;
+  attempts: number;
+  error?: SerializedError;
+  deadAt: number;
+}
+
+export interface InboxStats {
+  /** Waiting to be read (new, or released for redelivery). */
+  unread: number;
+  /** Delivered to a reader and not acked yet. */
+  inFlight: number;
+  deadLetters: number;
+}
+
+/**
+ * The message bus port: durable inboxes with at-least-once delivery.
+ *
+ * - A message is pending from `send` until `ack`. A delivery whose consumer dies or whose
+ *   lease expires is given to the next reader; after `maxDeliveries` it goes to dead letter.
+ * - Order is kept per inbox for first deliveries.
+ * - `read` blocks without polling until a message arrives, `blockMs` passes or the signal fires.
+ */
+export interface MessageBus extends AsyncDisposable {
+  send(input: SendInput): Promise<MessageEnvelope>;
+  /** A copy to every member's inbox. */
+  broadcast(input: BroadcastInput): Promise<MessageEnvelope[]>;
+  read(inbox: string, options?: ReadOptions): Promise<Delivery[]>;
+  ack(inbox: string, deliveryIds: readonly string[]): Promise<void>;
+  /** Gives a delivery back for redelivery now, recording why it failed. */
+  nack(inbox: string, deliveryId: string, options?: NackOptions): Promise<void>;
+  /** Makes every delivery held by `consumer` available again (the consumer died). */
+  releaseConsumer(inbox: string, consumer: string): Promise<number>;
+  stats(inbox: string): Promise<InboxStats>;
+  deadLetters(inbox: string, options?: { limit?: number }): Promise<DeadLetter[]>;
+  /** Sends dead letters back into their inbox as new deliveries. Returns how many. */
+  redrive(inbox: string, options?: { limit?: number }): Promise<number>;
+  /** Drops an inbox and everything in it. */
+  deleteInbox(inbox: string): Promise<void>;
+
+  createGroup(group: string): Promise<void>;
+  deleteGroup(group: string): Promise<void>;
+  join(group: string, member: string): Promise<void>;
+  leave(group: string, member: string): Promise<void>;
+  members(group: string): Promise<string[]>;
+  groups(): Promise<string[]>;
+
+  /** Stops blocked reads (they resolve with no deliveries) and releases what the bus opened. */
+  close(): Promise<void>;
+}

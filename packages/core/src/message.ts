@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/** Agent ids, group names and inbox addresses: 1-128 characters of letters, digits and `_ . : -`. */
+export const AddressSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'use 1-128 letters, digits, "_", ".", ":" or "-"');
+
+/** The envelope every message travels in, whatever bus carries it. */
+export const MessageEnvelopeSchema = z.object({
+  /** Unique message id (assigned by the bus when not given). */
+  id: z.string().min(1).max(200),
+  /** Who sent it: an agent id, `host`, `cron`, `channel:telegram`, ... */
+  from: AddressSchema,
+  /** The inbox it was delivered to. */
+  to: AddressSchema,
+  /** What it is: `message` (default), `reply`, `tick`, `job`, ... */
+  type: z.string().min(1).max(64),
+  /** Text for the model. */
+  content: z.string(),
+  /** Structured payload, JSON-serializable. */
+  data: z.unknown().optional(),
+  /** Where the reply should go. No replyTo, no reply is sent (this is what stops reply loops). */
+  replyTo: AddressSchema.optional(),
+  /** The id of the message this one answers. */
+  inReplyTo: z.string().optional(),
+  /** A conversation or workflow id carried through replies. */
+  correlationId: z.string().optional(),
+  /** An id from the outside world (a chat update id, ...) used for de-duplication. */
+  externalId: z.string().max(200).optional(),
+  /** The group it was broadcast to, when it was. */
+  group: AddressSchema.optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  /** Epoch milliseconds. */
+  createdAt: z.number(),
+});
+export type MessageEnvelope = z.infer<typeof MessageEnvelopeSchema>;
+
+/** What a sender provides; the bus fills `id`, `type` and `createdAt`. */
+export const SendInputSchema = MessageEnvelopeSchema.omit({
+  id: true,
+  type: true,
+  createdAt: true,
+  group: true,
+}).extend({
+  id: z.string().min(1).max(200).optional(),
+  type: z.string().min(1).max(64).optional(),
+});
+export type SendInput = z.input<typeof SendInputSchema>;
+
+export const BroadcastInputSchema = SendInputSchema.omit({ to: true }).extend({ group: AddressSchema });
+export type BroadcastInput = z.input<typeof BroadcastInputSchema>;
