@@ -2,10 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources (the `agentrix-source` export
 // condition), so tests never run against a stale build.
-const conditions = ['agentrix-source', 'module', 'node', 'import', 'default'];
+// Only add our condition to vite's defaults: vitest hands these conditions to node, which then
+// applies them to CommonJS `require` too, so listing `import` here would make `require('pg')`
+// load ESM files.
+const conditions = ['agentrix-source', 'node', 'development|production'];
 
 export default defineConfig({
-  resolve: { conditions },
+  resolve: { conditions: ['agentrix-source', 'module', 'browser', 'development|production'] },
   ssr: { resolve: { conditions, externalConditions: ['agentrix-source'] } },
   test: {
     reporters: ['default', './scripts/summary-reporter.ts'],

@@ -1,0 +1,316 @@
+import {
+  AgentrixError,
+  type AgentrixEventMap,
+  AgentrixEvents,
+  type Clock,
+  createSequentialIds,
+  type TimerHandle,
+} from '@agentrix/core';
+import { describe, expect, it } from 'vitest';
+import { createInMemoryBus, InMemoryBus } from './index.js';
+import { messageBusContract } from './message-bus.contract.js';
+
+messageBusContract('InMemoryBus', (options) => createInMemoryBus(options));
+
+/** A clock that only moves when told to, and counts its pending timers. */
+class ManualClock implements Clock {
+  #now = 1_000_000;
+  #nextHandle = 1;
+  readonly #timers = new Map<number, { at: number; callback: () => void }>();
+  created = 0;
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(callback: () => void, ms: number): TimerHandle {
+    const handle = this.#nextHandle++;
+    this.#timers.set(handle, { at: this.#now + ms, callback });
+    this.created++;
+    return handle;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.#timers.delete(handle as number);
+  }
+
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  /** Moves time forward, firing due timers in order. */
+  advance(ms: number): void {
+    const until = this.#now + ms;
+    for (;;) {
+      let next: [number, { at: number; callback: () => void }] | undefined;
+      for (const timer of this.#timers) if (timer[1].at <= until && (!next || timer[1].at < next[1].at)) next = timer;
+      if (!next) break;
+      this.#timers.delete(next[0]);
+      this.#now = Math.max(this.#now, next[1].at);
+      next[1].callback();
+    }
+    this.#now = until;
+  }
+}
+
+/** Lets promise callbacks run. */
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function errorOf(action: () => unknown): AgentrixError {
+  try {
+    action();
+  } catch (error) {
+    if (AgentrixError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error('expected an AgentrixError');
+}
+
+describe('InMemoryBus', () => {
+  describe('options', () => {
+    it('rejects invalid options with INVALID_ARGUMENT naming each field', () => {
+      const error = errorOf(
+        () =>
+          new InMemoryBus({
+            leaseMs: -1,
+            maxDeliveries: 0,
+            consumer: 'has space',
+            maxMessageBytes: 1.5,
+            dedupeWindow: -3,
+          }),
+      );
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      for (const field of ['leaseMs', 'maxDeliveries', 'consumer', 'maxMessageBytes', 'dedupeWindow']) {
+        expect(error.message).toContain(field);
+      }
+      expect(errorOf(() => new InMemoryBus({ clock: { now: () => 0 } as never })).message).toContain('clock');
+      expect(errorOf(() => new InMemoryBus({ generateId: 'x' as never })).message).toContain('generateId');
+      expect(errorOf(() => createInMemoryBus({ events: 42 as never })).message).toContain('events');
+    });
+
+    it('accepts no options', async () => {
+      const bus = createInMemoryBus();
+      expect(bus).toBeInstanceOf(InMemoryBus);
+      await bus.close();
+    });
+
+    it('uses the injected clock, id generator and default consumer', async () => {
+      const clock = new ManualClock();
+      const bus = new InMemoryBus({ clock, generateId: createSequentialIds('m'), consumer: 'worker-1' });
+      const first = await bus.send({ from: 'host', to: 'a', content: 'x' });
+      const second = await bus.send({ from: 'host', to: 'a', content: 'y' });
+      expect([first.id, second.id]).toEqual(['m-1', 'm-2']);
+      expect(first.createdAt).toBe(clock.now());
+      await bus.read('a', { blockMs: 0 });
+      expect(await bus.releaseConsumer('a', 'worker-1')).toBe(2);
+      await bus.close();
+    });
+
+    it('forgets the oldest ids beyond dedupeWindow, and de-duplicates nothing with 0', async () => {
+      const bus = new InMemoryBus({ dedupeWindow: 2 });
+      for (const id of ['a', 'b', 'c', 'a', 'c']) await bus.send({ id, from: 'host', to: 'inbox', content: id });
+      expect((await bus.read('inbox', { blockMs: 0 })).map((delivery) => delivery.envelope.id)).toEqual([
+        'a',
+        'b',
+        'c',
+        'a',
+      ]);
+      const off = new InMemoryBus({ dedupeWindow: 0 });
+      await off.send({ id: 'same', from: 'host', to: 'inbox', content: '1' });
+      await off.send({ id: 'same', from: 'host', to: 'inbox', content: '2' });
+      expect((await off.stats('inbox')).unread).toBe(2);
+      await Promise.all([bus.close(), off.close()]);
+    });
+
+    it('rejects data that cannot become JSON with INVALID_MESSAGE', async () => {
+      const bus = new InMemoryBus();
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      await expect(bus.send({ from: 'host', to: 'a', content: 'x', data: circular })).rejects.toMatchObject({
+        code: 'INVALID_MESSAGE',
+      });
+      await expect(bus.send({ from: 'host', to: 'a', content: 'x', data: 10n })).rejects.toMatchObject({
+        code: 'INVALID_MESSAGE',
+      });
+      await bus.close();
+    });
+  });
+
+  describe('events', () => {
+    it('emits message.sent and message.dead-lettered', async () => {
+      const events = new AgentrixEvents();
+      const sent: AgentrixEventMap['message.sent'][] = [];
+      const dead: AgentrixEventMap['message.dead-lettered'][] = [];
+      events.on('message.sent', (event) => sent.push(event));
+      events.on('message.dead-lettered', (event) => dead.push(event));
+      const bus = new InMemoryBus({ events, maxDeliveries: 1 });
+      const envelope = await bus.send({ from: 'host', to: 'a', content: 'x' });
+      expect(sent).toEqual([{ envelope }]);
+      const [delivery] = await bus.read('a', { blockMs: 0 });
+      await bus.nack('a', delivery!.deliveryId, { error: new AgentrixError('TOOL_FAILED', 'nope') });
+      expect(dead).toEqual([
+        { inbox: 'a', envelope, attempts: 1, error: expect.objectContaining({ code: 'TOOL_FAILED', message: 'nope' }) },
+      ]);
+      await bus.close();
+    });
+  });
+
+  describe('timers', () => {
+    it('uses one timer for a finite blockMs, none without it, and clears it when woken', async () => {
+      const clock = new ManualClock();
+      const bus = new InMemoryBus({ clock });
+      const forever = bus.read('a');
+      expect(clock.pending).toBe(0);
+      const bounded = bus.read('b', { blockMs: 1000 });
+      expect(clock.pending).toBe(1);
+      await bus.send({ from: 'host', to: 'b', content: 'x' });
+      expect((await bounded).length).toBe(1);
+      expect(clock.pending).toBe(0);
+      const timedOut = bus.read('c', { blockMs: 500 });
+      clock.advance(499);
+      await flush();
+      clock.advance(1);
+      expect(await timedOut).toEqual([]);
+      expect(clock.pending).toBe(0);
+      await bus.close();
+      expect(await forever).toEqual([]);
+    });
+
+    it('redelivers on lease expiry with the injected clock, with one lease timer per inbox', async () => {
+      const clock = new ManualClock();
+      const bus = new InMemoryBus({ clock, leaseMs: 1000 });
+      await bus.send({ from: 'host', to: 'a', content: 'x' });
+      await bus.read('a', { consumer: 'crashed', blockMs: 0 });
+      clock.advance(999);
+      expect(await bus.read('a', { consumer: 'other', blockMs: 0 })).toEqual([]);
+      expect(clock.pending).toBe(0); // nobody waits: no lease timer
+
+      const waiting = [bus.read('a', { consumer: 'w1' }), bus.read('a', { consumer: 'w2' })];
+      expect(clock.pending).toBe(1);
+      clock.advance(1);
+      const first = await waiting[0]!;
+      expect(first.map((delivery) => delivery.attempt)).toEqual([2]);
+      // w2 still waits and w1 now holds a lease: still exactly one lease timer
+      expect(clock.pending).toBe(1);
+      await bus.ack('a', [first[0]!.deliveryId]);
+      expect(clock.pending).toBe(0);
+      await bus.close();
+      expect(await waiting[1]!).toEqual([]);
+    });
+
+    it('clears the lease timer when the waiting reader leaves', async () => {
+      const clock = new ManualClock();
+      const bus = new InMemoryBus({ clock });
+      await bus.send({ from: 'host', to: 'a', content: 'x' });
+      await bus.read('a', { consumer: 'holder', blockMs: 0 });
+      const controller = new AbortController();
+      const waiting = bus.read('a', { consumer: 'other', signal: controller.signal });
+      expect(clock.pending).toBe(1);
+      controller.abort();
+      await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' });
+      expect(clock.pending).toBe(0);
+      await bus.close();
+    });
+
+    it('leaves no timers behind after close', async () => {
+      const clock = new ManualClock();
+      const bus = new InMemoryBus({ clock, leaseMs: 5000 });
+      await bus.send({ from: 'host', to: 'held', content: 'x' });
+      await bus.read('held', { consumer: 'holder', blockMs: 0 });
+      const reads = [
+        bus.read('held', { consumer: 'waiter', blockMs: 60_000 }),
+        ...Array.from({ length: 50 }, (_, index) => bus.read(`idle-${index}`, { blockMs: 60_000 })),
+        ...Array.from({ length: 50 }, (_, index) => bus.read(`forever-${index}`)),
+      ];
+      expect(clock.pending).toBe(52); // 51 blockMs timers + 1 lease timer
+      await bus.close();
+      expect(clock.pending).toBe(0);
+      for (const deliveries of await Promise.all(reads)) expect(deliveries).toEqual([]);
+    });
+
+    it('removes its abort listener when a read is woken', async () => {
+      const bus = new InMemoryBus();
+      const controller = new AbortController();
+      const removed: string[] = [];
+      const signal = controller.signal;
+      const remove = signal.removeEventListener.bind(signal);
+      signal.removeEventListener = ((type: string, listener: () => void) => {
+        removed.push(type);
+        remove(type, listener);
+      }) as typeof signal.removeEventListener;
+      const read = bus.read('a', { signal });
+      await bus.send({ from: 'host', to: 'a', content: 'x' });
+      expect(await read).toHaveLength(1);
+      expect(removed).toEqual(['abort']);
+      controller.abort(); // must not throw or reject anything
+      await bus.close();
+    });
+  });
+
+  describe('close', () => {
+    it('returns the same promise twice and rejects every other call with CLOSED', async () => {
+      const bus = new InMemoryBus();
+      await bus.createGroup('team');
+      const first = bus.close();
+      expect(bus.close()).toBe(first);
+      await first;
+      const calls: Promise<unknown>[] = [
+        bus.send({ from: 'host', to: 'a', content: 'x' }),
+        bus.broadcast({ group: 'team', from: 'host', content: 'x' }),
+        bus.read('a'),
+        bus.ack('a', ['1']),
+        bus.nack('a', '1'),
+        bus.releaseConsumer('a', 'c'),
+        bus.stats('a'),
+        bus.deadLetters('a'),
+        bus.redrive('a'),
+        bus.deleteInbox('a'),
+        bus.createGroup('g'),
+        bus.deleteGroup('g'),
+        bus.join('g', 'm'),
+        bus.leave('g', 'm'),
+        bus.members('g'),
+        bus.groups(),
+      ];
+      for (const call of calls) await expect(call).rejects.toMatchObject({ code: 'CLOSED' });
+    });
+
+    it('works with await using', async () => {
+      let blocked: Promise<unknown> | undefined;
+      {
+        await using bus = new InMemoryBus();
+        blocked = bus.read('a');
+      }
+      expect(await blocked).toEqual([]);
+    });
+  });
+
+  describe('inboxes', () => {
+    it('keeps a reader blocked across deleteInbox and still wakes it', async () => {
+      const bus = new InMemoryBus();
+      const read = bus.read('a');
+      await bus.deleteInbox('a');
+      await bus.send({ from: 'host', to: 'a', content: 'after delete' });
+      expect((await read).map((delivery) => delivery.envelope.content)).toEqual(['after delete']);
+      await bus.close();
+    });
+
+    it('keeps redelivery order: expired and released deliveries first, in their order', async () => {
+      const clock = new ManualClock();
+      const bus = new InMemoryBus({ clock, leaseMs: 100 });
+      for (const content of ['1', '2', '3', '4', '5']) await bus.send({ from: 'host', to: 'a', content });
+      await bus.read('a', { consumer: 'x', max: 2, blockMs: 0 });
+      clock.advance(50);
+      await bus.read('a', { consumer: 'y', max: 1, blockMs: 0 });
+      clock.advance(50); // x's leases (1, 2) expire; y's (3) does not
+      const next = await bus.read('a', { consumer: 'z', max: 10, blockMs: 0 });
+      expect(next.map((delivery) => [delivery.envelope.content, delivery.attempt])).toEqual([
+        ['1', 2],
+        ['2', 2],
+        ['4', 1],
+        ['5', 1],
+      ]);
+      await bus.close();
+    });
+  });
+});

@@ -1,0 +1,665 @@
+import {
+  AddressSchema,
+  AgentrixError,
+  type AgentrixEvents,
+  abortError,
+  type BroadcastInput,
+  BroadcastInputSchema,
+  type Clock,
+  type DeadLetter,
+  type Delivery,
+  formatIssues,
+  type IdGenerator,
+  type InboxStats,
+  type MessageBus,
+  type MessageEnvelope,
+  type NackOptions,
+  type ReadOptions,
+  type SendInput,
+  SendInputSchema,
+  serializeError,
+} from '@agentrix/core';
+import { type InMemoryBusOptions, resolveInMemoryBusOptions } from './in-memory-bus-options.js';
+import { createInbox, type Inbox, type InboxEntry, type Waiter } from './inbox.js';
+import { checkMessageSize } from './message-size.js';
+
+/** Default `max` of `read`. */
+const DEFAULT_READ_MAX = 16;
+/** Default `limit` of `deadLetters`. */
+const DEFAULT_DEAD_LETTER_LIMIT = 100;
+/** Longest delay a platform timer takes; a longer `blockMs` waits without a timer. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The default {@link MessageBus}: inboxes, groups and blocking reads inside one process.
+ *
+ * - At-least-once: a message stays pending from `send` until `ack`. A delivery not acked within
+ *   `leaseMs` (checked when someone reads, or by one timer per inbox while a reader waits), or
+ *   held by a consumer given to `releaseConsumer`, is delivered again; after `maxDeliveries`
+ *   deliveries it moves to dead letter with its last nack error.
+ * - First deliveries keep send order per inbox; redeliveries go ahead of them.
+ * - `read` blocks without polling: `send` hands messages straight to the oldest blocked reader
+ *   of that inbox, so each message reaches exactly one of several blocked readers.
+ * - Nothing survives the process: use a Redis Streams bus for durability across restarts.
+ *
+ * Envelopes are shared between the sender's return value and every delivery: treat them as
+ * read-only.
+ */
+export class InMemoryBus implements MessageBus {
+  readonly #clock: Clock;
+  readonly #generateId: IdGenerator;
+  readonly #events: AgentrixEvents | undefined;
+  readonly #consumer: string;
+  readonly #leaseMs: number;
+  readonly #maxDeliveries: number;
+  readonly #maxMessageBytes: number;
+  readonly #dedupeWindow: number;
+
+  readonly #inboxes = new Map<string, Inbox>();
+  readonly #groups = new Map<string, Set<string>>();
+  #sequence = 0;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: InMemoryBusOptions = {}) {
+    const resolved = resolveInMemoryBusOptions(options);
+    this.#clock = resolved.clock;
+    this.#generateId = resolved.generateId;
+    this.#events = resolved.events;
+    this.#consumer = resolved.consumer;
+    this.#leaseMs = resolved.leaseMs;
+    this.#maxDeliveries = resolved.maxDeliveries;
+    this.#maxMessageBytes = resolved.maxMessageBytes;
+    this.#dedupeWindow = resolved.dedupeWindow;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /**
+   * Appends a message to `input.to`. A repeated explicit `id` or `externalId` (within
+   * `dedupeWindow` per inbox) is not enqueued again: the original envelope is returned.
+   */
+  async send(input: SendInput): Promise<MessageEnvelope> {
+    this.#assertOpen('send');
+    const parsed = SendInputSchema.safeParse(input);
+    if (!parsed.success) throw invalidMessage(parsed.error);
+    const message = parsed.data;
+    checkMessageSize(message.content, message.data, this.#maxMessageBytes, message.to);
+    const inbox = this.#inbox(message.to, true);
+    const explicitId = message.id;
+    const externalId = message.externalId;
+    if (explicitId !== undefined || externalId !== undefined) {
+      const duplicate = findDuplicate(inbox, explicitId, externalId);
+      if (duplicate !== undefined) return duplicate;
+    }
+    // The parsed input is a fresh object owned by us: complete it instead of copying it.
+    const envelope = message as MessageEnvelope;
+    if (explicitId === undefined) envelope.id = this.#generateId();
+    if (message.type === undefined) envelope.type = 'message';
+    envelope.createdAt = this.#clock.now();
+    this.#deliverNew(inbox, envelope, explicitId, externalId);
+    return envelope;
+  }
+
+  /**
+   * A copy to every member's inbox, each with its own generated id, `to` set to the member and
+   * `group` set to the group. An explicit `id` or `externalId` de-duplicates per member inbox.
+   * Members get copies in the order they joined; an empty group yields `[]`.
+   */
+  async broadcast(input: BroadcastInput): Promise<MessageEnvelope[]> {
+    this.#assertOpen('broadcast');
+    const parsed = BroadcastInputSchema.safeParse(input);
+    if (!parsed.success) throw invalidMessage(parsed.error);
+    const message = parsed.data;
+    const members = this.#groups.get(message.group);
+    if (members === undefined) throw groupNotFound(message.group);
+    checkMessageSize(message.content, message.data, this.#maxMessageBytes, message.group);
+    const explicitId = message.id;
+    const externalId = message.externalId;
+    const type = message.type ?? 'message';
+    const createdAt = this.#clock.now();
+    const envelopes: MessageEnvelope[] = [];
+    for (const member of members) {
+      const inbox = this.#inbox(member, true);
+      if (explicitId !== undefined || externalId !== undefined) {
+        const duplicate = findDuplicate(inbox, explicitId, externalId);
+        if (duplicate !== undefined) {
+          envelopes.push(duplicate);
+          continue;
+        }
+      }
+      const envelope: MessageEnvelope = { ...message, id: this.#generateId(), to: member, type, createdAt };
+      this.#deliverNew(inbox, envelope, explicitId, externalId);
+      envelopes.push(envelope);
+    }
+    return envelopes;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /**
+   * Up to `max` deliveries for `consumer`: expired and released deliveries first, then unread
+   * messages in send order. When there are none, `blockMs: 0` returns `[]`, a number waits up
+   * to that long and then returns `[]`, and `undefined` waits until a message arrives.
+   *
+   * An `AbortSignal` that fires (or has fired) rejects with `AgentrixError` code `ABORTED`
+   * (the signal's reason as cause) and takes nothing from the inbox. `close()` resolves every
+   * blocked read with `[]`.
+   */
+  read(inbox: string, options?: ReadOptions): Promise<Delivery[]> {
+    try {
+      this.#assertOpen('read');
+      const consumer = options?.consumer ?? this.#consumer;
+      const max = options?.max ?? DEFAULT_READ_MAX;
+      const blockMs = options?.blockMs;
+      const signal = options?.signal;
+      if (typeof consumer !== 'string' || consumer.length === 0) {
+        throw invalidArgument(`read consumer must be a non-empty string, got ${quote(consumer)}`);
+      }
+      if (!Number.isInteger(max) || max < 1) {
+        throw invalidArgument(`read max must be a positive integer, got ${quote(max)}`);
+      }
+      if (blockMs !== undefined && (typeof blockMs !== 'number' || !(blockMs >= 0))) {
+        throw invalidArgument(
+          `read blockMs must be a number >= 0 or undefined (wait until a message arrives), got ${quote(blockMs)}`,
+        );
+      }
+      if (signal?.aborted) throw abortError(signal, 'read');
+      const box = this.#inbox(inbox, false);
+      const now = this.#clock.now();
+      if (box.inFlight.size > 0) this.#reclaimExpired(box, now);
+      if (box.available.size > 0) {
+        const deliveries = this.#take(box, consumer, max, now);
+        if (deliveries.length > 0) return Promise.resolve(deliveries);
+      }
+      if (blockMs === 0) return Promise.resolve([]);
+      return this.#wait(box, consumer, max, blockMs, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Removes deliveries for good. Unknown ids (already acked, dropped inbox) are ignored. */
+  async ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
+    this.#assertOpen('ack');
+    const box = this.#existing(inbox);
+    if (box === undefined) return;
+    for (const deliveryId of deliveryIds) box.inFlight.delete(deliveryId);
+    if (box.inFlight.size === 0 && box.hasLeaseTimer) this.#updateLeaseTimer(box);
+  }
+
+  /**
+   * Puts an in-flight delivery back at the front of the inbox for immediate redelivery, keeping
+   * its attempt count and recording `serializeError(error)` as its last error. When it has had
+   * `maxDeliveries` deliveries it moves to dead letter at once. Unknown ids are ignored.
+   */
+  async nack(inbox: string, deliveryId: string, options?: NackOptions): Promise<void> {
+    this.#assertOpen('nack');
+    const box = this.#existing(inbox);
+    const entry = box?.inFlight.get(deliveryId);
+    if (box === undefined || entry === undefined) return;
+    box.inFlight.delete(deliveryId);
+    if (options?.error !== undefined) entry.lastError = serializeError(options.error);
+    const now = this.#clock.now();
+    if (entry.attempt >= this.#maxDeliveries) this.#deadLetter(box, entry, now);
+    else box.available.pushFront(entry);
+    this.#dispatch(box, now);
+  }
+
+  async releaseConsumer(inbox: string, consumer: string): Promise<number> {
+    this.#assertOpen('releaseConsumer');
+    const box = this.#existing(inbox);
+    if (box === undefined || box.inFlight.size === 0) return 0;
+    const released: InboxEntry[] = [];
+    for (const entry of box.inFlight.values()) if (entry.consumer === consumer) released.push(entry);
+    if (released.length === 0) return 0;
+    for (const entry of released) box.inFlight.delete(entry.deliveryId);
+    const now = this.#clock.now();
+    this.#makeAvailableFirst(box, released, now);
+    this.#dispatch(box, now);
+    return released.length;
+  }
+
+  // ---------------------------------------------------------------- inbox management
+
+  async stats(inbox: string): Promise<InboxStats> {
+    this.#assertOpen('stats');
+    const box = this.#existing(inbox);
+    if (box === undefined) return { unread: 0, inFlight: 0, deadLetters: 0 };
+    const now = this.#clock.now();
+    if (box.inFlight.size > 0) this.#reclaimExpired(box, now);
+    this.#dispatch(box, now);
+    return { unread: box.available.size, inFlight: box.inFlight.size, deadLetters: box.deadLetters.length };
+  }
+
+  /** The oldest dead letters first, at most `limit` (default 100). */
+  async deadLetters(inbox: string, options?: { limit?: number }): Promise<DeadLetter[]> {
+    this.#assertOpen('deadLetters');
+    const limit = positiveLimit(options?.limit, DEFAULT_DEAD_LETTER_LIMIT, 'deadLetters');
+    const box = this.#existing(inbox);
+    if (box === undefined) return [];
+    return box.deadLetters.slice(0, limit).map((letter) => ({ ...letter }));
+  }
+
+  /**
+   * Moves the oldest dead letters (all of them unless `limit`) to the back of the inbox as new
+   * deliveries: new delivery ids, attempt count back to 0, last error cleared.
+   */
+  async redrive(inbox: string, options?: { limit?: number }): Promise<number> {
+    this.#assertOpen('redrive');
+    const limit = positiveLimit(options?.limit, Number.POSITIVE_INFINITY, 'redrive');
+    const box = this.#existing(inbox);
+    if (box === undefined || box.deadLetters.length === 0) return 0;
+    const letters = box.deadLetters.splice(0, Math.min(limit, box.deadLetters.length));
+    for (const letter of letters) box.available.pushBack(this.#newEntry(letter.envelope));
+    this.#dispatch(box, this.#clock.now());
+    return letters.length;
+  }
+
+  /**
+   * Drops every message of the inbox (unread, in flight, dead) and its de-duplication memory.
+   * Readers blocked on it keep waiting for new messages.
+   */
+  async deleteInbox(inbox: string): Promise<void> {
+    this.#assertOpen('deleteInbox');
+    const box = this.#existing(inbox);
+    if (box === undefined) return;
+    box.available.clear();
+    box.inFlight.clear();
+    box.deadLetters = [];
+    box.seenIds = undefined;
+    box.seenExternalIds = undefined;
+    this.#updateLeaseTimer(box);
+    if (box.waiters.length === 0) this.#inboxes.delete(inbox);
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  /** Creates an empty group; creating an existing group changes nothing. */
+  async createGroup(group: string): Promise<void> {
+    this.#assertOpen('createGroup');
+    validateAddress(group, 'group');
+    if (!this.#groups.has(group)) this.#groups.set(group, new Set());
+  }
+
+  async deleteGroup(group: string): Promise<void> {
+    this.#assertOpen('deleteGroup');
+    validateAddress(group, 'group');
+    if (!this.#groups.delete(group)) throw groupNotFound(group);
+  }
+
+  /** Adds `member` (an inbox address); joining twice changes nothing. */
+  async join(group: string, member: string): Promise<void> {
+    this.#assertOpen('join');
+    this.#group(group).add(validateAddress(member, 'member'));
+  }
+
+  /** Removes `member`; leaving a group one is not in changes nothing. The group stays. */
+  async leave(group: string, member: string): Promise<void> {
+    this.#assertOpen('leave');
+    this.#group(group).delete(validateAddress(member, 'member'));
+  }
+
+  /** Members sorted by code unit order (not join order), so every bus lists them alike. */
+  async members(group: string): Promise<string[]> {
+    this.#assertOpen('members');
+    return [...this.#group(group)].sort();
+  }
+
+  /** Group names, sorted. */
+  async groups(): Promise<string[]> {
+    this.#assertOpen('groups');
+    return [...this.#groups.keys()].sort();
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Resolves every blocked read with `[]`, clears every timer and drops all state. Returns the
+   * same promise when called again; every other method then rejects with `CLOSED`.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closed = true;
+    const failures: unknown[] = [];
+    for (const box of this.#inboxes.values()) {
+      try {
+        if (box.hasLeaseTimer) {
+          box.hasLeaseTimer = false;
+          this.#clock.clearTimeout(box.leaseTimer);
+          box.leaseTimer = undefined;
+        }
+      } catch (error) {
+        failures.push(error);
+      }
+      const waiters = box.waiters.splice(0);
+      for (const waiter of waiters) {
+        try {
+          this.#settle(waiter, []);
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    }
+    this.#inboxes.clear();
+    this.#groups.clear();
+    this.#closing =
+      failures.length === 0
+        ? Promise.resolve()
+        : Promise.reject(
+            new AgentrixError('INTERNAL', `InMemoryBus closed with ${failures.length} cleanup error(s)`, {
+              cause: failures.length === 1 ? failures[0] : new AggregateError(failures),
+            }),
+          );
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) {
+      throw new AgentrixError(
+        'CLOSED',
+        `Cannot ${operation}: this InMemoryBus is closed. Create a new bus to continue.`,
+      );
+    }
+  }
+
+  /** The inbox, created on first use; `validated` skips checking a name a schema already checked. */
+  #inbox(name: string, validated: boolean): Inbox {
+    let box = this.#inboxes.get(name);
+    if (box === undefined) {
+      if (!validated) validateAddress(name, 'inbox');
+      box = createInbox(name);
+      this.#inboxes.set(name, box);
+    }
+    return box;
+  }
+
+  /** The inbox if it exists (without creating it); throws for an invalid name. */
+  #existing(name: string): Inbox | undefined {
+    const box = this.#inboxes.get(name);
+    if (box === undefined) validateAddress(name, 'inbox');
+    return box;
+  }
+
+  #group(group: string): Set<string> {
+    const members = this.#groups.get(group);
+    if (members !== undefined) return members;
+    validateAddress(group, 'group');
+    throw groupNotFound(group);
+  }
+
+  #newEntry(envelope: MessageEnvelope): InboxEntry {
+    return {
+      deliveryId: String(++this.#sequence),
+      envelope,
+      attempt: 0,
+      lastError: undefined,
+      consumer: '',
+      leasedUntil: 0,
+    };
+  }
+
+  /** Enqueues a new envelope, remembers it for de-duplication, announces it, wakes a reader. */
+  #deliverNew(
+    box: Inbox,
+    envelope: MessageEnvelope,
+    explicitId: string | undefined,
+    externalId: string | undefined,
+  ): void {
+    if (this.#dedupeWindow > 0) {
+      if (explicitId !== undefined) box.seenIds = remember(box.seenIds, explicitId, envelope, this.#dedupeWindow);
+      if (externalId !== undefined) {
+        box.seenExternalIds = remember(box.seenExternalIds, externalId, envelope, this.#dedupeWindow);
+      }
+    }
+    box.available.pushBack(this.#newEntry(envelope));
+    if (this.#events?.has('message.sent')) this.#events.emit('message.sent', { envelope });
+    if (box.waiters.length > 0) this.#dispatch(box, this.#clock.now());
+  }
+
+  /** Leases up to `max` available entries to `consumer`. */
+  #take(box: Inbox, consumer: string, max: number, now: number): Delivery[] {
+    const deliveries: Delivery[] = [];
+    const leasedUntil = now + this.#leaseMs;
+    while (deliveries.length < max) {
+      const entry = box.available.shift();
+      if (entry === undefined) break;
+      if (entry.attempt >= this.#maxDeliveries) {
+        this.#deadLetter(box, entry, now);
+        continue;
+      }
+      entry.attempt++;
+      entry.consumer = consumer;
+      entry.leasedUntil = leasedUntil;
+      box.inFlight.set(entry.deliveryId, entry);
+      deliveries.push(
+        entry.lastError === undefined
+          ? { deliveryId: entry.deliveryId, envelope: entry.envelope, attempt: entry.attempt }
+          : {
+              deliveryId: entry.deliveryId,
+              envelope: entry.envelope,
+              attempt: entry.attempt,
+              lastError: entry.lastError,
+            },
+      );
+    }
+    return deliveries;
+  }
+
+  /** Moves in-flight entries whose lease ended back to the front of the inbox. */
+  #reclaimExpired(box: Inbox, now: number): void {
+    let expired: InboxEntry[] | undefined;
+    // In-flight entries are in lease order, so the expired ones are a prefix.
+    for (const entry of box.inFlight.values()) {
+      if (entry.leasedUntil > now) break;
+      if (expired === undefined) expired = [];
+      expired.push(entry);
+    }
+    if (expired === undefined) return;
+    for (const entry of expired) box.inFlight.delete(entry.deliveryId);
+    this.#makeAvailableFirst(box, expired, now);
+  }
+
+  /** Puts entries (in their order) ahead of everything available; spent ones go to dead letter. */
+  #makeAvailableFirst(box: Inbox, entries: InboxEntry[], now: number): void {
+    for (const entry of entries) if (entry.attempt >= this.#maxDeliveries) this.#deadLetter(box, entry, now);
+    for (let index = entries.length - 1; index >= 0; index--) {
+      const entry = entries[index]!;
+      if (entry.attempt < this.#maxDeliveries) box.available.pushFront(entry);
+    }
+  }
+
+  #deadLetter(box: Inbox, entry: InboxEntry, now: number): void {
+    const letter: DeadLetter = { inbox: box.name, envelope: entry.envelope, attempts: entry.attempt, deadAt: now };
+    if (entry.lastError !== undefined) letter.error = entry.lastError;
+    box.deadLetters.push(letter);
+    if (this.#events?.has('message.dead-lettered')) {
+      this.#events.emit('message.dead-lettered', {
+        inbox: box.name,
+        envelope: entry.envelope,
+        attempts: entry.attempt,
+        ...(entry.lastError === undefined ? {} : { error: entry.lastError }),
+      });
+    }
+  }
+
+  /** Hands available entries to blocked readers, oldest reader first, then fixes the lease timer. */
+  #dispatch(box: Inbox, now: number): void {
+    while (box.waiters.length > 0 && box.available.size > 0) {
+      const waiter = box.waiters[0]!;
+      const deliveries = this.#take(box, waiter.consumer, waiter.max, now);
+      if (deliveries.length === 0) break; // everything left was dead-lettered
+      box.waiters.shift();
+      this.#settle(waiter, deliveries);
+    }
+    this.#updateLeaseTimer(box);
+  }
+
+  #wait(
+    box: Inbox,
+    consumer: string,
+    max: number,
+    blockMs: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Delivery[]> {
+    return new Promise<Delivery[]>((resolve, reject) => {
+      const waiter: Waiter = {
+        consumer,
+        max,
+        resolve,
+        reject,
+        timer: undefined,
+        hasTimer: false,
+        signal,
+        onAbort: undefined,
+      };
+      box.waiters.push(waiter);
+      if (blockMs !== undefined && blockMs <= MAX_TIMER_MS) {
+        waiter.timer = this.#clock.setTimeout(() => {
+          waiter.hasTimer = false;
+          waiter.timer = undefined;
+          if (this.#removeWaiter(box, waiter)) this.#settle(waiter, []);
+        }, blockMs);
+        waiter.hasTimer = true;
+      }
+      if (signal !== undefined) {
+        waiter.onAbort = () => {
+          waiter.onAbort = undefined;
+          if (!this.#removeWaiter(box, waiter)) return;
+          this.#clearWaiterTimer(waiter);
+          reject(abortError(signal, 'read'));
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.#updateLeaseTimer(box);
+    });
+  }
+
+  #removeWaiter(box: Inbox, waiter: Waiter): boolean {
+    const index = box.waiters.indexOf(waiter);
+    if (index < 0) return false;
+    box.waiters.splice(index, 1);
+    this.#updateLeaseTimer(box);
+    return true;
+  }
+
+  #clearWaiterTimer(waiter: Waiter): void {
+    if (!waiter.hasTimer) return;
+    waiter.hasTimer = false;
+    this.#clock.clearTimeout(waiter.timer);
+    waiter.timer = undefined;
+  }
+
+  /** Resolves a waiter already removed from its inbox, dropping its timer and abort listener. */
+  #settle(waiter: Waiter, deliveries: Delivery[]): void {
+    this.#clearWaiterTimer(waiter);
+    if (waiter.onAbort !== undefined) {
+      waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      waiter.onAbort = undefined;
+    }
+    waiter.resolve(deliveries);
+  }
+
+  /** One timer per inbox, for the earliest lease, while a reader waits and something is in flight. */
+  #updateLeaseTimer(box: Inbox): void {
+    if (box.waiters.length > 0 && box.inFlight.size > 0 && !this.#closed) {
+      if (box.hasLeaseTimer) return;
+      const earliest = box.inFlight.values().next().value as InboxEntry;
+      const delay = Math.max(0, earliest.leasedUntil - this.#clock.now());
+      box.leaseTimer = this.#clock.setTimeout(() => this.#onLeaseTimer(box), delay);
+      box.hasLeaseTimer = true;
+    } else if (box.hasLeaseTimer) {
+      box.hasLeaseTimer = false;
+      this.#clock.clearTimeout(box.leaseTimer);
+      box.leaseTimer = undefined;
+    }
+  }
+
+  #onLeaseTimer(box: Inbox): void {
+    box.hasLeaseTimer = false;
+    box.leaseTimer = undefined;
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    this.#reclaimExpired(box, now);
+    this.#dispatch(box, now);
+  }
+}
+
+/** Creates an {@link InMemoryBus}; throws `INVALID_ARGUMENT` for invalid options. */
+export function createInMemoryBus(options: InMemoryBusOptions = {}): InMemoryBus {
+  return new InMemoryBus(options);
+}
+
+function findDuplicate(
+  box: Inbox,
+  explicitId: string | undefined,
+  externalId: string | undefined,
+): MessageEnvelope | undefined {
+  if (explicitId !== undefined) {
+    const original = box.seenIds?.get(explicitId);
+    if (original !== undefined) return original;
+  }
+  if (externalId !== undefined) return box.seenExternalIds?.get(externalId);
+  return undefined;
+}
+
+/** Adds `key` to a bounded map, forgetting the oldest key when full. */
+function remember(
+  seen: Map<string, MessageEnvelope> | undefined,
+  key: string,
+  envelope: MessageEnvelope,
+  window: number,
+): Map<string, MessageEnvelope> {
+  const map = seen ?? new Map<string, MessageEnvelope>();
+  if (map.size >= window) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+  map.set(key, envelope);
+  return map;
+}
+
+function validateAddress(value: string, what: string): string {
+  const result = AddressSchema.safeParse(value);
+  if (result.success) return result.data;
+  throw invalidArgument(
+    `Invalid ${what} ${quote(value)}: ${result.error.issues.map((issue) => issue.message).join('; ')}`,
+    result.error,
+  );
+}
+
+function positiveLimit(limit: number | undefined, fallback: number, operation: string): number {
+  if (limit === undefined) return fallback;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw invalidArgument(`${operation} limit must be a positive integer, got ${quote(limit)}`);
+  }
+  return limit;
+}
+
+function invalidMessage(error: Parameters<typeof formatIssues>[0]): AgentrixError {
+  return new AgentrixError('INVALID_MESSAGE', `Invalid message: ${formatIssues(error)}`, {
+    cause: error,
+    details: { issues: error.issues },
+  });
+}
+
+function invalidArgument(message: string, cause?: unknown): AgentrixError {
+  return new AgentrixError('INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
+}
+
+function groupNotFound(group: string): AgentrixError {
+  return new AgentrixError('GROUP_NOT_FOUND', `Group "${group}" does not exist: create it with createGroup first.`, {
+    details: { group },
+  });
+}
+
+function quote(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  return typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
+}

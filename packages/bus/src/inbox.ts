@@ -1,0 +1,61 @@
+import type { DeadLetter, Delivery, MessageEnvelope, SerializedError, TimerHandle } from '@agentrix/core';
+import { Deque } from './deque.js';
+
+/** One message in one inbox, from `send` until `ack` (or dead letter). */
+export interface InboxEntry {
+  /** Stays the same across redeliveries, so a late `ack` still counts. */
+  readonly deliveryId: string;
+  readonly envelope: MessageEnvelope;
+  /** Deliveries so far. */
+  attempt: number;
+  lastError: SerializedError | undefined;
+  /** The consumer holding it while in flight. */
+  consumer: string;
+  /** Epoch milliseconds when the current lease ends. */
+  leasedUntil: number;
+}
+
+/** A blocked `read`: kept small, because thousands of idle agents each hold one. */
+export interface Waiter {
+  readonly consumer: string;
+  readonly max: number;
+  readonly resolve: (deliveries: Delivery[]) => void;
+  readonly reject: (error: unknown) => void;
+  /** The `blockMs` timer, when the read has a finite one. */
+  timer: TimerHandle | undefined;
+  hasTimer: boolean;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** Everything the in-memory bus keeps for one inbox. */
+export interface Inbox {
+  readonly name: string;
+  /** Ready for delivery: redeliveries at the front, first deliveries in send order behind them. */
+  readonly available: Deque<InboxEntry>;
+  /** Delivered and not acked, in lease order (a re-lease deletes and re-inserts), keyed by delivery id. */
+  readonly inFlight: Map<string, InboxEntry>;
+  deadLetters: DeadLetter[];
+  /** Blocked reads, first come first served. Non-empty only while `available` is empty. */
+  readonly waiters: Waiter[];
+  /** At most one timer per inbox, for the earliest lease expiry, only while a reader waits. */
+  leaseTimer: TimerHandle | undefined;
+  hasLeaseTimer: boolean;
+  /** De-duplication memory, created on first use. */
+  seenIds: Map<string, MessageEnvelope> | undefined;
+  seenExternalIds: Map<string, MessageEnvelope> | undefined;
+}
+
+export function createInbox(name: string): Inbox {
+  return {
+    name,
+    available: new Deque<InboxEntry>(),
+    inFlight: new Map(),
+    deadLetters: [],
+    waiters: [],
+    leaseTimer: undefined,
+    hasLeaseTimer: false,
+    seenIds: undefined,
+    seenExternalIds: undefined,
+  };
+}

@@ -1,0 +1,35 @@
+import type {
+  AgentrixEvents,
+  ChatModel,
+  Clock,
+  ContextStore,
+  IdGenerator,
+  Logger,
+  MessageBus,
+  Tool,
+} from '@agentrix/core';
+import type { AgentPool } from './agent-pool.js';
+
+export interface AgentManagerOptions {
+  /** Models by name; agents pick one with `spec.model` (default `default`). */
+  models?: Record<string, ChatModel>;
+  /** Shorthand for `models: { default: model }`. */
+  model?: ChatModel;
+  /** Tools agents may list in `spec.tools`. `send_message` is always registered. */
+  tools?: readonly Tool<any, any>[];
+  /** The message bus. Default: a new `InMemoryBus` (closed by `close()`; a bus passed in is left open). */
+  bus?: MessageBus;
+  /** Where contexts persist. Default: in memory. */
+  contextStore?: ContextStore;
+  /** A shared turn pool, or the cap for a new one. Default: no cap. */
+  pool?: AgentPool;
+  maxConcurrentTurns?: number;
+  /** This process's consumer name on the bus. Default: `runtime-<random id>`. */
+  consumer?: string;
+  /** Default wait of `ask()`. Default 60 s. */
+  askTimeoutMs?: number;
+  clock?: Clock;
+  generateId?: IdGenerator;
+  events?: AgentrixEvents;
+  logger?: Logger;
+}

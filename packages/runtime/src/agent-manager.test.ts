@@ -1,0 +1,238 @@
+import { type AgentrixEventMap, type AgentrixEventName, type AgentrixEvents, defineTool } from '@agentrix/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { MockLLM } from '../../testing/src/mock-llm.js';
+import { AgentManager } from './agent-manager.js';
+
+const managers: AgentManager[] = [];
+function manager(options: ConstructorParameters<typeof AgentManager>[0] = {}): AgentManager {
+  const created = new AgentManager(options);
+  managers.push(created);
+  return created;
+}
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((m) => m.close()));
+});
+
+function next<K extends AgentrixEventName>(
+  events: AgentrixEvents,
+  name: K,
+  predicate: (event: AgentrixEventMap[K]) => boolean = () => true,
+): Promise<AgentrixEventMap[K]> {
+  return new Promise((resolve) => {
+    const listener = (event: AgentrixEventMap[K]) => {
+      if (!predicate(event)) return;
+      events.off(name, listener as never);
+      resolve(event);
+    };
+    events.on(name, listener as never);
+  });
+}
+
+const fastRetry = { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 };
+
+describe('AgentManager', () => {
+  it('creates an agent that answers, and keeps its history between turns', async () => {
+    const model = new MockLLM({ script: [{ text: 'hello Ada' }, { text: 'you are Ada' }] });
+    const agentrix = manager({ model });
+    const info = await agentrix.create({ id: 'a1', instructions: 'You are helpful.' });
+    expect(info).toMatchObject({ id: 'a1', name: 'a1', state: 'idle', turns: 0 });
+    expect((await agentrix.ask('a1', 'I am Ada')).content).toBe('hello Ada');
+    const reply = await agentrix.ask('a1', 'who am I?');
+    expect(reply).toMatchObject({ from: 'a1', type: 'reply', content: 'you are Ada' });
+    expect(model.lastRequest?.messages.map((message) => message.content)).toEqual([
+      'You are helpful.',
+      'I am Ada',
+      'hello Ada',
+      'who am I?',
+    ]);
+    await agentrix.waitForIdle();
+    expect(agentrix.get('a1').turns).toBe(2);
+  });
+
+  it('validates every entry point with typed errors', async () => {
+    const agentrix = manager({ model: new MockLLM({ fallback: { text: 'ok' } }) });
+    await expect(agentrix.create({ id: 'bad id!', maxSteps: 0 })).rejects.toMatchObject({
+      code: 'INVALID_AGENT_SPEC',
+      message: expect.stringMatching(/id: .*maxSteps: /),
+    });
+    await expect(agentrix.create({ id: 'x', model: 'gpt-9' })).rejects.toMatchObject({
+      code: 'MODEL_NOT_FOUND',
+      message: expect.stringMatching(/Registered models: default/),
+    });
+    await expect(agentrix.create({ id: 'x', tools: ['teleport'] })).rejects.toMatchObject({ code: 'TOOL_NOT_FOUND' });
+    await agentrix.create({ id: 'a1' });
+    await expect(agentrix.create({ id: 'a1' })).rejects.toMatchObject({ code: 'AGENT_EXISTS' });
+    expect(() => agentrix.get('ghost')).toThrow(expect.objectContaining({ code: 'AGENT_NOT_FOUND' }));
+    await expect(agentrix.send({ to: 'ghost', content: 'hi' })).rejects.toMatchObject({ code: 'AGENT_NOT_FOUND' });
+    await expect(agentrix.send({ to: 'a1', content: 'x'.repeat(2 * 1024 * 1024) })).rejects.toMatchObject({
+      code: 'MESSAGE_TOO_LARGE',
+    });
+    await agentrix.terminate('a1');
+    await expect(agentrix.send({ to: 'a1', content: 'hi' })).rejects.toMatchObject({ code: 'AGENT_TERMINATED' });
+    await expect(agentrix.ask('a1', 'hi')).rejects.toMatchObject({ code: 'AGENT_TERMINATED' });
+    expect(() => agentrix.resume('a1')).toThrow(expect.objectContaining({ code: 'AGENT_TERMINATED' }));
+    await agentrix.create({ id: 'a2' }, { start: false });
+    expect(agentrix.get('a2').state).toBe('created');
+    expect(() => agentrix.resume('a2')).toThrow(expect.objectContaining({ code: 'ILLEGAL_STATE_TRANSITION' }));
+    agentrix.start('a2');
+    expect(() => agentrix.start('a2')).toThrow(expect.objectContaining({ code: 'ILLEGAL_STATE_TRANSITION' }));
+    expect(() => agentrix.get('')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('holds messages while paused and answers them after resume', async () => {
+    const agentrix = manager({
+      model: new MockLLM({ fallback: (request) => ({ text: `re: ${request.messages.at(-1)?.content}` }) }),
+    });
+    await agentrix.create({ id: 'a1' });
+    expect(agentrix.pause('a1').state).toBe('paused');
+    const answer = agentrix.ask('a1', 'are you there?', { timeoutMs: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(agentrix.get('a1').turns).toBe(0);
+    expect((await agentrix.bus.stats('a1')).unread).toBe(1);
+    agentrix.resume('a1');
+    expect((await answer).content).toBe('re: are you there?');
+  });
+
+  it('puts an agent in error after repeated model failures, keeps the message, and recovers on resume', async () => {
+    const model = new MockLLM({
+      script: [{ error: new Error('down') }, { error: new Error('down') }, { text: 'recovered' }],
+    });
+    const agentrix = manager({ model });
+    await agentrix.create({ id: 'a1', modelRetry: fastRetry });
+    const failed = next(agentrix.events, 'agent.state', (event) => event.to === 'error');
+    await expect(agentrix.ask('a1', 'hi', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'MODEL_ERROR' });
+    await failed;
+    expect(agentrix.get('a1')).toMatchObject({ state: 'error', lastError: { code: 'MODEL_ERROR' } });
+    expect(await agentrix.bus.stats('a1')).toMatchObject({ unread: 1, inFlight: 0 });
+    const completed = next(agentrix.events, 'turn.completed');
+    agentrix.resume('a1');
+    expect(await completed).toMatchObject({ reply: 'recovered' });
+    expect(agentrix.get('a1').state).toBe('idle');
+    expect(await agentrix.bus.stats('a1')).toMatchObject({ unread: 0, inFlight: 0 });
+  });
+
+  it('aborts a turn that runs past its timeout', async () => {
+    const agentrix = manager({ model: new MockLLM({ fallback: { text: 'slow', delayMs: 5_000 } }) });
+    await agentrix.create({ id: 'a1', turnTimeoutMs: 30, modelRetry: fastRetry });
+    await expect(agentrix.ask('a1', 'hi', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'TURN_TIMEOUT' });
+    expect(agentrix.get('a1').state).toBe('error');
+  });
+
+  it('terminates children with their parent', async () => {
+    const agentrix = manager({ model: new MockLLM({ fallback: { text: 'ok' } }) });
+    await agentrix.create({ id: 'root' });
+    await agentrix.spawn('root', { id: 'child' });
+    await agentrix.spawn('child', { id: 'grandchild' });
+    expect(agentrix.get('root').children).toEqual(['child']);
+    expect(agentrix.list({ parentId: 'child' }).map((agent) => agent.id)).toEqual(['grandchild']);
+    await agentrix.terminate('root');
+    expect(agentrix.list().map((agent) => agent.state)).toEqual(['terminated', 'terminated', 'terminated']);
+    await expect(agentrix.spawn('root', { id: 'late' })).rejects.toMatchObject({ code: 'AGENT_TERMINATED' });
+  });
+
+  it('lets agents message each other with send_message; replies come back as new turns', async () => {
+    const planner = new MockLLM({
+      script: [
+        { toolCalls: [{ name: 'send_message', arguments: { to: 'worker', content: 'compute 6*7' } }] },
+        { text: 'asked the worker' },
+        { text: 'the worker says 42' },
+      ],
+    });
+    const worker = new MockLLM({ fallback: { text: '42' } });
+    const agentrix = manager({ models: { planner, worker } });
+    await agentrix.create({ id: 'planner', model: 'planner', tools: ['send_message'] });
+    await agentrix.create({ id: 'worker', model: 'worker' });
+    await agentrix.send({ to: 'planner', content: 'what is 6*7?' });
+    await agentrix.waitForIdle({ timeoutMs: 5_000 });
+    expect(worker.lastRequest?.messages.at(-1)).toMatchObject({
+      role: 'user',
+      content: 'compute 6*7',
+      name: 'planner',
+    });
+    expect(planner.lastRequest?.messages.at(-1)).toMatchObject({ role: 'user', content: '42', name: 'worker' });
+    expect(agentrix.get('planner').turns).toBe(2);
+    expect(agentrix.get('worker').turns).toBe(1);
+  });
+
+  it('a tool sending to an unknown agent gets a tool error, not a lost message', async () => {
+    const model = new MockLLM({
+      script: [{ toolCalls: [{ name: 'send_message', arguments: { to: 'ghost', content: 'hi' } }] }, { text: 'done' }],
+    });
+    const agentrix = manager({ model });
+    await agentrix.create({ id: 'a1', tools: ['send_message'] });
+    await agentrix.ask('a1', 'go');
+    const toolMessage = model.lastRequest?.messages.at(-1);
+    expect(toolMessage).toMatchObject({ role: 'tool', isError: true });
+    expect(toolMessage?.content).toMatch(/AGENT_NOT_FOUND/);
+  });
+
+  it('caps concurrent turns across agents with a shared pool', async () => {
+    let running = 0;
+    let peak = 0;
+    const slowTool = defineTool({
+      name: 'work',
+      description: '',
+      input: z.object({}),
+      async execute() {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        running--;
+        return 'done';
+      },
+    });
+    const model = new MockLLM({
+      fallback: (request) =>
+        request.messages.at(-1)?.role === 'tool' ? { text: 'ok' } : { toolCalls: [{ name: 'work', arguments: {} }] },
+    });
+    const agentrix = manager({ model, tools: [slowTool], maxConcurrentTurns: 3 });
+    for (let i = 0; i < 12; i++) await agentrix.create({ id: `w${i}`, tools: ['work'] });
+    for (let i = 0; i < 12; i++) await agentrix.send({ to: `w${i}`, content: 'go' });
+    await agentrix.waitForIdle({ timeoutMs: 10_000 });
+    expect(peak).toBe(3);
+    expect(agentrix.list().every((agent) => agent.turns === 1)).toBe(true);
+  });
+
+  it('emits the lifecycle of a turn in order', async () => {
+    const agentrix = manager({ model: new MockLLM({ script: [{ text: 'hi there' }] }) });
+    const seen: string[] = [];
+    for (const name of [
+      'message.received',
+      'turn.started',
+      'model.token',
+      'model.responded',
+      'turn.completed',
+    ] as const) {
+      agentrix.events.on(name, () => {
+        if (seen.at(-1) !== name) seen.push(name);
+      });
+    }
+    await agentrix.create({ id: 'a1' });
+    await agentrix.ask('a1', 'hello');
+    await agentrix.waitForIdle();
+    expect(seen).toEqual(['message.received', 'turn.started', 'model.token', 'model.responded', 'turn.completed']);
+  });
+
+  it('close() stops idle and busy agents, gives the message back, and is idempotent', async () => {
+    const agentrix = manager({ model: new MockLLM({ fallback: { text: 'slow', delayMs: 10_000 } }) });
+    await agentrix.create({ id: 'busy' });
+    await agentrix.create({ id: 'idle' });
+    const started = next(agentrix.events, 'turn.started');
+    await agentrix.send({ to: 'busy', content: 'work' });
+    await started;
+    const first = agentrix.close();
+    expect(agentrix.close()).toBe(first);
+    await first;
+    await expect(agentrix.create({ id: 'late' })).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('a bus passed in is left open on close', async () => {
+    const owner = manager({ model: new MockLLM({ fallback: { text: 'ok' } }) });
+    const guest = new AgentManager({ bus: owner.bus, model: new MockLLM({ fallback: { text: 'guest' } }) });
+    await guest.create({ id: 'g1' });
+    await guest.close();
+    await owner.create({ id: 'o1' });
+    expect((await owner.ask('o1', 'still open?')).content).toBe('ok');
+  });
+});

@@ -1,0 +1,447 @@
+import { InMemoryBus } from '@agentrix/bus';
+import {
+  AddressSchema,
+  AgentrixError,
+  type AgentrixEventMap,
+  AgentrixEvents,
+  type AgentSpec,
+  type AgentSpecInput,
+  AgentSpecSchema,
+  type AgentState,
+  type BroadcastInput,
+  type ChatModel,
+  type Clock,
+  type IdGenerator,
+  type Logger,
+  type MessageBus,
+  type MessageEnvelope,
+  parseWith,
+  randomId,
+  type SendInput,
+  type SerializedError,
+  silentLogger,
+  systemClock,
+  type Tool,
+} from '@agentrix/core';
+import { AgentFactory } from './agent-factory.js';
+import type { AgentManagerOptions } from './agent-manager-options.js';
+import { AgentPool } from './agent-pool.js';
+import type { AgentRuntime } from './agent-runtime.js';
+import { ContextManager } from './context-manager.js';
+import { InMemoryContextStore } from './in-memory-context-store.js';
+import { sendMessageTool } from './send-message-tool.js';
+
+/** A snapshot of one agent, for the host. */
+export interface AgentInfo {
+  id: string;
+  name: string;
+  role: string | undefined;
+  state: AgentState;
+  parentId: string | undefined;
+  children: string[];
+  turns: number;
+  lastError: SerializedError | undefined;
+  spec: AgentSpec;
+}
+
+export interface CreateAgentOptions {
+  /** Start taking messages at once. Default true. */
+  start?: boolean;
+}
+
+export interface AskOptions {
+  /** Default: the manager's `askTimeoutMs` (60 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  data?: unknown;
+  correlationId?: string;
+}
+
+export interface WaitForIdleOptions {
+  /** Default 30 s; then a TIMEOUT error names the agents still busy. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface AgentRecord {
+  runtime: AgentRuntime;
+  children: Set<string>;
+}
+
+/**
+ * Creates agents from validated specs and runs them: start, pause, resume, terminate,
+ * spawn children (terminated with their parent), send them messages, ask and wait for a
+ * reply, wait until everything is idle, and `close()` it all.
+ */
+export class AgentManager implements AsyncDisposable {
+  readonly bus: MessageBus;
+  readonly events: AgentrixEvents;
+  readonly pool: AgentPool;
+  readonly contexts: ContextManager;
+  readonly #clock: Clock;
+  readonly #generateId: IdGenerator;
+  readonly #logger: Logger;
+  readonly #consumer: string;
+  readonly #askTimeoutMs: number;
+  readonly #ownsBus: boolean;
+  readonly #models = new Map<string, ChatModel>();
+  readonly #tools = new Map<string, Tool<any, unknown>>();
+  readonly #agents = new Map<string, AgentRecord>();
+  readonly #factory: AgentFactory;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: AgentManagerOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#generateId = options.generateId ?? randomId;
+    this.#logger = options.logger ?? silentLogger;
+    this.events = options.events ?? new AgentrixEvents();
+    this.#consumer = options.consumer ?? `runtime-${this.#generateId()}`;
+    const askTimeoutMs = options.askTimeoutMs ?? 60_000;
+    if (!(askTimeoutMs > 0))
+      throw new AgentrixError('INVALID_ARGUMENT', `Invalid askTimeoutMs ${askTimeoutMs}: expected a positive number`);
+    this.#askTimeoutMs = askTimeoutMs;
+    this.#ownsBus = options.bus === undefined;
+    this.bus =
+      options.bus ??
+      new InMemoryBus({
+        clock: this.#clock,
+        generateId: this.#generateId,
+        events: this.events,
+        consumer: this.#consumer,
+      });
+    this.pool =
+      options.pool ??
+      new AgentPool(options.maxConcurrentTurns === undefined ? {} : { maxConcurrentTurns: options.maxConcurrentTurns });
+    this.contexts = new ContextManager(options.contextStore ?? new InMemoryContextStore(), this.#clock);
+    if (options.model) this.#models.set('default', options.model);
+    for (const [name, model] of Object.entries(options.models ?? {})) this.registerModel(name, model);
+    this.#tools.set(sendMessageTool.name, sendMessageTool as Tool<any, unknown>);
+    for (const tool of options.tools ?? []) this.registerTool(tool);
+    this.#factory = new AgentFactory({
+      models: this.#models,
+      tools: this.#tools,
+      bus: this.bus,
+      contexts: this.contexts,
+      pool: this.pool,
+      clock: this.#clock,
+      events: this.events,
+      generateId: this.#generateId,
+      logger: this.#logger,
+      consumer: this.#consumer,
+      send: (input) => this.send(input),
+    });
+  }
+
+  registerModel(name: string, model: ChatModel): void {
+    if (!name || typeof model?.generate !== 'function' || typeof model.stream !== 'function') {
+      throw new AgentrixError(
+        'INVALID_ARGUMENT',
+        `Invalid model "${name}": expected a name and a ChatModel with generate() and stream()`,
+      );
+    }
+    this.#models.set(name, model);
+  }
+
+  registerTool(tool: Tool<any, any>): void {
+    if (this.#tools.has(tool.name) && this.#tools.get(tool.name) !== tool) {
+      throw new AgentrixError(
+        'TOOL_EXISTS',
+        `A tool named "${tool.name}" is already registered; tool names must be unique`,
+        {
+          toolName: tool.name,
+        },
+      );
+    }
+    this.#tools.set(tool.name, tool as Tool<any, unknown>);
+    this.#factory?.clearCache();
+  }
+
+  /** Validates the spec, creates the agent and (by default) starts it. */
+  async create(input: AgentSpecInput, options: CreateAgentOptions = {}): Promise<AgentInfo> {
+    this.#assertOpen();
+    const parsed = parseWith(AgentSpecSchema, input, 'INVALID_AGENT_SPEC', 'agent spec');
+    const id = parsed.id ?? this.#generateId();
+    const spec: AgentSpec = { ...parsed, id, name: parsed.name ?? id };
+    if (this.#agents.has(id)) {
+      throw new AgentrixError('AGENT_EXISTS', `An agent with id "${id}" already exists; pick another id or omit it`, {
+        agentId: id,
+      });
+    }
+    const parent = spec.parentId === undefined ? undefined : this.#live(spec.parentId);
+    const runtime = this.#factory.create(spec);
+    for (const group of spec.groups) {
+      await this.bus.createGroup(group);
+      await this.bus.join(group, id);
+    }
+    this.#agents.set(id, { runtime, children: new Set() });
+    parent?.children.add(id);
+    if (this.events.has('agent.created')) this.events.emit('agent.created', { agentId: id, spec });
+    if (options.start ?? true) runtime.start();
+    return this.#info(id);
+  }
+
+  /** Creates a child of `parentId`; it is terminated when its parent is. */
+  spawn(parentId: string, input: AgentSpecInput, options?: CreateAgentOptions): Promise<AgentInfo> {
+    return this.create({ ...input, parentId }, options);
+  }
+
+  start(agentId: string): AgentInfo {
+    this.#live(agentId).runtime.start();
+    return this.#info(agentId);
+  }
+
+  pause(agentId: string): AgentInfo {
+    this.#live(agentId).runtime.pause();
+    return this.#info(agentId);
+  }
+
+  resume(agentId: string): AgentInfo {
+    this.#live(agentId).runtime.resume();
+    return this.#info(agentId);
+  }
+
+  /** Terminates the agent and, first, all its descendants. Pending messages stay in its inbox. */
+  async terminate(agentId: string, reason = 'terminated by host'): Promise<void> {
+    const record = this.#record(agentId);
+    for (const child of record.children) {
+      if (this.#agents.get(child)?.runtime.state !== 'terminated')
+        await this.terminate(child, `parent ${agentId} terminated`);
+    }
+    await record.runtime.terminate(reason);
+    for (const group of record.runtime.spec.groups) await this.bus.leave(group, agentId).catch(() => {});
+  }
+
+  get(agentId: string): AgentInfo {
+    return this.#info(this.#validId(agentId));
+  }
+
+  has(agentId: string): boolean {
+    return this.#agents.has(agentId);
+  }
+
+  list(filter: { state?: AgentState; role?: string; parentId?: string } = {}): AgentInfo[] {
+    const out: AgentInfo[] = [];
+    for (const [id, { runtime }] of this.#agents) {
+      if (filter.state !== undefined && runtime.state !== filter.state) continue;
+      if (filter.role !== undefined && runtime.spec.role !== filter.role) continue;
+      if (filter.parentId !== undefined && runtime.spec.parentId !== filter.parentId) continue;
+      out.push(this.#info(id));
+    }
+    return out;
+  }
+
+  /** Sends a message to a live agent (from `host` unless `from` is given). */
+  async send(input: Omit<SendInput, 'from'> & { from?: string }): Promise<MessageEnvelope> {
+    this.#assertOpen();
+    this.#live(input.to);
+    return this.bus.send({ ...input, from: input.from ?? 'host' } as SendInput);
+  }
+
+  /** Sends a copy to every member of a group. */
+  async broadcast(input: Omit<BroadcastInput, 'from'> & { from?: string }): Promise<MessageEnvelope[]> {
+    this.#assertOpen();
+    return this.bus.broadcast({ ...input, from: input.from ?? 'host' } as BroadcastInput);
+  }
+
+  /**
+   * Sends `content` to an agent and resolves with its reply. Rejects with TIMEOUT after
+   * `timeoutMs`, with the turn's error if the turn fails (the message itself stays pending).
+   */
+  async ask(agentId: string, content: string, options: AskOptions = {}): Promise<MessageEnvelope> {
+    this.#assertOpen();
+    this.#live(agentId);
+    const timeoutMs = options.timeoutMs ?? this.#askTimeoutMs;
+    const inbox = `host:${this.#generateId()}`;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = this.#clock.setTimeout(() => {
+      controller.abort(
+        new AgentrixError('TIMEOUT', `Agent "${agentId}" did not reply within ${timeoutMs} ms`, { agentId }),
+      );
+    }, timeoutMs);
+    let sentId: string | undefined;
+    const onFailed = (event: AgentrixEventMap['turn.failed']) => {
+      if (event.messageId !== sentId) return;
+      controller.abort(
+        new AgentrixError(
+          (event.error.code ?? 'INTERNAL') as AgentrixError['code'],
+          `Agent "${agentId}" failed to answer: ${event.error.message}`,
+          {
+            agentId,
+            details: { error: event.error },
+          },
+        ),
+      );
+    };
+    this.events.on('turn.failed', onFailed);
+    try {
+      const sent = await this.bus.send({
+        from: inbox,
+        to: agentId,
+        replyTo: inbox,
+        content,
+        ...(options.data !== undefined ? { data: options.data } : {}),
+        ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {}),
+      });
+      sentId = sent.id;
+      for (;;) {
+        const deliveries = await this.bus.read(inbox, { consumer: this.#consumer, signal: controller.signal });
+        if (deliveries.length > 0)
+          await this.bus.ack(
+            inbox,
+            deliveries.map((delivery) => delivery.deliveryId),
+          );
+        const reply = deliveries.find((delivery) => delivery.envelope.inReplyTo === sent.id);
+        if (reply) return reply.envelope;
+        if (this.#closing) throw new AgentrixError('CLOSED', 'The agent manager closed while waiting for a reply');
+      }
+    } catch (error) {
+      if (controller.signal.aborted && controller.signal.reason !== undefined) throw controller.signal.reason;
+      throw error;
+    } finally {
+      this.#clock.clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      this.events.off('turn.failed', onFailed);
+      await this.bus.deleteInbox(inbox).catch(() => {});
+    }
+  }
+
+  /**
+   * Resolves when no agent is running and no idle agent has a message waiting or in flight.
+   * Paused, errored and terminated agents count as settled.
+   */
+  async waitForIdle(options: WaitForIdleOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const { signal } = options;
+    // Subscribe before the first check, so a change during an (async) check is never missed.
+    let changes = 0;
+    let wake: (() => void) | undefined;
+    const onChange = () => {
+      changes++;
+      wake?.();
+    };
+    this.events.on('agent.state', onChange);
+    signal?.addEventListener('abort', onChange);
+    let timedOut = false;
+    const timer = this.#clock.setTimeout(() => {
+      timedOut = true;
+      wake?.();
+    }, timeoutMs);
+    try {
+      for (;;) {
+        const seen = changes;
+        let busy = await this.#busyAgents();
+        if (busy.length === 0) {
+          // Let work that was just scheduled show itself before declaring calm.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          busy = await this.#busyAgents();
+          if (busy.length === 0) return;
+        }
+        if (signal?.aborted) throw signal.reason;
+        if (timedOut) throw new AgentrixError('TIMEOUT', `Agents still busy after ${timeoutMs} ms: ${busy.join(', ')}`);
+        if (changes === seen) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = undefined;
+        }
+      }
+    } finally {
+      this.#clock.clearTimeout(timer);
+      this.events.off('agent.state', onChange);
+      signal?.removeEventListener('abort', onChange);
+    }
+  }
+
+  /** Stops every agent loop (a running turn is aborted and its message given back) and closes what the manager opened. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const results = await Promise.allSettled([...this.#agents.values()].map(({ runtime }) => runtime.stop()));
+      for (const result of results) {
+        if (result.status === 'rejected') this.#logger.error('agent stop failed', { error: String(result.reason) });
+      }
+      if (this.#ownsBus) await this.bus.close();
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #busyAgents(): Promise<string[]> {
+    const busy: string[] = [];
+    for (const [id, { runtime }] of this.#agents) {
+      if (runtime.state === 'running') busy.push(id);
+      else if (runtime.state === 'idle') {
+        const stats = await this.bus.stats(id);
+        if (stats.unread + stats.inFlight > 0) busy.push(id);
+      }
+    }
+    return busy;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new AgentrixError('CLOSED', 'This agent manager is closed');
+  }
+
+  #validId(agentId: string): string {
+    if (!AddressSchema.safeParse(agentId).success) {
+      throw new AgentrixError(
+        'INVALID_ARGUMENT',
+        `Invalid agent id ${JSON.stringify(agentId)}: expected 1-128 letters, digits, "_", ".", ":" or "-"`,
+      );
+    }
+    return agentId;
+  }
+
+  #record(agentId: string): AgentRecord {
+    const record = this.#agents.get(this.#validId(agentId));
+    if (!record) {
+      throw new AgentrixError(
+        'AGENT_NOT_FOUND',
+        `No agent with id "${agentId}"; create it first (known: ${this.#knownIds()})`,
+        {
+          agentId,
+        },
+      );
+    }
+    return record;
+  }
+
+  #live(agentId: string): AgentRecord {
+    const record = this.#record(agentId);
+    if (record.runtime.state === 'terminated') {
+      throw new AgentrixError(
+        'AGENT_TERMINATED',
+        `Agent "${agentId}" is terminated and takes no more messages or commands`,
+        {
+          agentId,
+        },
+      );
+    }
+    return record;
+  }
+
+  #knownIds(): string {
+    const ids = [...this.#agents.keys()];
+    if (ids.length === 0) return 'none';
+    return ids.length > 10 ? `${ids.slice(0, 10).join(', ')}, ...` : ids.join(', ');
+  }
+
+  #info(agentId: string): AgentInfo {
+    const { runtime, children } = this.#record(agentId);
+    return {
+      id: runtime.id,
+      name: runtime.spec.name,
+      role: runtime.spec.role,
+      state: runtime.state,
+      parentId: runtime.spec.parentId,
+      children: [...children],
+      turns: runtime.turns,
+      lastError: runtime.lastError,
+      spec: runtime.spec,
+    };
+  }
+}

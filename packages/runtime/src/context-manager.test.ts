@@ -1,0 +1,47 @@
+import type { ChatMessage } from '@agentrix/core';
+import { systemClock } from '@agentrix/core';
+import { describe, expect, it } from 'vitest';
+import { ContextManager, trimHistory, upgradeContext } from './context-manager.js';
+import v1 from './fixtures/context-v1.json' with { type: 'json' };
+import { InMemoryContextStore } from './in-memory-context-store.js';
+
+const user = (content: string): ChatMessage => ({ role: 'user', content });
+
+describe('trimHistory', () => {
+  it('keeps the newest messages', () => {
+    const messages = [user('1'), user('2'), user('3')];
+    expect(trimHistory(messages, 2)).toEqual([user('2'), user('3')]);
+    expect(trimHistory(messages, 5)).toBe(messages);
+  });
+
+  it('never starts on an orphaned tool result', () => {
+    const messages: ChatMessage[] = [
+      user('q'),
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 't', arguments: '{}' }] },
+      { role: 'tool', toolCallId: 'c1', name: 't', content: '1' },
+      { role: 'assistant', content: 'done' },
+    ];
+    expect(trimHistory(messages, 2)).toEqual([{ role: 'assistant', content: 'done' }]);
+  });
+});
+
+describe('ContextManager', () => {
+  it('appends, trims and saves; stored copies do not change when the caller mutates', async () => {
+    const store = new InMemoryContextStore();
+    const contexts = new ContextManager(store, systemClock);
+    const first = await contexts.load('a1');
+    expect(first.messages).toEqual([]);
+    const saved = await contexts.append(first, [user('1'), user('2'), user('3')], 2);
+    expect(saved.turns).toBe(1);
+    saved.messages.push(user('x'));
+    expect((await contexts.load('a1')).messages).toEqual([user('2'), user('3')]);
+  });
+
+  it('loads every fixture of an old version and rejects unknown versions', () => {
+    expect(upgradeContext(v1).messages).toHaveLength(2);
+    expect(() => upgradeContext({ ...v1, version: 99 })).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED_CONTEXT_VERSION' }),
+    );
+    expect(() => upgradeContext({ version: 1 })).toThrow(/invalid/);
+  });
+});

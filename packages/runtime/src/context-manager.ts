@@ -1,0 +1,74 @@
+import {
+  type AgentContext,
+  AgentContextSchema,
+  AgentrixError,
+  type ChatMessage,
+  type Clock,
+  CONTEXT_VERSION,
+  type ContextStore,
+  formatIssues,
+} from '@agentrix/core';
+
+/**
+ * Loads, trims and saves agent contexts through a {@link ContextStore}. Contexts written by
+ * an older schema version are upgraded on load; unknown versions are a typed error.
+ */
+export class ContextManager {
+  constructor(
+    readonly store: ContextStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async load(agentId: string): Promise<AgentContext> {
+    const stored = await this.store.load(agentId);
+    if (!stored)
+      return { version: CONTEXT_VERSION, agentId, messages: [], state: {}, turns: 0, updatedAt: this.clock.now() };
+    return upgradeContext(stored);
+  }
+
+  /** Appends a turn's messages, trims to `maxHistory`, and saves. */
+  async append(context: AgentContext, messages: readonly ChatMessage[], maxHistory: number): Promise<AgentContext> {
+    const next: AgentContext = {
+      ...context,
+      messages: trimHistory(context.messages.concat(messages), maxHistory),
+      turns: context.turns + 1,
+      updatedAt: this.clock.now(),
+    };
+    await this.store.save(next);
+    return next;
+  }
+}
+
+/**
+ * Keeps the newest `maxHistory` messages and never starts on a tool result whose call was
+ * cut off (models reject an orphaned tool message).
+ */
+export function trimHistory(messages: ChatMessage[], maxHistory: number): ChatMessage[] {
+  if (messages.length <= maxHistory) return messages;
+  let start = messages.length - maxHistory;
+  while (start < messages.length && messages[start]?.role === 'tool') start++;
+  return messages.slice(start);
+}
+
+/** Brings a stored context of any known version to the current one. */
+export function upgradeContext(value: unknown): AgentContext {
+  const version = (value as { version?: unknown } | null)?.version;
+  if (version !== CONTEXT_VERSION) {
+    throw new AgentrixError(
+      'UNSUPPORTED_CONTEXT_VERSION',
+      `Stored agent context has version ${String(version)}; this runtime reads version ${CONTEXT_VERSION}. Upgrade @agentrix/runtime or migrate the store.`,
+      { details: { version } },
+    );
+  }
+  // The current version is trusted as stored (a full parse per turn would cost more than the turn);
+  // a structurally broken one is still caught.
+  const context = value as AgentContext;
+  if (!Array.isArray(context.messages) || typeof context.agentId !== 'string') {
+    const parsed = AgentContextSchema.safeParse(value);
+    throw new AgentrixError(
+      'UNSUPPORTED_CONTEXT_VERSION',
+      `Stored agent context is invalid: ${parsed.success ? 'missing messages' : formatIssues(parsed.error)}`,
+    );
+  }
+  return context;
+}

@@ -1,0 +1,18 @@
+export type { AgentFactoryDependencies } from './agent-factory.js';
+export { AgentFactory } from './agent-factory.js';
+export type { AgentInfo, AskOptions, CreateAgentOptions, WaitForIdleOptions } from './agent-manager.js';
+export { AgentManager } from './agent-manager.js';
+export type { AgentManagerOptions } from './agent-manager-options.js';
+export type { AgentPoolOptions } from './agent-pool.js';
+export { AgentPool } from './agent-pool.js';
+export type { AgentRuntimeDependencies } from './agent-runtime.js';
+export { AgentRuntime } from './agent-runtime.js';
+export { AGENT_TRANSITIONS, AgentStateMachine } from './agent-state-machine.js';
+export { ContextManager, trimHistory, upgradeContext } from './context-manager.js';
+export { createAgentrix } from './create-agentrix.js';
+export { InMemoryContextStore } from './in-memory-context-store.js';
+export type { RunTurnOptions, TurnResult } from './run-turn.js';
+export { runTurn } from './run-turn.js';
+export { sendMessageTool } from './send-message-tool.js';
+export type { ToolSet } from './tool-set.js';
+export { createToolSet } from './tool-set.js';

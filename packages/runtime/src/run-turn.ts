@@ -1,0 +1,140 @@
+import {
+  type AgentrixEvents,
+  type AssistantMessage,
+  addUsage,
+  type CallScope,
+  type ChatMessage,
+  type ChatModel,
+  type ChatRequest,
+  type Clock,
+  emptyUsage,
+  type RetryPolicy,
+  systemClock,
+  type ToolContext,
+  throwIfAborted,
+  type Usage,
+} from '@agentrix/core';
+import { callModel } from './model-call.js';
+import { executeToolCall, type ToolExecutionContext } from './tool-execution.js';
+import { emptyToolSet, type ToolSet } from './tool-set.js';
+
+export interface RunTurnOptions {
+  model: ChatModel;
+  /** History followed by the new input. Not modified. */
+  messages: readonly ChatMessage[];
+  /** The system prompt, sent first when not empty. */
+  instructions?: string;
+  tools?: ToolSet;
+  /** Model calls before the turn stops. Default 8. */
+  maxSteps?: number;
+  /** Use `model.stream` and emit `model.token` events. Default true. */
+  stream?: boolean;
+  /** Retries of a failing model call. Default: 3 attempts from 250 ms. */
+  modelRetry?: RetryPolicy;
+  tier?: string;
+  scope?: CallScope;
+  agentId?: string;
+  turnId?: string;
+  signal?: AbortSignal;
+  events?: AgentrixEvents;
+  clock?: Clock;
+  /** How tools send messages; tools that send fail without it. */
+  send?: ToolContext['send'];
+}
+
+export interface TurnResult {
+  /** The final text of the turn. */
+  reply: string;
+  /** What the turn added to the conversation: assistant and tool messages, in order. */
+  messages: ChatMessage[];
+  steps: number;
+  usage: Usage;
+  stopReason: 'final' | 'max-steps';
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 250, maxDelayMs: 10_000 };
+
+const neverAborted = new AbortController().signal;
+
+const noSend: ToolContext['send'] = () => {
+  throw new Error('This turn has no message bus: tools cannot send messages here');
+};
+
+/**
+ * The step loop of one turn: call the model; if it asks for tools, run them and call it
+ * again with the results; stop at a final answer or after `maxSteps` model calls.
+ * It owns no state, so it can be called directly (that is what `bench/runtime` measures).
+ */
+export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
+  const {
+    model,
+    tools = emptyToolSet,
+    maxSteps = 8,
+    stream = true,
+    modelRetry = DEFAULT_RETRY,
+    agentId = 'agent',
+    turnId = 'turn',
+    signal,
+    events,
+    clock = systemClock,
+  } = options;
+  const conversation: ChatMessage[] = options.instructions
+    ? [{ role: 'system', content: options.instructions }, ...options.messages]
+    : options.messages.slice();
+  const added: ChatMessage[] = [];
+  const usage = emptyUsage();
+  const toolContext: ToolExecutionContext = {
+    agentId,
+    turnId,
+    signal: signal ?? neverAborted,
+    clock,
+    events,
+    send: options.send ?? noSend,
+  };
+  let last: AssistantMessage | undefined;
+  for (let step = 1; step <= maxSteps; step++) {
+    throwIfAborted(signal, 'turn');
+    const request: ChatRequest = { messages: conversation.slice() };
+    if (tools.definitions.length > 0) request.tools = tools.definitions as ChatRequest['tools'];
+    if (options.tier !== undefined) request.tier = options.tier;
+    if (options.scope !== undefined) request.scope = options.scope;
+    if (signal) request.signal = signal;
+    const started = events ? clock.now() : 0;
+    const response = await callModel(model, request, {
+      agentId,
+      turnId,
+      step,
+      stream,
+      retry: modelRetry,
+      clock,
+      events,
+      signal,
+    });
+    addUsage(usage, response.usage);
+    if (events?.has('model.responded')) {
+      events.emit('model.responded', {
+        agentId,
+        turnId,
+        step,
+        model: response.model,
+        usage: response.usage,
+        finishReason: response.finishReason,
+        durationMs: clock.now() - started,
+      });
+    }
+    last = response.message;
+    conversation.push(last);
+    added.push(last);
+    const calls = last.toolCalls;
+    if (!calls || calls.length === 0) {
+      return { reply: last.content, messages: added, steps: step, usage, stopReason: 'final' };
+    }
+    // One call at a time: calls of one step may depend on each other's side effects.
+    for (const call of calls) {
+      const result = await executeToolCall(call, tools, toolContext);
+      conversation.push(result);
+      added.push(result);
+    }
+  }
+  return { reply: last?.content ?? '', messages: added, steps: maxSteps, usage, stopReason: 'max-steps' };
+}

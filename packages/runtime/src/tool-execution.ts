@@ -1,0 +1,162 @@
+import {
+  AgentrixError,
+  type AgentrixEvents,
+  type Clock,
+  formatIssues,
+  serializeError,
+  type ToolCall,
+  type ToolContext,
+  type ToolMessage,
+} from '@agentrix/core';
+import type { ToolSet } from './tool-set.js';
+
+export interface ToolExecutionContext {
+  agentId: string;
+  turnId: string;
+  signal: AbortSignal;
+  clock: Clock;
+  events: AgentrixEvents | undefined;
+  send: ToolContext['send'];
+}
+
+/**
+ * Runs one tool call and returns the tool message for the model. Mistakes the model can fix
+ * (unknown tool, invalid JSON, arguments failing the schema, a tool that throws or times out)
+ * become a structured error in the tool message; they never fail the turn. Only an abort of
+ * the turn itself propagates.
+ */
+export async function executeToolCall(
+  call: ToolCall,
+  tools: ToolSet,
+  context: ToolExecutionContext,
+): Promise<ToolMessage> {
+  const { events } = context;
+  const started = events ? context.clock.now() : 0;
+  if (events?.has('tool.called'))
+    events.emit('tool.called', { agentId: context.agentId, turnId: context.turnId, toolCall: call });
+  const message = await runToolCall(call, tools, context);
+  if (events?.has('tool.completed')) {
+    events.emit('tool.completed', {
+      agentId: context.agentId,
+      turnId: context.turnId,
+      toolCallId: call.id,
+      name: call.name,
+      isError: message.isError === true,
+      durationMs: context.clock.now() - started,
+    });
+  }
+  return message;
+}
+
+async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutionContext): Promise<ToolMessage> {
+  const tool = tools.byName.get(call.name);
+  if (!tool) {
+    const available = [...tools.byName.keys()];
+    return toolError(
+      call,
+      new AgentrixError(
+        'TOOL_NOT_FOUND',
+        `Unknown tool "${call.name}". ${available.length > 0 ? `Available tools: ${available.join(', ')}.` : 'No tools are available.'}`,
+      ),
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = call.arguments.trim() === '' ? {} : JSON.parse(call.arguments);
+  } catch (cause) {
+    return toolError(
+      call,
+      new AgentrixError(
+        'TOOL_INPUT_INVALID',
+        `Arguments for tool "${call.name}" are not valid JSON (${(cause as Error).message}). Send one JSON object that matches the tool's parameters.`,
+      ),
+    );
+  }
+  const parsed = tool.input.safeParse(raw);
+  if (!parsed.success) {
+    return toolError(
+      call,
+      new AgentrixError(
+        'TOOL_INPUT_INVALID',
+        `Invalid arguments for tool "${call.name}": ${formatIssues(parsed.error)}`,
+        {
+          details: { issues: parsed.error.issues },
+        },
+      ),
+    );
+  }
+  const toolContext: ToolContext = {
+    agentId: context.agentId,
+    turnId: context.turnId,
+    toolCallId: call.id,
+    signal: context.signal,
+    send: context.send,
+  };
+  try {
+    const output =
+      tool.timeoutMs === undefined
+        ? await tool.execute(parsed.data, toolContext)
+        : await withTimeout(tool.timeoutMs, call.name, context, (signal) =>
+            tool.execute(parsed.data, { ...toolContext, signal }),
+          );
+    return {
+      role: 'tool',
+      toolCallId: call.id,
+      name: call.name,
+      content: typeof output === 'string' ? output : (JSON.stringify(output) ?? 'null'),
+    };
+  } catch (error) {
+    if (context.signal.aborted) throw error;
+    return toolError(
+      call,
+      AgentrixError.isInstance(error)
+        ? error
+        : new AgentrixError(
+            'TOOL_FAILED',
+            `Tool "${call.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
+            {
+              cause: error,
+              toolName: call.name,
+            },
+          ),
+    );
+  }
+}
+
+function withTimeout<T>(
+  timeoutMs: number,
+  name: string,
+  context: ToolExecutionContext,
+  run: (signal: AbortSignal) => T | Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const onTurnAbort = () => controller.abort(context.signal.reason);
+  context.signal.addEventListener('abort', onTurnAbort, { once: true });
+  return new Promise<T>((resolve, reject) => {
+    const timer = context.clock.setTimeout(() => {
+      const error = new AgentrixError('TOOL_TIMEOUT', `Tool "${name}" did not finish within ${timeoutMs} ms`, {
+        toolName: name,
+      });
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+    Promise.resolve()
+      .then(() => run(controller.signal))
+      .then(resolve, reject)
+      .finally(() => {
+        context.clock.clearTimeout(timer);
+        context.signal.removeEventListener('abort', onTurnAbort);
+      });
+  });
+}
+
+function toolError(call: ToolCall, error: AgentrixError): ToolMessage {
+  const { code, message, details } = serializeError(error);
+  return {
+    role: 'tool',
+    toolCallId: call.id,
+    name: call.name,
+    content: JSON.stringify({ error: { code, message, ...(details ? { details } : {}) } }),
+    isError: true,
+  };
+}
