@@ -22,6 +22,7 @@ export interface ReadOptions {
    * many milliseconds, `undefined` waits until a message arrives or `signal` aborts.
    */
   blockMs?: number;
+  /** When it fires, the read rejects with an `ABORTED` AgentrixError and takes nothing. */
   signal?: AbortSignal;
 }
 
@@ -53,6 +54,10 @@ export interface InboxStats {
  *   lease expires is given to the next reader; after `maxDeliveries` it goes to dead letter.
  * - Order is kept per inbox for first deliveries.
  * - `read` blocks without polling until a message arrives, `blockMs` passes or the signal fires.
+ * - A delivery id stays the same across redeliveries (a late ack still counts); `ack` and
+ *   `nack` ignore unknown ids.
+ * - Group operations on a missing group throw `GROUP_NOT_FOUND`; `members()` and `groups()` are sorted.
+ * - After `close()` every method rejects with `CLOSED`; reads blocked at that moment resolve with `[]`.
  */
 export interface MessageBus extends AsyncDisposable {
   send(input: SendInput): Promise<MessageEnvelope>;
@@ -65,8 +70,9 @@ export interface MessageBus extends AsyncDisposable {
   /** Makes every delivery held by `consumer` available again (the consumer died). */
   releaseConsumer(inbox: string, consumer: string): Promise<number>;
   stats(inbox: string): Promise<InboxStats>;
+  /** Oldest first; at most `limit` (default 100). */
   deadLetters(inbox: string, options?: { limit?: number }): Promise<DeadLetter[]>;
-  /** Sends dead letters back into their inbox as new deliveries. Returns how many. */
+  /** Sends dead letters (all unless `limit`) back into their inbox with new delivery ids and attempt 0. Returns how many. */
   redrive(inbox: string, options?: { limit?: number }): Promise<number>;
   /** Drops an inbox and everything in it. */
   deleteInbox(inbox: string): Promise<void>;
