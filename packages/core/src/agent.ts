@@ -28,6 +28,14 @@ export const AgentSpecSchema = z.object({
   model: z.string().min(1).default('default'),
   /** A model tier for the gateway (`small`, `large`, ...). */
   tier: z.string().min(1).optional(),
+  /** Whom this agent's calls are charged to (budgets, ledger); `agentId` is always added. */
+  scope: z
+    .object({
+      userId: z.string().min(1).max(200).optional(),
+      workflowId: z.string().min(1).max(200).optional(),
+      tags: z.array(z.string().min(1).max(100)).max(32).optional(),
+    })
+    .optional(),
   /** Names of registered tools this agent may call. */
   tools: z.array(z.string().min(1)).default([]),
   /** Model calls per turn before the turn stops. Default 8. */

@@ -8,6 +8,7 @@ export {
   JobStatusSchema,
   RetryPolicySchema,
 } from './agent.js';
+export type { AgentRegistry, AgentRegistryEntry } from './agent-registry.js';
 export { abortError, backoffDelay, sleep, throwIfAborted } from './async.js';
 export type {
   AssistantMessage,
@@ -46,6 +47,7 @@ export type { AgentrixErrorCode, AgentrixErrorKind, AgentrixErrorOptions, Serial
 export { AgentrixError, serializeError, toAgentrixError } from './errors.js';
 export type { AgentrixEventMap, AgentrixEventName } from './events.js';
 export { AgentrixEvents } from './events.js';
+export type { IdempotencyClaim, IdempotencyRecord, IdempotencyStore } from './idempotency-store.js';
 export type { IdGenerator } from './ids.js';
 export { createSequentialIds, randomId } from './ids.js';
 export type { Logger, LogLevel } from './logger.js';

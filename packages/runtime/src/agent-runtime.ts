@@ -4,6 +4,7 @@ import {
   type AgentrixEvents,
   type AgentSpec,
   type AgentState,
+  type CallScope,
   type ChatModel,
   type Clock,
   type Delivery,
@@ -53,6 +54,7 @@ export class AgentRuntime {
   readonly spec: AgentSpec;
   readonly #deps: AgentRuntimeDependencies;
   readonly #machine: AgentStateMachine;
+  readonly #scope: CallScope;
   /** Aborted on terminate/stop: ends reads, turns and waits. */
   readonly #lifetime = new AbortController();
   #readController: AbortController | undefined;
@@ -67,6 +69,7 @@ export class AgentRuntime {
   constructor(deps: AgentRuntimeDependencies, initialState: AgentState = 'created') {
     this.#deps = deps;
     this.spec = deps.spec;
+    this.#scope = { ...deps.spec.scope, agentId: deps.spec.id };
     this.#machine = new AgentStateMachine(deps.spec.id, deps.events, deps.clock, initialState);
   }
 
@@ -302,7 +305,7 @@ export class AgentRuntime {
       stream: spec.stream,
       modelRetry: spec.modelRetry,
       ...(spec.tier !== undefined ? { tier: spec.tier } : {}),
-      scope: { agentId: this.id },
+      scope: this.#scope,
       agentId: this.id,
       turnId,
       signal,
