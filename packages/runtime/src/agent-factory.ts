@@ -1,11 +1,14 @@
 import type {
+  AgentRegistry,
   AgentrixEvents,
   AgentSpec,
+  AgentState,
   ChatModel,
   Clock,
   IdGenerator,
   Logger,
   MessageBus,
+  SerializedError,
   Tool,
 } from '@agentrix/core';
 import { AgentrixError } from '@agentrix/core';
@@ -26,6 +29,7 @@ export interface AgentFactoryDependencies {
   logger: Logger;
   consumer: string;
   send: MessageBus['send'];
+  registry: AgentRegistry;
 }
 
 /**
@@ -72,23 +76,15 @@ export class AgentFactory {
     return { model, tools };
   }
 
-  create(spec: AgentSpec): AgentRuntime {
+  /** A runtime in `state` (default `created`), e.g. restored from a registry. */
+  create(spec: AgentSpec, state?: AgentState, lastError?: SerializedError): AgentRuntime {
     const { model, tools } = this.resolve(spec);
-    const { bus, contexts, pool, clock, events, generateId, logger, consumer, send } = this.deps;
-    return new AgentRuntime({
-      spec,
-      model,
-      tools,
-      bus,
-      contexts,
-      pool,
-      clock,
-      events,
-      generateId,
-      logger,
-      consumer,
-      send,
-    });
+    const { bus, contexts, pool, clock, events, generateId, logger, consumer, send, registry } = this.deps;
+    return new AgentRuntime(
+      { spec, model, tools, bus, contexts, pool, clock, events, generateId, logger, consumer, send, registry },
+      state,
+      lastError,
+    );
   }
 
   /** Forget cached tool sets (after tools are registered or replaced). */

@@ -1,4 +1,5 @@
 import type {
+  AgentRegistry,
   AgentrixEvents,
   ChatModel,
   Clock,
@@ -21,6 +22,8 @@ export interface AgentManagerOptions {
   bus?: MessageBus;
   /** Where contexts persist. Default: in memory. */
   contextStore?: ContextStore;
+  /** Where agent specs and states persist, for `restore()` after a restart. Default: in memory. */
+  registry?: AgentRegistry;
   /** A shared turn pool, or the cap for a new one. Default: no cap. */
   pool?: AgentPool;
   maxConcurrentTurns?: number;

@@ -1,8 +1,11 @@
+import { InMemoryBus } from '@agentrix/bus';
 import { type AgentrixEventMap, type AgentrixEventName, type AgentrixEvents, defineTool } from '@agentrix/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MockLLM } from '../../testing/src/mock-llm.js';
 import { AgentManager } from './agent-manager.js';
+import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
+import { InMemoryContextStore } from './in-memory-context-store.js';
 
 const managers: AgentManager[] = [];
 function manager(options: ConstructorParameters<typeof AgentManager>[0] = {}): AgentManager {
@@ -234,5 +237,52 @@ describe('AgentManager', () => {
     await guest.close();
     await owner.create({ id: 'o1' });
     expect((await owner.ask('o1', 'still open?')).content).toBe('ok');
+  });
+
+  it('restores every agent in its recorded state after a restart, with its history and pending messages', async () => {
+    const bus = new InMemoryBus();
+    const registry = new InMemoryAgentRegistry();
+    const contextStore = new InMemoryContextStore();
+    const shared = { bus, registry, contextStore };
+    const echo = () => new MockLLM({ fallback: (request) => ({ text: `seen ${request.messages.length} messages` }) });
+    const first = new AgentManager({
+      ...shared,
+      model: echo(),
+      models: { broken: new MockLLM({ fallback: { error: new Error('down') } }) },
+    });
+    await first.create({ id: 'a1' });
+    await first.spawn('a1', { id: 'child' });
+    await first.create({ id: 'sleeper' });
+    first.pause('sleeper');
+    await first.create({ id: 'doomed' });
+    await first.terminate('doomed');
+    await first.create({ id: 'broken', model: 'broken', modelRetry: fastRetry });
+    await expect(first.ask('broken', 'hi')).rejects.toMatchObject({ code: 'MODEL_ERROR' });
+    expect((await first.ask('a1', 'remember this')).content).toBe('seen 1 messages');
+    await first.waitForIdle();
+    await first.close();
+
+    // While the process is down, a message arrives.
+    await bus.send({ from: 'outside', to: 'a1', replyTo: 'outside', content: 'still there?' });
+
+    const second = manager({
+      ...shared,
+      model: echo(),
+      models: { broken: new MockLLM({ fallback: { text: 'fixed' } }) },
+    });
+    const restored = await second.restore();
+    expect(restored.map((agent) => agent.id).sort()).toEqual(['a1', 'broken', 'child', 'doomed', 'sleeper']);
+    expect(second.get('sleeper').state).toBe('paused');
+    expect(second.get('doomed').state).toBe('terminated');
+    expect(second.get('broken')).toMatchObject({ state: 'error', lastError: { code: 'MODEL_ERROR' } });
+    expect(second.get('a1').children).toEqual(['child']);
+    const [reply] = await bus.read('outside', { blockMs: 5_000 });
+    // system prompt is empty, so: first question, first answer, this question.
+    expect(reply?.envelope.content).toBe('seen 3 messages');
+    second.resume('broken');
+    await second.waitForIdle();
+    expect(second.get('broken')).toMatchObject({ state: 'idle', turns: 1 });
+    expect(await second.restore()).toEqual([]);
+    await bus.close();
   });
 });

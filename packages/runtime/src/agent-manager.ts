@@ -1,6 +1,7 @@
 import { InMemoryBus } from '@agentrix/bus';
 import {
   AddressSchema,
+  type AgentRegistry,
   AgentrixError,
   type AgentrixEventMap,
   AgentrixEvents,
@@ -28,6 +29,7 @@ import type { AgentManagerOptions } from './agent-manager-options.js';
 import { AgentPool } from './agent-pool.js';
 import type { AgentRuntime } from './agent-runtime.js';
 import { ContextManager } from './context-manager.js';
+import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 import { InMemoryContextStore } from './in-memory-context-store.js';
 import { sendMessageTool } from './send-message-tool.js';
 
@@ -63,7 +65,7 @@ export interface WaitForIdleOptions {
   signal?: AbortSignal;
 }
 
-interface AgentRecord {
+interface ManagedAgent {
   runtime: AgentRuntime;
   children: Set<string>;
 }
@@ -78,6 +80,7 @@ export class AgentManager implements AsyncDisposable {
   readonly events: AgentrixEvents;
   readonly pool: AgentPool;
   readonly contexts: ContextManager;
+  readonly registry: AgentRegistry;
   readonly #clock: Clock;
   readonly #generateId: IdGenerator;
   readonly #logger: Logger;
@@ -86,7 +89,7 @@ export class AgentManager implements AsyncDisposable {
   readonly #ownsBus: boolean;
   readonly #models = new Map<string, ChatModel>();
   readonly #tools = new Map<string, Tool<any, unknown>>();
-  readonly #agents = new Map<string, AgentRecord>();
+  readonly #agents = new Map<string, ManagedAgent>();
   readonly #factory: AgentFactory;
   #closing: Promise<void> | undefined;
 
@@ -113,6 +116,7 @@ export class AgentManager implements AsyncDisposable {
       options.pool ??
       new AgentPool(options.maxConcurrentTurns === undefined ? {} : { maxConcurrentTurns: options.maxConcurrentTurns });
     this.contexts = new ContextManager(options.contextStore ?? new InMemoryContextStore(), this.#clock);
+    this.registry = options.registry ?? new InMemoryAgentRegistry(this.#clock);
     if (options.model) this.#models.set('default', options.model);
     for (const [name, model] of Object.entries(options.models ?? {})) this.registerModel(name, model);
     this.#tools.set(sendMessageTool.name, sendMessageTool as Tool<any, unknown>);
@@ -129,6 +133,7 @@ export class AgentManager implements AsyncDisposable {
       logger: this.#logger,
       consumer: this.#consumer,
       send: (input) => this.send(input),
+      registry: this.registry,
     });
   }
 
@@ -173,11 +178,41 @@ export class AgentManager implements AsyncDisposable {
       await this.bus.createGroup(group);
       await this.bus.join(group, id);
     }
+    const now = this.#clock.now();
+    await this.registry.save({ spec, state: 'created', createdAt: now, updatedAt: now });
     this.#agents.set(id, { runtime, children: new Set() });
     parent?.children.add(id);
     if (this.events.has('agent.created')) this.events.emit('agent.created', { agentId: id, spec });
     if (options.start ?? true) runtime.start();
     return this.#info(id);
+  }
+
+  /**
+   * Brings back every agent in the registry that this manager does not hold yet, in its
+   * recorded state: idle agents start reading (an interrupted turn's message is redelivered
+   * by the bus), paused and errored ones wait for `resume`, terminated ones stay terminated.
+   * Call it once at start-up, after registering models and tools.
+   */
+  async restore(): Promise<AgentInfo[]> {
+    this.#assertOpen();
+    const restored: string[] = [];
+    for (const entry of await this.registry.list()) {
+      const { spec } = entry;
+      if (this.#agents.has(spec.id)) continue;
+      const state = entry.state === 'running' ? 'idle' : entry.state;
+      const runtime = this.#factory.create(spec, state === 'idle' ? 'created' : state, entry.lastError);
+      this.#agents.set(spec.id, { runtime, children: new Set() });
+      restored.push(spec.id);
+    }
+    for (const [id, { runtime }] of this.#agents) {
+      const parentId = runtime.spec.parentId;
+      if (parentId !== undefined) this.#agents.get(parentId)?.children.add(id);
+    }
+    for (const id of restored) {
+      const { runtime } = this.#record(id);
+      if (runtime.state === 'created') runtime.start();
+    }
+    return restored.map((id) => this.#info(id));
   }
 
   /** Creates a child of `parentId`; it is terminated when its parent is. */
@@ -357,7 +392,12 @@ export class AgentManager implements AsyncDisposable {
   /** Stops every agent loop (a running turn is aborted and its message given back) and closes what the manager opened. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      const results = await Promise.allSettled([...this.#agents.values()].map(({ runtime }) => runtime.stop()));
+      const results = await Promise.allSettled(
+        [...this.#agents.values()].map(async ({ runtime }) => {
+          await runtime.stop();
+          await runtime.flushState();
+        }),
+      );
       for (const result of results) {
         if (result.status === 'rejected') this.#logger.error('agent stop failed', { error: String(result.reason) });
       }
@@ -396,7 +436,7 @@ export class AgentManager implements AsyncDisposable {
     return agentId;
   }
 
-  #record(agentId: string): AgentRecord {
+  #record(agentId: string): ManagedAgent {
     const record = this.#agents.get(this.#validId(agentId));
     if (!record) {
       throw new AgentrixError(
@@ -410,7 +450,7 @@ export class AgentManager implements AsyncDisposable {
     return record;
   }
 
-  #live(agentId: string): AgentRecord {
+  #live(agentId: string): ManagedAgent {
     const record = this.#record(agentId);
     if (record.runtime.state === 'terminated') {
       throw new AgentrixError(

@@ -1,5 +1,6 @@
 import {
   type AgentContext,
+  type AgentRegistry,
   AgentrixError,
   type AgentrixEvents,
   type AgentSpec,
@@ -39,6 +40,8 @@ export interface AgentRuntimeDependencies {
   consumer: string;
   /** Sends on behalf of agents (the manager checks that the recipient exists). */
   send: MessageBus['send'];
+  /** Where lasting states (not the idle/running flips of each turn) are recorded. */
+  registry: AgentRegistry;
 }
 
 /**
@@ -66,11 +69,33 @@ export class AgentRuntime {
   #turns = 0;
   #lastError: SerializedError | undefined;
 
-  constructor(deps: AgentRuntimeDependencies, initialState: AgentState = 'created') {
+  constructor(deps: AgentRuntimeDependencies, initialState: AgentState = 'created', lastError?: SerializedError) {
+    this.#lastError = lastError;
     this.#deps = deps;
     this.spec = deps.spec;
     this.#scope = { ...deps.spec.scope, agentId: deps.spec.id };
-    this.#machine = new AgentStateMachine(deps.spec.id, deps.events, deps.clock, initialState);
+    this.#machine = new AgentStateMachine(deps.spec.id, deps.events, deps.clock, initialState, (from, to) =>
+      this.#persistState(from, to),
+    );
+  }
+
+  /** Resolves when every state change so far is recorded in the registry. */
+  flushState(): Promise<void> {
+    return this.#persisted;
+  }
+
+  #persisted: Promise<void> = Promise.resolve();
+
+  #persistState(from: AgentState, to: AgentState): void {
+    // A turn's idle -> running -> idle costs no write: running is stored as idle.
+    if (to === 'running' || (from === 'running' && to === 'idle')) return;
+    const { registry, logger } = this.#deps;
+    const lastError = to === 'error' ? this.#lastError : undefined;
+    this.#persisted = this.#persisted
+      .then(() => registry.setState(this.id, to, lastError))
+      .catch((error: unknown) =>
+        logger.error('agent state not recorded', { agentId: this.id, state: to, error: serializeError(error) }),
+      );
   }
 
   get id(): string {

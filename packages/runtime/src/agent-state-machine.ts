@@ -22,6 +22,8 @@ export class AgentStateMachine {
     private readonly events: AgentrixEvents,
     private readonly clock: Clock,
     initial: AgentState = 'created',
+    /** Called after every transition (the runtime persists states through it). */
+    private readonly onChange?: (from: AgentState, to: AgentState) => void,
   ) {
     this.#state = initial;
   }
@@ -47,6 +49,7 @@ export class AgentStateMachine {
       );
     }
     this.#state = to;
+    this.onChange?.(from, to);
     if (this.events.has('agent.state')) {
       this.events.emit('agent.state', {
         agentId: this.agentId,

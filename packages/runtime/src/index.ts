@@ -10,6 +10,7 @@ export { AgentRuntime } from './agent-runtime.js';
 export { AGENT_TRANSITIONS, AgentStateMachine } from './agent-state-machine.js';
 export { ContextManager, trimHistory, upgradeContext } from './context-manager.js';
 export { createAgentrix } from './create-agentrix.js';
+export { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 export { InMemoryContextStore } from './in-memory-context-store.js';
 export type { RunTurnOptions, TurnResult } from './run-turn.js';
 export { runTurn } from './run-turn.js';
