@@ -12,7 +12,8 @@ export interface Summary {
 export function summarize(samples: Float64Array): Summary {
   const sorted = samples.slice().sort();
   const count = sorted.length;
-  if (count === 0) return { count, min: Number.NaN, median: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
+  if (count === 0)
+    return { count, min: Number.NaN, median: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
   let sum = 0;
   for (const value of sorted) sum += value;
   return {

@@ -15,7 +15,9 @@ export function printTable(table: Table): void {
     `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ')} |`;
   console.log(`\n## ${table.title}\n`);
   console.log(line(table.headers));
-  console.log(`| ${widths.map((width, column) => (column === 0 ? '-'.repeat(width) : `${'-'.repeat(width - 1)}:`)).join(' | ')} |`);
+  console.log(
+    `| ${widths.map((width, column) => (column === 0 ? '-'.repeat(width) : `${'-'.repeat(width - 1)}:`)).join(' | ')} |`,
+  );
   for (const row of table.rows) console.log(line(row));
   if (table.notes && table.notes.length > 0) {
     console.log('');

@@ -6,7 +6,11 @@ import { AddInput, add } from './add-tool.js';
  * with no framework. Call the model, parse the arguments, validate them with the same zod
  * schema, run the function, call the model again with the result.
  */
-export async function bareLoop(model: ChatModel, messages: readonly ChatMessage[], tools: ToolDefinition[]): Promise<string> {
+export async function bareLoop(
+  model: ChatModel,
+  messages: readonly ChatMessage[],
+  tools: ToolDefinition[],
+): Promise<string> {
   const conversation: ChatMessage[] = messages.slice();
   for (;;) {
     const response = await model.generate({ messages: conversation, tools });

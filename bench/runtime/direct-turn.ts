@@ -33,7 +33,8 @@ export async function benchDirectTurn(options: DirectTurnOptions): Promise<Table
   // Check once that every variant does the two steps and gets the answer.
   const expected = 'The sum is 5.';
   const turn = await runTurn({ model, messages, tools, stream: false });
-  if (turn.reply !== expected || turn.steps !== 2) throw new Error(`runTurn: unexpected result ${JSON.stringify(turn)}`);
+  if (turn.reply !== expected || turn.steps !== 2)
+    throw new Error(`runTurn: unexpected result ${JSON.stringify(turn)}`);
   if ((await bareLoop(model, messages, definitions)) !== expected) throw new Error('bare loop: unexpected reply');
 
   const rows: Row[] = [
@@ -45,7 +46,10 @@ export async function benchDirectTurn(options: DirectTurnOptions): Promise<Table
   const results: { name: string; median: number; p99: number; perSecond: number; baseline: boolean }[] = [];
   for (const row of rows) {
     const { median, p99 } = summarize(await sampleLatency(row.run, options));
-    const perSecond = await measureThroughput(row.run, { concurrency: options.concurrency, durationMs: options.durationMs });
+    const perSecond = await measureThroughput(row.run, {
+      concurrency: options.concurrency,
+      durationMs: options.durationMs,
+    });
     results.push({ name: row.name, median, p99, perSecond, baseline: row.baseline });
   }
   const base = results[0]!;

@@ -61,6 +61,11 @@ export class InMemoryBus implements MessageBus {
   #closed = false;
   #closing: Promise<void> | undefined;
 
+  /** How long a delivery stays leased to its reader without an ack. */
+  get leaseMs(): number {
+    return this.#leaseMs;
+  }
+
   constructor(options: InMemoryBusOptions = {}) {
     const resolved = resolveInMemoryBusOptions(options);
     this.#clock = resolved.clock;
@@ -186,6 +191,27 @@ export class InMemoryBus implements MessageBus {
     if (box === undefined) return;
     for (const deliveryId of deliveryIds) box.inFlight.delete(deliveryId);
     if (box.inFlight.size === 0 && box.hasLeaseTimer) this.#updateLeaseTimer(box);
+  }
+
+  /** Restarts the lease of deliveries `consumer` still holds; returns how many it held. */
+  async extendLease(inbox: string, deliveryIds: readonly string[], options?: { consumer?: string }): Promise<number> {
+    this.#assertOpen('extendLease');
+    const box = this.#existing(inbox);
+    if (box === undefined) return 0;
+    const consumer = options?.consumer ?? this.#consumer;
+    const leasedUntil = this.#clock.now() + this.#leaseMs;
+    let held = 0;
+    for (const deliveryId of deliveryIds) {
+      const entry = box.inFlight.get(deliveryId);
+      if (entry === undefined || entry.consumer !== consumer) continue;
+      // Re-insert to keep the map in lease order.
+      box.inFlight.delete(deliveryId);
+      entry.leasedUntil = leasedUntil;
+      box.inFlight.set(deliveryId, entry);
+      held++;
+    }
+    if (held > 0 && box.hasLeaseTimer) this.#updateLeaseTimer(box);
+    return held;
   }
 
   /**

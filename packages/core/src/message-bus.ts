@@ -60,11 +60,19 @@ export interface InboxStats {
  * - After `close()` every method rejects with `CLOSED`; reads blocked at that moment resolve with `[]`.
  */
 export interface MessageBus extends AsyncDisposable {
+  /** How long a delivery stays leased to its reader without an ack or `extendLease`. */
+  readonly leaseMs: number;
   send(input: SendInput): Promise<MessageEnvelope>;
   /** A copy to every member's inbox. */
   broadcast(input: BroadcastInput): Promise<MessageEnvelope[]>;
   read(inbox: string, options?: ReadOptions): Promise<Delivery[]>;
   ack(inbox: string, deliveryIds: readonly string[]): Promise<void>;
+  /**
+   * Restarts the lease of deliveries that `consumer` (default: the bus's own) still holds: the
+   * heartbeat of a long turn. Returns how many were still held; a delivery that expired and
+   * went to another reader is not taken back.
+   */
+  extendLease(inbox: string, deliveryIds: readonly string[], options?: { consumer?: string }): Promise<number>;
   /** Gives a delivery back for redelivery now, recording why it failed. */
   nack(inbox: string, deliveryId: string, options?: NackOptions): Promise<void>;
   /** Makes every delivery held by `consumer` available again (the consumer died). */

@@ -9,6 +9,7 @@ import type {
   MessageBus,
   Tool,
 } from '@agentrix/core';
+import { z } from 'zod';
 import type { AgentPool } from './agent-pool.js';
 
 export interface AgentManagerOptions {
@@ -36,3 +37,12 @@ export interface AgentManagerOptions {
   events?: AgentrixEvents;
   logger?: Logger;
 }
+
+/** The plain-value options, validated when a manager is built. */
+export const AgentManagerOptionsSchema = z.looseObject({
+  maxConcurrentTurns: z.number().int().min(1).optional(),
+  consumer: z.string().min(1).max(200).optional(),
+  askTimeoutMs: z.number().int().positive().optional(),
+  models: z.record(z.string().min(1), z.unknown()).optional(),
+  tools: z.array(z.unknown()).optional(),
+});

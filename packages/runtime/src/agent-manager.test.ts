@@ -285,4 +285,73 @@ describe('AgentManager', () => {
     expect(await second.restore()).toEqual([]);
     await bus.close();
   });
+
+  it('rejects invalid manager options', () => {
+    expect(() => new AgentManager({ maxConcurrentTurns: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/maxConcurrentTurns/) }),
+    );
+    expect(() => new AgentManager({ askTimeoutMs: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('start() is only for new agents; resume() during a turn keeps it running', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const wait = defineTool({
+      name: 'wait',
+      description: '',
+      input: z.object({}),
+      execute: () => gate.then(() => 'ok'),
+    });
+    const model = new MockLLM({
+      fallback: (request) =>
+        request.messages.at(-1)?.role === 'tool' ? { text: 'done' } : { toolCalls: [{ name: 'wait', arguments: {} }] },
+    });
+    const agentrix = manager({ model, tools: [wait] });
+    await agentrix.create({ id: 'a1', tools: ['wait'] });
+    agentrix.pause('a1');
+    expect(() => agentrix.start('a1')).toThrow(
+      expect.objectContaining({ code: 'ILLEGAL_STATE_TRANSITION', message: expect.stringMatching(/use resume/) }),
+    );
+    agentrix.resume('a1');
+    const started = next(agentrix.events, 'turn.started');
+    await agentrix.send({ to: 'a1', content: 'go' });
+    await started;
+    agentrix.resume('a1');
+    expect(agentrix.get('a1').state).toBe('running');
+    agentrix.pause('a1');
+    agentrix.resume('a1'); // cancels the pending pause
+    release();
+    await agentrix.waitForIdle();
+    expect(agentrix.get('a1')).toMatchObject({ state: 'idle', turns: 1 });
+  });
+
+  it('keeps the lease of a turn that runs longer than the bus lease, so it runs once', async () => {
+    const bus = new InMemoryBus({ leaseMs: 40 });
+    const slow = defineTool({
+      name: 'slow',
+      description: '',
+      input: z.object({}),
+      execute: () => new Promise((resolve) => setTimeout(() => resolve('ok'), 250)),
+    });
+    const model = new MockLLM({
+      fallback: (request) =>
+        request.messages.at(-1)?.role === 'tool' ? { text: 'done' } : { toolCalls: [{ name: 'slow', arguments: {} }] },
+    });
+    const agentrix = manager({ bus, model, tools: [slow] });
+    const attempts: number[] = [];
+    agentrix.events.on('turn.started', (event) => attempts.push(event.attempt));
+    await agentrix.create({ id: 'a1', tools: ['slow'] });
+    // A second process's consumer polls the inbox while the turn runs.
+    await agentrix.send({ to: 'a1', content: 'go' });
+    for (let i = 0; i < 6; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      expect(await bus.read('a1', { consumer: 'other-process', blockMs: 0 })).toEqual([]);
+    }
+    await agentrix.waitForIdle();
+    expect(attempts).toEqual([1]);
+    expect(agentrix.get('a1').turns).toBe(1);
+    await bus.close();
+  });
 });

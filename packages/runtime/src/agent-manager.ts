@@ -25,7 +25,7 @@ import {
   type Tool,
 } from '@agentrix/core';
 import { AgentFactory } from './agent-factory.js';
-import type { AgentManagerOptions } from './agent-manager-options.js';
+import { type AgentManagerOptions, AgentManagerOptionsSchema } from './agent-manager-options.js';
 import { AgentPool } from './agent-pool.js';
 import type { AgentRuntime } from './agent-runtime.js';
 import { ContextManager } from './context-manager.js';
@@ -67,7 +67,8 @@ export interface WaitForIdleOptions {
 
 interface ManagedAgent {
   runtime: AgentRuntime;
-  children: Set<string>;
+  /** Created on the first child: most agents have none. */
+  children: Set<string> | undefined;
 }
 
 /**
@@ -94,15 +95,13 @@ export class AgentManager implements AsyncDisposable {
   #closing: Promise<void> | undefined;
 
   constructor(options: AgentManagerOptions = {}) {
+    parseWith(AgentManagerOptionsSchema, options, 'INVALID_ARGUMENT', 'agent manager options');
     this.#clock = options.clock ?? systemClock;
     this.#generateId = options.generateId ?? randomId;
     this.#logger = options.logger ?? silentLogger;
     this.events = options.events ?? new AgentrixEvents();
     this.#consumer = options.consumer ?? `runtime-${this.#generateId()}`;
-    const askTimeoutMs = options.askTimeoutMs ?? 60_000;
-    if (!(askTimeoutMs > 0))
-      throw new AgentrixError('INVALID_ARGUMENT', `Invalid askTimeoutMs ${askTimeoutMs}: expected a positive number`);
-    this.#askTimeoutMs = askTimeoutMs;
+    this.#askTimeoutMs = options.askTimeoutMs ?? 60_000;
     this.#ownsBus = options.bus === undefined;
     this.bus =
       options.bus ??
@@ -166,7 +165,8 @@ export class AgentManager implements AsyncDisposable {
     this.#assertOpen();
     const parsed = parseWith(AgentSpecSchema, input, 'INVALID_AGENT_SPEC', 'agent spec');
     const id = parsed.id ?? this.#generateId();
-    const spec: AgentSpec = { ...parsed, id, name: parsed.name ?? id };
+    // Object.assign keeps the parsed object's shape; a spread copy gives each spec its own hidden class.
+    const spec: AgentSpec = Object.assign(parsed, { id, name: parsed.name ?? id });
     if (this.#agents.has(id)) {
       throw new AgentrixError('AGENT_EXISTS', `An agent with id "${id}" already exists; pick another id or omit it`, {
         agentId: id,
@@ -180,8 +180,8 @@ export class AgentManager implements AsyncDisposable {
     }
     const now = this.#clock.now();
     await this.registry.save({ spec, state: 'created', createdAt: now, updatedAt: now });
-    this.#agents.set(id, { runtime, children: new Set() });
-    parent?.children.add(id);
+    this.#agents.set(id, { runtime, children: undefined });
+    if (parent) (parent.children ??= new Set()).add(id);
     if (this.events.has('agent.created')) this.events.emit('agent.created', { agentId: id, spec });
     if (options.start ?? true) runtime.start();
     return this.#info(id);
@@ -201,12 +201,13 @@ export class AgentManager implements AsyncDisposable {
       if (this.#agents.has(spec.id)) continue;
       const state = entry.state === 'running' ? 'idle' : entry.state;
       const runtime = this.#factory.create(spec, state === 'idle' ? 'created' : state, entry.lastError);
-      this.#agents.set(spec.id, { runtime, children: new Set() });
+      this.#agents.set(spec.id, { runtime, children: undefined });
       restored.push(spec.id);
     }
     for (const [id, { runtime }] of this.#agents) {
       const parentId = runtime.spec.parentId;
-      if (parentId !== undefined) this.#agents.get(parentId)?.children.add(id);
+      const parent = parentId === undefined ? undefined : this.#agents.get(parentId);
+      if (parent) (parent.children ??= new Set()).add(id);
     }
     for (const id of restored) {
       const { runtime } = this.#record(id);
@@ -238,7 +239,7 @@ export class AgentManager implements AsyncDisposable {
   /** Terminates the agent and, first, all its descendants. Pending messages stay in its inbox. */
   async terminate(agentId: string, reason = 'terminated by host'): Promise<void> {
     const record = this.#record(agentId);
-    for (const child of record.children) {
+    for (const child of record.children ?? []) {
       if (this.#agents.get(child)?.runtime.state !== 'terminated')
         await this.terminate(child, `parent ${agentId} terminated`);
     }
@@ -478,7 +479,7 @@ export class AgentManager implements AsyncDisposable {
       role: runtime.spec.role,
       state: runtime.state,
       parentId: runtime.spec.parentId,
-      children: [...children],
+      children: children ? [...children] : [],
       turns: runtime.turns,
       lastError: runtime.lastError,
       spec: runtime.spec,

@@ -14,6 +14,7 @@ import {
   type MessageBus,
   type SerializedError,
   serializeError,
+  type TimerHandle,
   type ToolContext,
   toAgentrixError,
   type UserMessage,
@@ -51,16 +52,20 @@ export interface AgentRuntimeDependencies {
  * A turn that fails after the model's retries (or times out) puts the agent in `error` and
  * gives the message back to the bus (nack), so it is redelivered when the agent resumes and
  * goes to dead letter after the bus's `maxDeliveries`. Nothing is acked before the turn's
- * reply and context are stored.
+ * reply and context are stored. While a turn runs, its delivery's lease is extended (a
+ * heartbeat every third of the bus's `leaseMs`), so a long turn is not handed to another reader.
  */
 export class AgentRuntime {
   readonly spec: AgentSpec;
   readonly #deps: AgentRuntimeDependencies;
   readonly #machine: AgentStateMachine;
   readonly #scope: CallScope;
-  /** Aborted on terminate/stop: ends reads, turns and waits. */
-  readonly #lifetime = new AbortController();
-  #readController: AbortController | undefined;
+  /**
+   * Aborted by stop/terminate, and by pause while no turn runs: ends the blocked read or the
+   * wait for a pool slot. One signal per agent (a new controller after each pause), because
+   * an idle agent should cost little more than its blocked read.
+   */
+  #active = new AbortController();
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #held: Delivery | undefined;
@@ -68,34 +73,16 @@ export class AgentRuntime {
   #stopping = false;
   #turns = 0;
   #lastError: SerializedError | undefined;
+  #persisted: Promise<void> = Promise.resolve();
 
   constructor(deps: AgentRuntimeDependencies, initialState: AgentState = 'created', lastError?: SerializedError) {
-    this.#lastError = lastError;
     this.#deps = deps;
     this.spec = deps.spec;
+    this.#lastError = lastError;
     this.#scope = { ...deps.spec.scope, agentId: deps.spec.id };
     this.#machine = new AgentStateMachine(deps.spec.id, deps.events, deps.clock, initialState, (from, to) =>
       this.#persistState(from, to),
     );
-  }
-
-  /** Resolves when every state change so far is recorded in the registry. */
-  flushState(): Promise<void> {
-    return this.#persisted;
-  }
-
-  #persisted: Promise<void> = Promise.resolve();
-
-  #persistState(from: AgentState, to: AgentState): void {
-    // A turn's idle -> running -> idle costs no write: running is stored as idle.
-    if (to === 'running' || (from === 'running' && to === 'idle')) return;
-    const { registry, logger } = this.#deps;
-    const lastError = to === 'error' ? this.#lastError : undefined;
-    this.#persisted = this.#persisted
-      .then(() => registry.setState(this.id, to, lastError))
-      .catch((error: unknown) =>
-        logger.error('agent state not recorded', { agentId: this.id, state: to, error: serializeError(error) }),
-      );
   }
 
   get id(): string {
@@ -114,8 +101,21 @@ export class AgentRuntime {
     return this.#lastError;
   }
 
-  /** created -> idle, and the loop starts reading. */
+  /** Resolves when every state change so far is recorded in the registry. */
+  flushState(): Promise<void> {
+    return this.#persisted;
+  }
+
+  /** created -> idle, and the loop starts reading. Only a new agent can be started. */
   start(): void {
+    const state = this.#machine.state;
+    if (state !== 'created') {
+      throw new AgentrixError(
+        'ILLEGAL_STATE_TRANSITION',
+        `Agent "${this.id}" is ${state}; start() is for new agents${state === 'paused' || state === 'error' ? ', use resume()' : ''}`,
+        { agentId: this.id, details: { from: state, to: 'idle' } },
+      );
+    }
     this.#machine.transition('idle', 'started');
     this.#loop ??= this.#run();
   }
@@ -129,13 +129,13 @@ export class AgentRuntime {
       return;
     }
     this.#machine.transition('paused', 'paused by host');
-    this.#readController?.abort();
+    this.#active.abort();
   }
 
   /** paused or error -> idle: the loop takes messages again (a failed one is redelivered). */
   resume(): void {
     const state = this.#machine.state;
-    if (state === 'running' && this.#pauseRequested) {
+    if (state === 'running') {
       this.#pauseRequested = false;
       return;
     }
@@ -144,14 +144,12 @@ export class AgentRuntime {
       throw new AgentrixError(
         'ILLEGAL_STATE_TRANSITION',
         `Agent "${this.id}" has not been started; call start() instead of resume()`,
-        {
-          agentId: this.id,
-          details: { from: state, to: 'idle' },
-        },
+        { agentId: this.id, details: { from: state, to: 'idle' } },
       );
     }
     this.#machine.transition('idle', state === 'error' ? 'resumed after error' : 'resumed');
     this.#lastError = undefined;
+    if (this.#active.signal.aborted) this.#active = new AbortController();
     this.#loop ??= this.#run();
     this.#wakeUp();
   }
@@ -170,14 +168,12 @@ export class AgentRuntime {
   }
 
   async #shutdown(): Promise<void> {
-    this.#lifetime.abort(new AgentrixError('ABORTED', `Agent "${this.id}" stopped`, { agentId: this.id }));
+    this.#active.abort(new AgentrixError('ABORTED', `Agent "${this.id}" stopped`, { agentId: this.id }));
     this.#wakeUp();
     await this.#loop;
-    if (this.#held) {
-      const held = this.#held;
-      this.#held = undefined;
-      await this.#deps.bus.nack(this.id, held.deliveryId).catch(() => {});
-    }
+    const held = this.#held;
+    this.#held = undefined;
+    if (held) await this.#deps.bus.nack(this.id, held.deliveryId).catch(() => {});
   }
 
   #wakeUp(): void {
@@ -188,6 +184,18 @@ export class AgentRuntime {
 
   #done(): boolean {
     return this.#stopping || this.#machine.state === 'terminated';
+  }
+
+  #persistState(from: AgentState, to: AgentState): void {
+    // A turn's idle -> running -> idle costs no write: running is stored as idle.
+    if (to === 'running' || (from === 'running' && to === 'idle')) return;
+    const { registry, logger } = this.#deps;
+    const lastError = to === 'error' ? this.#lastError : undefined;
+    this.#persisted = this.#persisted
+      .then(() => registry.setState(this.id, to, lastError))
+      .catch((error: unknown) =>
+        logger.error('agent state not recorded', { agentId: this.id, state: to, error: serializeError(error) }),
+      );
   }
 
   async #run(): Promise<void> {
@@ -202,22 +210,15 @@ export class AgentRuntime {
       let delivery = this.#held;
       this.#held = undefined;
       if (!delivery) {
-        const controller = new AbortController();
-        this.#readController = controller;
-        const onStop = () => controller.abort();
-        this.#lifetime.signal.addEventListener('abort', onStop, { once: true });
+        const { signal } = this.#active;
         try {
-          const deliveries = await bus.read(this.id, { consumer, max: 1, signal: controller.signal });
-          delivery = deliveries[0];
+          [delivery] = await bus.read(this.id, { consumer, max: 1, signal });
         } catch (error) {
-          if (!controller.signal.aborted) {
+          if (!signal.aborted) {
             logger.error('agent read failed', { agentId: this.id, error: serializeError(error) });
-            await this.#fail(toAgentrixError(error, 'BUS_UNAVAILABLE'));
+            this.#fail(toAgentrixError(error, 'BUS_UNAVAILABLE'));
           }
           continue;
-        } finally {
-          this.#lifetime.signal.removeEventListener('abort', onStop);
-          this.#readController = undefined;
         }
       }
       if (!delivery) continue;
@@ -230,8 +231,9 @@ export class AgentRuntime {
   }
 
   async #handle(delivery: Delivery): Promise<void> {
-    const { pool, events, clock, generateId } = this.#deps;
-    const waiting = pool.acquire(this.#lifetime.signal);
+    const { pool, events, clock, generateId, bus, consumer } = this.#deps;
+    const active = this.#active;
+    const waiting = pool.acquire(active.signal);
     if (waiting) {
       try {
         await waiting;
@@ -256,23 +258,25 @@ export class AgentRuntime {
       events.emit('turn.started', { agentId: this.id, turnId, messageId: envelope.id, attempt: delivery.attempt });
     }
     const controller = new AbortController();
-    const onStop = () => controller.abort(this.#lifetime.signal.reason);
-    this.#lifetime.signal.addEventListener('abort', onStop, { once: true });
-    const timer = clock.setTimeout(() => {
+    const onStop = () => controller.abort(active.signal.reason);
+    active.signal.addEventListener('abort', onStop, { once: true });
+    const timeout = clock.setTimeout(() => {
       controller.abort(
         new AgentrixError('TURN_TIMEOUT', `Agent "${this.id}" turn exceeded ${this.spec.turnTimeoutMs} ms`, {
           agentId: this.id,
         }),
       );
     }, this.spec.turnTimeoutMs);
+    const heartbeat = new LeaseHeartbeat(bus, clock, this.id, delivery.deliveryId, consumer, (error) =>
+      this.#deps.logger.warn('lease not extended', { agentId: this.id, error: serializeError(error) }),
+    );
     try {
       const result = await this.#turn(delivery, turnId, controller.signal);
       this.#turns++;
       if (this.#machine.state === 'running') {
-        this.#machine.transition(
-          this.#pauseRequested ? 'paused' : 'idle',
-          this.#pauseRequested ? 'paused by host' : undefined,
-        );
+        const pause = this.#pauseRequested;
+        this.#machine.transition(pause ? 'paused' : 'idle', pause ? 'paused by host' : undefined);
+        if (pause) this.#active.abort();
       }
       this.#pauseRequested = false;
       if (events.has('turn.completed')) {
@@ -288,7 +292,7 @@ export class AgentRuntime {
         });
       }
     } catch (thrown) {
-      const stopped = this.#lifetime.signal.aborted;
+      const stopped = this.#done();
       const error = toAgentrixError(
         controller.signal.aborted && !stopped ? (controller.signal.reason ?? thrown) : thrown,
       );
@@ -303,14 +307,15 @@ export class AgentRuntime {
       }
       if (stopped) {
         // Terminated or stopped mid-turn: the message goes back, unprocessed.
-        await this.#deps.bus.nack(this.id, delivery.deliveryId).catch(() => {});
+        await bus.nack(this.id, delivery.deliveryId).catch(() => {});
       } else {
-        await this.#deps.bus.nack(this.id, delivery.deliveryId, { error }).catch(() => {});
-        await this.#fail(error);
+        await bus.nack(this.id, delivery.deliveryId, { error }).catch(() => {});
+        this.#fail(error);
       }
     } finally {
-      clock.clearTimeout(timer);
-      this.#lifetime.signal.removeEventListener('abort', onStop);
+      heartbeat.stop();
+      clock.clearTimeout(timeout);
+      active.signal.removeEventListener('abort', onStop);
       pool.release();
     }
   }
@@ -336,7 +341,7 @@ export class AgentRuntime {
       signal,
       events,
       clock,
-      send: this.#send,
+      send: (message) => this.#sendAs(message),
     });
     if (envelope.replyTo) {
       await bus.send({
@@ -353,12 +358,47 @@ export class AgentRuntime {
     return result;
   }
 
-  readonly #send: ToolContext['send'] = (input) =>
-    this.#deps.send({ replyTo: this.id, ...input, from: this.id } as Parameters<MessageBus['send']>[0]);
+  /** Sends as this agent; replies come back to it unless the tool says otherwise. */
+  #sendAs(input: Parameters<ToolContext['send']>[0]) {
+    return this.#deps.send({ replyTo: this.id, ...input, from: this.id } as Parameters<MessageBus['send']>[0]);
+  }
 
-  async #fail(error: AgentrixError): Promise<void> {
+  #fail(error: AgentrixError): void {
     this.#lastError = serializeError(error);
     this.#pauseRequested = false;
     if (this.#machine.can('error')) this.#machine.transition('error', error.message);
+  }
+}
+
+/** Extends a delivery's lease every third of the bus's lease time while a turn runs. */
+class LeaseHeartbeat {
+  #timer: TimerHandle | undefined;
+  #stopped = false;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly clock: Clock,
+    private readonly inbox: string,
+    private readonly deliveryId: string,
+    private readonly consumer: string,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    // The first beat also covers time spent waiting for a pool slot.
+    void this.#beat();
+  }
+
+  async #beat(): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      await this.bus.extendLease(this.inbox, [this.deliveryId], { consumer: this.consumer });
+    } catch (error) {
+      this.onError(error);
+    }
+    if (!this.#stopped) this.#timer = this.clock.setTimeout(() => void this.#beat(), Math.max(1, this.bus.leaseMs / 3));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
   }
 }

@@ -14,28 +14,38 @@ export class InMemoryAgentRegistry implements AgentRegistry {
   constructor(private readonly clock: Clock = systemClock) {}
 
   async save(entry: AgentRegistryEntry): Promise<void> {
-    this.#entries.set(entry.spec.id, { ...entry });
+    this.#entries.set(entry.spec.id, copy(entry));
   }
 
   async setState(agentId: string, state: AgentState, lastError?: SerializedError): Promise<void> {
     const entry = this.#entries.get(agentId);
     if (!entry) return;
-    const next: AgentRegistryEntry = { ...entry, state, updatedAt: this.clock.now() };
-    if (lastError) next.lastError = lastError;
-    else delete next.lastError;
-    this.#entries.set(agentId, next);
+    entry.state = state;
+    entry.updatedAt = this.clock.now();
+    entry.lastError = lastError;
   }
 
   async load(agentId: string): Promise<AgentRegistryEntry | undefined> {
     const entry = this.#entries.get(agentId);
-    return entry ? { ...entry } : undefined;
+    return entry ? copy(entry) : undefined;
   }
 
   async list(): Promise<AgentRegistryEntry[]> {
-    return [...this.#entries.values()].map((entry) => ({ ...entry }));
+    return [...this.#entries.values()].map(copy);
   }
 
   async delete(agentId: string): Promise<void> {
     this.#entries.delete(agentId);
   }
+}
+
+// A literal (not a spread) so every entry shares one hidden class.
+function copy(entry: AgentRegistryEntry): AgentRegistryEntry {
+  return {
+    spec: entry.spec,
+    state: entry.state,
+    lastError: entry.lastError,
+    createdAt: entry.createdAt,
+    updatedAt: entry.updatedAt,
+  };
 }

@@ -80,6 +80,9 @@ describe('runTurn', () => {
   });
 
   it('reports a throwing or slow tool to the model and keeps going', async () => {
+    const events = new AgentrixEvents();
+    const completed: unknown[] = [];
+    events.on('tool.completed', (event) => completed.push(event));
     const tools = createToolSet([
       defineTool({
         name: 'boom',
@@ -109,7 +112,11 @@ describe('runTurn', () => {
         { text: 'ok' },
       ],
     });
-    const result = await runTurn({ model, messages: [{ role: 'user', content: 'x' }], tools });
+    const result = await runTurn({ model, messages: [{ role: 'user', content: 'x' }], tools, events });
+    expect(completed).toMatchObject([
+      { name: 'boom', isError: true, error: { code: 'TOOL_FAILED' } },
+      { name: 'slow', isError: true, error: { code: 'TOOL_TIMEOUT' } },
+    ]);
     const [boom, slow] = result.messages.filter((message): message is ToolMessage => message.role === 'tool');
     expect(JSON.parse(boom!.content).error).toMatchObject({
       code: 'TOOL_FAILED',

@@ -34,21 +34,27 @@ export async function executeToolCall(
   const started = events ? context.clock.now() : 0;
   if (events?.has('tool.called'))
     events.emit('tool.called', { agentId: context.agentId, turnId: context.turnId, toolCall: call });
-  const message = await runToolCall(call, tools, context);
+  const outcome = await runToolCall(call, tools, context);
   if (events?.has('tool.completed')) {
     events.emit('tool.completed', {
       agentId: context.agentId,
       turnId: context.turnId,
       toolCallId: call.id,
       name: call.name,
-      isError: message.isError === true,
+      isError: outcome.error !== undefined,
       durationMs: context.clock.now() - started,
+      ...(outcome.error ? { error: serializeError(outcome.error) } : {}),
     });
   }
-  return message;
+  return outcome.message;
 }
 
-async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutionContext): Promise<ToolMessage> {
+interface ToolOutcome {
+  message: ToolMessage;
+  error?: AgentrixError;
+}
+
+async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutionContext): Promise<ToolOutcome> {
   const tool = tools.byName.get(call.name);
   if (!tool) {
     const available = [...tools.byName.keys()];
@@ -100,10 +106,12 @@ async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutio
             tool.execute(parsed.data, { ...toolContext, signal }),
           );
     return {
-      role: 'tool',
-      toolCallId: call.id,
-      name: call.name,
-      content: typeof output === 'string' ? output : (JSON.stringify(output) ?? 'null'),
+      message: {
+        role: 'tool',
+        toolCallId: call.id,
+        name: call.name,
+        content: typeof output === 'string' ? output : (JSON.stringify(output) ?? 'null'),
+      },
     };
   } catch (error) {
     if (context.signal.aborted) throw error;
@@ -150,13 +158,16 @@ function withTimeout<T>(
   });
 }
 
-function toolError(call: ToolCall, error: AgentrixError): ToolMessage {
+function toolError(call: ToolCall, error: AgentrixError): ToolOutcome {
   const { code, message, details } = serializeError(error);
   return {
-    role: 'tool',
-    toolCallId: call.id,
-    name: call.name,
-    content: JSON.stringify({ error: { code, message, ...(details ? { details } : {}) } }),
-    isError: true,
+    message: {
+      role: 'tool',
+      toolCallId: call.id,
+      name: call.name,
+      content: JSON.stringify({ error: { code, message, ...(details ? { details } : {}) } }),
+      isError: true,
+    },
+    error,
   };
 }
