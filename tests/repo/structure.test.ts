@@ -107,4 +107,14 @@ describe('repository structure', () => {
     const manifest = JSON.parse(readFileSync(join(packagesDir, 'core', 'package.json'), 'utf8'));
     expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual(['eventemitter3', 'zod']);
   });
+
+  it('gives every package one version and the same engines while on 0.x', () => {
+    const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    for (const name of packageNames) {
+      const manifest = JSON.parse(readFileSync(join(packagesDir, name, 'package.json'), 'utf8'));
+      expect(manifest.version, name).toBe(rootManifest.version);
+      expect(manifest.engines, name).toEqual({ node: '>=20.19' });
+      expect(manifest.name, name).toBe(`@agentrix/${name}`);
+    }
+  });
 });
