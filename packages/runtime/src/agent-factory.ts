@@ -1,35 +1,12 @@
-import type {
-  AgentRegistry,
-  AgentrixEvents,
-  AgentSpec,
-  AgentState,
-  ChatModel,
-  Clock,
-  IdGenerator,
-  Logger,
-  MessageBus,
-  SerializedError,
-  Tool,
-} from '@agentrix/core';
+import type { AgentSpec, AgentState, ChatModel, SerializedError, Tool } from '@agentrix/core';
 import { AgentrixError } from '@agentrix/core';
-import type { AgentPool } from './agent-pool.js';
-import { AgentRuntime } from './agent-runtime.js';
-import type { ContextManager } from './context-manager.js';
+import { AgentRuntime, type AgentRuntimeDependencies } from './agent-runtime.js';
 import { createToolSet, type ToolSet } from './tool-set.js';
 
-export interface AgentFactoryDependencies {
+/** What every agent shares, plus the models and tools its spec picks from by name. */
+export interface AgentFactoryDependencies extends AgentRuntimeDependencies {
   models: ReadonlyMap<string, ChatModel>;
   tools: ReadonlyMap<string, Tool<any, unknown>>;
-  bus: MessageBus;
-  contexts: ContextManager;
-  pool: AgentPool;
-  clock: Clock;
-  events: AgentrixEvents;
-  generateId: IdGenerator;
-  logger: Logger;
-  consumer: string;
-  send: MessageBus['send'];
-  registry: AgentRegistry;
 }
 
 /**
@@ -78,13 +55,8 @@ export class AgentFactory {
 
   /** A runtime in `state` (default `created`), e.g. restored from a registry. */
   create(spec: AgentSpec, state?: AgentState, lastError?: SerializedError): AgentRuntime {
-    const { model, tools } = this.resolve(spec);
-    const { bus, contexts, pool, clock, events, generateId, logger, consumer, send, registry } = this.deps;
-    return new AgentRuntime(
-      { spec, model, tools, bus, contexts, pool, clock, events, generateId, logger, consumer, send, registry },
-      state,
-      lastError,
-    );
+    // The dependencies object is shared by every runtime: no per-agent copy.
+    return new AgentRuntime(this.deps, { spec, ...this.resolve(spec) }, state, lastError);
   }
 
   /** Forget cached tool sets (after tools are registered or replaced). */

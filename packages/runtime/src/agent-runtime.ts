@@ -25,11 +25,8 @@ import type { ContextManager } from './context-manager.js';
 import { runTurn, type TurnResult } from './run-turn.js';
 import type { ToolSet } from './tool-set.js';
 
-/** What an {@link AgentRuntime} is built from (the factory wires these). */
+/** What every agent of a manager shares: one object for all of them (the factory wires it). */
 export interface AgentRuntimeDependencies {
-  spec: AgentSpec;
-  model: ChatModel;
-  tools: ToolSet;
   bus: MessageBus;
   contexts: ContextManager;
   pool: AgentPool;
@@ -58,6 +55,8 @@ export interface AgentRuntimeDependencies {
 export class AgentRuntime {
   readonly spec: AgentSpec;
   readonly #deps: AgentRuntimeDependencies;
+  readonly #model: ChatModel;
+  readonly #tools: ToolSet;
   readonly #machine: AgentStateMachine;
   readonly #scope: CallScope;
   /**
@@ -75,12 +74,19 @@ export class AgentRuntime {
   #lastError: SerializedError | undefined;
   #persisted: Promise<void> = Promise.resolve();
 
-  constructor(deps: AgentRuntimeDependencies, initialState: AgentState = 'created', lastError?: SerializedError) {
+  constructor(
+    deps: AgentRuntimeDependencies,
+    parts: AgentRuntimeParts,
+    initialState: AgentState = 'created',
+    lastError?: SerializedError,
+  ) {
     this.#deps = deps;
-    this.spec = deps.spec;
+    this.spec = parts.spec;
+    this.#model = parts.model;
+    this.#tools = parts.tools;
     this.#lastError = lastError;
-    this.#scope = { ...deps.spec.scope, agentId: deps.spec.id };
-    this.#machine = new AgentStateMachine(deps.spec.id, deps.events, deps.clock, initialState, (from, to) =>
+    this.#scope = { ...parts.spec.scope, agentId: parts.spec.id };
+    this.#machine = new AgentStateMachine(parts.spec.id, deps.events, deps.clock, initialState, (from, to) =>
       this.#persistState(from, to),
     );
   }
@@ -321,7 +327,9 @@ export class AgentRuntime {
   }
 
   async #turn(delivery: Delivery, turnId: string, signal: AbortSignal): Promise<TurnResult> {
-    const { bus, contexts, events, model, tools, clock } = this.#deps;
+    const { bus, contexts, events, clock } = this.#deps;
+    const model = this.#model;
+    const tools = this.#tools;
     const { envelope } = delivery;
     const spec = this.spec;
     const context: AgentContext = await contexts.load(this.id);
@@ -368,6 +376,13 @@ export class AgentRuntime {
     this.#pauseRequested = false;
     if (this.#machine.can('error')) this.#machine.transition('error', error.message);
   }
+}
+
+/** What one agent is: its spec and the model and tools the spec names. */
+export interface AgentRuntimeParts {
+  spec: AgentSpec;
+  model: ChatModel;
+  tools: ToolSet;
 }
 
 /** Extends a delivery's lease every third of the bus's lease time while a turn runs. */

@@ -5,7 +5,7 @@ export { AgentManager } from './agent-manager.js';
 export type { AgentManagerOptions } from './agent-manager-options.js';
 export type { AgentPoolOptions } from './agent-pool.js';
 export { AgentPool } from './agent-pool.js';
-export type { AgentRuntimeDependencies } from './agent-runtime.js';
+export type { AgentRuntimeDependencies, AgentRuntimeParts } from './agent-runtime.js';
 export { AgentRuntime } from './agent-runtime.js';
 export { AGENT_TRANSITIONS, AgentStateMachine } from './agent-state-machine.js';
 export { ContextManager, trimHistory, upgradeContext } from './context-manager.js';
