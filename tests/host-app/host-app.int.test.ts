@@ -4,6 +4,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Proves that a host application outside the workspace can install the published shape of every
@@ -185,6 +187,19 @@ describe('host app installs the packed packages', () => {
       expect(JSON.parse(installed).version).toBe(p.version);
     }
   });
+
+  it(
+    'passes publint (exports, types and files as published)',
+    async () => {
+      const problems: string[] = [];
+      for (const p of packed) {
+        const { messages, pkg } = await publint({ pkgDir: p.dir, pack: 'pnpm', level: 'warning' });
+        for (const message of messages) problems.push(`${p.name}: ${formatMessage(message, pkg)}`);
+      }
+      expect(problems).toEqual([]);
+    },
+    TIMEOUT,
+  );
 
   it(
     'runs an agent from an ESM app',

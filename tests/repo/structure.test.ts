@@ -76,7 +76,20 @@ describe('repository structure', () => {
       expect(cycles).toEqual([]);
     });
 
-    it(`${name}: imports only what its package.json declares, never another package's files`, () => {
+    it(`${name}: published code imports only what its package.json declares, never another package's files`, () => {
+      // Files reachable from index.ts are published; the rest (test support, child scripts,
+      // contract suites) may also use dev dependencies.
+      const published = new Set<string>();
+      const queue = [join(src, 'index.ts')];
+      while (queue.length > 0) {
+        const file = queue.pop() as string;
+        if (published.has(file)) continue;
+        published.add(file);
+        for (const spec of importsOf(file)) {
+          if (spec.startsWith('.')) queue.push(resolve(file, '..', spec.replace(/\.js$/, '.ts')));
+        }
+      }
+      const devDependencies = new Set(Object.keys(manifest.devDependencies ?? {}));
       const problems: string[] = [];
       for (const file of files) {
         for (const spec of importsOf(file)) {
@@ -87,10 +100,7 @@ describe('repository structure', () => {
           }
           if (spec.startsWith('node:')) continue;
           const base = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string);
-          // Contract suites are test code shipped for other implementations: they may use dev dependencies.
-          const allowed = file.endsWith('.contract.ts')
-            ? declared.has(base) || base in (manifest.devDependencies ?? {})
-            : declared.has(base);
+          const allowed = declared.has(base) || (!published.has(file) && devDependencies.has(base));
           if (!allowed) problems.push(`${relative(root, file)} imports undeclared ${base}`);
         }
       }

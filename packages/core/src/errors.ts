@@ -26,6 +26,8 @@ export type AgentrixErrorCode =
   | 'TOOL_TIMEOUT'
   | 'MODEL_ERROR'
   | 'MODEL_RESPONSE_INVALID'
+  /** The provider refused the request as malformed (HTTP 400/422 that is not about context length). */
+  | 'PROVIDER_BAD_REQUEST'
   | 'RATE_LIMITED'
   | 'CONTEXT_LENGTH_EXCEEDED'
   | 'AUTH_FAILED'

@@ -1,12 +1,14 @@
 import type { AgentSpec, AgentState, ChatModel, SerializedError, Tool } from '@agentrix/core';
 import { AgentrixError } from '@agentrix/core';
 import { AgentRuntime, type AgentRuntimeDependencies } from './agent-runtime.js';
-import { createToolSet, type ToolSet } from './tool-set.js';
+import { composeToolSets, createToolSet, type ToolSet, type ToolSource } from './tool-set.js';
 
 /** What every agent shares, plus the models and tools its spec picks from by name. */
 export interface AgentFactoryDependencies extends AgentRuntimeDependencies {
   models: ReadonlyMap<string, ChatModel>;
   tools: ReadonlyMap<string, Tool<any, unknown>>;
+  /** Resolves the names `tools` does not have (skills, MCP tools); their set stays live. */
+  toolSource?: ToolSource;
 }
 
 /**
@@ -34,8 +36,12 @@ export class AgentFactory {
     const key = spec.tools.join('\n');
     let tools = this.#toolSets.get(key);
     if (!tools) {
-      const resolved = spec.tools.map((name) => {
+      const source = this.deps.toolSource;
+      const elsewhere = source ? spec.tools.filter((name) => !this.deps.tools.has(name)) : [];
+      const external = source && elsewhere.length > 0 ? source.select(elsewhere) : undefined;
+      const resolved = spec.tools.flatMap((name) => {
         const tool = this.deps.tools.get(name);
+        if (!tool && external && (name.endsWith('*') || external.byName.has(name))) return [];
         if (!tool) {
           throw new AgentrixError(
             'TOOL_NOT_FOUND',
@@ -47,7 +53,7 @@ export class AgentFactory {
         }
         return tool;
       });
-      tools = createToolSet(resolved);
+      tools = external ? composeToolSets(createToolSet(resolved), external) : createToolSet(resolved);
       this.#toolSets.set(key, tools);
     }
     return { model, tools };

@@ -11,6 +11,10 @@ import type {
 } from '@agentrix/core';
 import { z } from 'zod';
 import type { AgentPool } from './agent-pool.js';
+import type { Approvals } from './approvals.js';
+import type { ToolExecutor } from './tool-execution.js';
+import type { ToolSource } from './tool-set.js';
+import type { TurnRouter } from './turn-router.js';
 
 export interface AgentManagerOptions {
   /** Models by name; agents pick one with `spec.model` (default `default`). */
@@ -19,6 +23,20 @@ export interface AgentManagerOptions {
   model?: ChatModel;
   /** Tools agents may list in `spec.tools`. `send_message` is always registered. */
   tools?: readonly Tool<any, any>[];
+  /**
+   * Runs the tool calls of each model step instead of the built-in sequential loop: e.g. a
+   * `SkillExecutor` of `@agentrix/skills` (idempotency keys, approvals, retries, parallel calls).
+   */
+  toolExecutor?: ToolExecutor;
+  /**
+   * Where names in `spec.tools` that are not registered here are looked up, live: e.g. the
+   * `SkillRegistry` an `McpClientManager` fills (`everything__*` allows every tool of a server).
+   */
+  toolSource?: ToolSource;
+  /** Chooses each turn's tools before the first model call (e.g. `Router` from `@agentrix/skills`). */
+  router?: TurnRouter;
+  /** Where approval requests wait (e.g. a `SkillExecutor`'s `approvals`); exposed as `approve` / `reject`. */
+  approvals?: Approvals;
   /** The message bus. Default: a new `InMemoryBus` (closed by `close()`; a bus passed in is left open). */
   bus?: MessageBus;
   /** Where contexts persist. Default: in memory. */

@@ -28,6 +28,7 @@ import { AgentFactory } from './agent-factory.js';
 import { type AgentManagerOptions, AgentManagerOptionsSchema } from './agent-manager-options.js';
 import { AgentPool } from './agent-pool.js';
 import type { AgentRuntime } from './agent-runtime.js';
+import type { Approvals, PendingApproval } from './approvals.js';
 import { ContextManager } from './context-manager.js';
 import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 import { InMemoryContextStore } from './in-memory-context-store.js';
@@ -92,6 +93,7 @@ export class AgentManager implements AsyncDisposable {
   readonly #tools = new Map<string, Tool<any, unknown>>();
   readonly #agents = new Map<string, ManagedAgent>();
   readonly #factory: AgentFactory;
+  readonly #approvals: Approvals | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: AgentManagerOptions = {}) {
@@ -116,6 +118,7 @@ export class AgentManager implements AsyncDisposable {
       new AgentPool(options.maxConcurrentTurns === undefined ? {} : { maxConcurrentTurns: options.maxConcurrentTurns });
     this.contexts = new ContextManager(options.contextStore ?? new InMemoryContextStore(), this.#clock);
     this.registry = options.registry ?? new InMemoryAgentRegistry(this.#clock);
+    this.#approvals = options.approvals;
     if (options.model) this.#models.set('default', options.model);
     for (const [name, model] of Object.entries(options.models ?? {})) this.registerModel(name, model);
     this.#tools.set(sendMessageTool.name, sendMessageTool as Tool<any, unknown>);
@@ -123,6 +126,9 @@ export class AgentManager implements AsyncDisposable {
     this.#factory = new AgentFactory({
       models: this.#models,
       tools: this.#tools,
+      ...(options.toolSource ? { toolSource: options.toolSource } : {}),
+      ...(options.toolExecutor ? { toolExecutor: options.toolExecutor } : {}),
+      ...(options.router ? { router: options.router } : {}),
       bus: this.bus,
       contexts: this.contexts,
       pool: this.pool,
@@ -181,7 +187,10 @@ export class AgentManager implements AsyncDisposable {
     const now = this.#clock.now();
     await this.registry.save({ spec, state: 'created', createdAt: now, updatedAt: now });
     this.#agents.set(id, { runtime, children: undefined });
-    if (parent) (parent.children ??= new Set()).add(id);
+    if (parent) {
+      parent.children ??= new Set();
+      parent.children.add(id);
+    }
     if (this.events.has('agent.created')) this.events.emit('agent.created', { agentId: id, spec });
     if (options.start ?? true) runtime.start();
     return this.#info(id);
@@ -207,7 +216,10 @@ export class AgentManager implements AsyncDisposable {
     for (const [id, { runtime }] of this.#agents) {
       const parentId = runtime.spec.parentId;
       const parent = parentId === undefined ? undefined : this.#agents.get(parentId);
-      if (parent) (parent.children ??= new Set()).add(id);
+      if (parent) {
+        parent.children ??= new Set();
+        parent.children.add(id);
+      }
     }
     for (const id of restored) {
       const { runtime } = this.#record(id);
@@ -219,6 +231,47 @@ export class AgentManager implements AsyncDisposable {
   /** Creates a child of `parentId`; it is terminated when its parent is. */
   spawn(parentId: string, input: AgentSpecInput, options?: CreateAgentOptions): Promise<AgentInfo> {
     return this.create({ ...input, parentId }, options);
+  }
+
+  /**
+   * Creates a child on behalf of an agent (the `spawn_agent` skill of `@agentrix/skills` calls
+   * this): the child gets the parent's model, tier and scope, and only tools the parent has;
+   * `task`, when given, is its first message, with the reply going to the parent.
+   */
+  async spawnChild(request: {
+    parentId: string;
+    instructions: string;
+    tools?: readonly string[];
+    name?: string;
+    role?: string;
+    task?: string;
+  }): Promise<{ id: string }> {
+    const parent = this.#live(request.parentId).runtime.spec;
+    const allowed = (tool: string) =>
+      parent.tools.some((own) => own === tool || (own.endsWith('*') && tool.startsWith(own.slice(0, -1))));
+    const tools = [...(request.tools ?? [])];
+    const refused = tools.filter((tool) => !allowed(tool));
+    if (refused.length > 0) {
+      throw new AgentrixError(
+        'INVALID_ARGUMENT',
+        `A child may only use tools its parent has; "${parent.id}" does not have: ${refused.join(', ')}`,
+        { agentId: parent.id },
+      );
+    }
+    const child = await this.create({
+      parentId: parent.id,
+      instructions: request.instructions,
+      tools,
+      model: parent.model,
+      ...(parent.tier !== undefined ? { tier: parent.tier } : {}),
+      ...(parent.scope !== undefined ? { scope: parent.scope } : {}),
+      ...(request.name !== undefined ? { name: request.name } : {}),
+      ...(request.role !== undefined ? { role: request.role } : {}),
+    });
+    if (request.task !== undefined) {
+      await this.send({ to: child.id, from: parent.id, replyTo: parent.id, content: request.task });
+    }
+    return { id: child.id };
   }
 
   start(agentId: string): AgentInfo {
@@ -341,6 +394,31 @@ export class AgentManager implements AsyncDisposable {
       this.events.off('turn.failed', onFailed);
       await this.bus.deleteInbox(inbox).catch(() => {});
     }
+  }
+
+  /** Skill calls waiting for a human's decision (all agents, or one). */
+  pendingApprovals(agentId?: string): PendingApproval[] {
+    return this.#requireApprovals().pending(agentId);
+  }
+
+  /** Lets a waiting skill call run. */
+  approve(requestId: string, options?: { by?: string }): void {
+    this.#requireApprovals().approve(requestId, options);
+  }
+
+  /** Refuses a waiting skill call; the model gets the refusal as the tool's error. */
+  reject(requestId: string, reason?: string, options?: { by?: string }): void {
+    this.#requireApprovals().reject(requestId, reason, options);
+  }
+
+  #requireApprovals(): Approvals {
+    if (!this.#approvals) {
+      throw new AgentrixError(
+        'INVALID_ARGUMENT',
+        "No approval gate is configured: pass `approvals` (e.g. a SkillExecutor's approvals) to the manager",
+      );
+    }
+    return this.#approvals;
   }
 
   /**

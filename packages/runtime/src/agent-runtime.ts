@@ -23,7 +23,9 @@ import type { AgentPool } from './agent-pool.js';
 import { AgentStateMachine } from './agent-state-machine.js';
 import type { ContextManager } from './context-manager.js';
 import { runTurn, type TurnResult } from './run-turn.js';
+import type { ToolExecutor } from './tool-execution.js';
 import type { ToolSet } from './tool-set.js';
+import { narrowToolSet, type TurnRouter } from './turn-router.js';
 
 /** What every agent of a manager shares: one object for all of them (the factory wires it). */
 export interface AgentRuntimeDependencies {
@@ -40,6 +42,10 @@ export interface AgentRuntimeDependencies {
   send: MessageBus['send'];
   /** Where lasting states (not the idle/running flips of each turn) are recorded. */
   registry: AgentRegistry;
+  /** Runs each step's tool calls. Default: the built-in sequential loop. */
+  toolExecutor?: ToolExecutor;
+  /** Narrows each turn's tools before the first model call. */
+  router?: TurnRouter;
 }
 
 /**
@@ -328,9 +334,14 @@ export class AgentRuntime {
 
   async #turn(delivery: Delivery, turnId: string, signal: AbortSignal): Promise<TurnResult> {
     const { bus, contexts, events, clock } = this.#deps;
-    const model = this.#model;
-    const tools = this.#tools;
     const { envelope } = delivery;
+    const model = this.#model;
+    let tools = this.#tools;
+    const router = this.#deps.router;
+    if (router && tools.definitions.length > 0) {
+      const decision = await router.route({ agentId: this.id, text: envelope.content, skills: tools }, { signal });
+      tools = narrowToolSet(tools, decision);
+    }
     const spec = this.spec;
     const context: AgentContext = await contexts.load(this.id);
     const input: UserMessage = { role: 'user', content: envelope.content, name: envelope.from };
@@ -339,6 +350,7 @@ export class AgentRuntime {
       instructions: spec.instructions,
       messages: context.messages.length > 0 ? [...context.messages, input] : [input],
       tools,
+      ...(this.#deps.toolExecutor ? { toolExecutor: this.#deps.toolExecutor } : {}),
       maxSteps: spec.maxSteps,
       stream: spec.stream,
       modelRetry: spec.modelRetry,

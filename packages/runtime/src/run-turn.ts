@@ -15,7 +15,7 @@ import {
   type Usage,
 } from '@agentrix/core';
 import { callModel } from './model-call.js';
-import { executeToolCall, type ToolExecutionContext } from './tool-execution.js';
+import { sequentialToolExecutor, type ToolExecutionContext, type ToolExecutor } from './tool-execution.js';
 import { emptyToolSet, type ToolSet } from './tool-set.js';
 
 export interface RunTurnOptions {
@@ -25,6 +25,8 @@ export interface RunTurnOptions {
   /** The system prompt, sent first when not empty. */
   instructions?: string;
   tools?: ToolSet;
+  /** Runs each step's tool calls. Default: one at a time, in order (`sequentialToolExecutor`). */
+  toolExecutor?: ToolExecutor;
   /** Model calls before the turn stops. Default 8. */
   maxSteps?: number;
   /** Use `model.stream` and emit `model.token` events. Default true. */
@@ -69,6 +71,7 @@ export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
   const {
     model,
     tools = emptyToolSet,
+    toolExecutor = sequentialToolExecutor,
     maxSteps = 8,
     stream = true,
     modelRetry = DEFAULT_RETRY,
@@ -129,12 +132,9 @@ export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
     if (!calls || calls.length === 0) {
       return { reply: last.content, messages: added, steps: step, usage, stopReason: 'final' };
     }
-    // One call at a time: calls of one step may depend on each other's side effects.
-    for (const call of calls) {
-      const result = await executeToolCall(call, tools, toolContext);
-      conversation.push(result);
-      added.push(result);
-    }
+    const results = await toolExecutor.executeToolCalls(calls, tools, toolContext);
+    conversation.push(...results);
+    added.push(...results);
   }
   return { reply: last?.content ?? '', messages: added, steps: maxSteps, usage, stopReason: 'max-steps' };
 }

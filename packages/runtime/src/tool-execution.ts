@@ -20,6 +20,25 @@ export interface ToolExecutionContext {
 }
 
 /**
+ * Runs the tool calls of one model step and returns their messages in the calls' order, with
+ * the contract of {@link executeToolCall}: mistakes become tool messages with `isError`, only an
+ * abort of the turn rejects. `SkillExecutor` from `@agentrix/skills` implements it (idempotency,
+ * approvals, retries, parallel `canParallel` calls).
+ */
+export interface ToolExecutor {
+  executeToolCalls(calls: readonly ToolCall[], tools: ToolSet, context: ToolExecutionContext): Promise<ToolMessage[]>;
+}
+
+/** The default executor: one call at a time, in the model's order. */
+export const sequentialToolExecutor: ToolExecutor = {
+  async executeToolCalls(calls, tools, context) {
+    const messages: ToolMessage[] = [];
+    for (const call of calls) messages.push(await executeToolCall(call, tools, context));
+    return messages;
+  },
+};
+
+/**
  * Runs one tool call and returns the tool message for the model. Mistakes the model can fix
  * (unknown tool, invalid JSON, arguments failing the schema, a tool that throws or times out)
  * become a structured error in the tool message; they never fail the turn. Only an abort of

@@ -1,0 +1,201 @@
+// Store benchmarks: database start-up, the cost of committing a turn (save context + ack), and
+// message-log append throughput, on PGlite (memory and disk) and Postgres, against the in-memory
+// baseline.
+//
+//   node --conditions=agentrix-source --expose-gc --import tsx bench/store/run.ts
+//
+// Without DATABASE_URL it re-runs itself under scripts/with-services.mjs, which starts a
+// throwaway PostgreSQL 15 (set AGENTRIX_BENCH_NO_POSTGRES=1 to skip Postgres instead).
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InMemoryBus } from '@agentrix/bus';
+import type { AgentContext, ContextStore, Delivery, MessageBus } from '@agentrix/core';
+import { InMemoryContextStore } from '@agentrix/runtime';
+import { createAgentrixStore, openDatabase } from '@agentrix/store';
+import { measureThroughput, sampleLatency } from '../lib/measure.js';
+import { summarize } from '../lib/stats.js';
+import { formatNumber, formatRatio, printTable } from '../lib/table.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+if (!process.env.DATABASE_URL && !process.env.AGENTRIX_BENCH_NO_POSTGRES) {
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(repoRoot, 'scripts/with-services.mjs'),
+      '--',
+      process.execPath,
+      ...process.execArgv,
+      ...process.argv.slice(1),
+    ],
+    { stdio: 'inherit', env: { ...process.env, AGENTRIX_SERVICES: 'postgres' } },
+  );
+  child.on('exit', (code) => process.exit(code ?? 1));
+} else {
+  await main();
+}
+
+interface Backend {
+  name: string;
+  contexts: ContextStore;
+  bus: MessageBus;
+  close(): Promise<void>;
+}
+
+function context(agentId: string, turns: number): AgentContext {
+  const messages: AgentContext['messages'] = [];
+  for (let index = 0; index < 20; index++) {
+    messages.push(
+      index % 2 === 0
+        ? { role: 'user', content: `question ${index}: ${'lorem ipsum dolor sit amet '.repeat(6)}` }
+        : { role: 'assistant', content: `answer ${index}: ${'consectetur adipiscing elit '.repeat(6)}` },
+    );
+  }
+  return { version: 1, agentId, messages, state: { step: turns }, turns, updatedAt: Date.now() };
+}
+
+async function openBackends(): Promise<Backend[]> {
+  const backends: Backend[] = [
+    {
+      name: 'in-memory (baseline)',
+      contexts: new InMemoryContextStore(),
+      bus: new InMemoryBus({ leaseMs: 600_000 }),
+      async close() {
+        await this.bus.close();
+      },
+    },
+  ];
+  const memory = await createAgentrixStore({ url: 'memory://', leaseMs: 600_000 });
+  backends.push({ name: 'PGlite memory://', contexts: memory.contexts, bus: memory.bus, close: () => memory.close() });
+  const directory = await mkdtemp(path.join(tmpdir(), 'agentrix-bench-'));
+  const disk = await createAgentrixStore({ url: directory, leaseMs: 600_000 });
+  backends.push({
+    name: 'PGlite directory',
+    contexts: disk.contexts,
+    bus: disk.bus,
+    async close() {
+      await disk.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  });
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    const schema = `bench_${randomUUID().replaceAll('-', '')}`;
+    const server = await createAgentrixStore({ url, schema, leaseMs: 600_000 });
+    backends.push({
+      name: 'Postgres (pg pool)',
+      contexts: server.contexts,
+      bus: server.bus,
+      async close() {
+        await server.database.kysely.schema.dropSchema(schema).ifExists().cascade().execute();
+        await server.close();
+      },
+    });
+  }
+  return backends;
+}
+
+async function benchStartup(): Promise<void> {
+  const rows: string[][] = [];
+  const time = async (label: string, open: () => Promise<{ close(): Promise<void> }>) => {
+    const started = performance.now();
+    const database = await open();
+    const ms = performance.now() - started;
+    await database.close();
+    rows.push([label, formatNumber(ms)]);
+  };
+  const directory = await mkdtemp(path.join(tmpdir(), 'agentrix-bench-'));
+  const fresh = path.join(directory, 'fresh');
+  await time('PGlite memory:// (fresh initdb, pgvector)', () => openDatabase('memory://'));
+  await time('PGlite memory:// (fresh initdb, no pgvector)', () => openDatabase('memory://', { vector: 'off' }));
+  await time('PGlite directory (fresh initdb)', () => openDatabase(fresh));
+  await time('PGlite directory (reopen existing)', () => openDatabase(fresh));
+  if (process.env.DATABASE_URL)
+    await time('Postgres (pool, first connection)', () => openDatabase(process.env.DATABASE_URL!));
+  await rm(directory, { recursive: true, force: true });
+  printTable({ title: 'Opening a database', headers: ['database', 'ms'], rows });
+}
+
+async function benchTurnCommit(backends: Backend[], samples: number): Promise<void> {
+  const rows: string[][] = [];
+  let baseline = Number.NaN;
+  for (const backend of backends) {
+    const inbox = `bench-commit-${randomUUID().slice(0, 8)}`;
+    const total = samples + 100;
+    for (let index = 0; index < total; index++)
+      await backend.bus.send({ from: 'host', to: inbox, content: `m${index}` });
+    const deliveries: Delivery[] = [];
+    for (;;) {
+      const batch = await backend.bus.read(inbox, { max: 500, blockMs: 0 });
+      if (batch.length === 0) break;
+      deliveries.push(...batch);
+    }
+    let next = 0;
+    const run = async () => {
+      const delivery = deliveries[next++]!;
+      await backend.contexts.save(context(inbox, next));
+      await backend.bus.ack(inbox, [delivery.deliveryId]);
+    };
+    const stats = summarize(await sampleLatency(run, { warmup: 100, samples }));
+    if (Number.isNaN(baseline)) baseline = stats.median;
+    rows.push([
+      backend.name,
+      formatNumber(stats.median, 1),
+      formatNumber(stats.p99, 1),
+      formatNumber(1_000_000 / stats.mean),
+      formatRatio(stats.median, baseline),
+    ]);
+  }
+  printTable({
+    title: `Committing a turn: save a 20-message context + ack one delivery (${samples} samples, sequential)`,
+    headers: ['backend', 'median µs', 'p99 µs', 'commits/s', 'median vs baseline'],
+    rows,
+  });
+}
+
+async function benchAppend(backends: Backend[], durationMs: number): Promise<void> {
+  const rows: string[][] = [];
+  const baselines: number[] = [];
+  for (const backend of backends) {
+    const cells: string[] = [backend.name];
+    for (const [position, concurrency] of [1, 8].entries()) {
+      const inbox = `bench-append-${randomUUID().slice(0, 8)}`;
+      let index = 0;
+      const perSecond = await measureThroughput(
+        () => backend.bus.send({ from: 'host', to: inbox, content: `message ${index++} ${'x'.repeat(100)}` }),
+        { concurrency, durationMs },
+      );
+      baselines[position] ??= perSecond;
+      cells.push(formatNumber(perSecond), formatRatio(perSecond, baselines[position]!));
+      await backend.bus.deleteInbox(inbox);
+    }
+    rows.push(cells);
+  }
+  printTable({
+    title: `Message-log append: bus.send of a 110-byte message (${durationMs / 1000} s each)`,
+    headers: ['backend', 'sends/s (1 sender)', 'vs baseline', 'sends/s (8 senders)', 'vs baseline'],
+    rows,
+  });
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const cpu = cpus();
+  console.log('# Agentrix store benchmarks');
+  console.log(`node ${process.version} (${process.platform}/${process.arch}), V8 ${process.versions.v8}`);
+  console.log(`cpu: ${cpu[0]?.model.trim() ?? 'unknown'}, ${cpu.length} cores`);
+  if (!process.env.DATABASE_URL) console.log('Postgres: skipped (no DATABASE_URL)');
+  await benchStartup();
+  const backends = await openBackends();
+  try {
+    await benchTurnCommit(backends, 2_000);
+    await benchAppend(backends, 2_000);
+  } finally {
+    for (const backend of backends) await backend.close();
+  }
+  console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}

@@ -1,0 +1,64 @@
+/**
+ * Collects calls made in one turn of the event loop and runs them as one Redis script call per
+ * `maxBatch` items (flushed by `setImmediate`, so everything that I/O callbacks of the same turn
+ * add goes in the same batch). Several batches may be in flight at once, so Node and Redis work
+ * in parallel instead of taking turns.
+ *
+ * `run` returns one result per item, in order; an `Error` in that array rejects only its item,
+ * a rejection of `run` rejects the whole batch.
+ */
+export class RedisBatcher<Item, Result> {
+  readonly #maxBatch: number;
+  readonly #run: (items: Item[]) => Promise<Array<Result | Error>>;
+  #items: Item[] = [];
+  #settlers: Array<{ resolve: (value: Result) => void; reject: (error: unknown) => void }> = [];
+  #scheduled: ReturnType<typeof setImmediate> | undefined;
+
+  constructor(maxBatch: number, run: (items: Item[]) => Promise<Array<Result | Error>>) {
+    this.#maxBatch = maxBatch;
+    this.#run = run;
+  }
+
+  add(item: Item): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.#items.push(item);
+      this.#settlers.push({ resolve, reject });
+      if (this.#scheduled === undefined) this.#scheduled = setImmediate(() => this.flush());
+    });
+  }
+
+  /** Sends what is queued now (also called by the scheduled flush). */
+  flush(): void {
+    if (this.#scheduled !== undefined) {
+      clearImmediate(this.#scheduled);
+      this.#scheduled = undefined;
+    }
+    const items = this.#items;
+    const settlers = this.#settlers;
+    if (items.length === 0) return;
+    this.#items = [];
+    this.#settlers = [];
+    for (let start = 0; start < items.length; start += this.#maxBatch) {
+      const chunk = start === 0 && items.length <= this.#maxBatch ? items : items.slice(start, start + this.#maxBatch);
+      const chunkSettlers = settlers.slice(start, start + chunk.length);
+      let outcome: Promise<Array<Result | Error>>;
+      try {
+        outcome = this.#run(chunk);
+      } catch (error) {
+        outcome = Promise.reject(error);
+      }
+      outcome.then(
+        (results) => {
+          for (let index = 0; index < chunkSettlers.length; index++) {
+            const result = results[index];
+            if (result instanceof Error) chunkSettlers[index]!.reject(result);
+            else chunkSettlers[index]!.resolve(result as Result);
+          }
+        },
+        (error: unknown) => {
+          for (const settler of chunkSettlers) settler.reject(error);
+        },
+      );
+    }
+  }
+}

@@ -1,0 +1,433 @@
+import { RedisScript } from './redis-client.js';
+
+/**
+ * The Lua scripts of the Redis bus. Each one runs atomically on the server, so a read, an ack, a
+ * nack or a move to dead letter is never half done, whoever else reads the same inbox.
+ *
+ * Inbox scripts take KEYS = stream, errors, dead (and more where noted). Replies use `''` for
+ * "none" (a Lua `nil` would cut an array short).
+ */
+
+/** Shared helpers: finding a field of a stream entry, and moving an entry to dead letter. */
+const HELPERS = `
+local function field(fields, name)
+  for i = 1, #fields, 2 do
+    if fields[i] == name then return fields[i + 1] end
+  end
+  return nil
+end
+
+-- Moves entry id of the stream to the dead-letter stream, with its last error (or errorOverride),
+-- acks and deletes it. Appends {payloadKind, payload, attempts, error} to deadOut.
+local function dead_letter(stream, errors, dead, group, id, attempts, now, deadMax, errorOverride, deadOut)
+  local entry = redis.call('XRANGE', stream, id, id)
+  local err = errorOverride
+  if err == '' then err = redis.call('HGET', errors, id) or '' end
+  if entry[1] then
+    local fields = entry[1][2]
+    local envelope = field(fields, 'envelope')
+    local kind, payload = 'envelope', envelope
+    if not envelope then kind, payload = 'raw', cjson.encode(fields) end
+    redis.call('XADD', dead, 'MAXLEN', '~', deadMax, '*', kind, payload, 'attempts', attempts, 'error', err, 'deadAt', now, 'entry', id)
+    deadOut[#deadOut + 1] = {kind, payload, attempts, err}
+  end
+  redis.call('XACK', stream, group, id)
+  redis.call('XDEL', stream, id)
+  redis.call('HDEL', errors, id)
+end
+`;
+
+/**
+ * A per-item error marker in the replies of the batch scripts: one inbox's failure (a wrong key
+ * type, say) never fails the other inboxes of the batch.
+ */
+const BATCH_ITEM = `
+local function item_error(res)
+  if type(res) == 'table' and res.err then return res.err end
+  return tostring(res)
+end
+`;
+
+/**
+ * SEND, for a batch of messages (any inboxes). KEYS: 5 per message: stream, seen, seen-ids,
+ * seen-ext, armed. ARGV: dedupe window, then 4 per message: envelope JSON, explicit id or '',
+ * external id or '', wake channel.
+ * Reply, one per message: {1, entryId} when appended, {0, originalEnvelopeJson} for a duplicate,
+ * {-1, error} when Redis refused it.
+ *
+ * A wake-up is published only when the inbox is armed (a read found it drained and armed it,
+ * see READ): readers asleep on an inbox always read it once after arming it, so a send into an
+ * inbox that nobody has drained since the last wake-up has nobody to wake.
+ */
+export const sendBatchScript = new RedisScript(
+  'send-batch',
+  `${BATCH_ITEM}
+local window = tonumber(ARGV[1])
+local function send_one(k, a)
+  local stream, seen, seenIds, seenExt, armed = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
+  local envelope, id, external, channel = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  if window > 0 then
+    if id ~= '' then
+      local found = redis.call('HGET', seen, 'i:' .. id)
+      if found then return {0, found} end
+    end
+    if external ~= '' then
+      local found = redis.call('HGET', seen, 'e:' .. external)
+      if found then return {0, found} end
+    end
+  end
+  local entryId = redis.call('XADD', stream, '*', 'envelope', envelope)
+  local function remember(list, key)
+    redis.call('HSET', seen, key, envelope)
+    redis.call('RPUSH', list, key)
+    if redis.call('LLEN', list) > window then
+      redis.call('HDEL', seen, redis.call('LPOP', list))
+    end
+  end
+  if window > 0 then
+    if id ~= '' then remember(seenIds, 'i:' .. id) end
+    if external ~= '' then remember(seenExt, 'e:' .. external) end
+  end
+  if redis.call('DEL', armed) == 1 then redis.call('PUBLISH', channel, '1') end
+  return {1, entryId}
+end
+local out = {}
+for i = 0, #KEYS / 5 - 1 do
+  local ok, res = pcall(send_one, i * 5 + 1, i * 4 + 2)
+  if ok then out[#out + 1] = res else out[#out + 1] = {-1, item_error(res)} end
+end
+return out
+`,
+);
+
+/**
+ * READ, for a batch of inboxes. KEYS: 4 per inbox: stream, errors, dead, armed. ARGV: group,
+ * leaseMs, maxDeliveries, now, deadMax, error JSON for entries without an envelope, then 3 per
+ * inbox: consumer, max, wantHint ('1' / '0').
+ *
+ * Per inbox: first claims deliveries idle for leaseMs or more (expired leases, nacked and
+ * released deliveries, which are parked idle for years) in entry order, dead-lettering those
+ * that had maxDeliveries; then reads new entries. Creates the consumer group (from the stream's
+ * start) when it is missing. When nothing readable is left afterwards ("drained"), arms the
+ * inbox (the next send publishes a wake-up).
+ * Reply, one per inbox: {1, deliveries, deadLetters, hintMs, more} or {-1, error}. A delivery is
+ * {entryId, attempt, envelopeJson, lastErrorJson or ''}; more is 1 when something readable may
+ * be left, 0 when the inbox was drained; hintMs (only when drained and wantHint) is how long
+ * until the earliest in-flight lease expires, -1 when nothing is in flight.
+ */
+export const readBatchScript = new RedisScript(
+  'read-batch',
+  `${HELPERS}${BATCH_ITEM}
+local group, lease, maxDeliveries = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, deadMax, malformed = ARGV[4], ARGV[5], ARGV[6]
+
+local function read_one(k, a)
+  local stream, errors, dead, armed = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+  local consumer, max, wantHint = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2] == '1'
+  local out, deadOut = {}, {}
+
+  local ok, pending = pcall(redis.call, 'XPENDING', stream, group, 'IDLE', lease, '-', '+', max)
+  if not ok then
+    redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
+    pending = {}
+  end
+  local rounds = 0
+  while #pending > 0 and #out < max do
+    rounds = rounds + 1
+    local last
+    for _, p in ipairs(pending) do
+      last = p[1]
+      if #out >= max then break end
+      local id, count = p[1], tonumber(p[4])
+      if count >= maxDeliveries then
+        dead_letter(stream, errors, dead, group, id, count, now, deadMax, '', deadOut)
+      else
+        local claimed = redis.call('XCLAIM', stream, group, consumer, 0, id)
+        if claimed[1] then
+          local envelope = field(claimed[1][2], 'envelope')
+          if envelope then
+            out[#out + 1] = {id, count + 1, envelope, redis.call('HGET', errors, id) or ''}
+          else
+            dead_letter(stream, errors, dead, group, id, count + 1, now, deadMax, malformed, deadOut)
+          end
+        else
+          redis.call('XACK', stream, group, id)
+        end
+      end
+    end
+    if #out >= max or rounds >= 10 then break end
+    pending = redis.call('XPENDING', stream, group, 'IDLE', lease, '(' .. last, '+', max - #out)
+  end
+
+  while #out < max do
+    local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', max - #out, 'STREAMS', stream, '>')
+    if not reply or not reply[1] or #reply[1][2] == 0 then break end
+    for _, entry in ipairs(reply[1][2]) do
+      local envelope = field(entry[2], 'envelope')
+      if envelope then
+        out[#out + 1] = {entry[1], 1, envelope, ''}
+      else
+        dead_letter(stream, errors, dead, group, entry[1], 1, now, deadMax, malformed, deadOut)
+      end
+    end
+  end
+
+  -- Drained? Fewer than max taken means both the reclaim and XREADGROUP ran dry.
+  local more = 0
+  if rounds >= 10 then
+    more = 1
+  elseif #out >= max then
+    local inFlight = redis.call('XPENDING', stream, group)[1]
+    if redis.call('XLEN', stream) > inFlight then
+      more = 1
+    elseif #redis.call('XPENDING', stream, group, 'IDLE', lease, '-', '+', 1) > 0 then
+      more = 1
+    end
+  end
+  if more == 0 then redis.call('SET', armed, '1') end
+
+  local hint = -1
+  if rounds >= 10 then
+    hint = 0
+  elseif more == 0 and wantHint then
+    local inFlight = redis.call('XPENDING', stream, group, '-', '+', 100)
+    for _, p in ipairs(inFlight) do
+      local left = lease - tonumber(p[3])
+      if left < 1 then left = 1 end
+      if hint < 0 or left < hint then hint = left end
+    end
+    if #inFlight >= 100 and (hint < 0 or hint > lease) then hint = lease end
+  end
+  return {1, out, deadOut, hint, more}
+end
+
+local replies = {}
+for i = 0, #KEYS / 4 - 1 do
+  local ok, res = pcall(read_one, i * 4 + 1, i * 3 + 7)
+  if ok then replies[#replies + 1] = res else replies[#replies + 1] = {-1, item_error(res)} end
+end
+return replies
+`,
+);
+
+/**
+ * ACK, for a batch of inboxes. KEYS: 2 per inbox: stream, errors. ARGV: group, then per inbox the
+ * number of ids followed by the ids. Acks and deletes; reply, one per inbox: how many were
+ * pending, or {-1, error}.
+ */
+export const ackBatchScript = new RedisScript(
+  'ack-batch',
+  `${BATCH_ITEM}
+local group = ARGV[1]
+local function ack_one(stream, errors, first, last)
+  local hasErrors = redis.call('EXISTS', errors) == 1
+  local acked = 0
+  for i = first, last do
+    local ok, n = pcall(redis.call, 'XACK', stream, group, ARGV[i])
+    if ok and n == 1 then
+      redis.call('XDEL', stream, ARGV[i])
+      if hasErrors then redis.call('HDEL', errors, ARGV[i]) end
+      acked = acked + 1
+    end
+  end
+  return acked
+end
+local replies, a = {}, 2
+for i = 1, #KEYS, 2 do
+  local count = tonumber(ARGV[a])
+  local ok, res = pcall(ack_one, KEYS[i], KEYS[i + 1], a + 1, a + count)
+  if ok then replies[#replies + 1] = res else replies[#replies + 1] = {-1, item_error(res)} end
+  a = a + count + 1
+end
+return replies
+`,
+);
+
+/**
+ * EXTEND LEASE. KEYS: stream. ARGV: group, consumer, entry ids... Restarts the idle time of the
+ * deliveries `consumer` still holds (`XCLAIM ... JUSTID` to itself counts no delivery). Reply: how many.
+ */
+export const extendLeaseScript = new RedisScript(
+  'extend-lease',
+  `
+local stream, group, consumer = KEYS[1], ARGV[1], ARGV[2]
+local held = 0
+for i = 3, #ARGV do
+  local ok, pending = pcall(redis.call, 'XPENDING', stream, group, ARGV[i], ARGV[i], 1, consumer)
+  if ok and #pending == 1 then
+    redis.call('XCLAIM', stream, group, consumer, 0, ARGV[i], 'JUSTID')
+    held = held + 1
+  end
+end
+return held
+`,
+);
+
+/**
+ * NACK. KEYS: stream, errors, dead. ARGV: group, entry id, error JSON or '', maxDeliveries, now,
+ * deadMax, release consumer, release idle ms, wake channel.
+ * Parks the delivery on the release consumer with a huge idle time (so the next read claims it
+ * first) without counting a delivery, or dead-letters it when it had maxDeliveries.
+ * Reply: {0} unknown id, {1} released, {2, deadLetters} dead-lettered.
+ */
+export const nackScript = new RedisScript(
+  'nack',
+  `${HELPERS}
+local stream, errors, dead = KEYS[1], KEYS[2], KEYS[3]
+local group, id, errorJson, maxDeliveries = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local now, deadMax, releaser, idle, channel = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local ok, pending = pcall(redis.call, 'XPENDING', stream, group, id, id, 1)
+if not ok or #pending == 0 then return {0} end
+if errorJson ~= '' then redis.call('HSET', errors, id, errorJson) end
+local count = tonumber(pending[1][4])
+if count >= maxDeliveries then
+  local deadOut = {}
+  dead_letter(stream, errors, dead, group, id, count, now, deadMax, '', deadOut)
+  return {2, deadOut}
+end
+redis.call('XCLAIM', stream, group, releaser, 0, id, 'IDLE', idle, 'JUSTID')
+redis.call('PUBLISH', channel, '1')
+return {1}
+`,
+);
+
+/**
+ * GIVE BACK (a read whose caller went away). KEYS: stream. ARGV: group, release consumer, idle,
+ * wake channel, then pairs of entry id and the delivery count to restore.
+ */
+export const giveBackScript = new RedisScript(
+  'give-back',
+  `
+local stream, group, releaser, idle, channel = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+for i = 5, #ARGV, 2 do
+  redis.call('XCLAIM', stream, group, releaser, 0, ARGV[i], 'IDLE', idle, 'RETRYCOUNT', ARGV[i + 1], 'JUSTID')
+end
+redis.call('PUBLISH', channel, '1')
+return 1
+`,
+);
+
+/** RELEASE CONSUMER. KEYS: stream. ARGV: group, consumer, release consumer, idle, wake channel. Reply: count. */
+export const releaseScript = new RedisScript(
+  'release',
+  `
+local stream, group, consumer, releaser, idle, channel = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local ok, pending = pcall(redis.call, 'XPENDING', stream, group, '-', '+', 1000000, consumer)
+if not ok or #pending == 0 then return 0 end
+for _, p in ipairs(pending) do
+  redis.call('XCLAIM', stream, group, releaser, 0, p[1], 'IDLE', idle, 'JUSTID')
+end
+redis.call('PUBLISH', channel, '1')
+return #pending
+`,
+);
+
+/**
+ * STATS. KEYS: stream, errors, dead. ARGV: group, leaseMs, maxDeliveries, now, deadMax.
+ * Dead-letters spent expired deliveries first (as a read would). Reply: {unread, inFlight, dead, deadLetters}.
+ */
+export const statsScript = new RedisScript(
+  'stats',
+  `${HELPERS}
+local stream, errors, dead = KEYS[1], KEYS[2], KEYS[3]
+local group, lease, maxDeliveries, now, deadMax = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local deadOut = {}
+local available, pendingTotal = 0, 0
+local ok, expired = pcall(redis.call, 'XPENDING', stream, group, 'IDLE', lease, '-', '+', 1000000)
+if ok then
+  for _, p in ipairs(expired) do
+    local count = tonumber(p[4])
+    if count >= maxDeliveries then
+      dead_letter(stream, errors, dead, group, p[1], count, now, deadMax, '', deadOut)
+    else
+      available = available + 1
+    end
+  end
+  pendingTotal = redis.call('XPENDING', stream, group)[1]
+end
+local unread = redis.call('XLEN', stream) - pendingTotal
+if unread < 0 then unread = 0 end
+return {unread + available, pendingTotal - available, redis.call('XLEN', dead), deadOut}
+`,
+);
+
+/** DEAD LETTER one entry (malformed on the client side). KEYS: stream, errors, dead. ARGV: group, id, attempts, now, deadMax, error JSON. */
+export const deadLetterScript = new RedisScript(
+  'dead-letter',
+  `${HELPERS}
+local deadOut = {}
+dead_letter(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], deadOut)
+return deadOut
+`,
+);
+
+/** REDRIVE. KEYS: dead, stream. ARGV: limit, wake channel. Reply: how many moved back. */
+export const redriveScript = new RedisScript(
+  'redrive',
+  `
+local dead, stream, limit, channel = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
+local entries = redis.call('XRANGE', dead, '-', '+', 'COUNT', limit)
+local moved = 0
+for _, entry in ipairs(entries) do
+  local fields = entry[2]
+  local envelope, raw
+  for i = 1, #fields, 2 do
+    if fields[i] == 'envelope' then envelope = fields[i + 1] elseif fields[i] == 'raw' then raw = fields[i + 1] end
+  end
+  if envelope then
+    redis.call('XADD', stream, '*', 'envelope', envelope)
+    moved = moved + 1
+  elseif raw then
+    local original = cjson.decode(raw)
+    if type(original) == 'table' and #original >= 2 then
+      redis.call('XADD', stream, '*', unpack(original))
+    end
+    moved = moved + 1
+  end
+  redis.call('XDEL', dead, entry[1])
+end
+if moved > 0 then redis.call('PUBLISH', channel, '1') end
+return moved
+`,
+);
+
+/** JOIN. KEYS: groups, members, sequence. ARGV: group, member. Reply: 0 when the group is missing. */
+export const joinScript = new RedisScript(
+  'join',
+  `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
+if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[2])
+end
+return 1
+`,
+);
+
+/** LEAVE. KEYS: groups, members. ARGV: group, member. Reply: 0 when the group is missing. */
+export const leaveScript = new RedisScript(
+  'leave',
+  `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1
+`,
+);
+
+/** MEMBERS in join order. KEYS: groups, members. ARGV: group. Reply: nil when the group is missing. */
+export const membersScript = new RedisScript(
+  'members',
+  `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return false end
+return redis.call('ZRANGE', KEYS[2], 0, -1)
+`,
+);
+
+/** DELETE GROUP. KEYS: groups, members. ARGV: group. Reply: 0 when the group is missing. */
+export const deleteGroupScript = new RedisScript(
+  'delete-group',
+  `
+if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[2])
+return 1
+`,
+);

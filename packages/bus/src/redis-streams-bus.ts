@@ -1,0 +1,1047 @@
+import {
+  AddressSchema,
+  AgentrixError,
+  type AgentrixEvents,
+  abortError,
+  type BroadcastInput,
+  BroadcastInputSchema,
+  type Clock,
+  type DeadLetter,
+  type Delivery,
+  formatIssues,
+  type IdGenerator,
+  type InboxStats,
+  type Logger,
+  type MessageBus,
+  type MessageEnvelope,
+  type NackOptions,
+  type ReadOptions,
+  type SendInput,
+  SendInputSchema,
+  type SerializedError,
+  serializeError,
+  type TimerHandle,
+} from '@agentrix/core';
+import { checkMessageSize } from './message-size.js';
+import { RedisBatcher } from './redis-batcher.js';
+import { type RedisClientLike, redisError } from './redis-client.js';
+import {
+  isEntryId,
+  malformedEntryError,
+  malformedEnvelope,
+  parseEnvelope,
+  parseError,
+  toDeadLetter,
+} from './redis-entries.js';
+import { type InboxKeys, RedisKeys } from './redis-keys.js';
+import {
+  ackBatchScript,
+  deadLetterScript,
+  deleteGroupScript,
+  extendLeaseScript,
+  giveBackScript,
+  joinScript,
+  leaveScript,
+  membersScript,
+  nackScript,
+  readBatchScript,
+  redriveScript,
+  releaseScript,
+  sendBatchScript,
+  statsScript,
+} from './redis-scripts.js';
+import { type RedisStreamsBusOptions, resolveRedisStreamsBusOptions } from './redis-streams-bus-options.js';
+import { RedisWakeHub } from './redis-wake-hub.js';
+
+/** Default `max` of `read`. */
+const DEFAULT_READ_MAX = 16;
+/** Default `limit` of `deadLetters`. */
+const DEFAULT_DEAD_LETTER_LIMIT = 100;
+/** Longest delay a platform timer takes; a longer `blockMs` waits without a timer. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** The Redis consumer that holds nacked and released deliveries until the next read claims them. */
+const RELEASED_CONSUMER = 'agentrix:released';
+/** Idle time given to parked deliveries (about 10 years): any read's `XPENDING IDLE leaseMs` finds them. */
+const PARKED_IDLE_MS = 315_360_000_000;
+/** Blocked reads that meet a Redis error retry after this long, doubling up to the maximum. */
+const RETRY_BASE_MS = 50;
+const RETRY_MAX_MS = 2_000;
+/** How long `close()` waits for reads in flight to hand back what they took. */
+const CLOSE_GRACE_MS = 2_000;
+/**
+ * Most sends, reads (inboxes) and acks (inboxes) in one batch script: a script holds Redis while
+ * it runs, so a batch stays around a millisecond of server time at most.
+ */
+const MAX_SEND_BATCH = 256;
+const MAX_READ_BATCH = 128;
+const MAX_ACK_BATCH = 256;
+
+/** Clients created by `createRedisBus` from a URL: the bus owns (and closes) them. */
+const ownedClients = new WeakSet<RedisClientLike>();
+
+/** Marks a client as owned by the bus about to be created with it (used by `createRedisBus`). */
+export function markClientOwned(client: RedisClientLike): void {
+  ownedClients.add(client);
+}
+
+interface Waiter {
+  readonly consumer: string;
+  readonly max: number;
+  readonly resolve: (deliveries: Delivery[]) => void;
+  readonly reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  active: boolean;
+  timer: TimerHandle | undefined;
+  hasTimer: boolean;
+  onAbort: (() => void) | undefined;
+}
+
+/** Local blocked reads of one inbox, and the loop that feeds them. */
+interface WaitingInbox {
+  readonly name: string;
+  readonly keys: InboxKeys;
+  readonly waiters: Waiter[];
+  pumping: boolean;
+  dirty: boolean;
+  timer: TimerHandle | undefined;
+  hasTimer: boolean;
+  failures: number;
+}
+
+interface ReadResult {
+  deliveries: Delivery[];
+  /** Milliseconds until the earliest in-flight lease of the inbox ends; -1 for none. */
+  hintMs: number;
+  /** False when the read drained the inbox (and armed it: the next send publishes a wake-up). */
+  more: boolean;
+}
+
+interface SendItem {
+  readonly keys: InboxKeys;
+  readonly envelope: string;
+  readonly explicitId: string;
+  readonly externalId: string;
+}
+
+interface ReadItem {
+  readonly keys: InboxKeys;
+  readonly consumer: string;
+  readonly max: number;
+  readonly wantHint: boolean;
+}
+
+interface AckItem {
+  readonly keys: InboxKeys;
+  readonly ids: readonly string[];
+}
+
+const NO_ENVELOPE_ERROR = JSON.stringify(malformedEntryError('no "envelope" field'));
+
+type RawDelivery = [entryId: string, attempt: number, envelope: string, lastError: string];
+type RawDeadLetter = [kind: string, payload: string, attempts: number, error: string];
+type RawRead = [deliveries: RawDelivery[], deadLetters: RawDeadLetter[], hintMs: number, more: number];
+
+/** A per-item failure of a batch script (Redis refused one inbox's part): INTERNAL, like a refused script. */
+function itemError(reply: unknown): Error | undefined {
+  if (!Array.isArray(reply) || reply[0] !== -1) return undefined;
+  const error = new Error(String(reply[1]));
+  error.name = 'ReplyError';
+  return error;
+}
+
+/**
+ * A {@link MessageBus} over Redis Streams consumer groups: durable inboxes shared by any number
+ * of processes and machines.
+ *
+ * - One stream per inbox; one consumer group (`consumerGroup`) on each, so every message goes to
+ *   one reader whichever process it runs in. Every operation is one Lua script, atomic on the server.
+ * - `ack` is `XACK` + `XDEL`: a stream holds exactly the unacked messages, so it never needs
+ *   trimming and nothing unacked is ever trimmed away.
+ * - Leases are Redis idle times: a delivery idle for `leaseMs` is claimed (`XCLAIM`) by the next
+ *   read, with `attempt` = Redis's delivery count. `nack` and `releaseConsumer` park deliveries on
+ *   a reserved consumer with a huge idle time, so the next read claims them first (delivery id,
+ *   i.e. the entry id, and attempt count kept). After `maxDeliveries` a message moves to the
+ *   inbox's dead-letter stream with its last error.
+ * - Blocked reads hold no connection each: one pub/sub connection per bus subscribes to the wake
+ *   channels of the inboxes that have local blocked readers; every write that makes something
+ *   readable publishes there, and the woken inbox is read with a non-blocking script.
+ *
+ * A client passed in is never closed; the bus closes only the subscriber connection it opened
+ * (and the client `createRedisBus` opened from a URL).
+ */
+export class RedisStreamsBus implements MessageBus {
+  readonly #client: RedisClientLike;
+  readonly #ownsClient: boolean;
+  readonly #keys: RedisKeys;
+  readonly #group: string;
+  readonly #clock: Clock;
+  readonly #generateId: IdGenerator;
+  readonly #events: AgentrixEvents | undefined;
+  readonly #logger: Logger;
+  readonly #consumer: string;
+  readonly #leaseMs: number;
+  readonly #maxDeliveries: number;
+  readonly #maxMessageBytes: number;
+  readonly #dedupeWindow: number;
+  readonly #deadLetterMaxLength: number;
+  readonly #hub: RedisWakeHub;
+  readonly #sends: RedisBatcher<SendItem, [number, string]>;
+  readonly #reads: RedisBatcher<ReadItem, RawRead>;
+  readonly #acks: RedisBatcher<AckItem, number>;
+
+  readonly #waiting = new Map<string, WaitingInbox>();
+  /** Reads in flight (pumps and non-blocking reads), awaited by `close()`. */
+  readonly #running = new Set<Promise<unknown>>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: RedisStreamsBusOptions) {
+    const client = options?.client;
+    if (client === undefined || client === null || typeof client.call !== 'function') {
+      throw new AgentrixError(
+        'INVALID_ARGUMENT',
+        'RedisStreamsBus needs options.client, a connected ioredis client (or use createRedisBus({ url }))',
+      );
+    }
+    const resolved = resolveRedisStreamsBusOptions(options);
+    this.#client = client;
+    this.#ownsClient = ownedClients.has(client);
+    this.#keys = new RedisKeys(resolved.keyPrefix, resolved.namespace);
+    this.#group = resolved.consumerGroup;
+    this.#clock = resolved.clock;
+    this.#generateId = resolved.generateId;
+    this.#events = resolved.events;
+    this.#logger = resolved.logger;
+    this.#consumer = resolved.consumer;
+    this.#leaseMs = resolved.leaseMs;
+    this.#maxDeliveries = resolved.maxDeliveries;
+    this.#maxMessageBytes = resolved.maxMessageBytes;
+    this.#dedupeWindow = resolved.dedupeWindow;
+    this.#deadLetterMaxLength = resolved.deadLetterMaxLength;
+    this.#hub = new RedisWakeHub({
+      createSubscriber: () =>
+        client.duplicate({ autoResubscribe: true, enableAutoPipelining: false, lazyConnect: false }),
+      channelPrefix: this.#keys.wakePrefix,
+      clock: this.#clock,
+      logger: this.#logger,
+      idleMs: resolved.subscriptionIdleMs,
+      onWake: (inbox) => {
+        const box = this.#waiting.get(inbox);
+        if (box !== undefined) this.#pump(box);
+      },
+      onReconnect: () => {
+        for (const box of this.#waiting.values()) this.#pump(box);
+      },
+      isBusy: (inbox) => (this.#waiting.get(inbox)?.waiters.length ?? 0) > 0,
+    });
+    this.#sends = new RedisBatcher(MAX_SEND_BATCH, (items) => this.#runSends(items));
+    this.#reads = new RedisBatcher(MAX_READ_BATCH, (items) => this.#runReads(items));
+    this.#acks = new RedisBatcher(MAX_ACK_BATCH, (items) => this.#runAcks(items));
+  }
+
+  /** How long a delivery stays leased to its reader without an ack or `extendLease` (Redis idle time). */
+  get leaseMs(): number {
+    return this.#leaseMs;
+  }
+
+  /** How many inboxes this bus listens to for wake-ups (one pub/sub connection for all of them). */
+  get wakeSubscriptions(): number {
+    return this.#hub.subscriptions;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /**
+   * Appends a message to `input.to`. A repeated explicit `id` or `externalId` (within
+   * `dedupeWindow` per inbox, remembered in Redis) is not appended again: the original envelope
+   * is returned.
+   */
+  async send(input: SendInput): Promise<MessageEnvelope> {
+    this.#assertOpen('send');
+    const parsed = SendInputSchema.safeParse(input);
+    if (!parsed.success) throw invalidMessage(parsed.error);
+    const message = parsed.data;
+    checkMessageSize(message.content, message.data, this.#maxMessageBytes, message.to);
+    const explicitId = message.id;
+    const envelope = message as MessageEnvelope;
+    if (explicitId === undefined) envelope.id = this.#generateId();
+    if (message.type === undefined) envelope.type = 'message';
+    envelope.createdAt = this.#clock.now();
+    return this.#append(envelope, explicitId, message.externalId);
+  }
+
+  /**
+   * A copy to every member's inbox (in join order), each with its own generated id, `to` set to
+   * the member and `group` set to the group. An explicit `id` or `externalId` de-duplicates per
+   * member inbox, so a broadcast retried after a failure reaches each member once.
+   */
+  async broadcast(input: BroadcastInput): Promise<MessageEnvelope[]> {
+    this.#assertOpen('broadcast');
+    const parsed = BroadcastInputSchema.safeParse(input);
+    if (!parsed.success) throw invalidMessage(parsed.error);
+    const message = parsed.data;
+    const members = await this.#membersInJoinOrder(message.group, 'broadcast');
+    checkMessageSize(message.content, message.data, this.#maxMessageBytes, message.group);
+    const type = message.type ?? 'message';
+    const createdAt = this.#clock.now();
+    return Promise.all(
+      members.map((member) =>
+        this.#append(
+          { ...message, id: this.#generateId(), to: member, type, createdAt },
+          message.id,
+          message.externalId,
+        ),
+      ),
+    );
+  }
+
+  async #append(
+    envelope: MessageEnvelope,
+    explicitId: string | undefined,
+    externalId: string | undefined,
+  ): Promise<MessageEnvelope> {
+    const keys = this.#keys.inbox(envelope.to);
+    const item: SendItem = {
+      keys,
+      envelope: JSON.stringify(envelope),
+      explicitId: explicitId ?? '',
+      externalId: externalId ?? '',
+    };
+    const reply = await this.#redis('send', envelope.to, () => this.#sends.add(item));
+    if (reply[0] === 0) return parseEnvelope(reply[1]) ?? envelope;
+    if (this.#events?.has('message.sent')) this.#events.emit('message.sent', { envelope });
+    return envelope;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /**
+   * Up to `max` deliveries for `consumer`: expired, nacked and released deliveries first (entry
+   * order), then unread messages in send order. When there are none, `blockMs: 0` returns `[]`,
+   * a number waits up to that long and then returns `[]`, and `undefined` waits until a message
+   * arrives. A wait holds no connection: it is woken through the bus's one pub/sub connection.
+   *
+   * An `AbortSignal` that fires rejects with `ABORTED` and takes nothing (deliveries read for it
+   * in the meantime are handed back with their attempt counts). `close()` resolves blocked reads
+   * with `[]`. Redis errors while blocked are retried (the read keeps waiting across a Redis
+   * restart); with `blockMs: 0` they reject with `BUS_UNAVAILABLE`.
+   */
+  read(inbox: string, options?: ReadOptions): Promise<Delivery[]> {
+    try {
+      this.#assertOpen('read');
+      const consumer = options?.consumer ?? this.#consumer;
+      const max = options?.max ?? DEFAULT_READ_MAX;
+      const blockMs = options?.blockMs;
+      const signal = options?.signal;
+      if (typeof consumer !== 'string' || consumer.length === 0) {
+        throw invalidArgument(`read consumer must be a non-empty string, got ${quote(consumer)}`);
+      }
+      if (consumer === RELEASED_CONSUMER) {
+        throw invalidArgument(`read consumer "${RELEASED_CONSUMER}" is reserved by RedisStreamsBus; pick another name`);
+      }
+      if (!Number.isInteger(max) || max < 1) {
+        throw invalidArgument(`read max must be a positive integer, got ${quote(max)}`);
+      }
+      if (blockMs !== undefined && (typeof blockMs !== 'number' || !(blockMs >= 0))) {
+        throw invalidArgument(
+          `read blockMs must be a number >= 0 or undefined (wait until a message arrives), got ${quote(blockMs)}`,
+        );
+      }
+      validateAddress(inbox, 'inbox');
+      if (signal?.aborted) throw abortError(signal, 'read');
+      if (blockMs === 0) return this.#readNow(inbox, consumer, max, signal);
+      return this.#wait(inbox, consumer, max, blockMs, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Acks and deletes deliveries. Unknown ids (already acked, dropped inbox, not an entry id) are ignored. */
+  async ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
+    this.#assertOpen('ack');
+    validateAddress(inbox, 'inbox');
+    const ids = deliveryIds.filter(isEntryId);
+    if (ids.length === 0) return;
+    const keys = this.#keys.inbox(inbox);
+    await this.#redis('ack', inbox, () => this.#acks.add({ keys, ids }));
+  }
+
+  /**
+   * Restarts the lease (the Redis idle time) of deliveries `consumer` (default: the bus's own)
+   * still holds; returns how many it held. A delivery already claimed by another reader is not
+   * taken back.
+   */
+  async extendLease(inbox: string, deliveryIds: readonly string[], options?: { consumer?: string }): Promise<number> {
+    this.#assertOpen('extendLease');
+    validateAddress(inbox, 'inbox');
+    const consumer = options?.consumer ?? this.#consumer;
+    const ids = deliveryIds.filter(isEntryId);
+    if (ids.length === 0) return 0;
+    const keys = this.#keys.inbox(inbox);
+    const held = await this.#redis('extendLease', inbox, () =>
+      extendLeaseScript.run(this.#client, [keys.stream], [this.#group, consumer, ...ids]),
+    );
+    return Number(held);
+  }
+
+  /**
+   * Gives a delivery back for immediate redelivery (ahead of unread messages), keeping its delivery
+   * id and attempt count and recording `serializeError(error)` as its last error; when it has had
+   * `maxDeliveries` deliveries it moves to dead letter at once. Unknown ids are ignored.
+   */
+  async nack(inbox: string, deliveryId: string, options?: NackOptions): Promise<void> {
+    this.#assertOpen('nack');
+    validateAddress(inbox, 'inbox');
+    if (!isEntryId(deliveryId)) return;
+    const keys = this.#keys.inbox(inbox);
+    this.#hub.invalidate(inbox);
+    const errorJson = options?.error === undefined ? '' : JSON.stringify(serializeError(options.error));
+    const reply = (await this.#redis('nack', inbox, () =>
+      nackScript.run(
+        this.#client,
+        [keys.stream, keys.errors, keys.dead],
+        [
+          this.#group,
+          deliveryId,
+          errorJson,
+          this.#maxDeliveries,
+          this.#clock.now(),
+          this.#deadLetterMaxLength,
+          RELEASED_CONSUMER,
+          PARKED_IDLE_MS,
+          keys.wakeChannel,
+        ],
+      ),
+    )) as [number, RawDeadLetter[]?];
+    if (reply[0] === 2) this.#announceDeadLetters(inbox, reply[1] ?? []);
+    this.#hub.invalidate(inbox);
+  }
+
+  /** Makes every delivery held by `consumer` available again at once (the consumer died). */
+  async releaseConsumer(inbox: string, consumer: string): Promise<number> {
+    this.#assertOpen('releaseConsumer');
+    validateAddress(inbox, 'inbox');
+    if (typeof consumer !== 'string' || consumer.length === 0 || consumer === RELEASED_CONSUMER) return 0;
+    const keys = this.#keys.inbox(inbox);
+    const released = await this.#redis('releaseConsumer', inbox, () =>
+      releaseScript.run(
+        this.#client,
+        [keys.stream],
+        [this.#group, consumer, RELEASED_CONSUMER, PARKED_IDLE_MS, keys.wakeChannel],
+      ),
+    );
+    this.#hub.invalidate(inbox);
+    return Number(released);
+  }
+
+  // ---------------------------------------------------------------- inbox management
+
+  /**
+   * `unread` counts new, nacked, released and lease-expired deliveries; `inFlight` the ones held
+   * within their lease. Spent expired deliveries are moved to dead letter first, as a read would.
+   */
+  async stats(inbox: string): Promise<InboxStats> {
+    this.#assertOpen('stats');
+    validateAddress(inbox, 'inbox');
+    const keys = this.#keys.inbox(inbox);
+    const reply = (await this.#redis('stats', inbox, () =>
+      statsScript.run(
+        this.#client,
+        [keys.stream, keys.errors, keys.dead],
+        [this.#group, this.#leaseMs, this.#maxDeliveries, this.#clock.now(), this.#deadLetterMaxLength],
+      ),
+    )) as [number, number, number, RawDeadLetter[]];
+    this.#announceDeadLetters(inbox, reply[3]);
+    return { unread: reply[0], inFlight: reply[1], deadLetters: reply[2] };
+  }
+
+  /** The oldest dead letters first, at most `limit` (default 100). */
+  async deadLetters(inbox: string, options?: { limit?: number }): Promise<DeadLetter[]> {
+    this.#assertOpen('deadLetters');
+    validateAddress(inbox, 'inbox');
+    const limit = positiveLimit(options?.limit, DEFAULT_DEAD_LETTER_LIMIT, 'deadLetters');
+    const keys = this.#keys.inbox(inbox);
+    const entries = (await this.#redis('deadLetters', inbox, () =>
+      this.#client.call('XRANGE', keys.dead, '-', '+', 'COUNT', limit),
+    )) as Array<[string, string[]]>;
+    return entries.map(([id, fields]) => toDeadLetter(inbox, id, fields));
+  }
+
+  /** Moves the oldest dead letters (all unless `limit`) back to the inbox as new messages (new delivery ids, attempt 1 next). */
+  async redrive(inbox: string, options?: { limit?: number }): Promise<number> {
+    this.#assertOpen('redrive');
+    validateAddress(inbox, 'inbox');
+    const limit = positiveLimit(options?.limit, Number.POSITIVE_INFINITY, 'redrive');
+    const keys = this.#keys.inbox(inbox);
+    let moved = 0;
+    // In slices, so one script never holds Redis for long.
+    while (moved < limit) {
+      const count = Math.min(1000, limit - moved);
+      const slice = Number(
+        await this.#redis('redrive', inbox, () =>
+          redriveScript.run(this.#client, [keys.dead, keys.stream], [count, keys.wakeChannel]),
+        ),
+      );
+      moved += slice;
+      if (slice < count) break;
+    }
+    this.#hub.invalidate(inbox);
+    return moved;
+  }
+
+  /** Drops every message of the inbox (unread, in flight, dead) and its de-duplication memory. */
+  async deleteInbox(inbox: string): Promise<void> {
+    this.#assertOpen('deleteInbox');
+    validateAddress(inbox, 'inbox');
+    const keys = this.#keys.inbox(inbox);
+    await this.#redis('deleteInbox', inbox, () =>
+      this.#client.call(
+        'DEL',
+        keys.stream,
+        keys.errors,
+        keys.dead,
+        keys.seen,
+        keys.seenIds,
+        keys.seenExternal,
+        keys.armed,
+      ),
+    );
+    this.#hub.invalidate(inbox);
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  /** Creates an empty group; creating an existing group changes nothing. */
+  async createGroup(group: string): Promise<void> {
+    this.#assertOpen('createGroup');
+    validateAddress(group, 'group');
+    await this.#redis('createGroup', group, () => this.#client.call('SADD', this.#keys.groups, group));
+  }
+
+  async deleteGroup(group: string): Promise<void> {
+    this.#assertOpen('deleteGroup');
+    validateAddress(group, 'group');
+    const found = await this.#redis('deleteGroup', group, () =>
+      deleteGroupScript.run(this.#client, [this.#keys.groups, this.#keys.group(group)], [group]),
+    );
+    if (Number(found) === 0) throw groupNotFound(group);
+  }
+
+  /** Adds `member` (an inbox address); joining twice changes nothing. */
+  async join(group: string, member: string): Promise<void> {
+    this.#assertOpen('join');
+    validateAddress(group, 'group');
+    validateAddress(member, 'member');
+    const found = await this.#redis('join', group, () =>
+      joinScript.run(
+        this.#client,
+        [this.#keys.groups, this.#keys.group(group), this.#keys.groupSequence],
+        [group, member],
+      ),
+    );
+    if (Number(found) === 0) throw groupNotFound(group);
+  }
+
+  /** Removes `member`; leaving a group one is not in changes nothing. The group stays. */
+  async leave(group: string, member: string): Promise<void> {
+    this.#assertOpen('leave');
+    validateAddress(group, 'group');
+    validateAddress(member, 'member');
+    const found = await this.#redis('leave', group, () =>
+      leaveScript.run(this.#client, [this.#keys.groups, this.#keys.group(group)], [group, member]),
+    );
+    if (Number(found) === 0) throw groupNotFound(group);
+  }
+
+  /** Members sorted by code unit order (not join order), so every bus lists them alike. */
+  async members(group: string): Promise<string[]> {
+    this.#assertOpen('members');
+    return (await this.#membersInJoinOrder(group, 'members')).sort();
+  }
+
+  /** Group names, sorted. */
+  async groups(): Promise<string[]> {
+    this.#assertOpen('groups');
+    const names = (await this.#redis('groups', 'groups', () =>
+      this.#client.call('SMEMBERS', this.#keys.groups),
+    )) as string[];
+    return names.sort();
+  }
+
+  async #membersInJoinOrder(group: string, operation: string): Promise<string[]> {
+    validateAddress(group, 'group');
+    const members = (await this.#redis(operation, group, () =>
+      membersScript.run(this.#client, [this.#keys.groups, this.#keys.group(group)], [group]),
+    )) as string[] | null;
+    if (members === null) throw groupNotFound(group);
+    return members;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Resolves every blocked read with `[]`, lets reads in flight hand back what they took, closes
+   * the wake-up connection, and closes the client only when `createRedisBus` opened it from a URL.
+   * Returns the same promise when called again; every other method then rejects with `CLOSED`.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closed = true;
+    this.#closing = this.#shutdown();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #shutdown(): Promise<void> {
+    const failures: unknown[] = [];
+    for (const box of this.#waiting.values()) {
+      this.#clearInboxTimer(box);
+      for (const waiter of box.waiters.splice(0)) {
+        try {
+          waiter.active = false;
+          this.#settle(waiter, []);
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    }
+    this.#waiting.clear();
+    // Whatever was queued this tick goes out before the connections close.
+    this.#sends.flush();
+    this.#acks.flush();
+    this.#reads.flush();
+    if (this.#running.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#running]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, CLOSE_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    try {
+      await this.#hub.close();
+    } catch (error) {
+      failures.push(error);
+    }
+    if (this.#ownsClient) {
+      try {
+        await Promise.race([
+          this.#client.quit(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('QUIT timed out')), CLOSE_GRACE_MS).unref()),
+        ]);
+      } catch {
+        this.#client.disconnect();
+      }
+    }
+    if (failures.length > 0) {
+      throw new AgentrixError('INTERNAL', `RedisStreamsBus closed with ${failures.length} cleanup error(s)`, {
+        cause: failures.length === 1 ? failures[0] : new AggregateError(failures),
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------- reading internals
+
+  #readNow(inbox: string, consumer: string, max: number, signal: AbortSignal | undefined): Promise<Delivery[]> {
+    const keys = this.#keys.inbox(inbox);
+    const operation = (async () => {
+      const result = await this.#readOnce(keys, inbox, consumer, max, false);
+      if (this.#closed || signal?.aborted) {
+        if (result.deliveries.length > 0) await this.#giveBack(keys, inbox, result.deliveries);
+        if (signal?.aborted) throw abortError(signal, 'read');
+        return [];
+      }
+      return result.deliveries;
+    })();
+    return this.#track(operation);
+  }
+
+  #wait(
+    inbox: string,
+    consumer: string,
+    max: number,
+    blockMs: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Delivery[]> {
+    let box = this.#waiting.get(inbox);
+    if (box === undefined) {
+      box = {
+        name: inbox,
+        keys: this.#keys.inbox(inbox),
+        waiters: [],
+        pumping: false,
+        dirty: false,
+        timer: undefined,
+        hasTimer: false,
+        failures: 0,
+      };
+      this.#waiting.set(inbox, box);
+    }
+    const waitingInbox = box;
+    const promise = new Promise<Delivery[]>((resolve, reject) => {
+      const waiter: Waiter = {
+        consumer,
+        max,
+        resolve,
+        reject,
+        signal,
+        active: true,
+        timer: undefined,
+        hasTimer: false,
+        onAbort: undefined,
+      };
+      waitingInbox.waiters.push(waiter);
+      if (blockMs !== undefined && blockMs <= MAX_TIMER_MS) {
+        waiter.timer = this.#clock.setTimeout(() => {
+          waiter.hasTimer = false;
+          waiter.timer = undefined;
+          if (this.#removeWaiter(waitingInbox, waiter)) this.#settle(waiter, []);
+        }, blockMs);
+        waiter.hasTimer = true;
+      }
+      if (signal !== undefined) {
+        waiter.onAbort = () => {
+          waiter.onAbort = undefined;
+          if (!this.#removeWaiter(waitingInbox, waiter)) return;
+          this.#clearWaiterTimer(waiter);
+          reject(abortError(signal, 'read'));
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+    });
+    this.#pump(waitingInbox);
+    return promise;
+  }
+
+  /**
+   * Feeds the blocked reads of one inbox, oldest first, until one finds nothing; then waits for a
+   * wake-up (or for the earliest lease in flight to end). One loop per inbox at a time: a wake-up
+   * during a loop makes it run once more.
+   */
+  #pump(box: WaitingInbox): void {
+    if (box.pumping) {
+      box.dirty = true;
+      return;
+    }
+    box.pumping = true;
+    this.#track(this.#runPump(box));
+  }
+
+  async #runPump(box: WaitingInbox): Promise<void> {
+    try {
+      do {
+        box.dirty = false;
+        if (box.waiters.length === 0 || this.#closed) break;
+        await this.#hub.subscribe(box.name);
+        while (box.waiters.length > 0 && !this.#closed) {
+          // Drained by an earlier read and no wake-up since: nothing to read but expired leases.
+          const leaseEndsAt = this.#hub.drained(box.name);
+          if (leaseEndsAt !== undefined) {
+            const left = leaseEndsAt < 0 ? -1 : leaseEndsAt - this.#clock.now();
+            if (leaseEndsAt < 0 || left > 0) {
+              this.#armInboxTimer(box, left);
+              break;
+            }
+            this.#hub.invalidate(box.name);
+          }
+          const waiter = box.waiters[0]!;
+          const issuedAt = this.#hub.sequence;
+          const result = await this.#readOnce(box.keys, box.name, waiter.consumer, waiter.max, true);
+          if (!waiter.active || this.#closed) {
+            // The reader went away (abort, timeout, close) while its read was in flight.
+            if (result.deliveries.length > 0) await this.#giveBack(box.keys, box.name, result.deliveries);
+            continue;
+          }
+          if (!result.more) {
+            this.#hub.markDrained(box.name, issuedAt, result.hintMs < 0 ? -1 : this.#clock.now() + result.hintMs);
+          }
+          if (result.deliveries.length > 0) {
+            this.#removeWaiter(box, waiter);
+            this.#settle(waiter, result.deliveries);
+            continue;
+          }
+          this.#armInboxTimer(box, result.hintMs);
+          break;
+        }
+      } while (box.dirty && !this.#closed);
+      box.failures = 0;
+    } catch (error) {
+      box.failures++;
+      if (!this.#closed) {
+        this.#logger.warn('RedisStreamsBus blocked read failed; retrying', {
+          inbox: box.name,
+          attempt: box.failures,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        this.#armInboxTimer(box, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(box.failures - 1, 10)));
+      }
+    } finally {
+      box.pumping = false;
+      if (box.waiters.length === 0) this.#dropInbox(box);
+    }
+  }
+
+  /**
+   * One read script; entries that are not envelopes of this bus go to dead letter and the read
+   * is repeated (a few times) so that malformed entries never hide the messages behind them.
+   */
+  async #readOnce(
+    keys: InboxKeys,
+    inbox: string,
+    consumer: string,
+    max: number,
+    wantHint: boolean,
+  ): Promise<ReadResult> {
+    for (let round = 1; ; round++) {
+      const result = await this.#readScript(keys, inbox, consumer, max, wantHint);
+      if (result.deliveries.length > 0 || !result.sawMalformed) return result;
+      if (round >= 10) return { deliveries: [], hintMs: 0, more: true };
+    }
+  }
+
+  async #readScript(
+    keys: InboxKeys,
+    inbox: string,
+    consumer: string,
+    max: number,
+    wantHint: boolean,
+  ): Promise<ReadResult & { sawMalformed: boolean }> {
+    const reply = await this.#redis('read', inbox, () => this.#reads.add({ keys, consumer, max, wantHint }));
+    const [raw, dead, hintMs, more] = reply;
+    this.#announceDeadLetters(inbox, dead);
+    const deliveries: Delivery[] = [];
+    const malformed: RawDelivery[] = [];
+    for (const entry of raw) {
+      const envelope = parseEnvelope(entry[2]);
+      if (envelope === undefined) {
+        malformed.push(entry);
+        continue;
+      }
+      const lastError = parseError(entry[3]);
+      deliveries.push(
+        lastError === undefined
+          ? { deliveryId: entry[0], envelope, attempt: entry[1] }
+          : { deliveryId: entry[0], envelope, attempt: entry[1], lastError },
+      );
+    }
+    if (malformed.length > 0) {
+      const error = JSON.stringify(malformedEntryError('its "envelope" field is not a JSON message envelope'));
+      for (const entry of malformed) {
+        const letters = (await this.#redis('read', inbox, () =>
+          deadLetterScript.run(
+            this.#client,
+            [keys.stream, keys.errors, keys.dead],
+            [this.#group, entry[0], entry[1], this.#clock.now(), this.#deadLetterMaxLength, error],
+          ),
+        )) as RawDeadLetter[];
+        this.#announceDeadLetters(inbox, letters);
+      }
+    }
+    // Entries without an envelope field were dead-lettered by the script itself.
+    const sawMalformed = malformed.length > 0 || dead.some((letter) => letter[0] === 'raw');
+    return { deliveries, hintMs, more: more !== 0 || sawMalformed, sawMalformed };
+  }
+
+  /** Hands deliveries back to the inbox (first in line), restoring their delivery counts. */
+  async #giveBack(keys: InboxKeys, inbox: string, deliveries: readonly Delivery[]): Promise<void> {
+    const pairs: Array<string | number> = [];
+    for (const delivery of deliveries) pairs.push(delivery.deliveryId, delivery.attempt - 1);
+    this.#hub.invalidate(inbox);
+    try {
+      await this.#redis('read', inbox, () =>
+        giveBackScript.run(
+          this.#client,
+          [keys.stream],
+          [this.#group, RELEASED_CONSUMER, PARKED_IDLE_MS, keys.wakeChannel, ...pairs],
+        ),
+      );
+    } catch (error) {
+      // Not lost: the lease ends and the next read claims them (with one more attempt counted).
+      this.#logger.warn('RedisStreamsBus could not hand back deliveries of a cancelled read', {
+        inbox,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  #armInboxTimer(box: WaitingInbox, delayMs: number): void {
+    this.#clearInboxTimer(box);
+    if (delayMs < 0 || this.#closed) return;
+    box.timer = this.#clock.setTimeout(() => {
+      box.hasTimer = false;
+      box.timer = undefined;
+      // A lease may have ended (or a failed read is retried): read for real.
+      this.#hub.invalidate(box.name);
+      this.#pump(box);
+    }, delayMs);
+    box.hasTimer = true;
+  }
+
+  #clearInboxTimer(box: WaitingInbox): void {
+    if (!box.hasTimer) return;
+    box.hasTimer = false;
+    this.#clock.clearTimeout(box.timer);
+    box.timer = undefined;
+  }
+
+  #removeWaiter(box: WaitingInbox, waiter: Waiter): boolean {
+    const index = box.waiters.indexOf(waiter);
+    if (index < 0) return false;
+    waiter.active = false;
+    box.waiters.splice(index, 1);
+    if (box.waiters.length === 0 && !box.pumping) this.#dropInbox(box);
+    return true;
+  }
+
+  #dropInbox(box: WaitingInbox): void {
+    this.#clearInboxTimer(box);
+    if (this.#waiting.get(box.name) === box) this.#waiting.delete(box.name);
+  }
+
+  #clearWaiterTimer(waiter: Waiter): void {
+    if (!waiter.hasTimer) return;
+    waiter.hasTimer = false;
+    this.#clock.clearTimeout(waiter.timer);
+    waiter.timer = undefined;
+  }
+
+  /** Resolves a waiter already removed from its inbox, dropping its timer and abort listener. */
+  #settle(waiter: Waiter, deliveries: Delivery[]): void {
+    this.#clearWaiterTimer(waiter);
+    if (waiter.onAbort !== undefined) {
+      waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      waiter.onAbort = undefined;
+    }
+    waiter.resolve(deliveries);
+  }
+
+  // ---------------------------------------------------------------- batches (one script per tick)
+
+  async #runSends(items: SendItem[]): Promise<Array<[number, string] | Error>> {
+    const keys: string[] = [];
+    const args: Array<string | number> = [this.#dedupeWindow];
+    for (const item of items) {
+      const inbox = item.keys;
+      keys.push(inbox.stream, inbox.seen, inbox.seenIds, inbox.seenExternal, inbox.armed);
+      args.push(item.envelope, item.explicitId, item.externalId, inbox.wakeChannel);
+    }
+    const replies = (await sendBatchScript.run(this.#client, keys, args)) as Array<[number, string]>;
+    return replies.map((reply) => itemError(reply) ?? reply);
+  }
+
+  async #runReads(items: ReadItem[]): Promise<Array<RawRead | Error>> {
+    const keys: string[] = [];
+    const args: Array<string | number> = [
+      this.#group,
+      this.#leaseMs,
+      this.#maxDeliveries,
+      this.#clock.now(),
+      this.#deadLetterMaxLength,
+      NO_ENVELOPE_ERROR,
+    ];
+    for (const item of items) {
+      const inbox = item.keys;
+      keys.push(inbox.stream, inbox.errors, inbox.dead, inbox.armed);
+      args.push(item.consumer, item.max, item.wantHint ? '1' : '0');
+    }
+    const replies = (await readBatchScript.run(this.#client, keys, args)) as unknown[][];
+    return replies.map((reply) => itemError(reply) ?? (reply.slice(1) as RawRead));
+  }
+
+  async #runAcks(items: AckItem[]): Promise<Array<number | Error>> {
+    const keys: string[] = [];
+    const args: Array<string | number> = [this.#group];
+    for (const item of items) {
+      keys.push(item.keys.stream, item.keys.errors);
+      args.push(item.ids.length, ...item.ids);
+    }
+    const replies = (await ackBatchScript.run(this.#client, keys, args)) as unknown[];
+    return replies.map((reply) => itemError(reply) ?? Number(reply));
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#running.add(promise);
+    const forget = () => this.#running.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  #announceDeadLetters(inbox: string, letters: readonly RawDeadLetter[]): void {
+    if (letters.length === 0 || !this.#events?.has('message.dead-lettered')) return;
+    for (const [kind, payload, attempts, errorJson] of letters) {
+      const envelope =
+        (kind === 'envelope' ? parseEnvelope(payload) : undefined) ??
+        malformedEnvelope(inbox, 'unknown', payload, this.#clock.now());
+      const error: SerializedError | undefined = parseError(errorJson);
+      this.#events.emit('message.dead-lettered', {
+        inbox,
+        envelope,
+        attempts: Number(attempts),
+        ...(error === undefined ? {} : { error }),
+      });
+    }
+  }
+
+  async #redis<T>(operation: string, where: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw redisError(error, operation, where);
+    }
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) {
+      throw new AgentrixError(
+        'CLOSED',
+        `Cannot ${operation}: this RedisStreamsBus is closed. Create a new bus to continue.`,
+      );
+    }
+  }
+}
+
+function validateAddress(value: string, what: string): string {
+  const result = AddressSchema.safeParse(value);
+  if (result.success) return result.data;
+  throw invalidArgument(
+    `Invalid ${what} ${quote(value)}: ${result.error.issues.map((issue) => issue.message).join('; ')}`,
+    result.error,
+  );
+}
+
+function positiveLimit(limit: number | undefined, fallback: number, operation: string): number {
+  if (limit === undefined) return fallback;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw invalidArgument(`${operation} limit must be a positive integer, got ${quote(limit)}`);
+  }
+  return limit;
+}
+
+function invalidMessage(error: Parameters<typeof formatIssues>[0]): AgentrixError {
+  return new AgentrixError('INVALID_MESSAGE', `Invalid message: ${formatIssues(error)}`, {
+    cause: error,
+    details: { issues: error.issues },
+  });
+}
+
+function invalidArgument(message: string, cause?: unknown): AgentrixError {
+  return new AgentrixError('INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
+}
+
+function groupNotFound(group: string): AgentrixError {
+  return new AgentrixError('GROUP_NOT_FOUND', `Group "${group}" does not exist: create it with createGroup first.`, {
+    details: { group },
+  });
+}
+
+function quote(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  return typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
+}

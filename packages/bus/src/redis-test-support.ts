@@ -1,0 +1,113 @@
+// Test helpers for the Redis bus (not exported from the package).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** `process.env.REDIS_URL`, or a clear failure telling how to run integration tests. */
+export function requireRedisUrl(): string {
+  const url = process.env.REDIS_URL;
+  if (url === undefined || url === '') {
+    throw new Error(
+      'REDIS_URL is not set: run integration tests through `node scripts/with-services.mjs -- vitest run --config vitest.workspace.ts`, which starts a redis-server',
+    );
+  }
+  return url;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+/**
+ * A redis-server of the test's own (from `REDIS_SERVER_BIN`) on a free port in a temp dir, with
+ * `appendonly yes` and `appendfsync always`, that can be killed and started again on the same
+ * port and data. Always call `stop()`.
+ */
+export class OwnRedisServer {
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'agentrix-redis-'));
+  #process: ChildProcess | undefined;
+
+  private constructor(
+    readonly port: number,
+    readonly bin: string,
+  ) {}
+
+  static async start(): Promise<OwnRedisServer> {
+    const bin = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+    const server = new OwnRedisServer(await freePort(), bin);
+    await server.restart();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the server (again) and resolves once it accepts connections. */
+  async restart(): Promise<void> {
+    if (this.#process !== undefined) throw new Error('redis-server is already running');
+    const child = spawn(
+      this.bin,
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+      ],
+      { stdio: 'ignore' },
+    );
+    this.#process = child;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+      if (await canConnect(this.port)) return;
+      if (Date.now() > deadline) throw new Error('redis-server did not start within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** SIGKILL: no shutdown save, only what appendonly already wrote survives. */
+  async kill(): Promise<void> {
+    const child = this.#process;
+    this.#process = undefined;
+    if (child === undefined || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,335 @@
+import { AgentrixError, type ChatRequest, type ChatStreamPart } from '@agentrix/core';
+import type { BudgetReserveLine, BudgetReserveResult, BudgetSettleLine } from './budget-store.js';
+import { chargedUsage, type GatewayCall, type GatewayContext, type Layer } from './call.js';
+import type { BudgetLineEvent, DegradationReason } from './gateway-events.js';
+import type { BudgetInput } from './gateway-options.js';
+import { costNano, type ModelInfo, nanoToUsd, usdToNano } from './price-table.js';
+import { describeScope, scopeKey } from './scopes.js';
+
+/** A configured budget, with caps in store units (nano-dollars, tokens). */
+export interface PreparedBudget {
+  id: string;
+  scope: BudgetInput['scope'];
+  period: 'day' | 'month' | 'total';
+  usdNano: number | undefined;
+  tokens: number | undefined;
+}
+
+export function prepareBudgets(budgets: readonly BudgetInput[]): PreparedBudget[] {
+  const seen = new Set<string>();
+  return budgets.map((budget) => {
+    const id = budget.id ?? `${describeScope(budget.scope)}:${budget.period}`;
+    if (seen.has(id)) {
+      throw new AgentrixError(
+        'INVALID_ARGUMENT',
+        `Two budgets are named "${id}"; give them distinct ids (the \`id\` field)`,
+      );
+    }
+    seen.add(id);
+    return {
+      id,
+      scope: budget.scope,
+      period: budget.period,
+      usdNano: budget.usd === undefined ? undefined : usdToNano(budget.usd),
+      tokens: budget.tokens,
+    };
+  });
+}
+
+/** One line of a reservation, with what it means. */
+interface Line extends BudgetReserveLine {
+  budget: string;
+  unit: 'usd' | 'tokens';
+}
+
+const DAY = 86_400_000;
+
+function period(budget: PreparedBudget, now: number): { stamp: string; expiresAt: number | undefined } {
+  const date = new Date(now);
+  if (budget.period === 'day') {
+    const start = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
+    return { stamp: date.toISOString().slice(0, 10), expiresAt: start + 2 * DAY };
+  }
+  if (budget.period === 'month') {
+    const next = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+    return { stamp: date.toISOString().slice(0, 7), expiresAt: next + DAY };
+  }
+  return { stamp: 'all', expiresAt: undefined };
+}
+
+/** The budgets a call is under, with their store keys for the current period. */
+export function budgetKeys(
+  budgets: readonly PreparedBudget[],
+  scope: GatewayCall['scope'],
+  now: number,
+): { budget: PreparedBudget; id: string; usdKey: string; tokensKey: string; expiresAt: number | undefined }[] {
+  const out = [];
+  for (const budget of budgets) {
+    const part = scopeKey(budget.scope, scope);
+    if (part === undefined) continue;
+    const id = part === '' ? budget.id : `${budget.id}[${part}]`;
+    const { stamp, expiresAt } = period(budget, now);
+    out.push({ budget, id, usdKey: `${id}:usd:${stamp}`, tokensKey: `${id}:tokens:${stamp}`, expiresAt });
+  }
+  return out;
+}
+
+/** Output tokens reserved and sent: the request's cap (at most the model's), else the model's cap. */
+export function outputCap(request: ChatRequest, info: ModelInfo): number {
+  return request.maxTokens === undefined ? info.maxOutputTokens : Math.min(request.maxTokens, info.maxOutputTokens);
+}
+
+/**
+ * The budget layer: reserves the worst case of a call on every budget it is under before it
+ * runs, steps down the degradation ladder when that does not fit (or would leave a budget low),
+ * and settles to the real usage after it, whatever happens (answer, error, abandoned stream).
+ */
+export function budgetLayer(context: GatewayContext, budgets: readonly PreparedBudget[]): Layer {
+  const { budgetStore: store, events, config } = context;
+  const margin = 1 + config.reservationMargin;
+
+  const plan = (call: GatewayCall, info: ModelInfo, maxOutput: number, now: number): Line[] => {
+    const inputTokens = Math.ceil(call.promptTokens * margin);
+    const usdAmount = costNano(info, { inputTokens, outputTokens: maxOutput });
+    const lines: Line[] = [];
+    for (const entry of budgetKeys(budgets, call.scope, now)) {
+      const expiry = entry.expiresAt === undefined ? {} : { expiresAt: entry.expiresAt };
+      if (entry.budget.usdNano !== undefined) {
+        lines.push({
+          key: entry.usdKey,
+          limit: entry.budget.usdNano,
+          amount: usdAmount,
+          budget: entry.id,
+          unit: 'usd',
+          ...expiry,
+        });
+      }
+      if (entry.budget.tokens !== undefined) {
+        lines.push({
+          key: entry.tokensKey,
+          limit: entry.budget.tokens,
+          amount: inputTokens + maxOutput,
+          budget: entry.id,
+          unit: 'tokens',
+          ...expiry,
+        });
+      }
+    }
+    return lines;
+  };
+
+  const lowLine = (lines: Line[], result: BudgetReserveResult): Line | undefined => {
+    if (!result.ok || config.lowBudgetRatio === 0) return undefined;
+    for (let index = 0; index < lines.length; index++) {
+      const line = lines[index]!;
+      const counter = result.counters[index]!;
+      if (line.limit - counter.spent - counter.reserved < line.limit * config.lowBudgetRatio) return line;
+    }
+    return undefined;
+  };
+
+  const release = (lines: Line[]) => store.settle(lines.map((line) => settleLine(line, 0)));
+
+  const degraded = (
+    call: GatewayCall,
+    step: 'smaller-tier' | 'template' | 'plan-only' | 'refused',
+    reason: DegradationReason,
+    from: string,
+    to: string | undefined,
+    budget: string | undefined,
+  ) => {
+    if (!events.has('gateway.degraded')) return;
+    events.emit('gateway.degraded', {
+      callId: call.id,
+      scope: call.scope,
+      step,
+      reason,
+      from,
+      ...(to === undefined ? {} : { to }),
+      ...(budget === undefined ? {} : { budget }),
+    });
+  };
+
+  return async function* budget(call, next) {
+    const now = context.clock.now();
+    if (budgetKeys(budgets, call.scope, now).length === 0) {
+      yield* next(call);
+      return;
+    }
+    const ladder = call.tier === undefined ? [undefined] : call.ladder;
+    let reserved: Line[] | undefined;
+    let failure: { line: Line; spent: number; reserved: number } | undefined;
+    let reason: DegradationReason = 'budget-exhausted';
+    for (let index = 0; index < ladder.length; index++) {
+      const tier = ladder[index];
+      const model = tier === undefined ? call.model : context.tiers[tier]!;
+      const info = context.models[model]!;
+      const maxOutput = outputCap(call.request, info);
+      const lines = plan(call, info, maxOutput, now);
+      const result = await store.reserve(lines);
+      const smaller = ladder[index + 1];
+      if (result.ok) {
+        const low = smaller === undefined ? undefined : lowLine(lines, result);
+        if (low) {
+          await release(lines);
+          reason = 'budget-low';
+          degraded(call, 'smaller-tier', 'budget-low', tier!, smaller, low.budget);
+          continue;
+        }
+        if (index > 0) {
+          call.degradedFrom = call.requested;
+          call.degradation = 'smaller-tier';
+          call.modelChanged = true;
+        }
+        call.tier = tier;
+        call.model = model;
+        call.info = info;
+        call.maxOutputTokens = maxOutput;
+        reserved = lines;
+        break;
+      }
+      const line = lines.find((candidate) => candidate.key === result.key)!;
+      failure = { line, spent: result.counter.spent, reserved: result.counter.reserved };
+      reason = 'budget-exhausted';
+      if (smaller !== undefined) degraded(call, 'smaller-tier', 'budget-exhausted', tier!, smaller, line.budget);
+    }
+
+    if (!reserved && context.templateAnswer) {
+      const text = await context.templateAnswer(call.request, { reason, scope: call.scope });
+      if (text !== undefined) {
+        call.degradedFrom = call.requested;
+        call.degradation = 'template';
+        degraded(call, 'template', reason, call.requested, undefined, failure?.line.budget);
+        yield* templateAnswer(call, text);
+        return;
+      }
+    }
+
+    if (!reserved && config.degradation.planOnly) {
+      const tier = ladder[ladder.length - 1];
+      const model = tier === undefined ? call.model : context.tiers[tier]!;
+      const info = context.models[model]!;
+      const maxOutput = Math.min(config.degradation.planOnlyMaxTokens, outputCap(call.request, info));
+      const planRequest = planOnlyRequest(call.request, config.degradation.planOnlyInstruction);
+      const lines = plan(call, info, maxOutput, now);
+      const result = await store.reserve(lines);
+      if (result.ok) {
+        call.degradedFrom = call.requested;
+        call.degradation = 'plan-only';
+        call.modelChanged = true;
+        call.tier = tier;
+        call.model = model;
+        call.info = info;
+        call.maxOutputTokens = maxOutput;
+        call.request = planRequest;
+        reserved = lines;
+        degraded(call, 'plan-only', reason, call.requested, tier ?? model, failure?.line.budget);
+      } else {
+        const line = lines.find((candidate) => candidate.key === result.key)!;
+        failure = { line, spent: result.counter.spent, reserved: result.counter.reserved };
+      }
+    }
+
+    if (!reserved) {
+      degraded(call, 'refused', reason, call.requested, undefined, failure?.line.budget);
+      call.degradedFrom = call.requested;
+      call.degradation = 'refused';
+      throw budgetExceeded(failure!);
+    }
+
+    if (events.has('budget.reserved')) {
+      events.emit('budget.reserved', {
+        callId: call.id,
+        scope: call.scope,
+        model: call.model,
+        lines: toEvents(reserved),
+      });
+    }
+    try {
+      yield* next(call);
+    } finally {
+      const usage = chargedUsage(call);
+      const actualUsd = costNano(call.info, usage);
+      const actualTokens = usage.inputTokens + usage.outputTokens;
+      const settle = reserved.map((line) => settleLine(line, line.unit === 'usd' ? actualUsd : actualTokens));
+      try {
+        await store.settle(settle);
+      } catch (error) {
+        context.logger?.error('gateway: could not settle a budget reservation', { callId: call.id, error });
+      }
+      if (actualUsd === 0 && actualTokens === 0) {
+        if (events.has('budget.released')) {
+          events.emit('budget.released', {
+            callId: call.id,
+            scope: call.scope,
+            model: call.model,
+            reason: call.cacheHit ? 'cache-hit' : 'error',
+          });
+        }
+      } else if (events.has('budget.settled')) {
+        events.emit('budget.settled', {
+          callId: call.id,
+          scope: call.scope,
+          model: call.model,
+          lines: reserved.map((line) => ({
+            budget: line.budget,
+            unit: line.unit,
+            amount: line.unit === 'usd' ? nanoToUsd(actualUsd) : actualTokens,
+          })),
+          estimated: usage.estimated === true,
+        });
+      }
+    }
+  };
+}
+
+function settleLine(line: Line, actual: number): BudgetSettleLine {
+  const out: BudgetSettleLine = { key: line.key, reserved: line.amount, actual };
+  if (line.expiresAt !== undefined) out.expiresAt = line.expiresAt;
+  return out;
+}
+
+function toEvents(lines: readonly Line[]): BudgetLineEvent[] {
+  return lines.map((line) => ({
+    budget: line.budget,
+    unit: line.unit,
+    amount: line.unit === 'usd' ? nanoToUsd(line.amount) : line.amount,
+  }));
+}
+
+function budgetExceeded(failure: { line: Line; spent: number; reserved: number }): AgentrixError {
+  const { line } = failure;
+  const show = (value: number) => (line.unit === 'usd' ? `$${nanoToUsd(value).toFixed(6)}` : `${value} tokens`);
+  return new AgentrixError(
+    'BUDGET_EXCEEDED',
+    `Budget "${line.budget}" cannot cover this call: ${show(failure.spent)} spent and ${show(failure.reserved)} reserved by calls in flight of ${show(line.limit)}, and the call needs up to ${show(line.amount)}. Raise the cap, lower maxTokens or wait for the next period.`,
+    {
+      retryable: false,
+      details: {
+        budget: line.budget,
+        unit: line.unit,
+        limit: line.unit === 'usd' ? nanoToUsd(line.limit) : line.limit,
+        spent: line.unit === 'usd' ? nanoToUsd(failure.spent) : failure.spent,
+        reserved: line.unit === 'usd' ? nanoToUsd(failure.reserved) : failure.reserved,
+        needed: line.unit === 'usd' ? nanoToUsd(line.amount) : line.amount,
+      },
+    },
+  );
+}
+
+function planOnlyRequest(request: ChatRequest, instruction: string): ChatRequest {
+  const { tools: _tools, toolChoice: _toolChoice, ...rest } = request;
+  return { ...rest, messages: [...request.messages, { role: 'system', content: instruction }] };
+}
+
+async function* templateAnswer(call: GatewayCall, text: string): AsyncGenerator<ChatStreamPart, void, undefined> {
+  const response = {
+    message: { role: 'assistant' as const, content: text },
+    finishReason: 'stop' as const,
+    usage: { inputTokens: 0, outputTokens: 0 },
+    model: 'template',
+  };
+  call.response = response;
+  if (call.stream && text !== '') yield { type: 'text-delta', text };
+  yield { type: 'finish', response };
+}

@@ -1,0 +1,95 @@
+import type {
+  CallScope,
+  ChatModel,
+  ChatRequest,
+  ChatResponse,
+  ChatStreamPart,
+  Clock,
+  IdGenerator,
+  Logger,
+  Usage,
+} from '@agentrix/core';
+import type { BudgetStore } from './budget-store.js';
+import type { CacheStore } from './cache-store.js';
+import type { DegradationStep, GatewayEvents } from './gateway-events.js';
+import type { CompactMessages, GatewayConfig, TemplateAnswer, TierRule } from './gateway-options.js';
+import type { LedgerStore } from './ledger.js';
+import type { ModelInfo, PriceTable } from './price-table.js';
+import { countTextTokens } from './tokens.js';
+
+/** Everything the layers share, fixed when the gateway is created. */
+export interface GatewayContext {
+  config: GatewayConfig;
+  models: PriceTable;
+  /** Tier names, largest first. */
+  tierOrder: string[];
+  tiers: Record<string, string>;
+  defaultTier: string;
+  providers: Record<string, ChatModel>;
+  rules: readonly TierRule[];
+  templateAnswer: TemplateAnswer | undefined;
+  compact: CompactMessages | undefined;
+  budgetStore: BudgetStore;
+  cacheStore: CacheStore<ChatResponse> | undefined;
+  ledger: LedgerStore;
+  events: GatewayEvents;
+  clock: Clock;
+  generateId: IdGenerator;
+  logger: Logger | undefined;
+}
+
+/** One call on its way through the layers. Layers read and update it. */
+export interface GatewayCall {
+  id: string;
+  startedAt: number;
+  stream: boolean;
+  scope: CallScope;
+  /** The request as the next layer should send it (layers may replace it). */
+  request: ChatRequest;
+  /** What the caller asked for: a tier name or a model. */
+  requested: string;
+  /** The tier in use, when the model came from a tier. */
+  tier: string | undefined;
+  /** The tiers to step down through (from the requested one), when the model came from a tier. */
+  ladder: string[];
+  model: string;
+  info: ModelInfo;
+  /** Counted prompt tokens of the original request. */
+  promptTokens: number;
+  /** The output cap sent to the provider (and reserved). */
+  maxOutputTokens: number;
+  degradedFrom?: string;
+  degradation?: DegradationStep;
+  /** Set by the budget layer when the model changed after the cache key was taken (no caching then). */
+  modelChanged?: boolean;
+  cacheHit: boolean;
+  /** Output seen so far: text and tool-call arguments, for estimates when a stream breaks. */
+  outputText: string;
+  response: ChatResponse | undefined;
+  /** Whether a request reached the provider (a failure after that may have been billed). */
+  sent: boolean;
+  /** The usage charged, once known (see {@link chargedUsage}). */
+  charged?: Usage;
+}
+
+export type Next = (call: GatewayCall) => AsyncGenerator<ChatStreamPart, void, undefined>;
+export type Layer = (call: GatewayCall, next: Next) => AsyncGenerator<ChatStreamPart, void, undefined>;
+
+const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0 }) as Usage;
+
+/**
+ * What the call costs: nothing for a cache hit or a template answer, the provider's usage when
+ * an answer came, else an estimate (prompt plus the output seen) when a stream broke off or was
+ * abandoned after the request was sent, and nothing when it failed before that.
+ */
+export function chargedUsage(call: GatewayCall): Usage {
+  if (call.charged) return call.charged;
+  let usage: Usage;
+  if (call.cacheHit || call.degradation === 'template') usage = ZERO_USAGE;
+  else if (call.response) usage = call.response.usage;
+  else if (call.sent && call.outputText.length > 0) {
+    usage = { inputTokens: call.promptTokens, outputTokens: countTextTokens(call.outputText), estimated: true };
+  } else usage = ZERO_USAGE;
+  call.charged = usage;
+  return usage;
+}

@@ -1,0 +1,74 @@
+import type { CallScope, SerializedError } from '@agentrix/core';
+import { EventEmitter } from 'eventemitter3';
+import type { LedgerRecord } from './ledger.js';
+
+/** Why the gateway stepped down the degradation ladder. */
+export type DegradationReason = 'budget-low' | 'budget-exhausted' | 'rate-limited';
+/** The ladder: a smaller tier, a host's template answer, a plan without tools, then refusal. */
+export type DegradationStep = 'smaller-tier' | 'template' | 'plan-only' | 'refused';
+
+/** One budget line a call touched. */
+export interface BudgetLineEvent {
+  /** The budget's id (from the gateway options). */
+  budget: string;
+  unit: 'usd' | 'tokens';
+  /** USD or tokens. */
+  amount: number;
+}
+
+/** Every event the gateway emits, by name (`noun.action`, like core's events). */
+export interface GatewayEventMap {
+  'budget.reserved': { callId: string; scope: CallScope; model: string; lines: BudgetLineEvent[] };
+  'budget.settled': {
+    callId: string;
+    scope: CallScope;
+    model: string;
+    /** What was actually spent per line (USD or tokens); released = reserved - spent. */
+    lines: BudgetLineEvent[];
+    estimated: boolean;
+  };
+  'budget.released': { callId: string; scope: CallScope; model: string; reason: 'error' | 'cache-hit' | 'template' };
+  'gateway.degraded': {
+    callId: string;
+    scope: CallScope;
+    step: DegradationStep;
+    reason: DegradationReason;
+    /** The tier or model the call asked for. */
+    from: string;
+    /** The tier or model it got (absent for template answers and refusals). */
+    to?: string;
+    /** The budget that ran low or out. */
+    budget?: string;
+  };
+  'cache.hit': { callId: string; scope: CallScope; model: string; key: string };
+  'rate.limited': {
+    callId: string;
+    scope: CallScope;
+    /** The limit's id (from the gateway options), or `provider` for a 429. */
+    limit: string;
+    waitMs: number;
+    /** True when the call waited; false when it failed with RATE_LIMITED. */
+    waited: boolean;
+  };
+  'prompt.trimmed': {
+    callId: string;
+    model: string;
+    droppedMessages: number;
+    tokensBefore: number;
+    tokensAfter: number;
+  };
+  'model.retry': { callId: string; model: string; attempt: number; delayMs: number; error: SerializedError };
+  'ledger.recorded': { record: LedgerRecord };
+}
+
+export type GatewayEventName = keyof GatewayEventMap;
+
+type Listeners = { [K in GatewayEventName]: (event: GatewayEventMap[K]) => void };
+
+/** The gateway's typed emitter. Listeners run synchronously inside the call: keep them cheap. */
+export class GatewayEvents extends EventEmitter<Listeners> {
+  /** True when someone listens: lets hot paths skip building payloads. */
+  has(name: GatewayEventName): boolean {
+    return this.listenerCount(name) > 0;
+  }
+}

@@ -1,0 +1,311 @@
+import {
+  AgentrixError,
+  type CallScope,
+  type ChatModel,
+  type ChatRequest,
+  type ChatResponse,
+  parseWith,
+  randomId,
+  systemClock,
+} from '@agentrix/core';
+import { budgetKeys, budgetLayer, outputCap, type PreparedBudget, prepareBudgets } from './budget-layer.js';
+import { type BudgetStore, InMemoryBudgetStore } from './budget-store.js';
+import { cacheLayer } from './cache-layer.js';
+import { InMemoryLruCache } from './cache-store.js';
+import type { GatewayCall, GatewayContext, Layer, Next } from './call.js';
+import { GatewayEvents } from './gateway-events.js';
+import { GatewayConfigSchema, type GatewayOptions } from './gateway-options.js';
+import { buildDailyReport, type DailyReport, InMemoryLedger, type LedgerStore, utcDay } from './ledger.js';
+import { meteringLayer } from './metering-layer.js';
+import { DEFAULT_PRICE_TABLE, nanoToUsd, type PriceTable, parsePriceTable } from './price-table.js';
+import { promptBudgetLayer } from './prompt-budget-layer.js';
+import { providerStep } from './provider-layer.js';
+import { rateLimitLayer } from './rate-limit-layer.js';
+import { retryLayer } from './retry-layer.js';
+import { countPromptTokens } from './tokens.js';
+
+/** The state of one budget for a scope, in its unit. */
+export interface BudgetStatus {
+  /** The budget id, with the scope value for `'*'` budgets (`agent:*:day[planner]`). */
+  budget: string;
+  period: 'day' | 'month' | 'total';
+  unit: 'usd' | 'tokens';
+  limit: number;
+  spent: number;
+  /** Held by calls in flight. */
+  reserved: number;
+  remaining: number;
+}
+
+/**
+ * The LLM gateway: a {@link ChatModel} that runs every call through metering, budget, rate
+ * limit, cache, retry and fallback, and prompt budget, in that order, before its provider.
+ * Give it to the runtime as its model: `createAgentrix({ model: gateway })`.
+ */
+export interface Gateway extends ChatModel {
+  readonly events: GatewayEvents;
+  readonly ledger: LedgerStore;
+  /** The merged price table. */
+  readonly models: Readonly<PriceTable>;
+  /** Tier -> model, largest first. */
+  readonly tiers: Readonly<Record<string, string>>;
+  /** Usage of one UTC day (default: today), in all and per agent, user, workflow and model. */
+  report(options?: { day?: string }): Promise<DailyReport>;
+  /** Every budget a scope is under, for the current period. Default: the global ones. */
+  budgetStatus(scope?: CallScope): Promise<BudgetStatus[]>;
+  /** Closes the stores the gateway created (never the ones passed in, nor the providers). Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const DEFAULT_TIERS: Record<string, string> = { large: 'gpt-4o', small: 'gpt-4o-mini' };
+
+/**
+ * Creates a gateway. Everything is checked here — the price table, tiers naming known models,
+ * models naming known providers, budgets and rate limits — so a bad configuration fails now
+ * with an `INVALID_ARGUMENT` (or `MODEL_NOT_FOUND`), not at the first call.
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const {
+    provider,
+    providers: givenProviders,
+    rules = [],
+    templateAnswer,
+    compact,
+    budgetStore,
+    cacheStore,
+    ledger,
+    events,
+    clock = systemClock,
+    generateId = randomId,
+    logger,
+    ...rest
+  } = options;
+  const config = parseWith(GatewayConfigSchema, rest, 'INVALID_ARGUMENT', 'gateway options');
+  const models = parsePriceTable({ ...DEFAULT_PRICE_TABLE, ...config.models });
+  const providers: Record<string, ChatModel> = { ...givenProviders };
+  if (provider) providers.default = provider;
+  if (Object.keys(providers).length === 0) {
+    throw new AgentrixError('INVALID_ARGUMENT', 'A gateway needs a provider: pass `provider` or `providers`');
+  }
+  const tiers: Record<string, string> = config.tiers ?? DEFAULT_TIERS;
+  const tierOrder = Object.keys(tiers);
+  if (tierOrder.length === 0) throw new AgentrixError('INVALID_ARGUMENT', 'A gateway needs at least one tier');
+  for (const [tier, model] of Object.entries(tiers)) {
+    if (!models[model]) {
+      throw new AgentrixError(
+        'MODEL_NOT_FOUND',
+        `Tier "${tier}" names model "${model}", which is not in the price table; add it to \`models\` (known: ${Object.keys(models).join(', ')})`,
+        { details: { tier, model } },
+      );
+    }
+  }
+  for (const [name, info] of Object.entries(models)) {
+    const providerName = info.provider ?? 'default';
+    if (!providers[providerName] && Object.values(tiers).includes(name)) {
+      throw new AgentrixError(
+        'INVALID_ARGUMENT',
+        `Model "${name}" is served by provider "${providerName}", which was not given; pass it in \`providers\``,
+      );
+    }
+  }
+  const defaultTier = config.defaultTier ?? tierOrder[tierOrder.length - 1]!;
+  if (!tiers[defaultTier]) {
+    throw new AgentrixError(
+      'INVALID_ARGUMENT',
+      `defaultTier "${defaultTier}" is not a tier; known tiers: ${tierOrder.join(', ')}`,
+    );
+  }
+  const budgets = prepareBudgets(config.budgets);
+  const ownBudgetStore = budgetStore === undefined;
+  const store: BudgetStore = budgetStore ?? new InMemoryBudgetStore({ now: () => clock.now() });
+  const ownCache = cacheStore === undefined && config.cache !== false;
+  const cache =
+    config.cache === false
+      ? undefined
+      : (cacheStore ??
+        new InMemoryLruCache<ChatResponse>({ maxEntries: config.cache.maxEntries, now: () => clock.now() }));
+  const ownLedger = ledger === undefined;
+  const ledgerStore = ledger ?? new InMemoryLedger();
+
+  const context: GatewayContext = {
+    config,
+    models,
+    tierOrder,
+    tiers,
+    defaultTier,
+    providers,
+    rules,
+    templateAnswer,
+    compact,
+    budgetStore: store,
+    cacheStore: cache,
+    ledger: ledgerStore,
+    events: events ?? new GatewayEvents(),
+    clock,
+    generateId,
+    logger,
+  };
+
+  // The fixed order, outermost first.
+  const layers: Layer[] = [
+    meteringLayer(context),
+    budgetLayer(context, budgets),
+    rateLimitLayer(context, config.rateLimits),
+  ];
+  if (config.cache !== false) layers.push(cacheLayer(context, config.cache.ttlMs));
+  layers.push(retryLayer(context), promptBudgetLayer(context));
+  let pipeline: Next = providerStep(context);
+  for (let index = layers.length - 1; index >= 0; index--) {
+    const layer = layers[index]!;
+    const inner = pipeline;
+    pipeline = (call) => layer(call, inner);
+  }
+
+  const start = (request: ChatRequest, stream: boolean): GatewayCall => {
+    const promptTokens = countPromptTokens(request);
+    let requested: string | undefined;
+    for (const rule of rules) {
+      requested = rule(request, { promptTokens });
+      if (requested !== undefined) break;
+    }
+    requested ??= request.model ?? request.tier ?? defaultTier;
+    let tier: string | undefined;
+    let model: string;
+    if (tiers[requested]) {
+      tier = requested;
+      model = tiers[requested]!;
+    } else if (models[requested]) {
+      model = requested;
+      if (!providers[models[requested]!.provider ?? 'default']) {
+        throw new AgentrixError('MODEL_NOT_FOUND', `Model "${requested}" has no provider in this gateway`);
+      }
+    } else if (request.model === requested) {
+      throw new AgentrixError(
+        'MODEL_NOT_FOUND',
+        `Model "${requested}" is not in the gateway's price table; add it to \`models\` (known: ${Object.keys(models).join(', ')})`,
+      );
+    } else {
+      throw new AgentrixError(
+        'INVALID_ARGUMENT',
+        `Tier "${requested}" is not configured; known tiers: ${tierOrder.join(', ')}`,
+      );
+    }
+    const info = models[model]!;
+    return {
+      id: generateId(),
+      startedAt: clock.now(),
+      stream,
+      scope: request.scope ?? {},
+      request,
+      requested,
+      tier,
+      ladder: tier === undefined ? [] : tierOrder.slice(tierOrder.indexOf(tier)),
+      model,
+      info,
+      promptTokens,
+      maxOutputTokens: outputCap(request, info),
+      cacheHit: false,
+      outputText: '',
+      response: undefined,
+      sent: false,
+    };
+  };
+
+  let closing: Promise<void> | undefined;
+  const gateway: Gateway = {
+    name: config.name,
+    events: context.events,
+    ledger: ledgerStore,
+    models,
+    tiers,
+    async generate(request) {
+      const call = start(request, false);
+      let response: ChatResponse | undefined;
+      for await (const part of pipeline(call)) if (part.type === 'finish') response = part.response;
+      if (!response) {
+        throw new AgentrixError(
+          'MODEL_RESPONSE_INVALID',
+          `The gateway "${config.name}" got no answer from ${call.model}`,
+        );
+      }
+      return response;
+    },
+    stream(request) {
+      return {
+        [Symbol.asyncIterator]: () => pipeline(start(request, true)),
+      };
+    },
+    async report(reportOptions = {}) {
+      const day = reportOptions.day ?? utcDay(clock.now());
+      return buildDailyReport(day, await ledgerStore.query({ fromDay: day, toDay: day }));
+    },
+    async budgetStatus(scope = {}) {
+      return readBudgets(store, budgets, scope, clock.now());
+    },
+    close() {
+      closing ??= (async () => {
+        const steps: Promise<void>[] = [];
+        if (ownBudgetStore) steps.push(store.close());
+        if (ownCache && cache) steps.push(cache.close());
+        if (ownLedger) steps.push(ledgerStore.close());
+        await Promise.allSettled(steps);
+      })();
+      return closing;
+    },
+    [Symbol.asyncDispose]() {
+      return gateway.close();
+    },
+  };
+  return gateway;
+}
+
+async function readBudgets(
+  store: BudgetStore,
+  budgets: readonly PreparedBudget[],
+  scope: CallScope,
+  now: number,
+): Promise<BudgetStatus[]> {
+  const entries = budgetKeys(budgets, scope, now);
+  const wanted: {
+    budget: string;
+    period: BudgetStatus['period'];
+    unit: 'usd' | 'tokens';
+    key: string;
+    limit: number;
+  }[] = [];
+  for (const entry of entries) {
+    if (entry.budget.usdNano !== undefined) {
+      wanted.push({
+        budget: entry.id,
+        period: entry.budget.period,
+        unit: 'usd',
+        key: entry.usdKey,
+        limit: entry.budget.usdNano,
+      });
+    }
+    if (entry.budget.tokens !== undefined) {
+      wanted.push({
+        budget: entry.id,
+        period: entry.budget.period,
+        unit: 'tokens',
+        key: entry.tokensKey,
+        limit: entry.budget.tokens,
+      });
+    }
+  }
+  const counters = await store.read(wanted.map((line) => line.key));
+  return wanted.map((line, index) => {
+    const counter = counters[index]!;
+    const convert = (value: number) => (line.unit === 'usd' ? nanoToUsd(value) : value);
+    return {
+      budget: line.budget,
+      period: line.period,
+      unit: line.unit,
+      limit: convert(line.limit),
+      spent: convert(counter.spent),
+      reserved: convert(counter.reserved),
+      remaining: convert(Math.max(0, line.limit - counter.spent - counter.reserved)),
+    };
+  });
+}

@@ -1,0 +1,58 @@
+import { toAgentrixError } from '@agentrix/core';
+import { chargedUsage, type GatewayCall, type GatewayContext, type Layer } from './call.js';
+import { type LedgerRecord, utcDay } from './ledger.js';
+import { costNano, nanoToUsd } from './price-table.js';
+
+/**
+ * The outermost layer: one ledger record (and one `ledger.recorded` event) per call, whatever
+ * its end — an answer, a cache hit, a refusal, an error, or a stream the caller abandoned.
+ */
+export function meteringLayer(context: GatewayContext): Layer {
+  return async function* metering(call, next) {
+    let failure: unknown;
+    try {
+      yield* next(call);
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      record(context, call, failure);
+    }
+  };
+}
+
+function record(context: GatewayContext, call: GatewayCall, failure: unknown): void {
+  const usage = chargedUsage(call);
+  const record: LedgerRecord = {
+    id: call.id,
+    at: call.startedAt,
+    day: utcDay(call.startedAt),
+    model: call.model,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cachedInputTokens: usage.cachedInputTokens ?? 0,
+    estimated: usage.estimated === true,
+    costUsd: nanoToUsd(costNano(call.info, usage)),
+    latencyMs: context.clock.now() - call.startedAt,
+    stream: call.stream,
+    cacheHit: call.cacheHit,
+  };
+  const { scope } = call;
+  if (scope.agentId !== undefined) record.agentId = scope.agentId;
+  if (scope.userId !== undefined) record.userId = scope.userId;
+  if (scope.workflowId !== undefined) record.workflowId = scope.workflowId;
+  if (scope.tags !== undefined && scope.tags.length > 0) record.tags = [...scope.tags];
+  if (call.tier !== undefined) record.tier = call.tier;
+  if (call.degradedFrom !== undefined) record.degradedFrom = call.degradedFrom;
+  if (call.degradation !== undefined) record.degradation = call.degradation;
+  if (failure !== undefined) {
+    const error = toAgentrixError(failure);
+    record.error = { code: error.code, message: error.message };
+  } else if (!call.response) {
+    record.error = { code: 'ABORTED', message: 'The caller stopped reading the stream before it finished' };
+  }
+  context.ledger.append(record).catch((error: unknown) => {
+    context.logger?.error('gateway: could not append a ledger record', { callId: call.id, error });
+  });
+  if (context.events.has('ledger.recorded')) context.events.emit('ledger.recorded', { record });
+}

@@ -1,0 +1,38 @@
+import type { AgentrixEvents, Clock, IdempotencyStore, RetryPolicy, ToolContext } from '@agentrix/core';
+import type { ApprovalGate } from './approval-gate.js';
+import type { SkillsEvents } from './events.js';
+import type { SkillRegistry } from './skill-registry.js';
+
+export interface SkillExecutorOptions {
+  /** Resolves names for {@link SkillExecutor.call} and for tool calls run without a skill set. */
+  registry?: SkillRegistry;
+  /** Where idempotency records live. Default: a new `InMemoryIdempotencyStore`. */
+  idempotency?: IdempotencyStore;
+  /** Lease of a claimed key while its call runs. Default: 5 min, or 2x the skill's timeout x attempts when longer. */
+  idempotencyLeaseMs?: number;
+  /** Where `requiresApproval` calls wait. Default: a new `ApprovalGate` (5 min timeout). */
+  approvals?: ApprovalGate;
+  /** Retries of retryable errors for skills without their own policy. Default: 3 attempts from 100 ms, capped at 5 s. */
+  retry?: Partial<RetryPolicy>;
+  /** Longer results are cut, with a marker saying how much was dropped. Default 100 000 characters. */
+  maxResultChars?: number;
+  /** `skill.retry`, `skill.deduplicated`, approvals. */
+  events?: SkillsEvents;
+  /** `tool.called` / `tool.completed`, when the call context brings none. */
+  coreEvents?: AgentrixEvents;
+  clock?: Clock;
+  /** Jitter source of the backoff. Default `Math.random`. */
+  random?: () => number;
+}
+
+/** Who is calling: the runtime's `ToolExecutionContext` fits (extra fields are ignored). */
+export interface SkillCallContext {
+  agentId: string;
+  turnId: string;
+  /** Fires when the turn is aborted; an aborted call rejects instead of returning a tool error. */
+  signal: AbortSignal;
+  /** How skills send messages; a skill that sends fails without it. */
+  send?: ToolContext['send'];
+  /** Core events for `tool.called` / `tool.completed` (else the executor's `coreEvents`). */
+  events?: AgentrixEvents | undefined;
+}

@@ -1,0 +1,106 @@
+import type { AgentrixEvents, Clock, IdGenerator, Logger } from '@agentrix/core';
+import type { Database } from './database.js';
+import type { DatabaseOptions } from './database-options.js';
+import { invalidArgument } from './errors.js';
+import type { Migration } from './migrations.js';
+import { createDatabase } from './open-database.js';
+import { SqlAgentRegistry } from './sql-agent-registry.js';
+import { SqlContextStore } from './sql-context-store.js';
+import { SqlIdempotencyStore } from './sql-idempotency-store.js';
+import { SqlMessageBus } from './sql-message-bus.js';
+import { storeMigrations } from './store-migrations.js';
+
+export interface AgentrixStoreOptions extends Partial<DatabaseOptions> {
+  /** Use this open database instead of opening `url` (it is then not closed by `close()`). */
+  database?: Database;
+  /** More migrations to apply after the store's own (other packages' tables). */
+  migrations?: readonly Migration[];
+  clock?: Clock;
+  generateId?: IdGenerator;
+  events?: AgentrixEvents;
+  logger?: Logger;
+  /** Bus options. */
+  consumer?: string;
+  leaseMs?: number;
+  maxDeliveries?: number;
+  maxMessageBytes?: number;
+}
+
+/** Everything a durable runtime needs, on one database. */
+export interface AgentrixStore extends AsyncDisposable {
+  readonly database: Database;
+  readonly contexts: SqlContextStore;
+  readonly registry: SqlAgentRegistry;
+  readonly idempotency: SqlIdempotencyStore;
+  readonly bus: SqlMessageBus;
+  /** Closes the bus, then the database if this store opened it. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (or takes) a database, applies `storeMigrations` (and `migrations`), and builds the
+ * context store, agent registry, idempotency store and message bus on it:
+ *
+ * ```ts
+ * await using store = await createAgentrixStore({ url: './data/agentrix' });
+ * const agentrix = createAgentrix({ bus: store.bus, contextStore: store.contexts, registry: store.registry });
+ * await agentrix.restore();
+ * ```
+ */
+export async function createAgentrixStore(options: AgentrixStoreOptions): Promise<AgentrixStore> {
+  const { database: given, migrations = [], clock, generateId, events, logger, ...rest } = options ?? {};
+  if (given === undefined && rest.url === undefined) {
+    throw invalidArgument('createAgentrixStore needs { url } (memory://, a directory, postgres://...) or { database }');
+  }
+  const database =
+    given ??
+    (await createDatabase({
+      url: rest.url as string,
+      ...pick(rest, ['schema', 'vector', 'maxConnections', 'connectTimeoutMs', 'relaxedDurability']),
+      ...(logger !== undefined ? { logger } : {}),
+    }));
+  try {
+    await database.migrate([...storeMigrations, ...migrations], clock === undefined ? {} : { clock });
+    const bus = new SqlMessageBus({
+      database,
+      ...(clock !== undefined ? { clock } : {}),
+      ...(generateId !== undefined ? { generateId } : {}),
+      ...(events !== undefined ? { events } : {}),
+      ...(logger !== undefined ? { logger } : {}),
+      ...pick(rest, ['consumer', 'leaseMs', 'maxDeliveries', 'maxMessageBytes']),
+    });
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        try {
+          await bus.close();
+        } finally {
+          if (given === undefined) await database.close();
+        }
+      })();
+      return closing;
+    };
+    return {
+      database,
+      contexts: new SqlContextStore({ database }),
+      registry: new SqlAgentRegistry({ database, ...(clock !== undefined ? { clock } : {}) }),
+      idempotency: new SqlIdempotencyStore({
+        database,
+        ...(clock !== undefined ? { clock } : {}),
+        ...(logger !== undefined ? { logger } : {}),
+      }),
+      bus,
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (error) {
+    if (given === undefined) await database.close().catch(() => {});
+    throw error;
+  }
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+}

@@ -1,0 +1,44 @@
+import { type Logger, parseWith } from '@agentrix/core';
+import { z } from 'zod';
+
+/** `auto`: use pgvector when available, else the brute-force fallback; `required`: fail without it; `off`: never load it. */
+export type VectorMode = 'auto' | 'off' | 'required';
+
+export interface DatabaseOptions {
+  /**
+   * Where the data lives: `memory://` (PGlite in memory), a directory path or `file:///dir`
+   * (PGlite on disk), `postgres://user:password@host:5432/db` or `postgresql://...` (a server).
+   */
+  url: string;
+  /** Tables go into this schema (created when missing), ahead of `public` on the search path. Default: none (`public`). */
+  schema?: string;
+  /** pgvector use. Default `'auto'`. */
+  vector?: VectorMode;
+  /** Postgres: most pooled connections. Default 10. */
+  maxConnections?: number;
+  /** Postgres: how long to wait for a connection, in milliseconds. Default 10_000. */
+  connectTimeoutMs?: number;
+  /** PGlite on disk: do not flush to disk after every statement (faster; a crash may lose the last writes). Default false. */
+  relaxedDurability?: boolean;
+  /** Where connection trouble is reported (Postgres listener reconnects). Default: silent. */
+  logger?: Logger;
+}
+
+export const DatabaseOptionsSchema = z.object({
+  url: z.string(),
+  schema: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'use letters, digits and "_" (not starting with a digit), at most 63')
+    .optional(),
+  vector: z.enum(['auto', 'off', 'required']).default('auto'),
+  maxConnections: z.number().int().min(1).max(1000).default(10),
+  connectTimeoutMs: z.number().int().positive().default(10_000),
+  relaxedDurability: z.boolean().default(false),
+  logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null, 'expected a Logger').optional(),
+});
+
+export type ResolvedDatabaseOptions = z.output<typeof DatabaseOptionsSchema>;
+
+export function resolveDatabaseOptions(options: DatabaseOptions): ResolvedDatabaseOptions {
+  return parseWith(DatabaseOptionsSchema, options ?? {}, 'INVALID_ARGUMENT', 'database options');
+}

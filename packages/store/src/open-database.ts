@@ -1,0 +1,42 @@
+import type { Database } from './database.js';
+import { type DatabaseOptions, resolveDatabaseOptions } from './database-options.js';
+import { parseDatabaseUrl, redactUrl } from './database-url.js';
+import { PgliteDatabase } from './pglite-database.js';
+import { PostgresDatabase } from './postgres-database.js';
+
+/**
+ * Opens a database from its URL: `memory://` (PGlite in memory), a directory path or
+ * `file:///dir` (PGlite on disk, created when missing), `postgres://...` / `postgresql://...`
+ * (a `pg` pool). Migrations are not applied: call `database.migrate(...)` (or use the stores'
+ * `create*` functions, which migrate what they need). Close it with `close()` or `await using`.
+ *
+ * Throws `INVALID_ARGUMENT` for a bad URL or options, `STORE_UNAVAILABLE` when the server cannot be reached.
+ */
+export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  const resolved = resolveDatabaseOptions(options);
+  const location = parseDatabaseUrl(resolved.url);
+  const url = redactUrl(resolved.url.trim());
+  if (location.kind === 'postgres') {
+    return PostgresDatabase.open({
+      connectionString: location.connectionString,
+      url,
+      vector: resolved.vector,
+      maxConnections: resolved.maxConnections,
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      ...(resolved.schema !== undefined ? { schema: resolved.schema } : {}),
+      ...(resolved.logger !== undefined ? { logger: resolved.logger } : {}),
+    });
+  }
+  return PgliteDatabase.open({
+    url,
+    vector: resolved.vector,
+    relaxedDurability: resolved.relaxedDurability,
+    ...(location.kind === 'pglite-directory' ? { directory: location.directory } : {}),
+    ...(resolved.schema !== undefined ? { schema: resolved.schema } : {}),
+  });
+}
+
+/** `createDatabase({ url, ...options })`. */
+export function openDatabase(url: string, options: Omit<DatabaseOptions, 'url'> = {}): Promise<Database> {
+  return createDatabase({ ...options, url });
+}

@@ -1,0 +1,152 @@
+import { mkdir } from 'node:fs/promises';
+import { AgentrixError } from '@agentrix/core';
+import type { Extension, PGlite } from '@electric-sql/pglite';
+import { Kysely } from 'kysely';
+import type { Database, NotificationListener } from './database.js';
+import type { VectorMode } from './database-options.js';
+import { storeError } from './errors.js';
+import { type MigrateOptions, type Migration, type MigrationResult, migrate } from './migrations.js';
+import { LocalNotifier } from './notifier.js';
+
+export interface PgliteDatabaseOptions {
+  /** Data directory; `undefined` keeps everything in memory. */
+  directory?: string;
+  /** Redacted URL for messages. */
+  url: string;
+  vector: VectorMode;
+  /** Tables go into this schema (created when missing), then `public`. */
+  schema?: string;
+  /** Skip the flush to disk after each query (faster, may lose the last writes on a crash). Default false. */
+  relaxedDurability: boolean;
+}
+
+/**
+ * PGlite (Postgres compiled to WebAssembly) inside this process: `memory://` or a data
+ * directory. One connection, so statements run one at a time; kysely queues the rest.
+ * Notifications stay in this process (nothing else can open the same directory).
+ */
+export class PgliteDatabase implements Database {
+  readonly dialect = 'pglite' as const;
+  readonly url: string;
+  readonly kysely: Kysely<any>;
+  readonly hasVector: boolean;
+  readonly crossProcessNotify = false;
+  /** The data directory, or `undefined` in memory. */
+  readonly directory: string | undefined;
+  readonly #notifier = new LocalNotifier();
+  readonly #pglite: PGlite;
+  #closing: Promise<void> | undefined;
+
+  private constructor(
+    url: string,
+    directory: string | undefined,
+    kysely: Kysely<any>,
+    hasVector: boolean,
+    pglite: PGlite,
+  ) {
+    this.#pglite = pglite;
+    this.url = url;
+    this.directory = directory;
+    this.kysely = kysely;
+    this.hasVector = hasVector;
+  }
+
+  static async open(options: PgliteDatabaseOptions): Promise<PgliteDatabase> {
+    const [{ PGlite }, { PGliteDialect }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('kysely-pglite-dialect'),
+    ]);
+    const wantVector = options.vector !== 'off';
+    const extensions: Record<string, Extension> = {};
+    if (wantVector) extensions.vector = (await import('@electric-sql/pglite/vector')).vector;
+    let pglite: InstanceType<typeof PGlite> | undefined;
+    try {
+      if (options.directory !== undefined) await mkdir(options.directory, { recursive: true });
+      pglite = new PGlite(options.directory ?? 'memory://', {
+        extensions,
+        relaxedDurability: options.relaxedDurability,
+      });
+      await pglite.waitReady;
+      if (wantVector) await pglite.exec('create extension if not exists vector');
+      if (options.schema !== undefined) {
+        await pglite.exec(
+          `create schema if not exists "${options.schema}"; set search_path to "${options.schema}", public`,
+        );
+      }
+    } catch (error) {
+      await pglite?.close().catch(() => {});
+      throw new AgentrixError(
+        'STORE_UNAVAILABLE',
+        `Cannot open PGlite at "${options.url}": ${error instanceof Error ? error.message : String(error)}. ` +
+          'Check that the directory is writable and not open in another process.',
+        { cause: error, retryable: false },
+      );
+    }
+    const kysely = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
+    return new PgliteDatabase(options.url, options.directory, kysely, wantVector, pglite);
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  migrate(migrations: readonly Migration[], options?: MigrateOptions): Promise<MigrationResult> {
+    this.#assertOpen('migrate');
+    return migrate(this, migrations, options);
+  }
+
+  async listen(channel: string, listener: NotificationListener): Promise<() => Promise<void>> {
+    this.#assertOpen('listen');
+    this.#notifier.add(channel, listener);
+    return async () => {
+      this.#notifier.remove(channel, listener);
+    };
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    this.#assertOpen('notify');
+    this.#notifier.emit(channel, payload);
+  }
+
+  remoteNotification(): undefined {
+    return undefined;
+  }
+
+  notifyLocal(channel: string, payload: string): void {
+    this.#notifier.emit(channel, payload);
+  }
+
+  /**
+   * A consistent snapshot of the whole data directory as a tarball (`gzip` by default), taken
+   * while the database stays open: the online backup. Restore it by opening
+   * `new PGlite(dir, { loadDataDir: blob })` once, or by extracting it into an empty directory.
+   */
+  async dumpDataDir(compression: 'gzip' | 'none' = 'gzip'): Promise<Blob> {
+    this.#assertOpen('dumpDataDir');
+    try {
+      return await this.#pglite.dumpDataDir(compression === 'gzip' ? 'gzip' : 'none');
+    } catch (error) {
+      throw storeError(error, 'dumping the data directory');
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#notifier.clear();
+      try {
+        await this.kysely.destroy();
+      } catch (error) {
+        throw storeError(error, 'closing PGlite');
+      }
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closing) throw new AgentrixError('CLOSED', `Cannot ${operation}: the database "${this.url}" is closed`);
+  }
+}

@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { AgentrixError, backoffDelay, type Logger, silentLogger } from '@agentrix/core';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { Database, NotificationListener } from './database.js';
+import type { VectorMode } from './database-options.js';
+import { storeError } from './errors.js';
+import { type MigrateOptions, type Migration, type MigrationResult, migrate } from './migrations.js';
+import { LocalNotifier } from './notifier.js';
+
+/** The subset of `pg` we use (pg stays an optional peer dependency). */
+interface PgClientLike {
+  connect(): Promise<unknown>;
+  query(text: string, values?: unknown[]): Promise<unknown>;
+  end(): Promise<void>;
+  on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
+  on(event: 'error' | 'end', listener: (error?: Error) => void): unknown;
+  removeAllListeners(): unknown;
+}
+interface PgPoolLike {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  end(): Promise<void>;
+}
+interface PgModule {
+  Pool: new (config: Record<string, unknown>) => PgPoolLike;
+  Client: new (config: Record<string, unknown>) => PgClientLike;
+}
+
+export interface PostgresDatabaseOptions {
+  connectionString: string;
+  /** Redacted URL for messages. */
+  url: string;
+  schema?: string;
+  vector: VectorMode;
+  maxConnections: number;
+  connectTimeoutMs: number;
+  logger?: Logger;
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * A PostgreSQL server through a `pg` pool. Notifications use LISTEN/NOTIFY on one dedicated
+ * connection (opened on the first `listen`, re-opened with backoff when it drops), so blocked
+ * readers in other processes wake up too.
+ */
+export class PostgresDatabase implements Database {
+  readonly dialect = 'postgres' as const;
+  readonly url: string;
+  readonly kysely: Kysely<any>;
+  readonly hasVector: boolean;
+  readonly crossProcessNotify = true;
+  readonly #pg: PgModule;
+  readonly #clientConfig: Record<string, unknown>;
+  readonly #logger: Logger;
+  readonly #notifier = new LocalNotifier();
+  /** Tags this instance's own notifications, which its listeners already got locally. */
+  readonly #token = randomUUID().slice(0, 8);
+  #listener: PgClientLike | undefined;
+  #listenerReady: Promise<PgClientLike> | undefined;
+  #reconnectAttempt = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(
+    options: PostgresDatabaseOptions,
+    pg: PgModule,
+    clientConfig: Record<string, unknown>,
+    kysely: Kysely<any>,
+    hasVector: boolean,
+  ) {
+    this.url = options.url;
+    this.#pg = pg;
+    this.#clientConfig = clientConfig;
+    this.kysely = kysely;
+    this.hasVector = hasVector;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  static async open(options: PostgresDatabaseOptions): Promise<PostgresDatabase> {
+    let pg: PgModule;
+    try {
+      const module = (await import('pg')) as unknown as { default?: PgModule } & PgModule;
+      pg = module.default ?? module;
+    } catch (error) {
+      throw new AgentrixError(
+        'INVALID_ARGUMENT',
+        `Cannot open "${options.url}": the "pg" package is not installed. Add it to your app (npm install pg) to use a PostgreSQL server.`,
+        { cause: error },
+      );
+    }
+    const clientConfig: Record<string, unknown> = {
+      connectionString: options.connectionString,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      application_name: 'agentrix',
+    };
+    if (options.schema !== undefined) clientConfig.options = `-c search_path="${options.schema}",public`;
+    const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections });
+    // An idle client losing its connection must not crash the process; the next query reports it.
+    pool.on('error', (error) => options.logger?.warn('postgres pool error', { error: error.message }));
+    const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: pool as never }) });
+    let hasVector = false;
+    try {
+      if (options.schema !== undefined)
+        await sql`create schema if not exists ${sql.id(options.schema)}`.execute(kysely);
+      if (options.vector !== 'off') hasVector = await enableVector(kysely);
+    } catch (error) {
+      await kysely.destroy().catch(() => {});
+      throw storeError(error, `connecting to ${options.url}`);
+    }
+    if (options.vector === 'required' && !hasVector) {
+      await kysely.destroy().catch(() => {});
+      throw new AgentrixError(
+        'INVALID_ARGUMENT',
+        `The pgvector extension is not available on "${options.url}" (vector: 'required'). Install it on the server (CREATE EXTENSION vector) or use vector: 'auto' for the brute-force fallback.`,
+      );
+    }
+    return new PostgresDatabase(options, pg, clientConfig, kysely, hasVector);
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  migrate(migrations: readonly Migration[], options?: MigrateOptions): Promise<MigrationResult> {
+    this.#assertOpen('migrate');
+    return migrate(this, migrations, options);
+  }
+
+  async listen(channel: string, listener: NotificationListener): Promise<() => Promise<void>> {
+    this.#assertOpen('listen');
+    checkChannel(channel);
+    const first = this.#notifier.add(channel, listener);
+    if (first) {
+      try {
+        const client = await this.#connectListener();
+        await client.query(`listen "${channel}"`);
+      } catch (error) {
+        this.#notifier.remove(channel, listener);
+        throw storeError(error, `listen ${channel}`);
+      }
+    }
+    return async () => {
+      if (!this.#notifier.remove(channel, listener) || this.#closing) return;
+      await this.#listener?.query(`unlisten "${channel}"`).catch(() => {});
+    };
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    this.#assertOpen('notify');
+    checkChannel(channel);
+    this.#notifier.emit(channel, payload);
+    try {
+      await sql`select pg_notify(${channel}, ${`${this.#token}:${payload}`})`.execute(this.kysely);
+    } catch (error) {
+      throw storeError(error, `notify ${channel}`);
+    }
+  }
+
+  remoteNotification(channel: string, payload: string): readonly [string, string] {
+    return [channel, `${this.#token}:${payload}`];
+  }
+
+  notifyLocal(channel: string, payload: string): void {
+    this.#notifier.emit(channel, payload);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const failures: unknown[] = [];
+      if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+      this.#notifier.clear();
+      const listener = this.#listener;
+      this.#listener = undefined;
+      if (listener) {
+        listener.removeAllListeners();
+        listener.on('error', () => {});
+        await listener.end().catch((error: unknown) => failures.push(error));
+      }
+      await this.kysely.destroy().catch((error: unknown) => failures.push(error));
+      if (failures.length > 0) throw storeError(failures[0], 'closing the pool');
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closing) throw new AgentrixError('CLOSED', `Cannot ${operation}: the database "${this.url}" is closed`);
+  }
+
+  #connectListener(): Promise<PgClientLike> {
+    this.#listenerReady ??= (async () => {
+      const client = new this.#pg.Client(this.#clientConfig);
+      client.on('notification', (message) => this.#onNotification(message.channel, message.payload ?? ''));
+      client.on('error', (error) => this.#onListenerLost(client, error));
+      client.on('end', () => this.#onListenerLost(client));
+      try {
+        await client.connect();
+      } catch (error) {
+        this.#listenerReady = undefined;
+        client.removeAllListeners();
+        throw error;
+      }
+      this.#listener = client;
+      this.#reconnectAttempt = 0;
+      return client;
+    })();
+    return this.#listenerReady;
+  }
+
+  #onNotification(channel: string, wirePayload: string): void {
+    const colon = wirePayload.indexOf(':');
+    if (colon >= 0 && wirePayload.slice(0, colon) === this.#token) return; // already delivered locally
+    this.#notifier.emit(channel, colon >= 0 ? wirePayload.slice(colon + 1) : wirePayload);
+  }
+
+  #onListenerLost(client: PgClientLike, error?: Error): void {
+    if (this.#closing || this.#listener !== client) return;
+    this.#listener = undefined;
+    this.#listenerReady = undefined;
+    client.removeAllListeners();
+    client.on('error', () => {});
+    void client.end().catch(() => {});
+    this.#logger.warn('postgres LISTEN connection lost; reconnecting', { error: error?.message });
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closing) return;
+    const delay = backoffDelay(++this.#reconnectAttempt, { baseDelayMs: 250, maxDelayMs: 10_000 });
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      void (async () => {
+        try {
+          const client = await this.#connectListener();
+          for (const channel of this.#notifier.channels()) await client.query(`listen "${channel}"`);
+          // Notifications may have been missed while disconnected: tell everyone to re-check.
+          this.#notifier.emitAll('*');
+        } catch (error) {
+          this.#logger.warn('postgres LISTEN reconnect failed', { error: String(error) });
+          this.#scheduleReconnect();
+        }
+      })();
+    }, delay);
+    (this.#reconnectTimer as { unref?: () => void }).unref?.();
+  }
+}
+
+function checkChannel(channel: string): void {
+  if (!CHANNEL.test(channel)) {
+    throw new AgentrixError(
+      'INVALID_ARGUMENT',
+      `Invalid notification channel ${JSON.stringify(channel)}: use lowercase letters, digits and "_" (at most 63)`,
+    );
+  }
+}
+
+/** Creates the pgvector extension when the server has it; false when it is missing or not allowed. */
+async function enableVector(kysely: Kysely<any>): Promise<boolean> {
+  const installed = await sql<{
+    ok: boolean;
+  }>`select exists(select 1 from pg_extension where extname = 'vector') as ok`.execute(kysely);
+  if (installed.rows[0]?.ok) return true;
+  const available = await sql<{
+    ok: boolean;
+  }>`select exists(select 1 from pg_available_extensions where name = 'vector') as ok`.execute(kysely);
+  if (!available.rows[0]?.ok) return false;
+  try {
+    await sql`create extension if not exists vector`.execute(kysely);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,79 @@
+import { AgentrixEvents } from '@agentrix/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageBusContract } from '../../bus/src/message-bus.contract.js';
+import { openDatabase } from './open-database.js';
+import { SqlMessageBus } from './sql-message-bus.js';
+import { storeMigrations } from './store-migrations.js';
+import { openTestPglite, type TestPglite } from './testing/pglite-template.js';
+
+let pglite: TestPglite;
+beforeAll(async () => {
+  pglite = await openTestPglite();
+  await pglite.database.migrate(storeMigrations);
+});
+afterAll(async () => {
+  await pglite?.dispose();
+});
+
+messageBusContract(
+  'SqlMessageBus on PGlite',
+  (options) => new SqlMessageBus({ database: pglite.database, ...options }),
+);
+
+describe('SqlMessageBus on PGlite', () => {
+  it('keeps unread, leased and dead messages and de-duplication keys across a restart', async () => {
+    const bus = new SqlMessageBus({ database: pglite.database, leaseMs: 60_000, maxDeliveries: 1 });
+    await bus.send({ from: 'host', to: 'durable', content: 'one', externalId: 'update-1' });
+    await bus.send({ from: 'host', to: 'durable', content: 'two' });
+    await bus.send({ from: 'host', to: 'durable', content: 'three' });
+    const [first, second] = await bus.read('durable', { max: 2, blockMs: 0, consumer: 'crashing' });
+    await bus.nack('durable', second!.deliveryId, { error: new Error('poison') });
+    await bus.close();
+    await pglite.database.close();
+    // The process "restarts": a new database handle on the same directory, a new bus.
+    pglite.database = await openDatabase(pglite.directory);
+    await pglite.database.migrate(storeMigrations);
+    const again = new SqlMessageBus({ database: pglite.database, leaseMs: 60_000 });
+    expect(await again.stats('durable')).toEqual({ unread: 1, inFlight: 1, deadLetters: 1 });
+    expect(await again.releaseConsumer('durable', 'crashing')).toBe(1);
+    const deliveries = await again.read('durable', { blockMs: 0 });
+    expect(deliveries.map((delivery) => [delivery.envelope.content, delivery.attempt, delivery.deliveryId])).toEqual([
+      ['one', 2, first!.deliveryId],
+      ['three', 1, expect.any(String)],
+    ]);
+    const duplicate = await again.send({ from: 'host', to: 'durable', content: 'one again', externalId: 'update-1' });
+    expect(duplicate.content).toBe('one');
+    await again.ack(
+      'durable',
+      deliveries.map((delivery) => delivery.deliveryId),
+    );
+    // The acked message keeps its external id as a tombstone.
+    expect((await again.send({ from: 'host', to: 'durable', content: 'late', externalId: 'update-1' })).content).toBe(
+      'one',
+    );
+    expect(await again.stats('durable')).toEqual({ unread: 0, inFlight: 0, deadLetters: 1 });
+    expect((await again.deadLetters('durable'))[0]).toMatchObject({ error: { message: 'poison' }, attempts: 1 });
+    await again.close();
+  });
+
+  it('emits message.sent and message.dead-lettered', async () => {
+    const events = new AgentrixEvents();
+    const seen: string[] = [];
+    events.on('message.sent', ({ envelope }) => seen.push(`sent ${envelope.content}`));
+    events.on('message.dead-lettered', ({ envelope, error }) =>
+      seen.push(`dead ${envelope.content} ${error?.message}`),
+    );
+    const bus = new SqlMessageBus({ database: pglite.database, events, maxDeliveries: 1 });
+    await bus.send({ from: 'host', to: 'evented', content: 'x' });
+    const [delivery] = await bus.read('evented', { blockMs: 0 });
+    await bus.nack('evented', delivery!.deliveryId, { error: new Error('nope') });
+    expect(seen).toEqual(['sent x', 'dead x nope']);
+    await bus.close();
+  });
+
+  it('rejects invalid options with INVALID_ARGUMENT naming each field', () => {
+    expect(() => new SqlMessageBus({ database: {} as never, leaseMs: -1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/database[\s\S]*leaseMs/) }),
+    );
+  });
+});

@@ -1,0 +1,926 @@
+import {
+  AddressSchema,
+  AgentrixError,
+  abortError,
+  type BroadcastInput,
+  BroadcastInputSchema,
+  backoffDelay,
+  type DeadLetter,
+  type Delivery,
+  formatIssues,
+  type InboxStats,
+  type MessageBus,
+  type MessageEnvelope,
+  type NackOptions,
+  type ReadOptions,
+  type SendInput,
+  SendInputSchema,
+  type SerializedError,
+  serializeError,
+  type TimerHandle,
+} from '@agentrix/core';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { Database } from './database.js';
+import { storeError } from './errors.js';
+import { toNumber } from './json.js';
+import { checkMessageSize } from './message-size.js';
+import {
+  type ResolvedSqlMessageBusOptions,
+  resolveSqlMessageBusOptions,
+  type SqlMessageBusOptions,
+} from './sql-message-bus-options.js';
+
+const DEFAULT_READ_MAX = 16;
+const DEFAULT_DEAD_LETTER_LIMIT = 100;
+const MAX_TIMER_MS = 2_147_483_647;
+const FOREIGN_KEY_VIOLATION = '23503';
+
+/** A blocked `read`. */
+interface Waiter {
+  readonly consumer: string;
+  readonly max: number;
+  readonly resolve: (deliveries: Delivery[]) => void;
+  readonly reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  timer: TimerHandle | undefined;
+  onAbort: (() => void) | undefined;
+  /** Settled (woken, timed out, aborted or closed): whatever is claimed for it now goes back. */
+  done: boolean;
+}
+
+/** The blocked readers of one inbox in this process. */
+interface InboxWaiters {
+  readonly inbox: string;
+  readonly waiters: Waiter[];
+  pumping: boolean;
+  /** A wake-up arrived during a pump: pump again. */
+  again: boolean;
+  leaseTimer: TimerHandle | undefined;
+  leaseTimerAt: number;
+  retryAttempt: number;
+}
+
+interface ClaimedRow {
+  id: unknown;
+  envelope: MessageEnvelope;
+  attempt: number;
+  last_error: SerializedError | null;
+  requeue_rank: unknown;
+}
+
+interface RequeuedRow {
+  id: unknown;
+  state: 'ready' | 'dead';
+  envelope: MessageEnvelope;
+  attempt: number;
+  last_error: SerializedError | null;
+}
+
+/**
+ * A durable {@link MessageBus} on SQL (`agentrix_bus_*` tables): every message is a row from
+ * `send` until `ack`, so a process on PGlite (on disk) or Postgres loses nothing across a crash.
+ *
+ * - At-least-once: reads lease rows (`FOR UPDATE SKIP LOCKED`, `leased_until`); a lease that
+ *   ends without ack (crash, slow consumer) is taken back by the next read; after
+ *   `maxDeliveries` deliveries the message moves to dead letter with its last error.
+ * - De-duplication by explicit message id and by `externalId`, per inbox, through unique
+ *   indexes; kept after ack (acked rows with a key stay as tombstones) until `deleteInbox`.
+ * - Blocking reads without polling: readers wait in memory and are woken by `send`, `nack`,
+ *   `releaseConsumer` and `redrive` in this process, by LISTEN/NOTIFY from other processes on
+ *   Postgres, and by a timer at the earliest lease expiry they know of.
+ * - `close()` leaves the database open (it was passed in).
+ */
+export class SqlMessageBus implements MessageBus {
+  readonly #options: ResolvedSqlMessageBusOptions;
+  readonly #database: Database;
+  readonly #db: Kysely<any>;
+  readonly #waiting = new Map<string, InboxWaiters>();
+  /** Counts wake-ups, so a reader that found nothing can tell whether it raced with a send. */
+  #wakes = 0;
+  #listening: Promise<void> | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: SqlMessageBusOptions) {
+    this.#options = resolveSqlMessageBusOptions(options);
+    this.#database = this.#options.database;
+    this.#db = this.#database.kysely;
+  }
+
+  get leaseMs(): number {
+    return this.#options.leaseMs;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /**
+   * Appends a message to `input.to`. A repeated explicit `id` or `externalId` in that inbox is
+   * not enqueued again: the original envelope is returned.
+   */
+  async send(input: SendInput): Promise<MessageEnvelope> {
+    this.#assertOpen('send');
+    const parsed = SendInputSchema.safeParse(input);
+    if (!parsed.success) throw invalidMessage(parsed.error);
+    const message = parsed.data;
+    checkMessageSize(message.content, message.data, this.#options.maxMessageBytes, message.to);
+    const envelope = message as MessageEnvelope;
+    const explicitId = message.id;
+    if (explicitId === undefined) envelope.id = this.#options.generateId();
+    if (message.type === undefined) envelope.type = 'message';
+    envelope.createdAt = this.#options.clock.now();
+    try {
+      const stored = await this.#append(this.#db, envelope, explicitId);
+      if (stored !== envelope) return stored;
+    } catch (error) {
+      throw storeError(error, `send to ${envelope.to}`);
+    }
+    this.#database.notifyLocal(this.#options.channel, envelope.to);
+    if (this.#options.events?.has('message.sent')) this.#options.events.emit('message.sent', { envelope });
+    return envelope;
+  }
+
+  /**
+   * A copy to every member's inbox (in join order), each with its own generated id, `to` set to
+   * the member and `group` to the group, in one transaction. An explicit `id` or `externalId`
+   * de-duplicates per member inbox.
+   */
+  async broadcast(input: BroadcastInput): Promise<MessageEnvelope[]> {
+    this.#assertOpen('broadcast');
+    const parsed = BroadcastInputSchema.safeParse(input);
+    if (!parsed.success) throw invalidMessage(parsed.error);
+    const message = parsed.data;
+    const explicitId = message.id;
+    const type = message.type ?? 'message';
+    const createdAt = this.#options.clock.now();
+    let result: { envelopes: MessageEnvelope[]; fresh: MessageEnvelope[] };
+    try {
+      result = await this.#db.transaction().execute(async (trx) => {
+        const group = await trx
+          .selectFrom('agentrix_bus_groups')
+          .select('name')
+          .where('name', '=', message.group)
+          .executeTakeFirst();
+        if (group === undefined) throw groupNotFound(message.group);
+        checkMessageSize(message.content, message.data, this.#options.maxMessageBytes, message.group);
+        const members = await trx
+          .selectFrom('agentrix_bus_members')
+          .select('member')
+          .where('group_name', '=', message.group)
+          .orderBy('seq')
+          .execute();
+        const envelopes: MessageEnvelope[] = [];
+        const fresh: MessageEnvelope[] = [];
+        for (const { member } of members) {
+          const envelope: MessageEnvelope = {
+            ...message,
+            id: this.#options.generateId(),
+            to: member as string,
+            type,
+            createdAt,
+          };
+          const stored = await this.#append(trx, envelope, explicitId);
+          envelopes.push(stored);
+          if (stored === envelope) fresh.push(envelope);
+        }
+        return { envelopes, fresh };
+      });
+    } catch (error) {
+      throw storeError(error, `broadcast to ${message.group}`);
+    }
+    for (const envelope of result.fresh) {
+      this.#database.notifyLocal(this.#options.channel, envelope.to);
+      if (this.#options.events?.has('message.sent')) this.#options.events.emit('message.sent', { envelope });
+    }
+    return result.envelopes;
+  }
+
+  /** Inserts the envelope unless its dedupe key or external id is known; returns what the inbox holds. */
+  async #append(db: Kysely<any>, envelope: MessageEnvelope, dedupeKey: string | undefined): Promise<MessageEnvelope> {
+    const externalId = envelope.externalId ?? null;
+    const key = dedupeKey ?? null;
+    const remote = this.#database.remoteNotification(this.#options.channel, envelope.to);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const insert = sql`insert into agentrix_bus_messages
+          (inbox, message_id, dedupe_key, external_id, envelope, state, created_at)
+        values (${envelope.to}, ${envelope.id}, ${key}, ${externalId}, ${JSON.stringify(envelope)}::jsonb, 'ready', ${envelope.createdAt})
+        on conflict do nothing
+        returning id`;
+      const inserted =
+        remote === undefined
+          ? await insert.execute(db)
+          : await sql`with inserted as (${insert}) select id, pg_notify(${remote[0]}, ${remote[1]}) from inserted`.execute(
+              db,
+            );
+      if (inserted.rows.length > 0) return envelope;
+      if (key === null && externalId === null) continue; // cannot happen: no unique key to hit
+      const existing = await sql<{ envelope: MessageEnvelope }>`select envelope from agentrix_bus_messages
+        where inbox = ${envelope.to} and (dedupe_key = ${key} or external_id = ${externalId})
+        order by (dedupe_key is not distinct from ${key}) desc
+        limit 1`.execute(db);
+      const original = existing.rows[0]?.envelope;
+      if (original !== undefined) return original;
+      // The original vanished in between (deleteInbox): try the insert again.
+    }
+    throw new AgentrixError('INTERNAL', `Could not append message ${envelope.id} to ${envelope.to}`);
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /**
+   * Up to `max` deliveries for `consumer`: expired and released deliveries first, then unread
+   * messages in send order. When there are none, `blockMs: 0` returns `[]`, a number waits up to
+   * that long, `undefined` until a message arrives. A firing `signal` rejects with `ABORTED` and
+   * takes nothing; `close()` resolves blocked reads with `[]`.
+   */
+  async read(inbox: string, options?: ReadOptions): Promise<Delivery[]> {
+    this.#assertOpen('read');
+    const consumer = options?.consumer ?? this.#options.consumer;
+    const max = options?.max ?? DEFAULT_READ_MAX;
+    const blockMs = options?.blockMs;
+    const signal = options?.signal;
+    if (typeof consumer !== 'string' || consumer.length === 0) {
+      throw invalidArgument(`read consumer must be a non-empty string, got ${quote(consumer)}`);
+    }
+    if (!Number.isInteger(max) || max < 1)
+      throw invalidArgument(`read max must be a positive integer, got ${quote(max)}`);
+    if (blockMs !== undefined && (typeof blockMs !== 'number' || !(blockMs >= 0))) {
+      throw invalidArgument(
+        `read blockMs must be a number >= 0 or undefined (wait until a message arrives), got ${quote(blockMs)}`,
+      );
+    }
+    validateAddress(inbox, 'inbox');
+    if (signal?.aborted) throw abortError(signal, 'read');
+    if (blockMs !== 0) await this.#listen();
+    const wakesBefore = this.#wakes;
+    const deliveries = await this.#claim(inbox, consumer, max);
+    if (deliveries.length > 0) {
+      if (signal?.aborted) {
+        await this.#unclaim(inbox, consumer, deliveries);
+        throw abortError(signal, 'read');
+      }
+      return deliveries;
+    }
+    if (blockMs === 0 || this.#closed) return [];
+    if (signal?.aborted) throw abortError(signal, 'read');
+    return this.#wait(inbox, consumer, max, blockMs, signal, this.#wakes !== wakesBefore);
+  }
+
+  /** Removes deliveries for good (keeping a tombstone for de-duplication keys). Unknown ids are ignored. */
+  async ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
+    this.#assertOpen('ack');
+    validateAddress(inbox, 'inbox');
+    const ids = numericIds(deliveryIds);
+    if (ids === undefined) return;
+    try {
+      await sql`with done as (
+          select id, (dedupe_key is not null or external_id is not null) as keep from agentrix_bus_messages
+          where inbox = ${inbox} and id = any(${ids}::bigint[]) and state = 'leased'
+          for update
+        ), gone as (
+          delete from agentrix_bus_messages m using done where m.id = done.id and not done.keep
+        )
+        update agentrix_bus_messages m set state = 'acked', consumer = null, leased_until = null, last_error = null
+        from done where m.id = done.id and done.keep`.execute(this.#db);
+    } catch (error) {
+      throw storeError(error, `ack in ${inbox}`);
+    }
+  }
+
+  /**
+   * Restarts the lease of deliveries `consumer` (default: the bus's own) still holds. Returns
+   * how many were still held.
+   */
+  async extendLease(inbox: string, deliveryIds: readonly string[], options?: { consumer?: string }): Promise<number> {
+    this.#assertOpen('extendLease');
+    validateAddress(inbox, 'inbox');
+    const ids = numericIds(deliveryIds);
+    if (ids === undefined) return 0;
+    const consumer = options?.consumer ?? this.#options.consumer;
+    const now = this.#options.clock.now();
+    try {
+      const result = await sql`update agentrix_bus_messages set leased_until = ${now + this.#options.leaseMs}
+        where inbox = ${inbox} and id = any(${ids}::bigint[]) and state = 'leased' and consumer = ${consumer}
+          and leased_until > ${now}`.execute(this.#db);
+      return Number(result.numAffectedRows ?? 0n);
+    } catch (error) {
+      throw storeError(error, `extendLease in ${inbox}`);
+    }
+  }
+
+  /**
+   * Puts a leased delivery back at the front of the inbox for immediate redelivery, recording
+   * `serializeError(error)`; after `maxDeliveries` deliveries it moves to dead letter instead.
+   */
+  async nack(inbox: string, deliveryId: string, options?: NackOptions): Promise<void> {
+    this.#assertOpen('nack');
+    validateAddress(inbox, 'inbox');
+    const ids = numericIds([deliveryId]);
+    if (ids === undefined) return;
+    const error = options?.error === undefined ? null : JSON.stringify(serializeError(options.error));
+    const rows = await this.#requeue(
+      inbox,
+      sql`m.id = any(${ids}::bigint[])`,
+      sql`coalesce(${error}::jsonb, m.last_error)`,
+      'nack',
+    );
+    if (rows.length > 0) await this.#wake(inbox, rows);
+  }
+
+  async releaseConsumer(inbox: string, consumer: string): Promise<number> {
+    this.#assertOpen('releaseConsumer');
+    validateAddress(inbox, 'inbox');
+    const rows = await this.#requeue(inbox, sql`m.consumer = ${consumer}`, sql`m.last_error`, 'releaseConsumer');
+    if (rows.length > 0) await this.#wake(inbox, rows);
+    return rows.length;
+  }
+
+  // ---------------------------------------------------------------- inbox management
+
+  async stats(inbox: string): Promise<InboxStats> {
+    this.#assertOpen('stats');
+    validateAddress(inbox, 'inbox');
+    try {
+      const reclaimed = await this.#reclaimExpired(inbox);
+      if (reclaimed > 0) this.#database.notifyLocal(this.#options.channel, inbox);
+      const result = await sql<{ unread: unknown; in_flight: unknown; dead: unknown }>`select
+          count(*) filter (where state = 'ready') as unread,
+          count(*) filter (where state = 'leased') as in_flight,
+          count(*) filter (where state = 'dead') as dead
+        from agentrix_bus_messages where inbox = ${inbox}`.execute(this.#db);
+      const row = result.rows[0];
+      return {
+        unread: toNumber(row?.unread ?? 0),
+        inFlight: toNumber(row?.in_flight ?? 0),
+        deadLetters: toNumber(row?.dead ?? 0),
+      };
+    } catch (error) {
+      throw storeError(error, `stats of ${inbox}`);
+    }
+  }
+
+  /** The oldest dead letters first, at most `limit` (default 100). */
+  async deadLetters(inbox: string, options?: { limit?: number }): Promise<DeadLetter[]> {
+    this.#assertOpen('deadLetters');
+    const limit = positiveLimit(options?.limit, DEFAULT_DEAD_LETTER_LIMIT, 'deadLetters');
+    validateAddress(inbox, 'inbox');
+    try {
+      const rows = await this.#db
+        .selectFrom('agentrix_bus_messages')
+        .select(['envelope', 'attempt', 'last_error', 'dead_at'])
+        .where('inbox', '=', inbox)
+        .where('state', '=', 'dead')
+        .orderBy('requeue_rank')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => {
+        const letter: DeadLetter = {
+          inbox,
+          envelope: row.envelope as MessageEnvelope,
+          attempts: row.attempt as number,
+          deadAt: toNumber(row.dead_at),
+        };
+        if (row.last_error !== null && row.last_error !== undefined) letter.error = row.last_error as SerializedError;
+        return letter;
+      });
+    } catch (error) {
+      throw storeError(error, `deadLetters of ${inbox}`);
+    }
+  }
+
+  /** Moves the oldest dead letters (all unless `limit`) to the back of the inbox with new delivery ids and attempt 0. */
+  async redrive(inbox: string, options?: { limit?: number }): Promise<number> {
+    this.#assertOpen('redrive');
+    const limit = positiveLimit(options?.limit, Number.POSITIVE_INFINITY, 'redrive');
+    validateAddress(inbox, 'inbox');
+    let count: number;
+    try {
+      const result = await sql`with picked as (
+          select id from agentrix_bus_messages where inbox = ${inbox} and state = 'dead'
+          order by requeue_rank, id
+          ${limit === Number.POSITIVE_INFINITY ? sql`` : sql`limit ${limit}`}
+          for update skip locked
+        ), gone as (
+          delete from agentrix_bus_messages m using picked where m.id = picked.id
+          returning m.inbox, m.message_id, m.dedupe_key, m.external_id, m.envelope, m.created_at, m.requeue_rank, m.id
+        )
+        insert into agentrix_bus_messages (inbox, message_id, dedupe_key, external_id, envelope, state, created_at)
+        select inbox, message_id, dedupe_key, external_id, envelope, 'ready', created_at from gone
+        order by requeue_rank, id`.execute(this.#db);
+      count = Number(result.numAffectedRows ?? 0n);
+    } catch (error) {
+      throw storeError(error, `redrive of ${inbox}`);
+    }
+    if (count > 0) await this.#wake(inbox, []);
+    return count;
+  }
+
+  /** Drops every message of the inbox (unread, leased, dead) and its de-duplication keys. */
+  async deleteInbox(inbox: string): Promise<void> {
+    this.#assertOpen('deleteInbox');
+    validateAddress(inbox, 'inbox');
+    try {
+      await this.#db.deleteFrom('agentrix_bus_messages').where('inbox', '=', inbox).execute();
+    } catch (error) {
+      throw storeError(error, `deleteInbox ${inbox}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  /** Creates an empty group; creating an existing group changes nothing. */
+  async createGroup(group: string): Promise<void> {
+    this.#assertOpen('createGroup');
+    validateAddress(group, 'group');
+    await this.#run(`createGroup ${group}`, () =>
+      this.#db
+        .insertInto('agentrix_bus_groups')
+        .values({ name: group, created_at: this.#options.clock.now() })
+        .onConflict((conflict) => conflict.column('name').doNothing())
+        .execute(),
+    );
+  }
+
+  async deleteGroup(group: string): Promise<void> {
+    this.#assertOpen('deleteGroup');
+    validateAddress(group, 'group');
+    const deleted = await this.#run(`deleteGroup ${group}`, () =>
+      this.#db.deleteFrom('agentrix_bus_groups').where('name', '=', group).returning('name').execute(),
+    );
+    if (deleted.length === 0) throw groupNotFound(group);
+  }
+
+  /** Adds `member` (an inbox address); joining twice changes nothing. */
+  async join(group: string, member: string): Promise<void> {
+    this.#assertOpen('join');
+    validateAddress(group, 'group');
+    validateAddress(member, 'member');
+    try {
+      await this.#db
+        .insertInto('agentrix_bus_members')
+        .values({ group_name: group, member })
+        .onConflict((conflict) => conflict.columns(['group_name', 'member']).doNothing())
+        .execute();
+    } catch (error) {
+      if ((error as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) throw groupNotFound(group);
+      throw storeError(error, `join ${group}`);
+    }
+  }
+
+  /** Removes `member`; leaving a group one is not in changes nothing. */
+  async leave(group: string, member: string): Promise<void> {
+    this.#assertOpen('leave');
+    validateAddress(group, 'group');
+    validateAddress(member, 'member');
+    const result = await this.#run(`leave ${group}`, () =>
+      sql<{ found: unknown }>`with found as (select name from agentrix_bus_groups where name = ${group}),
+          gone as (delete from agentrix_bus_members where group_name in (select name from found) and member = ${member})
+        select count(*) as found from found`.execute(this.#db),
+    );
+    if (toNumber(result.rows[0]?.found ?? 0) === 0) throw groupNotFound(group);
+  }
+
+  /** Members sorted by code unit order. */
+  async members(group: string): Promise<string[]> {
+    this.#assertOpen('members');
+    validateAddress(group, 'group');
+    const rows = await this.#run(`members of ${group}`, () =>
+      sql<{ member: string | null }>`select m.member from agentrix_bus_groups g
+        left join agentrix_bus_members m on m.group_name = g.name
+        where g.name = ${group}`.execute(this.#db),
+    );
+    if (rows.rows.length === 0) throw groupNotFound(group);
+    return rows.rows
+      .map((row) => row.member)
+      .filter((member): member is string => member !== null)
+      .sort();
+  }
+
+  /** Group names, sorted. */
+  async groups(): Promise<string[]> {
+    this.#assertOpen('groups');
+    const rows = await this.#run('groups', () => this.#db.selectFrom('agentrix_bus_groups').select('name').execute());
+    return rows.map((row) => row.name as string).sort();
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Resolves every blocked read with `[]`, clears every timer, stops listening. The database
+   * stays open. Returns the same promise when called again; every other method then rejects
+   * with `CLOSED`.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closed = true;
+    for (const state of this.#waiting.values()) {
+      this.#clearLeaseTimer(state);
+      for (const waiter of state.waiters.splice(0)) this.#settle(waiter, []);
+    }
+    this.#waiting.clear();
+    this.#closing = (async () => {
+      await this.#listening?.catch(() => {});
+      const unlisten = this.#unlisten;
+      this.#unlisten = undefined;
+      await unlisten?.().catch(() => {});
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) {
+      throw new AgentrixError(
+        'CLOSED',
+        `Cannot ${operation}: this SqlMessageBus is closed. Create a new bus to continue.`,
+      );
+    }
+  }
+
+  async #run<T>(operation: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      throw storeError(error, operation);
+    }
+  }
+
+  #listen(): Promise<void> {
+    this.#listening ??= this.#database
+      .listen(this.#options.channel, (payload) => this.#onNotification(payload))
+      .then((unlisten) => {
+        if (this.#closed) return void unlisten().catch(() => {});
+        this.#unlisten = unlisten;
+      })
+      .catch((error: unknown) => {
+        this.#listening = undefined;
+        throw storeError(error, 'listening for new messages');
+      });
+    return this.#listening;
+  }
+
+  #onNotification(payload: string): void {
+    this.#wakes++;
+    if (this.#closed) return;
+    if (payload === '*') {
+      for (const inbox of this.#waiting.keys()) void this.#pump(inbox);
+      return;
+    }
+    if (this.#waiting.has(payload)) void this.#pump(payload);
+  }
+
+  /** Wakes readers of `inbox` here and elsewhere, and reports dead letters among `rows`. */
+  async #wake(inbox: string, rows: readonly RequeuedRow[]): Promise<void> {
+    this.#reportDead(inbox, rows);
+    if (rows.length === 0 || rows.some((row) => row.state === 'ready')) {
+      if (this.#database.crossProcessNotify) {
+        await this.#database.notify(this.#options.channel, inbox).catch((error: unknown) => {
+          this.#options.logger.warn('bus notification failed', { inbox, error: serializeError(error) });
+        });
+      } else this.#database.notifyLocal(this.#options.channel, inbox);
+    }
+  }
+
+  #reportDead(inbox: string, rows: readonly RequeuedRow[]): void {
+    const events = this.#options.events;
+    if (events === undefined || !events.has('message.dead-lettered')) return;
+    for (const row of rows) {
+      if (row.state !== 'dead') continue;
+      events.emit('message.dead-lettered', {
+        inbox,
+        envelope: row.envelope,
+        attempts: row.attempt,
+        ...(row.last_error === null ? {} : { error: row.last_error }),
+      });
+    }
+  }
+
+  /** Moves leased rows matching `where` back to ready (front of the inbox) or, when spent, to dead letter. */
+  async #requeue(
+    inbox: string,
+    where: RawBuilder<unknown>,
+    lastError: RawBuilder<unknown>,
+    operation: string,
+  ): Promise<RequeuedRow[]> {
+    const max = this.#options.maxDeliveries;
+    const now = this.#options.clock.now();
+    try {
+      const result = await sql<RequeuedRow>`with rank as (select nextval('agentrix_bus_rank') as r)
+        update agentrix_bus_messages m set
+          state = case when m.attempt >= ${max} then 'dead' else 'ready' end,
+          requeue_rank = rank.r, consumer = null, leased_until = null,
+          last_error = ${lastError},
+          dead_at = case when m.attempt >= ${max} then ${now}::bigint else null end
+        from rank
+        where m.inbox = ${inbox} and m.state = 'leased' and ${where}
+        returning m.id, m.state, m.envelope, m.attempt, m.last_error`.execute(this.#db);
+      return result.rows;
+    } catch (error) {
+      throw storeError(error, `${operation} in ${inbox}`);
+    }
+  }
+
+  /** Takes back leases that ended; returns how many rows changed. */
+  async #reclaimExpired(inbox: string): Promise<number> {
+    const max = this.#options.maxDeliveries;
+    const now = this.#options.clock.now();
+    const result = await sql<RequeuedRow>`with expired as (
+        select id from agentrix_bus_messages
+        where inbox = ${inbox} and state = 'leased' and leased_until <= ${now}
+        for update skip locked
+      ), rank as (select nextval('agentrix_bus_rank') as r where exists (select 1 from expired))
+      update agentrix_bus_messages m set
+        state = case when m.attempt >= ${max} then 'dead' else 'ready' end,
+        requeue_rank = rank.r, consumer = null, leased_until = null,
+        dead_at = case when m.attempt >= ${max} then ${now}::bigint else null end
+      from expired, rank
+      where m.id = expired.id
+      returning m.id, m.state, m.envelope, m.attempt, m.last_error`.execute(this.#db);
+    if (result.rows.length > 0) this.#reportDead(inbox, result.rows);
+    return result.rows.length;
+  }
+
+  /** Reclaims expired leases, then leases up to `max` ready rows to `consumer`, in delivery order. */
+  async #claim(inbox: string, consumer: string, max: number): Promise<Delivery[]> {
+    const now = this.#options.clock.now();
+    const until = now + this.#options.leaseMs;
+    let rows: ClaimedRow[];
+    try {
+      await this.#reclaimExpired(inbox);
+      const result = await sql<ClaimedRow>`with picked as (
+          select id from agentrix_bus_messages
+          where inbox = ${inbox} and state = 'ready'
+          order by requeue_rank desc nulls last, id
+          limit ${max}
+          for update skip locked
+        )
+        update agentrix_bus_messages m set state = 'leased', attempt = m.attempt + 1, consumer = ${consumer},
+          leased_until = ${until}
+        from picked where m.id = picked.id
+        returning m.id, m.envelope, m.attempt, m.last_error, m.requeue_rank`.execute(this.#db);
+      rows = result.rows;
+    } catch (error) {
+      throw storeError(error, `read from ${inbox}`);
+    }
+    if (rows.length === 0) return [];
+    if (rows.length > 1) rows.sort(deliveryOrder);
+    const state = this.#waiting.get(inbox);
+    if (state !== undefined && state.waiters.length > 0) this.#armLeaseTimer(state, until);
+    return rows.map((row) => {
+      const delivery: Delivery = { deliveryId: String(row.id), envelope: row.envelope, attempt: row.attempt };
+      if (row.last_error !== null && row.last_error !== undefined) delivery.lastError = row.last_error;
+      return delivery;
+    });
+  }
+
+  /** Gives back deliveries claimed for a reader that left meanwhile, as if never delivered. */
+  async #unclaim(inbox: string, consumer: string, deliveries: readonly Delivery[]): Promise<void> {
+    const ids = numericIds(deliveries.map((delivery) => delivery.deliveryId));
+    if (ids === undefined || this.#database.closed) return;
+    try {
+      await sql`with rank as (select nextval('agentrix_bus_rank') as r)
+        update agentrix_bus_messages m set state = 'ready', attempt = m.attempt - 1, consumer = null,
+          leased_until = null, requeue_rank = rank.r
+        from rank
+        where m.inbox = ${inbox} and m.id = any(${ids}::bigint[]) and m.state = 'leased' and m.consumer = ${consumer}`.execute(
+        this.#db,
+      );
+    } catch (error) {
+      // The lease expires on its own; the message is redelivered then (as a later attempt).
+      this.#options.logger.warn('could not give back deliveries of an aborted read', {
+        inbox,
+        error: serializeError(error),
+      });
+      return;
+    }
+    if (!this.#closed) this.#database.notifyLocal(this.#options.channel, inbox);
+  }
+
+  #wait(
+    inbox: string,
+    consumer: string,
+    max: number,
+    blockMs: number | undefined,
+    signal: AbortSignal | undefined,
+    raced: boolean,
+  ): Promise<Delivery[]> {
+    let state = this.#waiting.get(inbox);
+    if (state === undefined) {
+      state = {
+        inbox,
+        waiters: [],
+        pumping: false,
+        again: false,
+        leaseTimer: undefined,
+        leaseTimerAt: Number.POSITIVE_INFINITY,
+        retryAttempt: 0,
+      };
+      this.#waiting.set(inbox, state);
+    }
+    const box = state;
+    const promise = new Promise<Delivery[]>((resolve, reject) => {
+      const waiter: Waiter = {
+        consumer,
+        max,
+        resolve,
+        reject,
+        signal,
+        timer: undefined,
+        onAbort: undefined,
+        done: false,
+      };
+      box.waiters.push(waiter);
+      if (blockMs !== undefined && blockMs <= MAX_TIMER_MS) {
+        waiter.timer = this.#options.clock.setTimeout(() => {
+          waiter.timer = undefined;
+          if (this.#removeWaiter(box, waiter)) this.#settle(waiter, []);
+        }, blockMs);
+      }
+      if (signal !== undefined) {
+        waiter.onAbort = () => {
+          waiter.onAbort = undefined;
+          if (!this.#removeWaiter(box, waiter)) return;
+          this.#settle(waiter, undefined);
+          reject(abortError(signal, 'read'));
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+    });
+    if (raced) void this.#pump(inbox);
+    else void this.#refreshLeaseTimer(box);
+    return promise;
+  }
+
+  #removeWaiter(state: InboxWaiters, waiter: Waiter): boolean {
+    const index = state.waiters.indexOf(waiter);
+    if (index < 0) return false;
+    state.waiters.splice(index, 1);
+    if (state.waiters.length === 0) this.#dropIfIdle(state);
+    return true;
+  }
+
+  #dropIfIdle(state: InboxWaiters): void {
+    if (state.waiters.length > 0 || state.pumping) return;
+    this.#clearLeaseTimer(state);
+    if (this.#waiting.get(state.inbox) === state) this.#waiting.delete(state.inbox);
+  }
+
+  /** Marks the waiter settled, drops its timer and abort listener, and resolves it (unless `deliveries` is undefined). */
+  #settle(waiter: Waiter, deliveries: Delivery[] | undefined): void {
+    waiter.done = true;
+    if (waiter.timer !== undefined) {
+      this.#options.clock.clearTimeout(waiter.timer);
+      waiter.timer = undefined;
+    }
+    if (waiter.onAbort !== undefined) {
+      waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      waiter.onAbort = undefined;
+    }
+    if (deliveries !== undefined) waiter.resolve(deliveries);
+  }
+
+  /** Hands ready messages to the blocked readers of `inbox`, oldest reader first; one pump per inbox at a time. */
+  async #pump(inbox: string): Promise<void> {
+    const state = this.#waiting.get(inbox);
+    if (state === undefined) return;
+    if (state.pumping) {
+      state.again = true;
+      return;
+    }
+    state.pumping = true;
+    try {
+      do {
+        state.again = false;
+        while (state.waiters.length > 0 && !this.#closed) {
+          const waiter = state.waiters[0]!;
+          const deliveries = await this.#claim(inbox, waiter.consumer, waiter.max);
+          if (deliveries.length === 0) break;
+          if (waiter.done || this.#closed) {
+            await this.#unclaim(inbox, waiter.consumer, deliveries);
+            continue;
+          }
+          state.waiters.shift();
+          this.#settle(waiter, deliveries);
+        }
+        if (!state.again && state.waiters.length > 0 && !this.#closed) await this.#refreshLeaseTimer(state);
+      } while (state.again && !this.#closed);
+      state.retryAttempt = 0;
+    } catch (error) {
+      if (this.#closed) return;
+      // The database is failing: keep the readers waiting and try again with backoff.
+      const delay = backoffDelay(++state.retryAttempt, { baseDelayMs: 100, maxDelayMs: 5_000 });
+      this.#options.logger.warn('bus read failed; retrying', { inbox, delayMs: delay, error: serializeError(error) });
+      this.#armLeaseTimer(state, this.#options.clock.now() + delay);
+    } finally {
+      state.pumping = false;
+      this.#dropIfIdle(state);
+    }
+  }
+
+  /** Arms the lease timer of `state` for the earliest lease of its inbox (any process). */
+  async #refreshLeaseTimer(state: InboxWaiters): Promise<void> {
+    let earliest: number | undefined;
+    try {
+      const result = await sql<{ at: unknown }>`select min(leased_until) as at from agentrix_bus_messages
+        where inbox = ${state.inbox} and state = 'leased'`.execute(this.#db);
+      const at = result.rows[0]?.at;
+      earliest = at === null || at === undefined ? undefined : toNumber(at);
+    } catch (error) {
+      if (this.#closed) return;
+      this.#options.logger.warn('bus lease check failed', { inbox: state.inbox, error: serializeError(error) });
+      earliest = this.#options.clock.now() + 1000;
+    }
+    if (earliest !== undefined) this.#armLeaseTimer(state, earliest);
+  }
+
+  #armLeaseTimer(state: InboxWaiters, at: number): void {
+    if (this.#closed || state.waiters.length === 0) return;
+    if (state.leaseTimer !== undefined && state.leaseTimerAt <= at) return;
+    this.#clearLeaseTimer(state);
+    state.leaseTimerAt = at;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - this.#options.clock.now()) + 1);
+    state.leaseTimer = this.#options.clock.setTimeout(() => {
+      state.leaseTimer = undefined;
+      state.leaseTimerAt = Number.POSITIVE_INFINITY;
+      void this.#pump(state.inbox);
+    }, delay);
+  }
+
+  #clearLeaseTimer(state: InboxWaiters): void {
+    if (state.leaseTimer === undefined) return;
+    this.#options.clock.clearTimeout(state.leaseTimer);
+    state.leaseTimer = undefined;
+    state.leaseTimerAt = Number.POSITIVE_INFINITY;
+  }
+}
+
+/**
+ * Opens nothing: creates a {@link SqlMessageBus} on a database already migrated with
+ * `storeMigrations`. Throws `INVALID_ARGUMENT` for invalid options.
+ */
+export function createSqlMessageBus(options: SqlMessageBusOptions): SqlMessageBus {
+  return new SqlMessageBus(options);
+}
+
+function deliveryOrder(a: ClaimedRow, b: ClaimedRow): number {
+  const rankA = a.requeue_rank === null ? null : toNumber(a.requeue_rank);
+  const rankB = b.requeue_rank === null ? null : toNumber(b.requeue_rank);
+  if (rankA !== rankB) {
+    if (rankA === null) return 1;
+    if (rankB === null) return -1;
+    return rankB - rankA;
+  }
+  return toNumber(a.id) - toNumber(b.id);
+}
+
+/** Delivery ids as a Postgres array literal, leaving out ids this bus never issued. */
+function numericIds(deliveryIds: readonly string[]): string | undefined {
+  if (!Array.isArray(deliveryIds)) throw invalidArgument('expected an array of delivery ids');
+  const ids = deliveryIds.filter((id) => typeof id === 'string' && /^[1-9][0-9]{0,17}$/.test(id));
+  return ids.length === 0 ? undefined : `{${ids.join(',')}}`;
+}
+
+function validateAddress(value: string, what: string): string {
+  const result = AddressSchema.safeParse(value);
+  if (result.success) return result.data;
+  throw invalidArgument(
+    `Invalid ${what} ${quote(value)}: ${result.error.issues.map((issue) => issue.message).join('; ')}`,
+    result.error,
+  );
+}
+
+function positiveLimit(limit: number | undefined, fallback: number, operation: string): number {
+  if (limit === undefined) return fallback;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw invalidArgument(`${operation} limit must be a positive integer, got ${quote(limit)}`);
+  }
+  return limit;
+}
+
+function invalidMessage(error: Parameters<typeof formatIssues>[0]): AgentrixError {
+  return new AgentrixError('INVALID_MESSAGE', `Invalid message: ${formatIssues(error)}`, {
+    cause: error,
+    details: { issues: error.issues },
+  });
+}
+
+function invalidArgument(message: string, cause?: unknown): AgentrixError {
+  return new AgentrixError('INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
+}
+
+function groupNotFound(group: string): AgentrixError {
+  return new AgentrixError('GROUP_NOT_FOUND', `Group "${group}" does not exist: create it with createGroup first.`, {
+    details: { group },
+  });
+}
+
+function quote(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  return typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
+}

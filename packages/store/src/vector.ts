@@ -1,0 +1,89 @@
+import { type Expression, type RawBuilder, type SqlBool, sql } from 'kysely';
+import type { Database } from './database.js';
+import { invalidArgument, storeError } from './errors.js';
+
+/**
+ * The column type for embeddings of `dimensions` numbers: `vector(n)` with pgvector, else
+ * `real[]` (searched by brute force). Use it in migrations: the type is decided when the table
+ * is created, so a database that gains pgvector later keeps the fallback until migrated.
+ */
+export function vectorColumnType(database: Pick<Database, 'hasVector'>, dimensions: number): RawBuilder<unknown> {
+  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 16_000) {
+    throw invalidArgument(`Invalid vector dimensions ${dimensions}: expected an integer from 1 to 16000`);
+  }
+  return sql.raw(database.hasVector ? `vector(${dimensions})` : 'real[]');
+}
+
+/** A value to insert into a column made with {@link vectorColumnType}. */
+export function toVector(database: Pick<Database, 'hasVector'>, embedding: readonly number[]): RawBuilder<unknown> {
+  const values = checkEmbedding(embedding);
+  return database.hasVector ? sql`${`[${values.join(',')}]`}::vector` : sql`${`{${values.join(',')}}`}::real[]`;
+}
+
+export interface VectorSearchOptions {
+  /** The table (unqualified: found through the search path). */
+  table: string;
+  /** The embedding column, made with {@link vectorColumnType}. */
+  column: string;
+  /** The query embedding. */
+  embedding: readonly number[];
+  /** Most rows to return. Default 10. */
+  limit?: number;
+  /** Extra condition on the table's rows (alias `t`), e.g. sql`t.agent_id = ${agentId}`. */
+  where?: Expression<SqlBool>;
+  /** Columns to return. Default: all of them. */
+  columns?: readonly string[];
+}
+
+/** A row of a vector search with its cosine distance (0 = same direction, 2 = opposite). */
+export type VectorMatch<Row> = Row & { distance: number };
+
+/**
+ * The rows nearest to `embedding` by cosine distance, nearest first. With pgvector this is
+ * `column <=> embedding` (and uses an index when there is one); without it the same ordering is
+ * computed by brute force over the `real[]` column, fine for tens of thousands of rows. Rows with
+ * a zero or missing embedding are left out. A column named `distance` is shadowed.
+ */
+export async function vectorSearch<Row = Record<string, unknown>>(
+  database: Database,
+  options: VectorSearchOptions,
+): Promise<VectorMatch<Row>[]> {
+  const limit = options.limit ?? 10;
+  if (!Number.isInteger(limit) || limit < 1)
+    throw invalidArgument(`vectorSearch limit must be a positive integer, got ${limit}`);
+  const column = sql.ref(`t.${options.column}`);
+  const selected =
+    options.columns === undefined ? sql.raw('t.*') : sql.join(options.columns.map((name) => sql.ref(`t.${name}`)));
+  const where = options.where ?? sql<SqlBool>`true`;
+  const query = toVector(database, options.embedding);
+  const statement = database.hasVector
+    ? sql<VectorMatch<Row>>`select ${selected}, (${column} <=> ${query})::float8 as distance
+        from ${sql.table(options.table)} as t
+        where ${where} and ${column} is not null
+        order by ${column} <=> ${query}
+        limit ${limit}`
+    : sql<VectorMatch<Row>>`select * from (
+          select ${selected}, (
+            select (1 - sum(u.x * u.y) / nullif(sqrt(sum(u.x * u.x)) * sqrt(sum(u.y * u.y)), 0))::float8
+            from unnest(${column}, ${query}) as u(x, y)
+          ) as distance
+          from ${sql.table(options.table)} as t
+          where ${where} and ${column} is not null
+        ) as scored
+        where distance is not null
+        order by distance
+        limit ${limit}`;
+  try {
+    const result = await statement.execute(database.kysely);
+    return result.rows.map((row) => ({ ...row, distance: Number(row.distance) }));
+  } catch (error) {
+    throw storeError(error, `vector search on ${options.table}.${options.column}`);
+  }
+}
+
+function checkEmbedding(embedding: readonly number[]): readonly number[] {
+  if (!Array.isArray(embedding) || embedding.length === 0 || !embedding.every((value) => Number.isFinite(value))) {
+    throw invalidArgument('An embedding must be a non-empty array of finite numbers');
+  }
+  return embedding;
+}
