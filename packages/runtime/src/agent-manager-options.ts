@@ -48,6 +48,8 @@ export interface AgentManagerOptions {
   maxConcurrentTurns?: number;
   /** This process's consumer name on the bus. Default: `runtime-<random id>`. */
   consumer?: string;
+  /** Backoff while the bus or store is unreachable: idle agents wait, a turn that hit it pauses and resumes by itself. Default 500 ms doubling to 30 s. */
+  outageRetry?: { baseDelayMs?: number; maxDelayMs?: number };
   /** Default wait of `ask()`. Default 60 s. */
   askTimeoutMs?: number;
   clock?: Clock;
@@ -61,6 +63,9 @@ export const AgentManagerOptionsSchema = z.looseObject({
   maxConcurrentTurns: z.number().int().min(1).optional(),
   consumer: z.string().min(1).max(200).optional(),
   askTimeoutMs: z.number().int().positive().optional(),
+  outageRetry: z
+    .object({ baseDelayMs: z.number().int().min(0).optional(), maxDelayMs: z.number().int().min(0).optional() })
+    .optional(),
   models: z.record(z.string().min(1), z.unknown()).optional(),
   tools: z.array(z.unknown()).optional(),
 });

@@ -1,6 +1,12 @@
 import { InMemoryBus } from '@agentrix/bus';
-import { type AgentrixEventMap, type AgentrixEventName, type AgentrixEvents, defineTool } from '@agentrix/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import {
+  AgentrixError,
+  type AgentrixEventMap,
+  type AgentrixEventName,
+  type AgentrixEvents,
+  defineTool,
+} from '@agentrix/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { MockLLM } from '../../testing/src/mock-llm.js';
 import { AgentManager } from './agent-manager.js';
@@ -352,6 +358,84 @@ describe('AgentManager', () => {
     await agentrix.waitForIdle();
     expect(attempts).toEqual([1]);
     expect(agentrix.get('a1').turns).toBe(1);
+    await bus.close();
+  });
+
+  it('pauses while the store is unavailable, resumes by itself, and loses nothing', async () => {
+    const contexts = new InMemoryContextStore();
+    let failures = 2;
+    const flaky = {
+      load: (agentId: string) => contexts.load(agentId),
+      delete: (agentId: string) => contexts.delete(agentId),
+      save: async (context: Parameters<InMemoryContextStore['save']>[0]) => {
+        if (failures-- > 0) throw new AgentrixError('STORE_UNAVAILABLE', 'connection refused');
+        return contexts.save(context);
+      },
+    };
+    const agentrix = manager({
+      model: new MockLLM({ fallback: { text: 'stored at last' } }),
+      contextStore: flaky,
+      outageRetry: { baseDelayMs: 5, maxDelayMs: 10 },
+    });
+    const pauses: string[] = [];
+    agentrix.events.on('agent.state', (event) => {
+      if (event.to === 'paused') pauses.push(event.reason ?? '');
+    });
+    await agentrix.create({ id: 'a1' });
+    await agentrix.send({ to: 'a1', content: 'remember me' });
+    await vi.waitFor(() => expect(agentrix.get('a1').turns).toBe(1), { timeout: 5_000 });
+    await agentrix.waitForIdle();
+    expect(pauses).toHaveLength(2);
+    expect(pauses[0]).toMatch(/^STORE_UNAVAILABLE: retrying in \d+ ms$/);
+    expect(agentrix.get('a1')).toMatchObject({ state: 'idle', lastError: undefined });
+    expect((await contexts.load('a1'))?.messages.map((message) => message.content)).toEqual([
+      'remember me',
+      'stored at last',
+    ]);
+    expect(await agentrix.bus.stats('a1')).toMatchObject({ unread: 0, inFlight: 0, deadLetters: 0 });
+  });
+
+  it('a manual pause during an outage wins over the automatic resume', async () => {
+    const failing = {
+      load: async () => undefined,
+      delete: async () => {},
+      save: async () => {
+        throw new AgentrixError('STORE_UNAVAILABLE', 'down');
+      },
+    };
+    const agentrix = manager({
+      model: new MockLLM({ fallback: { text: 'x' } }),
+      contextStore: failing,
+      outageRetry: { baseDelayMs: 20, maxDelayMs: 20 },
+    });
+    await agentrix.create({ id: 'a1' });
+    const paused = next(agentrix.events, 'agent.state', (event) => event.to === 'paused');
+    await agentrix.send({ to: 'a1', content: 'hi' });
+    await paused;
+    agentrix.pause('a1');
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(agentrix.get('a1').state).toBe('paused');
+  });
+
+  it('an idle agent whose bus read fails keeps waiting and reading, without an error state', async () => {
+    const bus = new InMemoryBus();
+    let failures = 3;
+    const read = bus.read.bind(bus);
+    bus.read = async (inbox, options) => {
+      if (inbox === 'a1' && failures-- > 0) throw new AgentrixError('BUS_UNAVAILABLE', 'redis down');
+      return read(inbox, options);
+    };
+    const agentrix = manager({
+      bus,
+      model: new MockLLM({ fallback: { text: 'back' } }),
+      outageRetry: { baseDelayMs: 5, maxDelayMs: 10 },
+    });
+    const states: string[] = [];
+    agentrix.events.on('agent.state', (event) => states.push(event.to));
+    await agentrix.create({ id: 'a1' });
+    expect((await agentrix.ask('a1', 'hello?', { timeoutMs: 5_000 })).content).toBe('back');
+    expect(failures).toBeLessThan(0);
+    expect(states).not.toContain('error');
     await bus.close();
   });
 });

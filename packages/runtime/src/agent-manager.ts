@@ -129,6 +129,10 @@ export class AgentManager implements AsyncDisposable {
       ...(options.toolSource ? { toolSource: options.toolSource } : {}),
       ...(options.toolExecutor ? { toolExecutor: options.toolExecutor } : {}),
       ...(options.router ? { router: options.router } : {}),
+      outageRetry: {
+        baseDelayMs: options.outageRetry?.baseDelayMs ?? 500,
+        maxDelayMs: options.outageRetry?.maxDelayMs ?? 30_000,
+      },
       bus: this.bus,
       contexts: this.contexts,
       pool: this.pool,

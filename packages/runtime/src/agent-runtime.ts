@@ -5,6 +5,7 @@ import {
   type AgentrixEvents,
   type AgentSpec,
   type AgentState,
+  backoffDelay,
   type CallScope,
   type ChatModel,
   type Clock,
@@ -12,8 +13,10 @@ import {
   type IdGenerator,
   type Logger,
   type MessageBus,
+  type RetryPolicy,
   type SerializedError,
   serializeError,
+  sleep,
   type TimerHandle,
   type ToolContext,
   toAgentrixError,
@@ -46,6 +49,8 @@ export interface AgentRuntimeDependencies {
   toolExecutor?: ToolExecutor;
   /** Narrows each turn's tools before the first model call. */
   router?: TurnRouter;
+  /** Backoff while the bus or the store is unavailable (the agent waits or pauses, then retries). */
+  outageRetry: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>;
 }
 
 /**
@@ -79,6 +84,9 @@ export class AgentRuntime {
   #turns = 0;
   #lastError: SerializedError | undefined;
   #persisted: Promise<void> = Promise.resolve();
+  /** Consecutive failures to reach the bus or the store. */
+  #outages = 0;
+  #autoResume: TimerHandle | undefined;
 
   constructor(
     deps: AgentRuntimeDependencies,
@@ -135,6 +143,7 @@ export class AgentRuntime {
   /** Stops taking messages. A running turn finishes first; messages wait in the inbox. */
   pause(): void {
     const state = this.#machine.state;
+    this.#cancelAutoResume();
     if (state === 'paused') return;
     if (state === 'running') {
       this.#pauseRequested = true;
@@ -146,6 +155,7 @@ export class AgentRuntime {
 
   /** paused or error -> idle: the loop takes messages again (a failed one is redelivered). */
   resume(): void {
+    this.#cancelAutoResume();
     const state = this.#machine.state;
     if (state === 'running') {
       this.#pauseRequested = false;
@@ -180,6 +190,7 @@ export class AgentRuntime {
   }
 
   async #shutdown(): Promise<void> {
+    this.#cancelAutoResume();
     this.#active.abort(new AgentrixError('ABORTED', `Agent "${this.id}" stopped`, { agentId: this.id }));
     this.#wakeUp();
     await this.#loop;
@@ -225,11 +236,17 @@ export class AgentRuntime {
         const { signal } = this.#active;
         try {
           [delivery] = await bus.read(this.id, { consumer, max: 1, signal });
-        } catch (error) {
-          if (!signal.aborted) {
-            logger.error('agent read failed', { agentId: this.id, error: serializeError(error) });
-            this.#fail(toAgentrixError(error, 'BUS_UNAVAILABLE'));
+          this.#outages = 0;
+        } catch (thrown) {
+          if (signal.aborted) continue;
+          const error = toAgentrixError(thrown, 'BUS_UNAVAILABLE');
+          logger.error('agent read failed', { agentId: this.id, error: serializeError(error) });
+          if (!error.isRetryable) {
+            this.#fail(error);
+            continue;
           }
+          // The bus is unreachable: stay idle and read again after a backoff.
+          await sleep(this.#outageDelay(), { clock: this.#deps.clock, signal }).catch(() => {});
           continue;
         }
       }
@@ -285,6 +302,7 @@ export class AgentRuntime {
     try {
       const result = await this.#turn(delivery, turnId, controller.signal);
       this.#turns++;
+      this.#outages = 0;
       if (this.#machine.state === 'running') {
         const pause = this.#pauseRequested;
         this.#machine.transition(pause ? 'paused' : 'idle', pause ? 'paused by host' : undefined);
@@ -320,6 +338,10 @@ export class AgentRuntime {
       if (stopped) {
         // Terminated or stopped mid-turn: the message goes back, unprocessed.
         await bus.nack(this.id, delivery.deliveryId).catch(() => {});
+      } else if (isOutage(error)) {
+        // The store or bus is down: keep the message, pause, and try again after a backoff.
+        this.#held = delivery;
+        this.#pauseForOutage(error);
       } else {
         await bus.nack(this.id, delivery.deliveryId, { error }).catch(() => {});
         this.#fail(error);
@@ -383,11 +405,40 @@ export class AgentRuntime {
     return this.#deps.send({ replyTo: this.id, ...input, from: this.id } as Parameters<MessageBus['send']>[0]);
   }
 
+  #outageDelay(): number {
+    this.#outages++;
+    return backoffDelay(this.#outages, this.#deps.outageRetry);
+  }
+
+  #pauseForOutage(error: AgentrixError): void {
+    const delayMs = this.#outageDelay();
+    this.#lastError = serializeError(error);
+    this.#pauseRequested = false;
+    if (!this.#machine.can('paused')) return;
+    this.#machine.transition('paused', `${error.code}: retrying in ${delayMs} ms`);
+    this.#active.abort();
+    this.#autoResume = this.#deps.clock.setTimeout(() => {
+      this.#autoResume = undefined;
+      if (this.#machine.state === 'paused' && !this.#done()) this.resume();
+    }, delayMs);
+  }
+
+  #cancelAutoResume(): void {
+    if (this.#autoResume === undefined) return;
+    this.#deps.clock.clearTimeout(this.#autoResume);
+    this.#autoResume = undefined;
+  }
+
   #fail(error: AgentrixError): void {
     this.#lastError = serializeError(error);
     this.#pauseRequested = false;
     if (this.#machine.can('error')) this.#machine.transition('error', error.message);
   }
+}
+
+/** Failures of the infrastructure rather than of the turn: worth waiting out. */
+function isOutage(error: AgentrixError): boolean {
+  return error.code === 'STORE_UNAVAILABLE' || error.code === 'BUS_UNAVAILABLE';
 }
 
 /** What one agent is: its spec and the model and tools the spec names. */
