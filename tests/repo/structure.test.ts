@@ -125,6 +125,11 @@ describe('repository structure', () => {
       expect(manifest.version, name).toBe(rootManifest.version);
       expect(manifest.engines, name).toEqual({ node: '>=20.19' });
       expect(manifest.name, name).toBe(`@agentrix/${name}`);
+      // Published exports are the dev exports without the source condition (src/ is not shipped).
+      const published = JSON.parse(
+        JSON.stringify(manifest.exports, (key, value) => (key === 'agentrix-source' ? undefined : value)),
+      );
+      expect(manifest.publishConfig?.exports, name).toEqual(published);
     }
   });
 });

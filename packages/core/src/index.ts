@@ -11,6 +11,13 @@ export {
 export type { AgentRegistry, AgentRegistryEntry } from './agent-registry.js';
 export { abortError, backoffDelay, sleep, throwIfAborted } from './async.js';
 export type {
+  BudgetCounter,
+  BudgetReserveLine,
+  BudgetReserveResult,
+  BudgetSettleLine,
+  BudgetStore,
+} from './budget-store.js';
+export type {
   AssistantMessage,
   CallScope,
   ChatMessage,
@@ -50,6 +57,7 @@ export { AgentrixEvents } from './events.js';
 export type { IdempotencyClaim, IdempotencyRecord, IdempotencyStore } from './idempotency-store.js';
 export type { IdGenerator } from './ids.js';
 export { createSequentialIds, randomId } from './ids.js';
+export type { DegradationStep, LedgerQuery, LedgerRecord, LedgerStore } from './ledger-store.js';
 export type { Logger, LogLevel } from './logger.js';
 export { createConsoleLogger, silentLogger } from './logger.js';
 export type { BroadcastInput, MessageEnvelope, SendInput } from './message.js';

@@ -32,6 +32,8 @@ export interface GatewayContext {
   budgetStore: BudgetStore;
   cacheStore: CacheStore<ChatResponse> | undefined;
   ledger: LedgerStore;
+  /** Ledger appends still in flight: `report()` and `close()` wait for them. */
+  pendingLedgerWrites: Set<Promise<void>>;
   events: GatewayEvents;
   clock: Clock;
   generateId: IdGenerator;

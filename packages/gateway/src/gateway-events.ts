@@ -1,11 +1,11 @@
-import type { CallScope, SerializedError } from '@agentrix/core';
+import type { CallScope, DegradationStep, SerializedError } from '@agentrix/core';
 import { EventEmitter } from 'eventemitter3';
 import type { LedgerRecord } from './ledger.js';
 
 /** Why the gateway stepped down the degradation ladder. */
 export type DegradationReason = 'budget-low' | 'budget-exhausted' | 'rate-limited';
-/** The ladder: a smaller tier, a host's template answer, a plan without tools, then refusal. */
-export type DegradationStep = 'smaller-tier' | 'template' | 'plan-only' | 'refused';
+/** The ladder: a smaller tier, a host's template answer, a plan without tools, then refusal (declared in core). */
+export type { DegradationStep };
 
 /** One budget line a call touched. */
 export interface BudgetLineEvent {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from './gateway.js';
 import type { GatewayEventMap } from './gateway-events.js';
 import type { GatewayOptions } from './gateway-options.js';
+import { InMemoryLedger } from './ledger.js';
 import { OpenAIProvider } from './openai-provider.js';
 import { chunk, type FixtureServer, startFixtureServer } from './test-support/openai-fixture-server.js';
 
@@ -322,5 +323,34 @@ describe('gateway over a real OpenAI-compatible server (aimock)', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('ledger writes', () => {
+  it('report() and close() wait for ledger appends still in flight', async () => {
+    const appended: string[] = [];
+    const inner = new InMemoryLedger();
+    const slowLedger = {
+      append: async (entry: Parameters<InMemoryLedger['append']>[0]) => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        appended.push(entry.id);
+        await inner.append(entry);
+      },
+      query: (query: Parameters<InMemoryLedger['query']>[0]) => inner.query(query),
+      close: () => inner.close(),
+    };
+    const gateway = createGateway({
+      provider: new MockLLM({ fallback: { text: 'ok' } }),
+      models: MODELS,
+      tiers: TIERS,
+      ledger: slowLedger,
+    });
+    await gateway.generate(user('hi'));
+    expect(appended).toHaveLength(0);
+    expect((await gateway.report()).total.calls).toBe(1);
+    void gateway.generate(user('again'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await gateway.close();
+    expect(appended).toHaveLength(2);
   });
 });

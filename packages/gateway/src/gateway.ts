@@ -141,6 +141,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     budgetStore: store,
     cacheStore: cache,
     ledger: ledgerStore,
+    pendingLedgerWrites: new Set(),
     events: events ?? new GatewayEvents(),
     clock,
     generateId,
@@ -237,6 +238,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       };
     },
     async report(reportOptions = {}) {
+      await Promise.allSettled([...context.pendingLedgerWrites]);
       const day = reportOptions.day ?? utcDay(clock.now());
       return buildDailyReport(day, await ledgerStore.query({ fromDay: day, toDay: day }));
     },
@@ -245,6 +247,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     close() {
       closing ??= (async () => {
+        await Promise.allSettled([...context.pendingLedgerWrites]);
         const steps: Promise<void>[] = [];
         if (ownBudgetStore) steps.push(store.close());
         if (ownCache && cache) steps.push(cache.close());

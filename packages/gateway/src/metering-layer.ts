@@ -51,8 +51,10 @@ function record(context: GatewayContext, call: GatewayCall, failure: unknown): v
   } else if (!call.response) {
     record.error = { code: 'ABORTED', message: 'The caller stopped reading the stream before it finished' };
   }
-  context.ledger.append(record).catch((error: unknown) => {
+  const write = context.ledger.append(record).catch((error: unknown) => {
     context.logger?.error('gateway: could not append a ledger record', { callId: call.id, error });
   });
+  context.pendingLedgerWrites.add(write);
+  void write.finally(() => context.pendingLedgerWrites.delete(write));
   if (context.events.has('ledger.recorded')) context.events.emit('ledger.recorded', { record });
 }

@@ -5,8 +5,10 @@ import { invalidArgument } from './errors.js';
 import type { Migration } from './migrations.js';
 import { createDatabase } from './open-database.js';
 import { SqlAgentRegistry } from './sql-agent-registry.js';
+import { SqlBudgetStore } from './sql-budget-store.js';
 import { SqlContextStore } from './sql-context-store.js';
 import { SqlIdempotencyStore } from './sql-idempotency-store.js';
+import { SqlLedger } from './sql-ledger.js';
 import { SqlMessageBus } from './sql-message-bus.js';
 import { storeMigrations } from './store-migrations.js';
 
@@ -33,16 +35,21 @@ export interface AgentrixStore extends AsyncDisposable {
   readonly registry: SqlAgentRegistry;
   readonly idempotency: SqlIdempotencyStore;
   readonly bus: SqlMessageBus;
-  /** Closes the bus, then the database if this store opened it. Idempotent. */
+  /** The gateway's budget counters: `createGateway({ budgetStore: store.budgets })`. */
+  readonly budgets: SqlBudgetStore;
+  /** The gateway's usage ledger: `createGateway({ ledger: store.ledger })`. */
+  readonly ledger: SqlLedger;
+  /** Closes the bus, budget store and ledger, then the database if this store opened it. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
  * Opens (or takes) a database, applies `storeMigrations` (and `migrations`), and builds the
- * context store, agent registry, idempotency store and message bus on it:
+ * context store, agent registry, idempotency store, message bus, budget store and ledger on it:
  *
  * ```ts
  * await using store = await createAgentrixStore({ url: './data/agentrix' });
+ * const gateway = createGateway({ provider, budgets, budgetStore: store.budgets, ledger: store.ledger });
  * const agentrix = createAgentrix({ bus: store.bus, contextStore: store.contexts, registry: store.registry });
  * await agentrix.restore();
  * ```
@@ -69,12 +76,15 @@ export async function createAgentrixStore(options: AgentrixStoreOptions): Promis
       ...(logger !== undefined ? { logger } : {}),
       ...pick(rest, ['consumer', 'leaseMs', 'maxDeliveries', 'maxMessageBytes']),
     });
+    const budgets = new SqlBudgetStore({ database, ...(clock !== undefined ? { clock } : {}) });
+    const ledger = new SqlLedger({ database });
     let closing: Promise<void> | undefined;
     const close = () => {
       closing ??= (async () => {
         try {
           await bus.close();
         } finally {
+          await Promise.all([budgets.close(), ledger.close()]);
           if (given === undefined) await database.close();
         }
       })();
@@ -90,6 +100,8 @@ export async function createAgentrixStore(options: AgentrixStoreOptions): Promis
         ...(logger !== undefined ? { logger } : {}),
       }),
       bus,
+      budgets,
+      ledger,
       close,
       [Symbol.asyncDispose]: close,
     };

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import type { Migration } from './migrations.js';
 
 /**
- * The tables of `@agentrix/store`: contexts, agents, idempotency records and the message bus.
+ * The tables of `@agentrix/store`: contexts, agents, idempotency records, the message bus, and the
+ * gateway's budget counters and usage ledger.
  * Apply them with `database.migrate(storeMigrations)` (the `create*` functions do it for you).
  */
 export const storeMigrations: readonly Migration[] = [
@@ -96,6 +97,61 @@ export const storeMigrations: readonly Migration[] = [
         seq bigserial not null,
         primary key (group_name, member)
       )`.execute(db);
+    },
+  },
+  {
+    name: '0005_store_budget_counters',
+    async up(db) {
+      // One row per budget line and period (the key carries the period); amounts are integers
+      // (nano-dollars or tokens). SqlBudgetStore keeps spent + reserved <= the caller's cap.
+      await sql`create table agentrix_budget_counters (
+        key text primary key,
+        spent bigint not null default 0 check (spent >= 0),
+        reserved bigint not null default 0 check (reserved >= 0),
+        expires_at bigint
+      )`.execute(db);
+      await sql`create index agentrix_budget_counters_expires on agentrix_budget_counters (expires_at) where expires_at is not null`.execute(
+        db,
+      );
+    },
+  },
+  {
+    name: '0006_store_ledger',
+    async up(db) {
+      // One row per model call; `seq` keeps append order across processes.
+      await sql`create table agentrix_ledger (
+        id text primary key,
+        seq bigserial not null,
+        at bigint not null,
+        day text not null,
+        agent_id text,
+        user_id text,
+        workflow_id text,
+        tags jsonb,
+        model text not null,
+        tier text,
+        input_tokens bigint not null,
+        output_tokens bigint not null,
+        cached_input_tokens bigint not null,
+        estimated boolean not null,
+        cost_usd double precision not null,
+        latency_ms double precision not null,
+        stream boolean not null,
+        cache_hit boolean not null,
+        degraded_from text,
+        degradation text,
+        error jsonb
+      )`.execute(db);
+      await sql`create index agentrix_ledger_day on agentrix_ledger (day, seq)`.execute(db);
+      await sql`create index agentrix_ledger_agent on agentrix_ledger (agent_id, day) where agent_id is not null`.execute(
+        db,
+      );
+      await sql`create index agentrix_ledger_user on agentrix_ledger (user_id, day) where user_id is not null`.execute(
+        db,
+      );
+      await sql`create index agentrix_ledger_workflow on agentrix_ledger (workflow_id, day) where workflow_id is not null`.execute(
+        db,
+      );
     },
   },
 ];
