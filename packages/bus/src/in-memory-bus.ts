@@ -1,27 +1,31 @@
 import {
-  AddressSchema,
   AgentrixError,
   type AgentrixEvents,
   abortError,
   type BroadcastInput,
   BroadcastInputSchema,
   type Clock,
+  checkMessageSize,
   type DeadLetter,
   type Delivery,
-  formatIssues,
+  groupNotFound,
   type IdGenerator,
   type InboxStats,
+  invalidArgument,
+  invalidMessage,
   type MessageBus,
   type MessageEnvelope,
   type NackOptions,
+  positiveLimit,
+  quote,
   type ReadOptions,
   type SendInput,
   SendInputSchema,
   serializeError,
+  validateAddress,
 } from '@agentrix/core';
 import { type InMemoryBusOptions, resolveInMemoryBusOptions } from './in-memory-bus-options.js';
 import { createInbox, type Inbox, type InboxEntry, type Waiter } from './inbox.js';
-import { checkMessageSize } from './message-size.js';
 
 /** Default `max` of `read`. */
 const DEFAULT_READ_MAX = 16;
@@ -649,43 +653,4 @@ function remember(
   }
   map.set(key, envelope);
   return map;
-}
-
-function validateAddress(value: string, what: string): string {
-  const result = AddressSchema.safeParse(value);
-  if (result.success) return result.data;
-  throw invalidArgument(
-    `Invalid ${what} ${quote(value)}: ${result.error.issues.map((issue) => issue.message).join('; ')}`,
-    result.error,
-  );
-}
-
-function positiveLimit(limit: number | undefined, fallback: number, operation: string): number {
-  if (limit === undefined) return fallback;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw invalidArgument(`${operation} limit must be a positive integer, got ${quote(limit)}`);
-  }
-  return limit;
-}
-
-function invalidMessage(error: Parameters<typeof formatIssues>[0]): AgentrixError {
-  return new AgentrixError('INVALID_MESSAGE', `Invalid message: ${formatIssues(error)}`, {
-    cause: error,
-    details: { issues: error.issues },
-  });
-}
-
-function invalidArgument(message: string, cause?: unknown): AgentrixError {
-  return new AgentrixError('INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
-}
-
-function groupNotFound(group: string): AgentrixError {
-  return new AgentrixError('GROUP_NOT_FOUND', `Group "${group}" does not exist: create it with createGroup first.`, {
-    details: { group },
-  });
-}
-
-function quote(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  return typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
 }

@@ -315,7 +315,7 @@ export function messageBusContract(name: string, createBus: CreateMessageBus, cl
           expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
         }
         expect(await bus.stats(inbox)).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
-      });
+      }, 30_000);
     });
 
     describe('leases, nack and release', () => {

@@ -17,6 +17,18 @@ export type {
   BudgetSettleLine,
   BudgetStore,
 } from './budget-store.js';
+export type { MessageBusOptions } from './bus-support.js';
+export {
+  checkMessageSize,
+  groupNotFound,
+  invalidArgument,
+  invalidMessage,
+  messageBusOptionFields,
+  positiveLimit,
+  quote,
+  utf8Length,
+  validateAddress,
+} from './bus-support.js';
 export type {
   AssistantMessage,
   CallScope,

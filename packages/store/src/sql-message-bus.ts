@@ -1,29 +1,33 @@
 import {
-  AddressSchema,
   AgentrixError,
   abortError,
   type BroadcastInput,
   BroadcastInputSchema,
   backoffDelay,
+  checkMessageSize,
   type DeadLetter,
   type Delivery,
-  formatIssues,
+  groupNotFound,
   type InboxStats,
+  invalidArgument,
+  invalidMessage,
   type MessageBus,
   type MessageEnvelope,
   type NackOptions,
+  positiveLimit,
+  quote,
   type ReadOptions,
   type SendInput,
   SendInputSchema,
   type SerializedError,
   serializeError,
   type TimerHandle,
+  validateAddress,
 } from '@agentrix/core';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from './database.js';
 import { storeError } from './errors.js';
 import { toNumber } from './json.js';
-import { checkMessageSize } from './message-size.js';
 import {
   type ResolvedSqlMessageBusOptions,
   resolveSqlMessageBusOptions,
@@ -884,43 +888,4 @@ function numericIds(deliveryIds: readonly string[]): string | undefined {
   if (!Array.isArray(deliveryIds)) throw invalidArgument('expected an array of delivery ids');
   const ids = deliveryIds.filter((id) => typeof id === 'string' && /^[1-9][0-9]{0,17}$/.test(id));
   return ids.length === 0 ? undefined : `{${ids.join(',')}}`;
-}
-
-function validateAddress(value: string, what: string): string {
-  const result = AddressSchema.safeParse(value);
-  if (result.success) return result.data;
-  throw invalidArgument(
-    `Invalid ${what} ${quote(value)}: ${result.error.issues.map((issue) => issue.message).join('; ')}`,
-    result.error,
-  );
-}
-
-function positiveLimit(limit: number | undefined, fallback: number, operation: string): number {
-  if (limit === undefined) return fallback;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw invalidArgument(`${operation} limit must be a positive integer, got ${quote(limit)}`);
-  }
-  return limit;
-}
-
-function invalidMessage(error: Parameters<typeof formatIssues>[0]): AgentrixError {
-  return new AgentrixError('INVALID_MESSAGE', `Invalid message: ${formatIssues(error)}`, {
-    cause: error,
-    details: { issues: error.issues },
-  });
-}
-
-function invalidArgument(message: string, cause?: unknown): AgentrixError {
-  return new AgentrixError('INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
-}
-
-function groupNotFound(group: string): AgentrixError {
-  return new AgentrixError('GROUP_NOT_FOUND', `Group "${group}" does not exist: create it with createGroup first.`, {
-    details: { group },
-  });
-}
-
-function quote(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  return typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
 }

@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { type Clock, systemClock } from './clock.js';
+import { AgentrixError } from './errors.js';
+import { AgentrixEvents } from './events.js';
+import { type IdGenerator, randomId } from './ids.js';
+import { AddressSchema } from './message.js';
+import { formatIssues } from './validation.js';
+
+// Shared by every MessageBus implementation (InMemoryBus, RedisStreamsBus, SqlMessageBus), so
+// they reject the same input with the same codes and messages.
+
+/** UTF-8 length of a string without encoding it (works outside Node, allocates nothing). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
+      const next = text.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        index++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * Throws `MESSAGE_TOO_LARGE` when `content` plus the JSON of `data` is over `limit` UTF-8 bytes,
+ * and `INVALID_MESSAGE` when `data` cannot be turned into JSON. Short messages (the usual case)
+ * skip the exact count: three bytes per UTF-16 unit is an upper bound.
+ */
+export function checkMessageSize(content: string, data: unknown, limit: number, to: string): void {
+  let json: string | undefined;
+  if (data !== undefined) {
+    try {
+      json = JSON.stringify(data);
+    } catch (error) {
+      throw new AgentrixError(
+        'INVALID_MESSAGE',
+        `Invalid message: data must be JSON-serializable (${error instanceof Error ? error.message : String(error)}); send plain objects, arrays, strings, numbers, booleans or null`,
+        { cause: error },
+      );
+    }
+  }
+  const upperBound = (content.length + (json === undefined ? 0 : json.length)) * 3;
+  if (upperBound <= limit) return;
+  const size = utf8Length(content) + (json === undefined ? 0 : utf8Length(json));
+  if (size <= limit) return;
+  throw new AgentrixError(
+    'MESSAGE_TOO_LARGE',
+    `Message to "${to}" is ${size} bytes (UTF-8 content plus JSON data), over the limit of ${limit} bytes (maxMessageBytes). ` +
+      'Store large payloads elsewhere and send a reference (an id or URL), split the message, or raise maxMessageBytes.',
+    { details: { size, limit, to } },
+  );
+}
+
+/** An address (inbox, group, member) or an INVALID_ARGUMENT naming `what` it was. */
+export function validateAddress(value: string, what: string): string {
+  const result = AddressSchema.safeParse(value);
+  if (result.success) return result.data;
+  throw invalidArgument(
+    `Invalid ${what} ${quote(value)}: ${result.error.issues.map((issue) => issue.message).join('; ')}`,
+    result.error,
+  );
+}
+
+export function positiveLimit(limit: number | undefined, fallback: number, operation: string): number {
+  if (limit === undefined) return fallback;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw invalidArgument(`${operation} limit must be a positive integer, got ${quote(limit)}`);
+  }
+  return limit;
+}
+
+export function invalidMessage(error: Parameters<typeof formatIssues>[0]): AgentrixError {
+  return new AgentrixError('INVALID_MESSAGE', `Invalid message: ${formatIssues(error)}`, {
+    cause: error,
+    details: { issues: error.issues },
+  });
+}
+
+export function invalidArgument(message: string, cause?: unknown): AgentrixError {
+  return new AgentrixError('INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
+}
+
+export function groupNotFound(group: string): AgentrixError {
+  return new AgentrixError('GROUP_NOT_FOUND', `Group "${group}" does not exist: create it with createGroup first.`, {
+    details: { group },
+  });
+}
+
+export function quote(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  return typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
+}
+
+/** Options every MessageBus implementation takes (each adds its own). */
+export interface MessageBusOptions {
+  /** Where time comes from (`createdAt`, leases, `blockMs`). Default: `systemClock`. */
+  clock?: Clock;
+  /** Ids for messages the sender did not name. Default: `randomId` (UUID v4). */
+  generateId?: IdGenerator;
+  /** Receives `message.sent` (only built when someone listens) and `message.dead-lettered`. */
+  events?: AgentrixEvents;
+  /** Consumer name used by `read` when the caller gives none. Default `'default'`. */
+  consumer?: string;
+  /** A delivery not acked (or extended) within this many milliseconds is given to the next reader. Default 30_000. */
+  leaseMs?: number;
+  /** Deliveries a message gets before it moves to dead letter (with its last nack error). Default 5. */
+  maxDeliveries?: number;
+  /** Largest message, in UTF-8 bytes of `content` plus the JSON of `data`. Default 1 MiB. */
+  maxMessageBytes?: number;
+}
+
+const isClock = (value: unknown): value is Clock =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as Clock).now === 'function' &&
+  typeof (value as Clock).setTimeout === 'function' &&
+  typeof (value as Clock).clearTimeout === 'function';
+
+/** The zod fields (with defaults) of {@link MessageBusOptions}, to spread into a bus's own options schema. */
+export const messageBusOptionFields = {
+  clock: z
+    .custom<Clock>(isClock, 'expected a Clock with now(), setTimeout() and clearTimeout()')
+    .default(() => systemClock),
+  generateId: z
+    .custom<IdGenerator>((value) => typeof value === 'function', 'expected a function returning a string id')
+    .default(() => randomId),
+  events: z
+    .custom<AgentrixEvents>(
+      (value) => value instanceof AgentrixEvents || (typeof value === 'object' && value !== null && 'has' in value),
+      'expected an AgentrixEvents instance',
+    )
+    .optional(),
+  consumer: AddressSchema.default('default'),
+  leaseMs: z.number().int().positive().default(30_000),
+  maxDeliveries: z.number().int().min(1).default(5),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+};
