@@ -16,6 +16,25 @@ export { InMemoryContextStore } from './in-memory-context-store.js';
 export type { RunTurnOptions, TurnResult } from './run-turn.js';
 export { runTurn } from './run-turn.js';
 export { sendMessageTool } from './send-message-tool.js';
+export type { WorkerState, WorkerStatus } from './supervisor/supervisor.js';
+export { createSupervisor, Supervisor } from './supervisor/supervisor.js';
+export type {
+  CrashLoopEvent,
+  SupervisorEventMap,
+  SupervisorEventName,
+  WorkerExit,
+} from './supervisor/supervisor-events.js';
+export { SupervisorEvents } from './supervisor/supervisor-events.js';
+export type {
+  CrashLoopOptions,
+  RestartPolicy,
+  RollbackResult,
+  SupervisorBackoffOptions,
+  SupervisorOptions,
+  WorkerDefinition,
+  WorkerOutput,
+} from './supervisor/supervisor-options.js';
+export { SupervisorOptionsSchema } from './supervisor/supervisor-options.js';
 export type { ToolExecutionContext, ToolExecutor } from './tool-execution.js';
 export { executeToolCall, sequentialToolExecutor } from './tool-execution.js';
 export type { ToolSet, ToolSource } from './tool-set.js';

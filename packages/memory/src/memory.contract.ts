@@ -1,0 +1,204 @@
+// The memory contract: run against PGlite (memory.test.ts) and Postgres (memory.int.test.ts).
+import { randomUUID } from 'node:crypto';
+import type { Embedder } from '@agentrix/core';
+import type { Database } from '@agentrix/store';
+import { MockLLM } from '@agentrix/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MemoryEventMap } from './events.js';
+import { createMemory } from './memory.js';
+
+/** A deterministic bag-of-words embedder: each word hashed into one of 64 dimensions. */
+export function hashEmbedder(options: { fail?: () => boolean } = {}): Embedder & { calls: string[][] } {
+  const calls: string[][] = [];
+  return {
+    name: 'hash-64',
+    dimensions: 64,
+    calls,
+    async embed(texts) {
+      calls.push(texts);
+      if (options.fail?.()) throw new Error('embedder down');
+      return texts.map((text) => {
+        const vector = new Array<number>(64).fill(0);
+        for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+          let hash = 0;
+          for (const char of word) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+          vector[hash % 64]! += 1;
+        }
+        vector[63]! += 0.01;
+        return vector;
+      });
+    },
+  };
+}
+
+const summary = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    topic: 'Colour preferences',
+    conclusions: ['The user likes teal'],
+    actionItems: [],
+    openItems: ['Pick a theme'],
+    parameters: { theme: 'dark' },
+    tags: ['preferences'],
+    stableFacts: [{ key: 'user.favourite_color', text: 'The user favourite color is teal' }],
+    ...extra,
+  });
+
+export function memoryContract(name: string, open: () => Promise<{ database: Database; dispose(): Promise<void> }>) {
+  describe(`memory on ${name}`, () => {
+    let database: Database;
+    let dispose: () => Promise<void>;
+    beforeAll(async () => {
+      ({ database, dispose } = await open());
+    }, 60_000);
+    afterAll(async () => {
+      await dispose();
+    });
+    const user = () => `user-${randomUUID()}`;
+
+    it('updates a fact in place by key and keeps the source episode id', async () => {
+      const memory = await createMemory({ database });
+      const scope = { userId: user(), agentId: 'assistant' };
+      const first = await memory.remember({ scope, key: 'city', text: 'Lives in Oslo', sourceEpisodeId: 'e1' });
+      const second = await memory.remember({ scope, key: 'city', text: 'Lives in Bergen' });
+      expect(second.id).toBe(first.id);
+      expect(second.text).toBe('Lives in Bergen');
+      expect(second.sourceEpisodeId).toBe('e1');
+      const third = await memory.remember({ scope, key: 'city', text: 'Lives in Tromsø', sourceEpisodeId: 'e2' });
+      expect(third.sourceEpisodeId).toBe('e2');
+      expect((await memory.getFact(scope, 'city'))?.text).toBe('Lives in Tromsø');
+    });
+
+    it('finds facts by full-text search within the scope only', async () => {
+      const memory = await createMemory({ database });
+      const alice = user();
+      const bob = user();
+      await memory.remember({ scope: { userId: alice }, key: 'pet', text: 'Alice has a dog called Rex' });
+      await memory.remember({ scope: { userId: alice }, key: 'drink', text: 'Alice drinks green tea' });
+      await memory.remember({ scope: { userId: bob }, key: 'pet', text: 'Bob has a dog called Fido' });
+      await memory.remember({ scope: { namespace: `team-${alice}` }, key: 'rule', text: 'Deploys need a dog sitter' });
+      const { facts } = await memory.searchFacts({ userId: alice }, 'What is the name of my dog?');
+      expect(facts.map((fact) => fact.text)).toEqual(['Alice has a dog called Rex']);
+      const shared = await memory.searchFacts({ userId: alice, namespaces: [`team-${alice}`] }, 'dog');
+      expect(shared.facts.map((fact) => fact.text).sort()).toEqual([
+        'Alice has a dog called Rex',
+        'Deploys need a dog sitter',
+      ]);
+    });
+
+    it('fuses vector similarity with full text, embeds each text once, dedupes', async () => {
+      const embedder = hashEmbedder();
+      const memory = await createMemory({ database, embedder });
+      const scope = { userId: user() };
+      await memory.remember({ scope, key: 'a', text: 'Prefers window seats on flights' });
+      await memory.remember({ scope, key: 'b', text: 'prefers window seats on flights!' });
+      await memory.remember({ scope, key: 'c', text: 'Allergic to peanuts' });
+      await memory.remember({ scope, key: 'c', text: 'Allergic to peanuts' });
+      const before = memory.embeddedTexts;
+      expect(before).toBe(3);
+      const result = await memory.searchFacts(scope, 'window seats');
+      await memory.searchFacts(scope, 'window seats');
+      expect(memory.embeddedTexts).toBe(before + 1);
+      expect(result.vector).toBe(true);
+      expect(result.facts.filter((fact) => fact.text.toLowerCase().includes('window'))).toHaveLength(1);
+      // Vector similarity finds what the words alone would not rank: the same words, other forms.
+      const nuts = await memory.searchFacts(scope, 'peanuts allergic?');
+      expect(nuts.facts[0]?.key).toBe('c');
+    });
+
+    it('keeps full-text search working when the embedder fails, and says so', async () => {
+      let failing = false;
+      const memory = await createMemory({ database, embedder: hashEmbedder({ fail: () => failing }) });
+      const events: MemoryEventMap['memory.embedder-failed'][] = [];
+      memory.events.on('memory.embedder-failed', (event) => events.push(event));
+      const scope = { userId: user() };
+      failing = true;
+      await memory.remember({ scope, key: 'bike', text: 'Rides a red bicycle' });
+      const { facts, vector } = await memory.searchFacts(scope, 'bicycle colour');
+      expect(facts.map((fact) => fact.key)).toEqual(['bike']);
+      expect(vector).toBe(false);
+      expect(events.map((event) => event.operation)).toEqual(['write', 'query']);
+      expect(events[0]?.error.message).toContain('embedder down');
+    });
+
+    it('truncates oversized text with a marker', async () => {
+      const memory = await createMemory({ database, maxTextLength: 100 });
+      const fact = await memory.remember({ scope: { userId: user() }, key: 'long', text: 'x'.repeat(500) });
+      expect(fact.text.length).toBeLessThanOrEqual(100);
+      expect(fact.truncated).toBe(true);
+      expect(fact.text).toMatch(/…\[truncated \d+ chars\]$/);
+    });
+
+    it('writes a structured episode with a small-tier JSON call and distills its stable facts', async () => {
+      const model = new MockLLM({ script: [{ text: summary() }] });
+      const memory = await createMemory({ database, model });
+      const scope = { userId: user(), agentId: 'assistant' };
+      const episode = await memory.recordEpisode({
+        scope,
+        messages: [
+          { role: 'user', content: 'My favourite colour is teal.' },
+          { role: 'assistant', content: 'Noted!' },
+        ],
+      });
+      expect(episode.unstructured).toBe(false);
+      expect(episode.summary?.topic).toBe('Colour preferences');
+      expect(episode.tags).toEqual(['preferences']);
+      expect(model.lastRequest?.tier).toBe('small');
+      expect(model.lastRequest?.responseFormat).toEqual({ type: 'json_object' });
+      const fact = await memory.getFact(scope, 'user.favourite_color');
+      expect(fact?.sourceEpisodeId).toBe(episode.id);
+      const found = await memory.searchEpisodes(scope, 'theme colour');
+      expect(found.map((item) => item.id)).toEqual([episode.id]);
+    });
+
+    it('retries an invalid summary once with the error, then stores plain text flagged unstructured', async () => {
+      const fixed = new MockLLM({ script: [{ text: '{"topic": 5}' }, { text: summary() }] });
+      const memory = await createMemory({ database, model: fixed });
+      const invalid: string[] = [];
+      memory.events.on('memory.summary-invalid', (event) => invalid.push(event.error));
+      const scope = { userId: user() };
+      const messages = [{ role: 'user' as const, content: 'Remember: deploy window is Friday 18:00' }];
+      const repaired = await memory.recordEpisode({ scope, messages });
+      expect(repaired.unstructured).toBe(false);
+      expect(fixed.requests[1]?.messages.at(-1)?.content).toContain('topic');
+      expect(invalid).toHaveLength(1);
+
+      const broken = new MockLLM({ script: [{ text: 'not json' }, { text: '{"conclusions": []}' }] });
+      const plain = await (await createMemory({ database, model: broken })).recordEpisode({ scope, messages });
+      expect(plain.unstructured).toBe(true);
+      expect(plain.summary).toBeUndefined();
+      expect(plain.text).toContain('deploy window is Friday 18:00');
+      expect(broken.calls).toBe(2);
+    });
+
+    it('returns the most recent and the most relevant episodes', async () => {
+      let now = 1_000;
+      const memory = await createMemory({ database, clock: { now: () => now++, setTimeout, clearTimeout } as never });
+      const scope = { userId: user() };
+      await memory.recordEpisode({ scope, messages: [{ role: 'user', content: 'We chose Postgres for the ledger' }] });
+      for (let index = 0; index < 5; index++) {
+        await memory.recordEpisode({ scope, messages: [{ role: 'user', content: `small talk number ${index}` }] });
+      }
+      const recent = await memory.recentEpisodes(scope, 2);
+      expect(recent.map((episode) => episode.text)).toEqual(['user: small talk number 4', 'user: small talk number 3']);
+      const retrieved = await memory.retrieve({ scope, query: 'which database for the ledger?', recentEpisodes: 1 });
+      expect(retrieved.episodes.map((episode) => episode.text)).toEqual([
+        'user: We chose Postgres for the ledger',
+        'user: small talk number 4',
+      ]);
+      expect(retrieved.text).toContain('Earlier conversations:');
+    });
+
+    it('forgets everything about a user in one call', async () => {
+      const memory = await createMemory({ database });
+      const userId = user();
+      const other = user();
+      await memory.remember({ scope: { userId, agentId: 'a' }, key: 'k', text: 'one' });
+      await memory.remember({ scope: { userId, namespace: 'team' }, key: 'k', text: 'two' });
+      await memory.recordEpisode({ scope: { userId }, messages: [{ role: 'user', content: 'hello' }] });
+      await memory.remember({ scope: { userId: other }, key: 'k', text: 'three' });
+      expect(await memory.forgetUser(userId)).toEqual({ facts: 2, episodes: 1 });
+      expect(await memory.recentEpisodes({ userId })).toEqual([]);
+      expect((await memory.getFact({ userId: other }, 'k'))?.text).toBe('three');
+    });
+  });
+}

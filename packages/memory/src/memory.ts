@@ -1,0 +1,509 @@
+import {
+  AgentrixError,
+  type ChatModel,
+  type Clock,
+  type IdGenerator,
+  randomId,
+  serializeError,
+  systemClock,
+  throwIfAborted,
+} from '@agentrix/core';
+import { type Database, toVector, vectorSearch } from '@agentrix/store';
+import { type RawBuilder, sql } from 'kysely';
+import { EmbeddingCache } from './embedding-cache.js';
+import { renderSummary } from './episode-summary.js';
+import { summarizeEpisode, transcript } from './episode-writer.js';
+import { closedError, invalidArgument } from './errors.js';
+import { MemoryEvents } from './events.js';
+import type { MemoryOptions, RecordEpisodeInput, RememberInput, RetrieveOptions } from './memory-options.js';
+import { embeddingColumn, memoryMigrations } from './migrations.js';
+import { reciprocalRankFusion } from './rank-fusion.js';
+import {
+  EPISODE_COLUMNS,
+  type Episode,
+  type EpisodeRow,
+  FACT_COLUMNS,
+  type Fact,
+  type FactRow,
+  toEpisode,
+  toFact,
+} from './records.js';
+import { type MemoryQueryScope, type MemoryScope, scopeColumns, scopeCondition } from './scope.js';
+import { normalizeText, toOrQuery, truncateText } from './text.js';
+import { estimateTokens, type TokenCounter } from './tokens.js';
+
+/** What {@link Memory.retrieve} found, ready for a prompt. */
+export interface RetrievedMemory {
+  facts: Array<Fact & { score: number }>;
+  episodes: Episode[];
+  /** The facts and episodes as one block of text for a system message ('' when nothing was found). */
+  text: string;
+  /** Tokens of `text` by the memory's counter. */
+  tokens: number;
+  /** True when vector similarity took part (an embedder is configured and answered). */
+  vector: boolean;
+}
+
+/** What {@link Memory.forgetUser} deleted. */
+export interface ForgetResult {
+  facts: number;
+  episodes: number;
+}
+
+const DEFAULT_MAX_TEXT = 4000;
+
+/**
+ * Episodic and semantic memory on an Agentrix {@link Database} (PGlite or Postgres), with
+ * full-text search everywhere and vector similarity when an embedder is configured. Create it
+ * with {@link createMemory}; wire it into agents with `withMemory(model, memory)`.
+ */
+export class Memory implements AsyncDisposable {
+  readonly database: Database;
+  readonly events = new MemoryEvents();
+  readonly countTokens: TokenCounter;
+  readonly #model: ChatModel | undefined;
+  readonly #summaryTier: string;
+  readonly #embeddings: EmbeddingCache | undefined;
+  readonly #column: string | undefined;
+  readonly #maxText: number;
+  readonly #clock: Clock;
+  readonly #generateId: IdGenerator;
+  readonly #disabled: Set<string>;
+  readonly #pending = new Set<Promise<void>>();
+  #closing: Promise<void> | undefined;
+
+  /** Use {@link createMemory}, which also applies the migrations. */
+  constructor(options: MemoryOptions) {
+    if (!options?.database) throw invalidArgument('createMemory needs { database }: open one with openDatabase(url)');
+    this.database = options.database;
+    this.#model = options.model;
+    this.#summaryTier = options.summaryTier ?? 'small';
+    this.#embeddings = options.embedder ? new EmbeddingCache(options.embedder) : undefined;
+    this.#column = options.embedder ? embeddingColumn(options.embedder.dimensions) : undefined;
+    this.#maxText = options.maxTextLength ?? DEFAULT_MAX_TEXT;
+    if (!Number.isInteger(this.#maxText) || this.#maxText < 64) {
+      throw invalidArgument(`maxTextLength must be an integer of at least 64, got ${options.maxTextLength}`);
+    }
+    this.countTokens = options.countTokens ?? estimateTokens;
+    this.#clock = options.clock ?? systemClock;
+    this.#generateId = options.generateId ?? randomId;
+    this.#disabled = new Set(options.disabledAgents ?? []);
+  }
+
+  /** Texts sent to the embedder so far (each distinct text once). */
+  get embeddedTexts(): number {
+    return this.#embeddings?.embedded ?? 0;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  // ---- switches -------------------------------------------------------------------------------
+
+  /** Turns memory off for an agent: `withMemory` passes its calls through and writes nothing. */
+  disable(agentId: string): void {
+    this.#disabled.add(agentId);
+  }
+
+  enable(agentId: string): void {
+    this.#disabled.delete(agentId);
+  }
+
+  isEnabled(agentId: string | undefined): boolean {
+    return agentId === undefined || !this.#disabled.has(agentId);
+  }
+
+  // ---- semantic memory ------------------------------------------------------------------------
+
+  /**
+   * Stores a stable fact. The same `key` in the same scope updates the fact in place (keeping
+   * its id, taking the new source episode id). Text over the length limit is cut with a marker.
+   */
+  async remember(input: RememberInput): Promise<Fact> {
+    this.#checkOpen('remember');
+    if (typeof input?.key !== 'string' || input.key.length === 0 || input.key.length > 200) {
+      throw invalidArgument('remember needs a key of 1 to 200 characters, like "user.favourite_color"');
+    }
+    if (typeof input.text !== 'string' || input.text.trim().length === 0) {
+      throw invalidArgument(`remember needs a non-empty text for key "${input.key}"`);
+    }
+    throwIfAborted(input.signal, 'remember');
+    const columns = scopeColumns(input.scope ?? {});
+    const { text, truncated } = truncateText(input.text, this.#maxText);
+    const db = this.database.kysely;
+    const existing = await sql<{ text: string; embedded: boolean }>`select text, ${
+      this.#column ? sql`${sql.ref(this.#column)} is not null` : sql`false`
+    } as embedded from memory_facts where user_id = ${columns.user_id} and agent_id = ${columns.agent_id}
+      and namespace = ${columns.namespace} and key = ${input.key}`.execute(db);
+    const before = existing.rows[0];
+    const keepEmbedding = before !== undefined && before.text === text && before.embedded;
+    const embedding = keepEmbedding ? undefined : await this.#embedForWrite(`${input.key}: ${text}`, input.signal);
+    const now = this.#clock.now();
+    const embeddingValue: RawBuilder<unknown> =
+      embedding === undefined ? sql`null` : toVector(this.database, embedding);
+    const embeddingInsert = this.#column ? sql`, ${sql.ref(this.#column)}` : sql``;
+    const embeddingValues = this.#column ? sql`, ${embeddingValue}` : sql``;
+    const embeddingUpdate =
+      this.#column && !keepEmbedding ? sql`, ${sql.ref(this.#column)} = excluded.${sql.ref(this.#column)}` : sql``;
+    const result = await sql<FactRow & { inserted: boolean }>`insert into memory_facts
+        (id, user_id, agent_id, namespace, key, text, truncated, tags, source_episode_id, created_at, updated_at${embeddingInsert})
+      values (${this.#generateId()}, ${columns.user_id}, ${columns.agent_id}, ${columns.namespace}, ${input.key}, ${text},
+        ${truncated}, ${JSON.stringify(input.tags ?? [])}::jsonb, ${input.sourceEpisodeId ?? null}, ${now}, ${now}${embeddingValues})
+      on conflict (user_id, agent_id, namespace, key) do update set
+        text = excluded.text, truncated = excluded.truncated, tags = excluded.tags,
+        source_episode_id = coalesce(excluded.source_episode_id, memory_facts.source_episode_id),
+        updated_at = excluded.updated_at${embeddingUpdate}
+      returning ${sql.join(FACT_COLUMNS.map((name) => sql.ref(name)))}, (xmax = 0) as inserted`.execute(db);
+    const row = result.rows[0]!;
+    const fact = toFact(row);
+    this.events.emit('memory.fact-written', {
+      id: fact.id,
+      key: fact.key,
+      scope: fact.scope,
+      updated: !row.inserted,
+      truncated,
+    });
+    return fact;
+  }
+
+  /** The fact stored under `key` in exactly this scope, if any. */
+  async getFact(scope: MemoryScope, key: string): Promise<Fact | undefined> {
+    const columns = scopeColumns(scope);
+    const result = await sql<FactRow>`select ${sql.join(FACT_COLUMNS.map((name) => sql.ref(name)))} from memory_facts
+      where user_id = ${columns.user_id} and agent_id = ${columns.agent_id} and namespace = ${columns.namespace}
+      and key = ${key}`.execute(this.database.kysely);
+    return result.rows[0] ? toFact(result.rows[0]) : undefined;
+  }
+
+  /** Deletes one fact; true when it existed. */
+  async forgetFact(scope: MemoryScope, key: string): Promise<boolean> {
+    const columns = scopeColumns(scope);
+    const result = await sql`delete from memory_facts where user_id = ${columns.user_id}
+      and agent_id = ${columns.agent_id} and namespace = ${columns.namespace} and key = ${key}`.execute(
+      this.database.kysely,
+    );
+    return Number(result.numAffectedRows ?? 0) > 0;
+  }
+
+  /**
+   * The top `limit` facts `scope` may see for `query`: full-text search (OR of the query's
+   * words, ranked by `ts_rank_cd`) fused by reciprocal rank with vector similarity when an
+   * embedder is configured, then de-duplicated by normalized text.
+   */
+  async searchFacts(
+    scope: MemoryQueryScope,
+    query: string,
+    limit = 10,
+    signal?: AbortSignal,
+  ): Promise<{ facts: Array<Fact & { score: number }>; vector: boolean }> {
+    this.#checkOpen('search');
+    const candidates = Math.max(limit * 3, 20);
+    const columns = sql.join(FACT_COLUMNS.map((name) => sql.ref(`t.${name}`)));
+    const textRanked = await this.#fullText<FactRow>(
+      'memory_facts',
+      columns,
+      scope,
+      query,
+      candidates,
+      sql`t.updated_at`,
+    );
+    const vectorRanked = await this.#vector<FactRow>('memory_facts', FACT_COLUMNS, scope, query, candidates, signal);
+    const fused = reciprocalRankFusion([textRanked, vectorRanked ?? []], (row) => row.id);
+    const seen = new Set<string>();
+    const facts: Array<Fact & { score: number }> = [];
+    for (const row of fused) {
+      const normalized = normalizeText(row.text);
+      if (seen.has(normalized)) continue;
+      seen.add(normalized);
+      facts.push({ ...toFact(row), score: row.score });
+      if (facts.length >= limit) break;
+    }
+    return { facts, vector: vectorRanked !== undefined };
+  }
+
+  // ---- episodic memory ------------------------------------------------------------------------
+
+  /**
+   * Summarizes an exchange with the small model (a zod-checked JSON summary, retried once with
+   * the validation error) and stores it as an episode; the summary's stable facts are written to
+   * semantic memory with this episode as their source. A summary that fails twice, a failing
+   * model, or no model at all store the transcript as a plain-text episode flagged `unstructured`.
+   */
+  async recordEpisode(input: RecordEpisodeInput): Promise<Episode> {
+    this.#checkOpen('record an episode');
+    if (!Array.isArray(input?.messages) || input.messages.length === 0) {
+      throw invalidArgument('recordEpisode needs { scope, messages } with at least one message');
+    }
+    const scope = input.scope ?? {};
+    scopeColumns(scope);
+    let summary: Awaited<ReturnType<typeof summarizeEpisode>>['summary'];
+    if (this.#model) {
+      try {
+        const result = await summarizeEpisode({
+          model: this.#model,
+          tier: this.#summaryTier,
+          messages: input.messages,
+          scope,
+          signal: input.signal,
+          onInvalid: (attempt, error) => this.events.emit('memory.summary-invalid', { attempt, error, scope }),
+        });
+        summary = result.summary;
+      } catch (error) {
+        if (AgentrixError.isInstance(error) && error.code === 'ABORTED') throw error;
+        this.events.emit('memory.summary-invalid', { attempt: 0, error: serializeError(error).message, scope });
+      }
+    }
+    const raw = summary ? renderSummary(summary) : transcript(input.messages);
+    const tags = [...new Set([...(input.tags ?? []), ...(summary?.tags ?? [])])];
+    const episode = await this.#insertEpisode(scope, raw, summary, tags, input.signal);
+    for (const fact of summary?.stableFacts ?? []) {
+      await this.remember({ scope, key: fact.key, text: fact.text, sourceEpisodeId: episode.id, signal: input.signal });
+    }
+    return episode;
+  }
+
+  /** The most recent episodes `scope` may see, newest first. */
+  async recentEpisodes(scope: MemoryQueryScope, limit = 5): Promise<Episode[]> {
+    const result = await sql<EpisodeRow>`select ${sql.join(EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`)))}
+      from memory_episodes t where ${scopeCondition(scope)} order by t.created_at desc, t.id desc limit ${limit}`.execute(
+      this.database.kysely,
+    );
+    return result.rows.map(toEpisode);
+  }
+
+  /** The episodes most relevant to `query` (full text, plus vectors when configured), best first. */
+  async searchEpisodes(scope: MemoryQueryScope, query: string, limit = 5, signal?: AbortSignal): Promise<Episode[]> {
+    const columns = sql.join(EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`)));
+    const textRanked = await this.#fullText<EpisodeRow>(
+      'memory_episodes',
+      columns,
+      scope,
+      query,
+      limit * 2,
+      sql`t.created_at`,
+    );
+    const vectorRanked = await this.#vector<EpisodeRow>(
+      'memory_episodes',
+      EPISODE_COLUMNS,
+      scope,
+      query,
+      limit * 2,
+      signal,
+    );
+    return reciprocalRankFusion([textRanked, vectorRanked ?? []], (row) => row.id)
+      .slice(0, limit)
+      .map(toEpisode);
+  }
+
+  // ---- retrieval for a prompt -----------------------------------------------------------------
+
+  /**
+   * Facts and episodes for a prompt: the top facts, the most recent and the most relevant
+   * episodes, rendered as one text within `maxTokens` (lowest ranked left out first).
+   */
+  async retrieve(options: RetrieveOptions): Promise<RetrievedMemory> {
+    this.#checkOpen('retrieve');
+    const started = performance.now();
+    const { facts, vector } = await this.searchFacts(options.scope, options.query, options.facts ?? 10, options.signal);
+    const recent =
+      (options.recentEpisodes ?? 2) > 0 ? await this.recentEpisodes(options.scope, options.recentEpisodes ?? 2) : [];
+    const relevant =
+      (options.relevantEpisodes ?? 3) > 0
+        ? await this.searchEpisodes(options.scope, options.query, options.relevantEpisodes ?? 3, options.signal)
+        : [];
+    const episodes = [...relevant, ...recent].filter(
+      (episode, index, all) => all.findIndex((other) => other.id === episode.id) === index,
+    );
+    const budget = options.maxTokens ?? 1000;
+    const lines: string[] = [];
+    let tokens = 0;
+    const keptFacts: typeof facts = [];
+    const keptEpisodes: Episode[] = [];
+    const add = (line: string): boolean => {
+      const cost = this.countTokens(line) + 1;
+      if (tokens + cost > budget) return false;
+      lines.push(line);
+      tokens += cost;
+      return true;
+    };
+    // Interleave by rank so a tight budget keeps the best of both.
+    const factLines = facts.map((fact) => ({ line: `- ${fact.text}`, keep: () => keptFacts.push(fact) }));
+    const episodeLines = episodes.map((episode) => ({
+      line: `- (${new Date(episode.createdAt).toISOString().slice(0, 10)}) ${episode.text.replaceAll('\n', ' | ')}`,
+      keep: () => keptEpisodes.push(episode),
+    }));
+    for (let index = 0; index < Math.max(factLines.length, episodeLines.length); index++) {
+      for (const entry of [factLines[index], episodeLines[index]]) if (entry && add(entry.line)) entry.keep();
+    }
+    const factText = lines.filter((line) => keptFacts.some((fact) => line === `- ${fact.text}`));
+    const episodeText = lines.filter((line) => !factText.includes(line));
+    const sections: string[] = [];
+    if (factText.length > 0) sections.push(`Known facts:\n${factText.join('\n')}`);
+    if (episodeText.length > 0) sections.push(`Earlier conversations:\n${episodeText.join('\n')}`);
+    const text = sections.join('\n\n');
+    this.events.emit('memory.retrieved', {
+      facts: keptFacts.length,
+      episodes: keptEpisodes.length,
+      durationMs: performance.now() - started,
+      vector,
+    });
+    return { facts: keptFacts, episodes: keptEpisodes, text, tokens: text ? this.countTokens(text) : 0, vector };
+  }
+
+  // ---- scopes ---------------------------------------------------------------------------------
+
+  /** Deletes every fact and episode of a user, in every agent and namespace, in one transaction. */
+  async forgetUser(userId: string): Promise<ForgetResult> {
+    this.#checkOpen('forget a user');
+    const column = scopeColumns({ userId }).user_id;
+    const result = await this.database.kysely.transaction().execute(async (trx) => {
+      const facts = await sql`delete from memory_facts where user_id = ${column}`.execute(trx);
+      const episodes = await sql`delete from memory_episodes where user_id = ${column}`.execute(trx);
+      return { facts: Number(facts.numAffectedRows ?? 0), episodes: Number(episodes.numAffectedRows ?? 0) };
+    });
+    this.events.emit('memory.forgotten', { userId, ...result });
+    return result;
+  }
+
+  // ---- background writes ----------------------------------------------------------------------
+
+  /**
+   * Runs `write` off the hot path (after a turn): failures are reported as `memory.write-failed`
+   * and never reach the caller. {@link flush} waits for every scheduled write.
+   */
+  schedule(write: () => Promise<unknown>, agentId?: string): void {
+    if (this.closed) return;
+    const task = Promise.resolve()
+      .then(write)
+      .then(
+        () => {},
+        (error: unknown) => {
+          this.events.emit('memory.write-failed', { agentId, error: serializeError(error) });
+        },
+      )
+      .finally(() => this.#pending.delete(task));
+    this.#pending.add(task);
+  }
+
+  /** Resolves when every write scheduled so far has finished. */
+  async flush(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+
+  /** Waits for scheduled writes and stops accepting new ones. Leaves the database open (it is the caller's). Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.flush();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  #checkOpen(operation: string): void {
+    if (this.#closing) throw closedError(operation);
+  }
+
+  async #insertEpisode(
+    scope: MemoryScope,
+    raw: string,
+    summary: unknown,
+    tags: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<Episode> {
+    const columns = scopeColumns(scope);
+    const { text, truncated } = truncateText(raw, this.#maxText);
+    const embedding = await this.#embedForWrite(text, signal);
+    const embeddingInsert = this.#column ? sql`, ${sql.ref(this.#column)}` : sql``;
+    const embeddingValues = this.#column
+      ? sql`, ${embedding === undefined ? sql`null` : toVector(this.database, embedding)}`
+      : sql``;
+    const result = await sql<EpisodeRow>`insert into memory_episodes
+        (id, user_id, agent_id, namespace, text, summary, unstructured, truncated, tags, created_at${embeddingInsert})
+      values (${this.#generateId()}, ${columns.user_id}, ${columns.agent_id}, ${columns.namespace}, ${text},
+        ${summary === undefined ? null : JSON.stringify(summary)}::jsonb, ${summary === undefined}, ${truncated},
+        ${JSON.stringify(tags)}::jsonb, ${this.#clock.now()}${embeddingValues})
+      returning ${sql.join(EPISODE_COLUMNS.map((name) => sql.ref(name)))}`.execute(this.database.kysely);
+    const episode = toEpisode(result.rows[0]!);
+    this.events.emit('memory.episode-written', {
+      id: episode.id,
+      scope: episode.scope,
+      unstructured: episode.unstructured,
+      truncated,
+    });
+    return episode;
+  }
+
+  async #embedForWrite(text: string, signal: AbortSignal | undefined): Promise<number[] | undefined> {
+    if (!this.#embeddings) return undefined;
+    try {
+      const [vector] = await this.#embeddings.embed([text], signal ? { signal } : {});
+      return vector;
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      this.events.emit('memory.embedder-failed', { operation: 'write', texts: 1, error: serializeError(error) });
+      return undefined;
+    }
+  }
+
+  async #fullText<Row>(
+    table: string,
+    columns: RawBuilder<unknown>,
+    scope: MemoryQueryScope,
+    query: string,
+    limit: number,
+    tieBreak: RawBuilder<unknown>,
+  ): Promise<Row[]> {
+    const words = toOrQuery(query);
+    if (words === '') return [];
+    const result = await sql<Row>`select ${columns}
+      from ${sql.table(table)} t, websearch_to_tsquery('english', ${words}) q
+      where t.search @@ q and ${scopeCondition(scope)}
+      order by ts_rank_cd(t.search, q) desc, ${tieBreak} desc
+      limit ${limit}`.execute(this.database.kysely);
+    return result.rows;
+  }
+
+  /** Vector-ranked rows, or undefined when there is no embedder or it failed (full text carries on). */
+  async #vector<Row>(
+    table: string,
+    columns: readonly string[],
+    scope: MemoryQueryScope,
+    query: string,
+    limit: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Row[] | undefined> {
+    if (!this.#embeddings || !this.#column || query.trim() === '') return undefined;
+    let embedding: number[];
+    try {
+      [embedding] = (await this.#embeddings.embed([query], signal ? { signal } : {})) as [number[]];
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      this.events.emit('memory.embedder-failed', { operation: 'query', texts: 1, error: serializeError(error) });
+      return undefined;
+    }
+    return vectorSearch<Row>(this.database, {
+      table,
+      column: this.#column,
+      embedding,
+      limit,
+      where: scopeCondition(scope),
+      columns,
+    });
+  }
+}
+
+/** Creates a memory on `options.database` and applies its migrations (unless `migrate: false`). */
+export async function createMemory(options: MemoryOptions): Promise<Memory> {
+  const memory = new Memory(options);
+  if (options.migrate ?? true) {
+    await options.database.migrate(memoryMigrations({ dimensions: options.embedder?.dimensions }), {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+  }
+  return memory;
+}

@@ -1,0 +1,78 @@
+import { type Migration, vectorColumnType } from '@agentrix/store';
+import { sql } from 'kysely';
+import { invalidArgument } from './errors.js';
+
+/** The full-text configuration used for every memory table. */
+export const TEXT_SEARCH_CONFIG = 'english';
+
+/** Tables and indexes every memory needs (no embeddings). */
+const baseMigration: Migration = {
+  name: '0001_memory_tables',
+  async up(db) {
+    await sql`create table memory_facts (
+      id text primary key,
+      user_id text not null default '',
+      agent_id text not null default '',
+      namespace text not null default '',
+      key text not null,
+      text text not null,
+      truncated boolean not null default false,
+      tags jsonb not null default '[]',
+      source_episode_id text,
+      created_at bigint not null,
+      updated_at bigint not null,
+      search tsvector generated always as (to_tsvector('english', key || ' ' || text)) stored,
+      unique (user_id, agent_id, namespace, key)
+    )`.execute(db);
+    await sql`create index memory_facts_search on memory_facts using gin (search)`.execute(db);
+    await sql`create index memory_facts_user on memory_facts (user_id)`.execute(db);
+    await sql`create table memory_episodes (
+      id text primary key,
+      user_id text not null default '',
+      agent_id text not null default '',
+      namespace text not null default '',
+      text text not null,
+      summary jsonb,
+      unstructured boolean not null default false,
+      truncated boolean not null default false,
+      tags jsonb not null default '[]',
+      created_at bigint not null,
+      search tsvector generated always as (to_tsvector('english', text)) stored
+    )`.execute(db);
+    await sql`create index memory_episodes_search on memory_episodes using gin (search)`.execute(db);
+    await sql`create index memory_episodes_recent on memory_episodes (user_id, agent_id, created_at desc)`.execute(db);
+  },
+};
+
+/** The embedding column for embedders of `dimensions` numbers: one column per dimension count. */
+export function embeddingColumn(dimensions: number): string {
+  return `embedding_d${dimensions}`;
+}
+
+/**
+ * The memory package's migrations. With `dimensions` (your embedder's), a second migration adds
+ * an embedding column of that size to the fact and episode tables (`vector(n)` with pgvector,
+ * `real[]` otherwise). Changing to an embedder of another size adds another column; texts are
+ * embedded again only as they are written again.
+ */
+export function memoryMigrations(options: { dimensions?: number | undefined } = {}): Migration[] {
+  const migrations = [baseMigration];
+  const dimensions = options.dimensions;
+  if (dimensions !== undefined) {
+    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 16_000) {
+      throw invalidArgument(`Invalid embedder dimensions ${dimensions}: expected an integer from 1 to 16000`);
+    }
+    const name = embeddingColumn(dimensions);
+    migrations.push({
+      name: `0002_memory_${name}`,
+      async up(db, database) {
+        for (const table of ['memory_facts', 'memory_episodes']) {
+          await sql`alter table ${sql.table(table)} add column ${sql.ref(name)} ${vectorColumnType(database, dimensions)}`.execute(
+            db,
+          );
+        }
+      },
+    });
+  }
+  return migrations;
+}

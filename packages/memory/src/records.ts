@@ -1,0 +1,126 @@
+import type { EpisodeSummary } from './episode-summary.js';
+import type { MemoryScope } from './scope.js';
+
+/** A stable fact of semantic memory. */
+export interface Fact {
+  id: string;
+  scope: MemoryScope;
+  key: string;
+  text: string;
+  /** True when the text was cut to the length limit (it ends with the truncation marker). */
+  truncated: boolean;
+  tags: string[];
+  /** The episode it was distilled from, when any. */
+  sourceEpisodeId?: string | undefined;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One episode of episodic memory: a turn or a task, summarized. */
+export interface Episode {
+  id: string;
+  scope: MemoryScope;
+  /** The searchable text: the rendered summary, or the transcript when `unstructured`. */
+  text: string;
+  /** The structured summary; missing when `unstructured`. */
+  summary?: EpisodeSummary | undefined;
+  /** True when the model's summary failed its schema twice and the episode is plain text. */
+  unstructured: boolean;
+  truncated: boolean;
+  tags: string[];
+  createdAt: number;
+}
+
+export interface ScopeRow {
+  user_id: string;
+  agent_id: string;
+  namespace: string;
+}
+
+export function rowScope(row: ScopeRow): MemoryScope {
+  const scope: MemoryScope = {};
+  if (row.user_id) scope.userId = row.user_id;
+  if (row.agent_id) scope.agentId = row.agent_id;
+  if (row.namespace) scope.namespace = row.namespace;
+  return scope;
+}
+
+function json<T>(value: unknown, fallback: T): T {
+  if (value === null || value === undefined) return fallback;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+export interface FactRow extends ScopeRow {
+  id: string;
+  key: string;
+  text: string;
+  truncated: boolean;
+  tags: unknown;
+  source_episode_id: string | null;
+  created_at: string | number;
+  updated_at: string | number;
+}
+
+export const FACT_COLUMNS = [
+  'id',
+  'user_id',
+  'agent_id',
+  'namespace',
+  'key',
+  'text',
+  'truncated',
+  'tags',
+  'source_episode_id',
+  'created_at',
+  'updated_at',
+] as const;
+
+export function toFact(row: FactRow): Fact {
+  return {
+    id: row.id,
+    scope: rowScope(row),
+    key: row.key,
+    text: row.text,
+    truncated: row.truncated,
+    tags: json<string[]>(row.tags, []),
+    sourceEpisodeId: row.source_episode_id ?? undefined,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export interface EpisodeRow extends ScopeRow {
+  id: string;
+  text: string;
+  summary: unknown;
+  unstructured: boolean;
+  truncated: boolean;
+  tags: unknown;
+  created_at: string | number;
+}
+
+export const EPISODE_COLUMNS = [
+  'id',
+  'user_id',
+  'agent_id',
+  'namespace',
+  'text',
+  'summary',
+  'unstructured',
+  'truncated',
+  'tags',
+  'created_at',
+] as const;
+
+export function toEpisode(row: EpisodeRow): Episode {
+  return {
+    id: row.id,
+    scope: rowScope(row),
+    text: row.text,
+    summary: json<EpisodeSummary | undefined>(row.summary, undefined),
+    unstructured: row.unstructured,
+    truncated: row.truncated,
+    tags: json<string[]>(row.tags, []),
+    createdAt: Number(row.created_at),
+  };
+}

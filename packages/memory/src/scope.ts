@@ -1,0 +1,63 @@
+import { type RawBuilder, type SqlBool, sql } from 'kysely';
+import { invalidArgument } from './errors.js';
+
+/**
+ * Who a memory belongs to. A memory written with a `userId` is only seen by queries for that
+ * user; one with an `agentId` only by that agent; one with a `namespace` (a team, a project) only
+ * by queries that list that namespace. Fields left out mean "not tied to that": a fact written
+ * with only `{ namespace: 'team' }` is seen by every user and agent that reads `team`.
+ */
+export interface MemoryScope {
+  userId?: string | undefined;
+  agentId?: string | undefined;
+  namespace?: string | undefined;
+}
+
+/** What a retrieval may see: one user, one agent, and any number of shared namespaces. */
+export interface MemoryQueryScope {
+  userId?: string | undefined;
+  agentId?: string | undefined;
+  namespaces?: readonly string[] | undefined;
+}
+
+export interface ScopeColumns {
+  user_id: string;
+  agent_id: string;
+  namespace: string;
+}
+
+const MAX_SCOPE_LENGTH = 256;
+
+function column(value: string | undefined, name: string): string {
+  if (value === undefined) return '';
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_SCOPE_LENGTH) {
+    throw invalidArgument(
+      `Invalid memory scope ${name}: expected a non-empty string of at most ${MAX_SCOPE_LENGTH} characters or undefined, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/** The scope as stored: missing parts are ''. */
+export function scopeColumns(scope: MemoryScope): ScopeColumns {
+  return {
+    user_id: column(scope.userId, 'userId'),
+    agent_id: column(scope.agentId, 'agentId'),
+    namespace: column(scope.namespace, 'namespace'),
+  };
+}
+
+/** The condition on a table aliased `t` selecting the rows `scope` may see. */
+export function scopeCondition(scope: MemoryQueryScope, alias = 't'): RawBuilder<SqlBool> {
+  const user = column(scope.userId, 'userId');
+  const agent = column(scope.agentId, 'agentId');
+  const namespaces = [...new Set(scope.namespaces ?? [])].map((namespace) => column(namespace, 'namespace'));
+  const ref = (name: string) => sql.ref(`${alias}.${name}`);
+  const userCondition = user === '' ? sql`${ref('user_id')} = ''` : sql`${ref('user_id')} in ('', ${user})`;
+  const agentCondition = agent === '' ? sql`${ref('agent_id')} = ''` : sql`${ref('agent_id')} in ('', ${agent})`;
+  const namespaceCondition =
+    namespaces.length === 0
+      ? sql`${ref('namespace')} = ''`
+      : sql`${ref('namespace')} in ('', ${sql.join(namespaces.map((namespace) => sql`${namespace}`))})`;
+  return sql<SqlBool>`(${userCondition} and ${agentCondition} and ${namespaceCondition})`;
+}

@@ -1,0 +1,410 @@
+import { type Clock, type IdGenerator, type JobStatus, randomId, systemClock } from '@agentrix/core';
+import type { Database } from '@agentrix/store';
+import { sql } from 'kysely';
+import { errorText, invalidArgument, toNumber } from './errors.js';
+import { JOBS_TABLE, schedulerMigrations } from './migrations.js';
+
+/** A job as stored. Times are epoch milliseconds. */
+export interface StoredJob {
+  id: string;
+  queue: string;
+  type: string;
+  payload: unknown;
+  status: JobStatus;
+  priority: number;
+  runAt: number;
+  attempts: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  idempotencyKey: string | undefined;
+  lockedBy: string | undefined;
+  lockedAt: number | undefined;
+  leaseUntil: number | undefined;
+  lastError: string | undefined;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AddJobInput {
+  type: string;
+  payload?: unknown;
+  /** Higher runs first. Default 0. */
+  priority?: number;
+  /** Earliest start (epoch ms). Default: now. */
+  runAt?: number;
+  /** Default: the queue's `maxAttempts` (5). */
+  maxAttempts?: number;
+  /** How long one attempt may run. Default: the queue's `timeoutMs` (5 minutes). */
+  timeoutMs?: number;
+  /** Adding a job with a key already stored is a no-op that returns the stored job's id. */
+  idempotencyKey?: string;
+  id?: string;
+}
+
+export interface JobQueueOptions {
+  /** A database with {@link schedulerMigrations} applied (`JobQueue.open` applies them). */
+  database: Database;
+  /** Several queues may share one table. Default `'default'`. */
+  queue?: string;
+  clock?: Clock;
+  generateId?: IdGenerator;
+  /** Default 5. */
+  maxAttempts?: number;
+  /** Default 300 000 (5 minutes). */
+  timeoutMs?: number;
+  /** Added to a job's timeout to make its lease. Default 5 000. */
+  leaseGraceMs?: number;
+  /** Retry delays: `min(maxDelayMs, baseDelayMs * 2^(attempt-1))`. Defaults 1 000 and 3 600 000. */
+  backoff?: { baseDelayMs?: number; maxDelayMs?: number };
+}
+
+export interface AddResult {
+  id: string;
+  /** False when a job with the same idempotency key was already stored. */
+  added: boolean;
+}
+
+const NOTIFY_CHANNEL = 'agentrix_jobs';
+
+/**
+ * A durable job queue in one table. Claims take a batch in one statement with
+ * `FOR UPDATE SKIP LOCKED`, so any number of workers in any number of processes share it and a
+ * job is held by one of them at a time. A job holds a lease (its timeout plus a grace); an
+ * expired lease is reclaimed by the next claim. Failures retry with capped exponential backoff;
+ * after `maxAttempts` the job is dead: kept, listable with {@link deadLetters} and re-drivable.
+ */
+export class JobQueue {
+  readonly database: Database;
+  readonly queue: string;
+  readonly clock: Clock;
+  readonly #generateId: IdGenerator;
+  readonly #maxAttempts: number;
+  readonly #timeoutMs: number;
+  readonly #leaseGraceMs: number;
+  readonly #baseDelayMs: number;
+  readonly #maxDelayMs: number;
+
+  constructor(options: JobQueueOptions) {
+    if (!options?.database) throw invalidArgument('JobQueue needs { database }: open one with openDatabase(url)');
+    this.database = options.database;
+    this.queue = options.queue ?? 'default';
+    this.clock = options.clock ?? systemClock;
+    this.#generateId = options.generateId ?? randomId;
+    this.#maxAttempts = positive(options.maxAttempts ?? 5, 'maxAttempts');
+    this.#timeoutMs = positive(options.timeoutMs ?? 300_000, 'timeoutMs');
+    this.#leaseGraceMs = Math.round(nonNegative(options.leaseGraceMs ?? 5_000, 'leaseGraceMs'));
+    this.#baseDelayMs = nonNegative(options.backoff?.baseDelayMs ?? 1_000, 'backoff.baseDelayMs');
+    this.#maxDelayMs = nonNegative(options.backoff?.maxDelayMs ?? 3_600_000, 'backoff.maxDelayMs');
+  }
+
+  /** Applies {@link schedulerMigrations} and returns a queue. */
+  static async open(options: JobQueueOptions): Promise<JobQueue> {
+    await options.database.migrate(schedulerMigrations);
+    return new JobQueue(options);
+  }
+
+  get #db() {
+    return this.database.kysely;
+  }
+
+  /** Adds one job. With an idempotency key already stored, nothing is added. */
+  async add(input: AddJobInput): Promise<AddResult> {
+    const [result] = await this.addMany([input]);
+    return result!;
+  }
+
+  /** Adds jobs in one statement (plus one lookup for duplicate idempotency keys). */
+  async addMany(inputs: readonly AddJobInput[]): Promise<AddResult[]> {
+    if (inputs.length === 0) return [];
+    const now = this.clock.now();
+    const rows = inputs.map((input) => {
+      if (typeof input?.type !== 'string' || input.type.length === 0 || input.type.length > 128) {
+        throw invalidArgument(
+          `A job needs a type of 1-128 characters, like { type: 'send-email' }; got ${JSON.stringify(input?.type)}`,
+        );
+      }
+      return {
+        id: input.id ?? this.#generateId(),
+        queue: this.queue,
+        type: input.type,
+        payload: JSON.stringify(input.payload ?? null),
+        status: 'pending',
+        priority: Math.trunc(input.priority ?? 0),
+        run_at: input.runAt ?? now,
+        max_attempts: positive(input.maxAttempts ?? this.#maxAttempts, 'maxAttempts'),
+        timeout_ms: positive(input.timeoutMs ?? this.#timeoutMs, 'timeoutMs'),
+        idempotency_key: input.idempotencyKey ?? null,
+        created_at: now,
+        updated_at: now,
+      };
+    });
+    const inserted = new Set<string>();
+    for (let start = 0; start < rows.length; start += 2_000) {
+      const chunk = rows.slice(start, start + 2_000);
+      const result = await this.#db
+        .insertInto(JOBS_TABLE)
+        .values(chunk)
+        .onConflict((conflict) => conflict.doNothing())
+        .returning('id')
+        .execute();
+      for (const row of result) inserted.add(row.id as string);
+    }
+    const missingKeys = rows.filter((row) => !inserted.has(row.id) && row.idempotency_key !== null);
+    const existing = new Map<string, string>();
+    if (missingKeys.length > 0) {
+      const found = await this.#db
+        .selectFrom(JOBS_TABLE)
+        .select(['id', 'idempotency_key'])
+        .where(
+          'idempotency_key',
+          'in',
+          missingKeys.map((row) => row.idempotency_key),
+        )
+        .execute();
+      for (const row of found) existing.set(row.idempotency_key as string, row.id as string);
+    }
+    if (inserted.size > 0) await this.#notify();
+    return rows.map((row) =>
+      inserted.has(row.id)
+        ? { id: row.id, added: true }
+        : { id: (row.idempotency_key !== null && existing.get(row.idempotency_key)) || row.id, added: false },
+    );
+  }
+
+  /**
+   * Claims up to `limit` jobs for `workerId`: pending jobs that are due, and running jobs whose
+   * lease expired, highest priority first. One statement. A reclaimed job already at its
+   * `maxAttempts` goes to dead letter instead of being returned.
+   */
+  async claim(workerId: string, limit = 1): Promise<StoredJob[]> {
+    const now = this.clock.now();
+    const grace = this.#leaseGraceMs;
+    const size = Math.max(1, Math.trunc(limit));
+    // Two index-friendly candidate sets (due pending jobs in priority order, expired leases),
+    // each locked with SKIP LOCKED, then one UPDATE of at most `size` of them.
+    const result = await sql<Record<string, unknown>>`
+      with due as (
+        select id from ${sql.table(JOBS_TABLE)}
+        where queue = ${this.queue} and status = 'pending' and run_at <= ${now}::bigint
+        order by priority desc, run_at, id
+        limit ${size}
+        for update skip locked
+      ), expired as (
+        select id from ${sql.table(JOBS_TABLE)}
+        where queue = ${this.queue} and status = 'running' and lease_until < ${now}::bigint
+        order by lease_until
+        limit ${size}
+        for update skip locked
+      )
+      update ${sql.table(JOBS_TABLE)} set
+        status = 'running', locked_by = ${workerId}, locked_at = ${now}::bigint,
+        lease_until = ${now}::bigint + timeout_ms + ${grace}::bigint, attempts = attempts + 1, updated_at = ${now}::bigint
+      where id in (select id from (select id from expired union all select id from due) as candidates limit ${size})
+      returning *`.execute(this.#db);
+    const jobs = result.rows
+      .map(toJob)
+      .sort((a, b) => b.priority - a.priority || a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const exhausted = jobs.filter((job) => job.attempts > job.maxAttempts);
+    for (const job of exhausted) {
+      await this.dead(job, `lease expired on every attempt (${job.maxAttempts}); last holder did not finish`);
+    }
+    return exhausted.length === 0 ? jobs : jobs.filter((job) => job.attempts <= job.maxAttempts);
+  }
+
+  /** Marks jobs done. Only jobs still held by their claimer are changed; returns how many. */
+  async complete(jobs: StoredJob | readonly StoredJob[]): Promise<number> {
+    const list = Array.isArray(jobs) ? jobs : [jobs as StoredJob];
+    if (list.length === 0) return 0;
+    const now = this.clock.now();
+    const byWorker = new Map<string, string[]>();
+    for (const job of list) {
+      const ids = byWorker.get(job.lockedBy ?? '') ?? [];
+      ids.push(job.id);
+      byWorker.set(job.lockedBy ?? '', ids);
+    }
+    let count = 0;
+    for (const [worker, ids] of byWorker) {
+      const result = await this.#db
+        .updateTable(JOBS_TABLE)
+        .set({ status: 'done', locked_by: null, lease_until: null, updated_at: now })
+        .where('id', 'in', ids)
+        .where('status', '=', 'running')
+        .where('locked_by', '=', worker)
+        .executeTakeFirst();
+      count += Number(result.numUpdatedRows);
+    }
+    return count;
+  }
+
+  /**
+   * Records a failed attempt: back to pending after a backoff delay, or dead when it was the last
+   * attempt (or `dead: true`). Returns the new status, or `undefined` when the job was no longer held.
+   */
+  async fail(job: StoredJob, error: unknown, options: { dead?: boolean } = {}): Promise<JobStatus | undefined> {
+    if (options.dead || job.attempts >= job.maxAttempts) {
+      return (await this.dead(job, error)) ? 'dead' : undefined;
+    }
+    const now = this.clock.now();
+    const result = await this.#db
+      .updateTable(JOBS_TABLE)
+      .set({
+        status: 'pending',
+        run_at: now + this.backoffDelay(job.attempts),
+        locked_by: null,
+        lease_until: null,
+        last_error: errorText(error),
+        updated_at: now,
+      })
+      .where('id', '=', job.id)
+      .where('status', '=', 'running')
+      .where('locked_by', '=', job.lockedBy ?? '')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0 ? 'pending' : undefined;
+  }
+
+  /** Delay before the attempt after `attempt` (1-based). */
+  backoffDelay(attempt: number): number {
+    return Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  }
+
+  /** Moves a held job to dead letter with `error`. */
+  async dead(job: StoredJob, error: unknown): Promise<boolean> {
+    const now = this.clock.now();
+    const result = await this.#db
+      .updateTable(JOBS_TABLE)
+      .set({ status: 'dead', locked_by: null, lease_until: null, last_error: errorText(error), updated_at: now })
+      .where('id', '=', job.id)
+      .where('status', '=', 'running')
+      .where('locked_by', '=', job.lockedBy ?? '')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Gives held jobs back without counting the attempt (a worker shutting down). */
+  async release(jobs: readonly StoredJob[]): Promise<number> {
+    if (jobs.length === 0) return 0;
+    const now = this.clock.now();
+    let count = 0;
+    for (const job of jobs) {
+      const result = await this.#db
+        .updateTable(JOBS_TABLE)
+        .set({
+          status: 'pending',
+          attempts: sql`greatest(attempts - 1, 0)`,
+          locked_by: null,
+          lease_until: null,
+          updated_at: now,
+        })
+        .where('id', '=', job.id)
+        .where('status', '=', 'running')
+        .where('locked_by', '=', job.lockedBy ?? '')
+        .executeTakeFirst();
+      count += Number(result.numUpdatedRows);
+    }
+    if (count > 0) await this.#notify();
+    return count;
+  }
+
+  async get(id: string): Promise<StoredJob | undefined> {
+    const row = await this.#db.selectFrom(JOBS_TABLE).selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toJob(row) : undefined;
+  }
+
+  /** Dead jobs of this queue, oldest first. */
+  async deadLetters(options: { limit?: number; type?: string } = {}): Promise<StoredJob[]> {
+    let query = this.#db
+      .selectFrom(JOBS_TABLE)
+      .selectAll()
+      .where('queue', '=', this.queue)
+      .where('status', '=', 'dead');
+    if (options.type !== undefined) query = query.where('type', '=', options.type);
+    const rows = await query
+      .orderBy('updated_at')
+      .orderBy('id')
+      .limit(options.limit ?? 100)
+      .execute();
+    return rows.map(toJob);
+  }
+
+  /**
+   * Sends dead jobs back to pending with their attempts reset (the last error is kept): the given
+   * ids, or every dead job of this queue (of `type` when given). Returns how many.
+   */
+  async redrive(options: { ids?: readonly string[]; type?: string } = {}): Promise<number> {
+    const now = this.clock.now();
+    let query = this.#db
+      .updateTable(JOBS_TABLE)
+      .set({ status: 'pending', attempts: 0, run_at: now, updated_at: now })
+      .where('queue', '=', this.queue)
+      .where('status', '=', 'dead');
+    if (options.ids !== undefined) {
+      if (options.ids.length === 0) return 0;
+      query = query.where('id', 'in', [...options.ids]);
+    }
+    if (options.type !== undefined) query = query.where('type', '=', options.type);
+    const result = await query.executeTakeFirst();
+    const count = Number(result.numUpdatedRows);
+    if (count > 0) await this.#notify();
+    return count;
+  }
+
+  /** How many jobs of this queue are in each status. */
+  async counts(): Promise<Record<JobStatus, number>> {
+    const rows = await this.#db
+      .selectFrom(JOBS_TABLE)
+      .select(['status', sql<string>`count(*)`.as('count')])
+      .where('queue', '=', this.queue)
+      .groupBy('status')
+      .execute();
+    const counts: Record<JobStatus, number> = { pending: 0, running: 0, done: 0, failed: 0, dead: 0 };
+    for (const row of rows) counts[row.status as JobStatus] = Number(row.count);
+    return counts;
+  }
+
+  /** Calls `listener` when jobs are added or re-driven (in this process, and on Postgres in others). */
+  listen(listener: () => void): Promise<() => Promise<void>> {
+    return this.database.listen(NOTIFY_CHANNEL, (payload) => {
+      if (payload === this.queue || payload === '*') listener();
+    });
+  }
+
+  async #notify(): Promise<void> {
+    await this.database.notify(NOTIFY_CHANNEL, this.queue).catch(() => {});
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw invalidArgument(`${name} must be an integer >= 1, got ${value}`);
+  return value;
+}
+
+function nonNegative(value: number, name: string): number {
+  if (!Number.isFinite(value) || value < 0) throw invalidArgument(`${name} must be a number >= 0, got ${value}`);
+  return value;
+}
+
+function optional<T>(value: unknown, map: (value: unknown) => T): T | undefined {
+  return value === null || value === undefined ? undefined : map(value);
+}
+
+function toJob(row: Record<string, unknown>): StoredJob {
+  return {
+    id: row.id as string,
+    queue: row.queue as string,
+    type: row.type as string,
+    payload: row.payload ?? null,
+    status: row.status as JobStatus,
+    priority: toNumber(row.priority),
+    runAt: toNumber(row.run_at),
+    attempts: toNumber(row.attempts),
+    maxAttempts: toNumber(row.max_attempts),
+    timeoutMs: toNumber(row.timeout_ms),
+    idempotencyKey: optional(row.idempotency_key, String),
+    lockedBy: optional(row.locked_by, String),
+    lockedAt: optional(row.locked_at, toNumber),
+    leaseUntil: optional(row.lease_until, toNumber),
+    lastError: optional(row.last_error, String),
+    createdAt: toNumber(row.created_at),
+    updatedAt: toNumber(row.updated_at),
+  };
+}

@@ -1,0 +1,200 @@
+import { AgentrixError, type Clock, formatIssues, randomId, sleep } from '@agentrix/core';
+import type { z } from 'zod';
+import { invalidArgument } from './errors.js';
+import type { JobQueue, StoredJob } from './job-queue.js';
+
+export interface JobHandlerContext {
+  /** Fires when the job's timeout passes or the worker is closed with `abort: true`. */
+  signal: AbortSignal;
+  job: StoredJob;
+}
+
+/** How one job type is run. With a `schema`, a payload that fails it goes to dead letter at once. */
+export interface JobDefinition<Payload = unknown> {
+  schema?: z.ZodType<Payload>;
+  handler(payload: Payload, context: JobHandlerContext): Promise<unknown> | unknown;
+}
+
+export interface JobWorkerOptions {
+  queue: JobQueue;
+  /** Handlers by job type. A claimed job of any other type goes to dead letter ("unknown job type"). */
+  handlers: Record<string, JobDefinition<any>>;
+  /** Shown in `locked_by`. Default: a random id. */
+  workerId?: string;
+  /** Jobs claimed per statement and run at once. Default 10. */
+  batchSize?: number;
+  /** Wait between empty polls (a notification on the queue wakes it sooner). Default 1 000 ms. */
+  pollIntervalMs?: number;
+  /** Defaults to the queue's clock. */
+  clock?: Clock;
+  /** Called with errors of the loop itself (a database outage); it keeps polling. */
+  onError?: (error: unknown) => void;
+}
+
+export interface JobWorkerStats {
+  completed: number;
+  retried: number;
+  dead: number;
+}
+
+/**
+ * Runs jobs from a {@link JobQueue}: claims a batch, runs each handler with the job's timeout and
+ * an `AbortSignal`, completes the successes in one statement, retries or dead-letters the rest.
+ * `start()` runs the loop; `close()` stops claiming and waits for the jobs in hand (idempotent).
+ */
+export class JobWorker implements AsyncDisposable {
+  readonly workerId: string;
+  readonly stats: JobWorkerStats = { completed: 0, retried: 0, dead: 0 };
+  readonly #queue: JobQueue;
+  readonly #handlers: Map<string, JobDefinition<any>>;
+  readonly #batchSize: number;
+  readonly #pollIntervalMs: number;
+  readonly #clock: Clock;
+  readonly #onError: (error: unknown) => void;
+  readonly #stop = new AbortController();
+  readonly #inFlight = new Map<string, AbortController>();
+  #wake: AbortController | undefined;
+  #loop: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
+
+  constructor(options: JobWorkerOptions) {
+    if (!options?.queue) throw invalidArgument('JobWorker needs { queue, handlers }');
+    if (!options.handlers || typeof options.handlers !== 'object') {
+      throw invalidArgument("JobWorker needs handlers by job type, like { handlers: { 'send-email': { handler } } }");
+    }
+    this.#queue = options.queue;
+    this.#handlers = new Map(Object.entries(options.handlers));
+    for (const [type, definition] of this.#handlers) {
+      if (typeof definition?.handler !== 'function') {
+        throw invalidArgument(`The handler for job type "${type}" must be { handler(payload, context) }`);
+      }
+    }
+    this.workerId = options.workerId ?? `worker-${randomId()}`;
+    this.#batchSize = Math.max(1, Math.trunc(options.batchSize ?? 10));
+    this.#pollIntervalMs = Math.max(0, options.pollIntervalMs ?? 1_000);
+    this.#clock = options.clock ?? options.queue.clock;
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  get closed(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  /** Starts the claim loop (once). */
+  async start(): Promise<void> {
+    if (this.#loop || this.closed) return;
+    this.#unlisten = await this.#queue.listen(() => this.#wake?.abort());
+    this.#loop = this.#run();
+  }
+
+  /** Claims one batch and runs it. Returns how many jobs it claimed (for tests and manual driving). */
+  async runOnce(): Promise<number> {
+    const jobs = await this.#queue.claim(this.workerId, this.#batchSize);
+    if (jobs.length === 0) return 0;
+    const outcomes = await Promise.all(jobs.map((job) => this.#execute(job)));
+    const done = jobs.filter((_, index) => outcomes[index] === undefined);
+    if (done.length > 0) this.stats.completed += await this.#queue.complete(done);
+    for (const [index, outcome] of outcomes.entries()) {
+      if (outcome === undefined) continue;
+      const status = await this.#queue.fail(jobs[index]!, outcome.error, { dead: outcome.dead });
+      if (status === 'dead') this.stats.dead++;
+      else if (status === 'pending') this.stats.retried++;
+    }
+    return jobs.length;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.closed) {
+      let claimed = 0;
+      try {
+        claimed = await this.runOnce();
+      } catch (error) {
+        this.#onError(error);
+      }
+      if (claimed > 0 || this.closed) continue;
+      this.#wake = new AbortController();
+      const signal = AbortSignal.any([this.#wake.signal, this.#stop.signal]);
+      await sleep(this.#pollIntervalMs, { clock: this.#clock, signal }).catch(() => {});
+    }
+  }
+
+  /** `undefined` on success, otherwise why it failed and whether it is hopeless. */
+  async #execute(job: StoredJob): Promise<{ error: unknown; dead: boolean } | undefined> {
+    const definition = this.#handlers.get(job.type);
+    if (!definition) {
+      return {
+        dead: true,
+        error: new AgentrixError(
+          'INVALID_ARGUMENT',
+          `Unknown job type "${job.type}": this worker handles ${[...this.#handlers.keys()].map((type) => `"${type}"`).join(', ') || 'no types'}`,
+        ),
+      };
+    }
+    let payload = job.payload;
+    if (definition.schema) {
+      const parsed = definition.schema.safeParse(job.payload);
+      if (!parsed.success) {
+        return {
+          dead: true,
+          error: new AgentrixError(
+            'INVALID_ARGUMENT',
+            `Job payload for "${job.type}" failed its schema: ${formatIssues(parsed.error)}`,
+          ),
+        };
+      }
+      payload = parsed.data;
+    }
+    const controller = new AbortController();
+    this.#inFlight.set(job.id, controller);
+    let timer: unknown;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = this.#clock.setTimeout(() => {
+        const error = new AgentrixError('TIMEOUT', `Job ${job.id} ("${job.type}") ran longer than ${job.timeoutMs} ms`);
+        controller.abort(error);
+        reject(error);
+      }, job.timeoutMs);
+    });
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    try {
+      await Promise.race([
+        Promise.resolve().then(() => definition.handler(payload, { signal: controller.signal, job })),
+        timeout,
+        aborted,
+      ]);
+      return undefined;
+    } catch (error) {
+      return { error, dead: false };
+    } finally {
+      this.#clock.clearTimeout(timer);
+      this.#inFlight.delete(job.id);
+      timeout.catch(() => {});
+      aborted.catch(() => {});
+    }
+  }
+
+  /**
+   * Stops claiming and waits for the jobs in hand. With `abort: true` their signals fire first
+   * (they count as failed attempts and are retried). Idempotent: later calls return the same promise.
+   */
+  close(options: { abort?: boolean } = {}): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#stop.abort();
+      this.#wake?.abort();
+      if (options.abort) {
+        for (const controller of this.#inFlight.values()) {
+          controller.abort(new AgentrixError('ABORTED', `Worker ${this.workerId} closed`));
+        }
+      }
+      await this.#loop?.catch(() => {});
+      await this.#unlisten?.().catch(() => {});
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

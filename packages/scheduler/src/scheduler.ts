@@ -1,0 +1,327 @@
+import { AgentrixError, type Clock, type SendInput, systemClock } from '@agentrix/core';
+import type { Database } from '@agentrix/store';
+import { Cron } from 'croner';
+import { InvalidCronError, invalidArgument, toNumber } from './errors.js';
+import { SCHEDULES_TABLE, schedulerMigrations } from './migrations.js';
+
+/** Where ticks go: a `send(input)` function, or anything with one (`AgentManager`, a `MessageBus`). */
+export type TickTarget = ((input: SendInput) => Promise<unknown>) | { send(input: SendInput): Promise<unknown> };
+
+export interface SchedulerOptions {
+  /** Schedules are stored here (migrations are applied by `start()`). */
+  database: Database;
+  /** Receives one `tick` message per due schedule. */
+  send: TickTarget;
+  clock?: Clock;
+  /** The soonest an agent may ask to be woken (`wakeIn`). Default 1 000 ms. */
+  minIntervalMs?: number;
+  /** The latest an agent may ask to be woken. Default 86 400 000 ms (a day). */
+  maxIntervalMs?: number;
+  /** Errors from sending a tick or from the database while firing. Default: ignored. */
+  onError?: (error: unknown, agentId?: string) => void;
+}
+
+export interface ScheduleInput {
+  agentId: string;
+  /** 5 or 6 fields, like `*\/15 * * * *`. An invalid one throws {@link InvalidCronError}. */
+  cron: string;
+  /** IANA time zone, like `Europe/Paris`. Default: the process's. */
+  timezone?: string;
+  /** Text of the tick message. Default `'tick'`. */
+  content?: string;
+  /** Data merged into the tick message's `data`. */
+  data?: Record<string, unknown>;
+}
+
+export interface ScheduleRecord {
+  agentId: string;
+  cron: string;
+  timezone: string | undefined;
+  content: string;
+  data: Record<string, unknown> | undefined;
+  /** When the next tick is due (epoch ms). */
+  nextRunAt: number;
+  lastRunAt: number | undefined;
+  paused: boolean;
+}
+
+/** What a tick message carries in `data` (besides the schedule's own data). */
+export interface TickData {
+  /** When the tick was due. */
+  scheduledFor: number;
+  /** When it was sent; much later than `scheduledFor` after downtime (missed ticks are sent once). */
+  firedAt: number;
+}
+
+const MAX_TIMER_MS = 3_600_000;
+
+/**
+ * Cron ticks per agent. Each schedule is a row; one timer (on the injected clock) waits for the
+ * earliest. A tick is sent as a `tick` message from `cron`. After downtime, a schedule that missed
+ * any number of ticks sends one and continues from the present. Processes sharing the table
+ * send each tick once: a tick is claimed by moving `next_run_at` conditionally.
+ */
+export class Scheduler implements AsyncDisposable {
+  readonly #database: Database;
+  readonly #send: (input: SendInput) => Promise<unknown>;
+  readonly #clock: Clock;
+  readonly #minIntervalMs: number;
+  readonly #maxIntervalMs: number;
+  readonly #onError: (error: unknown, agentId?: string) => void;
+  readonly #schedules = new Map<string, ScheduleRecord>();
+  #timer: unknown;
+  #started = false;
+  #closed = false;
+  #firing: Promise<void> = Promise.resolve();
+
+  constructor(options: SchedulerOptions) {
+    if (!options?.database) throw invalidArgument('Scheduler needs { database, send }');
+    const target = options.send;
+    if (typeof target === 'function') this.#send = target;
+    else if (target && typeof target.send === 'function') this.#send = (input) => target.send(input);
+    else throw invalidArgument('Scheduler needs send: a send(input) function, an AgentManager or a MessageBus');
+    this.#database = options.database;
+    this.#clock = options.clock ?? systemClock;
+    this.#minIntervalMs = options.minIntervalMs ?? 1_000;
+    this.#maxIntervalMs = options.maxIntervalMs ?? 86_400_000;
+    if (!(this.#minIntervalMs >= 0 && this.#maxIntervalMs >= this.#minIntervalMs)) {
+      throw invalidArgument(
+        `Expected 0 <= minIntervalMs <= maxIntervalMs, got ${this.#minIntervalMs} and ${this.#maxIntervalMs}`,
+      );
+    }
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  get #db() {
+    return this.#database.kysely;
+  }
+
+  /** Applies the migrations, loads the stored schedules, sends each missed tick once, and arms the timer. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#assertOpen();
+    await this.#database.migrate(schedulerMigrations);
+    await this.#reload();
+    this.#started = true;
+    await this.runDue();
+  }
+
+  /** Creates or replaces the schedule of an agent. */
+  async schedule(input: ScheduleInput): Promise<ScheduleRecord> {
+    this.#assertOpen();
+    if (typeof input?.agentId !== 'string' || input.agentId.length === 0) {
+      throw invalidArgument('schedule needs { agentId, cron }, like { agentId: "researcher", cron: "*/15 * * * *" }');
+    }
+    const now = this.#clock.now();
+    const nextRunAt = nextCronRun(input.cron, input.timezone, now);
+    const row = {
+      agent_id: input.agentId,
+      cron: input.cron,
+      timezone: input.timezone ?? null,
+      content: input.content ?? 'tick',
+      data: input.data === undefined ? null : JSON.stringify(input.data),
+      next_run_at: nextRunAt,
+      last_run_at: null,
+      paused: false,
+      created_at: now,
+    };
+    await this.#db
+      .insertInto(SCHEDULES_TABLE)
+      .values(row)
+      .onConflict((conflict) =>
+        conflict.column('agent_id').doUpdateSet({
+          cron: row.cron,
+          timezone: row.timezone,
+          content: row.content,
+          data: row.data,
+          next_run_at: row.next_run_at,
+        }),
+      )
+      .execute();
+    const stored = await this.get(input.agentId);
+    this.#schedules.set(input.agentId, stored!);
+    this.#arm();
+    return stored!;
+  }
+
+  async unschedule(agentId: string): Promise<boolean> {
+    this.#assertOpen();
+    const result = await this.#db.deleteFrom(SCHEDULES_TABLE).where('agent_id', '=', agentId).executeTakeFirst();
+    this.#schedules.delete(agentId);
+    this.#arm();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async get(agentId: string): Promise<ScheduleRecord | undefined> {
+    const row = await this.#db
+      .selectFrom(SCHEDULES_TABLE)
+      .selectAll()
+      .where('agent_id', '=', agentId)
+      .executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async list(): Promise<ScheduleRecord[]> {
+    const rows = await this.#db.selectFrom(SCHEDULES_TABLE).selectAll().orderBy('agent_id').execute();
+    return rows.map(toRecord);
+  }
+
+  /**
+   * The adaptive interval: the agent's next tick comes `ms` from now (clamped to
+   * `[minIntervalMs, maxIntervalMs]`), sooner or later than its cron says; after it, the cron
+   * takes over again. Returns when the tick is due.
+   */
+  async wakeIn(agentId: string, ms: number): Promise<number> {
+    this.#assertOpen();
+    if (!Number.isFinite(ms)) throw invalidArgument(`wakeIn expects a number of milliseconds, got ${ms}`);
+    const at = this.#clock.now() + Math.min(this.#maxIntervalMs, Math.max(this.#minIntervalMs, ms));
+    const result = await this.#db
+      .updateTable(SCHEDULES_TABLE)
+      .set({ next_run_at: at })
+      .where('agent_id', '=', agentId)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) {
+      throw new AgentrixError(
+        'AGENT_NOT_FOUND',
+        `No schedule for agent "${agentId}": call schedule({ agentId, cron }) first`,
+        {
+          agentId,
+        },
+      );
+    }
+    const cached = this.#schedules.get(agentId);
+    if (cached) cached.nextRunAt = at;
+    this.#arm();
+    return at;
+  }
+
+  /** Pauses every schedule (stored: other processes and restarts see it). */
+  async pauseAll(): Promise<void> {
+    this.#assertOpen();
+    await this.#db.updateTable(SCHEDULES_TABLE).set({ paused: true }).execute();
+    await this.#reload();
+  }
+
+  /** Resumes every schedule; one that came due while paused ticks once now. */
+  async resumeAll(): Promise<void> {
+    this.#assertOpen();
+    await this.#db.updateTable(SCHEDULES_TABLE).set({ paused: false }).execute();
+    await this.#reload();
+    await this.runDue();
+  }
+
+  /** Sends the ticks that are due now (the timer calls this; tests may too). */
+  runDue(): Promise<void> {
+    this.#firing = this.#firing.then(() => this.#fireDue()).catch((error) => this.#onError(error));
+    return this.#firing;
+  }
+
+  async #fireDue(): Promise<void> {
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    for (const schedule of [...this.#schedules.values()]) {
+      if (schedule.paused || schedule.nextRunAt > now) continue;
+      const next = nextCronRun(schedule.cron, schedule.timezone, now);
+      const claimed = await this.#db
+        .updateTable(SCHEDULES_TABLE)
+        .set({ next_run_at: next, last_run_at: now })
+        .where('agent_id', '=', schedule.agentId)
+        .where('next_run_at', '=', schedule.nextRunAt)
+        .where('paused', '=', false)
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) === 0) {
+        // another process fired it, or it changed: take the stored state
+        const stored = await this.get(schedule.agentId);
+        if (stored) this.#schedules.set(stored.agentId, stored);
+        else this.#schedules.delete(schedule.agentId);
+        continue;
+      }
+      const scheduledFor = schedule.nextRunAt;
+      schedule.nextRunAt = next;
+      schedule.lastRunAt = now;
+      const data: TickData & Record<string, unknown> = { ...schedule.data, scheduledFor, firedAt: now };
+      try {
+        await this.#send({ to: schedule.agentId, from: 'cron', type: 'tick', content: schedule.content, data });
+      } catch (error) {
+        this.#onError(error, schedule.agentId);
+      }
+    }
+    this.#arm();
+  }
+
+  async #reload(): Promise<void> {
+    const rows = await this.list();
+    this.#schedules.clear();
+    for (const row of rows) this.#schedules.set(row.agentId, row);
+    this.#arm();
+  }
+
+  #arm(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#closed || !this.#started) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const schedule of this.#schedules.values()) {
+      if (!schedule.paused && schedule.nextRunAt < earliest) earliest = schedule.nextRunAt;
+    }
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, earliest - this.#clock.now()));
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      if (earliest - this.#clock.now() > 0) this.#arm();
+      else void this.runDue();
+    }, delay);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new SchedulerClosedError();
+    }
+  }
+
+  /** Stops the timer and waits for a firing in progress. Leaves the database open. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#firing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+class SchedulerClosedError extends AgentrixError {
+  constructor() {
+    super('CLOSED', 'The scheduler is closed: create a new Scheduler');
+  }
+}
+
+/** Validates a cron expression and returns its next run strictly after `after`. */
+export function nextCronRun(expression: string, timezone: string | undefined, after: number): number {
+  let cron: Cron;
+  try {
+    if (typeof expression !== 'string' || expression.trim().length === 0) throw new TypeError('empty expression');
+    cron = new Cron(expression, { paused: true, ...(timezone ? { timezone } : {}) });
+  } catch (error) {
+    throw new InvalidCronError(String(expression), error);
+  }
+  const next = cron.nextRun(new Date(after));
+  if (!next) throw new InvalidCronError(expression, new Error('it never runs again'));
+  return next.getTime();
+}
+
+function toRecord(row: Record<string, unknown>): ScheduleRecord {
+  const data = row.data;
+  return {
+    agentId: row.agent_id as string,
+    cron: row.cron as string,
+    timezone: (row.timezone as string | null) ?? undefined,
+    content: row.content as string,
+    data: (data as Record<string, unknown> | null) ?? undefined,
+    nextRunAt: toNumber(row.next_run_at),
+    lastRunAt: row.last_run_at === null || row.last_run_at === undefined ? undefined : toNumber(row.last_run_at),
+    paused: Boolean(row.paused),
+  };
+}
