@@ -11,14 +11,13 @@ import {
   groupNotFound,
   type IdGenerator,
   type InboxStats,
-  invalidArgument,
   invalidMessage,
   type MessageBus,
   type MessageEnvelope,
   type NackOptions,
   positiveLimit,
-  quote,
   type ReadOptions,
+  resolveReadOptions,
   type SendInput,
   SendInputSchema,
   serializeError,
@@ -28,7 +27,6 @@ import { type InMemoryBusOptions, resolveInMemoryBusOptions } from './in-memory-
 import { createInbox, type Inbox, type InboxEntry, type Waiter } from './inbox.js';
 
 /** Default `max` of `read`. */
-const DEFAULT_READ_MAX = 16;
 /** Default `limit` of `deadLetters`. */
 const DEFAULT_DEAD_LETTER_LIMIT = 100;
 /** Longest delay a platform timer takes; a longer `blockMs` waits without a timer. */
@@ -158,22 +156,7 @@ export class InMemoryBus implements MessageBus {
   read(inbox: string, options?: ReadOptions): Promise<Delivery[]> {
     try {
       this.#assertOpen('read');
-      const consumer = options?.consumer ?? this.#consumer;
-      const max = options?.max ?? DEFAULT_READ_MAX;
-      const blockMs = options?.blockMs;
-      const signal = options?.signal;
-      if (typeof consumer !== 'string' || consumer.length === 0) {
-        throw invalidArgument(`read consumer must be a non-empty string, got ${quote(consumer)}`);
-      }
-      if (!Number.isInteger(max) || max < 1) {
-        throw invalidArgument(`read max must be a positive integer, got ${quote(max)}`);
-      }
-      if (blockMs !== undefined && (typeof blockMs !== 'number' || !(blockMs >= 0))) {
-        throw invalidArgument(
-          `read blockMs must be a number >= 0 or undefined (wait until a message arrives), got ${quote(blockMs)}`,
-        );
-      }
-      if (signal?.aborted) throw abortError(signal, 'read');
+      const { consumer, max, blockMs, signal } = resolveReadOptions(options, this.#consumer);
       const box = this.#inbox(inbox, false);
       const now = this.#clock.now();
       if (box.inFlight.size > 0) this.#reclaimExpired(box, now);

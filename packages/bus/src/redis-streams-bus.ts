@@ -18,8 +18,8 @@ import {
   type MessageEnvelope,
   type NackOptions,
   positiveLimit,
-  quote,
   type ReadOptions,
+  resolveReadOptions,
   type SendInput,
   SendInputSchema,
   type SerializedError,
@@ -58,7 +58,6 @@ import { type RedisStreamsBusOptions, resolveRedisStreamsBusOptions } from './re
 import { RedisWakeHub } from './redis-wake-hub.js';
 
 /** Default `max` of `read`. */
-const DEFAULT_READ_MAX = 16;
 /** Default `limit` of `deadLetters`. */
 const DEFAULT_DEAD_LETTER_LIMIT = 100;
 /** Longest delay a platform timer takes; a longer `blockMs` waits without a timer. */
@@ -333,26 +332,11 @@ export class RedisStreamsBus implements MessageBus {
   read(inbox: string, options?: ReadOptions): Promise<Delivery[]> {
     try {
       this.#assertOpen('read');
-      const consumer = options?.consumer ?? this.#consumer;
-      const max = options?.max ?? DEFAULT_READ_MAX;
-      const blockMs = options?.blockMs;
-      const signal = options?.signal;
-      if (typeof consumer !== 'string' || consumer.length === 0) {
-        throw invalidArgument(`read consumer must be a non-empty string, got ${quote(consumer)}`);
-      }
+      validateAddress(inbox, 'inbox');
+      const { consumer, max, blockMs, signal } = resolveReadOptions(options, this.#consumer);
       if (consumer === RELEASED_CONSUMER) {
         throw invalidArgument(`read consumer "${RELEASED_CONSUMER}" is reserved by RedisStreamsBus; pick another name`);
       }
-      if (!Number.isInteger(max) || max < 1) {
-        throw invalidArgument(`read max must be a positive integer, got ${quote(max)}`);
-      }
-      if (blockMs !== undefined && (typeof blockMs !== 'number' || !(blockMs >= 0))) {
-        throw invalidArgument(
-          `read blockMs must be a number >= 0 or undefined (wait until a message arrives), got ${quote(blockMs)}`,
-        );
-      }
-      validateAddress(inbox, 'inbox');
-      if (signal?.aborted) throw abortError(signal, 'read');
       if (blockMs === 0) return this.#readNow(inbox, consumer, max, signal);
       return this.#wait(inbox, consumer, max, blockMs, signal);
     } catch (error) {

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { abortError } from './async.js';
 import { type Clock, systemClock } from './clock.js';
 import { AgentrixError } from './errors.js';
 import { AgentrixEvents } from './events.js';
 import { type IdGenerator, randomId } from './ids.js';
 import { AddressSchema } from './message.js';
+import type { ReadOptions } from './message-bus.js';
 import { formatIssues } from './validation.js';
 
 // Shared by every MessageBus implementation (InMemoryBus, RedisStreamsBus, SqlMessageBus), so
@@ -145,3 +147,35 @@ export const messageBusOptionFields = {
     .positive()
     .default(1024 * 1024),
 };
+
+/** `read` options with defaults filled in. */
+export interface ResolvedReadOptions {
+  consumer: string;
+  max: number;
+  blockMs: number | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Validates `read` options the way every bus does (INVALID_ARGUMENT naming the bad value), fills
+ * the defaults (`max` 16) and rejects with ABORTED when the signal has already fired.
+ */
+export function resolveReadOptions(options: ReadOptions | undefined, defaultConsumer: string): ResolvedReadOptions {
+  const consumer = options?.consumer ?? defaultConsumer;
+  const max = options?.max ?? 16;
+  const blockMs = options?.blockMs;
+  const signal = options?.signal;
+  if (typeof consumer !== 'string' || consumer.length === 0) {
+    throw invalidArgument(`read consumer must be a non-empty string, got ${quote(consumer)}`);
+  }
+  if (!Number.isInteger(max) || max < 1) {
+    throw invalidArgument(`read max must be a positive integer, got ${quote(max)}`);
+  }
+  if (blockMs !== undefined && (typeof blockMs !== 'number' || !(blockMs >= 0))) {
+    throw invalidArgument(
+      `read blockMs must be a number >= 0 or undefined (wait until a message arrives), got ${quote(blockMs)}`,
+    );
+  }
+  if (signal?.aborted) throw abortError(signal, 'read');
+  return { consumer, max, blockMs, signal };
+}

@@ -17,7 +17,7 @@ export type {
   BudgetSettleLine,
   BudgetStore,
 } from './budget-store.js';
-export type { MessageBusOptions } from './bus-support.js';
+export type { MessageBusOptions, ResolvedReadOptions } from './bus-support.js';
 export {
   checkMessageSize,
   groupNotFound,
@@ -26,6 +26,7 @@ export {
   messageBusOptionFields,
   positiveLimit,
   quote,
+  resolveReadOptions,
   utf8Length,
   validateAddress,
 } from './bus-support.js';

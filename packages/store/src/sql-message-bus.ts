@@ -15,8 +15,8 @@ import {
   type MessageEnvelope,
   type NackOptions,
   positiveLimit,
-  quote,
   type ReadOptions,
+  resolveReadOptions,
   type SendInput,
   SendInputSchema,
   type SerializedError,
@@ -34,7 +34,6 @@ import {
   type SqlMessageBusOptions,
 } from './sql-message-bus-options.js';
 
-const DEFAULT_READ_MAX = 16;
 const DEFAULT_DEAD_LETTER_LIMIT = 100;
 const MAX_TIMER_MS = 2_147_483_647;
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -239,22 +238,8 @@ export class SqlMessageBus implements MessageBus {
    */
   async read(inbox: string, options?: ReadOptions): Promise<Delivery[]> {
     this.#assertOpen('read');
-    const consumer = options?.consumer ?? this.#options.consumer;
-    const max = options?.max ?? DEFAULT_READ_MAX;
-    const blockMs = options?.blockMs;
-    const signal = options?.signal;
-    if (typeof consumer !== 'string' || consumer.length === 0) {
-      throw invalidArgument(`read consumer must be a non-empty string, got ${quote(consumer)}`);
-    }
-    if (!Number.isInteger(max) || max < 1)
-      throw invalidArgument(`read max must be a positive integer, got ${quote(max)}`);
-    if (blockMs !== undefined && (typeof blockMs !== 'number' || !(blockMs >= 0))) {
-      throw invalidArgument(
-        `read blockMs must be a number >= 0 or undefined (wait until a message arrives), got ${quote(blockMs)}`,
-      );
-    }
     validateAddress(inbox, 'inbox');
-    if (signal?.aborted) throw abortError(signal, 'read');
+    const { consumer, max, blockMs, signal } = resolveReadOptions(options, this.#options.consumer);
     if (blockMs !== 0) await this.#listen();
     const wakesBefore = this.#wakes;
     const deliveries = await this.#claim(inbox, consumer, max);
