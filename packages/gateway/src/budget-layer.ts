@@ -37,7 +37,7 @@ export function prepareBudgets(budgets: readonly BudgetInput[]): PreparedBudget[
 }
 
 /** One line of a reservation, with what it means. */
-interface Line extends BudgetReserveLine {
+export interface Line extends BudgetReserveLine {
   budget: string;
   unit: 'usd' | 'tokens';
 }
@@ -283,13 +283,13 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
   };
 }
 
-function settleLine(line: Line, actual: number): BudgetSettleLine {
+export function settleLine(line: Line, actual: number): BudgetSettleLine {
   const out: BudgetSettleLine = { key: line.key, reserved: line.amount, actual };
   if (line.expiresAt !== undefined) out.expiresAt = line.expiresAt;
   return out;
 }
 
-function toEvents(lines: readonly Line[]): BudgetLineEvent[] {
+export function toEvents(lines: readonly Line[]): BudgetLineEvent[] {
   return lines.map((line) => ({
     budget: line.budget,
     unit: line.unit,
@@ -297,7 +297,7 @@ function toEvents(lines: readonly Line[]): BudgetLineEvent[] {
   }));
 }
 
-function budgetExceeded(failure: { line: Line; spent: number; reserved: number }): AgentrixError {
+export function budgetExceeded(failure: { line: Line; spent: number; reserved: number }): AgentrixError {
   const { line } = failure;
   const show = (value: number) => (line.unit === 'usd' ? `$${nanoToUsd(value).toFixed(6)}` : `${value} tokens`);
   return new AgentrixError(

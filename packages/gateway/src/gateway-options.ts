@@ -13,7 +13,7 @@ import type { BudgetStore } from './budget-store.js';
 import type { CacheStore } from './cache-store.js';
 import type { DegradationReason, GatewayEvents } from './gateway-events.js';
 import type { LedgerStore } from './ledger.js';
-import { ModelInfoSchema } from './price-table.js';
+import { EmbeddingModelInfoSchema, ModelInfoSchema } from './price-table.js';
 
 /**
  * Whom a budget or rate limit applies to. `'global'` is every call. An id of `'*'` makes one
@@ -64,6 +64,11 @@ export const GatewayConfigSchema = z.strictObject({
   name: z.string().min(1).default('gateway'),
   /** Models by provider name, merged over `DEFAULT_PRICE_TABLE` (an entry replaces the default one). */
   models: z.record(z.string().min(1), ModelInfoSchema).default({}),
+  /**
+   * Embedding models (USD per 1M input tokens), merged over `DEFAULT_EMBEDDING_PRICE_TABLE`: what
+   * `gateway.embedder()` charges.
+   */
+  embeddingModels: z.record(z.string().min(1), EmbeddingModelInfoSchema).default({}),
   /** Tier name -> model, from the largest to the smallest. Default `{ large: 'gpt-4o', small: 'gpt-4o-mini' }`. */
   tiers: z.record(z.string().min(1), z.string().min(1)).optional(),
   /** The tier of calls that name neither a tier nor a model. Default: the smallest tier. */

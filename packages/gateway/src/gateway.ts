@@ -4,6 +4,7 @@ import {
   type ChatModel,
   type ChatRequest,
   type ChatResponse,
+  type Embedder,
   parseWith,
   randomId,
   systemClock,
@@ -11,13 +12,22 @@ import {
 import { budgetKeys, budgetLayer, outputCap, type PreparedBudget, prepareBudgets } from './budget-layer.js';
 import { type BudgetStore, InMemoryBudgetStore } from './budget-store.js';
 import { cacheLayer } from './cache-layer.js';
-import { InMemoryLruCache } from './cache-store.js';
+import { type CacheStore, InMemoryLruCache } from './cache-store.js';
 import type { GatewayCall, GatewayContext, Layer, Next } from './call.js';
+import { createMeteredEmbedder, type GatewayEmbedderOptions } from './gateway-embedder.js';
 import { GatewayEvents } from './gateway-events.js';
 import { GatewayConfigSchema, type GatewayOptions } from './gateway-options.js';
 import { buildDailyReport, type DailyReport, InMemoryLedger, type LedgerStore, utcDay } from './ledger.js';
 import { meteringLayer } from './metering-layer.js';
-import { DEFAULT_PRICE_TABLE, nanoToUsd, type PriceTable, parsePriceTable } from './price-table.js';
+import {
+  DEFAULT_EMBEDDING_PRICE_TABLE,
+  DEFAULT_PRICE_TABLE,
+  type EmbeddingPriceTable,
+  nanoToUsd,
+  type PriceTable,
+  parseEmbeddingPriceTable,
+  parsePriceTable,
+} from './price-table.js';
 import { promptBudgetLayer } from './prompt-budget-layer.js';
 import { providerStep } from './provider-layer.js';
 import { rateLimitLayer } from './rate-limit-layer.js';
@@ -51,6 +61,14 @@ export interface Gateway extends ChatModel {
   readonly tiers: Readonly<Record<string, string>>;
   /** Usage of one UTC day (default: today), in all and per agent, user, workflow and model. */
   report(options?: { day?: string }): Promise<DailyReport>;
+  /** The merged embedding price table (USD per 1M input tokens). */
+  readonly embeddingModels: Readonly<EmbeddingPriceTable>;
+  /**
+   * An {@link Embedder} whose calls are budgeted and metered like chat calls (one ledger record
+   * per provider call, with the call's `scope`) and cached per (model, text), so each text is
+   * embedded once. Give it to memory: `createMemory({ model: gateway, embedder: gateway.embedder({ provider }) })`.
+   */
+  embedder(options: GatewayEmbedderOptions): Embedder;
   /** Every budget a scope is under, for the current period. Default: the global ones. */
   budgetStatus(scope?: CallScope): Promise<BudgetStatus[]>;
   /** Closes the stores the gateway created (never the ones passed in, nor the providers). Idempotent. */
@@ -83,6 +101,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   } = options;
   const config = parseWith(GatewayConfigSchema, rest, 'INVALID_ARGUMENT', 'gateway options');
   const models = parsePriceTable({ ...DEFAULT_PRICE_TABLE, ...config.models });
+  const embeddingModels = parseEmbeddingPriceTable({ ...DEFAULT_EMBEDDING_PRICE_TABLE, ...config.embeddingModels });
   const providers: Record<string, ChatModel> = { ...givenProviders };
   if (provider) providers.default = provider;
   if (Object.keys(providers).length === 0) {
@@ -214,12 +233,20 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 
   let closing: Promise<void> | undefined;
+  const embeddingCaches: CacheStore<number[]>[] = [];
   const gateway: Gateway = {
     name: config.name,
     events: context.events,
     ledger: ledgerStore,
     models,
+    embeddingModels,
     tiers,
+    embedder(embedderOptions) {
+      if (closing) throw new AgentrixError('CLOSED', `The gateway "${config.name}" is closed`);
+      return createMeteredEmbedder(context, budgets, embeddingModels, embedderOptions, (owned) =>
+        embeddingCaches.push(owned),
+      );
+    },
     async generate(request) {
       const call = start(request, false);
       let response: ChatResponse | undefined;
@@ -252,6 +279,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (ownBudgetStore) steps.push(store.close());
         if (ownCache && cache) steps.push(cache.close());
         if (ownLedger) steps.push(ledgerStore.close());
+        for (const owned of embeddingCaches) steps.push(owned.close());
         await Promise.allSettled(steps);
       })();
       return closing;

@@ -13,6 +13,7 @@ export type { CachedEmbedderOptions } from './cached-embedder.js';
 export { createCachedEmbedder } from './cached-embedder.js';
 export type { BudgetStatus, Gateway } from './gateway.js';
 export { createGateway } from './gateway.js';
+export type { EmbeddingResult, GatewayEmbedderOptions, UsageReportingEmbedder } from './gateway-embedder.js';
 export type {
   BudgetLineEvent,
   DegradationReason,
@@ -34,8 +35,14 @@ export type { DailyReport, LedgerQuery, LedgerRecord, LedgerStore, UsageTotals }
 export { buildDailyReport, InMemoryLedger } from './ledger.js';
 export { OpenAIProvider } from './openai-provider.js';
 export type { OpenAIProviderOptions } from './openai-provider-options.js';
-export type { ModelInfo, PriceTable } from './price-table.js';
-export { costNano, DEFAULT_PRICE_TABLE, parsePriceTable } from './price-table.js';
+export type { EmbeddingModelInfo, EmbeddingPriceTable, ModelInfo, PriceTable } from './price-table.js';
+export {
+  costNano,
+  DEFAULT_EMBEDDING_PRICE_TABLE,
+  DEFAULT_PRICE_TABLE,
+  parseEmbeddingPriceTable,
+  parsePriceTable,
+} from './price-table.js';
 export type { FitPromptOptions, FitPromptResult } from './prompt-budget.js';
 export { fitPrompt } from './prompt-budget.js';
 export { mapProviderError, redactSecrets } from './provider-errors.js';

@@ -51,8 +51,13 @@ function record(context: GatewayContext, call: GatewayCall, failure: unknown): v
   } else if (!call.response) {
     record.error = { code: 'ABORTED', message: 'The caller stopped reading the stream before it finished' };
   }
+  appendLedgerRecord(context, record, call.id);
+}
+
+/** Appends a record off the call's path (`report()` and `close()` wait for it) and emits `ledger.recorded`. */
+export function appendLedgerRecord(context: GatewayContext, record: LedgerRecord, callId: string): void {
   const write = context.ledger.append(record).catch((error: unknown) => {
-    context.logger?.error('gateway: could not append a ledger record', { callId: call.id, error });
+    context.logger?.error('gateway: could not append a ledger record', { callId, error });
   });
   context.pendingLedgerWrites.add(write);
   void write.finally(() => context.pendingLedgerWrites.delete(write));

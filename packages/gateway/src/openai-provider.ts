@@ -13,6 +13,7 @@ import {
   type Usage,
 } from '@agentrix/core';
 import OpenAI from 'openai';
+import type { EmbeddingResult, UsageReportingEmbedder } from './gateway-embedder.js';
 import { toFinishReason, toOpenAIParams, toUsage } from './openai-messages.js';
 import { type OpenAIProviderOptions, OpenAIProviderOptionsSchema } from './openai-provider-options.js';
 import { invalidResponse, mapProviderError } from './provider-errors.js';
@@ -32,7 +33,7 @@ const DEFAULT_EMBEDDING_DIMENSIONS = 1536;
  * - A stream that ends without a finish reason throws `MODEL_RESPONSE_INVALID` (never an empty
  *   success); a stream without a usage chunk reports a locally counted usage marked `estimated`.
  */
-export class OpenAIProvider implements ChatModel, Embedder {
+export class OpenAIProvider implements ChatModel, UsageReportingEmbedder {
   readonly name: string;
   readonly dimensions: number;
   readonly model: string;
@@ -211,7 +212,15 @@ export class OpenAIProvider implements ChatModel, Embedder {
   }
 
   async embed(texts: string[], options: { signal?: AbortSignal } = {}): Promise<number[][]> {
-    if (texts.length === 0) return [];
+    return (await this.embedWithUsage(texts, options)).vectors;
+  }
+
+  /**
+   * {@link embed} with the input tokens the server reported (`usage.prompt_tokens`), absent when
+   * it reported none (or 0 for non-empty input): the gateway's metered embedder counts them then.
+   */
+  async embedWithUsage(texts: string[], options: { signal?: AbortSignal } = {}): Promise<EmbeddingResult> {
+    if (texts.length === 0) return { vectors: [] };
     const source = `${this.name}/${this.embeddingModel}`;
     throwIfAborted(options.signal, `call to ${source}`);
     let raw: string;
@@ -253,7 +262,10 @@ export class OpenAIProvider implements ChatModel, Embedder {
         );
       }
     }
-    return vectors;
+    const promptTokens = body.usage?.prompt_tokens;
+    return typeof promptTokens === 'number' && promptTokens > 0
+      ? { vectors, usage: { inputTokens: promptTokens } }
+      : { vectors };
   }
 
   #mapError(error: unknown, source: string, signal: AbortSignal | undefined): AgentrixError {

@@ -64,6 +64,34 @@ export const DEFAULT_PRICE_TABLE: Readonly<PriceTable> = Object.freeze({
   },
 });
 
+/** What one embedding model costs, per 1M input tokens in USD (embeddings have no output tokens). */
+export const EmbeddingModelInfoSchema = z.object({
+  /** USD per 1M input tokens. */
+  inputPerMillion: z.number().finite().nonnegative(),
+  /** Tokens one input text may have (informational; the provider enforces it). */
+  maxInputTokens: z.number().int().positive().optional(),
+});
+export type EmbeddingModelInfo = z.infer<typeof EmbeddingModelInfoSchema>;
+
+export const EmbeddingPriceTableSchema = z.record(z.string().min(1), EmbeddingModelInfoSchema);
+/** Embedding models by provider model name. */
+export type EmbeddingPriceTable = z.infer<typeof EmbeddingPriceTableSchema>;
+
+/**
+ * OpenAI list prices (USD per 1M input tokens) for the embedding models. Hosts override or extend
+ * it with the gateway's `embeddingModels` option.
+ */
+export const DEFAULT_EMBEDDING_PRICE_TABLE: Readonly<EmbeddingPriceTable> = Object.freeze({
+  'text-embedding-3-small': { inputPerMillion: 0.02, maxInputTokens: 8191 },
+  'text-embedding-3-large': { inputPerMillion: 0.13, maxInputTokens: 8191 },
+  'text-embedding-ada-002': { inputPerMillion: 0.1, maxInputTokens: 8191 },
+});
+
+/** Validates an embedding price table, like {@link parsePriceTable}. */
+export function parseEmbeddingPriceTable(table: unknown): EmbeddingPriceTable {
+  return parseWith(EmbeddingPriceTableSchema, table, 'INVALID_ARGUMENT', 'embedding price table');
+}
+
 /** Validates a price table; a bad entry is an `INVALID_ARGUMENT` naming the model and the field. */
 export function parsePriceTable(table: unknown): PriceTable {
   return parseWith(PriceTableSchema, table, 'INVALID_ARGUMENT', 'price table');

@@ -88,3 +88,31 @@ describe('RedisCache', () => {
     expect(await cache.get('short')).toBeUndefined();
   });
 });
+
+describe('the gateway embedder on a Redis cache', () => {
+  it('embeds a text once across gateways (restarts and processes) that share the cache', async () => {
+    const cache = new RedisCache<number[]>({ client, keyPrefix: `test-${randomUUID()}:` });
+    const sent: string[][] = [];
+    const provider = {
+      name: 'counting',
+      dimensions: 2,
+      embeddingModel: 'text-embedding-3-small',
+      async embed(texts: string[]) {
+        sent.push(texts);
+        return texts.map((text) => [text.length, 1]);
+      },
+    };
+    const make = () => createGateway({ provider: new MockLLM(), models: MODELS, tiers: { small: 'test-small' } });
+    const first = make();
+    await first.embedder({ provider, cache }).embed(['kept in redis'], { scope: { agentId: 'a' } });
+    await first.close();
+    const second = make();
+    expect(await second.embedder({ provider, cache }).embed(['kept in redis', 'new text'])).toEqual([
+      [13, 1],
+      [8, 1],
+    ]);
+    expect(sent).toEqual([['kept in redis'], ['new text']]);
+    expect((await second.ledger.query()).map((record) => record.inputTokens)).toEqual([2]);
+    await second.close();
+  });
+});

@@ -1,7 +1,7 @@
 import type { ChatMessage, ChatModel, ChatRequest } from '@agentrix/core';
 import { formatIssues } from '@agentrix/core';
 import { type EpisodeSummary, EpisodeSummarySchema, SUMMARY_INSTRUCTIONS } from './episode-summary.js';
-import type { MemoryScope } from './scope.js';
+import { callScope, type MemoryScope } from './scope.js';
 
 export interface SummarizeOptions {
   model: ChatModel;
@@ -51,7 +51,7 @@ export async function summarizeEpisode(options: SummarizeOptions): Promise<Summa
       tier: options.tier,
       responseFormat: { type: 'json_object' },
       temperature: 0,
-      scope: { ...scopeTags(options.scope), tags: ['memory.summary'] },
+      scope: callScope(options.scope, 'memory.summary'),
     };
     if (options.signal) request.signal = options.signal;
     const response = await options.model.generate(request);
@@ -68,11 +68,4 @@ export async function summarizeEpisode(options: SummarizeOptions): Promise<Summa
     );
   }
   return { summary: undefined, error: lastError };
-}
-
-function scopeTags(scope: MemoryScope): { agentId?: string; userId?: string } {
-  return {
-    ...(scope.agentId !== undefined ? { agentId: scope.agentId } : {}),
-    ...(scope.userId !== undefined ? { userId: scope.userId } : {}),
-  };
 }

@@ -28,9 +28,12 @@ import {
   toEpisode,
   toFact,
 } from './records.js';
-import { type MemoryQueryScope, type MemoryScope, scopeColumns, scopeCondition } from './scope.js';
+import { callScope, type MemoryQueryScope, type MemoryScope, scopeColumns, scopeCondition } from './scope.js';
 import { normalizeText, toOrQuery, truncateText } from './text.js';
 import { estimateTokens, type TokenCounter } from './tokens.js';
+
+/** The gateway scope tag of memory's embedding calls (summaries use `memory.summary`). */
+const EMBEDDING_TAG = 'memory.embedding';
 
 /** What {@link Memory.retrieve} found, ready for a prompt. */
 export interface RetrievedMemory {
@@ -138,7 +141,9 @@ export class Memory implements AsyncDisposable {
       and namespace = ${columns.namespace} and key = ${input.key}`.execute(db);
     const before = existing.rows[0];
     const keepEmbedding = before !== undefined && before.text === text && before.embedded;
-    const embedding = keepEmbedding ? undefined : await this.#embedForWrite(`${input.key}: ${text}`, input.signal);
+    const embedding = keepEmbedding
+      ? undefined
+      : await this.#embedForWrite(`${input.key}: ${text}`, input.scope ?? {}, input.signal);
     const now = this.#clock.now();
     const embeddingValue: RawBuilder<unknown> =
       embedding === undefined ? sql`null` : toVector(this.database, embedding);
@@ -416,7 +421,7 @@ export class Memory implements AsyncDisposable {
   ): Promise<Episode> {
     const columns = scopeColumns(scope);
     const { text, truncated } = truncateText(raw, this.#maxText);
-    const embedding = await this.#embedForWrite(text, signal);
+    const embedding = await this.#embedForWrite(text, scope, signal);
     const embeddingInsert = this.#column ? sql`, ${sql.ref(this.#column)}` : sql``;
     const embeddingValues = this.#column
       ? sql`, ${embedding === undefined ? sql`null` : toVector(this.database, embedding)}`
@@ -437,10 +442,15 @@ export class Memory implements AsyncDisposable {
     return episode;
   }
 
-  async #embedForWrite(text: string, signal: AbortSignal | undefined): Promise<number[] | undefined> {
+  async #embedForWrite(
+    text: string,
+    scope: MemoryScope,
+    signal: AbortSignal | undefined,
+  ): Promise<number[] | undefined> {
     if (!this.#embeddings) return undefined;
     try {
-      const [vector] = await this.#embeddings.embed([text], signal ? { signal } : {});
+      const options = { scope: callScope(scope, EMBEDDING_TAG), ...(signal ? { signal } : {}) };
+      const [vector] = await this.#embeddings.embed([text], options);
       return vector;
     } catch (error) {
       if (signal?.aborted) throw error;
@@ -479,7 +489,8 @@ export class Memory implements AsyncDisposable {
     if (!this.#embeddings || !this.#column || query.trim() === '') return undefined;
     let embedding: number[];
     try {
-      [embedding] = (await this.#embeddings.embed([query], signal ? { signal } : {})) as [number[]];
+      const options = { scope: callScope(scope, EMBEDDING_TAG), ...(signal ? { signal } : {}) };
+      [embedding] = (await this.#embeddings.embed([query], options)) as [number[]];
     } catch (error) {
       if (signal?.aborted) throw error;
       this.events.emit('memory.embedder-failed', { operation: 'query', texts: 1, error: serializeError(error) });

@@ -61,3 +61,18 @@ export function scopeCondition(scope: MemoryQueryScope, alias = 't'): RawBuilder
       : sql`${ref('namespace')} in ('', ${sql.join(namespaces.map((namespace) => sql`${namespace}`))})`;
   return sql<SqlBool>`(${userCondition} and ${agentCondition} and ${namespaceCondition})`;
 }
+
+/**
+ * The gateway scope of a call memory makes for `scope` (its user and agent, so budgets and the
+ * ledger see them), tagged with what the call is for (`memory.summary`, `memory.embedding`).
+ */
+export function callScope(
+  scope: { userId?: string | undefined; agentId?: string | undefined },
+  tag: string,
+): { agentId?: string; userId?: string; tags: string[] } {
+  return {
+    ...(scope.agentId !== undefined ? { agentId: scope.agentId } : {}),
+    ...(scope.userId !== undefined ? { userId: scope.userId } : {}),
+    tags: [tag],
+  };
+}

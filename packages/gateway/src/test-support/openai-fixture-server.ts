@@ -115,3 +115,22 @@ export function completion(content: string, usage?: Record<string, unknown>): Re
     ...(usage ? { usage } : {}),
   };
 }
+
+/**
+ * An `/v1/embeddings` answer: one vector per input (from `vectorOf`), with `usage.prompt_tokens`
+ * from `tokensOf` (summed over the inputs), as the real API reports it.
+ */
+export function embeddings(
+  body: Record<string, unknown>,
+  vectorOf: (text: string) => number[],
+  tokensOf: (text: string) => number,
+): Record<string, unknown> {
+  const inputs = (Array.isArray(body.input) ? body.input : [body.input]) as string[];
+  const promptTokens = inputs.reduce((sum, text) => sum + tokensOf(text), 0);
+  return {
+    object: 'list',
+    data: inputs.map((text, index) => ({ object: 'embedding', index, embedding: vectorOf(text) })),
+    model: body.model,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+  };
+}
