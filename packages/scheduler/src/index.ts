@@ -19,6 +19,21 @@ export {
 export type { DispatcherOptions, DispatchOutcome, JobSource, ResultScorer, RunAgent } from './dispatcher.js';
 export { agentManagerRunner, Dispatcher } from './dispatcher.js';
 export { InvalidCronError } from './errors.js';
+export type {
+  Goal,
+  GoalInput,
+  GoalStatus,
+  HqAgentManager,
+  HqBudgetLine,
+  HqEvent,
+  HqGateway,
+  HqOptions,
+  HqReport,
+  PlannedTask,
+  TaskCounts,
+  TaskResult,
+} from './hq/index.js';
+export { createHq, Hq, PlannedTaskSchema, PlanSchema, parsePlan } from './hq/index.js';
 export type { HttpJobSourceOptions } from './http-job-source.js';
 export { HttpJobSource } from './http-job-source.js';
 export type { AddJobInput, AddResult, JobQueueOptions, StoredJob } from './job-queue.js';
