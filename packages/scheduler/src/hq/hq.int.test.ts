@@ -1,0 +1,19 @@
+import { afterAll, beforeAll, describe } from 'vitest';
+import { openTestPostgres, type TestPostgres } from '../../../store/src/testing/postgres-schema.js';
+import { schedulerMigrations } from '../migrations.js';
+import { hqContract } from './hq.contract.js';
+
+const url = process.env.DATABASE_URL;
+
+describe.skipIf(!url)('Postgres', () => {
+  let postgres: TestPostgres;
+  beforeAll(async () => {
+    postgres = await openTestPostgres(url!);
+    await postgres.database.migrate(schedulerMigrations);
+  });
+  afterAll(async () => {
+    await postgres?.dispose();
+  });
+
+  hqContract('PostgreSQL server', () => postgres.database);
+});
