@@ -1,43 +1,16 @@
-// Job queue benchmarks: jobs claimed and completed per second with N workers on PGlite and
-// Postgres, against a baseline of the raw statements (batched INSERT then UPDATE ... WHERE id IN,
-// no claim, no lease, no worker); and the jitter of cron ticks (sent time - due time).
-//
-//   node --conditions=agentrix-source --expose-gc --import tsx bench/jobs/run.ts
-//
-// Without DATABASE_URL it re-runs itself under scripts/with-services.mjs, which starts a
-// throwaway PostgreSQL 15 (set AGENTRIX_BENCH_NO_POSTGRES=1 to skip Postgres instead).
-// JOBS (default 20000) sets how many jobs each row drains.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { SendInput } from '@agentrix/core';
 import { JOBS_TABLE, JobQueue, JobWorker, Scheduler, schedulerMigrations } from '@agentrix/scheduler';
 import { type Database, openDatabase } from '@agentrix/store';
 import { summarize } from '../lib/stats.js';
 import { formatNumber, formatRatio, printTable } from '../lib/table.js';
+import { withPostgres } from '../lib/with-postgres.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const JOBS = Number(process.env.JOBS ?? 20_000);
 const TARGET_POSTGRES = 10_000;
 
-if (!process.env.DATABASE_URL && !process.env.AGENTRIX_BENCH_NO_POSTGRES) {
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(repoRoot, 'scripts/with-services.mjs'),
-      '--',
-      process.execPath,
-      ...process.execArgv,
-      ...process.argv.slice(1),
-    ],
-    { stdio: 'inherit', env: { ...process.env, AGENTRIX_SERVICES: 'postgres' } },
-  );
-  child.on('exit', (code) => process.exit(code ?? 1));
-} else {
-  await main();
-}
+await withPostgres(main);
 
 interface Target {
   name: string;

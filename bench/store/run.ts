@@ -1,17 +1,7 @@
-// Store benchmarks: database start-up, the cost of committing a turn (save context + ack), and
-// message-log append throughput, on PGlite (memory and disk) and Postgres, against the in-memory
-// baseline.
-//
-//   node --conditions=agentrix-source --expose-gc --import tsx bench/store/run.ts
-//
-// Without DATABASE_URL it re-runs itself under scripts/with-services.mjs, which starts a
-// throwaway PostgreSQL 15 (set AGENTRIX_BENCH_NO_POSTGRES=1 to skip Postgres instead).
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InMemoryBus } from '@agentrix/bus';
 import type { AgentContext, ContextStore, Delivery, MessageBus } from '@agentrix/core';
 import { InMemoryContextStore } from '@agentrix/runtime';
@@ -19,25 +9,9 @@ import { createAgentrixStore, openDatabase } from '@agentrix/store';
 import { measureThroughput, sampleLatency } from '../lib/measure.js';
 import { summarize } from '../lib/stats.js';
 import { formatNumber, formatRatio, printTable } from '../lib/table.js';
+import { withPostgres } from '../lib/with-postgres.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-if (!process.env.DATABASE_URL && !process.env.AGENTRIX_BENCH_NO_POSTGRES) {
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(repoRoot, 'scripts/with-services.mjs'),
-      '--',
-      process.execPath,
-      ...process.execArgv,
-      ...process.argv.slice(1),
-    ],
-    { stdio: 'inherit', env: { ...process.env, AGENTRIX_SERVICES: 'postgres' } },
-  );
-  child.on('exit', (code) => process.exit(code ?? 1));
-} else {
-  await main();
-}
+await withPostgres(main);
 
 interface Backend {
   name: string;

@@ -201,24 +201,15 @@ describe('host app installs the packed packages', () => {
     TIMEOUT,
   );
 
-  it(
-    'runs an agent from an ESM app',
-    async () => {
-      const result = lastJsonLine(await exec(process.execPath, ['app.mjs'], appDir, cleanEnv()));
-      expect(result.format).toBe('esm');
-      expect(result.resolved).toMatch(/node_modules\/@agentrix\/runtime\/dist\/index\.js$/);
-      expect(result.reply).toBe('hello from mock');
-      expect(result.notFound).toEqual({ code: 'AGENT_NOT_FOUND', isInstance: true });
-    },
-    TIMEOUT,
-  );
-
-  it(
-    'runs an agent from a CommonJS app',
-    async () => {
-      const result = lastJsonLine(await exec(process.execPath, ['app.cjs'], appDir, cleanEnv()));
-      expect(result.format).toBe('cjs');
-      expect(result.resolved).toMatch(/node_modules\/@agentrix\/runtime\/dist\/index\.cjs$/);
+  it.each([
+    { app: 'app.mjs', format: 'esm', entry: 'index.js' },
+    { app: 'app.cjs', format: 'cjs', entry: 'index.cjs' },
+  ])(
+    'runs an agent from $format ($app)',
+    async ({ app, format, entry }) => {
+      const result = lastJsonLine(await exec(process.execPath, [app], appDir, cleanEnv()));
+      expect(result.format).toBe(format);
+      expect(result.resolved).toMatch(new RegExp(`node_modules/@agentrix/runtime/dist/${entry.replace('.', '\\.')}$`));
       expect(result.reply).toBe('hello from mock');
       expect(result.notFound).toEqual({ code: 'AGENT_NOT_FOUND', isInstance: true });
     },

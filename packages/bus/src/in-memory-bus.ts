@@ -1,28 +1,28 @@
 import {
   AgentrixError,
   type AgentrixEvents,
-  abortError,
   type BroadcastInput,
-  BroadcastInputSchema,
   type Clock,
   checkMessageSize,
+  checkSendInput,
+  completeEnvelope,
   type DeadLetter,
   type Delivery,
   groupNotFound,
   type IdGenerator,
   type InboxStats,
-  invalidMessage,
   type MessageBus,
   type MessageEnvelope,
   type NackOptions,
+  parseBroadcastInput,
   positiveLimit,
   type ReadOptions,
   resolveReadOptions,
   type SendInput,
-  SendInputSchema,
   serializeError,
   validateAddress,
 } from '@agentrix/core';
+import { armBlockedRead, settleBlockedRead } from './blocked-read.js';
 import { type InMemoryBusOptions, resolveInMemoryBusOptions } from './in-memory-bus-options.js';
 import { createInbox, type Inbox, type InboxEntry, type Waiter } from './inbox.js';
 
@@ -30,7 +30,6 @@ import { createInbox, type Inbox, type InboxEntry, type Waiter } from './inbox.j
 /** Default `limit` of `deadLetters`. */
 const DEFAULT_DEAD_LETTER_LIMIT = 100;
 /** Longest delay a platform timer takes; a longer `blockMs` waits without a timer. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * The default {@link MessageBus}: inboxes, groups and blocking reads inside one process.
@@ -88,10 +87,7 @@ export class InMemoryBus implements MessageBus {
    */
   async send(input: SendInput): Promise<MessageEnvelope> {
     this.#assertOpen('send');
-    const parsed = SendInputSchema.safeParse(input);
-    if (!parsed.success) throw invalidMessage(parsed.error);
-    const message = parsed.data;
-    checkMessageSize(message.content, message.data, this.#maxMessageBytes, message.to);
+    const message = checkSendInput(input, this.#maxMessageBytes);
     const inbox = this.#inbox(message.to, true);
     const explicitId = message.id;
     const externalId = message.externalId;
@@ -99,11 +95,7 @@ export class InMemoryBus implements MessageBus {
       const duplicate = findDuplicate(inbox, explicitId, externalId);
       if (duplicate !== undefined) return duplicate;
     }
-    // The parsed input is a fresh object owned by us: complete it instead of copying it.
-    const envelope = message as MessageEnvelope;
-    if (explicitId === undefined) envelope.id = this.#generateId();
-    if (message.type === undefined) envelope.type = 'message';
-    envelope.createdAt = this.#clock.now();
+    const envelope = completeEnvelope(message, this.#generateId, this.#clock.now());
     this.#deliverNew(inbox, envelope, explicitId, externalId);
     return envelope;
   }
@@ -115,9 +107,7 @@ export class InMemoryBus implements MessageBus {
    */
   async broadcast(input: BroadcastInput): Promise<MessageEnvelope[]> {
     this.#assertOpen('broadcast');
-    const parsed = BroadcastInputSchema.safeParse(input);
-    if (!parsed.success) throw invalidMessage(parsed.error);
-    const message = parsed.data;
+    const message = parseBroadcastInput(input);
     const members = this.#groups.get(message.group);
     if (members === undefined) throw groupNotFound(message.group);
     checkMessageSize(message.content, message.data, this.#maxMessageBytes, message.group);
@@ -348,7 +338,7 @@ export class InMemoryBus implements MessageBus {
       const waiters = box.waiters.splice(0);
       for (const waiter of waiters) {
         try {
-          this.#settle(waiter, []);
+          settleBlockedRead(waiter, this.#clock, []);
         } catch (error) {
           failures.push(error);
         }
@@ -509,7 +499,7 @@ export class InMemoryBus implements MessageBus {
       const deliveries = this.#take(box, waiter.consumer, waiter.max, now);
       if (deliveries.length === 0) break; // everything left was dead-lettered
       box.waiters.shift();
-      this.#settle(waiter, deliveries);
+      settleBlockedRead(waiter, this.#clock, deliveries);
     }
     this.#updateLeaseTimer(box);
   }
@@ -533,23 +523,7 @@ export class InMemoryBus implements MessageBus {
         onAbort: undefined,
       };
       box.waiters.push(waiter);
-      if (blockMs !== undefined && blockMs <= MAX_TIMER_MS) {
-        waiter.timer = this.#clock.setTimeout(() => {
-          waiter.hasTimer = false;
-          waiter.timer = undefined;
-          if (this.#removeWaiter(box, waiter)) this.#settle(waiter, []);
-        }, blockMs);
-        waiter.hasTimer = true;
-      }
-      if (signal !== undefined) {
-        waiter.onAbort = () => {
-          waiter.onAbort = undefined;
-          if (!this.#removeWaiter(box, waiter)) return;
-          this.#clearWaiterTimer(waiter);
-          reject(abortError(signal, 'read'));
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
+      armBlockedRead(waiter, this.#clock, blockMs, () => this.#removeWaiter(box, waiter));
       this.#updateLeaseTimer(box);
     });
   }
@@ -560,23 +534,6 @@ export class InMemoryBus implements MessageBus {
     box.waiters.splice(index, 1);
     this.#updateLeaseTimer(box);
     return true;
-  }
-
-  #clearWaiterTimer(waiter: Waiter): void {
-    if (!waiter.hasTimer) return;
-    waiter.hasTimer = false;
-    this.#clock.clearTimeout(waiter.timer);
-    waiter.timer = undefined;
-  }
-
-  /** Resolves a waiter already removed from its inbox, dropping its timer and abort listener. */
-  #settle(waiter: Waiter, deliveries: Delivery[]): void {
-    this.#clearWaiterTimer(waiter);
-    if (waiter.onAbort !== undefined) {
-      waiter.signal?.removeEventListener('abort', waiter.onAbort);
-      waiter.onAbort = undefined;
-    }
-    waiter.resolve(deliveries);
   }
 
   /** One timer per inbox, for the earliest lease, while a reader waits and something is in flight. */

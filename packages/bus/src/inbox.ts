@@ -1,4 +1,5 @@
-import type { DeadLetter, Delivery, MessageEnvelope, SerializedError, TimerHandle } from '@agentrix/core';
+import type { DeadLetter, MessageEnvelope, SerializedError, TimerHandle } from '@agentrix/core';
+import type { BlockedRead } from './blocked-read.js';
 import { Deque } from './deque.js';
 
 /** One message in one inbox, from `send` until `ack` (or dead letter). */
@@ -16,16 +17,9 @@ export interface InboxEntry {
 }
 
 /** A blocked `read`: kept small, because thousands of idle agents each hold one. */
-export interface Waiter {
+export interface Waiter extends BlockedRead {
   readonly consumer: string;
   readonly max: number;
-  readonly resolve: (deliveries: Delivery[]) => void;
-  readonly reject: (error: unknown) => void;
-  /** The `blockMs` timer, when the read has a finite one. */
-  timer: TimerHandle | undefined;
-  hasTimer: boolean;
-  readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 /** Everything the in-memory bus keeps for one inbox. */

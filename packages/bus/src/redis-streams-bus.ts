@@ -3,30 +3,31 @@ import {
   type AgentrixEvents,
   abortError,
   type BroadcastInput,
-  BroadcastInputSchema,
   type Clock,
   checkMessageSize,
+  checkSendInput,
+  completeEnvelope,
   type DeadLetter,
   type Delivery,
   groupNotFound,
   type IdGenerator,
   type InboxStats,
   invalidArgument,
-  invalidMessage,
   type Logger,
   type MessageBus,
   type MessageEnvelope,
   type NackOptions,
+  parseBroadcastInput,
   positiveLimit,
   type ReadOptions,
   resolveReadOptions,
   type SendInput,
-  SendInputSchema,
   type SerializedError,
   serializeError,
   type TimerHandle,
   validateAddress,
 } from '@agentrix/core';
+import { armBlockedRead, type BlockedRead, settleBlockedRead } from './blocked-read.js';
 import { RedisBatcher } from './redis-batcher.js';
 import { type RedisClientLike, redisError } from './redis-client.js';
 import {
@@ -61,7 +62,6 @@ import { RedisWakeHub } from './redis-wake-hub.js';
 /** Default `limit` of `deadLetters`. */
 const DEFAULT_DEAD_LETTER_LIMIT = 100;
 /** Longest delay a platform timer takes; a longer `blockMs` waits without a timer. */
-const MAX_TIMER_MS = 2_147_483_647;
 /** The Redis consumer that holds nacked and released deliveries until the next read claims them. */
 const RELEASED_CONSUMER = 'agentrix:released';
 /** Idle time given to parked deliveries (about 10 years): any read's `XPENDING IDLE leaseMs` finds them. */
@@ -87,16 +87,10 @@ export function markClientOwned(client: RedisClientLike): void {
   ownedClients.add(client);
 }
 
-interface Waiter {
+interface Waiter extends BlockedRead {
   readonly consumer: string;
   readonly max: number;
-  readonly resolve: (deliveries: Delivery[]) => void;
-  readonly reject: (error: unknown) => void;
-  readonly signal: AbortSignal | undefined;
   active: boolean;
-  timer: TimerHandle | undefined;
-  hasTimer: boolean;
-  onAbort: (() => void) | undefined;
 }
 
 /** Local blocked reads of one inbox, and the loop that feeds them. */
@@ -261,16 +255,9 @@ export class RedisStreamsBus implements MessageBus {
    */
   async send(input: SendInput): Promise<MessageEnvelope> {
     this.#assertOpen('send');
-    const parsed = SendInputSchema.safeParse(input);
-    if (!parsed.success) throw invalidMessage(parsed.error);
-    const message = parsed.data;
-    checkMessageSize(message.content, message.data, this.#maxMessageBytes, message.to);
+    const message = checkSendInput(input, this.#maxMessageBytes);
     const explicitId = message.id;
-    const envelope = message as MessageEnvelope;
-    if (explicitId === undefined) envelope.id = this.#generateId();
-    if (message.type === undefined) envelope.type = 'message';
-    envelope.createdAt = this.#clock.now();
-    return this.#append(envelope, explicitId, message.externalId);
+    return this.#append(completeEnvelope(message, this.#generateId, this.#clock.now()), explicitId, message.externalId);
   }
 
   /**
@@ -280,9 +267,7 @@ export class RedisStreamsBus implements MessageBus {
    */
   async broadcast(input: BroadcastInput): Promise<MessageEnvelope[]> {
     this.#assertOpen('broadcast');
-    const parsed = BroadcastInputSchema.safeParse(input);
-    if (!parsed.success) throw invalidMessage(parsed.error);
-    const message = parsed.data;
+    const message = parseBroadcastInput(input);
     const members = await this.#membersInJoinOrder(message.group, 'broadcast');
     checkMessageSize(message.content, message.data, this.#maxMessageBytes, message.group);
     const type = message.type ?? 'message';
@@ -590,7 +575,7 @@ export class RedisStreamsBus implements MessageBus {
       for (const waiter of box.waiters.splice(0)) {
         try {
           waiter.active = false;
-          this.#settle(waiter, []);
+          settleBlockedRead(waiter, this.#clock, []);
         } catch (error) {
           failures.push(error);
         }
@@ -684,23 +669,7 @@ export class RedisStreamsBus implements MessageBus {
         onAbort: undefined,
       };
       waitingInbox.waiters.push(waiter);
-      if (blockMs !== undefined && blockMs <= MAX_TIMER_MS) {
-        waiter.timer = this.#clock.setTimeout(() => {
-          waiter.hasTimer = false;
-          waiter.timer = undefined;
-          if (this.#removeWaiter(waitingInbox, waiter)) this.#settle(waiter, []);
-        }, blockMs);
-        waiter.hasTimer = true;
-      }
-      if (signal !== undefined) {
-        waiter.onAbort = () => {
-          waiter.onAbort = undefined;
-          if (!this.#removeWaiter(waitingInbox, waiter)) return;
-          this.#clearWaiterTimer(waiter);
-          reject(abortError(signal, 'read'));
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
+      armBlockedRead(waiter, this.#clock, blockMs, () => this.#removeWaiter(waitingInbox, waiter));
     });
     this.#pump(waitingInbox);
     return promise;
@@ -750,7 +719,7 @@ export class RedisStreamsBus implements MessageBus {
           }
           if (result.deliveries.length > 0) {
             this.#removeWaiter(box, waiter);
-            this.#settle(waiter, result.deliveries);
+            settleBlockedRead(waiter, this.#clock, result.deliveries);
             continue;
           }
           this.#armInboxTimer(box, result.hintMs);
@@ -889,23 +858,6 @@ export class RedisStreamsBus implements MessageBus {
   #dropInbox(box: WaitingInbox): void {
     this.#clearInboxTimer(box);
     if (this.#waiting.get(box.name) === box) this.#waiting.delete(box.name);
-  }
-
-  #clearWaiterTimer(waiter: Waiter): void {
-    if (!waiter.hasTimer) return;
-    waiter.hasTimer = false;
-    this.#clock.clearTimeout(waiter.timer);
-    waiter.timer = undefined;
-  }
-
-  /** Resolves a waiter already removed from its inbox, dropping its timer and abort listener. */
-  #settle(waiter: Waiter, deliveries: Delivery[]): void {
-    this.#clearWaiterTimer(waiter);
-    if (waiter.onAbort !== undefined) {
-      waiter.signal?.removeEventListener('abort', waiter.onAbort);
-      waiter.onAbort = undefined;
-    }
-    waiter.resolve(deliveries);
   }
 
   // ---------------------------------------------------------------- batches (one script per tick)

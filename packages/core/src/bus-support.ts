@@ -4,7 +4,14 @@ import { type Clock, systemClock } from './clock.js';
 import { AgentrixError } from './errors.js';
 import { AgentrixEvents } from './events.js';
 import { type IdGenerator, randomId } from './ids.js';
-import { AddressSchema } from './message.js';
+import {
+  AddressSchema,
+  type BroadcastInput,
+  BroadcastInputSchema,
+  type MessageEnvelope,
+  type SendInput,
+  SendInputSchema,
+} from './message.js';
 import type { ReadOptions } from './message-bus.js';
 import { formatIssues } from './validation.js';
 
@@ -178,4 +185,34 @@ export function resolveReadOptions(options: ReadOptions | undefined, defaultCons
   }
   if (signal?.aborted) throw abortError(signal, 'read');
   return { consumer, max, blockMs, signal };
+}
+
+/** A send input that passed validation and the size check, not yet completed into an envelope. */
+export type CheckedSend = z.output<typeof SendInputSchema>;
+
+/** Parses what `send` was given (INVALID_MESSAGE naming the fields) and checks its size (MESSAGE_TOO_LARGE). */
+export function checkSendInput(input: SendInput, maxMessageBytes: number): CheckedSend {
+  const parsed = SendInputSchema.safeParse(input);
+  if (!parsed.success) throw invalidMessage(parsed.error);
+  checkMessageSize(parsed.data.content, parsed.data.data, maxMessageBytes, parsed.data.to);
+  return parsed.data;
+}
+
+/**
+ * Completes a checked send into an envelope, in place (the parsed input is a fresh object):
+ * an id unless the sender gave one, type `message` unless given, and `createdAt`.
+ */
+export function completeEnvelope(message: CheckedSend, generateId: IdGenerator, now: number): MessageEnvelope {
+  const envelope = message as MessageEnvelope;
+  if (message.id === undefined) envelope.id = generateId();
+  if (message.type === undefined) envelope.type = 'message';
+  envelope.createdAt = now;
+  return envelope;
+}
+
+/** Parses what `broadcast` was given (INVALID_MESSAGE naming the fields). Size is checked by the caller after the group is found. */
+export function parseBroadcastInput(input: BroadcastInput): z.output<typeof BroadcastInputSchema> {
+  const parsed = BroadcastInputSchema.safeParse(input);
+  if (!parsed.success) throw invalidMessage(parsed.error);
+  return parsed.data;
 }

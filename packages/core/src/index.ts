@@ -17,13 +17,16 @@ export type {
   BudgetSettleLine,
   BudgetStore,
 } from './budget-store.js';
-export type { MessageBusOptions, ResolvedReadOptions } from './bus-support.js';
+export type { CheckedSend, MessageBusOptions, ResolvedReadOptions } from './bus-support.js';
 export {
   checkMessageSize,
+  checkSendInput,
+  completeEnvelope,
   groupNotFound,
   invalidArgument,
   invalidMessage,
   messageBusOptionFields,
+  parseBroadcastInput,
   positiveLimit,
   quote,
   resolveReadOptions,

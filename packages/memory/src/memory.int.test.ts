@@ -1,23 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { openDatabase } from '@agentrix/store';
-import { sql } from 'kysely';
 import { describe, it } from 'vitest';
+import { openTestPostgres } from '../../store/src/testing/postgres-schema.js';
 import { memoryContract } from './memory.contract.js';
 
 const url = process.env.DATABASE_URL;
 
 if (url) {
-  memoryContract('Postgres', async () => {
-    const schema = `test_memory_${randomUUID().replaceAll('-', '')}`;
-    const database = await openDatabase(url, { schema });
-    return {
-      database,
-      async dispose() {
-        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(database.kysely).catch(() => {});
-        await database.close();
-      },
-    };
-  });
+  memoryContract('Postgres', () => openTestPostgres(url));
 } else {
   describe('memory on Postgres', () => {
     it.skip('needs DATABASE_URL (run through scripts/with-services.mjs)', () => {});

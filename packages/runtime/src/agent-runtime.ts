@@ -232,10 +232,13 @@ export class AgentRuntime {
       }
       let delivery = this.#held;
       this.#held = undefined;
+      // A held delivery's lease may be old: its heartbeat starts at once.
+      let leasedAt = Number.NEGATIVE_INFINITY;
       if (!delivery) {
         const { signal } = this.#active;
         try {
           [delivery] = await bus.read(this.id, { consumer, max: 1, signal });
+          leasedAt = this.#deps.clock.now();
           this.#outages = 0;
         } catch (thrown) {
           if (signal.aborted) continue;
@@ -255,11 +258,11 @@ export class AgentRuntime {
         this.#held = delivery;
         continue;
       }
-      await this.#handle(delivery);
+      await this.#handle(delivery, leasedAt);
     }
   }
 
-  async #handle(delivery: Delivery): Promise<void> {
+  async #handle(delivery: Delivery, leasedAt: number): Promise<void> {
     const { pool, events, clock, generateId, bus, consumer } = this.#deps;
     const active = this.#active;
     const waiting = pool.acquire(active.signal);
@@ -296,7 +299,7 @@ export class AgentRuntime {
         }),
       );
     }, this.spec.turnTimeoutMs);
-    const heartbeat = new LeaseHeartbeat(bus, clock, this.id, delivery.deliveryId, consumer, (error) =>
+    const heartbeat = new LeaseHeartbeat(bus, clock, this.id, delivery.deliveryId, consumer, leasedAt, (error) =>
       this.#deps.logger.warn('lease not extended', { agentId: this.id, error: serializeError(error) }),
     );
     try {
@@ -459,10 +462,22 @@ class LeaseHeartbeat {
     private readonly inbox: string,
     private readonly deliveryId: string,
     private readonly consumer: string,
+    leasedAt: number,
     private readonly onError: (error: unknown) => void,
   ) {
-    // The first beat also covers time spent waiting for a pool slot.
-    void this.#beat();
+    // The first beat is due a third of a lease after the read (at once when the pool wait or a
+    // pause took longer), so a short turn costs no extra bus call.
+    this.#schedule(leasedAt + this.#interval() - clock.now());
+  }
+
+  #interval(): number {
+    return Math.max(1, this.bus.leaseMs / 3);
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    if (delayMs <= 0) void this.#beat();
+    else this.#timer = this.clock.setTimeout(() => void this.#beat(), delayMs);
   }
 
   async #beat(): Promise<void> {
@@ -472,7 +487,7 @@ class LeaseHeartbeat {
     } catch (error) {
       this.onError(error);
     }
-    if (!this.#stopped) this.#timer = this.clock.setTimeout(() => void this.#beat(), Math.max(1, this.bus.leaseMs / 3));
+    this.#schedule(this.#interval());
   }
 
   stop(): void {

@@ -32,8 +32,8 @@ export type {
   PlannedTask,
   TaskCounts,
   TaskResult,
-} from './hq/index.js';
-export { createHq, Hq, PlannedTaskSchema, PlanSchema, parsePlan } from './hq/index.js';
+} from './hq/hq.js';
+export { createHq, Hq, PlannedTaskSchema, PlanSchema, parsePlan } from './hq/hq.js';
 export type { HttpJobSourceOptions } from './http-job-source.js';
 export { HttpJobSource } from './http-job-source.js';
 export type { AddJobInput, AddResult, JobQueueOptions, StoredJob } from './job-queue.js';

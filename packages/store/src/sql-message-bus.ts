@@ -2,23 +2,23 @@ import {
   AgentrixError,
   abortError,
   type BroadcastInput,
-  BroadcastInputSchema,
   backoffDelay,
   checkMessageSize,
+  checkSendInput,
+  completeEnvelope,
   type DeadLetter,
   type Delivery,
   groupNotFound,
   type InboxStats,
   invalidArgument,
-  invalidMessage,
   type MessageBus,
   type MessageEnvelope,
   type NackOptions,
+  parseBroadcastInput,
   positiveLimit,
   type ReadOptions,
   resolveReadOptions,
   type SendInput,
-  SendInputSchema,
   type SerializedError,
   serializeError,
   type TimerHandle,
@@ -123,15 +123,9 @@ export class SqlMessageBus implements MessageBus {
    */
   async send(input: SendInput): Promise<MessageEnvelope> {
     this.#assertOpen('send');
-    const parsed = SendInputSchema.safeParse(input);
-    if (!parsed.success) throw invalidMessage(parsed.error);
-    const message = parsed.data;
-    checkMessageSize(message.content, message.data, this.#options.maxMessageBytes, message.to);
-    const envelope = message as MessageEnvelope;
+    const message = checkSendInput(input, this.#options.maxMessageBytes);
     const explicitId = message.id;
-    if (explicitId === undefined) envelope.id = this.#options.generateId();
-    if (message.type === undefined) envelope.type = 'message';
-    envelope.createdAt = this.#options.clock.now();
+    const envelope = completeEnvelope(message, this.#options.generateId, this.#options.clock.now());
     try {
       const stored = await this.#append(this.#db, envelope, explicitId);
       if (stored !== envelope) return stored;
@@ -150,9 +144,7 @@ export class SqlMessageBus implements MessageBus {
    */
   async broadcast(input: BroadcastInput): Promise<MessageEnvelope[]> {
     this.#assertOpen('broadcast');
-    const parsed = BroadcastInputSchema.safeParse(input);
-    if (!parsed.success) throw invalidMessage(parsed.error);
-    const message = parsed.data;
+    const message = parseBroadcastInput(input);
     const explicitId = message.id;
     const type = message.type ?? 'message';
     const createdAt = this.#options.clock.now();
