@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { MessageBus } from '@agentrix/core';
 
 export interface EndToEndOptions {
@@ -8,6 +7,12 @@ export interface EndToEndOptions {
   senders: number;
   /** `max` of each read: 1 is what the runtime does. */
   readMax: number;
+  /**
+   * Most messages sent and not yet acked: senders wait while the backlog is this long, so the
+   * run measures the rate the bus sustains rather than how fast an unbounded backlog grows.
+   * Default 20 per agent (every inbox keeps work queued).
+   */
+  maxBacklog?: number;
   warmupMs: number;
   durationMs: number;
   /** Inbox name prefix (fresh per run). */
@@ -21,14 +26,20 @@ export interface EndToEndOptions {
  */
 export async function endToEndThroughput(bus: MessageBus, options: EndToEndOptions): Promise<number> {
   const agents = Array.from({ length: options.agents }, (_, index) => `${options.prefix}-agent-${index}`);
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
+  // One signal per agent, as the runtime has: a signal shared by every blocked read would make
+  // each read pay for the listeners of all the others (EventTarget walks its listener list).
+  const controllers = agents.map(() => new AbortController());
   let acked = 0;
-  const agentLoop = async (agent: string) => {
-    while (!controller.signal.aborted) {
+  let sent = 0;
+  const maxBacklog = options.maxBacklog ?? options.agents * 20;
+  /** Senders waiting for the backlog to shrink. */
+  let blocked: Array<() => void> = [];
+  const agentLoop = async (agent: string, index: number) => {
+    const signal = controllers[index]!.signal;
+    while (!signal.aborted) {
       let deliveries: Awaited<ReturnType<MessageBus['read']>>;
       try {
-        deliveries = await bus.read(agent, { consumer: 'bench', max: options.readMax, signal: controller.signal });
+        deliveries = await bus.read(agent, { consumer: 'bench', max: options.readMax, signal });
       } catch {
         return; // aborted
       }
@@ -38,6 +49,11 @@ export async function endToEndThroughput(bus: MessageBus, options: EndToEndOptio
         deliveries.map((delivery) => delivery.deliveryId),
       );
       acked += deliveries.length;
+      if (blocked.length > 0 && sent - acked < maxBacklog) {
+        const wake = blocked;
+        blocked = [];
+        for (const resume of wake) resume();
+      }
     }
   };
   const loops = agents.map(agentLoop);
@@ -57,13 +73,19 @@ export async function endToEndThroughput(bus: MessageBus, options: EndToEndOptio
         ackedAtWarmEnd = acked;
         warmEndAt = now;
       }
+      if (sent - acked >= maxBacklog) {
+        await new Promise<void>((resolve) => blocked.push(resolve));
+        continue;
+      }
       const agent = agents[next++ % agents.length]!;
+      sent++;
       await bus.send({ from: 'bench', to: agent, content: 'ping' });
     }
   };
   await Promise.all(Array.from({ length: options.senders }, sender));
   const rate = ((acked - ackedAtWarmEnd) / (performance.now() - warmEndAt)) * 1000;
-  controller.abort();
+  for (const controller of controllers) controller.abort();
+  for (const resume of blocked) resume();
   await Promise.all(loops);
   await Promise.all(agents.map((agent) => bus.deleteInbox(agent)));
   return rate;

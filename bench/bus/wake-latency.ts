@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { MessageBus } from '@agentrix/core';
 
 export interface WakeLatencyOptions {
@@ -17,17 +16,19 @@ export interface WakeLatencyOptions {
  */
 export async function wakeLatency(bus: MessageBus, options: WakeLatencyOptions): Promise<Float64Array> {
   const agents = Array.from({ length: options.agents }, (_, index) => `${options.prefix}-agent-${index}`);
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
+  // One signal per agent, as the runtime has: a signal shared by every blocked read would make
+  // each read pay for the listeners of all the others (EventTarget walks its listener list).
+  const controllers = agents.map(() => new AbortController());
   const samples: number[] = [];
   const started = performance.now();
   const warmEnd = started + options.warmupMs;
   const end = warmEnd + options.durationMs;
-  const agentLoop = async (agent: string) => {
-    while (!controller.signal.aborted) {
+  const agentLoop = async (agent: string, index: number) => {
+    const signal = controllers[index]!.signal;
+    while (!signal.aborted) {
       let deliveries: Awaited<ReturnType<MessageBus['read']>>;
       try {
-        deliveries = await bus.read(agent, { consumer: 'bench', max: 1, signal: controller.signal });
+        deliveries = await bus.read(agent, { consumer: 'bench', max: 1, signal });
       } catch {
         return;
       }
@@ -60,7 +61,7 @@ export async function wakeLatency(bus: MessageBus, options: WakeLatencyOptions):
   }
   await Promise.all(pending);
   await new Promise((resolve) => setTimeout(resolve, 200));
-  controller.abort();
+  for (const controller of controllers) controller.abort();
   await Promise.all(loops);
   await Promise.all(agents.map((agent) => bus.deleteInbox(agent)));
   return Float64Array.from(samples);

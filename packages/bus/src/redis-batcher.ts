@@ -5,18 +5,25 @@
  * in parallel instead of taking turns.
  *
  * `run` returns one result per item, in order; an `Error` in that array rejects only its item,
- * a rejection of `run` rejects the whole batch.
+ * a rejection of `run` rejects the whole batch. Every rejection goes through `mapError` with the
+ * item it rejects (the bus turns Redis errors into `AgentrixError`s naming the inbox there).
  */
 export class RedisBatcher<Item, Result> {
   readonly #maxBatch: number;
   readonly #run: (items: Item[]) => Promise<Array<Result | Error>>;
+  readonly #mapError: (error: unknown, item: Item) => unknown;
   #items: Item[] = [];
   #settlers: Array<{ resolve: (value: Result) => void; reject: (error: unknown) => void }> = [];
   #scheduled: ReturnType<typeof setImmediate> | undefined;
 
-  constructor(maxBatch: number, run: (items: Item[]) => Promise<Array<Result | Error>>) {
+  constructor(
+    maxBatch: number,
+    run: (items: Item[]) => Promise<Array<Result | Error>>,
+    mapError: (error: unknown, item: Item) => unknown = (error) => error,
+  ) {
     this.#maxBatch = maxBatch;
     this.#run = run;
+    this.#mapError = mapError;
   }
 
   add(item: Item): Promise<Result> {
@@ -51,12 +58,14 @@ export class RedisBatcher<Item, Result> {
         (results) => {
           for (let index = 0; index < chunkSettlers.length; index++) {
             const result = results[index];
-            if (result instanceof Error) chunkSettlers[index]!.reject(result);
+            if (result instanceof Error) chunkSettlers[index]!.reject(this.#mapError(result, chunk[index]!));
             else chunkSettlers[index]!.resolve(result as Result);
           }
         },
         (error: unknown) => {
-          for (const settler of chunkSettlers) settler.reject(error);
+          for (let index = 0; index < chunkSettlers.length; index++) {
+            chunkSettlers[index]!.reject(this.#mapError(error, chunk[index]!));
+          }
         },
       );
     }

@@ -10,6 +10,7 @@
  * {prefix}:{namespace}:inbox:{<inbox>}:seen-ids    list: explicit ids in the order seen (window)
  * {prefix}:{namespace}:inbox:{<inbox>}:seen-ext    list: external ids in the order seen (window)
  * {prefix}:{namespace}:inbox:{<inbox>}:armed       string: set by a read that drained the inbox; the next send publishes a wake-up
+ * {prefix}:{namespace}:inbox:{<inbox>}:reclaim     string: set when deliveries were parked (nack, give-back, release); reads claim them first
  * {prefix}:{namespace}:wake:<inbox>                pub/sub channel: "something to read"
  * {prefix}:{namespace}:{groups}                    set: group names
  * {prefix}:{namespace}:{groups}:members:<group>    sorted set: members, scored by join order
@@ -24,6 +25,7 @@ export interface InboxKeys {
   readonly seenIds: string;
   readonly seenExternal: string;
   readonly armed: string;
+  readonly reclaim: string;
   readonly wakeChannel: string;
 }
 
@@ -35,6 +37,8 @@ export class RedisKeys {
   readonly groups: string;
   readonly groupSequence: string;
   readonly wakePrefix: string;
+  /** Prefix of every inbox key, up to the hash tag: `{prefix}:{namespace}:inbox:` (the batch scripts build the rest). */
+  readonly inboxPrefix: string;
   readonly #cache = new Map<string, InboxKeys>();
 
   constructor(keyPrefix: string, namespace: string) {
@@ -42,6 +46,7 @@ export class RedisKeys {
     this.groups = `${this.#base}:{groups}`;
     this.groupSequence = `${this.#base}:{groups}:sequence`;
     this.wakePrefix = `${this.#base}:wake:`;
+    this.inboxPrefix = `${this.#base}:inbox:`;
   }
 
   /** The keys of one inbox (cached: reads, sends and acks ask for them on every call). */
@@ -56,7 +61,7 @@ export class RedisKeys {
   }
 
   #build(inbox: string): InboxKeys {
-    const base = `${this.#base}:inbox:{${inbox}}`;
+    const base = `${this.inboxPrefix}{${inbox}}`;
     return {
       stream: `${base}:stream`,
       errors: `${base}:errors`,
@@ -65,6 +70,7 @@ export class RedisKeys {
       seenIds: `${base}:seen-ids`,
       seenExternal: `${base}:seen-ext`,
       armed: `${base}:armed`,
+      reclaim: `${base}:reclaim`,
       wakeChannel: `${this.wakePrefix}${inbox}`,
     };
   }

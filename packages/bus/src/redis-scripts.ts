@@ -49,11 +49,22 @@ end
 `;
 
 /**
- * SEND, for a batch of messages (any inboxes). KEYS: 5 per message: stream, seen, seen-ids,
- * seen-ext, armed. ARGV: dedupe window, then 4 per message: envelope JSON, explicit id or '',
- * external id or '', wake channel.
- * Reply, one per message: {1, entryId} when appended, {0, originalEnvelopeJson} for a duplicate,
- * {-1, error} when Redis refused it.
+ * Key names inside the batch scripts: the scripts get the inbox key prefix once (ARGV[1], e.g.
+ * `agentrix:default:inbox:`) and each item's inbox name, and build the inbox's keys
+ * (`<prefix>{<inbox>}:stream`, ...) themselves, so a batch carries each inbox name once instead
+ * of up to five full key names per item. (Batches span inboxes on any slot anyway, which is why
+ * the bus does not support Redis Cluster.)
+ */
+const INBOX_KEYS = `
+local inboxPrefix = ARGV[1]
+local function inbox_base(inbox) return inboxPrefix .. '{' .. inbox .. '}:' end
+`;
+
+/**
+ * SEND, for a batch of messages (any inboxes). No KEYS. ARGV: inbox key prefix, wake channel
+ * prefix, dedupe window, then 4 per message: inbox, envelope JSON, explicit id or '', external id or ''.
+ * Reply, one per message: 1 when appended, {0, originalEnvelopeJson} for a duplicate, {-1, error}
+ * when Redis refused it.
  *
  * A wake-up is published only when the inbox is armed (a read found it drained and armed it,
  * see READ): readers asleep on an inbox always read it once after arming it, so a send into an
@@ -61,12 +72,21 @@ end
  */
 export const sendBatchScript = new RedisScript(
   'send-batch',
-  `${BATCH_ITEM}
-local window = tonumber(ARGV[1])
-local function send_one(k, a)
-  local stream, seen, seenIds, seenExt, armed = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
-  local envelope, id, external, channel = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
-  if window > 0 then
+  `${INBOX_KEYS}${BATCH_ITEM}
+local wakePrefix, window = ARGV[2], tonumber(ARGV[3])
+local function remember(seen, list, key, envelope)
+  redis.call('HSET', seen, key, envelope)
+  redis.call('RPUSH', list, key)
+  if redis.call('LLEN', list) > window then
+    redis.call('HDEL', seen, redis.call('LPOP', list))
+  end
+end
+local function send_one(a)
+  local inbox, envelope, id, external = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local base = inbox_base(inbox)
+  local dedupe = window > 0 and (id ~= '' or external ~= '')
+  if dedupe then
+    local seen = base .. 'seen'
     if id ~= '' then
       local found = redis.call('HGET', seen, 'i:' .. id)
       if found then return {0, found} end
@@ -76,91 +96,102 @@ local function send_one(k, a)
       if found then return {0, found} end
     end
   end
-  local entryId = redis.call('XADD', stream, '*', 'envelope', envelope)
-  local function remember(list, key)
-    redis.call('HSET', seen, key, envelope)
-    redis.call('RPUSH', list, key)
-    if redis.call('LLEN', list) > window then
-      redis.call('HDEL', seen, redis.call('LPOP', list))
-    end
+  redis.call('XADD', base .. 'stream', '*', 'envelope', envelope)
+  if dedupe then
+    local seen = base .. 'seen'
+    if id ~= '' then remember(seen, base .. 'seen-ids', 'i:' .. id, envelope) end
+    if external ~= '' then remember(seen, base .. 'seen-ext', 'e:' .. external, envelope) end
   end
-  if window > 0 then
-    if id ~= '' then remember(seenIds, 'i:' .. id) end
-    if external ~= '' then remember(seenExt, 'e:' .. external) end
-  end
-  if redis.call('DEL', armed) == 1 then redis.call('PUBLISH', channel, '1') end
-  return {1, entryId}
+  if redis.call('DEL', base .. 'armed') == 1 then redis.call('PUBLISH', wakePrefix .. inbox, '1') end
+  return 1
 end
 local out = {}
-for i = 0, #KEYS / 5 - 1 do
-  local ok, res = pcall(send_one, i * 5 + 1, i * 4 + 2)
+for a = 4, #ARGV, 4 do
+  local ok, res = pcall(send_one, a)
   if ok then out[#out + 1] = res else out[#out + 1] = {-1, item_error(res)} end
 end
 return out
 `,
 );
 
+/** Read flags (a bit field, per inbox). */
+export const READ_WANT_HINT = 1;
+export const READ_CHECK_LEASES = 2;
+
 /**
- * READ, for a batch of inboxes. KEYS: 4 per inbox: stream, errors, dead, armed. ARGV: group,
- * leaseMs, maxDeliveries, now, deadMax, error JSON for entries without an envelope, then 3 per
- * inbox: consumer, max, wantHint ('1' / '0').
+ * READ, for a batch of inboxes. No KEYS. ARGV: inbox key prefix, group, leaseMs, maxDeliveries,
+ * now, deadMax, error JSON for entries without an envelope, then 4 per inbox: inbox, consumer,
+ * max, flags (READ_WANT_HINT | READ_CHECK_LEASES).
  *
- * Per inbox: first claims deliveries idle for leaseMs or more (expired leases, nacked and
- * released deliveries, which are parked idle for years) in entry order, dead-lettering those
- * that had maxDeliveries; then reads new entries. Creates the consumer group (from the stream's
- * start) when it is missing. When nothing readable is left afterwards ("drained"), arms the
- * inbox (the next send publishes a wake-up).
+ * Per inbox: when asked to check leases, or when the inbox's `reclaim` marker is set (a nack,
+ * give-back or release parked deliveries), first claims deliveries idle for leaseMs or more
+ * (expired leases, and parked deliveries, which are idle for years) in entry order,
+ * dead-lettering those that had maxDeliveries; then reads new entries. Creates the consumer group
+ * (from the stream's start) when it is missing. Fewer than max taken means the inbox is drained:
+ * it is armed (the next send publishes a wake-up).
  * Reply, one per inbox: {1, deliveries, deadLetters, hintMs, more} or {-1, error}. A delivery is
  * {entryId, attempt, envelopeJson, lastErrorJson or ''}; more is 1 when something readable may
- * be left, 0 when the inbox was drained; hintMs (only when drained and wantHint) is how long
- * until the earliest in-flight lease expires, -1 when nothing is in flight.
+ * be left (max were taken), 0 when the inbox was drained; hintMs (only when drained and
+ * READ_WANT_HINT) is how long until the earliest in-flight lease expires, -1 when nothing is in flight.
  */
 export const readBatchScript = new RedisScript(
   'read-batch',
-  `${HELPERS}${BATCH_ITEM}
-local group, lease, maxDeliveries = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local now, deadMax, malformed = ARGV[4], ARGV[5], ARGV[6]
+  `${INBOX_KEYS}${HELPERS}${BATCH_ITEM}
+local group, lease, maxDeliveries = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local now, deadMax, malformed = ARGV[5], ARGV[6], ARGV[7]
 
-local function read_one(k, a)
-  local stream, errors, dead, armed = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
-  local consumer, max, wantHint = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2] == '1'
+local function read_new(stream, consumer, count)
+  local ok, reply = pcall(redis.call, 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>')
+  if ok then return reply end
+  redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
+  return redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>')
+end
+
+local function read_one(a)
+  local inbox, consumer, max, flags = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local base = inbox_base(inbox)
+  local stream, errors, dead, reclaim = base .. 'stream', base .. 'errors', base .. 'dead', base .. 'reclaim'
   local out, deadOut = {}, {}
-
-  local ok, pending = pcall(redis.call, 'XPENDING', stream, group, 'IDLE', lease, '-', '+', max)
-  if not ok then
-    redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
-    pending = {}
-  end
   local rounds = 0
-  while #pending > 0 and #out < max do
-    rounds = rounds + 1
-    local last
-    for _, p in ipairs(pending) do
-      last = p[1]
-      if #out >= max then break end
-      local id, count = p[1], tonumber(p[4])
-      if count >= maxDeliveries then
-        dead_letter(stream, errors, dead, group, id, count, now, deadMax, '', deadOut)
-      else
-        local claimed = redis.call('XCLAIM', stream, group, consumer, 0, id)
-        if claimed[1] then
-          local envelope = field(claimed[1][2], 'envelope')
-          if envelope then
-            out[#out + 1] = {id, count + 1, envelope, redis.call('HGET', errors, id) or ''}
-          else
-            dead_letter(stream, errors, dead, group, id, count + 1, now, deadMax, malformed, deadOut)
-          end
+
+  if flags >= 2 or redis.call('EXISTS', reclaim) == 1 then
+    local ok, pending = pcall(redis.call, 'XPENDING', stream, group, 'IDLE', lease, '-', '+', max)
+    if not ok then
+      redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
+      pending = {}
+    end
+    while #pending > 0 and #out < max do
+      rounds = rounds + 1
+      local last
+      for _, p in ipairs(pending) do
+        last = p[1]
+        if #out >= max then break end
+        local id, count = p[1], tonumber(p[4])
+        if count >= maxDeliveries then
+          dead_letter(stream, errors, dead, group, id, count, now, deadMax, '', deadOut)
         else
-          redis.call('XACK', stream, group, id)
+          local claimed = redis.call('XCLAIM', stream, group, consumer, 0, id)
+          if claimed[1] then
+            local envelope = field(claimed[1][2], 'envelope')
+            if envelope then
+              out[#out + 1] = {id, count + 1, envelope, redis.call('HGET', errors, id) or ''}
+            else
+              dead_letter(stream, errors, dead, group, id, count + 1, now, deadMax, malformed, deadOut)
+            end
+          else
+            redis.call('XACK', stream, group, id)
+          end
         end
       end
+      if #out >= max or rounds >= 10 then break end
+      pending = redis.call('XPENDING', stream, group, 'IDLE', lease, '(' .. last, '+', max - #out)
     end
-    if #out >= max or rounds >= 10 then break end
-    pending = redis.call('XPENDING', stream, group, 'IDLE', lease, '(' .. last, '+', max - #out)
+    -- Everything claimable was claimed: parked deliveries no longer need a look on every read.
+    if #out < max and rounds < 10 then redis.call('DEL', reclaim) end
   end
 
   while #out < max do
-    local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', max - #out, 'STREAMS', stream, '>')
+    local reply = read_new(stream, consumer, max - #out)
     if not reply or not reply[1] or #reply[1][2] == 0 then break end
     for _, entry in ipairs(reply[1][2]) do
       local envelope = field(entry[2], 'envelope')
@@ -172,24 +203,16 @@ local function read_one(k, a)
     end
   end
 
-  -- Drained? Fewer than max taken means both the reclaim and XREADGROUP ran dry.
+  -- Drained when fewer than max were taken (the reclaim and XREADGROUP both ran dry). With max
+  -- taken the inbox may hold more: the next read finds out (and arms it then).
   local more = 0
-  if rounds >= 10 then
-    more = 1
-  elseif #out >= max then
-    local inFlight = redis.call('XPENDING', stream, group)[1]
-    if redis.call('XLEN', stream) > inFlight then
-      more = 1
-    elseif #redis.call('XPENDING', stream, group, 'IDLE', lease, '-', '+', 1) > 0 then
-      more = 1
-    end
-  end
-  if more == 0 then redis.call('SET', armed, '1') end
+  if rounds >= 10 or #out >= max then more = 1 end
+  if more == 0 then redis.call('SET', base .. 'armed', '1') end
 
   local hint = -1
   if rounds >= 10 then
     hint = 0
-  elseif more == 0 and wantHint then
+  elseif more == 0 and flags % 2 == 1 then
     local inFlight = redis.call('XPENDING', stream, group, '-', '+', 100)
     for _, p in ipairs(inFlight) do
       local left = lease - tonumber(p[3])
@@ -202,8 +225,8 @@ local function read_one(k, a)
 end
 
 local replies = {}
-for i = 0, #KEYS / 4 - 1 do
-  local ok, res = pcall(read_one, i * 4 + 1, i * 3 + 7)
+for a = 8, #ARGV, 4 do
+  local ok, res = pcall(read_one, a)
   if ok then replies[#replies + 1] = res else replies[#replies + 1] = {-1, item_error(res)} end
 end
 return replies
@@ -211,15 +234,17 @@ return replies
 );
 
 /**
- * ACK, for a batch of inboxes. KEYS: 2 per inbox: stream, errors. ARGV: group, then per inbox the
- * number of ids followed by the ids. Acks and deletes; reply, one per inbox: how many were
- * pending, or {-1, error}.
+ * ACK, for a batch of inboxes. No KEYS. ARGV: inbox key prefix, group, then per inbox: inbox,
+ * the number of ids, the ids. Acks and deletes; reply, one per inbox: how many were pending, or
+ * {-1, error}.
  */
 export const ackBatchScript = new RedisScript(
   'ack-batch',
-  `${BATCH_ITEM}
-local group = ARGV[1]
-local function ack_one(stream, errors, first, last)
+  `${INBOX_KEYS}${BATCH_ITEM}
+local group = ARGV[2]
+local function ack_one(inbox, first, last)
+  local base = inbox_base(inbox)
+  local stream, errors = base .. 'stream', base .. 'errors'
   local hasErrors = redis.call('EXISTS', errors) == 1
   local acked = 0
   for i = first, last do
@@ -232,12 +257,12 @@ local function ack_one(stream, errors, first, last)
   end
   return acked
 end
-local replies, a = {}, 2
-for i = 1, #KEYS, 2 do
-  local count = tonumber(ARGV[a])
-  local ok, res = pcall(ack_one, KEYS[i], KEYS[i + 1], a + 1, a + count)
+local replies, a = {}, 3
+while a <= #ARGV do
+  local count = tonumber(ARGV[a + 1])
+  local ok, res = pcall(ack_one, ARGV[a], a + 2, a + 1 + count)
   if ok then replies[#replies + 1] = res else replies[#replies + 1] = {-1, item_error(res)} end
-  a = a + count + 1
+  a = a + count + 2
 end
 return replies
 `,
@@ -264,10 +289,11 @@ return held
 );
 
 /**
- * NACK. KEYS: stream, errors, dead. ARGV: group, entry id, error JSON or '', maxDeliveries, now,
+ * NACK. KEYS: stream, errors, dead, reclaim. ARGV: group, entry id, error JSON or '', maxDeliveries, now,
  * deadMax, release consumer, release idle ms, wake channel.
- * Parks the delivery on the release consumer with a huge idle time (so the next read claims it
- * first) without counting a delivery, or dead-letters it when it had maxDeliveries.
+ * Parks the delivery on the release consumer with a huge idle time and sets the inbox's reclaim
+ * marker (so the next read claims it first) without counting a delivery, or dead-letters it when
+ * it had maxDeliveries.
  * Reply: {0} unknown id, {1} released, {2, deadLetters} dead-lettered.
  */
 export const nackScript = new RedisScript(
@@ -286,13 +312,14 @@ if count >= maxDeliveries then
   return {2, deadOut}
 end
 redis.call('XCLAIM', stream, group, releaser, 0, id, 'IDLE', idle, 'JUSTID')
+redis.call('SET', KEYS[4], '1')
 redis.call('PUBLISH', channel, '1')
 return {1}
 `,
 );
 
 /**
- * GIVE BACK (a read whose caller went away). KEYS: stream. ARGV: group, release consumer, idle,
+ * GIVE BACK (a read whose caller went away). KEYS: stream, reclaim. ARGV: group, release consumer, idle,
  * wake channel, then pairs of entry id and the delivery count to restore.
  */
 export const giveBackScript = new RedisScript(
@@ -302,12 +329,13 @@ local stream, group, releaser, idle, channel = KEYS[1], ARGV[1], ARGV[2], ARGV[3
 for i = 5, #ARGV, 2 do
   redis.call('XCLAIM', stream, group, releaser, 0, ARGV[i], 'IDLE', idle, 'RETRYCOUNT', ARGV[i + 1], 'JUSTID')
 end
+redis.call('SET', KEYS[2], '1')
 redis.call('PUBLISH', channel, '1')
 return 1
 `,
 );
 
-/** RELEASE CONSUMER. KEYS: stream. ARGV: group, consumer, release consumer, idle, wake channel. Reply: count. */
+/** RELEASE CONSUMER. KEYS: stream, reclaim. ARGV: group, consumer, release consumer, idle, wake channel. Reply: count. */
 export const releaseScript = new RedisScript(
   'release',
   `
@@ -317,6 +345,7 @@ if not ok or #pending == 0 then return 0 end
 for _, p in ipairs(pending) do
   redis.call('XCLAIM', stream, group, releaser, 0, p[1], 'IDLE', idle, 'JUSTID')
 end
+redis.call('SET', KEYS[2], '1')
 redis.call('PUBLISH', channel, '1')
 return #pending
 `,
