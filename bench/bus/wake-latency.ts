@@ -47,19 +47,30 @@ export async function wakeLatency(bus: MessageBus, options: WakeLatencyOptions):
   // Let every agent block first.
   await new Promise((resolve) => setTimeout(resolve, 200));
 
+  // Sends are counted, not kept: holding a thousand send promises (and the envelopes they resolve
+  // to) would make every young-generation GC copy them, which is the bench's cost, not the bus's.
   let sent = 0;
-  const pending: Promise<unknown>[] = [];
+  let outstanding = 0;
+  let failure: unknown;
+  const settled = () => {
+    outstanding--;
+  };
+  const failed = (error: unknown) => {
+    outstanding--;
+    failure ??= error;
+  };
   const paceStart = performance.now();
   while (performance.now() < end + (paceStart - started)) {
     const due = Math.floor(((performance.now() - paceStart) * options.rate) / 1000);
     while (sent < due) {
       const agent = agents[sent++ % agents.length]!;
-      pending.push(bus.send({ from: 'bench', to: agent, content: String(performance.now()) }));
+      outstanding++;
+      bus.send({ from: 'bench', to: agent, content: String(performance.now()) }).then(settled, failed);
     }
-    if (pending.length > 1000) await Promise.all(pending.splice(0));
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
-  await Promise.all(pending);
+  while (outstanding > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  if (failure !== undefined) throw failure;
   await new Promise((resolve) => setTimeout(resolve, 200));
   for (const controller of controllers) controller.abort();
   await Promise.all(loops);

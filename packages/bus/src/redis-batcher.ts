@@ -13,7 +13,8 @@ export class RedisBatcher<Item, Result> {
   readonly #run: (items: Item[]) => Promise<Array<Result | Error>>;
   readonly #mapError: (error: unknown, item: Item) => unknown;
   #items: Item[] = [];
-  #settlers: Array<{ resolve: (value: Result) => void; reject: (error: unknown) => void }> = [];
+  /** resolve, reject, resolve, reject, ...: two per item. */
+  #settlers: Array<(value: any) => void> = [];
   #scheduled: ReturnType<typeof setImmediate> | undefined;
 
   constructor(
@@ -29,10 +30,12 @@ export class RedisBatcher<Item, Result> {
   add(item: Item): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
       this.#items.push(item);
-      this.#settlers.push({ resolve, reject });
-      if (this.#scheduled === undefined) this.#scheduled = setImmediate(() => this.flush());
+      this.#settlers.push(resolve, reject);
+      if (this.#scheduled === undefined) this.#scheduled = setImmediate(this.#flush);
     });
   }
+
+  readonly #flush = () => this.flush();
 
   /** Sends what is queued now (also called by the scheduled flush). */
   flush(): void {
@@ -47,7 +50,8 @@ export class RedisBatcher<Item, Result> {
     this.#settlers = [];
     for (let start = 0; start < items.length; start += this.#maxBatch) {
       const chunk = start === 0 && items.length <= this.#maxBatch ? items : items.slice(start, start + this.#maxBatch);
-      const chunkSettlers = settlers.slice(start, start + chunk.length);
+      const chunkSettlers =
+        start === 0 && chunk === items ? settlers : settlers.slice(2 * start, 2 * (start + chunk.length));
       let outcome: Promise<Array<Result | Error>>;
       try {
         outcome = this.#run(chunk);
@@ -56,15 +60,15 @@ export class RedisBatcher<Item, Result> {
       }
       outcome.then(
         (results) => {
-          for (let index = 0; index < chunkSettlers.length; index++) {
+          for (let index = 0; index < chunk.length; index++) {
             const result = results[index];
-            if (result instanceof Error) chunkSettlers[index]!.reject(this.#mapError(result, chunk[index]!));
-            else chunkSettlers[index]!.resolve(result as Result);
+            if (result instanceof Error) chunkSettlers[2 * index + 1]!(this.#mapError(result, chunk[index]!));
+            else chunkSettlers[2 * index]!(result);
           }
         },
         (error: unknown) => {
-          for (let index = 0; index < chunkSettlers.length; index++) {
-            chunkSettlers[index]!.reject(this.#mapError(error, chunk[index]!));
+          for (let index = 0; index < chunk.length; index++) {
+            chunkSettlers[2 * index + 1]!(this.#mapError(error, chunk[index]!));
           }
         },
       );

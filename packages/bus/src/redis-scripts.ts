@@ -62,18 +62,43 @@ local function inbox_base(inbox) return inboxPrefix .. '{' .. inbox .. '}:' end
 
 /**
  * SEND, for a batch of messages (any inboxes). No KEYS. ARGV: inbox key prefix, wake channel
- * prefix, dedupe window, then 4 per message: inbox, envelope JSON, explicit id or '', external id or ''.
- * Reply, one per message: 1 when appended, {0, originalEnvelopeJson} for a duplicate, {-1, error}
- * when Redis refused it.
+ * prefix, dedupe window, consumer group, then 4 per message: inbox, envelope JSON, explicit id or
+ * '', external id or ''. Reply, one per message: 1 when appended, {0, originalEnvelopeJson} for a
+ * duplicate, {-1, error} when Redis refused it.
  *
  * A wake-up is published only when the inbox is armed (a read found it drained and armed it,
  * see READ): readers asleep on an inbox always read it once after arming it, so a send into an
- * inbox that nobody has drained since the last wake-up has nobody to wake.
+ * inbox that nobody has drained since the last wake-up has nobody to wake. When the arming read
+ * asked for a hand-off (`<bus token>\n<consumer>`), the script reads the oldest unread entry for
+ * that consumer and publishes it in the wake-up itself (`h<token>\n<consumer>\n<entry id>\n<envelope>`):
+ * the blocked reader gets the message without another round trip. Every other subscriber takes
+ * the hand-off as a plain wake-up.
  */
 export const sendBatchScript = new RedisScript(
   'send-batch',
   `${INBOX_KEYS}${BATCH_ITEM}
-local wakePrefix, window = ARGV[2], tonumber(ARGV[3])
+local wakePrefix, window, group = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local function wake(base, stream, inbox)
+  local armed = redis.call('GET', base .. 'armed')
+  if not armed then return end
+  redis.call('DEL', base .. 'armed')
+  local channel = wakePrefix .. inbox
+  local split = string.find(armed, '\\n', 1, true)
+  if split then
+    local consumer = string.sub(armed, split + 1)
+    local ok, reply = pcall(redis.call, 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', 1, 'STREAMS', stream, '>')
+    if ok and reply and reply[1] and reply[1][2][1] then
+      local entry = reply[1][2][1]
+      local fields, envelope = entry[2], ''
+      for i = 1, #fields, 2 do
+        if fields[i] == 'envelope' then envelope = fields[i + 1] break end
+      end
+      redis.call('PUBLISH', channel, 'h' .. armed .. '\\n' .. entry[1] .. '\\n' .. envelope)
+      return
+    end
+  end
+  redis.call('PUBLISH', channel, '1')
+end
 local function remember(seen, list, key, envelope)
   redis.call('HSET', seen, key, envelope)
   redis.call('RPUSH', list, key)
@@ -96,17 +121,18 @@ local function send_one(a)
       if found then return {0, found} end
     end
   end
-  redis.call('XADD', base .. 'stream', '*', 'envelope', envelope)
+  local stream = base .. 'stream'
+  redis.call('XADD', stream, '*', 'envelope', envelope)
   if dedupe then
     local seen = base .. 'seen'
     if id ~= '' then remember(seen, base .. 'seen-ids', 'i:' .. id, envelope) end
     if external ~= '' then remember(seen, base .. 'seen-ext', 'e:' .. external, envelope) end
   end
-  if redis.call('DEL', base .. 'armed') == 1 then redis.call('PUBLISH', wakePrefix .. inbox, '1') end
+  wake(base, stream, inbox)
   return 1
 end
 local out = {}
-for a = 4, #ARGV, 4 do
+for a = 5, #ARGV, 4 do
   local ok, res = pcall(send_one, a)
   if ok then out[#out + 1] = res else out[#out + 1] = {-1, item_error(res)} end
 end
@@ -117,18 +143,21 @@ return out
 /** Read flags (a bit field, per inbox). */
 export const READ_WANT_HINT = 1;
 export const READ_CHECK_LEASES = 2;
+/** When the read takes nothing, arm the inbox for a hand-off to this bus and consumer (see SEND). */
+export const READ_HANDOFF = 4;
 
 /**
  * READ, for a batch of inboxes. No KEYS. ARGV: inbox key prefix, group, leaseMs, maxDeliveries,
- * now, deadMax, error JSON for entries without an envelope, then 4 per inbox: inbox, consumer,
- * max, flags (READ_WANT_HINT | READ_CHECK_LEASES).
+ * now, deadMax, error JSON for entries without an envelope, bus token, then 4 per inbox: inbox,
+ * consumer, max, flags (READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF).
  *
  * Per inbox: when asked to check leases, or when the inbox's `reclaim` marker is set (a nack,
  * give-back or release parked deliveries), first claims deliveries idle for leaseMs or more
  * (expired leases, and parked deliveries, which are idle for years) in entry order,
  * dead-lettering those that had maxDeliveries; then reads new entries. Creates the consumer group
  * (from the stream's start) when it is missing. Fewer than max taken means the inbox is drained:
- * it is armed (the next send publishes a wake-up).
+ * it is armed (the next send publishes a wake-up; with READ_HANDOFF and nothing taken, the next
+ * send hands its message to `consumer` of this bus in the wake-up).
  * Reply, one per inbox: {1, deliveries, deadLetters, hintMs, more} or {-1, error}. A delivery is
  * {entryId, attempt, envelopeJson, lastErrorJson or ''}; more is 1 when something readable may
  * be left (max were taken), 0 when the inbox was drained; hintMs (only when drained and
@@ -138,7 +167,7 @@ export const readBatchScript = new RedisScript(
   'read-batch',
   `${INBOX_KEYS}${HELPERS}${BATCH_ITEM}
 local group, lease, maxDeliveries = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local now, deadMax, malformed = ARGV[5], ARGV[6], ARGV[7]
+local now, deadMax, malformed, token = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 
 local function read_new(stream, consumer, count)
   local ok, reply = pcall(redis.call, 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>')
@@ -154,7 +183,7 @@ local function read_one(a)
   local out, deadOut = {}, {}
   local rounds = 0
 
-  if flags >= 2 or redis.call('EXISTS', reclaim) == 1 then
+  if flags % 4 >= 2 or redis.call('EXISTS', reclaim) == 1 then
     local ok, pending = pcall(redis.call, 'XPENDING', stream, group, 'IDLE', lease, '-', '+', max)
     if not ok then
       redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
@@ -207,7 +236,13 @@ local function read_one(a)
   -- taken the inbox may hold more: the next read finds out (and arms it then).
   local more = 0
   if rounds >= 10 or #out >= max then more = 1 end
-  if more == 0 then redis.call('SET', base .. 'armed', '1') end
+  if more == 0 then
+    if #out == 0 and flags % 8 >= 4 then
+      redis.call('SET', base .. 'armed', token .. '\\n' .. consumer)
+    else
+      redis.call('SET', base .. 'armed', '1')
+    end
+  end
 
   local hint = -1
   if rounds >= 10 then
@@ -225,7 +260,7 @@ local function read_one(a)
 end
 
 local replies = {}
-for a = 8, #ARGV, 4 do
+for a = 9, #ARGV, 4 do
   local ok, res = pcall(read_one, a)
   if ok then replies[#replies + 1] = res else replies[#replies + 1] = {-1, item_error(res)} end
 end
@@ -289,7 +324,7 @@ return held
 );
 
 /**
- * NACK. KEYS: stream, errors, dead, reclaim. ARGV: group, entry id, error JSON or '', maxDeliveries, now,
+ * NACK. KEYS: stream, errors, dead, reclaim, armed. ARGV: group, entry id, error JSON or '', maxDeliveries, now,
  * deadMax, release consumer, release idle ms, wake channel.
  * Parks the delivery on the release consumer with a huge idle time and sets the inbox's reclaim
  * marker (so the next read claims it first) without counting a delivery, or dead-letters it when
@@ -313,13 +348,14 @@ if count >= maxDeliveries then
 end
 redis.call('XCLAIM', stream, group, releaser, 0, id, 'IDLE', idle, 'JUSTID')
 redis.call('SET', KEYS[4], '1')
+redis.call('DEL', KEYS[5])
 redis.call('PUBLISH', channel, '1')
 return {1}
 `,
 );
 
 /**
- * GIVE BACK (a read whose caller went away). KEYS: stream, reclaim. ARGV: group, release consumer, idle,
+ * GIVE BACK (a read whose caller went away). KEYS: stream, reclaim, armed. ARGV: group, release consumer, idle,
  * wake channel, then pairs of entry id and the delivery count to restore.
  */
 export const giveBackScript = new RedisScript(
@@ -330,12 +366,13 @@ for i = 5, #ARGV, 2 do
   redis.call('XCLAIM', stream, group, releaser, 0, ARGV[i], 'IDLE', idle, 'RETRYCOUNT', ARGV[i + 1], 'JUSTID')
 end
 redis.call('SET', KEYS[2], '1')
+redis.call('DEL', KEYS[3])
 redis.call('PUBLISH', channel, '1')
 return 1
 `,
 );
 
-/** RELEASE CONSUMER. KEYS: stream, reclaim. ARGV: group, consumer, release consumer, idle, wake channel. Reply: count. */
+/** RELEASE CONSUMER. KEYS: stream, reclaim, armed. ARGV: group, consumer, release consumer, idle, wake channel. Reply: count. */
 export const releaseScript = new RedisScript(
   'release',
   `
@@ -346,6 +383,7 @@ for _, p in ipairs(pending) do
   redis.call('XCLAIM', stream, group, releaser, 0, p[1], 'IDLE', idle, 'JUSTID')
 end
 redis.call('SET', KEYS[2], '1')
+redis.call('DEL', KEYS[3])
 redis.call('PUBLISH', channel, '1')
 return #pending
 `,
@@ -387,6 +425,19 @@ export const deadLetterScript = new RedisScript(
 local deadOut = {}
 dead_letter(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], deadOut)
 return deadOut
+`,
+);
+
+/**
+ * DISARM. KEYS: armed. ARGV: the hand-off arm value of a bus and consumer. When the inbox is still
+ * armed for that hand-off (its reader went away), arms it for a plain wake-up instead, so the next
+ * send wakes whoever else waits rather than handing its message to nobody.
+ */
+export const disarmScript = new RedisScript(
+  'disarm',
+  `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], '1') return 1 end
+return 0
 `,
 );
 

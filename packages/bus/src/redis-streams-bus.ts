@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   AgentrixError,
   type AgentrixEvents,
@@ -43,6 +44,7 @@ import {
   ackBatchScript,
   deadLetterScript,
   deleteGroupScript,
+  disarmScript,
   extendLeaseScript,
   giveBackScript,
   joinScript,
@@ -50,6 +52,7 @@ import {
   membersScript,
   nackScript,
   READ_CHECK_LEASES,
+  READ_HANDOFF,
   READ_WANT_HINT,
   readBatchScript,
   redriveScript,
@@ -109,6 +112,11 @@ interface WaitingInbox {
   dirty: boolean;
   /** The next read must look for expired leases (a lease-end timer fired). */
   checkLeases: boolean;
+  /**
+   * The consumer a drained read of this inbox armed a hand-off for (the next send hands its
+   * message to that consumer of this bus in the wake-up); undefined once any wake-up came.
+   */
+  armedFor: string | undefined;
   timer: TimerHandle | undefined;
   hasTimer: boolean;
   failures: number;
@@ -143,11 +151,24 @@ interface AckItem {
 }
 
 const NO_KEYS: readonly string[] = [];
+/** `h`: a wake-up that carries a message handed off to a blocked reader. */
+const HANDOFF_MARK = 104;
 const NO_ENVELOPE_ERROR = JSON.stringify(malformedEntryError('no "envelope" field'));
+const NOT_AN_ENVELOPE_ERROR = JSON.stringify(
+  malformedEntryError('its "envelope" field is not a JSON message envelope'),
+);
 
 type RawDelivery = [entryId: string, attempt: number, envelope: string, lastError: string];
 type RawDeadLetter = [kind: string, payload: string, attempts: number, error: string];
 type RawRead = [deliveries: RawDelivery[], deadLetters: RawDeadLetter[], hintMs: number, more: number];
+
+function ignore(): void {}
+
+/** True when every id can be a delivery id (the usual ack: no copy needed). */
+function allEntryIds(ids: readonly string[]): boolean {
+  for (const id of ids) if (!isEntryId(id)) return false;
+  return true;
+}
 
 /** A per-item failure of a batch script (Redis refused one inbox's part): INTERNAL, like a refused script. */
 function itemError(reply: unknown): Error | undefined {
@@ -193,6 +214,8 @@ export class RedisStreamsBus implements MessageBus {
   readonly #dedupeWindow: number;
   readonly #deadLetterMaxLength: number;
   readonly #hub: RedisWakeHub;
+  /** Names this bus in hand-offs (see the send script): only this bus takes what is handed to it. */
+  readonly #token = randomUUID();
   readonly #sends: RedisBatcher<SendItem, 1 | [0, string]>;
   readonly #reads: RedisBatcher<ReadItem, RawRead>;
   readonly #acks: RedisBatcher<AckItem, number>;
@@ -241,14 +264,23 @@ export class RedisStreamsBus implements MessageBus {
       clock: this.#clock,
       logger: this.#logger,
       idleMs: resolved.subscriptionIdleMs,
-      onWake: (inbox) => {
+      onWake: (inbox, message) => {
         const box = this.#waiting.get(inbox);
+        if (box !== undefined) box.armedFor = undefined;
+        if (message.charCodeAt(0) === HANDOFF_MARK && this.#takeHandoff(inbox, box, message)) return;
         if (box !== undefined) this.#pump(box);
       },
       onReconnect: () => {
         for (const box of this.#waiting.values()) this.#pump(box);
       },
-      isBusy: (inbox) => (this.#waiting.get(inbox)?.waiters.length ?? 0) > 0,
+      isBusy: (inbox) => {
+        const box = this.#waiting.get(inbox);
+        return box !== undefined && (box.waiters.length > 0 || box.pumping);
+      },
+      onForget: (inbox) => {
+        const box = this.#waiting.get(inbox);
+        if (box !== undefined && box.waiters.length === 0 && !box.pumping) this.#waiting.delete(inbox);
+      },
     });
     this.#sends = new RedisBatcher(
       MAX_SEND_BATCH,
@@ -369,12 +401,16 @@ export class RedisStreamsBus implements MessageBus {
   }
 
   /** Acks and deletes deliveries. Unknown ids (already acked, dropped inbox, not an entry id) are ignored. */
-  async ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
-    this.#assertOpen('ack');
-    validateAddress(inbox, 'inbox');
-    const ids = deliveryIds.filter(isEntryId);
-    if (ids.length === 0) return;
-    await this.#acks.add({ inbox, ids });
+  ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
+    try {
+      this.#assertOpen('ack');
+      validateAddress(inbox, 'inbox');
+      const ids = allEntryIds(deliveryIds) ? deliveryIds : deliveryIds.filter(isEntryId);
+      if (ids.length === 0) return Promise.resolve();
+      return this.#acks.add({ inbox, ids }).then(ignore);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -410,7 +446,7 @@ export class RedisStreamsBus implements MessageBus {
     const reply = (await this.#redis('nack', inbox, () =>
       nackScript.run(
         this.#client,
-        [keys.stream, keys.errors, keys.dead, keys.reclaim],
+        [keys.stream, keys.errors, keys.dead, keys.reclaim, keys.armed],
         [
           this.#group,
           deliveryId,
@@ -437,7 +473,7 @@ export class RedisStreamsBus implements MessageBus {
     const released = await this.#redis('releaseConsumer', inbox, () =>
       releaseScript.run(
         this.#client,
-        [keys.stream, keys.reclaim],
+        [keys.stream, keys.reclaim, keys.armed],
         [this.#group, consumer, RELEASED_CONSUMER, PARKED_IDLE_MS, keys.wakeChannel],
       ),
     );
@@ -611,6 +647,8 @@ export class RedisStreamsBus implements MessageBus {
     const failures: unknown[] = [];
     for (const box of this.#waiting.values()) {
       this.#clearInboxTimer(box);
+      // Awaited with the reads in flight below, before the wake-up connection closes.
+      if (box.armedFor !== undefined) this.#track(this.#disarm(box));
       for (const waiter of box.waiters.splice(0)) {
         try {
           waiter.active = false;
@@ -689,6 +727,7 @@ export class RedisStreamsBus implements MessageBus {
         pumping: false,
         dirty: false,
         checkLeases: false,
+        armedFor: undefined,
         timer: undefined,
         hasTimer: false,
         failures: 0,
@@ -749,9 +788,15 @@ export class RedisStreamsBus implements MessageBus {
           }
           const waiter = box.waiters[0]!;
           const issuedAt = this.#hub.sequence;
-          const flags = box.checkLeases ? READ_WANT_HINT | READ_CHECK_LEASES : READ_WANT_HINT;
+          // A consumer name with a line break cannot be named in a hand-off: plain wake-ups then.
+          let flags = waiter.consumer.includes('\n') ? READ_WANT_HINT : READ_WANT_HINT | READ_HANDOFF;
+          if (box.checkLeases) flags |= READ_CHECK_LEASES;
           box.checkLeases = false;
           const result = await this.#readOnce(box.keys, box.name, waiter.consumer, waiter.max, flags);
+          if (!result.more && result.deliveries.length === 0 && (flags & READ_HANDOFF) !== 0) {
+            // Set even if the hand-off already came: disarming checks the arm is still ours.
+            box.armedFor = waiter.consumer;
+          }
           if (!waiter.active || this.#closed) {
             // The reader went away (abort, timeout, close) while its read was in flight.
             if (result.deliveries.length > 0) await this.#giveBack(box.keys, box.name, result.deliveries);
@@ -782,7 +827,7 @@ export class RedisStreamsBus implements MessageBus {
       }
     } finally {
       box.pumping = false;
-      if (box.waiters.length === 0) this.#dropInbox(box);
+      if (box.waiters.length === 0) this.#idleInbox(box);
     }
   }
 
@@ -852,8 +897,12 @@ export class RedisStreamsBus implements MessageBus {
     return this.#deadLetterMalformed(keys, inbox, malformed).then(() => result);
   }
 
-  async #deadLetterMalformed(keys: InboxKeys, inbox: string, malformed: readonly RawDelivery[]): Promise<void> {
-    const error = JSON.stringify(malformedEntryError('its "envelope" field is not a JSON message envelope'));
+  async #deadLetterMalformed(
+    keys: InboxKeys,
+    inbox: string,
+    malformed: readonly RawDelivery[],
+    error = NOT_AN_ENVELOPE_ERROR,
+  ): Promise<void> {
     for (const entry of malformed) {
       const letters = (await this.#redis('read', inbox, () =>
         deadLetterScript.run(
@@ -875,7 +924,7 @@ export class RedisStreamsBus implements MessageBus {
       await this.#redis('read', inbox, () =>
         giveBackScript.run(
           this.#client,
-          [keys.stream, keys.reclaim],
+          [keys.stream, keys.reclaim, keys.armed],
           [this.#group, RELEASED_CONSUMER, PARKED_IDLE_MS, keys.wakeChannel, ...pairs],
         ),
       );
@@ -914,19 +963,92 @@ export class RedisStreamsBus implements MessageBus {
     if (index < 0) return false;
     waiter.active = false;
     box.waiters.splice(index, 1);
-    if (box.waiters.length === 0 && !box.pumping) this.#dropInbox(box);
+    if (box.waiters.length === 0 && !box.pumping) this.#idleInbox(box);
     return true;
   }
 
-  #dropInbox(box: WaitingInbox): void {
+  /**
+   * Nobody waits on the inbox any more. Its record stays (the next read of the same agent reuses
+   * it) until the wake-up hub lets go of the idle inbox.
+   */
+  #idleInbox(box: WaitingInbox): void {
     this.#clearInboxTimer(box);
-    if (this.#waiting.get(box.name) === box) this.#waiting.delete(box.name);
+    if (box.armedFor !== undefined && !this.#closed) this.#track(this.#disarm(box));
+  }
+
+  /**
+   * The last reader of an inbox armed for a hand-off went away (abort, timeout): the next send
+   * must wake whoever else waits instead of handing its message to a reader that is gone.
+   */
+  async #disarm(box: WaitingInbox): Promise<void> {
+    const consumer = box.armedFor;
+    box.armedFor = undefined;
+    if (consumer === undefined) return;
+    try {
+      await disarmScript.run(this.#client, [box.keys.armed], [`${this.#token}\n${consumer}`]);
+    } catch (error) {
+      // Not lost: a message handed to nobody is redelivered once its lease ends.
+      this.#logger.warn('RedisStreamsBus could not disarm an inbox', {
+        inbox: box.name,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  /**
+   * A wake-up carrying a message (see the send script). Returns false when it is not for this bus
+   * (then it is a plain wake-up). A message handed to a reader that is gone is given back.
+   */
+  #takeHandoff(inbox: string, box: WaitingInbox | undefined, message: string): boolean {
+    // h<token>\n<consumer>\n<entry id>\n<envelope>
+    const tokenEnd = message.indexOf('\n');
+    if (tokenEnd !== this.#token.length + 1 || !message.startsWith(this.#token, 1)) return false;
+    const consumerEnd = message.indexOf('\n', tokenEnd + 1);
+    const idEnd = consumerEnd < 0 ? -1 : message.indexOf('\n', consumerEnd + 1);
+    if (idEnd < 0) return false;
+    const consumer = message.slice(tokenEnd + 1, consumerEnd);
+    const deliveryId = message.slice(consumerEnd + 1, idEnd);
+    const json = message.slice(idEnd + 1);
+    const keys = box?.keys ?? this.#keys.inbox(inbox);
+    const envelope = parseEnvelope(json);
+    if (envelope === undefined) {
+      // Written by something else: dead letter, as a read would, then read on.
+      const error = json === '' ? NO_ENVELOPE_ERROR : NOT_AN_ENVELOPE_ERROR;
+      this.#track(
+        this.#deadLetterMalformed(keys, inbox, [[deliveryId, 1, json, '']], error).then(
+          () => box !== undefined && this.#pump(box),
+          (failure: unknown) => {
+            this.#logger.warn('RedisStreamsBus could not dead-letter a malformed entry', {
+              inbox,
+              error: failure instanceof Error ? failure.message : String(failure),
+            });
+            if (box !== undefined) this.#pump(box);
+          },
+        ),
+      );
+      return true;
+    }
+    const delivery: Delivery = { deliveryId, envelope, attempt: 1 };
+    const waiter = this.#closed ? undefined : box?.waiters.find((candidate) => candidate.consumer === consumer);
+    if (box === undefined || waiter === undefined) {
+      this.#track(this.#giveBack(keys, inbox, [delivery]));
+      return true;
+    }
+    this.#removeWaiter(box, waiter);
+    settleBlockedRead(waiter, this.#clock, [delivery]);
+    if (box.waiters.length > 0) this.#pump(box);
+    return true;
   }
 
   // ---------------------------------------------------------------- batches (one script per tick)
 
   async #runSends(items: SendItem[]): Promise<Array<1 | [0, string] | Error>> {
-    const args: Array<string | number> = [this.#keys.inboxPrefix, this.#keys.wakePrefix, this.#dedupeWindow];
+    const args: Array<string | number> = [
+      this.#keys.inboxPrefix,
+      this.#keys.wakePrefix,
+      this.#dedupeWindow,
+      this.#group,
+    ];
     for (const item of items) args.push(item.inbox, item.envelope, item.explicitId, item.externalId);
     const replies = (await sendBatchScript.run(this.#client, NO_KEYS, args)) as Array<1 | [0, string]>;
     return replies.map((reply) => (reply === 1 ? reply : (itemError(reply) ?? reply)));
@@ -941,6 +1063,7 @@ export class RedisStreamsBus implements MessageBus {
       this.#clock.now(),
       this.#deadLetterMaxLength,
       NO_ENVELOPE_ERROR,
+      this.#token,
     ];
     for (const item of items) args.push(item.inbox, item.consumer, item.max, item.flags);
     const replies = (await readBatchScript.run(this.#client, NO_KEYS, args)) as unknown[][];

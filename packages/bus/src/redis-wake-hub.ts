@@ -21,7 +21,8 @@ interface Subscription {
  *
  * Every write that makes something readable (send, nack, release, redrive) publishes to the
  * inbox's wake channel in the same Lua script. The hub subscribes to the channels of inboxes
- * that have (or recently had) a blocked reader here, in batches, and calls `onWake(inbox)`.
+ * that have (or recently had) a blocked reader here, in batches, and calls `onWake(inbox, message)`
+ * (`message` is `'1'` for a plain wake-up, or a hand-off, see the send script).
  * Pub/sub drops messages while a connection is down, so after a reconnect the hub calls
  * `onReconnect()` and the bus re-reads every waiting inbox.
  */
@@ -31,9 +32,10 @@ export class RedisWakeHub {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #idleMs: number;
-  readonly #onWake: (inbox: string) => void;
+  readonly #onWake: (inbox: string, message: string) => void;
   readonly #onReconnect: () => void;
   readonly #isBusy: (inbox: string) => boolean;
+  readonly #onForget: (inbox: string) => void;
 
   #subscriber: RedisClientLike | undefined;
   /** Confirmed subscriptions. */
@@ -58,10 +60,12 @@ export class RedisWakeHub {
     clock: Clock;
     logger: Logger;
     idleMs: number;
-    onWake: (inbox: string) => void;
+    onWake: (inbox: string, message: string) => void;
     onReconnect: () => void;
     /** True while the inbox has a blocked reader, so its subscription must stay. */
     isBusy: (inbox: string) => boolean;
+    /** The hub stopped listening to an idle inbox (the bus drops what it kept for it). */
+    onForget?: (inbox: string) => void;
   }) {
     this.#createSubscriber = options.createSubscriber;
     this.#channelPrefix = options.channelPrefix;
@@ -71,6 +75,7 @@ export class RedisWakeHub {
     this.#onWake = options.onWake;
     this.#onReconnect = options.onReconnect;
     this.#isBusy = options.isBusy;
+    this.#onForget = options.onForget ?? (() => {});
   }
 
   /** How many inbox channels this process is subscribed to. */
@@ -176,7 +181,7 @@ export class RedisWakeHub {
   #connection(): RedisClientLike {
     if (this.#subscriber !== undefined) return this.#subscriber;
     const subscriber = this.#createSubscriber();
-    subscriber.on('message', (channel: string) => {
+    subscriber.on('message', (channel: string, message: string) => {
       if (!channel.startsWith(this.#channelPrefix)) return;
       const inbox = channel.slice(this.#channelPrefix.length);
       const subscription = this.#subscribed.get(inbox);
@@ -184,7 +189,7 @@ export class RedisWakeHub {
         subscription.lastWake = ++this.#sequence;
         subscription.drained = false;
       }
-      this.#onWake(inbox);
+      this.#onWake(inbox, message);
     });
     // Wake-ups published while the connection is down are lost: nothing is known drained any more.
     subscriber.on('close', () => this.#invalidateAll());
@@ -257,7 +262,10 @@ export class RedisWakeHub {
     for (const [inbox, subscription] of this.#subscribed) {
       if (subscription.lastUsed <= cutoff && !this.#isBusy(inbox)) idle.push(inbox);
     }
-    for (const inbox of idle) this.#subscribed.delete(inbox);
+    for (const inbox of idle) {
+      this.#subscribed.delete(inbox);
+      this.#onForget(inbox);
+    }
     if (idle.length > 0) {
       this.#subscriber?.unsubscribe(...idle.map((inbox) => this.#channelPrefix + inbox)).catch(() => {});
     }

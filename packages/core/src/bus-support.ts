@@ -192,10 +192,69 @@ export type CheckedSend = z.output<typeof SendInputSchema>;
 
 /** Parses what `send` was given (INVALID_MESSAGE naming the fields) and checks its size (MESSAGE_TOO_LARGE). */
 export function checkSendInput(input: SendInput, maxMessageBytes: number): CheckedSend {
-  const parsed = SendInputSchema.safeParse(input);
-  if (!parsed.success) throw invalidMessage(parsed.error);
-  checkMessageSize(parsed.data.content, parsed.data.data, maxMessageBytes, parsed.data.to);
-  return parsed.data;
+  let message = plainSendInput(input);
+  if (message === undefined) {
+    const parsed = SendInputSchema.safeParse(input);
+    if (!parsed.success) throw invalidMessage(parsed.error);
+    message = parsed.data;
+  }
+  checkMessageSize(message.content, message.data, maxMessageBytes, message.to);
+  return message;
+}
+
+const ADDRESS = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/**
+ * The schema's result for the usual send (addresses, text and optional plain fields, nothing
+ * else) without running the schema: a send is on every hot path. Anything it is unsure of
+ * (headers, an unknown key, a bad value) returns undefined and goes through the schema, which
+ * gives the same result or the error.
+ */
+function plainSendInput(input: unknown): CheckedSend | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  const value = input as Record<string, unknown>;
+  const { from, to, content } = value;
+  if (typeof from !== 'string' || typeof to !== 'string' || typeof content !== 'string') return undefined;
+  if (!ADDRESS.test(from) || !ADDRESS.test(to)) return undefined;
+  const out: Record<string, unknown> = { id: undefined, from, to, type: undefined, content };
+  for (const key in value) {
+    const field = value[key];
+    if (field === undefined) continue;
+    switch (key) {
+      case 'from':
+      case 'to':
+      case 'content':
+        break;
+      case 'id':
+        if (typeof field !== 'string' || field.length === 0 || field.length > 200) return undefined;
+        out.id = field;
+        break;
+      case 'type':
+        if (typeof field !== 'string' || field.length === 0 || field.length > 64) return undefined;
+        out.type = field;
+        break;
+      case 'replyTo':
+        if (typeof field !== 'string' || !ADDRESS.test(field)) return undefined;
+        out.replyTo = field;
+        break;
+      case 'externalId':
+        if (typeof field !== 'string' || field.length > 200) return undefined;
+        out.externalId = field;
+        break;
+      case 'inReplyTo':
+      case 'correlationId':
+        if (typeof field !== 'string') return undefined;
+        out[key] = field;
+        break;
+      case 'data':
+        out.data = field;
+        break;
+      default:
+        return undefined;
+    }
+  }
+  // id and type stay undefined when not given: completeEnvelope fills them (one object shape).
+  return out as CheckedSend;
 }
 
 /**
