@@ -147,24 +147,29 @@ export const READ_CHECK_LEASES = 2;
 export const READ_HANDOFF = 4;
 
 /**
- * READ, for a batch of inboxes. No KEYS. ARGV: inbox key prefix, group, leaseMs, maxDeliveries,
- * now, deadMax, error JSON for entries without an envelope, bus token, then 4 per inbox: inbox,
- * consumer, max, flags (READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF).
+ * ACK AND READ, for a batch of inboxes: `ack` and `read` both go through it, and an ack may fetch
+ * the reader's next message in the same call. No KEYS. ARGV: inbox key prefix, group, leaseMs,
+ * maxDeliveries, now, deadMax, error JSON for entries without an envelope, bus token, then per
+ * inbox: inbox, consumer, max, flags (READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF), the
+ * number of entry ids to ack, those ids.
  *
- * Per inbox: when asked to check leases, or when the inbox's `reclaim` marker is set (a nack,
+ * Per inbox: first acks and deletes the ids given (unknown ones are ignored); with max 0 that is
+ * all. Then, when asked to check leases, or when the inbox's `reclaim` marker is set (a nack,
  * give-back or release parked deliveries), first claims deliveries idle for leaseMs or more
  * (expired leases, and parked deliveries, which are idle for years) in entry order,
  * dead-lettering those that had maxDeliveries; then reads new entries. Creates the consumer group
  * (from the stream's start) when it is missing. Fewer than max taken means the inbox is drained:
  * it is armed (the next send publishes a wake-up; with READ_HANDOFF and nothing taken, the next
  * send hands its message to `consumer` of this bus in the wake-up).
- * Reply, one per inbox: {1, deliveries, deadLetters, hintMs, more} or {-1, error}. A delivery is
- * {entryId, attempt, envelopeJson, lastErrorJson or ''}; more is 1 when something readable may
- * be left (max were taken), 0 when the inbox was drained; hintMs (only when drained and
- * READ_WANT_HINT) is how long until the earliest in-flight lease expires, -1 when nothing is in flight.
+ * Reply, one flat array per inbox (no nested tables to build and parse on the hot path):
+ * {1, hintMs, more, deadCount, <4 per dead letter>, <4 per delivery>} or {-1, error}. A dead
+ * letter is kind, payload, attempts, error; a delivery is entryId, attempt, envelopeJson,
+ * lastErrorJson or ''. more is 1 when something readable may be left (max were taken), 0 when
+ * the inbox was drained; hintMs (only when drained and READ_WANT_HINT) is how long until the
+ * earliest in-flight lease expires, -1 when nothing is in flight.
  */
 export const readBatchScript = new RedisScript(
-  'read-batch',
+  'ack-read-batch',
   `${INBOX_KEYS}${HELPERS}${BATCH_ITEM}
 local group, lease, maxDeliveries = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local now, deadMax, malformed, token = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -178,10 +183,30 @@ end
 
 local function read_one(a)
   local inbox, consumer, max, flags = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local acks = tonumber(ARGV[a + 4])
   local base = inbox_base(inbox)
   local stream, errors, dead, reclaim = base .. 'stream', base .. 'errors', base .. 'dead', base .. 'reclaim'
-  local out, deadOut = {}, {}
+  if acks > 0 then
+    local hasErrors = redis.call('EXISTS', errors) == 1
+    for i = a + 5, a + 4 + acks do
+      local ok, n = pcall(redis.call, 'XACK', stream, group, ARGV[i])
+      if ok and n == 1 then
+        redis.call('XDEL', stream, ARGV[i])
+        if hasErrors then redis.call('HDEL', errors, ARGV[i]) end
+      end
+    end
+  end
+  if max == 0 then return {1, -1, 1, 0} end
+  -- out: 4 values per delivery; taken: how many deliveries.
+  local out, deadOut, taken = {}, {}, 0
   local rounds = 0
+  local function take(id, attempt, envelope, err)
+    out[#out + 1] = id
+    out[#out + 1] = attempt
+    out[#out + 1] = envelope
+    out[#out + 1] = err
+    taken = taken + 1
+  end
 
   if flags % 4 >= 2 or redis.call('EXISTS', reclaim) == 1 then
     local ok, pending = pcall(redis.call, 'XPENDING', stream, group, 'IDLE', lease, '-', '+', max)
@@ -189,12 +214,12 @@ local function read_one(a)
       redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
       pending = {}
     end
-    while #pending > 0 and #out < max do
+    while #pending > 0 and taken < max do
       rounds = rounds + 1
       local last
       for _, p in ipairs(pending) do
         last = p[1]
-        if #out >= max then break end
+        if taken >= max then break end
         local id, count = p[1], tonumber(p[4])
         if count >= maxDeliveries then
           dead_letter(stream, errors, dead, group, id, count, now, deadMax, '', deadOut)
@@ -203,7 +228,7 @@ local function read_one(a)
           if claimed[1] then
             local envelope = field(claimed[1][2], 'envelope')
             if envelope then
-              out[#out + 1] = {id, count + 1, envelope, redis.call('HGET', errors, id) or ''}
+              take(id, count + 1, envelope, redis.call('HGET', errors, id) or '')
             else
               dead_letter(stream, errors, dead, group, id, count + 1, now, deadMax, malformed, deadOut)
             end
@@ -212,20 +237,20 @@ local function read_one(a)
           end
         end
       end
-      if #out >= max or rounds >= 10 then break end
-      pending = redis.call('XPENDING', stream, group, 'IDLE', lease, '(' .. last, '+', max - #out)
+      if taken >= max or rounds >= 10 then break end
+      pending = redis.call('XPENDING', stream, group, 'IDLE', lease, '(' .. last, '+', max - taken)
     end
     -- Everything claimable was claimed: parked deliveries no longer need a look on every read.
-    if #out < max and rounds < 10 then redis.call('DEL', reclaim) end
+    if taken < max and rounds < 10 then redis.call('DEL', reclaim) end
   end
 
-  while #out < max do
-    local reply = read_new(stream, consumer, max - #out)
+  while taken < max do
+    local reply = read_new(stream, consumer, max - taken)
     if not reply or not reply[1] or #reply[1][2] == 0 then break end
     for _, entry in ipairs(reply[1][2]) do
       local envelope = field(entry[2], 'envelope')
       if envelope then
-        out[#out + 1] = {entry[1], 1, envelope, ''}
+        take(entry[1], 1, envelope, '')
       else
         dead_letter(stream, errors, dead, group, entry[1], 1, now, deadMax, malformed, deadOut)
       end
@@ -235,9 +260,9 @@ local function read_one(a)
   -- Drained when fewer than max were taken (the reclaim and XREADGROUP both ran dry). With max
   -- taken the inbox may hold more: the next read finds out (and arms it then).
   local more = 0
-  if rounds >= 10 or #out >= max then more = 1 end
+  if rounds >= 10 or taken >= max then more = 1 end
   if more == 0 then
-    if #out == 0 and flags % 8 >= 4 then
+    if taken == 0 and flags % 8 >= 4 then
       redis.call('SET', base .. 'armed', token .. '\\n' .. consumer)
     else
       redis.call('SET', base .. 'armed', '1')
@@ -256,48 +281,19 @@ local function read_one(a)
     end
     if #inFlight >= 100 and (hint < 0 or hint > lease) then hint = lease end
   end
-  return {1, out, deadOut, hint, more}
+  local reply = {1, hint, more, #deadOut}
+  for _, letter in ipairs(deadOut) do
+    for i = 1, 4 do reply[#reply + 1] = letter[i] end
+  end
+  for i = 1, #out do reply[#reply + 1] = out[i] end
+  return reply
 end
 
-local replies = {}
-for a = 9, #ARGV, 4 do
+local replies, a = {}, 9
+while a <= #ARGV do
   local ok, res = pcall(read_one, a)
   if ok then replies[#replies + 1] = res else replies[#replies + 1] = {-1, item_error(res)} end
-end
-return replies
-`,
-);
-
-/**
- * ACK, for a batch of inboxes. No KEYS. ARGV: inbox key prefix, group, then per inbox: inbox,
- * the number of ids, the ids. Acks and deletes; reply, one per inbox: how many were pending, or
- * {-1, error}.
- */
-export const ackBatchScript = new RedisScript(
-  'ack-batch',
-  `${INBOX_KEYS}${BATCH_ITEM}
-local group = ARGV[2]
-local function ack_one(inbox, first, last)
-  local base = inbox_base(inbox)
-  local stream, errors = base .. 'stream', base .. 'errors'
-  local hasErrors = redis.call('EXISTS', errors) == 1
-  local acked = 0
-  for i = first, last do
-    local ok, n = pcall(redis.call, 'XACK', stream, group, ARGV[i])
-    if ok and n == 1 then
-      redis.call('XDEL', stream, ARGV[i])
-      if hasErrors then redis.call('HDEL', errors, ARGV[i]) end
-      acked = acked + 1
-    end
-  end
-  return acked
-end
-local replies, a = {}, 3
-while a <= #ARGV do
-  local count = tonumber(ARGV[a + 1])
-  local ok, res = pcall(ack_one, ARGV[a], a + 2, a + 1 + count)
-  if ok then replies[#replies + 1] = res else replies[#replies + 1] = {-1, item_error(res)} end
-  a = a + count + 2
+  a = a + 5 + tonumber(ARGV[a + 4])
 end
 return replies
 `,

@@ -41,7 +41,6 @@ import {
 } from './redis-entries.js';
 import { type InboxKeys, RedisKeys } from './redis-keys.js';
 import {
-  ackBatchScript,
   deadLetterScript,
   deleteGroupScript,
   disarmScript,
@@ -87,7 +86,11 @@ const LEASE_CHECK_MEMORY = 50_000;
  */
 const MAX_SEND_BATCH = 24;
 const MAX_READ_BATCH = 24;
-const MAX_ACK_BATCH = 24;
+/**
+ * How long a message fetched with an ack (or handed off between two reads) waits for its
+ * reader's next `read` before it is given back; capped at a quarter of the lease.
+ */
+const PREFETCH_HOLD_MAX_MS = 200;
 
 /** Clients created by `createRedisBus` from a URL: the bus owns (and closes) them. */
 const ownedClients = new WeakSet<RedisClientLike>();
@@ -103,11 +106,21 @@ interface Waiter extends BlockedRead {
   active: boolean;
 }
 
-/** Local blocked reads of one inbox, and the loop that feeds them. */
+/**
+ * Local readers of one inbox: the blocked reads and the loop that feeds them, and what a reader
+ * loop's ack fetched for its next read. Kept while the wake-up hub listens to the inbox.
+ */
 interface WaitingInbox {
   readonly name: string;
   readonly keys: InboxKeys;
   readonly waiters: Waiter[];
+  /** Consumer of the last blocked read: the reader loop an ack fetches the next message for. */
+  lastConsumer: string | undefined;
+  /** Deliveries held for `lastConsumer`'s next read (fetched with its ack, or handed off between reads). */
+  prefetched: Delivery[] | undefined;
+  /** Gives `prefetched` back (and disarms) when the reader does not come back in time. */
+  holdTimer: TimerHandle | undefined;
+  hasHoldTimer: boolean;
   pumping: boolean;
   dirty: boolean;
   /** The next read must look for expired leases (a lease-end timer fired). */
@@ -139,18 +152,17 @@ interface SendItem {
 
 interface ReadItem {
   readonly inbox: string;
+  /** '' with max 0: an ack only. */
   readonly consumer: string;
   readonly max: number;
-  /** READ_WANT_HINT | READ_CHECK_LEASES */
+  /** READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF */
   readonly flags: number;
-}
-
-interface AckItem {
-  readonly inbox: string;
-  readonly ids: readonly string[];
+  /** Entry ids acked before reading. */
+  readonly ack: readonly string[];
 }
 
 const NO_KEYS: readonly string[] = [];
+const NO_IDS: readonly string[] = [];
 /** `h`: a wake-up that carries a message handed off to a blocked reader. */
 const HANDOFF_MARK = 104;
 const NO_ENVELOPE_ERROR = JSON.stringify(malformedEntryError('no "envelope" field'));
@@ -160,7 +172,8 @@ const NOT_AN_ENVELOPE_ERROR = JSON.stringify(
 
 type RawDelivery = [entryId: string, attempt: number, envelope: string, lastError: string];
 type RawDeadLetter = [kind: string, payload: string, attempts: number, error: string];
-type RawRead = [deliveries: RawDelivery[], deadLetters: RawDeadLetter[], hintMs: number, more: number];
+/** One inbox's part of a read reply: 1, hintMs, more, deadCount, 4 per dead letter, 4 per delivery (see the read script). */
+type RawRead = Array<string | number>;
 
 function ignore(): void {}
 
@@ -217,8 +230,9 @@ export class RedisStreamsBus implements MessageBus {
   /** Names this bus in hand-offs (see the send script): only this bus takes what is handed to it. */
   readonly #token = randomUUID();
   readonly #sends: RedisBatcher<SendItem, 1 | [0, string]>;
+  /** Reads and acks (one script for both). */
   readonly #reads: RedisBatcher<ReadItem, RawRead>;
-  readonly #acks: RedisBatcher<AckItem, number>;
+  readonly #holdMs: number;
 
   readonly #waiting = new Map<string, WaitingInbox>();
   /**
@@ -253,6 +267,7 @@ export class RedisStreamsBus implements MessageBus {
     this.#consumer = resolved.consumer;
     this.#leaseMs = resolved.leaseMs;
     this.#leaseCheckMs = Math.max(1, Math.min(LEASE_CHECK_MAX_MS, Math.floor(resolved.leaseMs / 4)));
+    this.#holdMs = Math.max(1, Math.min(PREFETCH_HOLD_MAX_MS, Math.floor(resolved.leaseMs / 4)));
     this.#maxDeliveries = resolved.maxDeliveries;
     this.#maxMessageBytes = resolved.maxMessageBytes;
     this.#dedupeWindow = resolved.dedupeWindow;
@@ -275,11 +290,13 @@ export class RedisStreamsBus implements MessageBus {
       },
       isBusy: (inbox) => {
         const box = this.#waiting.get(inbox);
-        return box !== undefined && (box.waiters.length > 0 || box.pumping);
+        return box !== undefined && (box.waiters.length > 0 || box.pumping || box.hasHoldTimer);
       },
       onForget: (inbox) => {
         const box = this.#waiting.get(inbox);
-        if (box !== undefined && box.waiters.length === 0 && !box.pumping) this.#waiting.delete(inbox);
+        if (box !== undefined && box.waiters.length === 0 && !box.pumping && !box.hasHoldTimer) {
+          this.#waiting.delete(inbox);
+        }
       },
     });
     this.#sends = new RedisBatcher(
@@ -290,12 +307,7 @@ export class RedisStreamsBus implements MessageBus {
     this.#reads = new RedisBatcher(
       MAX_READ_BATCH,
       (items) => this.#runReads(items),
-      (error, item) => redisError(error, 'read', item.inbox),
-    );
-    this.#acks = new RedisBatcher(
-      MAX_ACK_BATCH,
-      (items) => this.#runAcks(items),
-      (error, item) => redisError(error, 'ack', item.inbox),
+      (error, item) => redisError(error, item.max === 0 ? 'ack' : 'read', item.inbox),
     );
   }
 
@@ -393,6 +405,10 @@ export class RedisStreamsBus implements MessageBus {
       if (consumer === RELEASED_CONSUMER) {
         throw invalidArgument(`read consumer "${RELEASED_CONSUMER}" is reserved by RedisStreamsBus; pick another name`);
       }
+      const box = this.#waiting.get(inbox);
+      if (box?.prefetched !== undefined && box.lastConsumer === consumer && signal?.aborted !== true) {
+        return Promise.resolve(this.#takePrefetched(box, max));
+      }
       if (blockMs === 0) return this.#readNow(inbox, consumer, max, signal);
       return this.#wait(inbox, consumer, max, blockMs, signal);
     } catch (error) {
@@ -400,17 +416,133 @@ export class RedisStreamsBus implements MessageBus {
     }
   }
 
-  /** Acks and deletes deliveries. Unknown ids (already acked, dropped inbox, not an entry id) are ignored. */
+  /**
+   * Acks and deletes deliveries. Unknown ids (already acked, dropped inbox, not an entry id) are ignored.
+   *
+   * When a reader loop of this bus blocks on the inbox between messages (the runtime's agents
+   * do), the same script also fetches that reader's next message, which its next `read` then
+   * gets without a round trip (or, when the inbox is drained, arms it for a hand-off). A fetched
+   * message its reader does not come back for within a moment is given back, attempt count kept.
+   */
   ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
     try {
       this.#assertOpen('ack');
       validateAddress(inbox, 'inbox');
       const ids = allEntryIds(deliveryIds) ? deliveryIds : deliveryIds.filter(isEntryId);
       if (ids.length === 0) return Promise.resolve();
-      return this.#acks.add({ inbox, ids }).then(ignore);
+      const box = this.#waiting.get(inbox);
+      const consumer = box?.lastConsumer;
+      if (
+        box === undefined ||
+        consumer === undefined ||
+        box.waiters.length > 0 ||
+        box.pumping ||
+        box.prefetched !== undefined ||
+        box.armedFor !== undefined ||
+        !this.#hub.isSubscribed(inbox)
+      ) {
+        return this.#reads.add({ inbox, consumer: '', max: 0, flags: 0, ack: ids }).then(ignore);
+      }
+      return this.#ackAndFetch(box, consumer, ids);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  #ackAndFetch(box: WaitingInbox, consumer: string, ids: readonly string[]): Promise<void> {
+    const issuedAt = this.#hub.sequence;
+    let flags = consumer.includes('\n') ? READ_WANT_HINT : READ_WANT_HINT | READ_HANDOFF;
+    flags = this.#leaseCheckFlag(box.name, flags);
+    // The reader is between reads: nobody else reads for it until this returns.
+    box.pumping = true;
+    return this.#reads.add({ inbox: box.name, consumer, max: 1, flags, ack: ids }).then(
+      (reply) => {
+        box.pumping = false;
+        const result = this.#readReply(box.keys, box.name, reply);
+        if (!(result instanceof Promise) && !this.#closed) {
+          if (result.deliveries.length > 0) this.#hold(box, result.deliveries);
+          else if (!result.more) {
+            this.#hub.markDrained(box.name, issuedAt, result.hintMs < 0 ? -1 : this.#clock.now() + result.hintMs);
+            if ((flags & READ_HANDOFF) !== 0) {
+              box.armedFor = consumer;
+              this.#armHoldTimer(box);
+            }
+          }
+          if (box.waiters.length > 0) this.#pump(box);
+          return;
+        }
+        // Malformed entries (dead-lettered) or closed: the next read reads for real.
+        return Promise.resolve(result).then((late) => {
+          if (late.deliveries.length > 0) this.#hold(box, late.deliveries);
+          if (box.waiters.length > 0) this.#pump(box);
+        });
+      },
+      (error: unknown) => {
+        box.pumping = false;
+        if (box.waiters.length > 0) this.#pump(box);
+        throw error;
+      },
+    );
+  }
+
+  /** Keeps deliveries for the reader's next read; given back if it does not come in time. */
+  #hold(box: WaitingInbox, deliveries: Delivery[]): void {
+    if (this.#closed) {
+      this.#track(this.#giveBack(box.keys, box.name, deliveries));
+      return;
+    }
+    if (box.prefetched === undefined) box.prefetched = deliveries;
+    else box.prefetched.push(...deliveries);
+    // A reader already waiting takes them at once.
+    const waiter = box.waiters.find((candidate) => candidate.consumer === box.lastConsumer);
+    if (waiter !== undefined) {
+      this.#removeWaiter(box, waiter);
+      settleBlockedRead(waiter, this.#clock, this.#takePrefetched(box, waiter.max));
+      return;
+    }
+    this.#armHoldTimer(box);
+  }
+
+  #takePrefetched(box: WaitingInbox, max: number): Delivery[] {
+    const prefetched = box.prefetched ?? [];
+    const taken = prefetched.length <= max ? prefetched : prefetched.splice(0, max);
+    if (taken === prefetched) box.prefetched = undefined;
+    if (box.prefetched === undefined && box.armedFor === undefined) this.#clearHoldTimer(box);
+    return taken;
+  }
+
+  #armHoldTimer(box: WaitingInbox): void {
+    if (box.hasHoldTimer || this.#closed) return;
+    box.holdTimer = this.#clock.setTimeout(() => {
+      box.hasHoldTimer = false;
+      box.holdTimer = undefined;
+      this.#releaseHeld(box);
+    }, this.#holdMs);
+    box.hasHoldTimer = true;
+  }
+
+  #clearHoldTimer(box: WaitingInbox): void {
+    if (!box.hasHoldTimer) return;
+    box.hasHoldTimer = false;
+    this.#clock.clearTimeout(box.holdTimer);
+    box.holdTimer = undefined;
+  }
+
+  /** Forgets deliveries held here for `consumer` (any when undefined): Redis no longer leases them to it. */
+  #dropHeld(inbox: string, consumer: string | undefined): void {
+    const box = this.#waiting.get(inbox);
+    if (box?.prefetched === undefined || (consumer !== undefined && box.lastConsumer !== consumer)) return;
+    box.prefetched = undefined;
+    if (box.armedFor === undefined) this.#clearHoldTimer(box);
+  }
+
+  /** The reader did not come back (or the bus is closing): give back what was held for it, disarm. */
+  #releaseHeld(box: WaitingInbox): void {
+    this.#clearHoldTimer(box);
+    const held = box.prefetched;
+    box.prefetched = undefined;
+    if (held !== undefined && held.length > 0) this.#track(this.#giveBack(box.keys, box.name, held));
+    if (box.waiters.length === 0 && box.armedFor !== undefined) this.#track(this.#disarm(box));
   }
 
   /**
@@ -470,6 +602,7 @@ export class RedisStreamsBus implements MessageBus {
     validateAddress(inbox, 'inbox');
     if (typeof consumer !== 'string' || consumer.length === 0 || consumer === RELEASED_CONSUMER) return 0;
     const keys = this.#keys.inbox(inbox);
+    this.#dropHeld(inbox, consumer);
     const released = await this.#redis('releaseConsumer', inbox, () =>
       releaseScript.run(
         this.#client,
@@ -541,6 +674,7 @@ export class RedisStreamsBus implements MessageBus {
     this.#assertOpen('deleteInbox');
     validateAddress(inbox, 'inbox');
     const keys = this.#keys.inbox(inbox);
+    this.#dropHeld(inbox, undefined);
     await this.#redis('deleteInbox', inbox, () =>
       this.#client.call(
         'DEL',
@@ -648,6 +782,7 @@ export class RedisStreamsBus implements MessageBus {
     for (const box of this.#waiting.values()) {
       this.#clearInboxTimer(box);
       // Awaited with the reads in flight below, before the wake-up connection closes.
+      this.#releaseHeld(box);
       if (box.armedFor !== undefined) this.#track(this.#disarm(box));
       for (const waiter of box.waiters.splice(0)) {
         try {
@@ -661,7 +796,6 @@ export class RedisStreamsBus implements MessageBus {
     this.#waiting.clear();
     // Whatever was queued this tick goes out before the connections close.
     this.#sends.flush();
-    this.#acks.flush();
     this.#reads.flush();
     if (this.#running.size > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -728,6 +862,10 @@ export class RedisStreamsBus implements MessageBus {
         dirty: false,
         checkLeases: false,
         armedFor: undefined,
+        lastConsumer: undefined,
+        prefetched: undefined,
+        holdTimer: undefined,
+        hasHoldTimer: false,
         timer: undefined,
         hasTimer: false,
         failures: 0,
@@ -735,6 +873,9 @@ export class RedisStreamsBus implements MessageBus {
       this.#waiting.set(inbox, box);
     }
     const waitingInbox = box;
+    box.lastConsumer = consumer;
+    // The reader came back: an arm kept for it stays (nothing was held, or it was for another consumer).
+    if (box.prefetched === undefined) this.#clearHoldTimer(box);
     const promise = new Promise<Delivery[]>((resolve, reject) => {
       const waiter: Waiter = {
         consumer,
@@ -857,14 +998,20 @@ export class RedisStreamsBus implements MessageBus {
     max: number,
     flags: number,
   ): Promise<ReadResult & { sawMalformed: boolean }> {
+    const item: ReadItem = { inbox, consumer, max, flags: this.#leaseCheckFlag(inbox, flags), ack: NO_IDS };
+    return this.#reads.add(item).then((reply) => this.#readReply(keys, inbox, reply));
+  }
+
+  /** `flags` plus READ_CHECK_LEASES when this process has not looked for expired leases of the inbox lately. */
+  #leaseCheckFlag(inbox: string, flags: number): number {
     const now = this.#clock.now();
     const checkedAt = this.#leaseCheckedAt.get(inbox);
     if ((flags & READ_CHECK_LEASES) !== 0 || checkedAt === undefined || now - checkedAt >= this.#leaseCheckMs) {
-      flags |= READ_CHECK_LEASES;
       if (checkedAt === undefined && this.#leaseCheckedAt.size >= LEASE_CHECK_MEMORY) this.#leaseCheckedAt.clear();
       this.#leaseCheckedAt.set(inbox, now);
+      return flags | READ_CHECK_LEASES;
     }
-    return this.#reads.add({ inbox, consumer, max, flags }).then((reply) => this.#readReply(keys, inbox, reply));
+    return flags;
   }
 
   /** Deliveries of one read reply; entries that are not envelopes go to dead letter (then a promise). */
@@ -873,27 +1020,40 @@ export class RedisStreamsBus implements MessageBus {
     inbox: string,
     reply: RawRead,
   ): (ReadResult & { sawMalformed: boolean }) | Promise<ReadResult & { sawMalformed: boolean }> {
-    const [raw, dead, hintMs, more] = reply;
-    this.#announceDeadLetters(inbox, dead);
+    const hintMs = reply[1] as number;
+    const more = reply[2] as number;
+    const deadCount = reply[3] as number;
+    let sawMalformed = false;
+    let index = 4;
+    if (deadCount > 0) {
+      const dead: RawDeadLetter[] = [];
+      for (let letter = 0; letter < deadCount; letter++, index += 4) {
+        const kind = reply[index] as string;
+        // Entries without an envelope field were dead-lettered by the script itself.
+        if (kind === 'raw') sawMalformed = true;
+        dead.push([kind, reply[index + 1] as string, reply[index + 2] as number, reply[index + 3] as string]);
+      }
+      this.#announceDeadLetters(inbox, dead);
+    }
     const deliveries: Delivery[] = [];
-    const malformed: RawDelivery[] = [];
-    for (const entry of raw) {
-      const envelope = parseEnvelope(entry[2]);
+    let malformed: RawDelivery[] | undefined;
+    for (; index < reply.length; index += 4) {
+      const deliveryId = reply[index] as string;
+      const attempt = reply[index + 1] as number;
+      const json = reply[index + 2] as string;
+      const envelope = parseEnvelope(json);
       if (envelope === undefined) {
-        malformed.push(entry);
+        (malformed ??= []).push([deliveryId, attempt, json, reply[index + 3] as string]);
         continue;
       }
-      const lastError = parseError(entry[3]);
+      const lastError = parseError(reply[index + 3] as string);
       deliveries.push(
-        lastError === undefined
-          ? { deliveryId: entry[0], envelope, attempt: entry[1] }
-          : { deliveryId: entry[0], envelope, attempt: entry[1], lastError },
+        lastError === undefined ? { deliveryId, envelope, attempt } : { deliveryId, envelope, attempt, lastError },
       );
     }
-    // Entries without an envelope field were dead-lettered by the script itself.
-    const sawMalformed = malformed.length > 0 || dead.some((letter) => letter[0] === 'raw');
+    if (malformed !== undefined) sawMalformed = true;
     const result = { deliveries, hintMs, more: more !== 0 || sawMalformed, sawMalformed };
-    if (malformed.length === 0) return result;
+    if (malformed === undefined) return result;
     return this.#deadLetterMalformed(keys, inbox, malformed).then(() => result);
   }
 
@@ -1031,7 +1191,9 @@ export class RedisStreamsBus implements MessageBus {
     const delivery: Delivery = { deliveryId, envelope, attempt: 1 };
     const waiter = this.#closed ? undefined : box?.waiters.find((candidate) => candidate.consumer === consumer);
     if (box === undefined || waiter === undefined) {
-      this.#track(this.#giveBack(keys, inbox, [delivery]));
+      // Between two reads of the reader loop it was armed for: held for its next read.
+      if (box !== undefined && !this.#closed && box.lastConsumer === consumer) this.#hold(box, [delivery]);
+      else this.#track(this.#giveBack(keys, inbox, [delivery]));
       return true;
     }
     this.#removeWaiter(box, waiter);
@@ -1065,19 +1227,12 @@ export class RedisStreamsBus implements MessageBus {
       NO_ENVELOPE_ERROR,
       this.#token,
     ];
-    for (const item of items) args.push(item.inbox, item.consumer, item.max, item.flags);
-    const replies = (await readBatchScript.run(this.#client, NO_KEYS, args)) as unknown[][];
-    return replies.map((reply) => itemError(reply) ?? (reply.slice(1) as RawRead));
-  }
-
-  async #runAcks(items: AckItem[]): Promise<Array<number | Error>> {
-    const args: Array<string | number> = [this.#keys.inboxPrefix, this.#group];
     for (const item of items) {
-      args.push(item.inbox, item.ids.length);
-      for (const id of item.ids) args.push(id);
+      args.push(item.inbox, item.consumer, item.max, item.flags, item.ack.length);
+      for (const id of item.ack) args.push(id);
     }
-    const replies = (await ackBatchScript.run(this.#client, NO_KEYS, args)) as unknown[];
-    return replies.map((reply) => itemError(reply) ?? Number(reply));
+    const replies = (await readBatchScript.run(this.#client, NO_KEYS, args)) as unknown[][];
+    return replies.map((reply) => itemError(reply) ?? (reply as RawRead));
   }
 
   // ---------------------------------------------------------------- helpers
