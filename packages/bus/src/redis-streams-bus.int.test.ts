@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { AgentrixError, type AgentrixEventMap, AgentrixEvents } from '@agentrix/core';
+import { AgentrixError, type AgentrixEventMap, AgentrixEvents, type Delivery } from '@agentrix/core';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisBus, type RedisClientLike, RedisStreamsBus } from './index.js';
@@ -180,6 +180,117 @@ describe('RedisStreamsBus', () => {
     const [delivery] = await bus.read('agent', { blockMs: 0 });
     expect(delivery!.envelope.content).toBe('x');
     expect(delivery!.attempt).toBe(1);
+  });
+
+  describe('hand-offs and reads fetched with an ack', () => {
+    const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    /**
+     * Starts a blocked read and waits until the bus has armed the inbox for it. The read is
+     * returned in an object: an async function returning the promise itself would wait for it.
+     */
+    async function blockedRead(
+      bus: RedisStreamsBus,
+      inbox: string,
+      options: Parameters<RedisStreamsBus['read']>[1],
+    ): Promise<{ read: Promise<Delivery[]> }> {
+      const read = bus.read(inbox, options);
+      read.catch(() => {});
+      await wait(50);
+      return { read };
+    }
+
+    it('hands a message to a blocked reader in the wake-up itself, with the lease taken by that reader', async () => {
+      const namespace = `test-${randomUUID()}`;
+      const bus = await openBus({ namespace });
+      const client = openClient();
+      const { read } = await blockedRead(bus, 'agent', { consumer: 'w1' });
+      expect(await client.get(`agentrix:${namespace}:inbox:{agent}:armed`)).toMatch(/\nw1$/);
+      const sent = await bus.send({ from: 'host', to: 'agent', content: 'hi' });
+      const [delivery] = await read;
+      expect(delivery).toMatchObject({ envelope: { id: sent.id }, attempt: 1 });
+      // Leased to w1 in Redis: another consumer cannot extend it, w1 can.
+      expect(await bus.extendLease('agent', [delivery!.deliveryId], { consumer: 'other' })).toBe(0);
+      expect(await bus.extendLease('agent', [delivery!.deliveryId], { consumer: 'w1' })).toBe(1);
+      await bus.ack('agent', [delivery!.deliveryId]);
+      expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
+    });
+
+    it('does not strand a message when the armed reader went away (aborted, or its bus closed)', async () => {
+      const namespace = `test-${randomUUID()}`;
+      const first = await openBus({ namespace });
+      const controller = new AbortController();
+      const { read: aborted } = await blockedRead(first, 'agent', { consumer: 'w1', signal: controller.signal });
+      controller.abort();
+      await expect(aborted).rejects.toMatchObject({ code: 'ABORTED' });
+      await wait(20);
+      await first.send({ from: 'host', to: 'agent', content: 'after abort' });
+      const [afterAbort] = await first.read('agent', { consumer: 'w2', blockMs: 0 });
+      expect(afterAbort).toMatchObject({ envelope: { content: 'after abort' }, attempt: 1 });
+
+      const second = await openBus({ namespace });
+      const { read: closing } = await blockedRead(second, 'agent', { consumer: 'w3' });
+      await second.close();
+      expect(await closing).toEqual([]);
+      const started = Date.now();
+      const waiting = first.read('agent', { consumer: 'w4', blockMs: 5000 });
+      await wait(20);
+      await first.send({ from: 'host', to: 'agent', content: 'after close' });
+      const [afterClose] = await waiting;
+      expect(afterClose).toMatchObject({ envelope: { content: 'after close' }, attempt: 1 });
+      expect(Date.now() - started).toBeLessThan(1000);
+    });
+
+    it('redelivers a message handed to a reader that died, after its lease, to a reader that waits', async () => {
+      const namespace = `test-${randomUUID()}`;
+      const bus = await openBus({ namespace, leaseMs: 300 });
+      const client = openClient();
+      const { read } = await blockedRead(bus, 'agent', { consumer: 'live', blockMs: 5000 });
+      // A process that died while armed leaves its hand-off arm behind.
+      await client.set(`agentrix:${namespace}:inbox:{agent}:armed`, 'dead-bus-token\nghost');
+      const started = Date.now();
+      const sent = await bus.send({ from: 'host', to: 'agent', content: 'x' });
+      const [delivery] = await read;
+      expect(delivery).toMatchObject({ envelope: { id: sent.id }, attempt: 2 });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(Date.now() - started).toBeLessThan(3000);
+    });
+
+    it("fetches a reader loop's next message with its ack, and gives it back when the reader does not return", async () => {
+      const bus = await openBus({ leaseMs: 2000 });
+      const { read: reading } = await blockedRead(bus, 'agent', { consumer: 'loop' });
+      await bus.send({ from: 'host', to: 'agent', content: 'one' });
+      const [one] = await reading;
+      await bus.send({ from: 'host', to: 'agent', content: 'two' });
+      await bus.send({ from: 'host', to: 'agent', content: 'three' });
+      await bus.ack('agent', [one!.deliveryId]);
+      // 'two' came back with the ack: it is leased to the loop until its next read.
+      expect(await bus.stats('agent')).toEqual({ unread: 1, inFlight: 1, deadLetters: 0 });
+      const [two] = await bus.read('agent', { consumer: 'loop' });
+      expect(two).toMatchObject({ envelope: { content: 'two' }, attempt: 1 });
+      // Another consumer is not given what was fetched for the loop.
+      await bus.ack('agent', [two!.deliveryId]);
+      const [three] = await bus.read('agent', { consumer: 'someone-else', blockMs: 0 });
+      expect(three).toBeUndefined();
+      // The loop never comes back: the fetched message is given back, its attempt count kept.
+      await wait(600);
+      expect(await bus.stats('agent')).toEqual({ unread: 1, inFlight: 0, deadLetters: 0 });
+      const [again] = await bus.read('agent', { consumer: 'someone-else', blockMs: 0 });
+      expect(again).toMatchObject({ envelope: { content: 'three' }, attempt: 1 });
+    });
+
+    it('gives back what it holds for a reader loop when the bus closes', async () => {
+      const namespace = `test-${randomUUID()}`;
+      const bus = await openBus({ namespace, leaseMs: 60_000 });
+      const { read: reading } = await blockedRead(bus, 'agent', { consumer: 'loop' });
+      await bus.send({ from: 'host', to: 'agent', content: 'one' });
+      const [one] = await reading;
+      await bus.send({ from: 'host', to: 'agent', content: 'two' });
+      await bus.ack('agent', [one!.deliveryId]);
+      await bus.close();
+      const other = await openBus({ namespace });
+      const [two] = await other.read('agent', { consumer: 'next', blockMs: 0 });
+      expect(two).toMatchObject({ envelope: { content: 'two' }, attempt: 1 });
+    });
   });
 });
 
