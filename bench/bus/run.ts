@@ -4,11 +4,13 @@
 //   node --conditions=agentrix-source --expose-gc --import tsx bench/bus/run.ts
 //
 // Uses REDIS_URL when set, else starts its own redis-server (no persistence) on a free port.
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { createInMemoryBus, createRedisBus } from '@agentrix/bus';
 import type { MessageBus } from '@agentrix/core';
-import { summarize } from '../lib/stats.js';
+import { type Summary, summarize } from '../lib/stats.js';
 import { formatNumber, formatRatio, printTable, status } from '../lib/table.js';
 import { redisBenchmarkXadd } from './baseline.js';
 import { endToEndThroughput } from './end-to-end.js';
@@ -16,8 +18,45 @@ import { startBenchRedis } from './redis-server.js';
 import { wakeLatency } from './wake-latency.js';
 
 const TARGET_THROUGHPUT = 50_000;
+/** Each case runs this many times from a collected heap; the table shows the median run. */
+const RUNS = 3;
 const TARGET_P99_US = 2_000;
 const TARGET_LOAD = 5_000;
+
+/** Starts each case from a collected heap (the process runs with --expose-gc), so no case pays for the last one's garbage. */
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) for (let i = 0; i < 3; i++) gc();
+}
+
+/** Runs wake-only.ts in a child process with `flag` and returns the run with the median p99 of RUNS. */
+function tunedWakeLatency(url: string, flag: string, rate: number): Summary {
+  const output = execFileSync(
+    process.execPath,
+    [
+      flag,
+      '--conditions=agentrix-source',
+      '--expose-gc',
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./wake-only.ts', import.meta.url)),
+      String(rate),
+      String(RUNS),
+      '--json',
+    ],
+    { env: { ...process.env, REDIS_URL: url }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const runs = output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Summary);
+  return runs.sort((a, b) => a.p99 - b.p99)[Math.floor(runs.length / 2)]!;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
 
 const began = performance.now();
 const cpu = cpus();
@@ -48,14 +87,21 @@ try {
     ['RedisStreamsBus, 1000 agents, read max 1', redisBus, 1000, 200, 1],
   ];
   for (const [label, bus, agents, senders, readMax] of cases) {
-    const rate = await endToEndThroughput(bus, {
-      agents,
-      senders,
-      readMax,
-      warmupMs: 500,
-      durationMs: 3000,
-      prefix: `e2e-${randomUUID()}`,
-    });
+    const rates: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      collectGarbage();
+      rates.push(
+        await endToEndThroughput(bus, {
+          agents,
+          senders,
+          readMax,
+          warmupMs: 500,
+          durationMs: 3000,
+          prefix: `e2e-${randomUUID()}`,
+        }),
+      );
+    }
+    const rate = median(rates);
     const isRedis = bus === redisBus;
     throughputRows.push([
       label,
@@ -66,14 +112,15 @@ try {
     ]);
   }
   printTable({
-    title: 'End-to-end throughput: send -> delivered into an agent turn -> ack (one process)',
+    title: `End-to-end throughput: send -> delivered into an agent turn -> ack (one process, median of ${RUNS} runs)`,
     headers: ['case', 'messages/s', 'vs baseline', 'target', 'status'],
     rows: throughputRows,
     notes: [
-      'Baseline: redis-benchmark XADD with 50 clients on the same Redis and machine. Each bus message goes',
-      'through three Lua scripts (send, read, ack), each batched with every inbox active in the same tick,',
-      'plus a pub/sub wake-up only when the agent had drained its inbox; the senders, agents and ioredis',
-      'share one Node thread, Redis the other core.',
+      'Baseline: redis-benchmark XADD with 50 clients on the same Redis and machine. Per message the bus runs',
+      "a send script and an ack script that also fetches the agent loop's next message (its next read needs",
+      'no round trip); scripts are batched with every inbox active in the same tick (up to 24 per script).',
+      'Senders pause while 20 messages per agent are sent and not yet acked (a sustained rate, not a',
+      'growing backlog). Senders, agents and ioredis share one Node thread, Redis the other core.',
     ],
   });
 
@@ -83,14 +130,20 @@ try {
       ['InMemoryBus', memory],
       ['RedisStreamsBus', redisBus],
     ] as const) {
-      const samples = await wakeLatency(bus, {
-        agents: 100,
-        rate,
-        warmupMs: 500,
-        durationMs: 3000,
-        prefix: `wake-${randomUUID()}`,
-      });
-      const summary = summarize(samples);
+      const runs: Summary[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        collectGarbage();
+        const samples = await wakeLatency(bus, {
+          agents: 100,
+          rate,
+          warmupMs: 500,
+          durationMs: 3000,
+          prefix: `wake-${randomUUID()}`,
+        });
+        runs.push(summarize(samples));
+      }
+      // The run with the median p99.
+      const summary = runs.sort((a, b) => a.p99 - b.p99)[Math.floor(runs.length / 2)]!;
       const targeted = bus === redisBus && rate === TARGET_LOAD;
       // Fewer samples than offered messages: the bus fell behind the load (saturated).
       const offered = (rate * 3000) / 1000;
@@ -105,12 +158,28 @@ try {
       ]);
     }
   }
+  // The same Redis case in a child process with a larger young generation (V8 flag): on a 2-core
+  // machine shared with Redis, young-generation GC pauses are what the p99 is made of.
+  const tunedFlag = '--max-semi-space-size=64';
+  const tuned = tunedWakeLatency(redis.url, tunedFlag, TARGET_LOAD);
+  latencyRows.push([
+    `RedisStreamsBus at ${formatNumber(TARGET_LOAD)}/s, node ${tunedFlag}`,
+    formatNumber(tuned.count),
+    formatNumber(tuned.median),
+    formatNumber(tuned.p99),
+    formatNumber(tuned.max),
+    `p99 <= ${formatNumber(TARGET_P99_US)}`,
+    status(tuned.p99 <= TARGET_P99_US),
+  ]);
   printTable({
-    title: 'Wake latency: send -> blocked agent read returns (µs), 100 agents, fixed offered load',
+    title: `Wake latency: send -> blocked agent read returns (µs), 100 agents, fixed offered load (median p99 of ${RUNS} runs)`,
     headers: ['case', 'samples', 'p50 µs', 'p99 µs', 'max µs', 'target', 'status'],
     rows: latencyRows,
     notes: [
       'Measured in one process from just before send() to the agent holding the delivery (before its ack).',
+      'RedisStreamsBus hands the message to the blocked reader inside the wake-up (no read round trip).',
+      'The last row runs the same case in a child process with a 64 MB young generation: with the default',
+      'size, scavenges every ~200 ms pause the thread 2-4 ms on this 2-core machine, which is the p99.',
       '"saturated": fewer messages were delivered in the window than offered (the bus fell behind the load).',
     ],
   });

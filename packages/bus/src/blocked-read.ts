@@ -1,4 +1,12 @@
-import { abortError, type Clock, type Delivery, type TimerHandle } from '@agentrix/core';
+import {
+  type AbortWatcher,
+  abortError,
+  type Clock,
+  type Delivery,
+  type TimerHandle,
+  unwatchAbort,
+  watchAbort,
+} from '@agentrix/core';
 
 /** Longest delay a timer takes; longer `blockMs` waits use no timer. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -41,7 +49,8 @@ export function armBlockedRead(
       clearBlockedReadTimer(waiter, clock);
       waiter.reject(abortError(signal, 'read'));
     };
-    signal.addEventListener('abort', waiter.onAbort, { once: true });
+    // One listener per signal for all its reads (an agent's read loop waits on one signal).
+    watchAbort(signal, waiter as AbortWatcher);
   }
 }
 
@@ -56,7 +65,7 @@ export function clearBlockedReadTimer(waiter: BlockedRead, clock: Clock): void {
 export function settleBlockedRead(waiter: BlockedRead, clock: Clock, deliveries: Delivery[]): void {
   clearBlockedReadTimer(waiter, clock);
   if (waiter.onAbort !== undefined) {
-    waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    if (waiter.signal !== undefined) unwatchAbort(waiter.signal, waiter as AbortWatcher);
     waiter.onAbort = undefined;
   }
   waiter.resolve(deliveries);

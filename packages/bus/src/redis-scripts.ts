@@ -1,4 +1,15 @@
 import { RedisScript } from './redis-client.js';
+import { malformedEntryError } from './redis-entries.js';
+
+/** A Lua string literal holding `text` (long brackets with enough `=` never to close early). */
+function luaString(text: string): string {
+  let level = '';
+  while (text.includes(`]${level}]`)) level += '=';
+  return `[${level}[${text}]${level}]`;
+}
+
+/** The error recorded with an entry that has no `envelope` field (it cannot be a message of this bus). */
+export const NO_ENVELOPE_ERROR = JSON.stringify(malformedEntryError('no "envelope" field'));
 
 /**
  * The Lua scripts of the Redis bus. Each one runs atomically on the server, so a read, an ack, a
@@ -149,7 +160,7 @@ export const READ_HANDOFF = 4;
 /**
  * ACK AND READ, for a batch of inboxes: `ack` and `read` both go through it, and an ack may fetch
  * the reader's next message in the same call. No KEYS. ARGV: inbox key prefix, group, leaseMs,
- * maxDeliveries, now, deadMax, error JSON for entries without an envelope, bus token, then per
+ * maxDeliveries, now, deadMax, bus token, then per
  * inbox: inbox, consumer, max, flags (READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF), the
  * number of entry ids to ack, those ids.
  *
@@ -172,7 +183,8 @@ export const readBatchScript = new RedisScript(
   'ack-read-batch',
   `${INBOX_KEYS}${HELPERS}${BATCH_ITEM}
 local group, lease, maxDeliveries = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local now, deadMax, malformed, token = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local now, deadMax, token = ARGV[5], ARGV[6], ARGV[7]
+local malformed = ${luaString(NO_ENVELOPE_ERROR)}
 
 local function read_new(stream, consumer, count)
   local ok, reply = pcall(redis.call, 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>')
@@ -289,7 +301,7 @@ local function read_one(a)
   return reply
 end
 
-local replies, a = {}, 9
+local replies, a = {}, 8
 while a <= #ARGV do
   local ok, res = pcall(read_one, a)
   if ok then replies[#replies + 1] = res else replies[#replies + 1] = {-1, item_error(res)} end

@@ -49,6 +49,7 @@ import {
   joinScript,
   leaveScript,
   membersScript,
+  NO_ENVELOPE_ERROR,
   nackScript,
   READ_CHECK_LEASES,
   READ_HANDOFF,
@@ -118,9 +119,8 @@ interface WaitingInbox {
   lastConsumer: string | undefined;
   /** Deliveries held for `lastConsumer`'s next read (fetched with its ack, or handed off between reads). */
   prefetched: Delivery[] | undefined;
-  /** Gives `prefetched` back (and disarms) when the reader does not come back in time. */
-  holdTimer: TimerHandle | undefined;
-  hasHoldTimer: boolean;
+  /** When `prefetched` (or an arm made by an ack) is given up if the reader has not come back; 0: nothing held. */
+  holdUntil: number;
   pumping: boolean;
   dirty: boolean;
   /** The next read must look for expired leases (a lease-end timer fired). */
@@ -165,7 +165,6 @@ const NO_KEYS: readonly string[] = [];
 const NO_IDS: readonly string[] = [];
 /** `h`: a wake-up that carries a message handed off to a blocked reader. */
 const HANDOFF_MARK = 104;
-const NO_ENVELOPE_ERROR = JSON.stringify(malformedEntryError('no "envelope" field'));
 const NOT_AN_ENVELOPE_ERROR = JSON.stringify(
   malformedEntryError('its "envelope" field is not a JSON message envelope'),
 );
@@ -233,6 +232,10 @@ export class RedisStreamsBus implements MessageBus {
   /** Reads and acks (one script for both). */
   readonly #reads: RedisBatcher<ReadItem, RawRead>;
   readonly #holdMs: number;
+  /** Boxes holding something for their reader (see #armHoldTimer), and the one timer that sweeps them. */
+  readonly #holding = new Set<WaitingInbox>();
+  #holdSweep: TimerHandle | undefined;
+  #hasHoldSweep = false;
 
   readonly #waiting = new Map<string, WaitingInbox>();
   /**
@@ -290,11 +293,11 @@ export class RedisStreamsBus implements MessageBus {
       },
       isBusy: (inbox) => {
         const box = this.#waiting.get(inbox);
-        return box !== undefined && (box.waiters.length > 0 || box.pumping || box.hasHoldTimer);
+        return box !== undefined && (box.waiters.length > 0 || box.pumping || box.holdUntil !== 0);
       },
       onForget: (inbox) => {
         const box = this.#waiting.get(inbox);
-        if (box !== undefined && box.waiters.length === 0 && !box.pumping && !box.hasHoldTimer) {
+        if (box !== undefined && box.waiters.length === 0 && !box.pumping && box.holdUntil === 0) {
           this.#waiting.delete(inbox);
         }
       },
@@ -511,21 +514,40 @@ export class RedisStreamsBus implements MessageBus {
     return taken;
   }
 
+  /**
+   * Gives up what is held for the box's reader if it has not come back within the hold time. One
+   * timer for the whole bus sweeps the boxes holding something (no timer per message).
+   */
   #armHoldTimer(box: WaitingInbox): void {
-    if (box.hasHoldTimer || this.#closed) return;
-    box.holdTimer = this.#clock.setTimeout(() => {
-      box.hasHoldTimer = false;
-      box.holdTimer = undefined;
-      this.#releaseHeld(box);
-    }, this.#holdMs);
-    box.hasHoldTimer = true;
+    if (box.holdUntil !== 0 || this.#closed) return;
+    box.holdUntil = this.#clock.now() + this.#holdMs;
+    this.#holding.add(box);
+    if (!this.#hasHoldSweep) {
+      this.#hasHoldSweep = true;
+      this.#holdSweep = this.#clock.setTimeout(() => this.#sweepHolds(), this.#holdMs);
+    }
   }
 
   #clearHoldTimer(box: WaitingInbox): void {
-    if (!box.hasHoldTimer) return;
-    box.hasHoldTimer = false;
-    this.#clock.clearTimeout(box.holdTimer);
-    box.holdTimer = undefined;
+    if (box.holdUntil === 0) return;
+    box.holdUntil = 0;
+    this.#holding.delete(box);
+  }
+
+  #sweepHolds(): void {
+    this.#hasHoldSweep = false;
+    this.#holdSweep = undefined;
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const box of this.#holding) {
+      if (box.holdUntil <= now) this.#releaseHeld(box);
+      else next = Math.min(next, box.holdUntil);
+    }
+    if (this.#holding.size > 0) {
+      this.#hasHoldSweep = true;
+      this.#holdSweep = this.#clock.setTimeout(() => this.#sweepHolds(), Math.max(1, next - now));
+    }
   }
 
   /** Forgets deliveries held here for `consumer` (any when undefined): Redis no longer leases them to it. */
@@ -779,6 +801,10 @@ export class RedisStreamsBus implements MessageBus {
 
   async #shutdown(): Promise<void> {
     const failures: unknown[] = [];
+    if (this.#hasHoldSweep) {
+      this.#hasHoldSweep = false;
+      this.#clock.clearTimeout(this.#holdSweep);
+    }
     for (const box of this.#waiting.values()) {
       this.#clearInboxTimer(box);
       // Awaited with the reads in flight below, before the wake-up connection closes.
@@ -864,8 +890,7 @@ export class RedisStreamsBus implements MessageBus {
         armedFor: undefined,
         lastConsumer: undefined,
         prefetched: undefined,
-        holdTimer: undefined,
-        hasHoldTimer: false,
+        holdUntil: 0,
         timer: undefined,
         hasTimer: false,
         failures: 0,
@@ -904,6 +929,17 @@ export class RedisStreamsBus implements MessageBus {
     if (box.pumping) {
       box.dirty = true;
       return;
+    }
+    // Known drained and no lease about to end: wait for the wake-up without starting a read loop.
+    if (box.waiters.length > 0 && !this.#closed && this.#hub.isSubscribed(box.name)) {
+      const leaseEndsAt = this.#hub.drained(box.name);
+      if (leaseEndsAt !== undefined) {
+        const left = leaseEndsAt < 0 ? -1 : leaseEndsAt - this.#clock.now();
+        if (leaseEndsAt < 0 || left > 0) {
+          this.#armInboxTimer(box, left);
+          return;
+        }
+      }
     }
     box.pumping = true;
     this.#track(this.#runPump(box));
@@ -1043,7 +1079,8 @@ export class RedisStreamsBus implements MessageBus {
       const json = reply[index + 2] as string;
       const envelope = parseEnvelope(json);
       if (envelope === undefined) {
-        (malformed ??= []).push([deliveryId, attempt, json, reply[index + 3] as string]);
+        if (malformed === undefined) malformed = [];
+        malformed.push([deliveryId, attempt, json, reply[index + 3] as string]);
         continue;
       }
       const lastError = parseError(reply[index + 3] as string);
@@ -1224,7 +1261,6 @@ export class RedisStreamsBus implements MessageBus {
       this.#maxDeliveries,
       this.#clock.now(),
       this.#deadLetterMaxLength,
-      NO_ENVELOPE_ERROR,
       this.#token,
     ];
     for (const item of items) {

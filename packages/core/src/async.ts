@@ -20,6 +20,47 @@ export function throwIfAborted(signal: AbortSignal | undefined, what?: string): 
   if (signal?.aborted) throw abortError(signal, what);
 }
 
+/** Something to tell when a signal fires (see {@link watchAbort}). */
+export interface AbortWatcher {
+  onAbort(): void;
+}
+
+/** Per signal: the watchers waiting on it, behind the one listener the signal has for them all. */
+const abortWatchers = new WeakMap<AbortSignal, Set<AbortWatcher>>();
+
+/**
+ * Calls `watcher.onAbort()` once when `signal` fires, until {@link unwatchAbort}. Every watcher of
+ * one signal shares one `abort` listener: code that waits many times on a long-lived signal (an
+ * agent's read loop, a pool's acquire) adds a set entry per wait instead of an EventTarget
+ * listener, whose registration and removal cost far more (in Node 20 a listener added and removed
+ * per wait also keeps young objects alive long enough to be promoted, which lengthens GC pauses).
+ * The signal must not have fired yet.
+ */
+export function watchAbort(signal: AbortSignal, watcher: AbortWatcher): void {
+  let watchers = abortWatchers.get(signal);
+  if (watchers === undefined) {
+    const created = new Set<AbortWatcher>();
+    watchers = created;
+    abortWatchers.set(signal, created);
+    signal.addEventListener(
+      'abort',
+      () => {
+        abortWatchers.delete(signal);
+        const fired = [...created];
+        created.clear();
+        for (const each of fired) each.onAbort();
+      },
+      { once: true },
+    );
+  }
+  watchers.add(watcher);
+}
+
+/** Stops {@link watchAbort} telling `watcher`; nothing happens when it was not watching. */
+export function unwatchAbort(signal: AbortSignal, watcher: AbortWatcher): void {
+  abortWatchers.get(signal)?.delete(watcher);
+}
+
 /** Waits `ms` on the given clock; rejects with ABORTED when the signal fires first. */
 export function sleep(ms: number, options: { clock?: Clock; signal?: AbortSignal } = {}): Promise<void> {
   const { clock = systemClock, signal } = options;

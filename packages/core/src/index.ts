@@ -9,7 +9,15 @@ export {
   RetryPolicySchema,
 } from './agent.js';
 export type { AgentRegistry, AgentRegistryEntry } from './agent-registry.js';
-export { abortError, backoffDelay, sleep, throwIfAborted } from './async.js';
+export {
+  type AbortWatcher,
+  abortError,
+  backoffDelay,
+  sleep,
+  throwIfAborted,
+  unwatchAbort,
+  watchAbort,
+} from './async.js';
 export type {
   BudgetCounter,
   BudgetReserveLine,
