@@ -234,7 +234,7 @@ describe('InMemoryBus', () => {
       const added: string[] = [];
       const signal = controller.signal;
       const add = signal.addEventListener.bind(signal);
-      signal.addEventListener = ((type: string, listener: () => void, options?: AddEventListenerOptions) => {
+      signal.addEventListener = ((type: string, listener: () => void, options?: { once?: boolean }) => {
         added.push(type);
         add(type, listener, options);
       }) as typeof signal.addEventListener;
