@@ -521,12 +521,18 @@ export class InMemoryBus implements MessageBus {
         hasTimer: false,
         signal,
         onAbort: undefined,
+        leave: undefined,
+        clock: undefined,
+        box,
       };
       box.waiters.push(waiter);
-      armBlockedRead(waiter, this.#clock, blockMs, () => this.#removeWaiter(box, waiter));
+      armBlockedRead(waiter, this.#clock, blockMs, this.#leave);
       this.#updateLeaseTimer(box);
     });
   }
+
+  /** How a blocked read leaves its inbox (one function for all reads). */
+  readonly #leave = (waiter: Waiter): boolean => this.#removeWaiter(waiter.box, waiter);
 
   #removeWaiter(box: Inbox, waiter: Waiter): boolean {
     const index = box.waiters.indexOf(waiter);

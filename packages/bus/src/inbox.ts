@@ -20,6 +20,7 @@ export interface InboxEntry {
 export interface Waiter extends BlockedRead {
   readonly consumer: string;
   readonly max: number;
+  readonly box: Inbox;
 }
 
 /** Everything the in-memory bus keeps for one inbox. */

@@ -104,6 +104,7 @@ export function markClientOwned(client: RedisClientLike): void {
 interface Waiter extends BlockedRead {
   readonly consumer: string;
   readonly max: number;
+  readonly box: WaitingInbox;
   active: boolean;
 }
 
@@ -912,9 +913,12 @@ export class RedisStreamsBus implements MessageBus {
         timer: undefined,
         hasTimer: false,
         onAbort: undefined,
+        leave: undefined,
+        clock: undefined,
+        box: waitingInbox,
       };
       waitingInbox.waiters.push(waiter);
-      armBlockedRead(waiter, this.#clock, blockMs, () => this.#removeWaiter(waitingInbox, waiter));
+      armBlockedRead(waiter, this.#clock, blockMs, this.#leave);
     });
     this.#pump(waitingInbox);
     return promise;
@@ -1154,6 +1158,9 @@ export class RedisStreamsBus implements MessageBus {
     this.#clock.clearTimeout(box.timer);
     box.timer = undefined;
   }
+
+  /** How a blocked read leaves its inbox (one function for all reads). */
+  readonly #leave = (waiter: Waiter): boolean => this.#removeWaiter(waiter.box, waiter);
 
   #removeWaiter(box: WaitingInbox, waiter: Waiter): boolean {
     const index = box.waiters.indexOf(waiter);
