@@ -4,10 +4,8 @@
 //   node --conditions=agentrix-source --expose-gc --import tsx bench/bus/run.ts
 //
 // Uses REDIS_URL when set, else starts its own redis-server (no persistence) on a free port.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { createInMemoryBus, createRedisBus } from '@agentrix/bus';
 import type { MessageBus } from '@agentrix/core';
 import { type Summary, summarize } from '../lib/stats.js';
@@ -27,30 +25,6 @@ const TARGET_LOAD = 5_000;
 function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc !== undefined) for (let i = 0; i < 3; i++) gc();
-}
-
-/** Runs wake-only.ts in a child process with `flag` and returns the run with the median p99 of RUNS. */
-function tunedWakeLatency(url: string, flag: string, rate: number): Summary {
-  const output = execFileSync(
-    process.execPath,
-    [
-      flag,
-      '--conditions=agentrix-source',
-      '--expose-gc',
-      '--import',
-      'tsx',
-      fileURLToPath(new URL('./wake-only.ts', import.meta.url)),
-      String(rate),
-      String(RUNS),
-      '--json',
-    ],
-    { env: { ...process.env, REDIS_URL: url }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const runs = output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Summary);
-  return runs.sort((a, b) => a.p99 - b.p99)[Math.floor(runs.length / 2)]!;
 }
 
 function median(values: number[]): number {
@@ -165,19 +139,6 @@ try {
       ]);
     }
   }
-  // The same Redis case in a child process with a larger young generation (V8 flag): on a 2-core
-  // machine shared with Redis, young-generation GC pauses are what the p99 is made of.
-  const tunedFlag = '--max-semi-space-size=64';
-  const tuned = tunedWakeLatency(redis.url, tunedFlag, TARGET_LOAD);
-  latencyRows.push([
-    `RedisStreamsBus at ${formatNumber(TARGET_LOAD)}/s, node ${tunedFlag}`,
-    formatNumber(tuned.count),
-    formatNumber(tuned.median),
-    formatNumber(tuned.p99),
-    formatNumber(tuned.max),
-    `p99 <= ${formatNumber(TARGET_P99_US)}`,
-    status(tuned.p99 <= TARGET_P99_US),
-  ]);
   printTable({
     title: `Wake latency: send -> blocked agent read returns (µs), 100 agents, fixed offered load (median p99 of ${RUNS} runs)`,
     headers: ['case', 'samples', 'p50 µs', 'p99 µs', 'max µs', 'target', 'status'],
@@ -185,8 +146,6 @@ try {
     notes: [
       'Measured in one process from just before send() to the agent holding the delivery (before its ack).',
       'RedisStreamsBus hands the message to the blocked reader inside the wake-up (no read round trip).',
-      'The last row runs the same case in a child process with a 64 MB young generation: with the default',
-      'size, scavenges every ~200 ms pause the thread 2-4 ms on this 2-core machine, which is the p99.',
       '"saturated": fewer messages were delivered in the window than offered (the bus fell behind the load).',
     ],
   });

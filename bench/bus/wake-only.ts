@@ -1,8 +1,7 @@
 // Diagnostic (not part of run.ts): only the wake-latency cases, for profiling.
 //
-//   node --conditions=agentrix-source --expose-gc --import tsx bench/bus/wake-only.ts [rates] [repeats] [--json]
-//   rates: comma list of messages/s (default 1000,5000,20000); --json prints one JSON summary per run
-//   (run.ts uses it to measure the same case under other V8 flags in a child process).
+//   node --conditions=agentrix-source --expose-gc --import tsx bench/bus/wake-only.ts [rates] [repeats]
+//   rates: comma list of messages/s (default 1000,5000,20000)
 import { randomUUID } from 'node:crypto';
 import { createRedisBus } from '@agentrix/bus';
 import { summarize } from '../lib/stats.js';
@@ -11,7 +10,6 @@ import { wakeLatency } from './wake-latency.js';
 
 const rates = (process.argv[2] ?? '1000,5000,20000').split(',').map(Number);
 const repeats = Number(process.argv[3] ?? 1);
-const json = process.argv.includes('--json');
 const redis = await startBenchRedis();
 const bus = await createRedisBus({ url: redis.url, namespace: `wake-${randomUUID()}` });
 for (const rate of rates) {
@@ -24,10 +22,6 @@ for (const rate of rates) {
       prefix: `w-${randomUUID()}`,
     });
     const s = summarize(samples);
-    if (json) {
-      console.log(JSON.stringify({ rate, ...s }));
-      continue;
-    }
     console.log(
       `${String(rate).padStart(6)}/s  n=${s.count}  p50 ${Math.round(s.median)} µs  p99 ${Math.round(s.p99)} µs  max ${Math.round(s.max)} µs`,
     );
