@@ -1,6 +1,7 @@
 import {
   AgentrixError,
   type AgentrixEvents,
+  armBlockedRead,
   type BroadcastInput,
   type Clock,
   checkMessageSize,
@@ -20,9 +21,9 @@ import {
   resolveReadOptions,
   type SendInput,
   serializeError,
+  settleBlockedRead,
   validateAddress,
 } from '@agentrix/core';
-import { armBlockedRead, settleBlockedRead } from './blocked-read.js';
 import { type InMemoryBusOptions, resolveInMemoryBusOptions } from './in-memory-bus-options.js';
 import { createInbox, type Inbox, type InboxEntry, type Waiter } from './inbox.js';
 

@@ -1,5 +1,4 @@
-import type { DeadLetter, MessageEnvelope, SerializedError, TimerHandle } from '@agentrix/core';
-import type { BlockedRead } from './blocked-read.js';
+import type { BlockedRead, DeadLetter, MessageEnvelope, SerializedError, TimerHandle } from '@agentrix/core';
 import { Deque } from './deque.js';
 
 /** One message in one inbox, from `send` until `ack` (or dead letter). */

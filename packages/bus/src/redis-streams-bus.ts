@@ -3,6 +3,8 @@ import {
   AgentrixError,
   type AgentrixEvents,
   abortError,
+  armBlockedRead,
+  type BlockedRead,
   type BroadcastInput,
   type Clock,
   checkMessageSize,
@@ -25,10 +27,10 @@ import {
   type SendInput,
   type SerializedError,
   serializeError,
+  settleBlockedRead,
   type TimerHandle,
   validateAddress,
 } from '@agentrix/core';
-import { armBlockedRead, type BlockedRead, settleBlockedRead } from './blocked-read.js';
 import { RedisBatcher } from './redis-batcher.js';
 import { type RedisClientLike, redisError } from './redis-client.js';
 import {

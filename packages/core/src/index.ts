@@ -18,6 +18,12 @@ export {
   unwatchAbort,
   watchAbort,
 } from './async.js';
+export {
+  armBlockedRead,
+  type BlockedRead,
+  clearBlockedReadTimer,
+  settleBlockedRead,
+} from './blocked-read.js';
 export type {
   BudgetCounter,
   BudgetReserveLine,

@@ -1,6 +1,8 @@
 import {
   AgentrixError,
   abortError,
+  armBlockedRead,
+  type BlockedRead,
   type BroadcastInput,
   backoffDelay,
   checkMessageSize,
@@ -21,6 +23,7 @@ import {
   type SendInput,
   type SerializedError,
   serializeError,
+  settleBlockedRead,
   type TimerHandle,
   validateAddress,
 } from '@agentrix/core';
@@ -38,15 +41,11 @@ const DEFAULT_DEAD_LETTER_LIMIT = 100;
 const MAX_TIMER_MS = 2_147_483_647;
 const FOREIGN_KEY_VIOLATION = '23503';
 
-/** A blocked `read`. */
-interface Waiter {
+/** A blocked `read` (timer and abort handling shared with the other buses: `armBlockedRead`). */
+interface Waiter extends BlockedRead {
   readonly consumer: string;
   readonly max: number;
-  readonly resolve: (deliveries: Delivery[]) => void;
-  readonly reject: (error: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  timer: TimerHandle | undefined;
-  onAbort: (() => void) | undefined;
+  readonly box: InboxWaiters;
   /** Settled (woken, timed out, aborted or closed): whatever is claimed for it now goes back. */
   done: boolean;
 }
@@ -713,30 +712,27 @@ export class SqlMessageBus implements MessageBus {
         reject,
         signal,
         timer: undefined,
+        hasTimer: false,
         onAbort: undefined,
+        leave: undefined,
+        clock: undefined,
+        box,
         done: false,
       };
       box.waiters.push(waiter);
-      if (blockMs !== undefined && blockMs <= MAX_TIMER_MS) {
-        waiter.timer = this.#options.clock.setTimeout(() => {
-          waiter.timer = undefined;
-          if (this.#removeWaiter(box, waiter)) this.#settle(waiter, []);
-        }, blockMs);
-      }
-      if (signal !== undefined) {
-        waiter.onAbort = () => {
-          waiter.onAbort = undefined;
-          if (!this.#removeWaiter(box, waiter)) return;
-          this.#settle(waiter, undefined);
-          reject(abortError(signal, 'read'));
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
+      armBlockedRead(waiter, this.#options.clock, blockMs, this.#leave);
     });
     if (raced) void this.#pump(inbox);
     else void this.#refreshLeaseTimer(box);
     return promise;
   }
+
+  /** How a blocked read leaves its inbox when its timer or signal fires (one function for all reads). */
+  readonly #leave = (waiter: Waiter): boolean => {
+    if (!this.#removeWaiter(waiter.box, waiter)) return false;
+    waiter.done = true;
+    return true;
+  };
 
   #removeWaiter(state: InboxWaiters, waiter: Waiter): boolean {
     const index = state.waiters.indexOf(waiter);
@@ -752,18 +748,10 @@ export class SqlMessageBus implements MessageBus {
     if (this.#waiting.get(state.inbox) === state) this.#waiting.delete(state.inbox);
   }
 
-  /** Marks the waiter settled, drops its timer and abort listener, and resolves it (unless `deliveries` is undefined). */
-  #settle(waiter: Waiter, deliveries: Delivery[] | undefined): void {
+  /** Marks the waiter settled and resolves it (dropping its timer and its watch on the signal). */
+  #settle(waiter: Waiter, deliveries: Delivery[]): void {
     waiter.done = true;
-    if (waiter.timer !== undefined) {
-      this.#options.clock.clearTimeout(waiter.timer);
-      waiter.timer = undefined;
-    }
-    if (waiter.onAbort !== undefined) {
-      waiter.signal?.removeEventListener('abort', waiter.onAbort);
-      waiter.onAbort = undefined;
-    }
-    if (deliveries !== undefined) waiter.resolve(deliveries);
+    settleBlockedRead(waiter, this.#options.clock, deliveries);
   }
 
   /** Hands ready messages to the blocked readers of `inbox`, oldest reader first; one pump per inbox at a time. */

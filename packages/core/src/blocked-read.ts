@@ -1,18 +1,13 @@
-import {
-  type AbortWatcher,
-  abortError,
-  type Clock,
-  type Delivery,
-  type TimerHandle,
-  unwatchAbort,
-  watchAbort,
-} from '@agentrix/core';
+import { type AbortWatcher, abortError, unwatchAbort, watchAbort } from './async.js';
+import type { Clock, TimerHandle } from './clock.js';
+import type { Delivery } from './message-bus.js';
 
 /** Longest delay a timer takes; longer `blockMs` waits use no timer. */
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * The part of a blocked `read` that every bus keeps the same way: kept small, thousands may wait.
+ * The part of a blocked `read` that every bus keeps the same way (InMemoryBus, RedisStreamsBus,
+ * SqlMessageBus): kept small, thousands may wait.
  * A read allocates no closure of its own for its abort handling: `leave` is one function per bus,
  * and `onAbort` one function for all reads (called with the read as `this`). A closure per read
  * that the signal's watcher list can reach kept young objects alive long enough to be promoted,
