@@ -1,8 +1,4 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { OwnRedisServer } from '../../packages/bus/src/redis-test-support.js';
 import { runDistributed } from './distributed.js';
 
 // Two worker processes sharing one Redis bus, started by one command:
@@ -11,41 +7,17 @@ import { runDistributed } from './distributed.js';
 const log = (line: string) => console.log(`[host] ${line}`);
 
 let url = process.env.REDIS_URL;
-let stopRedis = async () => {};
+let server: OwnRedisServer | undefined;
 if (url === undefined || url === '') {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'agentrix-distributed-'));
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''], {
-    stdio: 'ignore',
-  });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  url = `redis://127.0.0.1:${port}`;
-  stopRedis = async () => {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  log(`started redis-server on port ${port}`);
+  server = await OwnRedisServer.start({ persistence: false });
+  url = server.url;
+  log(`started redis-server on port ${server.port}`);
 }
 
 try {
   const result = await runDistributed({ url, log });
-  log(
-    `${result.answers.length} answers: ${Object.entries(result.byWorker)
-      .map(([worker, count]) => `${count} from ${worker}`)
-      .join(', ')}`,
-  );
+  const counts = Object.entries(result.byWorker).map(([worker, count]) => `${count} from ${worker}`);
+  log(`${result.answers.length} answers: ${counts.join(', ')}`);
 } finally {
-  await stopRedis();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
+  await server?.stop();
 }

@@ -3,6 +3,7 @@ import {
   type AgentrixEvents,
   armBlockedRead,
   type BroadcastInput,
+  busClosed,
   type Clock,
   checkMessageSize,
   checkSendInput,
@@ -365,12 +366,7 @@ export class InMemoryBus implements MessageBus {
   // ---------------------------------------------------------------- internals
 
   #assertOpen(operation: string): void {
-    if (this.#closed) {
-      throw new AgentrixError(
-        'CLOSED',
-        `Cannot ${operation}: this InMemoryBus is closed. Create a new bus to continue.`,
-      );
-    }
+    if (this.#closed) throw busClosed('InMemoryBus', operation);
   }
 
   /** The inbox, created on first use; `validated` skips checking a name a schema already checked. */

@@ -56,6 +56,12 @@ export function malformedEntryError(detail: string): SerializedError {
   };
 }
 
+/** The recorded errors (JSON) of the two kinds of malformed entries. */
+export const NO_ENVELOPE_ERROR = JSON.stringify(malformedEntryError('no "envelope" field'));
+export const NOT_AN_ENVELOPE_ERROR = JSON.stringify(
+  malformedEntryError('its "envelope" field is not a JSON message envelope'),
+);
+
 /**
  * A stand-in envelope for a dead letter whose entry was not a message (so there is no envelope):
  * `type` is `malformed` and `content` holds the entry's raw fields as JSON.

@@ -1,5 +1,5 @@
 import { RedisScript } from './redis-client.js';
-import { malformedEntryError } from './redis-entries.js';
+import { NO_ENVELOPE_ERROR } from './redis-entries.js';
 
 /** A Lua string literal holding `text` (long brackets with enough `=` never to close early). */
 function luaString(text: string): string {
@@ -7,9 +7,6 @@ function luaString(text: string): string {
   while (text.includes(`]${level}]`)) level += '=';
   return `[${level}[${text}]${level}]`;
 }
-
-/** The error recorded with an entry that has no `envelope` field (it cannot be a message of this bus). */
-export const NO_ENVELOPE_ERROR = JSON.stringify(malformedEntryError('no "envelope" field'));
 
 /**
  * The Lua scripts of the Redis bus. Each one runs atomically on the server, so a read, an ack, a

@@ -6,6 +6,7 @@ import {
   armBlockedRead,
   type BlockedRead,
   type BroadcastInput,
+  busClosed,
   type Clock,
   checkMessageSize,
   checkSendInput,
@@ -35,8 +36,9 @@ import { RedisBatcher } from './redis-batcher.js';
 import { type RedisClientLike, redisError } from './redis-client.js';
 import {
   isEntryId,
-  malformedEntryError,
   malformedEnvelope,
+  NO_ENVELOPE_ERROR,
+  NOT_AN_ENVELOPE_ERROR,
   parseEnvelope,
   parseError,
   toDeadLetter,
@@ -51,7 +53,6 @@ import {
   joinScript,
   leaveScript,
   membersScript,
-  NO_ENVELOPE_ERROR,
   nackScript,
   READ_CHECK_LEASES,
   READ_HANDOFF,
@@ -168,9 +169,6 @@ const NO_KEYS: readonly string[] = [];
 const NO_IDS: readonly string[] = [];
 /** `h`: a wake-up that carries a message handed off to a blocked reader. */
 const HANDOFF_MARK = 104;
-const NOT_AN_ENVELOPE_ERROR = JSON.stringify(
-  malformedEntryError('its "envelope" field is not a JSON message envelope'),
-);
 
 type RawDelivery = [entryId: string, attempt: number, envelope: string, lastError: string];
 type RawDeadLetter = [kind: string, payload: string, attempts: number, error: string];
@@ -178,6 +176,17 @@ type RawDeadLetter = [kind: string, payload: string, attempts: number, error: st
 type RawRead = Array<string | number>;
 
 function ignore(): void {}
+
+/** A quarter of the lease, between 1 ms and `cap`. */
+function quarterLease(leaseMs: number, cap: number): number {
+  return Math.max(1, Math.min(cap, Math.floor(leaseMs / 4)));
+}
+
+/** Flags of a read for a blocked reader: a hint, and a hand-off unless the consumer name cannot carry one. */
+function blockedReadFlags(consumer: string): number {
+  // A hand-off names the consumer after a line break: a name with one gets plain wake-ups.
+  return consumer.includes('\n') ? READ_WANT_HINT : READ_WANT_HINT | READ_HANDOFF;
+}
 
 /** True when every id can be a delivery id (the usual ack: no copy needed). */
 function allEntryIds(ids: readonly string[]): boolean {
@@ -272,8 +281,8 @@ export class RedisStreamsBus implements MessageBus {
     this.#logger = resolved.logger;
     this.#consumer = resolved.consumer;
     this.#leaseMs = resolved.leaseMs;
-    this.#leaseCheckMs = Math.max(1, Math.min(LEASE_CHECK_MAX_MS, Math.floor(resolved.leaseMs / 4)));
-    this.#holdMs = Math.max(1, Math.min(PREFETCH_HOLD_MAX_MS, Math.floor(resolved.leaseMs / 4)));
+    this.#leaseCheckMs = quarterLease(resolved.leaseMs, LEASE_CHECK_MAX_MS);
+    this.#holdMs = quarterLease(resolved.leaseMs, PREFETCH_HOLD_MAX_MS);
     this.#maxDeliveries = resolved.maxDeliveries;
     this.#maxMessageBytes = resolved.maxMessageBytes;
     this.#dedupeWindow = resolved.dedupeWindow;
@@ -298,12 +307,8 @@ export class RedisStreamsBus implements MessageBus {
         const box = this.#waiting.get(inbox);
         return box !== undefined && (box.waiters.length > 0 || box.pumping || box.holdUntil !== 0);
       },
-      onForget: (inbox) => {
-        const box = this.#waiting.get(inbox);
-        if (box !== undefined && box.waiters.length === 0 && !box.pumping && box.holdUntil === 0) {
-          this.#waiting.delete(inbox);
-        }
-      },
+      // Called only for inboxes `isBusy` just found idle.
+      onForget: (inbox) => this.#waiting.delete(inbox),
     });
     this.#sends = new RedisBatcher(
       MAX_SEND_BATCH,
@@ -457,17 +462,15 @@ export class RedisStreamsBus implements MessageBus {
 
   #ackAndFetch(box: WaitingInbox, consumer: string, ids: readonly string[]): Promise<void> {
     const issuedAt = this.#hub.sequence;
-    let flags = consumer.includes('\n') ? READ_WANT_HINT : READ_WANT_HINT | READ_HANDOFF;
-    flags = this.#leaseCheckFlag(box.name, flags);
+    const flags = this.#leaseCheckFlag(box.name, blockedReadFlags(consumer));
     // The reader is between reads: nobody else reads for it until this returns.
     box.pumping = true;
     return this.#reads.add({ inbox: box.name, consumer, max: 1, flags, ack: ids }).then(
       (reply) => {
         box.pumping = false;
-        const result = this.#readReply(box.keys, box.name, reply);
-        if (!(result instanceof Promise) && !this.#closed) {
+        const apply = (result: ReadResult) => {
           if (result.deliveries.length > 0) this.#hold(box, result.deliveries);
-          else if (!result.more) {
+          else if (!result.more && !this.#closed) {
             this.#hub.markDrained(box.name, issuedAt, result.hintMs < 0 ? -1 : this.#clock.now() + result.hintMs);
             if ((flags & READ_HANDOFF) !== 0) {
               box.armedFor = consumer;
@@ -475,13 +478,11 @@ export class RedisStreamsBus implements MessageBus {
             }
           }
           if (box.waiters.length > 0) this.#pump(box);
-          return;
-        }
-        // Malformed entries (dead-lettered) or closed: the next read reads for real.
-        return Promise.resolve(result).then((late) => {
-          if (late.deliveries.length > 0) this.#hold(box, late.deliveries);
-          if (box.waiters.length > 0) this.#pump(box);
-        });
+        };
+        const result = this.#readReply(box.keys, box.name, reply);
+        // A promise only when malformed entries are being dead-lettered (then `more` is true).
+        if (result instanceof Promise) return result.then(apply);
+        apply(result);
       },
       (error: unknown) => {
         box.pumping = false;
@@ -971,9 +972,7 @@ export class RedisStreamsBus implements MessageBus {
           }
           const waiter = box.waiters[0]!;
           const issuedAt = this.#hub.sequence;
-          // A consumer name with a line break cannot be named in a hand-off: plain wake-ups then.
-          let flags = waiter.consumer.includes('\n') ? READ_WANT_HINT : READ_WANT_HINT | READ_HANDOFF;
-          if (box.checkLeases) flags |= READ_CHECK_LEASES;
+          const flags = blockedReadFlags(waiter.consumer) | (box.checkLeases ? READ_CHECK_LEASES : 0);
           box.checkLeases = false;
           const result = await this.#readOnce(box.keys, box.name, waiter.consumer, waiter.max, flags);
           if (!result.more && result.deliveries.length === 0 && (flags & READ_HANDOFF) !== 0) {
@@ -1314,11 +1313,6 @@ export class RedisStreamsBus implements MessageBus {
   }
 
   #assertOpen(operation: string): void {
-    if (this.#closed) {
-      throw new AgentrixError(
-        'CLOSED',
-        `Cannot ${operation}: this RedisStreamsBus is closed. Create a new bus to continue.`,
-      );
-    }
+    if (this.#closed) throw busClosed('RedisStreamsBus', operation);
   }
 }

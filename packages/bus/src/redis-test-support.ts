@@ -28,10 +28,14 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The redis-server binary tests, the bench and the distributed example start (apt's by default). */
+export const REDIS_SERVER_BIN = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+
 /**
- * A redis-server of the test's own (from `REDIS_SERVER_BIN`) on a free port in a temp dir, with
- * `appendonly yes` and `appendfsync always`, that can be killed and started again on the same
- * port and data. Always call `stop()`.
+ * A redis-server of our own (from `REDIS_SERVER_BIN`) on a free port in a temp dir, that can be
+ * killed and started again on the same port and data. Durable by default (`appendonly yes`,
+ * `appendfsync always`, for the restart test); `{ persistence: false }` keeps everything in
+ * memory (the bench, the distributed example). Always call `stop()`.
  */
 export class OwnRedisServer {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'agentrix-redis-'));
@@ -40,11 +44,11 @@ export class OwnRedisServer {
   private constructor(
     readonly port: number,
     readonly bin: string,
+    readonly persistence: boolean,
   ) {}
 
-  static async start(): Promise<OwnRedisServer> {
-    const bin = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
-    const server = new OwnRedisServer(await freePort(), bin);
+  static async start(options: { persistence?: boolean } = {}): Promise<OwnRedisServer> {
+    const server = new OwnRedisServer(await freePort(), REDIS_SERVER_BIN, options.persistence ?? true);
     await server.restart();
     return server;
   }
@@ -65,10 +69,7 @@ export class OwnRedisServer {
         '127.0.0.1',
         '--dir',
         this.dir,
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
+        ...(this.persistence ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
         '--save',
         '',
       ],

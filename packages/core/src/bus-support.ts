@@ -95,6 +95,11 @@ export function invalidArgument(message: string, cause?: unknown): AgentrixError
   return new AgentrixError('INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
 }
 
+/** What every method of a closed bus throws (`bus` names its class). */
+export function busClosed(bus: string, operation: string): AgentrixError {
+  return new AgentrixError('CLOSED', `Cannot ${operation}: this ${bus} is closed. Create a new bus to continue.`);
+}
+
 export function groupNotFound(group: string): AgentrixError {
   return new AgentrixError('GROUP_NOT_FOUND', `Group "${group}" does not exist: create it with createGroup first.`, {
     details: { group },

@@ -33,6 +33,7 @@ export type {
 } from './budget-store.js';
 export type { CheckedSend, MessageBusOptions, ResolvedReadOptions } from './bus-support.js';
 export {
+  busClosed,
   checkMessageSize,
   checkSendInput,
   completeEnvelope,

@@ -5,6 +5,7 @@ import {
   type BlockedRead,
   type BroadcastInput,
   backoffDelay,
+  busClosed,
   checkMessageSize,
   checkSendInput,
   completeEnvelope,
@@ -515,12 +516,7 @@ export class SqlMessageBus implements MessageBus {
   // ---------------------------------------------------------------- internals
 
   #assertOpen(operation: string): void {
-    if (this.#closed) {
-      throw new AgentrixError(
-        'CLOSED',
-        `Cannot ${operation}: this SqlMessageBus is closed. Create a new bus to continue.`,
-      );
-    }
+    if (this.#closed) throw busClosed('SqlMessageBus', operation);
   }
 
   async #run<T>(operation: string, action: () => Promise<T>): Promise<T> {
