@@ -2,6 +2,7 @@ import {
   AgentrixError,
   type AgentrixEvents,
   armBlockedRead,
+  BACKGROUND_TIMER,
   type BroadcastInput,
   busClosed,
   type Clock,
@@ -545,7 +546,7 @@ export class InMemoryBus implements MessageBus {
       if (box.hasLeaseTimer) return;
       const earliest = box.inFlight.values().next().value as InboxEntry;
       const delay = Math.max(0, earliest.leasedUntil - this.#clock.now());
-      box.leaseTimer = this.#clock.setTimeout(() => this.#onLeaseTimer(box), delay);
+      box.leaseTimer = this.#clock.setTimeout(() => this.#onLeaseTimer(box), delay, BACKGROUND_TIMER);
       box.hasLeaseTimer = true;
     } else if (box.hasLeaseTimer) {
       box.hasLeaseTimer = false;

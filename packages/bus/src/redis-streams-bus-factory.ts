@@ -51,7 +51,7 @@ export async function createRedisBus(options: CreateRedisBusOptions = {}): Promi
   // Connection errors surface through commands (and are retried by ioredis); without a listener
   // Node would treat the emitted 'error' events as unhandled.
   client.on('error', (error: Error) =>
-    options.logger?.warn('Redis connection error', { url: redacted, error: error.message }),
+    options.logger?.warn({ url: redacted, error: error.message }, 'Redis connection error'),
   );
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {

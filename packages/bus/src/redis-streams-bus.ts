@@ -4,6 +4,7 @@ import {
   type AgentrixEvents,
   abortError,
   armBlockedRead,
+  BACKGROUND_TIMER,
   type BlockedRead,
   type BroadcastInput,
   busClosed,
@@ -295,6 +296,7 @@ export class RedisStreamsBus implements MessageBus {
       logger: this.#logger,
       idleMs: resolved.subscriptionIdleMs,
       onWake: (inbox, message) => {
+        if (process.env.TRACE) console.log('wake', inbox, message.slice(0, 60).replace(/\n/g, '|'), !!this.#waiting.get(inbox), this.#waiting.get(inbox)?.waiters.length);
         const box = this.#waiting.get(inbox);
         if (box !== undefined) box.armedFor = undefined;
         if (message.charCodeAt(0) === HANDOFF_MARK && this.#takeHandoff(inbox, box, message)) return;
@@ -528,7 +530,7 @@ export class RedisStreamsBus implements MessageBus {
     this.#holding.add(box);
     if (!this.#hasHoldSweep) {
       this.#hasHoldSweep = true;
-      this.#holdSweep = this.#clock.setTimeout(() => this.#sweepHolds(), this.#holdMs);
+      this.#holdSweep = this.#clock.setTimeout(() => this.#sweepHolds(), this.#holdMs, BACKGROUND_TIMER);
     }
   }
 
@@ -550,7 +552,7 @@ export class RedisStreamsBus implements MessageBus {
     }
     if (this.#holding.size > 0) {
       this.#hasHoldSweep = true;
-      this.#holdSweep = this.#clock.setTimeout(() => this.#sweepHolds(), Math.max(1, next - now));
+      this.#holdSweep = this.#clock.setTimeout(() => this.#sweepHolds(), Math.max(1, next - now), BACKGROUND_TIMER);
     }
   }
 
@@ -933,6 +935,7 @@ export class RedisStreamsBus implements MessageBus {
    * during a loop makes it run once more.
    */
   #pump(box: WaitingInbox): void {
+    if (process.env.TRACE) console.log('pump', box.name, box.pumping, this.#hub.isSubscribed(box.name), this.#hub.drained(box.name));
     if (box.pumping) {
       box.dirty = true;
       return;
@@ -975,6 +978,7 @@ export class RedisStreamsBus implements MessageBus {
           const flags = blockedReadFlags(waiter.consumer) | (box.checkLeases ? READ_CHECK_LEASES : 0);
           box.checkLeases = false;
           const result = await this.#readOnce(box.keys, box.name, waiter.consumer, waiter.max, flags);
+          if (process.env.TRACE) console.log('pump read', box.name, result.deliveries.length, result.more, flags, waiter.active);
           if (!result.more && result.deliveries.length === 0 && (flags & READ_HANDOFF) !== 0) {
             // Set even if the hand-off already came: disarming checks the arm is still ours.
             box.armedFor = waiter.consumer;
@@ -1000,11 +1004,14 @@ export class RedisStreamsBus implements MessageBus {
     } catch (error) {
       box.failures++;
       if (!this.#closed) {
-        this.#logger.warn('RedisStreamsBus blocked read failed; retrying', {
-          inbox: box.name,
-          attempt: box.failures,
-          error: error instanceof Error ? error.message : String(error),
-        });
+        this.#logger.warn(
+          {
+            inbox: box.name,
+            attempt: box.failures,
+            error: error instanceof Error ? error.message : String(error),
+          },
+          'RedisStreamsBus blocked read failed; retrying',
+        );
         this.#armInboxTimer(box, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(box.failures - 1, 10)));
       }
     } finally {
@@ -1132,24 +1139,31 @@ export class RedisStreamsBus implements MessageBus {
       );
     } catch (error) {
       // Not lost: the lease ends and the next read claims them (with one more attempt counted).
-      this.#logger.warn('RedisStreamsBus could not hand back deliveries of a cancelled read', {
-        inbox,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      this.#logger.warn(
+        {
+          inbox,
+          error: error instanceof Error ? error.message : String(error),
+        },
+        'RedisStreamsBus could not hand back deliveries of a cancelled read',
+      );
     }
   }
 
   #armInboxTimer(box: WaitingInbox, delayMs: number): void {
     this.#clearInboxTimer(box);
     if (delayMs < 0 || this.#closed) return;
-    box.timer = this.#clock.setTimeout(() => {
-      box.hasTimer = false;
-      box.timer = undefined;
-      // A lease may have ended (or a failed read is retried): read for real.
-      this.#hub.invalidate(box.name);
-      box.checkLeases = true;
-      this.#pump(box);
-    }, delayMs);
+    box.timer = this.#clock.setTimeout(
+      () => {
+        box.hasTimer = false;
+        box.timer = undefined;
+        // A lease may have ended (or a failed read is retried): read for real.
+        this.#hub.invalidate(box.name);
+        box.checkLeases = true;
+        this.#pump(box);
+      },
+      delayMs,
+      BACKGROUND_TIMER,
+    );
     box.hasTimer = true;
   }
 
@@ -1193,10 +1207,13 @@ export class RedisStreamsBus implements MessageBus {
       await disarmScript.run(this.#client, [box.keys.armed], [`${this.#token}\n${consumer}`]);
     } catch (error) {
       // Not lost: a message handed to nobody is redelivered once its lease ends.
-      this.#logger.warn('RedisStreamsBus could not disarm an inbox', {
-        inbox: box.name,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      this.#logger.warn(
+        {
+          inbox: box.name,
+          error: error instanceof Error ? error.message : String(error),
+        },
+        'RedisStreamsBus could not disarm an inbox',
+      );
     }
   }
 
@@ -1223,10 +1240,13 @@ export class RedisStreamsBus implements MessageBus {
         this.#deadLetterMalformed(keys, inbox, [[deliveryId, 1, json, '']], error).then(
           () => box !== undefined && this.#pump(box),
           (failure: unknown) => {
-            this.#logger.warn('RedisStreamsBus could not dead-letter a malformed entry', {
-              inbox,
-              error: failure instanceof Error ? failure.message : String(failure),
-            });
+            this.#logger.warn(
+              {
+                inbox,
+                error: failure instanceof Error ? failure.message : String(failure),
+              },
+              'RedisStreamsBus could not dead-letter a malformed entry',
+            );
             if (box !== undefined) this.#pump(box);
           },
         ),

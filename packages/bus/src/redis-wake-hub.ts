@@ -1,4 +1,4 @@
-import type { Clock, Logger, TimerHandle } from '@agentrix/core';
+import { BACKGROUND_TIMER, type Clock, type Logger, type TimerHandle } from '@agentrix/core';
 import type { RedisClientLike } from './redis-client.js';
 
 /** What the hub knows of one inbox it is subscribed to. */
@@ -210,9 +210,12 @@ export class RedisWakeHub {
       subscriber.call('PING').then(reread, reread);
     });
     subscriber.on('error', (error: unknown) => {
-      this.#logger.warn('RedisStreamsBus wake-up connection error', {
-        error: error instanceof Error ? error.message : String(error),
-      });
+      this.#logger.warn(
+        {
+          error: error instanceof Error ? error.message : String(error),
+        },
+        'RedisStreamsBus wake-up connection error',
+      );
     });
     this.#subscriber = subscriber;
     return subscriber;
@@ -247,7 +250,7 @@ export class RedisWakeHub {
 
   #armSweep(): void {
     if (this.#hasSweepTimer || this.#closed || this.#subscribed.size === 0) return;
-    this.#sweepTimer = this.#clock.setTimeout(() => this.#sweep(), this.#idleMs);
+    this.#sweepTimer = this.#clock.setTimeout(() => this.#sweep(), this.#idleMs, BACKGROUND_TIMER);
     this.#hasSweepTimer = true;
     unref(this.#sweepTimer);
   }

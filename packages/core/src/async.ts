@@ -1,5 +1,5 @@
 import type { RetryPolicy } from './agent.js';
-import { type Clock, systemClock } from './clock.js';
+import { BACKGROUND_TIMER, type Clock, systemClock } from './clock.js';
 import { AgentrixError } from './errors.js';
 
 /** The AgentrixError for an aborted signal, keeping the signal's reason as the cause. */
@@ -61,8 +61,15 @@ export function unwatchAbort(signal: AbortSignal, watcher: AbortWatcher): void {
   abortWatchers.get(signal)?.delete(watcher);
 }
 
-/** Waits `ms` on the given clock; rejects with ABORTED when the signal fires first. */
-export function sleep(ms: number, options: { clock?: Clock; signal?: AbortSignal } = {}): Promise<void> {
+/**
+ * Waits `ms` on the given clock; rejects with ABORTED when the signal fires first. The wait keeps
+ * the process alive (something awaits it) unless `background` is set, for loops that poll while
+ * nothing else is going on (a job worker's idle poll).
+ */
+export function sleep(
+  ms: number,
+  options: { clock?: Clock; signal?: AbortSignal; background?: boolean } = {},
+): Promise<void> {
   const { clock = systemClock, signal } = options;
   if (signal?.aborted) return Promise.reject(abortError(signal, 'wait'));
   return new Promise((resolve, reject) => {
@@ -70,10 +77,14 @@ export function sleep(ms: number, options: { clock?: Clock; signal?: AbortSignal
       clock.clearTimeout(handle);
       reject(abortError(signal as AbortSignal, 'wait'));
     };
-    const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const handle = clock.setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      ms,
+      options.background === true ? BACKGROUND_TIMER : undefined,
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

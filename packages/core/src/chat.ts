@@ -126,6 +126,12 @@ export type ChatStreamPart =
 export interface ChatModel {
   /** A readable name for logs and events (provider and model). */
   readonly name: string;
+  /**
+   * True when the model retries failed calls itself with its own policy (the gateway does): a
+   * caller that also retries (the runtime's `modelRetry`) then makes one attempt per call, so
+   * exactly one layer retries and the provider is reached at most the model's attempts per call.
+   */
+  readonly managesRetries?: boolean;
   generate(request: ChatRequest): Promise<ChatResponse>;
   stream(request: ChatRequest): AsyncIterable<ChatStreamPart>;
 }

@@ -20,7 +20,11 @@ describe('AgentrixError', () => {
     expect(error.code).toBe('MODEL_ERROR');
     expect(error.kind).toBe('system');
     expect(error.isRetryable).toBe(true);
-    expect(error.cause).toBe(cause);
+    // The cause is kept as a redacted copy: same name, message and code, nothing else.
+    expect(error.cause).toBeInstanceOf(Error);
+    expect((error.cause as Error).message).toBe('socket hang up');
+    const agentrixCause = new AgentrixError('TIMEOUT', 'slow');
+    expect(new AgentrixError('MODEL_ERROR', 'x', { cause: agentrixCause }).cause).toBe(agentrixCause);
     expect(error.agentId).toBe('a1');
     expect(new AgentrixError('INVALID_AGENT_SPEC', 'bad').kind).toBe('user');
     expect(new AgentrixError('INVALID_AGENT_SPEC', 'bad').isRetryable).toBe(false);

@@ -1,3 +1,5 @@
+import { isRedactedCopy, redactError, redactText, redactValue } from './redact.js';
+
 /**
  * One error class for everything Agentrix throws across a package boundary.
  *
@@ -14,6 +16,8 @@ export type AgentrixErrorCode =
   | 'AGENT_NOT_FOUND'
   | 'AGENT_EXISTS'
   | 'AGENT_TERMINATED'
+  /** The agent was paused by its host and takes no work until `resume()`. */
+  | 'AGENT_PAUSED'
   | 'ILLEGAL_STATE_TRANSITION'
   | 'GROUP_NOT_FOUND'
   | 'MODEL_NOT_FOUND'
@@ -30,7 +34,12 @@ export type AgentrixErrorCode =
   | 'PROVIDER_BAD_REQUEST'
   | 'RATE_LIMITED'
   | 'CONTEXT_LENGTH_EXCEEDED'
+  /** Credentials were refused: a provider's API key, a database's or Redis's user and password. Not retryable. */
   | 'AUTH_FAILED'
+  /** The database named in the URL does not exist on the server. Not retryable. */
+  | 'DATABASE_NOT_FOUND'
+  /** The agent stopped on an error that every message would hit (e.g. a refused API key) and waits for `resume()`. */
+  | 'AGENT_FAILED'
   | 'BUDGET_EXCEEDED'
   | 'TURN_TIMEOUT'
   | 'TIMEOUT'
@@ -51,6 +60,7 @@ const USER_CODES: ReadonlySet<AgentrixErrorCode> = new Set<AgentrixErrorCode>([
   'AGENT_NOT_FOUND',
   'AGENT_EXISTS',
   'AGENT_TERMINATED',
+  'AGENT_PAUSED',
   'ILLEGAL_STATE_TRANSITION',
   'GROUP_NOT_FOUND',
   'MODEL_NOT_FOUND',
@@ -84,6 +94,14 @@ export interface AgentrixErrorOptions {
 
 const BRAND = Symbol.for('agentrix.error');
 
+/**
+ * Every AgentrixError is born redacted: its message has URL credentials, keys and tokens removed
+ * (see `redactText`), and a cause that is not an AgentrixError is replaced by a redacted copy
+ * (`redactError`: name, message, stack and plain diagnostic fields such as `code` and `status`;
+ * never a request, headers or a parsed input). So `console.error(error)`, `JSON.stringify(error)`,
+ * events, logs and stored rows cannot carry a secret that reached an error message.
+ */
+
 export class AgentrixError extends Error {
   readonly [BRAND] = true;
   readonly code: AgentrixErrorCode;
@@ -95,7 +113,13 @@ export class AgentrixError extends Error {
   readonly retryAfterMs: number | undefined;
 
   constructor(code: AgentrixErrorCode, message: string, options: AgentrixErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const { cause } = options;
+    super(
+      redactText(message),
+      cause === undefined
+        ? undefined
+        : { cause: AgentrixError.isInstance(cause) || isRedactedCopy(cause) ? cause : redactError(cause) },
+    );
     this.name = 'AgentrixError';
     this.code = code;
     this.kind = USER_CODES.has(code) ? 'user' : 'system';
@@ -126,25 +150,52 @@ export interface SerializedError {
   cause?: SerializedError;
 }
 
-/** Turns anything thrown into a JSON-safe description (used in events and dead letters). */
-export function serializeError(error: unknown, depth = 0): SerializedError {
+export interface SerializeErrorOptions {
+  /** Exact secrets the host registered, removed as well as the patterns `redactText` always removes. */
+  secrets?: readonly (string | undefined)[];
+}
+
+/**
+ * Turns anything thrown into a JSON-safe description (used in events, logs, dead letters and
+ * stored rows), redacted through the whole cause chain: messages and every string in `details`.
+ */
+export function serializeError(error: unknown, options: SerializeErrorOptions = {}): SerializedError {
+  return serializeAt(error, options.secrets, 0);
+}
+
+function serializeAt(error: unknown, secrets: SerializeErrorOptions['secrets'], depth: number): SerializedError {
   if (AgentrixError.isInstance(error)) {
     const out: SerializedError = {
       name: error.name,
-      message: error.message,
+      message: redactText(error.message, secrets),
       code: error.code,
       retryable: error.isRetryable,
     };
-    if (error.details) out.details = error.details;
-    if (error.cause !== undefined && depth < 3) out.cause = serializeError(error.cause, depth + 1);
+    if (error.details) out.details = redactValue(error.details, secrets);
+    if (error.cause !== undefined && depth < 3) out.cause = serializeAt(error.cause, secrets, depth + 1);
     return out;
   }
   if (error instanceof Error) {
-    const out: SerializedError = { name: error.name, message: error.message };
-    if (error.cause !== undefined && depth < 3) out.cause = serializeError(error.cause, depth + 1);
+    const out: SerializedError = { name: error.name, message: redactText(error.message, secrets) };
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') out.code = code;
+    if (error.cause !== undefined && depth < 3) out.cause = serializeAt(error.cause, secrets, depth + 1);
     return out;
   }
-  return { name: 'NonError', message: String(error) };
+  if (isSerializedError(error)) {
+    return redactValue(error, secrets);
+  }
+  return { name: 'NonError', message: redactText(String(error), secrets) };
+}
+
+/** A plain object already shaped like a {@link SerializedError} (from a bus or a store). */
+function isSerializedError(value: unknown): value is SerializedError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as SerializedError).name === 'string' &&
+    typeof (value as SerializedError).message === 'string'
+  );
 }
 
 /** Wraps an unknown thrown value, keeping AgentrixErrors as they are. */

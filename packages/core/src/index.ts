@@ -77,11 +77,17 @@ export {
   UsageSchema,
   UserMessageSchema,
 } from './chat.js';
-export type { Clock, TimerHandle } from './clock.js';
-export { systemClock } from './clock.js';
+export type { Clock, TimerHandle, TimerOptions } from './clock.js';
+export { BACKGROUND_TIMER, systemClock } from './clock.js';
 export type { AgentContext, ContextStore } from './context-store.js';
 export { AgentContextSchema, CONTEXT_VERSION } from './context-store.js';
-export type { AgentrixErrorCode, AgentrixErrorKind, AgentrixErrorOptions, SerializedError } from './errors.js';
+export type {
+  AgentrixErrorCode,
+  AgentrixErrorKind,
+  AgentrixErrorOptions,
+  SerializedError,
+  SerializeErrorOptions,
+} from './errors.js';
 export { AgentrixError, serializeError, toAgentrixError } from './errors.js';
 export type { AgentrixEventMap, AgentrixEventName } from './events.js';
 export { AgentrixEvents } from './events.js';
@@ -90,10 +96,11 @@ export type { IdGenerator } from './ids.js';
 export { createSequentialIds, randomId } from './ids.js';
 export type { DegradationStep, LedgerQuery, LedgerRecord, LedgerStore } from './ledger-store.js';
 export type { Logger, LogLevel } from './logger.js';
-export { createConsoleLogger, silentLogger } from './logger.js';
+export { createConsoleLogger, redactingLogger, silentLogger } from './logger.js';
 export type { BroadcastInput, MessageEnvelope, SendInput } from './message.js';
 export { AddressSchema, BroadcastInputSchema, MessageEnvelopeSchema, SendInputSchema } from './message.js';
 export type { DeadLetter, Delivery, InboxStats, MessageBus, NackOptions, ReadOptions } from './message-bus.js';
+export { isRedactedCopy, REDACTED, redactError, redactText, redactUrl, redactValue } from './redact.js';
 export type { Tool, ToolContext, ToolOptions } from './tool.js';
-export { defineTool } from './tool.js';
+export { DEFAULT_TOOL_TIMEOUT_MS, defineTool } from './tool.js';
 export { formatIssues, parseWith } from './validation.js';

@@ -1,11 +1,20 @@
+import { redactValue } from './redact.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-/** The logging port. Fields are structured; message and prompt content should not be logged at info. */
+/**
+ * The logging port, in pino's argument order: structured fields first, then the message. A pino
+ * (or bunyan-style) logger fits as it is: `createAgentrix({ logger: pino() })`.
+ *
+ * Fields Agentrix uses throughout: `agentId`, `messageId`, `turnId`, `attempt`, `code`, `error`
+ * (a redacted serialized error), `delayMs`, `inbox`, `callId`. Message and prompt content are
+ * never logged.
+ */
 export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
 }
 
 const noop = () => {};
@@ -13,15 +22,27 @@ const noop = () => {};
 /** Discards everything: the default, so a library never writes to the host's console uninvited. */
 export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
 
-/** Writes JSON lines to the console at or above `level`. */
+/** Writes JSON lines to the console at or above `level` (warnings and errors to stderr). */
 export function createConsoleLogger(level: LogLevel = 'info'): Logger {
   const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
   const min = order[level];
-  const write = (at: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
+  const write = (at: LogLevel) => (fields: Record<string, unknown>, message: string) => {
     if (order[at] < min) return;
-    const line = JSON.stringify({ level: at, time: new Date().toISOString(), message, ...fields });
+    const line = JSON.stringify({ level: at, time: new Date().toISOString(), msg: message, ...fields });
     if (at === 'error' || at === 'warn') console.error(line);
     else console.log(line);
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/**
+ * Wraps a logger so every string in its fields and its message is redacted (URL credentials,
+ * keys, tokens and each of `secrets`) before the host's logger sees it.
+ */
+export function redactingLogger(logger: Logger, secrets?: readonly (string | undefined)[]): Logger {
+  const wrap =
+    (at: LogLevel) =>
+    (fields: Record<string, unknown>, message: string): void =>
+      logger[at](redactValue(fields, secrets), redactValue(message, secrets));
+  return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
 }

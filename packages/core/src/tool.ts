@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { AgentrixError } from './errors.js';
 import type { MessageEnvelope, SendInput } from './message.js';
 
+/**
+ * How long a tool call may run when neither the tool nor the executor says otherwise: 60 s. A
+ * tool that never settles fails with `TOOL_TIMEOUT` after it, so one bad tool cannot wedge a turn.
+ */
+export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
+
 /** What a running tool gets besides its input. */
 export interface ToolContext {
   agentId: string;
@@ -20,7 +26,11 @@ export interface Tool<Input = unknown, Output = unknown> {
   readonly input: z.ZodType<Input>;
   /** JSON Schema of the input, as sent to the model. */
   readonly parameters: Record<string, unknown>;
-  /** Abort the call after this long. Default: no limit beyond the turn's own timeout. */
+  /**
+   * Abort the call after this long; the call fails with `TOOL_TIMEOUT` even when the tool ignores
+   * its signal (its late result is dropped). Default {@link DEFAULT_TOOL_TIMEOUT_MS}, and never
+   * past the turn's own deadline.
+   */
   readonly timeoutMs?: number;
   execute(input: Input, context: ToolContext): Output | Promise<Output>;
 }

@@ -255,7 +255,7 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
       try {
         await store.settle(settle);
       } catch (error) {
-        context.logger?.error('gateway: could not settle a budget reservation', { callId: call.id, error });
+        context.logger?.error({ callId: call.id, error }, 'gateway: could not settle a budget reservation');
       }
       if (actualUsd === 0 && actualTokens === 0) {
         if (events.has('budget.released')) {

@@ -32,7 +32,7 @@ export function cacheLayer(context: GatewayContext, ttlMs: number): Layer {
         try {
           await store.set(key, part.response, ttlMs);
         } catch (error) {
-          context.logger?.warn('gateway: could not store a response in the cache', { callId: call.id, error });
+          context.logger?.warn({ callId: call.id, error }, 'gateway: could not store a response in the cache');
         }
       }
       yield part;

@@ -171,7 +171,7 @@ async function meteredEmbed(
           reserved.map((line) => settleLine(line, line.unit === 'usd' ? actualUsd : usage.inputTokens)),
         );
       } catch (error) {
-        context.logger?.error('gateway: could not settle a budget reservation', { callId: id, error });
+        context.logger?.error({ callId: id, error }, 'gateway: could not settle a budget reservation');
       }
       if (usage.inputTokens === 0) {
         if (context.events.has('budget.released')) {

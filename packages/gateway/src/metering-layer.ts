@@ -57,7 +57,7 @@ function record(context: GatewayContext, call: GatewayCall, failure: unknown): v
 /** Appends a record off the call's path (`report()` and `close()` wait for it) and emits `ledger.recorded`. */
 export function appendLedgerRecord(context: GatewayContext, record: LedgerRecord, callId: string): void {
   const write = context.ledger.append(record).catch((error: unknown) => {
-    context.logger?.error('gateway: could not append a ledger record', { callId, error });
+    context.logger?.error({ callId, error }, 'gateway: could not append a ledger record');
   });
   context.pendingLedgerWrites.add(write);
   void write.finally(() => context.pendingLedgerWrites.delete(write));

@@ -482,7 +482,7 @@ export class AgentManager implements AsyncDisposable {
         }),
       );
       for (const result of results) {
-        if (result.status === 'rejected') this.#logger.error('agent stop failed', { error: String(result.reason) });
+        if (result.status === 'rejected') this.#logger.error({ error: String(result.reason) }, 'agent stop failed');
       }
       if (this.#ownsBus) await this.bus.close();
     })();

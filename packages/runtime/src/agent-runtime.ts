@@ -217,7 +217,7 @@ export class AgentRuntime {
     this.#persisted = this.#persisted
       .then(() => registry.setState(this.id, to, lastError))
       .catch((error: unknown) =>
-        logger.error('agent state not recorded', { agentId: this.id, state: to, error: serializeError(error) }),
+        logger.error({ agentId: this.id, state: to, error: serializeError(error) }, 'agent state not recorded'),
       );
   }
 
@@ -243,7 +243,7 @@ export class AgentRuntime {
         } catch (thrown) {
           if (signal.aborted) continue;
           const error = toAgentrixError(thrown, 'BUS_UNAVAILABLE');
-          logger.error('agent read failed', { agentId: this.id, error: serializeError(error) });
+          logger.error({ agentId: this.id, error: serializeError(error) }, 'agent read failed');
           if (!error.isRetryable) {
             this.#fail(error);
             continue;
@@ -300,7 +300,7 @@ export class AgentRuntime {
       );
     }, this.spec.turnTimeoutMs);
     const heartbeat = new LeaseHeartbeat(bus, clock, this.id, delivery.deliveryId, consumer, leasedAt, (error) =>
-      this.#deps.logger.warn('lease not extended', { agentId: this.id, error: serializeError(error) }),
+      this.#deps.logger.warn({ agentId: this.id, error: serializeError(error) }, 'lease not extended'),
     );
     try {
       const result = await this.#turn(delivery, turnId, controller.signal);

@@ -115,7 +115,7 @@ export class JobWorker implements AsyncDisposable {
       if (claimed > 0 || this.closed) continue;
       this.#wake = new AbortController();
       const signal = AbortSignal.any([this.#wake.signal, this.#stop.signal]);
-      await sleep(this.#pollIntervalMs, { clock: this.#clock, signal }).catch(() => {});
+      await sleep(this.#pollIntervalMs, { clock: this.#clock, signal, background: true }).catch(() => {});
     }
   }
 

@@ -1,4 +1,4 @@
-import { AgentrixError, type Clock, type SendInput, systemClock } from '@agentrix/core';
+import { AgentrixError, BACKGROUND_TIMER, type Clock, type SendInput, systemClock } from '@agentrix/core';
 import type { Database } from '@agentrix/store';
 import { Cron } from 'croner';
 import { InvalidCronError, invalidArgument, toNumber } from './errors.js';
@@ -266,11 +266,15 @@ export class Scheduler implements AsyncDisposable {
     }
     if (earliest === Number.POSITIVE_INFINITY) return;
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, earliest - this.#clock.now()));
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = undefined;
-      if (earliest - this.#clock.now() > 0) this.#arm();
-      else void this.runDue();
-    }, delay);
+    this.#timer = this.#clock.setTimeout(
+      () => {
+        this.#timer = undefined;
+        if (earliest - this.#clock.now() > 0) this.#arm();
+        else void this.runDue();
+      },
+      delay,
+      BACKGROUND_TIMER,
+    );
   }
 
   #assertOpen(): void {

@@ -96,7 +96,7 @@ export class PostgresDatabase implements Database {
     if (options.schema !== undefined) clientConfig.options = `-c search_path="${options.schema}",public`;
     const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections });
     // An idle client losing its connection must not crash the process; the next query reports it.
-    pool.on('error', (error) => options.logger?.warn('postgres pool error', { error: error.message }));
+    pool.on('error', (error) => options.logger?.warn({ error: error.message }, 'postgres pool error'));
     const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: pool as never }) });
     let hasVector = false;
     try {
@@ -223,7 +223,7 @@ export class PostgresDatabase implements Database {
     client.removeAllListeners();
     client.on('error', () => {});
     void client.end().catch(() => {});
-    this.#logger.warn('postgres LISTEN connection lost; reconnecting', { error: error?.message });
+    this.#logger.warn({ error: error?.message }, 'postgres LISTEN connection lost; reconnecting');
     this.#scheduleReconnect();
   }
 
@@ -239,7 +239,7 @@ export class PostgresDatabase implements Database {
           // Notifications may have been missed while disconnected: tell everyone to re-check.
           this.#notifier.emitAll('*');
         } catch (error) {
-          this.#logger.warn('postgres LISTEN reconnect failed', { error: String(error) });
+          this.#logger.warn({ error: String(error) }, 'postgres LISTEN reconnect failed');
           this.#scheduleReconnect();
         }
       })();

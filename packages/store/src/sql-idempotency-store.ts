@@ -101,7 +101,7 @@ export class SqlIdempotencyStore implements IdempotencyStore {
     } catch (cause) {
       throw storeError(cause, `releasing idempotency key ${key}`);
     }
-    if (error !== undefined) this.#logger.warn('idempotent call failed; key released', { key, error });
+    if (error !== undefined) this.#logger.warn({ key, error }, 'idempotent call failed; key released');
   }
 
   async get(key: string): Promise<IdempotencyRecord | undefined> {

@@ -2,6 +2,7 @@ import {
   AgentrixError,
   abortError,
   armBlockedRead,
+  BACKGROUND_TIMER,
   type BlockedRead,
   type BroadcastInput,
   backoffDelay,
@@ -557,7 +558,7 @@ export class SqlMessageBus implements MessageBus {
     if (rows.length === 0 || rows.some((row) => row.state === 'ready')) {
       if (this.#database.crossProcessNotify) {
         await this.#database.notify(this.#options.channel, inbox).catch((error: unknown) => {
-          this.#options.logger.warn('bus notification failed', { inbox, error: serializeError(error) });
+          this.#options.logger.warn({ inbox, error: serializeError(error) }, 'bus notification failed');
         });
       } else this.#database.notifyLocal(this.#options.channel, inbox);
     }
@@ -669,10 +670,13 @@ export class SqlMessageBus implements MessageBus {
       );
     } catch (error) {
       // The lease expires on its own; the message is redelivered then (as a later attempt).
-      this.#options.logger.warn('could not give back deliveries of an aborted read', {
-        inbox,
-        error: serializeError(error),
-      });
+      this.#options.logger.warn(
+        {
+          inbox,
+          error: serializeError(error),
+        },
+        'could not give back deliveries of an aborted read',
+      );
       return;
     }
     if (!this.#closed) this.#database.notifyLocal(this.#options.channel, inbox);
@@ -780,7 +784,7 @@ export class SqlMessageBus implements MessageBus {
       if (this.#closed) return;
       // The database is failing: keep the readers waiting and try again with backoff.
       const delay = backoffDelay(++state.retryAttempt, { baseDelayMs: 100, maxDelayMs: 5_000 });
-      this.#options.logger.warn('bus read failed; retrying', { inbox, delayMs: delay, error: serializeError(error) });
+      this.#options.logger.warn({ inbox, delayMs: delay, error: serializeError(error) }, 'bus read failed; retrying');
       this.#armLeaseTimer(state, this.#options.clock.now() + delay);
     } finally {
       state.pumping = false;
@@ -798,7 +802,7 @@ export class SqlMessageBus implements MessageBus {
       earliest = at === null || at === undefined ? undefined : toNumber(at);
     } catch (error) {
       if (this.#closed) return;
-      this.#options.logger.warn('bus lease check failed', { inbox: state.inbox, error: serializeError(error) });
+      this.#options.logger.warn({ inbox: state.inbox, error: serializeError(error) }, 'bus lease check failed');
       earliest = this.#options.clock.now() + 1000;
     }
     if (earliest !== undefined) this.#armLeaseTimer(state, earliest);
@@ -810,11 +814,15 @@ export class SqlMessageBus implements MessageBus {
     this.#clearLeaseTimer(state);
     state.leaseTimerAt = at;
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - this.#options.clock.now()) + 1);
-    state.leaseTimer = this.#options.clock.setTimeout(() => {
-      state.leaseTimer = undefined;
-      state.leaseTimerAt = Number.POSITIVE_INFINITY;
-      void this.#pump(state.inbox);
-    }, delay);
+    state.leaseTimer = this.#options.clock.setTimeout(
+      () => {
+        state.leaseTimer = undefined;
+        state.leaseTimerAt = Number.POSITIVE_INFINITY;
+        void this.#pump(state.inbox);
+      },
+      delay,
+      BACKGROUND_TIMER,
+    );
   }
 
   #clearLeaseTimer(state: InboxWaiters): void {

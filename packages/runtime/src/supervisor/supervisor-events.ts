@@ -97,7 +97,7 @@ export class SupervisorEvents {
       try {
         listener(event);
       } catch (error) {
-        this.#logger?.error('supervisor event listener threw', { event: name, error: String(error) });
+        this.#logger?.error({ event: name, error: String(error) }, 'supervisor event listener threw');
       }
     }
   }

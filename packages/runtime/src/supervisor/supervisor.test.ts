@@ -71,8 +71,8 @@ function next<K extends SupervisorEventName>(supervisor: Supervisor, name: K): P
 /** A logger that keeps what workers print (output: 'logger'). */
 function outputLogger(): Logger & { text(): string } {
   let text = '';
-  const keep = (_message: string, fields?: Record<string, unknown>) => {
-    if (typeof fields?.text === 'string') text += fields.text;
+  const keep = (fields: Record<string, unknown>) => {
+    if (typeof fields.text === 'string') text += fields.text;
   };
   return { debug: keep, info: keep, warn: keep, error: () => {}, text: () => text };
 }

@@ -220,10 +220,10 @@ export class Supervisor {
     if (output === 'pipe') {
       // Forwarded as opaque text: never parsed, never interpreted.
       child.stdout?.on('data', (chunk: Buffer) =>
-        this.#logger.info('worker output', { worker: definition.name, stream: 'stdout', text: chunk.toString() }),
+        this.#logger.info({ worker: definition.name, stream: 'stdout', text: chunk.toString() }, 'worker output'),
       );
       child.stderr?.on('data', (chunk: Buffer) =>
-        this.#logger.warn('worker output', { worker: definition.name, stream: 'stderr', text: chunk.toString() }),
+        this.#logger.warn({ worker: definition.name, stream: 'stderr', text: chunk.toString() }, 'worker output'),
       );
     }
     let finished = false;
@@ -238,14 +238,14 @@ export class Supervisor {
       child.on('error', (error) => {
         // No pid: the process never started (and 'exit' will not come). Otherwise e.g. a failed kill.
         if (child.pid === undefined) finish({ code: null, signal: null }, error);
-        else this.#logger.warn('worker process error', { worker: definition.name, error: error.message });
+        else this.#logger.warn({ worker: definition.name, error: error.message }, 'worker process error');
       });
     });
     return new Promise<void>((resolve) => {
       child.once('spawn', () => {
         slot.startedAt = this.#clock.now();
         if (slot.state === 'starting') this.#setState(slot, 'running');
-        this.#logger.info('worker started', { worker: definition.name, pid: child.pid, attempt: slot.starts });
+        this.#logger.info({ worker: definition.name, pid: child.pid, attempt: slot.starts }, 'worker started');
         this.events.emit('worker.started', {
           worker: definition.name,
           pid: child.pid as number,
@@ -271,14 +271,17 @@ export class Supervisor {
     const requested = slot.stopRequested || this.#closing !== undefined;
     const crashed = !requested && (error !== undefined || exit.code !== 0 || exit.signal !== null);
     slot.lastExit = exit;
-    this.#logger[crashed ? 'warn' : 'info']('worker exited', {
-      worker: definition.name,
-      pid: child.pid,
-      code: exit.code,
-      signal: exit.signal,
-      crashed,
-      ...(error ? { error: error.message } : {}),
-    });
+    this.#logger[crashed ? 'warn' : 'info'](
+      {
+        worker: definition.name,
+        pid: child.pid,
+        code: exit.code,
+        signal: exit.signal,
+        crashed,
+        ...(error ? { error: error.message } : {}),
+      },
+      'worker exited',
+    );
     this.events.emit('worker.exited', {
       worker: definition.name,
       pid: child.pid,
@@ -328,7 +331,7 @@ export class Supervisor {
 
   #scheduleRestart(slot: Slot, delayMs: number, consecutiveCrashes: number): void {
     this.#setState(slot, 'backoff');
-    this.#logger.info('worker restarting', { worker: slot.definition.name, delayMs, attempt: slot.starts + 1 });
+    this.#logger.info({ worker: slot.definition.name, delayMs, attempt: slot.starts + 1 }, 'worker restarting');
     this.events.emit('worker.restarting', {
       worker: slot.definition.name,
       attempt: slot.starts + 1,
@@ -352,7 +355,7 @@ export class Supervisor {
       lastExit,
       at: now,
     };
-    this.#logger.error('worker crash loop: not restarting', { ...event });
+    this.#logger.error({ ...event }, 'worker crash loop: not restarting');
     this.events.emit('worker.crash-loop', event);
     const rollback = this.#options.rollback;
     if (!rollback) return;
@@ -365,7 +368,7 @@ export class Supervisor {
           await this.#launch(slot);
         }
       } catch (error) {
-        this.#logger.error('supervisor rollback hook failed', { worker: slot.definition.name, error: String(error) });
+        this.#logger.error({ worker: slot.definition.name, error: String(error) }, 'supervisor rollback hook failed');
       }
     })();
   }
@@ -387,7 +390,7 @@ export class Supervisor {
         slot.graceTimer = undefined;
         if (slot.child !== child) return;
         slot.killed = true;
-        this.#logger.warn('worker ignored the stop signal: killing it', { worker: slot.definition.name });
+        this.#logger.warn({ worker: slot.definition.name }, 'worker ignored the stop signal: killing it');
         child.kill('SIGKILL');
       }, this.#options.gracePeriodMs);
     }

@@ -47,8 +47,8 @@ async function superviseUntilDone(url: string, schema: string | undefined): Prom
   }
 
   let output = '';
-  const keep = (_message: string, fields?: Record<string, unknown>) => {
-    if (typeof fields?.text === 'string') output = (output + fields.text).slice(-4000);
+  const keep = (fields: Record<string, unknown>) => {
+    if (typeof fields.text === 'string') output = (output + fields.text).slice(-4000);
   };
   const logger: Logger = { debug: () => {}, info: keep, warn: keep, error: () => {} };
   const supervisor = new Supervisor({
