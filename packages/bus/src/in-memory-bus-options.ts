@@ -1,5 +1,6 @@
-import { type MessageBusOptions, messageBusOptionFields, parseWith } from '@agentrix/core';
+import { type Logger, type MessageBusOptions, messageBusOptionFields, parseWith } from '@agentrix/core';
 import { z } from 'zod';
+import { loggerOption } from './logger-option.js';
 
 export interface InMemoryBusOptions extends MessageBusOptions {
   /**
@@ -7,12 +8,18 @@ export interface InMemoryBusOptions extends MessageBusOptions {
    * for de-duplication (oldest forgotten first). `0` turns de-duplication off. Default 10_000.
    */
   dedupeWindow?: number;
+  /**
+   * Receives, in pino's argument order, redeliveries (info: inbox, messageId, deliveryId, attempt)
+   * and dead letters (warn: inbox, messageId, attempts, code). Default: `silentLogger`.
+   */
+  logger?: Logger;
 }
 
 /** Validates {@link InMemoryBusOptions} and fills the defaults. */
 export const InMemoryBusOptionsSchema = z.object({
   ...messageBusOptionFields,
   dedupeWindow: z.number().int().min(0).default(10_000),
+  logger: loggerOption,
 });
 
 export type ResolvedInMemoryBusOptions = z.output<typeof InMemoryBusOptionsSchema>;

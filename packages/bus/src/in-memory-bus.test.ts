@@ -8,6 +8,7 @@ import {
 } from '@agentrix/core';
 import { describe, expect, it } from 'vitest';
 import { createInMemoryBus, InMemoryBus } from './index.js';
+import { capturingLogger, type LogLine } from './logger-test-support.js';
 import { messageBusContract } from './message-bus.contract.js';
 
 messageBusContract('InMemoryBus', (options) => createInMemoryBus(options));
@@ -316,5 +317,35 @@ describe('InMemoryBus', () => {
       ]);
       await bus.close();
     });
+  });
+});
+
+describe('InMemoryBus logging (issue 12, item 8)', () => {
+  it('logs redeliveries (info) and dead letters (warn) with inbox, messageId, attempt and code', async () => {
+    const lines: LogLine[] = [];
+    const bus = createInMemoryBus({ logger: capturingLogger(lines), maxDeliveries: 2 });
+    const sent = await bus.send({ from: 'host', to: 'agent', content: 'x' });
+    const [first] = await bus.read('agent', { blockMs: 0 });
+    await bus.nack('agent', first!.deliveryId, { error: new AgentrixError('TOOL_FAILED', 'boom') });
+    expect(lines).toEqual([]);
+    const [second] = await bus.read('agent', { blockMs: 0 });
+    await bus.nack('agent', second!.deliveryId, { error: new AgentrixError('TOOL_FAILED', 'boom again') });
+    expect(lines).toEqual([
+      {
+        level: 'info',
+        fields: { inbox: 'agent', messageId: sent.id, deliveryId: first!.deliveryId, attempt: 2 },
+        message: expect.stringMatching(/delivering a message again/),
+      },
+      {
+        level: 'warn',
+        fields: { inbox: 'agent', messageId: sent.id, attempts: 2, code: 'TOOL_FAILED' },
+        message: expect.stringMatching(/dead letter/),
+      },
+    ]);
+    await bus.close();
+  });
+
+  it('rejects a logger that is not one', () => {
+    expect(() => createInMemoryBus({ logger: {} as never })).toThrow(/logger/);
   });
 });

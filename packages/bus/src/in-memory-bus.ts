@@ -14,6 +14,7 @@ import {
   groupNotFound,
   type IdGenerator,
   type InboxStats,
+  type Logger,
   type MessageBus,
   type MessageEnvelope,
   type NackOptions,
@@ -58,6 +59,7 @@ export class InMemoryBus implements MessageBus {
   readonly #maxDeliveries: number;
   readonly #maxMessageBytes: number;
   readonly #dedupeWindow: number;
+  readonly #logger: Logger;
 
   readonly #inboxes = new Map<string, Inbox>();
   readonly #groups = new Map<string, Set<string>>();
@@ -80,6 +82,7 @@ export class InMemoryBus implements MessageBus {
     this.#maxDeliveries = resolved.maxDeliveries;
     this.#maxMessageBytes = resolved.maxMessageBytes;
     this.#dedupeWindow = resolved.dedupeWindow;
+    this.#logger = resolved.logger;
   }
 
   // ---------------------------------------------------------------- sending
@@ -436,6 +439,12 @@ export class InMemoryBus implements MessageBus {
         continue;
       }
       entry.attempt++;
+      if (entry.attempt > 1) {
+        this.#logger.info(
+          { inbox: box.name, messageId: entry.envelope.id, deliveryId: entry.deliveryId, attempt: entry.attempt },
+          'InMemoryBus is delivering a message again',
+        );
+      }
       entry.consumer = consumer;
       entry.leasedUntil = leasedUntil;
       box.inFlight.set(entry.deliveryId, entry);
@@ -480,6 +489,15 @@ export class InMemoryBus implements MessageBus {
     const letter: DeadLetter = { inbox: box.name, envelope: entry.envelope, attempts: entry.attempt, deadAt: now };
     if (entry.lastError !== undefined) letter.error = entry.lastError;
     box.deadLetters.push(letter);
+    this.#logger.warn(
+      {
+        inbox: box.name,
+        messageId: entry.envelope.id,
+        attempts: entry.attempt,
+        ...(entry.lastError?.code ? { code: entry.lastError.code } : {}),
+      },
+      'InMemoryBus moved a message to dead letter',
+    );
     if (this.#events?.has('message.dead-lettered')) {
       this.#events.emit('message.dead-lettered', {
         inbox: box.name,

@@ -1,5 +1,6 @@
-import { type Logger, type MessageBusOptions, messageBusOptionFields, parseWith, silentLogger } from '@agentrix/core';
+import { type Logger, type MessageBusOptions, messageBusOptionFields, parseWith } from '@agentrix/core';
 import { z } from 'zod';
+import { loggerOption } from './logger-option.js';
 import type { RedisClientLike } from './redis-client.js';
 
 /** Options shared by {@link RedisStreamsBusOptions} and {@link CreateRedisBusOptions}. */
@@ -13,8 +14,22 @@ export interface RedisStreamsBusBaseOptions extends MessageBusOptions {
   namespace?: string;
   /** Name of the Redis consumer group on every inbox stream. Default `'agentrix'`. */
   consumerGroup?: string;
-  /** Reports Redis errors met by blocked reads while they retry. Default: `silentLogger`. */
+  /**
+   * Receives, in pino's argument order: connection outages (warn) and recoveries (info),
+   * redeliveries (info: inbox, messageId, deliveryId, attempt), dead letters (warn: inbox,
+   * messageId, attempts, code) and Redis errors met by blocked reads while they retry (warn).
+   * Default: `silentLogger`.
+   */
   logger?: Logger;
+  /**
+   * Longest wait for Redis to answer one command of the bus (a send, a read, an ack, a
+   * `deleteInbox`...): past it the call rejects with `BUS_UNAVAILABLE` (retryable) instead of
+   * waiting for a Redis that is down or paused (ioredis queues commands until it reconnects). The
+   * command may still run once Redis answers, so a send retried after this error should carry an
+   * explicit `id`. Blocked reads are not bounded by it (they wait, and retry while Redis is away).
+   * Default 10_000.
+   */
+  commandTimeoutMs?: number;
   /**
    * Explicit message ids, and separately `externalId`s, each inbox remembers in Redis for
    * de-duplication (oldest forgotten first). `0` turns de-duplication off. Default 10_000.
@@ -48,9 +63,6 @@ export interface CreateRedisBusOptions extends RedisStreamsBusBaseOptions {
   connectTimeoutMs?: number;
 }
 
-const isLogger = (value: unknown): value is Logger =>
-  typeof value === 'object' && value !== null && typeof (value as Logger).warn === 'function';
-
 /** Letters, digits and `_ . -` (no `:` or braces, which structure the keys). */
 const KeyPartSchema = z
   .string()
@@ -63,10 +75,12 @@ export const RedisStreamsBusBaseOptionsSchema = z.object({
   keyPrefix: KeyPartSchema.default('agentrix'),
   namespace: KeyPartSchema.default('default'),
   consumerGroup: KeyPartSchema.default('agentrix'),
-  logger: z.custom<Logger>(isLogger, 'expected a Logger').default(() => silentLogger),
+  logger: loggerOption,
   dedupeWindow: z.number().int().min(0).default(10_000),
   deadLetterMaxLength: z.number().int().positive().default(10_000),
   subscriptionIdleMs: z.number().int().positive().default(60_000),
+  // At most the longest delay a platform timer takes.
+  commandTimeoutMs: z.number().int().positive().max(2_147_483_647).default(10_000),
 });
 
 export type ResolvedRedisStreamsBusOptions = z.output<typeof RedisStreamsBusBaseOptionsSchema>;

@@ -4,6 +4,7 @@ import { AgentrixError, type AgentrixEventMap, AgentrixEvents, type Delivery } f
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisBus, type RedisClientLike, RedisStreamsBus } from './index.js';
+import { capturingLogger, type LogLine } from './logger-test-support.js';
 import { messageBusContract } from './message-bus.contract.js';
 import { freePort, requireRedisUrl } from './redis-test-support.js';
 
@@ -177,9 +178,35 @@ describe('RedisStreamsBus', () => {
       controller.abort(); // the read script is already on its way
       await expect(read).rejects.toMatchObject({ code: 'ABORTED' });
     }
-    const [delivery] = await bus.read('agent', { blockMs: 0 });
+    // The reads were answered at once; what they took is given back when their replies come
+    // (and that wakes a blocked reader).
+    const [delivery] = await bus.read('agent', { blockMs: 5_000 });
     expect(delivery!.envelope.content).toBe('x');
     expect(delivery!.attempt).toBe(1);
+  });
+
+  it('logs redeliveries (info) and dead letters (warn) with inbox, messageId, attempt and code (issue 12, item 8)', async () => {
+    const lines: LogLine[] = [];
+    const bus = await openBus({ logger: capturingLogger(lines), maxDeliveries: 2 });
+    const sent = await bus.send({ from: 'host', to: 'agent', content: 'x' });
+    const [first] = await bus.read('agent', { blockMs: 0 });
+    await bus.nack('agent', first!.deliveryId, { error: new AgentrixError('TOOL_FAILED', 'boom') });
+    expect(lines).toEqual([]);
+    const [second] = await bus.read('agent', { blockMs: 0 });
+    expect(second!.attempt).toBe(2);
+    await bus.nack('agent', second!.deliveryId, { error: new AgentrixError('TOOL_FAILED', 'boom again') });
+    expect(lines).toEqual([
+      {
+        level: 'info',
+        fields: { inbox: 'agent', messageId: sent.id, deliveryId: first!.deliveryId, attempt: 2 },
+        message: expect.stringMatching(/delivering a message again/),
+      },
+      {
+        level: 'warn',
+        fields: { inbox: 'agent', messageId: sent.id, attempts: 2, code: 'TOOL_FAILED' },
+        message: expect.stringMatching(/dead letter/),
+      },
+    ]);
   });
 
   describe('hand-offs and reads fetched with an ack', () => {

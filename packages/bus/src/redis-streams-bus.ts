@@ -31,10 +31,12 @@ import {
   serializeError,
   settleBlockedRead,
   type TimerHandle,
+  unwatchAbort,
   validateAddress,
+  watchAbort,
 } from '@agentrix/core';
 import { RedisBatcher } from './redis-batcher.js';
-import { type RedisClientLike, redisError } from './redis-client.js';
+import { type RedisClientLike, redisError, withDeadline } from './redis-client.js';
 import {
   isEntryId,
   malformedEnvelope,
@@ -238,6 +240,7 @@ export class RedisStreamsBus implements MessageBus {
   readonly #maxMessageBytes: number;
   readonly #dedupeWindow: number;
   readonly #deadLetterMaxLength: number;
+  readonly #commandTimeoutMs: number;
   readonly #hub: RedisWakeHub;
   /** Names this bus in hand-offs (see the send script): only this bus takes what is handed to it. */
   readonly #token = randomUUID();
@@ -262,6 +265,8 @@ export class RedisStreamsBus implements MessageBus {
   readonly #running = new Set<Promise<unknown>>();
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** When the command connection was lost (clock time), while it is down; for the outage log lines. */
+  #downSince: number | undefined;
 
   constructor(options: RedisStreamsBusOptions) {
     const client = options?.client;
@@ -288,6 +293,9 @@ export class RedisStreamsBus implements MessageBus {
     this.#maxMessageBytes = resolved.maxMessageBytes;
     this.#dedupeWindow = resolved.dedupeWindow;
     this.#deadLetterMaxLength = resolved.deadLetterMaxLength;
+    this.#commandTimeoutMs = resolved.commandTimeoutMs;
+    client.on('close', this.#onConnectionLost);
+    client.on('ready', this.#onConnectionBack);
     this.#hub = new RedisWakeHub({
       createSubscriber: () =>
         client.duplicate({ autoResubscribe: true, enableAutoPipelining: false, lazyConnect: false }),
@@ -296,7 +304,6 @@ export class RedisStreamsBus implements MessageBus {
       logger: this.#logger,
       idleMs: resolved.subscriptionIdleMs,
       onWake: (inbox, message) => {
-        if (process.env.TRACE) console.log('wake', inbox, message.slice(0, 60).replace(/\n/g, '|'), !!this.#waiting.get(inbox), this.#waiting.get(inbox)?.waiters.length);
         const box = this.#waiting.get(inbox);
         if (box !== undefined) box.armedFor = undefined;
         if (message.charCodeAt(0) === HANDOFF_MARK && this.#takeHandoff(inbox, box, message)) return;
@@ -405,10 +412,11 @@ export class RedisStreamsBus implements MessageBus {
    * a number waits up to that long and then returns `[]`, and `undefined` waits until a message
    * arrives. A wait holds no connection: it is woken through the bus's one pub/sub connection.
    *
-   * An `AbortSignal` that fires rejects with `ABORTED` and takes nothing (deliveries read for it
-   * in the meantime are handed back with their attempt counts). `close()` resolves blocked reads
-   * with `[]`. Redis errors while blocked are retried (the read keeps waiting across a Redis
-   * restart); with `blockMs: 0` they reject with `BUS_UNAVAILABLE`.
+   * An `AbortSignal` that fires rejects with `ABORTED` at once, even while Redis does not answer,
+   * and takes nothing: deliveries Redis hands to the read after that are given back (attempt
+   * counts kept) as soon as its reply comes. `close()` resolves blocked reads with `[]`. Redis
+   * errors while blocked are retried (the read keeps waiting across a Redis restart); with
+   * `blockMs: 0` they reject with `BUS_UNAVAILABLE` (at the latest after `commandTimeoutMs`).
    */
   read(inbox: string, options?: ReadOptions): Promise<Delivery[]> {
     try {
@@ -807,6 +815,8 @@ export class RedisStreamsBus implements MessageBus {
 
   async #shutdown(): Promise<void> {
     const failures: unknown[] = [];
+    this.#client.off('close', this.#onConnectionLost);
+    this.#client.off('ready', this.#onConnectionBack);
     if (this.#hasHoldSweep) {
       this.#hasHoldSweep = false;
       this.#clock.clearTimeout(this.#holdSweep);
@@ -863,18 +873,52 @@ export class RedisStreamsBus implements MessageBus {
 
   // ---------------------------------------------------------------- reading internals
 
+  /**
+   * A read that does not wait for messages. Its caller is answered at once when its signal fires,
+   * even while Redis does not answer (the connection is down and ioredis holds the command): what
+   * the read takes once Redis answers is then given back.
+   */
   #readNow(inbox: string, consumer: string, max: number, signal: AbortSignal | undefined): Promise<Delivery[]> {
     const keys = this.#keys.inbox(inbox);
-    const operation = (async () => {
-      const result = await this.#readOnce(keys, inbox, consumer, max, 0);
-      if (this.#closed || signal?.aborted) {
-        if (result.deliveries.length > 0) await this.#giveBack(keys, inbox, result.deliveries);
-        if (signal?.aborted) throw abortError(signal, 'read');
-        return [];
-      }
-      return result.deliveries;
-    })();
-    return this.#track(operation);
+    return new Promise<Delivery[]>((resolve, reject) => {
+      let settled = false;
+      const watcher =
+        signal === undefined
+          ? undefined
+          : {
+              onAbort: () => {
+                if (settled) return;
+                settled = true;
+                reject(abortError(signal, 'read'));
+              },
+            };
+      if (signal !== undefined && watcher !== undefined) watchAbort(signal, watcher);
+      const done = () => {
+        if (signal !== undefined && watcher !== undefined) unwatchAbort(signal, watcher);
+      };
+      const operation = this.#readOnce(keys, inbox, consumer, max, 0).then(
+        async (result) => {
+          done();
+          if (!settled && !this.#closed) {
+            settled = true;
+            resolve(result.deliveries);
+            return;
+          }
+          if (result.deliveries.length > 0) await this.#giveBack(keys, inbox, result.deliveries);
+          if (!settled) {
+            settled = true;
+            resolve([]);
+          }
+        },
+        (error: unknown) => {
+          done();
+          if (settled) return;
+          settled = true;
+          reject(error);
+        },
+      );
+      this.#track(operation);
+    });
   }
 
   #wait(
@@ -935,7 +979,6 @@ export class RedisStreamsBus implements MessageBus {
    * during a loop makes it run once more.
    */
   #pump(box: WaitingInbox): void {
-    if (process.env.TRACE) console.log('pump', box.name, box.pumping, this.#hub.isSubscribed(box.name), this.#hub.drained(box.name));
     if (box.pumping) {
       box.dirty = true;
       return;
@@ -978,7 +1021,6 @@ export class RedisStreamsBus implements MessageBus {
           const flags = blockedReadFlags(waiter.consumer) | (box.checkLeases ? READ_CHECK_LEASES : 0);
           box.checkLeases = false;
           const result = await this.#readOnce(box.keys, box.name, waiter.consumer, waiter.max, flags);
-          if (process.env.TRACE) console.log('pump read', box.name, result.deliveries.length, result.more, flags, waiter.active);
           if (!result.more && result.deliveries.length === 0 && (flags & READ_HANDOFF) !== 0) {
             // Set even if the hand-off already came: disarming checks the arm is still ours.
             box.armedFor = waiter.consumer;
@@ -1096,6 +1138,12 @@ export class RedisStreamsBus implements MessageBus {
         continue;
       }
       const lastError = parseError(reply[index + 3] as string);
+      if (attempt > 1) {
+        this.#logger.info(
+          { inbox, messageId: envelope.id, deliveryId, attempt },
+          'RedisStreamsBus is delivering a message again',
+        );
+      }
       deliveries.push(
         lastError === undefined ? { deliveryId, envelope, attempt } : { deliveryId, envelope, attempt, lastError },
       );
@@ -1204,7 +1252,10 @@ export class RedisStreamsBus implements MessageBus {
     box.armedFor = undefined;
     if (consumer === undefined) return;
     try {
-      await disarmScript.run(this.#client, [box.keys.armed], [`${this.#token}\n${consumer}`]);
+      await withDeadline(
+        disarmScript.run(this.#client, [box.keys.armed], [`${this.#token}\n${consumer}`]),
+        this.#commandTimeoutMs,
+      );
     } catch (error) {
       // Not lost: a message handed to nobody is redelivered once its lease ends.
       this.#logger.warn(
@@ -1277,7 +1328,10 @@ export class RedisStreamsBus implements MessageBus {
       this.#group,
     ];
     for (const item of items) args.push(item.inbox, item.envelope, item.explicitId, item.externalId);
-    const replies = (await sendBatchScript.run(this.#client, NO_KEYS, args)) as Array<1 | [0, string]>;
+    const replies = (await withDeadline(
+      sendBatchScript.run(this.#client, NO_KEYS, args),
+      this.#commandTimeoutMs,
+    )) as Array<1 | [0, string]>;
     return replies.map((reply) => (reply === 1 ? reply : (itemError(reply) ?? reply)));
   }
 
@@ -1295,7 +1349,10 @@ export class RedisStreamsBus implements MessageBus {
       args.push(item.inbox, item.consumer, item.max, item.flags, item.ack.length);
       for (const id of item.ack) args.push(id);
     }
-    const replies = (await readBatchScript.run(this.#client, NO_KEYS, args)) as unknown[][];
+    const replies = (await withDeadline(
+      readBatchScript.run(this.#client, NO_KEYS, args),
+      this.#commandTimeoutMs,
+    )) as unknown[][];
     return replies.map((reply) => itemError(reply) ?? (reply as RawRead));
   }
 
@@ -1309,13 +1366,19 @@ export class RedisStreamsBus implements MessageBus {
   }
 
   #announceDeadLetters(inbox: string, letters: readonly RawDeadLetter[]): void {
-    if (letters.length === 0 || !this.#events?.has('message.dead-lettered')) return;
+    if (letters.length === 0) return;
+    const announce = this.#events?.has('message.dead-lettered') === true;
     for (const [kind, payload, attempts, errorJson] of letters) {
       const envelope =
         (kind === 'envelope' ? parseEnvelope(payload) : undefined) ??
         malformedEnvelope(inbox, 'unknown', payload, this.#clock.now());
       const error: SerializedError | undefined = parseError(errorJson);
-      this.#events.emit('message.dead-lettered', {
+      this.#logger.warn(
+        { inbox, messageId: envelope.id, attempts: Number(attempts), ...(error?.code ? { code: error.code } : {}) },
+        'RedisStreamsBus moved a message to dead letter',
+      );
+      if (!announce) continue;
+      this.#events?.emit('message.dead-lettered', {
         inbox,
         envelope,
         attempts: Number(attempts),
@@ -1324,9 +1387,26 @@ export class RedisStreamsBus implements MessageBus {
     }
   }
 
+  /** The command connection closed: logged once per outage (ioredis reconnects and emits 'close' per attempt). */
+  readonly #onConnectionLost = (): void => {
+    if (this.#closed || this.#downSince !== undefined) return;
+    this.#downSince = this.#clock.now();
+    this.#logger.warn(
+      { commandTimeoutMs: this.#commandTimeoutMs },
+      'RedisStreamsBus lost its Redis connection: calls wait up to commandTimeoutMs for it, then fail with BUS_UNAVAILABLE; blocked reads resume once it is back',
+    );
+  };
+
+  readonly #onConnectionBack = (): void => {
+    if (this.#closed || this.#downSince === undefined) return;
+    const downMs = this.#clock.now() - this.#downSince;
+    this.#downSince = undefined;
+    this.#logger.info({ downMs }, 'RedisStreamsBus has its Redis connection back');
+  };
+
   async #redis<T>(operation: string, where: string, run: () => Promise<T>): Promise<T> {
     try {
-      return await run();
+      return await withDeadline(run(), this.#commandTimeoutMs);
     } catch (error) {
       throw redisError(error, operation, where);
     }

@@ -45,10 +45,17 @@ export class OwnRedisServer {
     readonly port: number,
     readonly bin: string,
     readonly persistence: boolean,
+    readonly args: readonly string[],
   ) {}
 
-  static async start(options: { persistence?: boolean } = {}): Promise<OwnRedisServer> {
-    const server = new OwnRedisServer(await freePort(), REDIS_SERVER_BIN, options.persistence ?? true);
+  /** `args` go to redis-server as they are (e.g. `['--requirepass', 'secret']`). */
+  static async start(options: { persistence?: boolean; args?: readonly string[] } = {}): Promise<OwnRedisServer> {
+    const server = new OwnRedisServer(
+      await freePort(),
+      REDIS_SERVER_BIN,
+      options.persistence ?? true,
+      options.args ?? [],
+    );
     await server.restart();
     return server;
   }
@@ -72,6 +79,7 @@ export class OwnRedisServer {
         ...(this.persistence ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
         '--save',
         '',
+        ...this.args,
       ],
       { stdio: 'ignore' },
     );
@@ -83,6 +91,16 @@ export class OwnRedisServer {
       if (Date.now() > deadline) throw new Error('redis-server did not start within 10 s');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  /** SIGSTOP: the server keeps its connections open and answers nothing until {@link resume}. */
+  pause(): void {
+    this.#process?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after {@link pause}. */
+  resume(): void {
+    this.#process?.kill('SIGCONT');
   }
 
   /** SIGKILL: no shutdown save, only what appendonly already wrote survives. */

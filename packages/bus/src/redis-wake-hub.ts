@@ -15,6 +15,14 @@ interface Subscription {
   leaseEndsAt: number;
 }
 
+/** Inboxes whose subscriptions go out in one SUBSCRIBE, and the promise their callers wait on. */
+interface SubscribeBatch {
+  readonly inboxes: string[];
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
  * One pub/sub connection per bus (so per process, usually) that tells local blocked reads when
  * their inbox has something to read.
@@ -46,9 +54,9 @@ export class RedisWakeHub {
   #lostAt = 0;
   /** Subscriptions being made: inbox -> promise of the batch that makes it. */
   readonly #pending = new Map<string, Promise<void>>();
-  #batch:
-    | { inboxes: string[]; promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void }
-    | undefined;
+  #batch: SubscribeBatch | undefined;
+  /** Batches and unsubscribes held until the connection is ready (see {@link #whenReady}). */
+  #held: Array<SubscribeBatch | string[]> = [];
   #sweepTimer: TimerHandle | undefined;
   #hasSweepTimer = false;
   #readyOnce = false;
@@ -158,7 +166,7 @@ export class RedisWakeHub {
   /** Stops wake-ups for an inbox (it was deleted, or is idle). */
   forget(inbox: string): void {
     if (!this.#subscribed.delete(inbox)) return;
-    this.#subscriber?.unsubscribe(this.#channelPrefix + inbox).catch(() => {});
+    this.#unsubscribe([this.#channelPrefix + inbox]);
   }
 
   async close(): Promise<void> {
@@ -170,6 +178,7 @@ export class RedisWakeHub {
     }
     this.#batch?.resolve();
     this.#batch = undefined;
+    for (const held of this.#held.splice(0)) if (!Array.isArray(held)) held.resolve();
     this.#pending.clear();
     this.#subscribed.clear();
     const subscriber = this.#subscriber;
@@ -198,6 +207,10 @@ export class RedisWakeHub {
       // published meanwhile were lost. ioredis has sent SUBSCRIBE again before 'ready'; the PING
       // answers after it, so the re-reads start once wake-ups arrive again.
       this.#invalidateAll();
+      for (const held of this.#held.splice(0)) {
+        if (Array.isArray(held)) this.#unsubscribe(held);
+        else this.#send(held);
+      }
       if (!this.#readyOnce) {
         this.#readyOnce = true;
         return;
@@ -225,6 +238,35 @@ export class RedisWakeHub {
     const batch = this.#batch;
     this.#batch = undefined;
     if (batch === undefined || this.#closed) return;
+    this.#send(batch);
+  }
+
+  /**
+   * True when the connection is ready for (UN)SUBSCRIBE now; otherwise `work` is held and sent on
+   * the next 'ready' event.
+   *
+   * Why: ioredis writes SUBSCRIBE at once, ahead of its own ready check, while a connection is in
+   * its handshake (status `connect`: SUBSCRIBE is allowed while Redis loads). Its reply puts the
+   * connection in subscriber mode, so ioredis then refuses its own ready-check INFO, takes that
+   * as fatal and reconnects; and since the connection never was ready, it does not subscribe
+   * again after the reconnect. The hub had the subscription confirmed, so a reader waited for
+   * wake-ups that never came: the first asks on a fresh bus lost their replies (issue 12, item
+   * 14). Sent only when the connection is ready, a confirmed subscription is one ioredis renews
+   * after every reconnect (`autoResubscribe`).
+   */
+  #whenReady(work: SubscribeBatch | string[]): boolean {
+    if (this.#connection().status === 'ready') return true;
+    this.#held.push(work);
+    return false;
+  }
+
+  #unsubscribe(channels: string[]): void {
+    if (this.#closed || this.#subscriber === undefined || !this.#whenReady(channels)) return;
+    this.#subscriber.unsubscribe(...channels).catch(() => {});
+  }
+
+  #send(batch: SubscribeBatch): void {
+    if (this.#closed || !this.#whenReady(batch)) return;
     const channels = batch.inboxes.map((inbox) => this.#channelPrefix + inbox);
     this.#connection()
       .subscribe(...channels)
@@ -269,9 +311,7 @@ export class RedisWakeHub {
       this.#subscribed.delete(inbox);
       this.#onForget(inbox);
     }
-    if (idle.length > 0) {
-      this.#subscriber?.unsubscribe(...idle.map((inbox) => this.#channelPrefix + inbox)).catch(() => {});
-    }
+    if (idle.length > 0) this.#unsubscribe(idle.map((inbox) => this.#channelPrefix + inbox));
     this.#armSweep();
   }
 }
