@@ -9,10 +9,15 @@
 //   (installed with apt-get when missing), the command runs with REDIS_URL, DATABASE_URL and
 //   REDIS_SERVER_BIN set, and everything started here is stopped afterwards, whatever happens
 //   (command failure, exception, SIGINT, SIGTERM). Exits with the command's exit code.
+// - The postgres started here trusts every connection (DATABASE_URL has no password) except one
+//   role, which must log in with a password (scram-sha-256): DATABASE_PASSWORD_URL connects as it,
+//   so tests can check what a wrong password or a missing database does. Its password holds
+//   `@ / ? # % :`, percent-encoded in the URL, as a real one may.
 //
 // Plain Node ESM, no dependencies.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -302,6 +307,7 @@ async function startPostgres(env) {
   if (isRoot) await run('chown', ['postgres:', dir]);
   const data = path.join(dir, 'data');
   await run(...asPg(initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale']), { cwd: dir });
+  requirePassword(data, PASSWORD_ROLE);
 
   const stopArgs = asPg(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
   const isRunning = () => existsSync(path.join(data, 'postmaster.pid'));
@@ -313,15 +319,15 @@ async function startPostgres(env) {
   };
 
   // The free port may be taken between probing and binding: retry a couple of times.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+  let port;
+  for (let attempt = 1; port === undefined; attempt++) {
+    const candidate = await freePort();
+    const opts = `-p ${candidate} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
     try {
       await run(...asPg(pgCtl, ['-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '60', 'start']), {
         cwd: dir,
       });
-      env.DATABASE_URL = `postgres://postgres@127.0.0.1:${port}/postgres`;
-      return `postgres ${pg.major} on 127.0.0.1:${port}`;
+      port = candidate;
     } catch (err) {
       let serverLog = '';
       try {
@@ -332,6 +338,44 @@ async function startPostgres(env) {
       }
     }
   }
+  env.DATABASE_URL = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  env.DATABASE_PASSWORD_URL = await createPasswordRole(path.join(pg.dir, 'psql'), port);
+  return `postgres ${pg.major} on 127.0.0.1:${port}`;
+}
+
+/** The one role of the started postgres that needs a password (see the notes at the top). */
+const PASSWORD_ROLE = 'agentrix_password';
+
+/** Puts scram-sha-256 lines for `role` first in pg_hba.conf: the first matching line wins, so initdb's trust lines no longer apply to it. */
+function requirePassword(data, role) {
+  const file = path.join(data, 'pg_hba.conf');
+  const lines = [
+    `local all ${role} scram-sha-256`,
+    `host all ${role} 127.0.0.1/32 scram-sha-256`,
+    `host all ${role} ::1/128 scram-sha-256`,
+  ];
+  writeFileSync(file, `${lines.join('\n')}\n${readFileSync(file, 'utf8')}`);
+}
+
+/** Creates the password role (password_encryption is scram-sha-256 by default) and returns a URL that logs in as it. */
+async function createPasswordRole(psql, port) {
+  const password = `${randomBytes(9).toString('base64url')}@/?#%:`;
+  const statement = `create role ${PASSWORD_ROLE} login password '${password}'`;
+  await run(psql, [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-U',
+    'postgres',
+    '-d',
+    'postgres',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-c',
+    statement,
+  ]);
+  return `postgres://${PASSWORD_ROLE}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 }
 
 // ---------------------------------------------------------------------------------------------

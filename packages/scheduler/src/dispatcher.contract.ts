@@ -134,7 +134,9 @@ export function dispatcherContract(name: string, getDatabase: () => Database): v
       await dispatcher.upsertProfile({ agentId: 'a' });
       await dispatcher.submit({ id: 'c' });
       const running = dispatcher.dispatch('c');
-      for (let wait = 0; wait < 200 && (await dispatcher.job('c'))?.status !== 'IN_PROGRESS'; wait++) {
+      // Wait for the run to start (a bound in time, not in polls: a loaded machine is slow to get there).
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline && (await dispatcher.job('c'))?.status !== 'IN_PROGRESS') {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       await dispatcher.cancel('c');

@@ -3,13 +3,17 @@
 import type { Database } from '@agentrix/store';
 import { FakeClock } from '@agentrix/testing';
 import { sql } from 'kysely';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { JobQueue } from './job-queue.js';
 import { JobWorker } from './job-worker.js';
-import { JOBS_TABLE } from './migrations.js';
+import { JOBS_TABLE, schedulerMigrations } from './migrations.js';
+import { capturingLogger } from './testing/capturing-logger.js';
 
-export function jobQueueContract(name: string, getDatabase: () => Database): void {
+/** A database of its own, with no migrations applied, for upgrade tests. */
+export type OpenFreshDatabase = () => Promise<{ database: Database; dispose(): Promise<void> }>;
+
+export function jobQueueContract(name: string, getDatabase: () => Database, openFresh: OpenFreshDatabase): void {
   describe(`JobQueue on ${name}`, () => {
     let queueName: string;
     let clock: FakeClock;
@@ -37,6 +41,50 @@ export function jobQueueContract(name: string, getDatabase: () => Database): voi
       expect(first.added).toBe(true);
       expect(second).toEqual({ id: first.id, added: false });
       expect((await queue.counts()).pending).toBe(1);
+    });
+
+    it('keeps idempotency keys per queue: the same key on another queue adds a job that runs', async () => {
+      const key = `k-${queueName}`;
+      const other = new JobQueue({ database: getDatabase(), queue: `${queueName}-b`, clock, leaseGraceMs: 0 });
+      const onA = await queue.add({ type: 'a', idempotencyKey: key });
+      const onB = await other.add({ type: 'b', idempotencyKey: key });
+      expect(onA.added).toBe(true);
+      expect(onB.added).toBe(true);
+      expect(onB.id).not.toBe(onA.id);
+      // still a no-op within a queue, answering with that queue's job
+      expect(await other.addMany([{ type: 'b', idempotencyKey: key }])).toEqual([{ id: onB.id, added: false }]);
+      const [claimed] = await other.claim('w', 10);
+      expect(claimed).toMatchObject({ id: onB.id, queue: `${queueName}-b`, type: 'b' });
+    });
+
+    it('migrates a jobs table with table-wide idempotency keys to keys per queue, keeping its rows', async () => {
+      const fresh = await openFresh();
+      try {
+        const { database } = fresh;
+        // The schema as released before keys were per queue, with rows in it.
+        await database.migrate(schedulerMigrations.slice(0, 3));
+        const before = new JobQueue({ database, queue: 'a', clock });
+        const stored = await before.add({ type: 'old', idempotencyKey: 'shared', payload: { kept: true } });
+        // There, the same key on queue b was dropped: the bug this migration removes.
+        const dropped = await new JobQueue({ database, queue: 'b', clock }).add({
+          type: 'old',
+          idempotencyKey: 'shared',
+        });
+        expect(dropped.added).toBe(false);
+        const result = await database.migrate(schedulerMigrations);
+        expect(result.applied).toEqual(['0004_scheduler_jobs_idempotency_per_queue']);
+        const queueA = new JobQueue({ database, queue: 'a', clock });
+        const queueB = new JobQueue({ database, queue: 'b', clock });
+        expect(await queueA.get(stored.id)).toMatchObject({ idempotencyKey: 'shared', payload: { kept: true } });
+        expect(await queueA.add({ type: 'again', idempotencyKey: 'shared' })).toEqual({ id: stored.id, added: false });
+        const onB = await queueB.add({ type: 'new', idempotencyKey: 'shared' });
+        expect(onB.added).toBe(true);
+        expect((await queueB.claim('w', 1)).map((job) => job.id)).toEqual([onB.id]);
+        // Applying the migrations again changes nothing.
+        expect((await database.migrate(schedulerMigrations)).applied).toEqual([]);
+      } finally {
+        await fresh.dispose();
+      }
     });
 
     it('does not claim before run_at', async () => {
@@ -162,6 +210,108 @@ export function jobQueueContract(name: string, getDatabase: () => Database): voi
       await running;
       expect(signal?.aborted).toBe(true);
       expect(await queue.get(id)).toMatchObject({ status: 'pending', lastError: expect.stringMatching(/TIMEOUT/) });
+    });
+
+    it('logs retries (info), redeliveries (debug), dead letters (warn) and leases taken over (info)', async () => {
+      const logger = capturingLogger();
+      const logged = new JobQueue({ database: getDatabase(), queue: queueName, clock, leaseGraceMs: 0, logger });
+      const worker = new JobWorker({
+        queue: logged,
+        handlers: {
+          flaky: {
+            handler: () => {
+              throw Object.assign(new Error('smtp down'), { code: 'ECONNRESET' });
+            },
+          },
+        },
+      });
+      const { id } = await logged.add({ type: 'flaky', maxAttempts: 2 });
+      await worker.runOnce();
+      clock.set(clock.now() + logged.backoffDelay(1));
+      await worker.runOnce();
+      const job = { queue: queueName, jobId: id, type: 'flaky' };
+      expect(logger.lines.map(({ level, message, fields }) => [level, message, fields])).toEqual([
+        [
+          'info',
+          'job failed; retrying',
+          {
+            ...job,
+            attempt: 1,
+            maxAttempts: 2,
+            delayMs: 1_000,
+            code: 'ECONNRESET',
+            error: expect.objectContaining({ message: 'smtp down' }),
+          },
+        ],
+        ['debug', 'job redelivered', { ...job, attempt: 2 }],
+        [
+          'warn',
+          'job dead-lettered',
+          { ...job, attempt: 2, code: 'ECONNRESET', error: expect.objectContaining({ message: 'smtp down' }) },
+        ],
+      ]);
+
+      logger.lines.length = 0;
+      const held = await logged.add({ type: 'slow', timeoutMs: 1_000 });
+      await logged.claim('crashed', 1);
+      clock.set(clock.now() + 1_001);
+      await logged.claim('survivor', 1);
+      expect(logger.lines).toEqual([
+        {
+          level: 'info',
+          message: 'job lease expired: its holder did not finish; taken over',
+          fields: {
+            queue: queueName,
+            jobId: held.id,
+            type: 'slow',
+            attempt: 2,
+            previousHolder: 'crashed',
+            workerId: 'survivor',
+          },
+        },
+      ]);
+    });
+
+    it('worker: logs a database outage of its loop once, keeps polling, and logs its end', async () => {
+      const logger = capturingLogger();
+      const errors: unknown[] = [];
+      const worker = new JobWorker({
+        queue,
+        logger,
+        pollIntervalMs: 1_000,
+        onError: (error) => errors.push(error),
+        handlers: { n: { handler: () => {} } },
+      });
+      const db = getDatabase().kysely;
+      // The jobs table goes away (as if the server failed) before the loop's first poll.
+      await sql`alter table ${sql.table(JOBS_TABLE)} rename to agentrix_jobs_away`.execute(db);
+      try {
+        await worker.start();
+        await vi.waitFor(() => expect(errors.length).toBeGreaterThanOrEqual(1));
+      } finally {
+        await sql`alter table agentrix_jobs_away rename to ${sql.table(JOBS_TABLE)}`.execute(db);
+      }
+      expect(logger.find(/polling the queue failed/)).toEqual([
+        {
+          level: 'warn',
+          message: 'job worker: polling the queue failed; retrying',
+          fields: expect.objectContaining({
+            queue: queueName,
+            workerId: worker.workerId,
+            attempt: 1,
+            delayMs: 1_000,
+            code: '42P01',
+          }),
+        },
+      ]);
+      await vi.waitFor(() => expect(clock.pendingTimers).toBe(1)); // the idle poll's wait
+      await clock.advance(1_000);
+      await vi.waitFor(() => expect(logger.find(/database back/)).toHaveLength(1));
+      expect(logger.find(/database back/)[0]).toMatchObject({
+        level: 'info',
+        fields: { queue: queueName, failures: 1 },
+      });
+      await worker.close();
     });
 
     it('worker: start() drains the queue and close() is idempotent', async () => {

@@ -22,7 +22,11 @@ describe.skipIf(!url)('Postgres', () => {
     await postgres?.dispose();
   });
 
-  jobQueueContract('PostgreSQL server', () => postgres.database);
+  jobQueueContract(
+    'PostgreSQL server',
+    () => postgres.database,
+    () => openTestPostgres(url!),
+  );
 
   it('two workers on two connections claim 10,000 jobs and each is done exactly once', async () => {
     const queueName = 'ten-thousand';

@@ -12,4 +12,4 @@ afterAll(async () => {
   await pglite?.dispose();
 });
 
-jobQueueContract('PGlite', () => pglite.database);
+jobQueueContract('PGlite', () => pglite.database, openTestPglite);

@@ -1,4 +1,12 @@
-import { type Clock, type IdGenerator, type JobStatus, randomId, systemClock } from '@agentrix/core';
+import {
+  type Clock,
+  type IdGenerator,
+  type JobStatus,
+  type Logger,
+  randomId,
+  silentLogger,
+  systemClock,
+} from '@agentrix/core';
 import type { Database } from '@agentrix/store';
 import { sql } from 'kysely';
 import { errorText, invalidArgument, toNumber } from './errors.js';
@@ -36,7 +44,7 @@ export interface AddJobInput {
   maxAttempts?: number;
   /** How long one attempt may run. Default: the queue's `timeoutMs` (5 minutes). */
   timeoutMs?: number;
-  /** Adding a job with a key already stored is a no-op that returns the stored job's id. */
+  /** Adding a job with a key already stored on this queue is a no-op that returns the stored job's id. Keys are per queue. */
   idempotencyKey?: string;
   id?: string;
 }
@@ -56,11 +64,13 @@ export interface JobQueueOptions {
   leaseGraceMs?: number;
   /** Retry delays: `min(maxDelayMs, baseDelayMs * 2^(attempt-1))`. Defaults 1 000 and 3 600 000. */
   backoff?: { baseDelayMs?: number; maxDelayMs?: number };
+  /** Leases taken over from a holder that never finished (info, warn when that was the last attempt). Also the default of a `JobWorker` on this queue. Default: silent. */
+  logger?: Logger;
 }
 
 export interface AddResult {
   id: string;
-  /** False when a job with the same idempotency key was already stored. */
+  /** False when a job with the same idempotency key was already stored on this queue. */
   added: boolean;
 }
 
@@ -77,6 +87,7 @@ export class JobQueue {
   readonly database: Database;
   readonly queue: string;
   readonly clock: Clock;
+  readonly logger: Logger;
   readonly #generateId: IdGenerator;
   readonly #maxAttempts: number;
   readonly #timeoutMs: number;
@@ -89,6 +100,7 @@ export class JobQueue {
     this.database = options.database;
     this.queue = options.queue ?? 'default';
     this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
     this.#generateId = options.generateId ?? randomId;
     this.#maxAttempts = positive(options.maxAttempts ?? 5, 'maxAttempts');
     this.#timeoutMs = positive(options.timeoutMs ?? 300_000, 'timeoutMs');
@@ -107,7 +119,7 @@ export class JobQueue {
     return this.database.kysely;
   }
 
-  /** Adds one job. With an idempotency key already stored, nothing is added. */
+  /** Adds one job. With an idempotency key already stored on this queue, nothing is added. */
   async add(input: AddJobInput): Promise<AddResult> {
     const [result] = await this.addMany([input]);
     return result!;
@@ -155,6 +167,7 @@ export class JobQueue {
       const found = await this.#db
         .selectFrom(JOBS_TABLE)
         .select(['id', 'idempotency_key'])
+        .where('queue', '=', this.queue)
         .where(
           'idempotency_key',
           'in',
@@ -190,7 +203,7 @@ export class JobQueue {
         limit ${size}
         for update skip locked
       ), expired as (
-        select id from ${sql.table(JOBS_TABLE)}
+        select id, locked_by from ${sql.table(JOBS_TABLE)}
         where queue = ${this.queue} and status = 'running' and lease_until < ${now}::bigint
         order by lease_until
         limit ${size}
@@ -200,13 +213,30 @@ export class JobQueue {
         status = 'running', locked_by = ${workerId}, locked_at = ${now}::bigint,
         lease_until = ${now}::bigint + timeout_ms + ${grace}::bigint, attempts = attempts + 1, updated_at = ${now}::bigint
       where id in (select id from (select id from expired union all select id from due) as candidates limit ${size})
-      returning *`.execute(this.#db);
+      returning *, (select expired.locked_by from expired where expired.id = ${sql.table(JOBS_TABLE)}.id) as reclaimed_from`.execute(
+      this.#db,
+    );
+    for (const row of result.rows) {
+      const attempt = toNumber(row.attempts);
+      if (row.reclaimed_from === null || row.reclaimed_from === undefined || attempt > toNumber(row.max_attempts))
+        continue;
+      this.logger.info(
+        { queue: this.queue, jobId: row.id, type: row.type, attempt, previousHolder: row.reclaimed_from, workerId },
+        'job lease expired: its holder did not finish; taken over',
+      );
+    }
     const jobs = result.rows
       .map(toJob)
       .sort((a, b) => b.priority - a.priority || a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const exhausted = jobs.filter((job) => job.attempts > job.maxAttempts);
     for (const job of exhausted) {
-      await this.dead(job, `lease expired on every attempt (${job.maxAttempts}); last holder did not finish`);
+      const reason = `lease expired on every attempt (${job.maxAttempts}); last holder did not finish`;
+      if (await this.dead(job, reason)) {
+        this.logger.warn(
+          { queue: this.queue, jobId: job.id, type: job.type, attempt: job.maxAttempts, code: 'TIMEOUT' },
+          `job dead-lettered: ${reason}`,
+        );
+      }
     }
     return exhausted.length === 0 ? jobs : jobs.filter((job) => job.attempts <= job.maxAttempts);
   }

@@ -1,4 +1,13 @@
-import { AgentrixError, type Clock, formatIssues, randomId, sleep } from '@agentrix/core';
+import {
+  AgentrixError,
+  type Clock,
+  formatIssues,
+  type Logger,
+  randomId,
+  type SerializedError,
+  serializeError,
+  sleep,
+} from '@agentrix/core';
 import type { z } from 'zod';
 import { invalidArgument } from './errors.js';
 import type { JobQueue, StoredJob } from './job-queue.js';
@@ -23,12 +32,21 @@ export interface JobWorkerOptions {
   workerId?: string;
   /** Jobs claimed per statement and run at once. Default 10. */
   batchSize?: number;
-  /** Wait between empty polls (a notification on the queue wakes it sooner). Default 1 000 ms. */
+  /**
+   * Wait between empty polls. Default 1 000 ms. A notification (a job added or re-driven, in this
+   * process or, on Postgres, in another) wakes the worker sooner; a retry's backoff ending does
+   * not, so a retry starts up to this long after its `runAt`.
+   */
   pollIntervalMs?: number;
   /** Defaults to the queue's clock. */
   clock?: Clock;
   /** Called with errors of the loop itself (a database outage); it keeps polling. */
   onError?: (error: unknown) => void;
+  /**
+   * Retries (info), dead letters (warn), redeliveries (debug), outages of the loop (warn) and its
+   * recovery (info), with `queue`, `jobId`, `type`, `attempt`, `code`, `error`. Default: the queue's.
+   */
+  logger?: Logger;
 }
 
 export interface JobWorkerStats {
@@ -51,6 +69,7 @@ export class JobWorker implements AsyncDisposable {
   readonly #pollIntervalMs: number;
   readonly #clock: Clock;
   readonly #onError: (error: unknown) => void;
+  readonly #logger: Logger;
   readonly #stop = new AbortController();
   readonly #inFlight = new Map<string, AbortController>();
   #wake: AbortController | undefined;
@@ -75,6 +94,7 @@ export class JobWorker implements AsyncDisposable {
     this.#pollIntervalMs = Math.max(0, options.pollIntervalMs ?? 1_000);
     this.#clock = options.clock ?? options.queue.clock;
     this.#onError = options.onError ?? (() => {});
+    this.#logger = options.logger ?? options.queue.logger;
   }
 
   get closed(): boolean {
@@ -92,24 +112,57 @@ export class JobWorker implements AsyncDisposable {
   async runOnce(): Promise<number> {
     const jobs = await this.#queue.claim(this.workerId, this.#batchSize);
     if (jobs.length === 0) return 0;
+    for (const job of jobs) {
+      if (job.attempts > 1) this.#logger.debug(this.#fields(job), 'job redelivered');
+    }
     const outcomes = await Promise.all(jobs.map((job) => this.#execute(job)));
     const done = jobs.filter((_, index) => outcomes[index] === undefined);
     if (done.length > 0) this.stats.completed += await this.#queue.complete(done);
     for (const [index, outcome] of outcomes.entries()) {
       if (outcome === undefined) continue;
-      const status = await this.#queue.fail(jobs[index]!, outcome.error, { dead: outcome.dead });
-      if (status === 'dead') this.stats.dead++;
-      else if (status === 'pending') this.stats.retried++;
+      const job = jobs[index]!;
+      const status = await this.#queue.fail(job, outcome.error, { dead: outcome.dead });
+      const error = serializeError(outcome.error);
+      if (status === 'dead') {
+        this.stats.dead++;
+        this.#logger.warn({ ...this.#fields(job), code: error.code, error }, 'job dead-lettered');
+      } else if (status === 'pending') {
+        this.stats.retried++;
+        const delayMs = this.#queue.backoffDelay(job.attempts);
+        this.#logger.info(
+          { ...this.#fields(job), maxAttempts: job.maxAttempts, delayMs, code: error.code, error },
+          'job failed; retrying',
+        );
+      } else {
+        this.#logger.warn(
+          { ...this.#fields(job), code: error.code, error },
+          'job failed, but its lease had expired: the attempt is not recorded (another worker holds it)',
+        );
+      }
     }
     return jobs.length;
   }
 
+  #fields(job: StoredJob): { queue: string; jobId: string; type: string; attempt: number } {
+    return { queue: job.queue, jobId: job.id, type: job.type, attempt: job.attempts };
+  }
+
   async #run(): Promise<void> {
+    let failures = 0;
     while (!this.closed) {
       let claimed = 0;
       try {
         claimed = await this.runOnce();
+        if (failures > 0) {
+          this.#logger.info(
+            { queue: this.#queue.queue, workerId: this.workerId, failures },
+            'job worker: database back',
+          );
+          failures = 0;
+        }
       } catch (error) {
+        failures++;
+        this.#logOutage(serializeError(error), failures);
         this.#onError(error);
       }
       if (claimed > 0 || this.closed) continue;
@@ -117,6 +170,22 @@ export class JobWorker implements AsyncDisposable {
       const signal = AbortSignal.any([this.#wake.signal, this.#stop.signal]);
       await sleep(this.#pollIntervalMs, { clock: this.#clock, signal, background: true }).catch(() => {});
     }
+  }
+
+  /** An outage is logged when it starts and then every 10th failed poll, not on every poll. */
+  #logOutage(error: SerializedError, failures: number): void {
+    if (failures !== 1 && failures % 10 !== 0) return;
+    this.#logger.warn(
+      {
+        queue: this.#queue.queue,
+        workerId: this.workerId,
+        attempt: failures,
+        delayMs: this.#pollIntervalMs,
+        code: error.code,
+        error,
+      },
+      'job worker: polling the queue failed; retrying',
+    );
   }
 
   /** `undefined` on success, otherwise why it failed and whether it is hopeless. */

@@ -101,4 +101,24 @@ export const schedulerMigrations: readonly Migration[] = [
       )`.execute(db);
     },
   },
+  {
+    // Idempotency keys were unique across the whole table, though queues share it: a key used on
+    // queue A made `add` on queue B a silent no-op. Keys are per queue from here on. The old
+    // constraint's name is looked up (Postgres named it, `agentrix_jobs_idempotency_key_key`).
+    // Rows already stored cannot clash under the new index: they were unique under the old one.
+    name: '0004_scheduler_jobs_idempotency_per_queue',
+    async up(db) {
+      const constraints = await sql<{ name: string }>`select con.conname as name
+        from pg_constraint con
+        join pg_attribute att on att.attrelid = con.conrelid and att.attnum = any(con.conkey)
+        where con.conrelid = to_regclass(${JOBS_TABLE}) and con.contype = 'u'
+          and array_length(con.conkey, 1) = 1 and att.attname = 'idempotency_key'`.execute(db);
+      for (const { name } of constraints.rows) {
+        await sql`alter table ${sql.table(JOBS_TABLE)} drop constraint ${sql.id(name)}`.execute(db);
+      }
+      await sql`create unique index agentrix_jobs_queue_idempotency_key on ${sql.table(JOBS_TABLE)} (queue, idempotency_key) where idempotency_key is not null`.execute(
+        db,
+      );
+    },
+  },
 ];

@@ -1,11 +1,13 @@
 // Run on PGlite (scheduler.test.ts) and Postgres (scheduler.int.test.ts).
-import type { SendInput } from '@agentrix/core';
+import { AgentrixError, type SendInput } from '@agentrix/core';
+import { createAgentrix } from '@agentrix/runtime';
 import type { Database } from '@agentrix/store';
-import { FakeClock } from '@agentrix/testing';
+import { FakeClock, MockLLM } from '@agentrix/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidCronError } from './errors.js';
 import { SCHEDULES_TABLE } from './migrations.js';
 import { nextCronRun, Scheduler } from './scheduler.js';
+import { capturingLogger } from './testing/capturing-logger.js';
 
 const MINUTE = 60_000;
 const START = Date.UTC(2026, 0, 1, 0, 0, 0);
@@ -92,6 +94,87 @@ export function schedulerContract(name: string, getDatabase: () => Database): vo
       expect((await scheduler.list()).every((schedule) => schedule.paused)).toBe(true);
       await scheduler.resumeAll();
       expect(sent.map((input) => input.to).sort()).toEqual(['a', 'b']);
+      await scheduler.close();
+    });
+
+    it('coalesces the ticks of one paused schedule into one catch-up tick on resume; the others keep ticking', async () => {
+      await scheduler.schedule({ agentId: 'a', cron: '*/15 * * * *' });
+      await scheduler.schedule({ agentId: 'b', cron: '*/15 * * * *' });
+      expect(await scheduler.pause('a')).toMatchObject({ agentId: 'a', paused: true });
+      for (let step = 1; step <= 8; step++) {
+        clock.set(START + step * 15 * MINUTE);
+        await scheduler.runDue();
+      }
+      expect(sent.filter((input) => input.to === 'a')).toHaveLength(0);
+      expect(sent.filter((input) => input.to === 'b')).toHaveLength(8);
+      clock.set(START + 125 * MINUTE);
+      expect(await scheduler.resume('a')).toMatchObject({ paused: false, nextRunAt: START + 135 * MINUTE });
+      const caughtUp = sent.filter((input) => input.to === 'a');
+      expect(caughtUp).toHaveLength(1);
+      expect(caughtUp[0]?.data).toMatchObject({ scheduledFor: START + 15 * MINUTE, firedAt: START + 125 * MINUTE });
+      await expect(scheduler.pause('nobody')).rejects.toMatchObject({ code: 'AGENT_NOT_FOUND' });
+      await scheduler.close();
+    });
+
+    it('keeps one tick waiting for an agent paused in its AgentManager, not a burst, and logs what it does', async () => {
+      const model = new MockLLM({ fallback: () => ({ text: 'checked' }) });
+      const agentrix = createAgentrix({ models: { default: model } });
+      const logger = capturingLogger();
+      const ticking = new Scheduler({ database: getDatabase(), send: agentrix, clock, logger });
+      try {
+        await agentrix.create({ id: 'watcher' });
+        await ticking.start();
+        await ticking.schedule({ agentId: 'watcher', cron: '*/15 * * * *' });
+        agentrix.pause('watcher');
+        for (let step = 1; step <= 8; step++) {
+          clock.set(START + step * 15 * MINUTE);
+          await ticking.runDue();
+        }
+        // Eight ticks came due while it was paused: one waits, seven were coalesced into it.
+        expect((await agentrix.bus.stats('watcher')).unread).toBe(1);
+        expect(logger.find(/cron tick sent/)).toHaveLength(1);
+        expect(logger.find(/coalesced/)).toHaveLength(7);
+        expect(logger.find(/coalesced/)[0]).toMatchObject({
+          level: 'debug',
+          fields: { agentId: 'watcher', scheduledFor: START + 30 * MINUTE },
+        });
+        agentrix.resume('watcher');
+        await agentrix.waitForIdle({ timeoutMs: 10_000 });
+        expect(model.requests).toHaveLength(1);
+        // Taking work again: the next tick goes out as usual.
+        clock.set(START + 9 * 15 * MINUTE);
+        await ticking.runDue();
+        expect(logger.find(/cron tick sent/)).toHaveLength(2);
+        await agentrix.waitForIdle({ timeoutMs: 10_000 });
+        expect(model.requests).toHaveLength(2);
+      } finally {
+        await ticking.close();
+        await agentrix.close();
+        await scheduler.close();
+      }
+    });
+
+    it('logs a tick it could not deliver with the agent and the code', async () => {
+      const logger = capturingLogger();
+      const failing = new Scheduler({
+        database: getDatabase(),
+        send: async () => {
+          throw new AgentrixError('BUS_UNAVAILABLE', 'the bus is down');
+        },
+        clock,
+        logger,
+      });
+      await failing.start();
+      await failing.schedule({ agentId: 'a', cron: '*/15 * * * *' });
+      clock.set(START + 15 * MINUTE);
+      await failing.runDue();
+      expect(logger.find(/not delivered/)).toEqual([
+        expect.objectContaining({
+          level: 'warn',
+          fields: expect.objectContaining({ agentId: 'a', code: 'BUS_UNAVAILABLE' }),
+        }),
+      ]);
+      await failing.close();
       await scheduler.close();
     });
 

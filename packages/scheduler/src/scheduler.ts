@@ -1,11 +1,26 @@
-import { AgentrixError, BACKGROUND_TIMER, type Clock, type SendInput, systemClock } from '@agentrix/core';
+import {
+  AgentrixError,
+  BACKGROUND_TIMER,
+  type Clock,
+  type Logger,
+  type SendInput,
+  serializeError,
+  silentLogger,
+  systemClock,
+} from '@agentrix/core';
 import type { Database } from '@agentrix/store';
 import { Cron } from 'croner';
 import { InvalidCronError, invalidArgument, toNumber } from './errors.js';
 import { SCHEDULES_TABLE, schedulerMigrations } from './migrations.js';
 
-/** Where ticks go: a `send(input)` function, or anything with one (`AgentManager`, a `MessageBus`). */
-export type TickTarget = ((input: SendInput) => Promise<unknown>) | { send(input: SendInput): Promise<unknown> };
+/**
+ * Where ticks go: a `send(input)` function, or anything with one (`AgentManager`, a `MessageBus`).
+ * One that also has `get(agentId)` answering `{ state }` (an `AgentManager`) tells the scheduler
+ * which agents are paused, so their ticks are coalesced (see {@link Scheduler}).
+ */
+export type TickTarget =
+  | ((input: SendInput) => Promise<unknown>)
+  | { send(input: SendInput): Promise<unknown>; get?(agentId: string): { state: string } };
 
 export interface SchedulerOptions {
   /** Schedules are stored here (migrations are applied by `start()`). */
@@ -17,8 +32,16 @@ export interface SchedulerOptions {
   minIntervalMs?: number;
   /** The latest an agent may ask to be woken. Default 86 400 000 ms (a day). */
   maxIntervalMs?: number;
-  /** Errors from sending a tick or from the database while firing. Default: ignored. */
+  /** Errors from sending a tick or from the database while firing. Default: ignored (they are logged). */
   onError?: (error: unknown, agentId?: string) => void;
+  /**
+   * Whether an agent takes no messages until someone resumes it. Its ticks are then coalesced:
+   * one waits in its inbox, later ones are skipped. Default: when `send` is an `AgentManager`,
+   * its `get(agentId).state` is `'paused'` or `'error'`; otherwise only {@link Scheduler.pause} counts.
+   */
+  isPaused?: (agentId: string) => boolean | Promise<boolean>;
+  /** Ticks sent (debug), coalesced (debug), not delivered (warn), firing failures (warn). Default: silent. */
+  logger?: Logger;
 }
 
 export interface ScheduleInput {
@@ -49,7 +72,7 @@ export interface ScheduleRecord {
 export interface TickData {
   /** When the tick was due. */
   scheduledFor: number;
-  /** When it was sent; much later than `scheduledFor` after downtime (missed ticks are sent once). */
+  /** When it was sent; much later than `scheduledFor` after downtime or a pause (missed ticks are sent once). */
   firedAt: number;
 }
 
@@ -57,9 +80,16 @@ const MAX_TIMER_MS = 3_600_000;
 
 /**
  * Cron ticks per agent. Each schedule is a row; one timer (on the injected clock) waits for the
- * earliest. A tick is sent as a `tick` message from `cron`. After downtime, a schedule that missed
- * any number of ticks sends one and continues from the present. Processes sharing the table
- * send each tick once: a tick is claimed by moving `next_run_at` conditionally.
+ * earliest. A tick is sent as a `tick` message from `cron`. Processes sharing the table send each
+ * tick once: a tick is claimed by moving `next_run_at` conditionally.
+ *
+ * Missed ticks never arrive as a burst; they are coalesced into one catch-up tick:
+ * - after downtime, a schedule that missed any number of ticks sends one and continues from the present;
+ * - a paused schedule ({@link pause}, {@link pauseAll}) sends nothing, and one tick on resume if any came due;
+ * - an agent paused elsewhere (see `isPaused`: by default the `AgentManager` given as `send` says so)
+ *   keeps one tick waiting in its inbox, the first that came due, which it reads on resume; the
+ *   ticks after it are skipped until the agent is seen taking work again. That state lives in
+ *   this process: a restart while the agent stays paused may leave one more tick waiting.
  */
 export class Scheduler implements AsyncDisposable {
   readonly #database: Database;
@@ -68,7 +98,11 @@ export class Scheduler implements AsyncDisposable {
   readonly #minIntervalMs: number;
   readonly #maxIntervalMs: number;
   readonly #onError: (error: unknown, agentId?: string) => void;
+  readonly #isPaused: ((agentId: string) => boolean | Promise<boolean>) | undefined;
+  readonly #logger: Logger;
   readonly #schedules = new Map<string, ScheduleRecord>();
+  /** Paused agents that already have a tick waiting in their inbox: their next ticks are skipped. */
+  readonly #held = new Set<string>();
   #timer: unknown;
   #started = false;
   #closed = false;
@@ -90,6 +124,8 @@ export class Scheduler implements AsyncDisposable {
       );
     }
     this.#onError = options.onError ?? (() => {});
+    this.#logger = options.logger ?? silentLogger;
+    this.#isPaused = options.isPaused ?? pausedByState(target);
   }
 
   get #db() {
@@ -148,6 +184,7 @@ export class Scheduler implements AsyncDisposable {
     this.#assertOpen();
     const result = await this.#db.deleteFrom(SCHEDULES_TABLE).where('agent_id', '=', agentId).executeTakeFirst();
     this.#schedules.delete(agentId);
+    this.#held.delete(agentId);
     this.#arm();
     return Number(result.numDeletedRows) > 0;
   }
@@ -180,19 +217,41 @@ export class Scheduler implements AsyncDisposable {
       .set({ next_run_at: at })
       .where('agent_id', '=', agentId)
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) {
-      throw new AgentrixError(
-        'AGENT_NOT_FOUND',
-        `No schedule for agent "${agentId}": call schedule({ agentId, cron }) first`,
-        {
-          agentId,
-        },
-      );
-    }
+    if (Number(result.numUpdatedRows) === 0) throw noSchedule(agentId);
     const cached = this.#schedules.get(agentId);
     if (cached) cached.nextRunAt = at;
     this.#arm();
     return at;
+  }
+
+  /**
+   * Pauses the schedule of one agent (stored: other processes and restarts see it): no tick is
+   * sent until {@link resume}. Call it with the agent's own pause when ticks reach the agent some
+   * other way than through an `AgentManager` given as `send` (which the scheduler asks itself).
+   */
+  async pause(agentId: string): Promise<ScheduleRecord> {
+    return this.#setPaused(agentId, true);
+  }
+
+  /** Resumes the schedule of one agent; if a tick came due while it was paused, one is sent now. */
+  async resume(agentId: string): Promise<ScheduleRecord> {
+    const record = await this.#setPaused(agentId, false);
+    await this.runDue();
+    return (await this.get(agentId)) ?? record;
+  }
+
+  async #setPaused(agentId: string, paused: boolean): Promise<ScheduleRecord> {
+    this.#assertOpen();
+    const result = await this.#db
+      .updateTable(SCHEDULES_TABLE)
+      .set({ paused })
+      .where('agent_id', '=', agentId)
+      .executeTakeFirst();
+    const stored = Number(result.numUpdatedRows) > 0 ? await this.get(agentId) : undefined;
+    if (stored === undefined) throw noSchedule(agentId);
+    this.#schedules.set(agentId, stored);
+    this.#arm();
+    return stored;
   }
 
   /** Pauses every schedule (stored: other processes and restarts see it). */
@@ -202,7 +261,7 @@ export class Scheduler implements AsyncDisposable {
     await this.#reload();
   }
 
-  /** Resumes every schedule; one that came due while paused ticks once now. */
+  /** Resumes every schedule, those paused one by one included; one that came due while paused ticks once now. */
   async resumeAll(): Promise<void> {
     this.#assertOpen();
     await this.#db.updateTable(SCHEDULES_TABLE).set({ paused: false }).execute();
@@ -212,7 +271,14 @@ export class Scheduler implements AsyncDisposable {
 
   /** Sends the ticks that are due now (the timer calls this; tests may too). */
   runDue(): Promise<void> {
-    this.#firing = this.#firing.then(() => this.#fireDue()).catch((error) => this.#onError(error));
+    this.#firing = this.#firing
+      .then(() => this.#fireDue())
+      .catch((error: unknown) => {
+        // The database failed while firing: the due ticks stay due and go out on the next run.
+        const serialized = serializeError(error);
+        this.#logger.warn({ code: serialized.code, error: serialized }, 'scheduler: firing due ticks failed');
+        this.#onError(error);
+      });
     return this.#firing;
   }
 
@@ -239,14 +305,39 @@ export class Scheduler implements AsyncDisposable {
       const scheduledFor = schedule.nextRunAt;
       schedule.nextRunAt = next;
       schedule.lastRunAt = now;
+      const agentId = schedule.agentId;
+      if (await this.#agentPaused(agentId)) {
+        if (this.#held.has(agentId)) {
+          this.#logger.debug({ agentId, scheduledFor }, 'cron tick coalesced: the agent is paused and has one waiting');
+          continue;
+        }
+        this.#held.add(agentId); // this tick waits in the inbox: it is the catch-up tick
+      } else this.#held.delete(agentId);
       const data: TickData & Record<string, unknown> = { ...schedule.data, scheduledFor, firedAt: now };
       try {
-        await this.#send({ to: schedule.agentId, from: 'cron', type: 'tick', content: schedule.content, data });
+        await this.#send({ to: agentId, from: 'cron', type: 'tick', content: schedule.content, data });
+        this.#logger.debug({ agentId, scheduledFor }, 'cron tick sent');
       } catch (error) {
-        this.#onError(error, schedule.agentId);
+        this.#held.delete(agentId);
+        const serialized = serializeError(error);
+        this.#logger.warn(
+          { agentId, scheduledFor, code: serialized.code, error: serialized },
+          'cron tick not delivered',
+        );
+        this.#onError(error, agentId);
       }
     }
     this.#arm();
+  }
+
+  /** Whether `agentId` takes no work now; a failing check counts as "not paused" (the tick is sent). */
+  async #agentPaused(agentId: string): Promise<boolean> {
+    if (this.#isPaused === undefined) return false;
+    try {
+      return (await this.#isPaused(agentId)) === true;
+    } catch {
+      return false;
+    }
   }
 
   async #reload(): Promise<void> {
@@ -294,6 +385,26 @@ export class Scheduler implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+function noSchedule(agentId: string): AgentrixError {
+  return new AgentrixError(
+    'AGENT_NOT_FOUND',
+    `No schedule for agent "${agentId}": call schedule({ agentId, cron }) first`,
+    {
+      agentId,
+    },
+  );
+}
+
+/** An `AgentManager`-like target answers `get(agentId).state`: paused and errored agents wait for `resume()`. */
+function pausedByState(target: TickTarget): ((agentId: string) => boolean) | undefined {
+  if (typeof target !== 'object' || target === null || typeof target.get !== 'function') return undefined;
+  const get = target.get.bind(target);
+  return (agentId) => {
+    const state = get(agentId)?.state;
+    return state === 'paused' || state === 'error';
+  };
 }
 
 class SchedulerClosedError extends AgentrixError {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { redactUrl } from '@agentrix/core';
 import { invalidArgument } from './errors.js';
 
 /** Where a database lives, decided from its URL. */
@@ -12,12 +13,21 @@ export const ACCEPTED_DATABASE_URLS =
   '"memory://" (PGlite in memory), a directory path or "file://<directory>" (PGlite on disk), ' +
   'or "postgres://user:password@host:5432/database" / "postgresql://..." (a PostgreSQL server)';
 
-/** Hides the password (and a user-info-only secret) of a URL so it can go into messages and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_, scheme: string, userInfo: string) => {
-    const colon = userInfo.indexOf(':');
-    return `${scheme}${colon >= 0 ? `${userInfo.slice(0, colon)}:***` : '***'}@`;
-  });
+/**
+ * Hides the credentials of a URL so it can go into messages and logs: `postgres://app:***@host/db`
+ * (`redactUrl` of `@agentrix/core`: the password runs to the last `@` before the host, as pg reads
+ * it, and `password=` parameters are hidden too). Re-exported: it was always public here.
+ */
+export { redactUrl };
+
+/**
+ * How the store shows a database URL: redacted, and nothing after a `#`. pg ignores a fragment,
+ * so a `#` there is a password character left unencoded (`?password=ab#cd`): hide the rest of it too.
+ */
+export function displayUrl(url: string): string {
+  const redacted = redactUrl(url);
+  const hash = redacted.indexOf('#');
+  return hash < 0 ? redacted : `${redacted.slice(0, hash)}#***`;
 }
 
 /**
@@ -40,7 +50,7 @@ export function parseDatabaseUrl(url: unknown): DatabaseLocation {
     case 'memory':
       if (!/^memory:(\/\/)?$/i.test(value)) {
         throw invalidArgument(
-          `Invalid database URL "${redactUrl(value)}": an in-memory database is just "memory://" (nothing after it).`,
+          `Invalid database URL "${displayUrl(value)}": an in-memory database is just "memory://" (nothing after it).`,
         );
       }
       return { kind: 'pglite-memory' };
@@ -50,7 +60,7 @@ export function parseDatabaseUrl(url: unknown): DatabaseLocation {
         directory = fileURLToPath(value);
       } catch (error) {
         throw invalidArgument(
-          `Invalid database URL "${redactUrl(value)}": a file URL must be absolute, like "file:///var/lib/agentrix" (or give a plain directory path).`,
+          `Invalid database URL "${displayUrl(value)}": a file URL must be absolute, like "file:///var/lib/agentrix" (or give a plain directory path).`,
           error,
         );
       }
@@ -59,17 +69,18 @@ export function parseDatabaseUrl(url: unknown): DatabaseLocation {
     case 'postgres':
     case 'postgresql':
       try {
-        new URL(value);
+        if (new URL(value).hash !== '') throw new TypeError('a "#" starts a fragment, which pg ignores');
       } catch (error) {
         throw invalidArgument(
-          `Invalid database URL "${redactUrl(value)}": not a valid URL; expected "postgres://user:password@host:5432/database".`,
+          `Invalid database URL "${displayUrl(value)}": not a valid URL; expected "postgres://user:password@host:5432/database". ` +
+            'Percent-encode characters such as @ / ? # % : in the user and password (encodeURIComponent).',
           error,
         );
       }
       return { kind: 'postgres', connectionString: value };
     default:
       throw invalidArgument(
-        `Unsupported database URL "${redactUrl(value)}" (scheme "${scheme}:"): expected ${ACCEPTED_DATABASE_URLS}.`,
+        `Unsupported database URL "${displayUrl(value)}" (scheme "${scheme}:"): expected ${ACCEPTED_DATABASE_URLS}.`,
       );
   }
 }

@@ -1,3 +1,4 @@
+import util from 'node:util';
 import { AgentrixError } from '@agentrix/core';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import type { Database } from './database.js';
 import { parseDatabaseUrl, redactUrl } from './database-url.js';
 import { createDatabase, openDatabase } from './open-database.js';
 import type { PgliteDatabase } from './pglite-database.js';
+import { capturingLogger } from './testing/capturing-logger.js';
 import { openTestPglite, type TestPglite } from './testing/pglite-template.js';
 
 let pglite: TestPglite;
@@ -63,6 +65,48 @@ describe('database URLs', () => {
     expect(redactUrl('postgres://user:secret@host/db')).toBe('postgres://user:***@host/db');
     expect(redactUrl('redis://token@host')).toBe('redis://***@host');
     expect(redactUrl('postgres://host/db')).toBe('postgres://host/db');
+  });
+
+  it('redacts a password holding @ / ? # % whole, and ?password=, as pg reads them', () => {
+    expect(redactUrl('postgres://app:Se@cret@host/db')).toBe('postgres://app:***@host/db');
+    expect(redactUrl('postgres://app:pa/ss@host/db')).toBe('postgres://app:***@host/db');
+    expect(redactUrl('postgres://app:pa?ss@host/db')).toBe('postgres://app:***@host/db');
+    expect(redactUrl('postgres://app:pa#ss@host/db')).toBe('postgres://app:***@host/db');
+    expect(redactUrl('postgres://app:50%off@host/db')).toBe('postgres://app:***@host/db');
+    expect(redactUrl('postgres://app@host/db?password=hunter2&sslmode=require')).toBe(
+      'postgres://***@host/db?password=***&sslmode=require',
+    );
+  });
+
+  // Each password is made of two distinctive halves around the special character: neither half
+  // may show anywhere (the old redaction stopped at the first "@" and showed "***@<second half>").
+  const SECRET_PASSWORDS = ['Qx7kw@Zr4jm', 'Qx7kw/Zr4jm', 'Qx7kw?Zr4jm', 'Qx7kw#Zr4jm', 'Qx7kw%Zr4jm', 'Qx7kw%40Zr4jm'];
+  const secretUrls = [
+    ...SECRET_PASSWORDS.map((password) => `postgres://app:${password}@127.0.0.1:1/db`),
+    ...SECRET_PASSWORDS.map((password) => `postgres://app:${encodeURIComponent(password)}@127.0.0.1:1/db`),
+    `postgres://app@127.0.0.1:1/db?password=${encodeURIComponent('Qx7kw@Zr4jm')}`,
+    'postgres://app@127.0.0.1:1/db?sslmode=disable&password=Qx7kw#Zr4jm',
+  ];
+
+  it.each(secretUrls)('never shows the password of %s in a message, cause chain or log line', async (url) => {
+    const logger = capturingLogger();
+    const error = await openDatabase(url, { connectTimeoutMs: 2000, logger }).then(
+      (database) => database.close().then(() => expect.fail('expected the open to fail')),
+      (caught: unknown) => caught as AgentrixError,
+    );
+    expect(AgentrixError.isInstance(error)).toBe(true);
+    // A password pg cannot split from the host is a bad URL; any other reaches pg and finds no server.
+    expect(['INVALID_ARGUMENT', 'STORE_UNAVAILABLE']).toContain(error.code);
+    const seen = [
+      error.message,
+      util.inspect(error, { depth: 10 }),
+      JSON.stringify(error),
+      String(error.stack),
+      JSON.stringify(logger.lines),
+    ].join('\n');
+    expect(seen).not.toMatch(/Qx7kw|Zr4jm/);
+    if (error.code === 'INVALID_ARGUMENT') expect(error.message).toMatch(/Percent-encode/);
+    expect(() => parseDatabaseUrl(url)).not.toThrow(/Qx7kw|Zr4jm/);
   });
 
   it('rejects a bad URL or options from createDatabase without opening anything', async () => {

@@ -29,6 +29,9 @@ export interface MigrationResult {
   skipped: string[];
 }
 
+/** Failures of the connection, not of a migration: passed on as they are. */
+const CONNECTION_CODES: ReadonlySet<string> = new Set(['STORE_UNAVAILABLE', 'AUTH_FAILED', 'DATABASE_NOT_FOUND']);
+
 /** Any fixed number: the advisory lock every migrating process takes, so two never migrate at once. */
 const MIGRATION_LOCK = 727_001;
 
@@ -83,7 +86,8 @@ export async function migrate(
       });
     } catch (error) {
       const cause = storeError(error, `migration "${migration.name}"`);
-      if (cause.code === 'STORE_UNAVAILABLE') throw cause;
+      // An outage or refused credentials say nothing about the migration: report them as they are.
+      if (CONNECTION_CODES.has(cause.code)) throw cause;
       throw new AgentrixError(
         'INTERNAL',
         `Migration "${migration.name}" failed and was rolled back: ${error instanceof Error ? error.message : String(error)}. ` +

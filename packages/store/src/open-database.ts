@@ -1,6 +1,6 @@
 import type { Database } from './database.js';
 import { type DatabaseOptions, resolveDatabaseOptions } from './database-options.js';
-import { parseDatabaseUrl, redactUrl } from './database-url.js';
+import { displayUrl, parseDatabaseUrl } from './database-url.js';
 import { PgliteDatabase } from './pglite-database.js';
 import { PostgresDatabase } from './postgres-database.js';
 
@@ -10,12 +10,15 @@ import { PostgresDatabase } from './postgres-database.js';
  * (a `pg` pool). Migrations are not applied: call `database.migrate(...)` (or use the stores'
  * `create*` functions, which migrate what they need). Close it with `close()` or `await using`.
  *
- * Throws `INVALID_ARGUMENT` for a bad URL or options, `STORE_UNAVAILABLE` when the server cannot be reached.
+ * Throws `INVALID_ARGUMENT` for a bad URL or options, `STORE_UNAVAILABLE` (retryable) when the
+ * server cannot be reached, `AUTH_FAILED` when it refuses the user or password and
+ * `DATABASE_NOT_FOUND` when the database does not exist (neither is retried: the same URL fails
+ * the same way). Messages and `database.url` show the URL with its password hidden.
  */
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
   const resolved = resolveDatabaseOptions(options);
   const location = parseDatabaseUrl(resolved.url);
-  const url = redactUrl(resolved.url.trim());
+  const url = displayUrl(resolved.url.trim());
   if (location.kind === 'postgres') {
     return PostgresDatabase.open({
       connectionString: location.connectionString,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AgentrixError, backoffDelay, type Logger, silentLogger } from '@agentrix/core';
+import { AgentrixError, backoffDelay, type Logger, serializeError, silentLogger } from '@agentrix/core';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database, NotificationListener } from './database.js';
 import type { VectorMode } from './database-options.js';
@@ -96,7 +96,12 @@ export class PostgresDatabase implements Database {
     if (options.schema !== undefined) clientConfig.options = `-c search_path="${options.schema}",public`;
     const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections });
     // An idle client losing its connection must not crash the process; the next query reports it.
-    pool.on('error', (error) => options.logger?.warn({ error: error.message }, 'postgres pool error'));
+    pool.on('error', (error) =>
+      options.logger?.warn(
+        { url: options.url, error: serializeError(error) },
+        'postgres pool: an idle connection failed',
+      ),
+    );
     const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: pool as never }) });
     let hasVector = false;
     try {
@@ -223,7 +228,10 @@ export class PostgresDatabase implements Database {
     client.removeAllListeners();
     client.on('error', () => {});
     void client.end().catch(() => {});
-    this.#logger.warn({ error: error?.message }, 'postgres LISTEN connection lost; reconnecting');
+    this.#logger.warn(
+      { url: this.url, ...(error === undefined ? {} : { error: serializeError(error) }) },
+      'postgres LISTEN connection lost; reconnecting',
+    );
     this.#scheduleReconnect();
   }
 
@@ -239,7 +247,11 @@ export class PostgresDatabase implements Database {
           // Notifications may have been missed while disconnected: tell everyone to re-check.
           this.#notifier.emitAll('*');
         } catch (error) {
-          this.#logger.warn({ error: String(error) }, 'postgres LISTEN reconnect failed');
+          const failure = storeError(error, 'reconnecting the LISTEN connection');
+          this.#logger.warn(
+            { url: this.url, attempt: this.#reconnectAttempt, code: failure.code, error: serializeError(failure) },
+            'postgres LISTEN reconnect failed',
+          );
           this.#scheduleReconnect();
         }
       })();

@@ -7,7 +7,12 @@ export interface SqlMessageBusOptions extends MessageBusOptions {
   database: Database;
   /** The notification channel that wakes blocked readers. Default `'agentrix_bus'`. */
   channel?: string;
-  /** Reports database trouble met while waking blocked readers (they are retried with backoff). Default: silent. */
+  /**
+   * Where the bus reports what a consumer cannot see: leases that expired without ack (info),
+   * redeliveries (debug), dead letters (warn, with the last error's `code`), database trouble met
+   * while waking blocked readers (warn; they are retried with backoff) and its end (info). Fields:
+   * `inbox`, `messageId`, `attempt`, `code`, `error`. Default: silent.
+   */
   logger?: Logger;
 }
 

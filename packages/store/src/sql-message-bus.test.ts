@@ -1,9 +1,12 @@
-import { AgentrixEvents } from '@agentrix/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentrixError, AgentrixEvents } from '@agentrix/core';
+import { FakeClock } from '@agentrix/testing';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { messageBusContract } from '../../bus/src/message-bus.contract.js';
 import { openDatabase } from './open-database.js';
 import { SqlMessageBus } from './sql-message-bus.js';
 import { storeMigrations } from './store-migrations.js';
+import { capturingLogger } from './testing/capturing-logger.js';
 import { openTestPglite, type TestPglite } from './testing/pglite-template.js';
 
 let pglite: TestPglite;
@@ -68,6 +71,64 @@ describe('SqlMessageBus on PGlite', () => {
     const [delivery] = await bus.read('evented', { blockMs: 0 });
     await bus.nack('evented', delivery!.deliveryId, { error: new Error('nope') });
     expect(seen).toEqual(['sent x', 'dead x nope']);
+    await bus.close();
+  });
+
+  it('logs expired leases, redeliveries and dead letters with inbox, messageId, attempt and code', async () => {
+    const clock = new FakeClock(1_000_000);
+    const logger = capturingLogger();
+    const bus = new SqlMessageBus({ database: pglite.database, clock, logger, leaseMs: 1_000, maxDeliveries: 2 });
+    const sent = await bus.send({ from: 'host', to: 'logged', content: 'x' });
+    await bus.read('logged', { blockMs: 0, consumer: 'crashed' });
+    clock.set(clock.now() + 1_001); // the holder never acks: its lease ends
+    const [again] = await bus.read('logged', { blockMs: 0, consumer: 'survivor' });
+    expect(again?.attempt).toBe(2);
+    await bus.nack('logged', again!.deliveryId, { error: new AgentrixError('TOOL_FAILED', 'the tool broke') });
+    expect(logger.lines.map(({ level, message, fields }) => [level, message, fields])).toEqual([
+      [
+        'info',
+        'bus lease expired without ack; message will be redelivered',
+        { inbox: 'logged', messageId: sent.id, attempt: 1 },
+      ],
+      ['debug', 'bus redelivery', { inbox: 'logged', messageId: sent.id, attempt: 2, consumer: 'survivor' }],
+      [
+        'warn',
+        'bus message dead-lettered after its last delivery',
+        { inbox: 'logged', messageId: sent.id, attempt: 2, attempts: 2, code: 'TOOL_FAILED' },
+      ],
+    ]);
+    await bus.close();
+  });
+
+  it('logs a database outage met by a blocked reader, its retries and its end', async () => {
+    const clock = new FakeClock(1_000_000);
+    const logger = capturingLogger();
+    const bus = new SqlMessageBus({ database: pglite.database, clock, logger, leaseMs: 1_000 });
+    const db = pglite.database.kysely;
+    const sent = await bus.send({ from: 'host', to: 'outage', content: 'held' });
+    await bus.read('outage', { blockMs: 0, consumer: 'holder' });
+    const blocked = bus.read('outage', { consumer: 'reader' });
+    // The reader is waiting once it has armed its timer for the holder's lease.
+    await vi.waitFor(() => expect(clock.nextTimerAt).toBe(1_000_000 + 1_001));
+    // The table goes away under the waiting reader (as if the server failed) as the lease ends.
+    await sql`alter table agentrix_bus_messages rename to agentrix_bus_messages_away`.execute(db);
+    try {
+      await clock.advance(1_001);
+      await vi.waitFor(() => expect(logger.find(/bus read failed/)).toHaveLength(1));
+    } finally {
+      await sql`alter table agentrix_bus_messages_away rename to agentrix_bus_messages`.execute(db);
+    }
+    const [failed] = logger.find(/bus read failed/);
+    expect(failed).toMatchObject({
+      level: 'warn',
+      fields: { inbox: 'outage', attempt: 1, delayMs: expect.any(Number), code: 'INTERNAL' },
+    });
+    // The retry waits out its backoff (the timer adds 1 ms), then finds the table back.
+    await clock.advance((failed!.fields.delayMs as number) + 1);
+    const [delivery] = await blocked;
+    expect(delivery).toMatchObject({ envelope: { id: sent.id }, attempt: 2 });
+    await vi.waitFor(() => expect(logger.find(/recovered/)).toHaveLength(1));
+    expect(logger.find(/recovered/)[0]).toMatchObject({ level: 'info', fields: { inbox: 'outage', attempt: 1 } });
     await bus.close();
   });
 

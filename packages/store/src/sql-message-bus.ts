@@ -306,6 +306,10 @@ export class SqlMessageBus implements MessageBus {
       sql`coalesce(${error}::jsonb, m.last_error)`,
       'nack',
     );
+    for (const row of rows) {
+      // The consumer decided to retry and logs it; this is the bus's side of it.
+      if (row.state === 'ready') this.#options.logger.debug(this.#rowFields(inbox, row), 'bus message requeued (nack)');
+    }
     if (rows.length > 0) await this.#wake(inbox, rows);
   }
 
@@ -558,7 +562,8 @@ export class SqlMessageBus implements MessageBus {
     if (rows.length === 0 || rows.some((row) => row.state === 'ready')) {
       if (this.#database.crossProcessNotify) {
         await this.#database.notify(this.#options.channel, inbox).catch((error: unknown) => {
-          this.#options.logger.warn({ inbox, error: serializeError(error) }, 'bus notification failed');
+          const serialized = serializeError(error);
+          this.#options.logger.warn({ inbox, code: serialized.code, error: serialized }, 'bus notification failed');
         });
       } else this.#database.notifyLocal(this.#options.channel, inbox);
     }
@@ -566,9 +571,13 @@ export class SqlMessageBus implements MessageBus {
 
   #reportDead(inbox: string, rows: readonly RequeuedRow[]): void {
     const events = this.#options.events;
-    if (events === undefined || !events.has('message.dead-lettered')) return;
     for (const row of rows) {
       if (row.state !== 'dead') continue;
+      this.#options.logger.warn(
+        { ...this.#rowFields(inbox, row), attempts: row.attempt, code: row.last_error?.code },
+        'bus message dead-lettered after its last delivery',
+      );
+      if (events === undefined || !events.has('message.dead-lettered')) continue;
       events.emit('message.dead-lettered', {
         inbox,
         envelope: row.envelope,
@@ -576,6 +585,11 @@ export class SqlMessageBus implements MessageBus {
         ...(row.last_error === null ? {} : { error: row.last_error }),
       });
     }
+  }
+
+  /** Log fields of a stored message (never its content). */
+  #rowFields(inbox: string, row: RequeuedRow): { inbox: string; messageId: string; attempt: number } {
+    return { inbox, messageId: row.envelope.id, attempt: row.attempt };
   }
 
   /** Moves leased rows matching `where` back to ready (front of the inbox) or, when spent, to dead letter. */
@@ -619,6 +633,15 @@ export class SqlMessageBus implements MessageBus {
       from expired, rank
       where m.id = expired.id
       returning m.id, m.state, m.envelope, m.attempt, m.last_error`.execute(this.#db);
+    for (const row of result.rows) {
+      // Nobody else sees this: the consumer that held it crashed or stalled past its lease.
+      if (row.state === 'ready') {
+        this.#options.logger.info(
+          this.#rowFields(inbox, row),
+          'bus lease expired without ack; message will be redelivered',
+        );
+      }
+    }
     if (result.rows.length > 0) this.#reportDead(inbox, result.rows);
     return result.rows.length;
   }
@@ -647,6 +670,14 @@ export class SqlMessageBus implements MessageBus {
     }
     if (rows.length === 0) return [];
     if (rows.length > 1) rows.sort(deliveryOrder);
+    for (const row of rows) {
+      if (row.attempt > 1) {
+        this.#options.logger.debug(
+          { inbox, messageId: row.envelope.id, attempt: row.attempt, consumer },
+          'bus redelivery',
+        );
+      }
+    }
     const state = this.#waiting.get(inbox);
     if (state !== undefined && state.waiters.length > 0) this.#armLeaseTimer(state, until);
     return rows.map((row) => {
@@ -670,11 +701,9 @@ export class SqlMessageBus implements MessageBus {
       );
     } catch (error) {
       // The lease expires on its own; the message is redelivered then (as a later attempt).
+      const serialized = serializeError(error);
       this.#options.logger.warn(
-        {
-          inbox,
-          error: serializeError(error),
-        },
+        { inbox, code: serialized.code, error: serialized },
         'could not give back deliveries of an aborted read',
       );
       return;
@@ -779,12 +808,19 @@ export class SqlMessageBus implements MessageBus {
         }
         if (!state.again && state.waiters.length > 0 && !this.#closed) await this.#refreshLeaseTimer(state);
       } while (state.again && !this.#closed);
-      state.retryAttempt = 0;
+      if (state.retryAttempt > 0) {
+        this.#options.logger.info({ inbox, attempt: state.retryAttempt }, 'bus reads recovered');
+        state.retryAttempt = 0;
+      }
     } catch (error) {
       if (this.#closed) return;
       // The database is failing: keep the readers waiting and try again with backoff.
       const delay = backoffDelay(++state.retryAttempt, { baseDelayMs: 100, maxDelayMs: 5_000 });
-      this.#options.logger.warn({ inbox, delayMs: delay, error: serializeError(error) }, 'bus read failed; retrying');
+      const serialized = serializeError(error);
+      this.#options.logger.warn(
+        { inbox, attempt: state.retryAttempt, delayMs: delay, code: serialized.code, error: serialized },
+        'bus read failed; retrying',
+      );
       this.#armLeaseTimer(state, this.#options.clock.now() + delay);
     } finally {
       state.pumping = false;
@@ -802,7 +838,11 @@ export class SqlMessageBus implements MessageBus {
       earliest = at === null || at === undefined ? undefined : toNumber(at);
     } catch (error) {
       if (this.#closed) return;
-      this.#options.logger.warn({ inbox: state.inbox, error: serializeError(error) }, 'bus lease check failed');
+      const serialized = serializeError(error);
+      this.#options.logger.warn(
+        { inbox: state.inbox, code: serialized.code, error: serialized },
+        'bus lease check failed; checking again in 1 s',
+      );
       earliest = this.#options.clock.now() + 1000;
     }
     if (earliest !== undefined) this.#armLeaseTimer(state, earliest);
