@@ -3,7 +3,10 @@ import {
   abortError,
   type Clock,
   type IdGenerator,
+  type Logger,
   randomId,
+  redactText,
+  silentLogger,
   systemClock,
   type TimerHandle,
 } from '@agentrix/core';
@@ -16,7 +19,7 @@ export interface ApprovalRequest {
   turnId: string;
   toolCallId: string;
   skill: string;
-  /** The validated input the skill will get when approved. */
+  /** The validated input the skill will get when approved (the executor hands in a redacted copy). */
   input: unknown;
   /** Epoch milliseconds. */
   requestedAt: number;
@@ -33,6 +36,10 @@ export interface ApprovalGateOptions {
   clock?: Clock;
   generateId?: IdGenerator;
   events?: SkillsEvents;
+  /** Requests and decisions (info: approvalId, agentId, turnId, toolCallId, toolName, outcome). Default: silent. */
+  logger?: Logger;
+  /** Exact secrets removed from decision reasons (events, logs, the decision). URL credentials and keys always are. */
+  secrets?: readonly (string | undefined)[];
 }
 
 export interface ApprovalRequestInput {
@@ -62,6 +69,8 @@ export class ApprovalGate {
   readonly #clock: Clock;
   readonly #generateId: IdGenerator;
   readonly #events: SkillsEvents | undefined;
+  readonly #logger: Logger;
+  readonly #secrets: readonly (string | undefined)[] | undefined;
   #closed = false;
 
   constructor(options: ApprovalGateOptions = {}) {
@@ -69,6 +78,8 @@ export class ApprovalGate {
     this.#clock = options.clock ?? systemClock;
     this.#generateId = options.generateId ?? randomId;
     this.#events = options.events;
+    this.#logger = options.logger ?? silentLogger;
+    this.#secrets = options.secrets;
   }
 
   /** Waits for the decision. Rejects with ABORTED when `signal` fires, CLOSED when the gate closes. */
@@ -106,6 +117,10 @@ export class ApprovalGate {
         cleanup: () => signal?.removeEventListener('abort', onAbort),
       });
       signal?.addEventListener('abort', onAbort, { once: true });
+      this.#logger.info(
+        { ...logFields(request), expiresAt: request.expiresAt },
+        `approval requested for tool "${request.skill}"`,
+      );
       this.#events?.emit('approval.requested', { request });
     });
   }
@@ -120,6 +135,7 @@ export class ApprovalGate {
   /** Refuses the call: the model gets a tool error with the reason. */
   reject(id: string, reason = 'rejected by the host', options: { by?: string } = {}): void {
     const pending = this.#take(id);
+    reason = redactText(reason, this.#secrets);
     this.#settle(id, 'rejected', reason, options.by, pending);
     pending.resolve({
       approved: false,
@@ -183,6 +199,15 @@ export class ApprovalGate {
     this.#pending.delete(id);
     this.#clock.clearTimeout(pending.timer);
     pending.cleanup();
+    this.#logger.info(
+      {
+        ...logFields(pending.request),
+        outcome,
+        ...(reason !== undefined ? { reason } : {}),
+        ...(by !== undefined ? { by } : {}),
+      },
+      `approval ${outcome} for tool "${pending.request.skill}"`,
+    );
     this.#events?.emit('approval.resolved', {
       request: pending.request,
       outcome,
@@ -191,4 +216,15 @@ export class ApprovalGate {
     });
     return true;
   }
+}
+
+/** Who a request is about, for logs (never its input). */
+function logFields(request: ApprovalRequest): Record<string, unknown> {
+  return {
+    approvalId: request.id,
+    agentId: request.agentId,
+    turnId: request.turnId,
+    toolCallId: request.toolCallId,
+    toolName: request.skill,
+  };
 }

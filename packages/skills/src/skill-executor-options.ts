@@ -1,4 +1,4 @@
-import type { AgentrixEvents, Clock, IdempotencyStore, RetryPolicy, ToolContext } from '@agentrix/core';
+import type { AgentrixEvents, Clock, IdempotencyStore, Logger, RetryPolicy, ToolContext } from '@agentrix/core';
 import type { ApprovalGate } from './approval-gate.js';
 import type { SkillsEvents } from './events.js';
 import type { SkillRegistry } from './skill-registry.js';
@@ -8,6 +8,12 @@ export interface SkillExecutorOptions {
   registry?: SkillRegistry;
   /** Where idempotency records live. Default: a new `InMemoryIdempotencyStore`. */
   idempotency?: IdempotencyStore;
+  /**
+   * Deadline of one attempt of a skill without its own `timeoutMs`. Past it the call fails with
+   * `TOOL_TIMEOUT` even when the skill ignores its signal (its late result is dropped). Default
+   * `DEFAULT_TOOL_TIMEOUT_MS` from `@agentrix/core` (60 s).
+   */
+  defaultTimeoutMs?: number;
   /** Lease of a claimed key while its call runs. Default: 5 min, or 2x the skill's timeout x attempts when longer. */
   idempotencyLeaseMs?: number;
   /** Where `requiresApproval` calls wait. Default: a new `ApprovalGate` (5 min timeout). */
@@ -20,6 +26,14 @@ export interface SkillExecutorOptions {
   events?: SkillsEvents;
   /** `tool.called` / `tool.completed`, when the call context brings none. */
   coreEvents?: AgentrixEvents;
+  /**
+   * Exact secrets of the host (API keys, tokens, passwords) removed, raw and URL-encoded, from
+   * everything the executor sends out: tool errors for the model, events, approval records and
+   * logs. URL credentials, `password=` parameters, bearer tokens and `sk-` keys are always removed.
+   */
+  secrets?: readonly (string | undefined)[];
+  /** Retries and timeouts (warn), approvals of the default gate (info). Default: silent. */
+  logger?: Logger;
   clock?: Clock;
   /** Jitter source of the backoff. Default `Math.random`. */
   random?: () => number;

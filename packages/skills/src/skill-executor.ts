@@ -5,24 +5,31 @@ import {
   abortError,
   backoffDelay,
   type Clock,
+  DEFAULT_TOOL_TIMEOUT_MS,
   formatIssues,
   type IdempotencyStore,
+  type Logger,
   type RetryPolicy,
+  redactingLogger,
+  redactText,
+  redactValue,
   serializeError,
+  silentLogger,
   sleep,
   systemClock,
   type Tool,
   type ToolCall,
   type ToolContext,
   type ToolMessage,
-  throwIfAborted,
 } from '@agentrix/core';
 import { ApprovalGate } from './approval-gate.js';
 import type { SkillsEvents } from './events.js';
 import { InMemoryIdempotencyStore } from './in-memory-idempotency-store.js';
+import { AttemptContext, runAttempt } from './run-attempt.js';
 import { isSkill, type Skill, skillFromTool } from './skill.js';
 import type { SkillCallContext, SkillExecutorOptions } from './skill-executor-options.js';
 import type { SkillRegistry } from './skill-registry.js';
+import { truncateText } from './truncate.js';
 
 /**
  * What an agent may call: a `SkillSet` from `registry.select(...)`, or the runtime's `ToolSet`
@@ -45,8 +52,6 @@ function asSkill(tool: Tool<any, unknown>): Skill<any, unknown> {
   return skill;
 }
 
-import { truncateText } from './truncate.js';
-
 const neverAborted = new AbortController().signal;
 
 const noSend: ToolContext['send'] = () => {
@@ -64,6 +69,11 @@ interface CallMeta {
  * approval (for `requiresApproval` skills) -> run with a timeout and an `AbortSignal` -> retry
  * retryable errors with exponential backoff -> validate the output -> record the result.
  *
+ * Every attempt has a deadline (the skill's `timeoutMs`, else the executor's `defaultTimeoutMs`,
+ * 60 s by default) that fires even when the skill ignores its signal, and the turn's signal ends
+ * the call at once: one bad skill cannot wedge a turn. What leaves the executor (tool errors for
+ * the model, events, approval records, logs) is redacted of the host's `secrets`.
+ *
  * {@link executeToolCall} has the contract of the runtime's: mistakes become a tool message with
  * `isError`, only an abort of the turn rejects. {@link executeToolCalls} runs the consecutive
  * `canParallel` calls of one model step together.
@@ -76,19 +86,39 @@ export class SkillExecutor {
   readonly #retry: RetryPolicy;
   readonly #maxResultChars: number;
   readonly #leaseMs: number;
+  readonly #timeoutMs: number;
+  readonly #secrets: readonly (string | undefined)[] | undefined;
+  readonly #logger: Logger;
   readonly #events: SkillsEvents | undefined;
   readonly #coreEvents: AgentrixEvents | undefined;
   readonly #clock: Clock;
   readonly #random: () => number;
 
   constructor(options: SkillExecutorOptions = {}) {
+    const timeoutMs = options.defaultTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      throw new AgentrixError(
+        'INVALID_ARGUMENT',
+        `Invalid defaultTimeoutMs for SkillExecutor: expected a positive number of milliseconds, got ${String(options.defaultTimeoutMs)}`,
+      );
+    }
+    this.#timeoutMs = timeoutMs;
     this.#registry = options.registry;
     this.#clock = options.clock ?? systemClock;
     this.#store = options.idempotency ?? new InMemoryIdempotencyStore({ clock: this.#clock });
     this.#memoryStore = this.#store instanceof InMemoryIdempotencyStore ? this.#store : undefined;
     this.#events = options.events;
+    this.#secrets = options.secrets;
+    // Every field and message goes through redaction before the host's logger sees it.
+    this.#logger = options.logger ? redactingLogger(options.logger, options.secrets) : silentLogger;
     this.#approvals =
-      options.approvals ?? new ApprovalGate({ clock: this.#clock, ...(this.#events ? { events: this.#events } : {}) });
+      options.approvals ??
+      new ApprovalGate({
+        clock: this.#clock,
+        logger: this.#logger,
+        ...(options.secrets ? { secrets: options.secrets } : {}),
+        ...(this.#events ? { events: this.#events } : {}),
+      });
     this.#retry = {
       attempts: options.retry?.attempts ?? 3,
       baseDelayMs: options.retry?.baseDelayMs ?? 100,
@@ -121,7 +151,11 @@ export class SkillExecutor {
     const events = context.events ?? this.#coreEvents;
     const started = events ? this.#clock.now() : 0;
     if (events?.has('tool.called')) {
-      events.emit('tool.called', { agentId: context.agentId, turnId: context.turnId, toolCall: call });
+      events.emit('tool.called', {
+        agentId: context.agentId,
+        turnId: context.turnId,
+        toolCall: { ...call, arguments: redactText(call.arguments, this.#secrets) },
+      });
     }
     let message: ToolMessage;
     let failure: AgentrixError | undefined;
@@ -130,8 +164,8 @@ export class SkillExecutor {
       message = { role: 'tool', toolCallId: call.id, name: call.name, content };
     } catch (thrown) {
       if (context.signal.aborted) throw thrown;
-      failure = asToolError(thrown, call.name);
-      message = toolErrorMessage(call, failure);
+      failure = asToolError(thrown, call.name, this.#secrets);
+      message = toolErrorMessage(call, failure, this.#secrets);
     }
     if (events?.has('tool.completed')) {
       events.emit('tool.completed', {
@@ -141,7 +175,7 @@ export class SkillExecutor {
         name: call.name,
         isError: message.isError === true,
         durationMs: this.#clock.now() - started,
-        ...(failure ? { error: serializeError(failure) } : {}),
+        ...(failure ? { error: serializeError(failure, { secrets: this.#secrets }) } : {}),
       });
     }
     return message;
@@ -298,15 +332,23 @@ export class SkillExecutor {
 
   #lease(skill: Skill<any, unknown>): number {
     const attempts = (skill.retry ?? this.#retry).attempts;
-    return skill.timeoutMs === undefined ? this.#leaseMs : Math.max(this.#leaseMs, 2 * skill.timeoutMs * attempts);
+    return Math.max(this.#leaseMs, 2 * (skill.timeoutMs ?? this.#timeoutMs) * attempts);
   }
 
   async #approve(skill: Skill<any, unknown>, input: unknown, meta: CallMeta, context: SkillCallContext): Promise<void> {
     const required =
       typeof skill.requiresApproval === 'function' ? skill.requiresApproval(input) : skill.requiresApproval;
     if (!required) return;
+    // The record is shown to people and listed over APIs: it gets a redacted copy of the input
+    // (the skill itself runs with the real one).
     const decision = await this.#approvals.request(
-      { agentId: context.agentId, turnId: context.turnId, toolCallId: meta.toolCallId, skill: meta.name, input },
+      {
+        agentId: context.agentId,
+        turnId: context.turnId,
+        toolCallId: meta.toolCallId,
+        skill: meta.name,
+        input: redactValue(input, this.#secrets),
+      },
       { signal: context.signal },
     );
     if (decision.approved) return;
@@ -339,9 +381,23 @@ export class SkillExecutor {
         );
       } catch (thrown) {
         if (context.signal.aborted) throw abortError(context.signal, 'turn');
-        const error = asToolError(thrown, meta.name);
+        const error = asToolError(thrown, meta.name, this.#secrets);
         if (!error.isRetryable || error.code === 'TOOL_TIMEOUT' || attempt >= policy.attempts) throw error;
         const delayMs = error.retryAfterMs ?? backoffDelay(attempt, policy, this.#random);
+        const serialized = serializeError(error, { secrets: this.#secrets });
+        this.#logger.warn(
+          {
+            agentId: context.agentId,
+            turnId: context.turnId,
+            toolCallId: meta.toolCallId,
+            toolName: meta.name,
+            attempt,
+            delayMs,
+            code: error.code,
+            error: serialized,
+          },
+          'tool call failed; retrying',
+        );
         if (this.#events?.has('skill.retry')) {
           this.#events.emit('skill.retry', {
             agentId: context.agentId,
@@ -350,45 +406,51 @@ export class SkillExecutor {
             name: meta.name,
             attempt,
             delayMs,
-            error: serializeError(error),
+            error: serialized,
           });
         }
+        // An ordinary timer: the caller awaits this wait, so it keeps a host script alive.
         await sleep(delayMs, { clock: this.#clock, signal: context.signal });
       }
     }
   }
 
+  /** One attempt under its deadline and the turn's signal (see {@link runAttempt}). */
   #once(skill: Skill<any, unknown>, input: unknown, meta: CallMeta, context: SkillCallContext): unknown {
-    throwIfAborted(context.signal, 'turn');
-    const toolContext: ToolContext = {
-      agentId: context.agentId,
-      turnId: context.turnId,
-      toolCallId: meta.toolCallId,
-      signal: context.signal,
-      send: context.send ?? noSend,
-    };
-    if (skill.timeoutMs === undefined) return skill.execute(input, toolContext);
-    const timeoutMs = skill.timeoutMs;
-    const controller = new AbortController();
-    const onTurnAbort = () => controller.abort(context.signal.reason);
-    context.signal.addEventListener('abort', onTurnAbort, { once: true });
-    return new Promise<unknown>((resolve, reject) => {
-      const timer = this.#clock.setTimeout(() => {
-        const error = new AgentrixError('TOOL_TIMEOUT', `Tool "${meta.name}" did not finish within ${timeoutMs} ms`, {
-          toolName: meta.name,
-        });
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
-      Promise.resolve()
-        .then(() => skill.execute(input, { ...toolContext, signal: controller.signal }))
-        .then(resolve, reject)
-        .finally(() => {
-          this.#clock.clearTimeout(timer);
-          context.signal.removeEventListener('abort', onTurnAbort);
-        });
+    const attempt = new AttemptContext(
+      context.agentId,
+      context.turnId,
+      meta.toolCallId,
+      context.send ?? noSend,
+      meta.name,
+    );
+    return runAttempt(skill, input, attempt, {
+      clock: this.#clock,
+      timeoutMs: skill.timeoutMs ?? this.#timeoutMs,
+      turn: context.signal,
+      onTimeout: this.#onTimeout,
     });
   }
+
+  readonly #onTimeout = (attempt: AttemptContext, timeoutMs: number): AgentrixError => {
+    const error = new AgentrixError(
+      'TOOL_TIMEOUT',
+      `Tool "${attempt.toolName}" did not finish within ${timeoutMs} ms`,
+      { toolName: attempt.toolName, details: { timeoutMs } },
+    );
+    this.#logger.warn(
+      {
+        agentId: attempt.agentId,
+        turnId: attempt.turnId,
+        toolCallId: attempt.toolCallId,
+        toolName: attempt.toolName,
+        timeoutMs,
+        code: error.code,
+      },
+      'tool call timed out; a late result will be ignored',
+    );
+    return error;
+  };
 
   #content(output: unknown): string {
     const text = typeof output === 'string' ? output : (JSON.stringify(output) ?? 'null');
@@ -410,11 +472,11 @@ function stableJson(value: unknown): string {
   return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableJson(item)}`).join(',')}}`;
 }
 
-function asToolError(error: unknown, name: string): AgentrixError {
+function asToolError(error: unknown, name: string, secrets: SkillExecutorOptions['secrets']): AgentrixError {
   if (AgentrixError.isInstance(error)) return error;
   return new AgentrixError(
     'TOOL_FAILED',
-    `Tool "${name}" failed: ${error instanceof Error ? error.message : String(error)}`,
+    `Tool "${name}" failed: ${redactText(error instanceof Error ? error.message : String(error), secrets)}`,
     {
       cause: error,
       toolName: name,
@@ -422,8 +484,9 @@ function asToolError(error: unknown, name: string): AgentrixError {
   );
 }
 
-function toolErrorMessage(call: ToolCall, error: AgentrixError): ToolMessage {
-  const { code, message, details, retryable } = serializeError(error);
+/** The tool message for a failed call: code, message, retryable and details, redacted. */
+function toolErrorMessage(call: ToolCall, error: AgentrixError, secrets: SkillExecutorOptions['secrets']): ToolMessage {
+  const { code, message, details, retryable } = serializeError(error, { secrets });
   return {
     role: 'tool',
     toolCallId: call.id,

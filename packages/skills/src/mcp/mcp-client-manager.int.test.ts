@@ -5,6 +5,7 @@ import type { ToolCall } from '@agentrix/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SkillsEvents } from '../events.js';
+import { capturingLogger } from '../fixtures/capturing-logger.js';
 import { defineSkill } from '../skill.js';
 import { SkillExecutor } from '../skill-executor.js';
 import { SkillRegistry } from '../skill-registry.js';
@@ -22,7 +23,7 @@ import {
 const context = () => ({ agentId: 'agent', turnId: 'turn', signal: new AbortController().signal });
 let nextId = 0;
 const call = (name: string, args: unknown): ToolCall => ({ id: `c${++nextId}`, name, arguments: JSON.stringify(args) });
-const errorOf = (content: string) => JSON.parse(content).error as { code: string; message: string };
+const errorOf = (content: string) => JSON.parse(content).error as { code: string; message: string; retryable: boolean };
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -103,8 +104,9 @@ describe('McpClientManager over stdio (server-everything)', () => {
     ).toContain('ok');
   });
 
-  it('reconnects with backoff after the server dies; calls during the outage are tool errors', async () => {
-    const { manager, executor, events } = setup();
+  it('reconnects with backoff after the server dies; a call during the outage waits for the reconnect', async () => {
+    const logger = capturingLogger();
+    const { manager, executor, events } = setup({ logger });
     await manager.add({
       name: 'phoenix',
       transport: 'stdio',
@@ -117,15 +119,41 @@ describe('McpClientManager over stdio (server-everything)', () => {
     process.kill(firstPid, 'SIGKILL');
     await disconnected;
     expect(manager.status('phoenix').state).toBe('reconnecting');
-    const during = await executor.executeToolCall(call('phoenix__echo', { message: 'x' }), undefined, context());
-    expect(during.isError).toBe(true);
-    expect(errorOf(during.content)).toMatchObject({ code: 'TOOL_FAILED' });
-    expect(errorOf(during.content).message).toMatch(/reconnecting/);
-    await vi.waitFor(() => expect(manager.status('phoenix').state).toBe('connected'), { timeout: 15_000 });
+    const during = await executor.executeToolCall(call('phoenix__echo', { message: 'during' }), undefined, context());
+    expect(during.isError).toBeUndefined();
+    expect(during.content).toContain('during');
+    expect(manager.status('phoenix').state).toBe('connected');
     const after = await executor.executeToolCall(call('phoenix__echo', { message: 'back' }), undefined, context());
     expect(after.content).toContain('back');
     const secondPid = manager.status('phoenix').pid!;
     expect(secondPid).not.toBe(firstPid);
+    // The operator's view, in pino's order (fields, message).
+    const lines = logger.lines.map(({ level, message, fields }) => ({ level, message, fields }));
+    expect(lines).toEqual([
+      {
+        level: 'info',
+        message: 'MCP server connected',
+        fields: { server: 'phoenix', transport: 'stdio', tools: expect.any(Number) },
+      },
+      {
+        level: 'warn',
+        message: 'MCP server disconnected; reconnecting',
+        fields: expect.objectContaining({
+          server: 'phoenix',
+          error: expect.objectContaining({ code: 'TOOL_FAILED', message: expect.stringMatching(/disconnected/) }),
+        }),
+      },
+      {
+        level: 'info',
+        message: 'MCP reconnect scheduled',
+        fields: { server: 'phoenix', attempt: 1, delayMs: expect.any(Number) },
+      },
+      {
+        level: 'info',
+        message: 'MCP server reconnected',
+        fields: { server: 'phoenix', transport: 'stdio', tools: expect.any(Number), attempt: 1 },
+      },
+    ]);
     await manager.close();
     expect(isAlive(secondPid)).toBe(false);
   });
@@ -215,14 +243,21 @@ describe('McpClientManager over HTTP (server-everything)', () => {
       transport: 'streamable-http',
       url: servers[0]!.url,
       reconnect: { baseDelayMs: 200, maxDelayMs: 500 },
+      reconnectWaitMs: 300,
     });
     expect(manager.status('web').transport).toBe('streamable-http');
     expect(
       (await executor.executeToolCall(call('web__echo', { message: 'over http' }), undefined, context())).content,
     ).toContain('over http');
     await servers.pop()!.stop();
-    const during = await executor.executeToolCall(call('web__echo', { message: 'x' }), undefined, context());
-    expect(during.isError).toBe(true);
+    // The call that finds the connection broken fails (its effect is unknown) and starts the reconnect.
+    const broken = await executor.executeToolCall(call('web__echo', { message: 'x' }), undefined, context());
+    expect(errorOf(broken.content)).toMatchObject({ code: 'TOOL_FAILED', retryable: true });
+    expect(manager.status('web').state).toBe('reconnecting');
+    // The next one waits for the reconnect, at most reconnectWaitMs, then fails without a retry.
+    const waited = await executor.executeToolCall(call('web__echo', { message: 'y' }), undefined, context());
+    expect(errorOf(waited.content)).toMatchObject({ code: 'TOOL_FAILED', retryable: false });
+    expect(errorOf(waited.content).message).toMatch(/is reconnecting.*waited 300 ms/s);
     servers.push(await startEverythingHttp('streamableHttp', port));
     await vi.waitFor(() => expect(manager.status('web').state).toBe('connected'), { timeout: 15_000 });
     expect(

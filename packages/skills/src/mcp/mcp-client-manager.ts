@@ -1,4 +1,4 @@
-import { AgentrixError, type Clock, systemClock } from '@agentrix/core';
+import { AgentrixError, type Clock, type Logger, silentLogger, systemClock } from '@agentrix/core';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult, ElicitResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpTransportKind, SkillsEvents } from '../events.js';
@@ -18,6 +18,12 @@ export interface McpClientManagerOptions {
   roots?: readonly { uri: string; name?: string }[];
   /** Answers servers' `elicitation/create` requests (defaults in the schema are applied). Default: not declared. */
   onElicitation?: (request: ElicitRequestParams, server: string) => Promise<ElicitResult>;
+  /**
+   * Connects and reconnects (info), disconnects and failed reconnect attempts (warn), a server
+   * given up on (error); fields `server`, `transport`, `attempt`, `delayMs`, `code`, `error`.
+   * Default: silent.
+   */
+  logger?: Logger;
   clock?: Clock;
   /** Jitter source of the reconnect backoff. Default `Math.random`. */
   random?: () => number;
@@ -38,8 +44,9 @@ export interface McpServerStatus {
 /**
  * Connects to MCP servers over stdio, streamable HTTP and SSE, and keeps their tools registered
  * as skills named `<server>__<tool>`: refreshed on `list_changed` and after reconnects,
- * unregistered when a server is removed. A call while a server is down is a tool error (the
- * agent keeps running); the server is reconnected with backoff. `close()` leaves no child process.
+ * unregistered when a server is removed. When a server dies it is reconnected with backoff; a
+ * call meanwhile waits for the reconnect (up to `reconnectWaitMs`), then is a tool error (the
+ * agent keeps running). `close()` leaves no child process.
  */
 export class McpClientManager {
   readonly registry: SkillRegistry;
@@ -68,6 +75,12 @@ export class McpClientManager {
         `Invalid MCP server name "${options.name}": expected 1-32 letters, digits, "_" or "-"`,
       );
     }
+    if (options.reconnectWaitMs !== undefined && !(options.reconnectWaitMs >= 0)) {
+      throw new AgentrixError(
+        'INVALID_ARGUMENT',
+        `Invalid reconnectWaitMs for MCP server "${options.name}": expected 0 or more milliseconds, got ${String(options.reconnectWaitMs)}`,
+      );
+    }
     if (this.#connections.has(options.name)) {
       throw new AgentrixError(
         'INVALID_ARGUMENT',
@@ -77,6 +90,7 @@ export class McpClientManager {
     const connection = new McpConnection(options, {
       clock: this.#clock,
       events: this.#options.events,
+      logger: this.#options.logger ?? silentLogger,
       clientInfo: this.#options.clientInfo ?? { name: 'agentrix', version: '0.1.0' },
       roots: this.#options.roots,
       onElicitation: this.#options.onElicitation,

@@ -1,7 +1,10 @@
 import {
   AgentrixError,
+  abortError,
+  BACKGROUND_TIMER,
   backoffDelay,
   type Clock,
+  type Logger,
   type RetryPolicy,
   serializeError,
   type TimerHandle,
@@ -22,7 +25,7 @@ import {
   type Tool as McpTool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpTransportKind, SkillsEvents } from '../events.js';
-import type { McpServerOptions } from './mcp-server-options.js';
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_RECONNECT_WAIT_MS, type McpServerOptions } from './mcp-server-options.js';
 import { StderrTail } from './stderr-tail.js';
 
 export type McpConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
@@ -31,6 +34,7 @@ export type McpConnectionState = 'connecting' | 'connected' | 'reconnecting' | '
 export interface McpConnectionDependencies {
   clock: Clock;
   events: SkillsEvents | undefined;
+  logger: Logger;
   clientInfo: { name: string; version: string };
   roots: readonly { uri: string; name?: string }[] | undefined;
   onElicitation: ((request: ElicitRequestParams, server: string) => Promise<ElicitResult>) | undefined;
@@ -46,6 +50,11 @@ const DEFAULT_RECONNECT: RetryPolicy = { attempts: Number.POSITIVE_INFINITY, bas
 /**
  * One MCP server: connects, lists tools (again on `list_changed` and after a reconnect), calls
  * tools with a timeout, reconnects with backoff when the server dies, and closes for good.
+ *
+ * Process lifetime: the reconnect loop runs on background timers, so a server that is gone for
+ * good never keeps a host process alive by itself. A call made while the server is reconnecting
+ * waits for it under an ordinary timer (its wait deadline), which keeps the process alive while
+ * that call is pending, and so lets the background reconnect timers fire.
  */
 export class McpConnection {
   readonly options: McpServerOptions;
@@ -62,6 +71,8 @@ export class McpConnection {
   #lastError: AgentrixError | undefined;
   #tools: McpTool[] = [];
   #closing: Promise<void> | undefined;
+  /** Calls waiting for a reconnect: told when the state leaves `reconnecting`. */
+  readonly #waiters = new Set<() => void>();
 
   constructor(options: McpServerOptions, deps: McpConnectionDependencies) {
     this.options = options;
@@ -116,10 +127,17 @@ export class McpConnection {
     args: unknown,
     options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<CallToolResult> {
+    const timeout = options.timeoutMs ?? this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    if (this.#state === 'reconnecting') {
+      await this.#reconnected(
+        name,
+        Math.min(this.options.reconnectWaitMs ?? DEFAULT_RECONNECT_WAIT_MS, timeout),
+        options.signal,
+      );
+    }
     const client = this.#client;
     if (this.#state !== 'connected' || !client) throw this.#unavailable(name);
     const generation = this.#generation;
-    const timeout = options.timeoutMs ?? this.options.callTimeoutMs ?? 60_000;
     // A signal per call: the SDK leaves its abort listener on the signal it is given, and a
     // turn's signal outlives many calls.
     const outer = options.signal;
@@ -183,9 +201,53 @@ export class McpConnection {
       this.#generation++;
       if (this.#timer !== undefined) this.#deps.clock.clearTimeout(this.#timer);
       this.#timer = undefined;
+      this.#wakeWaiters();
       await this.#dispose();
     })();
     return this.#closing;
+  }
+
+  /**
+   * Waits until the reconnect ends (then the caller finds the state it ended in), at most
+   * `waitMs`. Rejects with the turn's abort when `signal` fires, and with a `TOOL_FAILED` when the
+   * wait runs out: not retryable, as a retry would only wait again.
+   */
+  #reconnected(tool: string, waitMs: number, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortError(signal, `call of MCP tool "${tool}"`));
+    if (!(waitMs > 0)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        this.#waiters.delete(done);
+        this.#deps.clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const woken = () => {
+        done();
+        resolve();
+      };
+      const onAbort = () => {
+        done();
+        reject(abortError(signal as AbortSignal, `call of MCP tool "${tool}"`));
+      };
+      // Something awaits this deadline: an ordinary timer, it keeps the process alive meanwhile.
+      const timer = this.#deps.clock.setTimeout(() => {
+        done();
+        const error = this.#unavailable(tool);
+        reject(
+          new AgentrixError('TOOL_FAILED', `${error.message} (waited ${waitMs} ms for the reconnect)`, {
+            toolName: tool,
+            retryable: false,
+            details: { server: this.name, state: this.#state, waitedMs: waitMs },
+          }),
+        );
+      }, waitMs);
+      this.#waiters.add(woken);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #wakeWaiters(): void {
+    for (const wake of [...this.#waiters]) wake();
   }
 
   #unavailable(tool: string, cause?: unknown): AgentrixError {
@@ -236,11 +298,16 @@ export class McpConnection {
       if (generation !== this.#generation)
         throw new AgentrixError('CLOSED', `MCP server "${this.name}" was closed while connecting`);
       this.#tools = tools;
+      const reconnected = this.#state === 'reconnecting';
       this.#state = 'connected';
       this.#lastError = undefined;
       const attempt = this.#attempt + 1;
+      const fields = { server: this.name, transport: this.transportKind, tools: tools.length };
+      if (reconnected) this.#deps.logger.info({ ...fields, attempt: this.#attempt }, 'MCP server reconnected');
+      else this.#deps.logger.info(fields, 'MCP server connected');
       this.#attempt = 0;
       this.#deps.onTools(tools);
+      this.#wakeWaiters();
       this.#deps.events?.emit('mcp.connected', {
         server: this.name,
         transport: this.transportKind,
@@ -351,7 +418,12 @@ export class McpConnection {
       { cause: error, retryable: true, details: { server: this.name } },
     );
     this.#state = 'reconnecting';
-    this.#deps.events?.emit('mcp.disconnected', { server: this.name, error: serializeError(this.#lastError) });
+    const serialized = serializeError(this.#lastError);
+    this.#deps.logger.warn(
+      { server: this.name, transport: this.transportKind, error: serialized },
+      'MCP server disconnected; reconnecting',
+    );
+    this.#deps.events?.emit('mcp.disconnected', { server: this.name, error: serialized });
     void this.#dispose();
     this.#schedule();
   }
@@ -360,25 +432,46 @@ export class McpConnection {
     if (this.#state !== 'reconnecting') return;
     if (this.#attempt >= this.#reconnect.attempts) {
       this.#state = 'failed';
+      this.#deps.logger.error(
+        {
+          server: this.name,
+          attempt: this.#attempt,
+          ...(this.#lastError ? { error: serializeError(this.#lastError) } : {}),
+        },
+        'MCP server did not come back; gave up reconnecting',
+      );
+      this.#wakeWaiters();
       return;
     }
     this.#attempt++;
     const delayMs = backoffDelay(this.#attempt, this.#reconnect, this.#deps.random);
+    this.#deps.logger.info({ server: this.name, attempt: this.#attempt, delayMs }, 'MCP reconnect scheduled');
     this.#deps.events?.emit('mcp.reconnecting', {
       server: this.name,
       attempt: this.#attempt,
       delayMs,
       ...(this.#lastError ? { error: serializeError(this.#lastError) } : {}),
     });
-    this.#timer = this.#deps.clock.setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#state !== 'reconnecting') return;
-      this.#connect().catch((error: unknown) => {
+    // Background: nobody awaits the loop itself (a waiting call holds its own ordinary timer), so
+    // a server that is gone for good does not keep the host process alive.
+    this.#timer = this.#deps.clock.setTimeout(
+      () => {
+        this.#timer = undefined;
         if (this.#state !== 'reconnecting') return;
-        this.#lastError = AgentrixError.isInstance(error) ? error : this.#startError(error);
-        this.#schedule();
-      });
-    }, delayMs);
+        const attempt = this.#attempt;
+        this.#connect().catch((error: unknown) => {
+          if (this.#state !== 'reconnecting') return;
+          this.#lastError = AgentrixError.isInstance(error) ? error : this.#startError(error);
+          this.#deps.logger.warn(
+            { server: this.name, attempt, code: this.#lastError.code, error: serializeError(this.#lastError) },
+            'MCP reconnect attempt failed',
+          );
+          this.#schedule();
+        });
+      },
+      delayMs,
+      BACKGROUND_TIMER,
+    );
   }
 
   async #dispose(): Promise<void> {

@@ -18,6 +18,12 @@ export interface McpServerCommonOptions {
    * attempts from 500 ms, capped at 30 s. `attempts: 0` turns reconnecting off.
    */
   reconnect?: Partial<RetryPolicy>;
+  /**
+   * How long a call made while the server is reconnecting waits for it (never longer than the
+   * call's timeout) before failing with `TOOL_FAILED`. The wait keeps a host process alive; the
+   * reconnect loop alone does not. Default 10 s; 0 fails such calls at once.
+   */
+  reconnectWaitMs?: number;
   /** Tool results longer than this are cut, with a marker. Default 50 000 characters. */
   maxResultChars?: number;
   /** Register only these tools (original names). Default: all. */
@@ -63,5 +69,11 @@ export interface McpHttpServerOptions extends McpServerCommonOptions {
 }
 
 export type McpServerOptions = McpStdioServerOptions | McpHttpServerOptions;
+
+/** How long a call waits for a reconnecting server by default. */
+export const DEFAULT_RECONNECT_WAIT_MS = 10_000;
+
+/** Default of `callTimeoutMs`. */
+export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
 export const SERVER_NAME = /^[A-Za-z0-9_-]{1,32}$/;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Skill } from '../skill.js';
 import { truncateText } from '../truncate.js';
 import type { McpConnection } from './mcp-connection.js';
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_RECONNECT_WAIT_MS } from './mcp-server-options.js';
 
 /** The input validator of an MCP tool: its JSON Schema as zod, or a plain object check when zod cannot express it. */
 export function inputSchemaOf(tool: McpTool): z.ZodType<Record<string, unknown>> {
@@ -29,6 +30,10 @@ export function mcpToolSkill(
   const approval = options.requiresApproval;
   const requiresApproval = Array.isArray(approval) ? approval.includes(tool.name) : approval === true;
   const maxResultChars = options.maxResultChars ?? 50_000;
+  // The executor's deadline covers a wait for a reconnect plus the call itself, so it never cuts
+  // the server's own `callTimeoutMs` short (that one fires first, and cancels the request).
+  const timeoutMs =
+    (options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) + (options.reconnectWaitMs ?? DEFAULT_RECONNECT_WAIT_MS);
   const parameters: Record<string, unknown> = { type: 'object', ...(tool.inputSchema as Record<string, unknown>) };
   delete parameters.$schema;
   return Object.freeze({
@@ -37,6 +42,7 @@ export function mcpToolSkill(
     input: inputSchemaOf(tool),
     parameters,
     ...(tool.outputSchema ? { outputParameters: tool.outputSchema as Record<string, unknown> } : {}),
+    timeoutMs,
     costTier: options.costTier ?? 'med',
     canParallel,
     requiresApproval,
