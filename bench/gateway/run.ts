@@ -54,7 +54,8 @@ const cached = createGateway({ provider: model, models, tiers, budgets, rateLimi
 await cached.generate(request);
 const store = new InMemoryBudgetStore();
 const line = { key: 'bench:usd', limit: Number.MAX_SAFE_INTEGER, amount: 10_000 };
-const settleLine = { key: 'bench:usd', reserved: 10_000, actual: 7_000 };
+const settleLine = { key: 'bench:usd', actual: 7_000 };
+let reservations = 0;
 
 const streamOnce = async () => {
   for await (const _part of cached.stream(request)) {
@@ -71,8 +72,9 @@ const rows: { name: string; run: () => Promise<unknown>; target?: number }[] = [
   {
     name: 'budget reserve + settle (InMemoryBudgetStore)',
     run: async () => {
-      await store.reserve([line]);
-      await store.settle([settleLine]);
+      const id = `bench-${++reservations}`;
+      await store.reserve({ id, holder: 'bench', expiresAt: Number.MAX_SAFE_INTEGER, lines: [line] });
+      await store.settle({ id, lines: [settleLine] });
     },
     target: 50,
   },

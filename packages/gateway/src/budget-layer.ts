@@ -1,9 +1,10 @@
-import { AgentrixError, type ChatRequest, type ChatStreamPart } from '@agentrix/core';
+import { AgentrixError, type ChatRequest, type ChatStreamPart, type Usage } from '@agentrix/core';
 import type { BudgetReserveLine, BudgetReserveResult, BudgetSettleLine } from './budget-store.js';
-import { chargedUsage, type GatewayCall, type GatewayContext, type Layer } from './call.js';
+import { chargedUsage, type GatewayCall, type GatewayContext, isZeroUsage, type Layer } from './call.js';
 import type { BudgetLineEvent, DegradationReason } from './gateway-events.js';
 import type { BudgetInput } from './gateway-options.js';
 import { costNano, type ModelInfo, nanoToUsd, usdToNano } from './price-table.js';
+import { type Hold, reserve, settle } from './reservations.js';
 import { describeScope, scopeKey } from './scopes.js';
 
 /** A configured budget, with caps in store units (nano-dollars, tokens). */
@@ -40,21 +41,26 @@ export function prepareBudgets(budgets: readonly BudgetInput[]): PreparedBudget[
 export interface Line extends BudgetReserveLine {
   budget: string;
   unit: 'usd' | 'tokens';
+  /** When the budget's period ends and a new one starts (none for `total`), ms since the epoch. */
+  resetsAt?: number;
 }
 
 const DAY = 86_400_000;
 
-function period(budget: PreparedBudget, now: number): { stamp: string; expiresAt: number | undefined } {
+function period(
+  budget: PreparedBudget,
+  now: number,
+): { stamp: string; expiresAt: number | undefined; resetsAt: number | undefined } {
   const date = new Date(now);
   if (budget.period === 'day') {
     const start = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
-    return { stamp: date.toISOString().slice(0, 10), expiresAt: start + 2 * DAY };
+    return { stamp: date.toISOString().slice(0, 10), expiresAt: start + 2 * DAY, resetsAt: start + DAY };
   }
   if (budget.period === 'month') {
     const next = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
-    return { stamp: date.toISOString().slice(0, 7), expiresAt: next + DAY };
+    return { stamp: date.toISOString().slice(0, 7), expiresAt: next + DAY, resetsAt: next };
   }
-  return { stamp: 'all', expiresAt: undefined };
+  return { stamp: 'all', expiresAt: undefined, resetsAt: undefined };
 }
 
 /** The budgets a call is under, with their store keys for the current period. */
@@ -62,30 +68,43 @@ export function budgetKeys(
   budgets: readonly PreparedBudget[],
   scope: GatewayCall['scope'],
   now: number,
-): { budget: PreparedBudget; id: string; usdKey: string; tokensKey: string; expiresAt: number | undefined }[] {
+): {
+  budget: PreparedBudget;
+  id: string;
+  usdKey: string;
+  tokensKey: string;
+  expiresAt: number | undefined;
+  resetsAt: number | undefined;
+}[] {
   const out = [];
   for (const budget of budgets) {
     const part = scopeKey(budget.scope, scope);
     if (part === undefined) continue;
     const id = part === '' ? budget.id : `${budget.id}[${part}]`;
-    const { stamp, expiresAt } = period(budget, now);
-    out.push({ budget, id, usdKey: `${id}:usd:${stamp}`, tokensKey: `${id}:tokens:${stamp}`, expiresAt });
+    const { stamp, expiresAt, resetsAt } = period(budget, now);
+    out.push({ budget, id, usdKey: `${id}:usd:${stamp}`, tokensKey: `${id}:tokens:${stamp}`, expiresAt, resetsAt });
   }
   return out;
 }
 
-/** Output tokens reserved and sent: the request's cap (at most the model's), else the model's cap. */
-export function outputCap(request: ChatRequest, info: ModelInfo): number {
-  return request.maxTokens === undefined ? info.maxOutputTokens : Math.min(request.maxTokens, info.maxOutputTokens);
+/**
+ * Output tokens reserved and sent: the request's `maxTokens` (at most the model's cap), else the
+ * model's output allowance (`defaultOutputTokens` of the model, else of the gateway, at most its cap).
+ */
+export function outputCap(request: ChatRequest, info: ModelInfo, defaultOutputTokens: number): number {
+  const wanted = request.maxTokens ?? info.defaultOutputTokens ?? defaultOutputTokens;
+  return Math.min(wanted, info.maxOutputTokens);
 }
 
 /**
  * The budget layer: reserves the worst case of a call on every budget it is under before it
  * runs, steps down the degradation ladder when that does not fit (or would leave a budget low),
  * and settles to the real usage after it, whatever happens (answer, error, abandoned stream).
+ * An attempt the retry layer retries is settled on its own and the next one reserved again
+ * (`call.chargeAttempt`), so retries stay under the cap too.
  */
 export function budgetLayer(context: GatewayContext, budgets: readonly PreparedBudget[]): Layer {
-  const { budgetStore: store, events, config } = context;
+  const { events, config } = context;
   const margin = 1 + config.reservationMargin;
 
   const plan = (call: GatewayCall, info: ModelInfo, maxOutput: number, now: number): Line[] => {
@@ -93,7 +112,10 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
     const usdAmount = costNano(info, { inputTokens, outputTokens: maxOutput });
     const lines: Line[] = [];
     for (const entry of budgetKeys(budgets, call.scope, now)) {
-      const expiry = entry.expiresAt === undefined ? {} : { expiresAt: entry.expiresAt };
+      const expiry = {
+        ...(entry.expiresAt === undefined ? {} : { expiresAt: entry.expiresAt }),
+        ...(entry.resetsAt === undefined ? {} : { resetsAt: entry.resetsAt }),
+      };
       if (entry.budget.usdNano !== undefined) {
         lines.push({
           key: entry.usdKey,
@@ -128,8 +150,6 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
     return undefined;
   };
 
-  const release = (lines: Line[]) => store.settle(lines.map((line) => settleLine(line, 0)));
-
   const degraded = (
     call: GatewayCall,
     step: 'smaller-tier' | 'template' | 'plan-only' | 'refused',
@@ -138,8 +158,7 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
     to: string | undefined,
     budget: string | undefined,
   ) => {
-    if (!events.has('gateway.degraded')) return;
-    events.emit('gateway.degraded', {
+    const event = {
       callId: call.id,
       scope: call.scope,
       step,
@@ -147,7 +166,58 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
       from,
       ...(to === undefined ? {} : { to }),
       ...(budget === undefined ? {} : { budget }),
-    });
+    };
+    if (step !== 'refused') context.logger?.info(event, `gateway: degraded a call (${step}, ${reason})`);
+    if (events.has('gateway.degraded')) events.emit('gateway.degraded', event);
+  };
+
+  const refused = (call: GatewayCall, failure: Failure, cause?: AgentrixError): AgentrixError => {
+    const error = budgetExceeded(failure, cause);
+    context.logger?.warn(
+      { callId: call.id, budget: failure.line.budget, scope: call.scope, code: error.code, requested: call.requested },
+      'gateway: a budget refused a call',
+    );
+    return error;
+  };
+
+  const reserved = (call: GatewayCall, lines: Line[]) => {
+    if (events.has('budget.reserved')) {
+      events.emit('budget.reserved', { callId: call.id, scope: call.scope, model: call.model, lines: toEvents(lines) });
+    }
+  };
+
+  /** Settles a hold to `usage` on the call's current model, with its events. */
+  const settleTo = async (call: GatewayCall, hold: Hold<Line>, usage: Usage) => {
+    const actualUsd = costNano(call.info, usage);
+    const actualTokens = usage.inputTokens + usage.outputTokens;
+    await settle(
+      context,
+      call.id,
+      hold,
+      hold.lines.map((line) => settleLine(line, line.unit === 'usd' ? actualUsd : actualTokens)),
+    );
+    if (actualUsd === 0 && actualTokens === 0) {
+      if (events.has('budget.released')) {
+        events.emit('budget.released', {
+          callId: call.id,
+          scope: call.scope,
+          model: call.model,
+          reason: call.cacheHit ? 'cache-hit' : 'error',
+        });
+      }
+    } else if (events.has('budget.settled')) {
+      events.emit('budget.settled', {
+        callId: call.id,
+        scope: call.scope,
+        model: call.model,
+        lines: hold.lines.map((line) => ({
+          budget: line.budget,
+          unit: line.unit,
+          amount: line.unit === 'usd' ? nanoToUsd(actualUsd) : actualTokens,
+        })),
+        estimated: usage.estimated === true,
+      });
+    }
   };
 
   return async function* budget(call, next) {
@@ -157,21 +227,21 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
       return;
     }
     const ladder = call.tier === undefined ? [undefined] : call.ladder;
-    let reserved: Line[] | undefined;
-    let failure: { line: Line; spent: number; reserved: number } | undefined;
+    let held: Hold<Line> | undefined;
+    let failure: Failure | undefined;
     let reason: DegradationReason = 'budget-exhausted';
     for (let index = 0; index < ladder.length; index++) {
       const tier = ladder[index];
       const model = tier === undefined ? call.model : context.tiers[tier]!;
       const info = context.models[model]!;
-      const maxOutput = outputCap(call.request, info);
+      const maxOutput = outputCap(call.request, info, config.defaultOutputTokens);
       const lines = plan(call, info, maxOutput, now);
-      const result = await store.reserve(lines);
+      const { hold, result } = await reserve(context, call.id, lines);
       const smaller = ladder[index + 1];
       if (result.ok) {
         const low = smaller === undefined ? undefined : lowLine(lines, result);
         if (low) {
-          await release(lines);
+          await settle(context, call.id, hold, []);
           reason = 'budget-low';
           degraded(call, 'smaller-tier', 'budget-low', tier!, smaller, low.budget);
           continue;
@@ -185,7 +255,7 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
         call.model = model;
         call.info = info;
         call.maxOutputTokens = maxOutput;
-        reserved = lines;
+        held = hold;
         break;
       }
       const line = lines.find((candidate) => candidate.key === result.key)!;
@@ -194,7 +264,7 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
       if (smaller !== undefined) degraded(call, 'smaller-tier', 'budget-exhausted', tier!, smaller, line.budget);
     }
 
-    if (!reserved && context.templateAnswer) {
+    if (!held && context.templateAnswer) {
       const text = await context.templateAnswer(call.request, { reason, scope: call.scope });
       if (text !== undefined) {
         call.degradedFrom = call.requested;
@@ -205,14 +275,17 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
       }
     }
 
-    if (!reserved && config.degradation.planOnly) {
+    if (!held && config.degradation.planOnly) {
       const tier = ladder[ladder.length - 1];
       const model = tier === undefined ? call.model : context.tiers[tier]!;
       const info = context.models[model]!;
-      const maxOutput = Math.min(config.degradation.planOnlyMaxTokens, outputCap(call.request, info));
+      const maxOutput = Math.min(
+        config.degradation.planOnlyMaxTokens,
+        outputCap(call.request, info, config.defaultOutputTokens),
+      );
       const planRequest = planOnlyRequest(call.request, config.degradation.planOnlyInstruction);
       const lines = plan(call, info, maxOutput, now);
-      const result = await store.reserve(lines);
+      const { hold, result } = await reserve(context, call.id, lines);
       if (result.ok) {
         call.degradedFrom = call.requested;
         call.degradation = 'plan-only';
@@ -222,7 +295,7 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
         call.info = info;
         call.maxOutputTokens = maxOutput;
         call.request = planRequest;
-        reserved = lines;
+        held = hold;
         degraded(call, 'plan-only', reason, call.requested, tier ?? model, failure?.line.budget);
       } else {
         const line = lines.find((candidate) => candidate.key === result.key)!;
@@ -230,61 +303,45 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
       }
     }
 
-    if (!reserved) {
+    if (!held) {
       degraded(call, 'refused', reason, call.requested, undefined, failure?.line.budget);
       call.degradedFrom = call.requested;
       call.degradation = 'refused';
-      throw budgetExceeded(failure!);
+      throw refused(call, failure!);
     }
 
-    if (events.has('budget.reserved')) {
-      events.emit('budget.reserved', {
-        callId: call.id,
-        scope: call.scope,
-        model: call.model,
-        lines: toEvents(reserved),
-      });
-    }
+    reserved(call, held.lines);
+    call.chargeAttempt = async (usage, cause) => {
+      if (isZeroUsage(usage) || !held) return;
+      const done = held;
+      held = undefined;
+      await settleTo(call, done, usage);
+      const lines = plan(call, call.info, call.maxOutputTokens, now);
+      const { hold, result } = await reserve(context, call.id, lines);
+      if (!result.ok) {
+        const line = lines.find((candidate) => candidate.key === result.key)!;
+        throw refused(call, { line, spent: result.counter.spent, reserved: result.counter.reserved }, cause);
+      }
+      held = hold;
+      reserved(call, lines);
+    };
     try {
       yield* next(call);
     } finally {
-      const usage = chargedUsage(call);
-      const actualUsd = costNano(call.info, usage);
-      const actualTokens = usage.inputTokens + usage.outputTokens;
-      const settle = reserved.map((line) => settleLine(line, line.unit === 'usd' ? actualUsd : actualTokens));
-      try {
-        await store.settle(settle);
-      } catch (error) {
-        context.logger?.error({ callId: call.id, error }, 'gateway: could not settle a budget reservation');
-      }
-      if (actualUsd === 0 && actualTokens === 0) {
-        if (events.has('budget.released')) {
-          events.emit('budget.released', {
-            callId: call.id,
-            scope: call.scope,
-            model: call.model,
-            reason: call.cacheHit ? 'cache-hit' : 'error',
-          });
-        }
-      } else if (events.has('budget.settled')) {
-        events.emit('budget.settled', {
-          callId: call.id,
-          scope: call.scope,
-          model: call.model,
-          lines: reserved.map((line) => ({
-            budget: line.budget,
-            unit: line.unit,
-            amount: line.unit === 'usd' ? nanoToUsd(actualUsd) : actualTokens,
-          })),
-          estimated: usage.estimated === true,
-        });
-      }
+      delete call.chargeAttempt;
+      if (held) await settleTo(call, held, chargedUsage(call));
     }
   };
 }
 
+interface Failure {
+  line: Line;
+  spent: number;
+  reserved: number;
+}
+
 export function settleLine(line: Line, actual: number): BudgetSettleLine {
-  const out: BudgetSettleLine = { key: line.key, reserved: line.amount, actual };
+  const out: BudgetSettleLine = { key: line.key, actual };
   if (line.expiresAt !== undefined) out.expiresAt = line.expiresAt;
   return out;
 }
@@ -297,7 +354,7 @@ export function toEvents(lines: readonly Line[]): BudgetLineEvent[] {
   }));
 }
 
-export function budgetExceeded(failure: { line: Line; spent: number; reserved: number }): AgentrixError {
+export function budgetExceeded(failure: Failure, cause?: AgentrixError): AgentrixError {
   const { line } = failure;
   const show = (value: number) => (line.unit === 'usd' ? `$${nanoToUsd(value).toFixed(6)}` : `${value} tokens`);
   return new AgentrixError(
@@ -305,6 +362,7 @@ export function budgetExceeded(failure: { line: Line; spent: number; reserved: n
     `Budget "${line.budget}" cannot cover this call: ${show(failure.spent)} spent and ${show(failure.reserved)} reserved by calls in flight of ${show(line.limit)}, and the call needs up to ${show(line.amount)}. Raise the cap, lower maxTokens or wait for the next period.`,
     {
       retryable: false,
+      ...(cause === undefined ? {} : { cause }),
       details: {
         budget: line.budget,
         unit: line.unit,
@@ -312,6 +370,8 @@ export function budgetExceeded(failure: { line: Line; spent: number; reserved: n
         spent: line.unit === 'usd' ? nanoToUsd(failure.spent) : failure.spent,
         reserved: line.unit === 'usd' ? nanoToUsd(failure.reserved) : failure.reserved,
         needed: line.unit === 'usd' ? nanoToUsd(line.amount) : line.amount,
+        // The runtime's budget pause tries again then (a new period has a new counter).
+        ...(line.resetsAt === undefined ? {} : { resetsAt: line.resetsAt }),
       },
     },
   );

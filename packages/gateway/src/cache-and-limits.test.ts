@@ -1,7 +1,7 @@
 import { AgentrixError, type ChatRequest } from '@agentrix/core';
 import { createAgentrix } from '@agentrix/runtime';
 import { FakeClock, MockLLM } from '@agentrix/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { responseCacheKey } from './cache-key.js';
 import { createGateway } from './gateway.js';
 import { fitPrompt } from './prompt-budget.js';
@@ -57,10 +57,31 @@ describe('response cache key', () => {
   });
 
   it('ignores what does not reach the provider and the order of object keys', () => {
-    expect(responseCacheKey('m', { ...base, scope: { agentId: 'x' }, tier: 'small' })).toBe(key);
+    expect(
+      responseCacheKey('m', { ...base, scope: { agentId: 'x', workflowId: 'w', tags: ['t'] }, tier: 'small' }),
+    ).toBe(key);
     expect(responseCacheKey('m', { ...base, providerOptions: { reasoning_effort: 'low' } })).toBe(key);
     const reordered = { ...base, tools: [{ parameters: base.tools![0]!.parameters, description: 'd', name: 't' }] };
     expect(responseCacheKey('m', reordered)).toBe(key);
+  });
+
+  it("keeps one user's answers from another's: the scope's userId is part of the key", async () => {
+    const ada = responseCacheKey('m', { ...base, scope: { userId: 'ada' } });
+    expect(ada).not.toBe(key);
+    expect(responseCacheKey('m', { ...base, scope: { userId: 'bob' } })).not.toBe(ada);
+    expect(responseCacheKey('m', { ...base, scope: { userId: 'ada', agentId: 'other' } })).toBe(ada);
+
+    // The provider never sees the scope: each answer is numbered to tell them apart.
+    const provider = new MockLLM({ fallback: (_request, index) => ({ text: `answer ${index}` }) });
+    const gateway = createGateway({ provider, models: MODELS, tiers: TIERS, cache: { maxEntries: 10 } });
+    const ask = async (userId: string, agentId: string) =>
+      (await gateway.generate({ ...base, scope: { userId, agentId } })).message.content;
+    expect(await ask('ada', 'a1')).toBe('answer 0');
+    expect(await ask('bob', 'a1')).toBe('answer 1');
+    // The same user through another agent shares the cached answer.
+    expect(await ask('ada', 'a2')).toBe('answer 0');
+    expect(provider.calls).toBe(2);
+    await gateway.close();
   });
 
   it('a changed parameter misses the gateway cache', async () => {
@@ -205,13 +226,17 @@ describe('wired into the runtime', () => {
     const reply = await agentrix.ask('worker', 'Do the task');
     expect(reply.content).toBe('Done.');
     expect(provider.lastRequest?.model).toBe('test-large');
-    const report = await gateway.report();
-    expect(report.byAgent.worker).toMatchObject({ calls: 1, inputTokens: 100, outputTokens: 20 });
-    expect(report.byUser.u1!.costUsd).toBeCloseTo(0.0014, 9);
-    expect(report.byWorkflow.launch!.calls).toBe(1);
-    const [team] = await gateway.budgetStatus();
-    expect(team).toMatchObject({ budget: 'team', unit: 'usd', limit: 20, reserved: 0 });
-    expect(team!.spent).toBeCloseTo(0.0014, 9);
+    // The runtime replies as soon as the finish part arrives; the gateway settles and meters as
+    // the stream closes, just after.
+    await vi.waitFor(async () => {
+      const report = await gateway.report();
+      expect(report.byAgent.worker).toMatchObject({ calls: 1, inputTokens: 100, outputTokens: 20 });
+      expect(report.byUser.u1!.costUsd).toBeCloseTo(0.0014, 9);
+      expect(report.byWorkflow.launch!.calls).toBe(1);
+      const [team] = await gateway.budgetStatus();
+      expect(team).toMatchObject({ budget: 'team', unit: 'usd', limit: 20, reserved: 0 });
+      expect(team!.spent).toBeCloseTo(0.0014, 9);
+    });
     await agentrix.close();
     await gateway.close();
   });

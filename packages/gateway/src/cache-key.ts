@@ -5,11 +5,17 @@ import type { ChatRequest } from '@agentrix/core';
  * The response cache key: a SHA-256 of everything that changes the answer — the provider model,
  * every message field, tools, tool choice, max tokens, temperature, top_p, seed, stop sequences,
  * the response format and every provider option (reasoning effort and the like) — as canonical
- * JSON (object keys sorted). Scope, tier and signal are left out: they do not reach the provider.
+ * JSON (object keys sorted), and the user the call is for (`scope.userId`).
+ *
+ * The user is the privacy boundary: one user's answer (a sample the model gave them, which may
+ * carry what they told it) is never served to another, even for the same prompt. The rest of the
+ * scope (agent, workflow, tags) only says whom to charge, so it is left out, like the tier and
+ * the signal: agents and workflows serving one user share that user's cache.
  */
 export function responseCacheKey(model: string, request: ChatRequest): string {
   const material = canonicalJson([
-    'v1',
+    'v2',
+    request.scope?.userId ?? null,
     model,
     request.messages,
     request.tools ?? null,

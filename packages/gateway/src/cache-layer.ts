@@ -1,4 +1,4 @@
-import type { ChatResponse, ChatStreamPart } from '@agentrix/core';
+import { type ChatResponse, type ChatStreamPart, serializeError } from '@agentrix/core';
 import { responseCacheKey } from './cache-key.js';
 import type { GatewayContext, Layer } from './call.js';
 
@@ -32,7 +32,10 @@ export function cacheLayer(context: GatewayContext, ttlMs: number): Layer {
         try {
           await store.set(key, part.response, ttlMs);
         } catch (error) {
-          context.logger?.warn({ callId: call.id, error }, 'gateway: could not store a response in the cache');
+          context.logger?.warn(
+            { callId: call.id, error: serializeError(error) },
+            'gateway: could not store a response in the cache',
+          );
         }
       }
       yield part;

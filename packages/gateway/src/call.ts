@@ -1,13 +1,14 @@
-import type {
-  CallScope,
-  ChatModel,
-  ChatRequest,
-  ChatResponse,
-  ChatStreamPart,
-  Clock,
-  IdGenerator,
-  Logger,
-  Usage,
+import {
+  AgentrixError,
+  type CallScope,
+  type ChatModel,
+  type ChatRequest,
+  type ChatResponse,
+  type ChatStreamPart,
+  type Clock,
+  type IdGenerator,
+  type Logger,
+  type Usage,
 } from '@agentrix/core';
 import type { BudgetStore } from './budget-store.js';
 import type { CacheStore } from './cache-store.js';
@@ -38,6 +39,18 @@ export interface GatewayContext {
   clock: Clock;
   generateId: IdGenerator;
   logger: Logger | undefined;
+  reservations: ReservationSettings;
+}
+
+/** How this gateway holds budget reservations (see `reservations` in the options). */
+export interface ReservationSettings {
+  /** This gateway's holder id: stable across restarts when the host sets one. */
+  holder: string;
+  ttlMs: number;
+  /** Resolves once what a previous run of this holder left (and expired reservations) is released. */
+  ready: Promise<void>;
+  /** Numbers this gateway's reservations. */
+  sequence: number;
 }
 
 /** One call on its way through the layers. Layers read and update it. */
@@ -70,8 +83,16 @@ export interface GatewayCall {
   response: ChatResponse | undefined;
   /** Whether a request reached the provider (a failure after that may have been billed). */
   sent: boolean;
+  /** What the provider said a failed attempt used (`details.partialUsage` of its error). */
+  partialUsage?: Usage;
   /** The usage charged, once known (see {@link chargedUsage}). */
   charged?: Usage;
+  /**
+   * Set by the budget layer while it holds a reservation: charges an attempt that failed and is
+   * about to be retried, and reserves the worst case again for the next one (throws
+   * `BUDGET_EXCEEDED` when that no longer fits).
+   */
+  chargeAttempt?: (usage: Usage, cause: AgentrixError) => Promise<void>;
 }
 
 export type Next = (call: GatewayCall) => AsyncGenerator<ChatStreamPart, void, undefined>;
@@ -80,18 +101,52 @@ export type Layer = (call: GatewayCall, next: Next) => AsyncGenerator<ChatStream
 const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0 }) as Usage;
 
 /**
- * What the call costs: nothing for a cache hit or a template answer, the provider's usage when
- * an answer came, else an estimate (prompt plus the output seen) when a stream broke off or was
- * abandoned after the request was sent, and nothing when it failed before that.
+ * What the call (its current attempt) costs: nothing for a cache hit or a template answer, the
+ * provider's usage when an answer came, what the provider's error says was used when an answer
+ * came but could not be read (a malformed body, a broken stream: `details.partialUsage`), else an
+ * estimate (prompt plus the output seen) when a stream was abandoned after the request was sent,
+ * and nothing when it failed before the provider answered.
  */
 export function chargedUsage(call: GatewayCall): Usage {
   if (call.charged) return call.charged;
   let usage: Usage;
   if (call.cacheHit || call.degradation === 'template') usage = ZERO_USAGE;
   else if (call.response) usage = call.response.usage;
+  else if (call.partialUsage) usage = call.partialUsage;
   else if (call.sent && call.outputText.length > 0) {
     usage = { inputTokens: call.promptTokens, outputTokens: countTextTokens(call.outputText), estimated: true };
   } else usage = ZERO_USAGE;
   call.charged = usage;
   return usage;
+}
+
+/** True when `usage` costs nothing. */
+export function isZeroUsage(usage: Usage): boolean {
+  return usage.inputTokens === 0 && usage.outputTokens === 0;
+}
+
+/** Forgets what one attempt left on the call, before the next attempt. */
+export function resetAttempt(call: GatewayCall): void {
+  call.sent = false;
+  call.outputText = '';
+  call.response = undefined;
+  delete call.partialUsage;
+  delete call.charged;
+}
+
+/** The usage a provider error says its attempt used (`details.partialUsage`), when it says so. */
+export function partialUsageOf(error: unknown): Usage | undefined {
+  if (!AgentrixError.isInstance(error)) return undefined;
+  const usage = error.details?.partialUsage as Partial<Usage> | undefined;
+  if (typeof usage !== 'object' || usage === null) return undefined;
+  const { inputTokens, outputTokens } = usage;
+  if (!isCount(inputTokens) || !isCount(outputTokens)) return undefined;
+  const out: Usage = { inputTokens, outputTokens };
+  if (isCount(usage.cachedInputTokens)) out.cachedInputTokens = usage.cachedInputTokens;
+  if (usage.estimated === true) out.estimated = true;
+  return out;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

@@ -6,6 +6,7 @@ import type { GatewayContext } from './call.js';
 import { type LedgerRecord, utcDay } from './ledger.js';
 import { appendLedgerRecord } from './metering-layer.js';
 import { type EmbeddingModelInfo, type EmbeddingPriceTable, nanoToUsd } from './price-table.js';
+import { type Hold, reserve, settle } from './reservations.js';
 import { countTextTokens } from './tokens.js';
 
 /** What an embedding call returned, with the input tokens the provider reported (if it did). */
@@ -105,7 +106,7 @@ async function meteredEmbed(
   const startedAt = context.clock.now();
   const counted = texts.reduce((sum, text) => sum + countTextTokens(text), 0);
   const cost = (tokens: number) => Math.ceil(tokens * info.inputPerMillion * 1_000);
-  let reserved: Line[] = [];
+  let held: Hold<Line> | undefined;
   let usage: { inputTokens: number; estimated: boolean } = { inputTokens: 0, estimated: false };
   let failure: unknown;
   try {
@@ -135,12 +136,17 @@ async function meteredEmbed(
       }
     }
     if (lines.length > 0) {
-      const result = await context.budgetStore.reserve(lines);
+      const { hold, result } = await reserve(context, id, lines);
       if (!result.ok) {
         const line = lines.find((candidate) => candidate.key === result.key)!;
-        throw budgetExceeded({ line, spent: result.counter.spent, reserved: result.counter.reserved });
+        const refused = budgetExceeded({ line, spent: result.counter.spent, reserved: result.counter.reserved });
+        context.logger?.warn(
+          { callId: id, budget: line.budget, scope, code: refused.code, requested: model },
+          'gateway: a budget refused an embedding call',
+        );
+        throw refused;
       }
-      reserved = lines;
+      held = hold;
       if (context.events.has('budget.reserved')) {
         context.events.emit('budget.reserved', { callId: id, scope, model, lines: toEvents(lines) });
       }
@@ -165,14 +171,13 @@ async function meteredEmbed(
     throw error;
   } finally {
     const actualUsd = cost(usage.inputTokens);
-    if (reserved.length > 0) {
-      try {
-        await context.budgetStore.settle(
-          reserved.map((line) => settleLine(line, line.unit === 'usd' ? actualUsd : usage.inputTokens)),
-        );
-      } catch (error) {
-        context.logger?.error({ callId: id, error }, 'gateway: could not settle a budget reservation');
-      }
+    if (held) {
+      await settle(
+        context,
+        id,
+        held,
+        held.lines.map((line) => settleLine(line, line.unit === 'usd' ? actualUsd : usage.inputTokens)),
+      );
       if (usage.inputTokens === 0) {
         if (context.events.has('budget.released')) {
           context.events.emit('budget.released', { callId: id, scope, model, reason: 'error' });
@@ -182,7 +187,7 @@ async function meteredEmbed(
           callId: id,
           scope,
           model,
-          lines: reserved.map((line) => ({
+          lines: held.lines.map((line) => ({
             budget: line.budget,
             unit: line.unit,
             amount: line.unit === 'usd' ? nanoToUsd(actualUsd) : usage.inputTokens,

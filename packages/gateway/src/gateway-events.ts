@@ -28,6 +28,18 @@ export interface GatewayEventMap {
     estimated: boolean;
   };
   'budget.released': { callId: string; scope: CallScope; model: string; reason: 'error' | 'cache-hit' | 'template' };
+  /**
+   * A reservation its holder never settled was given back: it expired (the holder is presumed
+   * dead), or this gateway started with the holder id of a previous run that held it.
+   */
+  'budget.reclaimed': {
+    reservationId: string;
+    holder: string;
+    reason: 'expired' | 'holder-restarted';
+    expiresAt: number;
+    /** Store keys and amounts (nano-dollars for `:usd:` keys, tokens for `:tokens:` keys). */
+    lines: { key: string; amount: number }[];
+  };
   'gateway.degraded': {
     callId: string;
     scope: CallScope;

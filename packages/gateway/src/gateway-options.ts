@@ -81,6 +81,34 @@ export const GatewayConfigSchema = z.strictObject({
   lowBudgetRatio: z.number().min(0).max(1).default(0.1),
   /** Extra share of counted prompt tokens reserved, for tokenizer differences. Default 0.1. */
   reservationMargin: z.number().min(0).max(10).default(0.1),
+  /**
+   * The output allowance of a call that sets no `maxTokens`: reserved, and sent to the provider
+   * as its output cap (a model's `defaultOutputTokens` in the price table wins; never above its
+   * `maxOutputTokens`). An answer that needs more is cut with finish reason `length`: set
+   * `maxTokens` on the call to allow more. Default 2,048 (about 10x a typical agent step, where
+   * reserving gpt-4o-mini's whole 16,384-token cap was about 79x).
+   */
+  defaultOutputTokens: z.number().int().positive().default(2_048),
+  /** How budget reservations survive a crash of the process that holds them. */
+  reservations: z
+    .strictObject({
+      /**
+       * Who holds this gateway's reservations. Give each host process a stable id of its own
+       * (`worker-1`, a pod name) and a restarted process releases, when it starts, whatever its
+       * previous run reserved and never settled. Never share one id between processes running at
+       * the same time: each would release the other's calls in flight. Default: a random id per
+       * gateway (what a killed run held is then released when it expires).
+       */
+      holderId: z.string().min(1).max(200).optional(),
+      /**
+       * How long a reservation holds before a sweep may release it (its holder presumed dead).
+       * Keep it above your longest call, retries included. Default 10 minutes.
+       */
+      ttlMs: z.number().int().positive().default(600_000),
+      /** How often expired reservations are swept (background timer; 0: only at start). Default 1 minute. */
+      sweepIntervalMs: z.number().int().nonnegative().default(60_000),
+    })
+    .default({ ttlMs: 600_000, sweepIntervalMs: 60_000 }),
   rateLimits: z.array(RateLimitSchema).default([]),
   cache: z
     .union([
@@ -95,7 +123,10 @@ export const GatewayConfigSchema = z.strictObject({
     .default(false),
   retry: z
     .strictObject({
-      /** Attempts in all for one call inside the gateway (the runtime retries on top). Default 2. */
+      /**
+       * Attempts in all for one call, counting the first. The gateway is then the one layer that
+       * retries (`managesRetries`): the runtime makes one attempt per step. Default 2.
+       */
       attempts: z.number().int().min(1).max(10).default(2),
       baseDelayMs: z.number().int().min(0).default(250),
       maxDelayMs: z.number().int().min(0).default(10_000),

@@ -68,6 +68,12 @@ describe('gateway configuration', () => {
     expect(configError({ models: MODELS, tiers: TIERS }).code).toBe('INVALID_ARGUMENT');
   });
 
+  it('owns retries: managesRetries is true, so the runtime makes one attempt per step', async () => {
+    const gateway = createGateway(base);
+    expect(gateway.managesRetries).toBe(true);
+    await gateway.close();
+  });
+
   it('rejects an unknown tier or model at call time with a typed error', async () => {
     const gateway = createGateway(base);
     expect((await failure(gateway.generate(user('hi', { tier: 'huge' })))).code).toBe('INVALID_ARGUMENT');
@@ -169,15 +175,41 @@ describe('gateway over a real OpenAI-compatible server (aimock)', () => {
     await gateway.close();
   });
 
-  it('reserves the model output cap when maxTokens is missing, never the remaining budget', async () => {
+  it('reserves the model output cap when maxTokens is missing and the cap is below the allowance', async () => {
     const gateway = gatewayWith({ budgets: [{ scope: 'global', period: 'day', tokens: 1_000_000 }] });
     const reserved = record(gateway, 'budget.reserved');
     await gateway.generate(user('hello'));
-    // 8 prompt tokens + 10% -> 9, plus the model's 1,000-token output cap.
+    // 8 prompt tokens + 10% -> 9, plus the model's 1,000-token output cap (below the 2,048 allowance).
     expect(reserved[0]!.lines).toEqual([{ budget: 'global:day', unit: 'tokens', amount: 1_009 }]);
     const body = mock.getLastRequest()?.body as unknown as Record<string, unknown>;
     expect(body.max_tokens).toBe(1_000);
     await gateway.close();
+  });
+
+  it('without maxTokens reserves and sends the output allowance, not the model cap, and settles to the real cost', async () => {
+    const big = { inputPerMillion: 1, outputPerMillion: 2, contextWindow: 128_000, maxOutputTokens: 16_384 };
+    const models = { ...MODELS, 'test-big': big, 'test-reasoning': { ...big, defaultOutputTokens: 8_000 } };
+    const budgets = [{ scope: 'global' as const, period: 'day' as const, tokens: 1_000_000 }];
+    const sent = () => (mock.getLastRequest()!.body as unknown as Record<string, unknown>).max_tokens;
+    const gateway = gatewayWith({ models, budgets });
+    const reserved = record(gateway, 'budget.reserved');
+    const settled = record(gateway, 'budget.settled');
+    await gateway.generate(user('hello', { model: 'test-big' }));
+    // 9 prompt tokens (with the margin) + the default 2,048-token allowance, not 16,384.
+    expect(reserved[0]!.lines[0]!.amount).toBe(9 + 2_048);
+    expect(sent()).toBe(2_048);
+    expect(settled[0]!.lines[0]!.amount).toBe(8 + 4);
+    // A model's own allowance wins; a call's maxTokens wins over both (up to the model cap).
+    await gateway.generate(user('hello', { model: 'test-reasoning' }));
+    expect(sent()).toBe(8_000);
+    await gateway.generate(user('hello', { model: 'test-big', maxTokens: 5_000 }));
+    expect(sent()).toBe(5_000);
+    expect(reserved.map((event) => event.lines[0]!.amount)).toEqual([9 + 2_048, 9 + 8_000, 9 + 5_000]);
+    await gateway.close();
+    const configured = gatewayWith({ models, budgets, defaultOutputTokens: 700 });
+    await configured.generate(user('hello', { model: 'test-big' }));
+    expect(sent()).toBe(700);
+    await configured.close();
   });
 
   it('steps down the ladder: smaller tier, template answer, plan only, then BUDGET_EXCEEDED', async () => {

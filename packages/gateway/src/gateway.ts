@@ -31,6 +31,7 @@ import {
 import { promptBudgetLayer } from './prompt-budget-layer.js';
 import { providerStep } from './provider-layer.js';
 import { rateLimitLayer } from './rate-limit-layer.js';
+import { startReservationKeeper } from './reservations.js';
 import { retryLayer } from './retry-layer.js';
 import { countPromptTokens } from './tokens.js';
 
@@ -50,7 +51,8 @@ export interface BudgetStatus {
 /**
  * The LLM gateway: a {@link ChatModel} that runs every call through metering, budget, rate
  * limit, cache, retry and fallback, and prompt budget, in that order, before its provider.
- * Give it to the runtime as its model: `createAgentrix({ model: gateway })`.
+ * Give it to the runtime as its model: `createAgentrix({ model: gateway })`. It retries calls
+ * itself (`managesRetries` is true), so the runtime makes one attempt per step on top of it.
  */
 export interface Gateway extends ChatModel {
   readonly events: GatewayEvents;
@@ -165,7 +167,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     clock,
     generateId,
     logger,
+    reservations: {
+      holder: config.reservations.holderId ?? `gateway-${randomId()}`,
+      ttlMs: config.reservations.ttlMs,
+      ready: Promise.resolve(),
+      sequence: 0,
+    },
   };
+  // Only a gateway with budgets reserves: it also gives back what dead holders left.
+  const keeper = budgets.length > 0 ? startReservationKeeper(context, config.reservations.sweepIntervalMs) : undefined;
 
   // The fixed order, outermost first.
   const layers: Layer[] = [
@@ -224,7 +234,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       model,
       info,
       promptTokens,
-      maxOutputTokens: outputCap(request, info),
+      maxOutputTokens: outputCap(request, info, config.defaultOutputTokens),
       cacheHit: false,
       outputText: '',
       response: undefined,
@@ -236,6 +246,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const embeddingCaches: CacheStore<number[]>[] = [];
   const gateway: Gateway = {
     name: config.name,
+    managesRetries: true,
     events: context.events,
     ledger: ledgerStore,
     models,
@@ -270,10 +281,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       return buildDailyReport(day, await ledgerStore.query({ fromDay: day, toDay: day }));
     },
     async budgetStatus(scope = {}) {
+      await context.reservations.ready;
       return readBudgets(store, budgets, scope, clock.now());
     },
     close() {
       closing ??= (async () => {
+        keeper?.stop();
+        await context.reservations.ready;
         await Promise.allSettled([...context.pendingLedgerWrites]);
         const steps: Promise<void>[] = [];
         if (ownBudgetStore) steps.push(store.close());

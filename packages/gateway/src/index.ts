@@ -1,9 +1,13 @@
 export type {
   BudgetCounter,
+  BudgetReservation,
   BudgetReserveLine,
   BudgetReserveResult,
   BudgetSettleLine,
+  BudgetSettlement,
+  BudgetSettleResult,
   BudgetStore,
+  ReleasedReservation,
 } from './budget-store.js';
 export { InMemoryBudgetStore } from './budget-store.js';
 export { canonicalJson, embeddingCacheKey, responseCacheKey } from './cache-key.js';
@@ -45,7 +49,7 @@ export {
 } from './price-table.js';
 export type { FitPromptOptions, FitPromptResult } from './prompt-budget.js';
 export { fitPrompt } from './prompt-budget.js';
-export { mapProviderError, redactSecrets } from './provider-errors.js';
+export { mapProviderError } from './provider-errors.js';
 export type { RedisBudgetStoreOptions } from './redis-budget-store.js';
 export { RedisBudgetStore } from './redis-budget-store.js';
 export type { RedisCacheOptions } from './redis-cache.js';

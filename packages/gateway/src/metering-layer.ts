@@ -1,11 +1,12 @@
-import { toAgentrixError } from '@agentrix/core';
+import { serializeError, toAgentrixError, type Usage } from '@agentrix/core';
 import { chargedUsage, type GatewayCall, type GatewayContext, type Layer } from './call.js';
 import { type LedgerRecord, utcDay } from './ledger.js';
 import { costNano, nanoToUsd } from './price-table.js';
 
 /**
  * The outermost layer: one ledger record (and one `ledger.recorded` event) per call, whatever
- * its end — an answer, a cache hit, a refusal, an error, or a stream the caller abandoned.
+ * its end — an answer, a cache hit, a refusal, an error, or a stream the caller abandoned. (An
+ * attempt that reached the provider and was retried gets a record of its own from the retry layer.)
  */
 export function meteringLayer(context: GatewayContext): Layer {
   return async function* metering(call, next) {
@@ -16,15 +17,21 @@ export function meteringLayer(context: GatewayContext): Layer {
       failure = error;
       throw error;
     } finally {
-      record(context, call, failure);
+      appendLedgerRecord(context, ledgerRecord(context, call, chargedUsage(call), failure, call.id), call.id);
     }
   };
 }
 
-function record(context: GatewayContext, call: GatewayCall, failure: unknown): void {
-  const usage = chargedUsage(call);
+/** The ledger record of a call (or of one attempt, under its own `id`) that used `usage`. */
+export function ledgerRecord(
+  context: GatewayContext,
+  call: GatewayCall,
+  usage: Usage,
+  failure: unknown,
+  id: string,
+): LedgerRecord {
   const record: LedgerRecord = {
-    id: call.id,
+    id,
     at: call.startedAt,
     day: utcDay(call.startedAt),
     model: call.model,
@@ -51,13 +58,16 @@ function record(context: GatewayContext, call: GatewayCall, failure: unknown): v
   } else if (!call.response) {
     record.error = { code: 'ABORTED', message: 'The caller stopped reading the stream before it finished' };
   }
-  appendLedgerRecord(context, record, call.id);
+  return record;
 }
 
 /** Appends a record off the call's path (`report()` and `close()` wait for it) and emits `ledger.recorded`. */
 export function appendLedgerRecord(context: GatewayContext, record: LedgerRecord, callId: string): void {
   const write = context.ledger.append(record).catch((error: unknown) => {
-    context.logger?.error({ callId, error }, 'gateway: could not append a ledger record');
+    context.logger?.error(
+      { callId, ledgerId: record.id, error: serializeError(error) },
+      'gateway: could not append a ledger record',
+    );
   });
   context.pendingLedgerWrites.add(write);
   void write.finally(() => context.pendingLedgerWrites.delete(write));

@@ -9,6 +9,7 @@ import {
   startFixtureServer,
   usageChunk,
 } from './test-support/openai-fixture-server.js';
+import { countPromptTokens, countTextTokens } from './tokens.js';
 
 const API_KEY = 'sk-test-secret-key-123456';
 
@@ -263,6 +264,18 @@ describe('OpenAIProvider against a wire-format fixture server', () => {
           return { events: [chunk({ role: 'assistant', content: 'The ' }), '{not json'] };
         case 'no choices':
           return { json: { id: 'x', object: 'chat.completion', error: `leaked ${API_KEY}` } };
+        case 'usage but no choices':
+          return { json: { id: 'x', object: 'chat.completion', usage: { prompt_tokens: 40, completion_tokens: 30 } } };
+        case 'truncated with usage':
+          return {
+            raw: '{"id":"x","usage":{"prompt_tokens":41,"completion_tokens":31,"prompt_tokens_details":{"cached_tokens":5}},"choices":[{"message":{"content":"Hel',
+            contentType: 'application/json',
+          };
+        case 'truncated':
+          return {
+            raw: '{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hello wor',
+            contentType: 'application/json',
+          };
         default:
           return { json: completion('default') };
       }
@@ -322,7 +335,24 @@ describe('OpenAIProvider against a wire-format fixture server', () => {
   it('an answer without choices is MODEL_RESPONSE_INVALID with the raw body, secrets redacted', async () => {
     const error = await failure(provider.generate(user('no choices')));
     expect(error.code).toBe('MODEL_RESPONSE_INVALID');
-    expect(String(error.details?.rawBody)).toContain('leaked [redacted]');
+    expect(String(error.details?.rawBody)).toContain('leaked ***');
     expect(JSON.stringify(error.details)).not.toContain(API_KEY);
+    // The provider answered, so it billed: the answer carries an estimate of what it used.
+    expect(error.details?.partialUsage).toMatchObject({ outputTokens: 0, estimated: true });
+  });
+
+  it('a malformed 200 body carries the usage it reports, else an estimate of prompt and output seen', async () => {
+    const reported = await failure(provider.generate(user('usage but no choices')));
+    expect(reported.code).toBe('MODEL_RESPONSE_INVALID');
+    expect(reported.details?.partialUsage).toEqual({ inputTokens: 40, outputTokens: 30 });
+    const truncated = await failure(provider.generate(user('truncated with usage')));
+    expect(truncated.details?.partialUsage).toEqual({ inputTokens: 41, outputTokens: 31, cachedInputTokens: 5 });
+    const cut = await failure(provider.generate(user('truncated')));
+    expect(cut.code).toBe('MODEL_RESPONSE_INVALID');
+    expect(cut.details?.partialUsage).toEqual({
+      inputTokens: countPromptTokens(user('truncated')),
+      outputTokens: countTextTokens('Hello wor'),
+      estimated: true,
+    });
   });
 });

@@ -14,6 +14,7 @@ import {
 } from '@agentrix/core';
 import OpenAI from 'openai';
 import type { EmbeddingResult, UsageReportingEmbedder } from './gateway-embedder.js';
+import { malformedAnswerUsage } from './malformed-answer.js';
 import { toFinishReason, toOpenAIParams, toUsage } from './openai-messages.js';
 import { type OpenAIProviderOptions, OpenAIProviderOptionsSchema } from './openai-provider-options.js';
 import { invalidResponse, mapProviderError } from './provider-errors.js';
@@ -28,8 +29,10 @@ const DEFAULT_EMBEDDING_DIMENSIONS = 1536;
  * - `request.model` picks the model (default: the `model` option); `providerOptions` are sent as is.
  * - The `openai` client's own retries are off: retrying is the caller's job (the gateway's retry
  *   layer, the runtime's model retry), so a 429's `retry-after` reaches them as `retryAfterMs`.
- * - Every failure is an {@link AgentrixError}; a body that does not parse is
- *   `MODEL_RESPONSE_INVALID` with the raw body in `details.rawBody` (secrets redacted).
+ * - Every failure is an {@link AgentrixError}, scrubbed of this provider's API key, URL password
+ *   and credential headers through its whole cause chain; a body that does not parse is
+ *   `MODEL_RESPONSE_INVALID` with the raw body in `details.rawBody` (secrets redacted) and what
+ *   the answer used in `details.partialUsage` (the provider bills it).
  * - A stream that ends without a finish reason throws `MODEL_RESPONSE_INVALID` (never an empty
  *   success); a stream without a usage chunk reports a locally counted usage marked `estimated`.
  */
@@ -42,7 +45,7 @@ export class OpenAIProvider implements ChatModel, UsageReportingEmbedder {
   readonly #clock: Clock;
   readonly #maxTokensField: 'max_tokens' | 'max_completion_tokens';
   readonly #sendDimensions: boolean;
-  readonly #secrets: (string | undefined)[];
+  readonly #secrets: string[];
 
   constructor(options: OpenAIProviderOptions = {}) {
     const { client, clock, ...rest } = options;
@@ -75,7 +78,7 @@ export class OpenAIProvider implements ChatModel, UsageReportingEmbedder {
         ...(parsed.headers ? { defaultHeaders: parsed.headers } : {}),
       });
     }
-    this.#secrets = [parsed.apiKey, process.env.OPENAI_API_KEY];
+    this.#secrets = providerSecrets(parsed, process.env);
   }
 
   async generate(request: ChatRequest): Promise<ChatResponse> {
@@ -96,11 +99,18 @@ export class OpenAIProvider implements ChatModel, UsageReportingEmbedder {
     try {
       body = JSON.parse(raw) as OpenAI.Chat.ChatCompletion;
     } catch (error) {
-      throw invalidResponse(source, 'the body is not JSON', raw, this.#secrets, error);
+      throw invalidResponse(source, 'the body is not JSON', raw, {
+        secrets: this.#secrets,
+        cause: error,
+        partialUsage: malformedAnswerUsage(request, raw),
+      });
     }
     const choice = Array.isArray(body?.choices) ? body.choices[0] : undefined;
     if (!choice?.message || typeof choice.message !== 'object') {
-      throw invalidResponse(source, 'no choices[0].message', raw, this.#secrets);
+      throw invalidResponse(source, 'no choices[0].message', raw, {
+        secrets: this.#secrets,
+        partialUsage: malformedAnswerUsage(request, raw, body),
+      });
     }
     const toolCalls: ToolCall[] = [];
     for (const call of choice.message.tool_calls ?? []) {
@@ -133,12 +143,10 @@ export class OpenAIProvider implements ChatModel, UsageReportingEmbedder {
       const contentType = response.headers.get('content-type') ?? '';
       if (!contentType.includes('text/event-stream')) {
         const raw = await response.text();
-        throw invalidResponse(
-          source,
-          `expected an event stream, got "${contentType || 'no content type'}"`,
-          raw,
-          this.#secrets,
-        );
+        throw invalidResponse(source, `expected an event stream, got "${contentType || 'no content type'}"`, raw, {
+          secrets: this.#secrets,
+          partialUsage: malformedAnswerUsage(request, raw),
+        });
       }
       chunks = data;
     } catch (error) {
@@ -244,7 +252,7 @@ export class OpenAIProvider implements ChatModel, UsageReportingEmbedder {
     try {
       body = JSON.parse(raw) as OpenAI.CreateEmbeddingResponse;
     } catch (error) {
-      throw invalidResponse(source, 'the body is not JSON', raw, this.#secrets, error);
+      throw invalidResponse(source, 'the body is not JSON', raw, { secrets: this.#secrets, cause: error });
     }
     const vectors: number[][] = new Array(texts.length);
     for (const item of Array.isArray(body?.data) ? body.data : []) {
@@ -252,13 +260,13 @@ export class OpenAIProvider implements ChatModel, UsageReportingEmbedder {
     }
     for (let index = 0; index < texts.length; index++) {
       const vector = vectors[index];
-      if (!vector) throw invalidResponse(source, `no embedding for input #${index}`, raw, this.#secrets);
+      if (!vector) throw invalidResponse(source, `no embedding for input #${index}`, raw, { secrets: this.#secrets });
       if (vector.length !== this.dimensions) {
         throw invalidResponse(
           source,
           `embedding #${index} has ${vector.length} dimensions, expected ${this.dimensions} (set embeddingDimensions)`,
           raw,
-          this.#secrets,
+          { secrets: this.#secrets },
         );
       }
     }
@@ -270,6 +278,37 @@ export class OpenAIProvider implements ChatModel, UsageReportingEmbedder {
 
   #mapError(error: unknown, source: string, signal: AbortSignal | undefined): AgentrixError {
     return mapProviderError(error, { source, signal, now: this.#clock.now(), secrets: this.#secrets });
+  }
+}
+
+/** Header names whose values are credentials (Azure's `api-key`, a proxy's token). */
+const SECRET_HEADER = /authorization|api[-_]?key|token|secret|password/i;
+
+/**
+ * What this provider must never let reach an error, a log or a stored row: its API key (which may
+ * look like anything), the password of a baseURL with `user:password@`, and credential headers.
+ */
+function providerSecrets(
+  options: { apiKey?: string | undefined; baseURL?: string | undefined; headers?: Record<string, string> | undefined },
+  env: NodeJS.ProcessEnv,
+): string[] {
+  const secrets = [options.apiKey, env.OPENAI_API_KEY];
+  for (const url of [options.baseURL, env.OPENAI_BASE_URL]) {
+    if (!url || !URL.canParse(url)) continue;
+    const { password } = new URL(url);
+    if (password) secrets.push(password, safeDecode(password));
+  }
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (SECRET_HEADER.test(name)) secrets.push(value, value.replace(/^(bearer|basic|token)\s+/i, ''));
+  }
+  return secrets.filter((secret): secret is string => typeof secret === 'string' && secret.length > 0);
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }
 

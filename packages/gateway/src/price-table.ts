@@ -11,8 +11,14 @@ export const ModelInfoSchema = z.object({
   cachedInputPerMillion: z.number().finite().nonnegative().optional(),
   /** Tokens the model accepts, prompt and answer together. */
   contextWindow: z.number().int().positive(),
-  /** The most output tokens one answer can have: the worst case reserved when a call sets no `maxTokens`. */
+  /** The most output tokens one answer can have: no call reserves or asks for more. */
   maxOutputTokens: z.number().int().positive(),
+  /**
+   * The output allowance of a call that sets no `maxTokens` (reserved, and sent as the output
+   * cap). Default: the gateway's `defaultOutputTokens` (2,048), at most `maxOutputTokens`.
+   * Reasoning models count their reasoning in it: give them more.
+   */
+  defaultOutputTokens: z.number().int().positive().optional(),
   /** The provider (a key of the gateway's `providers`) that serves it. Default `default`. */
   provider: z.string().min(1).optional(),
 });

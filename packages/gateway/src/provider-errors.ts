@@ -1,30 +1,16 @@
-import { AgentrixError, type AgentrixErrorCode, abortError } from '@agentrix/core';
+import { AgentrixError, type AgentrixErrorCode, abortError, redactError, redactText, type Usage } from '@agentrix/core';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 
 /** Longest raw body kept on an error, in characters. */
 const MAX_RAW_BODY = 2_000;
 
-const SECRET_PATTERNS: readonly RegExp[] = [
-  /sk-[A-Za-z0-9_-]{8,}/g,
-  /Bearer\s+[A-Za-z0-9._~+/=-]+/gi,
-  /("?(?:api[_-]?key|authorization|x-api-key|password|secret|token)"?\s*[:=]\s*)"[^"]*"/gi,
-];
-
 /**
- * Removes secrets from a provider body before it goes on an error: the configured API key,
- * anything shaped like an OpenAI key or a bearer token, and values of key-like JSON fields.
- * Also cuts it to 2,000 characters.
+ * A provider's text made safe to keep on an error: core's `redactText` (URL credentials, keys,
+ * tokens, secret fields) plus the provider's own secrets (its API key, which may look like
+ * anything), cut to 2,000 characters.
  */
-export function redactSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  for (const pattern of SECRET_PATTERNS) {
-    out = out.replace(pattern, (match, prefix?: string) =>
-      typeof prefix === 'string' && match.startsWith(prefix) ? `${prefix}"[redacted]"` : '[redacted]',
-    );
-  }
+export function redactBody(text: string, secrets: readonly (string | undefined)[] = []): string {
+  const out = redactText(text, secrets);
   return out.length > MAX_RAW_BODY ? `${out.slice(0, MAX_RAW_BODY)}…(${out.length - MAX_RAW_BODY} more chars)` : out;
 }
 
@@ -59,45 +45,53 @@ export interface ProviderErrorContext {
 export function mapProviderError(error: unknown, context: ProviderErrorContext): AgentrixError {
   if (AgentrixError.isInstance(error)) return error;
   if (context.signal?.aborted) return abortError(context.signal, `call to ${context.source}`);
+  // The client's errors carry the request, the response body and the raw message: only a
+  // redacted copy (name, message, stack, status) goes on as the cause, scrubbed of our own key.
+  const secrets = context.secrets ?? [];
+  const cause = redactError(error, secrets);
+  const safe = (text: string) => redactText(text, secrets);
   if (error instanceof APIUserAbortError) {
-    return new AgentrixError('ABORTED', `The call to ${context.source} was aborted`, { cause: error });
+    return new AgentrixError('ABORTED', `The call to ${context.source} was aborted`, { cause });
   }
   if (error instanceof APIConnectionTimeoutError) {
     return new AgentrixError('TIMEOUT', `${context.source} did not answer in time; retry or raise the timeout`, {
-      cause: error,
+      cause,
     });
   }
   if (error instanceof APIConnectionError) {
-    const reason = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return new AgentrixError('MODEL_ERROR', `Could not reach ${context.source}${reason}`, {
-      cause: error,
-      retryable: true,
-    });
+    const reason = error.cause instanceof Error ? error.cause.message : '';
+    // fetch refuses a URL with `user:password@` before sending anything: retrying cannot help.
+    const credentialsInUrl = /includes credentials/i.test(reason);
+    return new AgentrixError(
+      'MODEL_ERROR',
+      `Could not reach ${context.source}${reason ? `: ${safe(reason)}` : ''}${credentialsInUrl ? ' (put the key in `apiKey` or `headers`, not in the baseURL)' : ''}`,
+      { cause, retryable: !credentialsInUrl },
+    );
   }
-  if (error instanceof APIError) return mapStatusError(error, context);
+  if (error instanceof APIError) return mapStatusError(error, context, cause);
   if (error instanceof SyntaxError) {
     return new AgentrixError(
       'MODEL_RESPONSE_INVALID',
-      `${context.source} sent a body that is not valid JSON: ${error.message}`,
-      { cause: error, retryable: true, details: { parseError: error.message } },
+      `${context.source} sent a body that is not valid JSON: ${safe(error.message)}`,
+      { cause, retryable: true, details: { parseError: redactBody(error.message, secrets) } },
     );
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new AgentrixError('MODEL_ERROR', `The call to ${context.source} failed: ${message}`, {
-    cause: error,
+  return new AgentrixError('MODEL_ERROR', `The call to ${context.source} failed: ${safe(message)}`, {
+    cause,
     retryable: true,
   });
 }
 
-function mapStatusError(error: APIError, context: ProviderErrorContext): AgentrixError {
+function mapStatusError(error: APIError, context: ProviderErrorContext, cause: Error): AgentrixError {
   const status = error.status;
   const providerCode = error.code ?? undefined;
   const details: Record<string, unknown> = { status };
   if (providerCode) details.providerCode = providerCode;
   if (error.type) details.providerType = error.type;
   if (error.requestID) details.requestId = error.requestID;
-  if (error.error !== undefined) details.body = redactSecrets(JSON.stringify(error.error), context.secrets);
-  const text = redactSecrets(error.message, context.secrets);
+  if (error.error !== undefined) details.body = redactBody(JSON.stringify(error.error), context.secrets);
+  const text = redactBody(error.message, context.secrets);
   let code: AgentrixErrorCode;
   let retryable: boolean | undefined;
   let hint = '';
@@ -133,7 +127,7 @@ function mapStatusError(error: APIError, context: ProviderErrorContext): Agentri
     retryable = false;
   }
   return new AgentrixError(code, `${context.source} answered ${status}: ${text}${hint}`, {
-    cause: error,
+    cause,
     details,
     ...(retryable === undefined ? {} : { retryable }),
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
@@ -145,17 +139,23 @@ function isContextLength(error: APIError): boolean {
   return /context length|maximum context|too many tokens|context window/i.test(error.message);
 }
 
-/** A typed error for a body that parsed but does not have the expected shape (or did not parse). */
+/**
+ * A typed error for a body that parsed but does not have the expected shape (or did not parse).
+ * The provider answered, so the call is billed: `partialUsage` says what it used (the usage the
+ * body reports when it can be read, else an estimate), for the gateway to charge.
+ */
 export function invalidResponse(
   source: string,
   what: string,
   rawBody: string,
-  secrets: readonly (string | undefined)[] = [],
-  cause?: unknown,
+  options: { secrets?: readonly (string | undefined)[]; cause?: unknown; partialUsage?: Usage } = {},
 ): AgentrixError {
+  const secrets = options.secrets ?? [];
+  const details: Record<string, unknown> = { rawBody: redactBody(rawBody, secrets) };
+  if (options.partialUsage) details.partialUsage = options.partialUsage;
   return new AgentrixError('MODEL_RESPONSE_INVALID', `${source} sent an invalid answer: ${what}`, {
     retryable: true,
-    ...(cause === undefined ? {} : { cause }),
-    details: { rawBody: redactSecrets(rawBody, secrets) },
+    ...(options.cause === undefined ? {} : { cause: redactError(options.cause, secrets) }),
+    details,
   });
 }

@@ -1,5 +1,6 @@
-import { backoffDelay, serializeError, sleep, toAgentrixError } from '@agentrix/core';
-import type { GatewayContext, Layer } from './call.js';
+import { type AgentrixError, backoffDelay, serializeError, sleep, toAgentrixError } from '@agentrix/core';
+import { chargedUsage, type GatewayCall, type GatewayContext, type Layer, resetAttempt } from './call.js';
+import { appendLedgerRecord, ledgerRecord } from './metering-layer.js';
 
 /**
  * The retry and fallback layer. A retryable failure before any output reached the caller is
@@ -7,6 +8,12 @@ import type { GatewayContext, Layer } from './call.js';
  * `degradation.fallbackOnRateLimit` is on), else waits its `retry-after` (up to
  * `retry.maxRetryAfterMs`); other failures wait an exponential backoff. Failures after output
  * started go up as they are: the caller has already seen part of the answer.
+ *
+ * An attempt that reached the provider and is retried is metered and charged on its own (a
+ * ledger record `<callId>/<attempt>`, its usage settled to the budgets, which are reserved again
+ * for the next attempt): a malformed answer is billed by the provider like any other.
+ *
+ * The wait is an ordinary (ref'd) timer: a script awaiting the call stays alive through it.
  */
 export function retryLayer(context: GatewayContext): Layer {
   const { config, events, clock } = context;
@@ -24,46 +31,29 @@ export function retryLayer(context: GatewayContext): Layer {
         if (call.request.signal?.aborted || yielded) throw thrown;
         const error = toAgentrixError(thrown, 'MODEL_ERROR');
         if (!error.isRetryable || attempt >= policy.attempts) throw error;
+        const fallback = error.code === 'RATE_LIMITED' ? smallerTier(context, call) : undefined;
         let delayMs: number;
-        if (error.code === 'RATE_LIMITED') {
-          const smaller = call.tier === undefined ? undefined : call.ladder[call.ladder.indexOf(call.tier) + 1];
-          if (smaller !== undefined && config.degradation.fallbackOnRateLimit) {
-            const from = call.tier!;
-            const model = context.tiers[smaller]!;
-            call.tier = smaller;
-            call.model = model;
-            call.info = context.models[model]!;
-            call.maxOutputTokens = Math.min(call.maxOutputTokens, call.info.maxOutputTokens);
-            call.degradedFrom = call.requested;
-            call.degradation = 'smaller-tier';
-            call.modelChanged = true;
-            if (events.has('gateway.degraded')) {
-              events.emit('gateway.degraded', {
-                callId: call.id,
-                scope: call.scope,
-                step: 'smaller-tier',
-                reason: 'rate-limited',
-                from,
-                to: smaller,
-              });
-            }
-            delayMs = 0;
-          } else {
-            delayMs = error.retryAfterMs ?? backoffDelay(attempt, policy);
-            if (delayMs > policy.maxRetryAfterMs) throw error;
-          }
-          if (events.has('rate.limited')) {
-            events.emit('rate.limited', {
-              callId: call.id,
-              scope: call.scope,
-              limit: 'provider',
-              waitMs: delayMs,
-              waited: true,
-            });
-          }
-        } else {
-          delayMs = backoffDelay(attempt, policy);
+        if (fallback !== undefined) delayMs = 0;
+        else if (error.code === 'RATE_LIMITED') {
+          delayMs = error.retryAfterMs ?? backoffDelay(attempt, policy);
+          if (delayMs > policy.maxRetryAfterMs) throw error;
+        } else delayMs = backoffDelay(attempt, policy);
+
+        await endAttempt(context, call, attempt, error);
+        if (fallback !== undefined) moveToTier(context, call, fallback);
+        if (error.code === 'RATE_LIMITED' && events.has('rate.limited')) {
+          events.emit('rate.limited', {
+            callId: call.id,
+            scope: call.scope,
+            limit: 'provider',
+            waitMs: delayMs,
+            waited: true,
+          });
         }
+        context.logger?.warn(
+          { callId: call.id, model: call.model, attempt, delayMs, code: error.code },
+          'gateway: retrying a model call',
+        );
         if (events.has('model.retry')) {
           events.emit('model.retry', {
             callId: call.id,
@@ -79,4 +69,50 @@ export function retryLayer(context: GatewayContext): Layer {
       }
     }
   };
+}
+
+/**
+ * Closes an attempt about to be retried. One that reached the provider gets its own ledger record
+ * and its usage charged (`call.chargeAttempt` throws `BUDGET_EXCEEDED` when the budgets cannot
+ * take another attempt); then the call forgets it.
+ */
+async function endAttempt(
+  context: GatewayContext,
+  call: GatewayCall,
+  attempt: number,
+  error: AgentrixError,
+): Promise<void> {
+  if (!call.sent) return;
+  const usage = chargedUsage(call);
+  appendLedgerRecord(context, ledgerRecord(context, call, usage, error, `${call.id}/${attempt}`), call.id);
+  resetAttempt(call);
+  await call.chargeAttempt?.(usage, error);
+}
+
+/** The next smaller tier for a rate-limited call, when falling back is on and there is one. */
+function smallerTier(context: GatewayContext, call: GatewayCall): string | undefined {
+  if (!context.config.degradation.fallbackOnRateLimit || call.tier === undefined) return undefined;
+  return call.ladder[call.ladder.indexOf(call.tier) + 1];
+}
+
+function moveToTier(context: GatewayContext, call: GatewayCall, tier: string): void {
+  const from = call.tier!;
+  const model = context.tiers[tier]!;
+  call.tier = tier;
+  call.model = model;
+  call.info = context.models[model]!;
+  call.maxOutputTokens = Math.min(call.maxOutputTokens, call.info.maxOutputTokens);
+  call.degradedFrom = call.requested;
+  call.degradation = 'smaller-tier';
+  call.modelChanged = true;
+  const event = {
+    callId: call.id,
+    scope: call.scope,
+    step: 'smaller-tier' as const,
+    reason: 'rate-limited' as const,
+    from,
+    to: tier,
+  };
+  context.logger?.info(event, 'gateway: degraded a call (smaller-tier, rate-limited)');
+  if (context.events.has('gateway.degraded')) context.events.emit('gateway.degraded', event);
 }

@@ -119,10 +119,16 @@ export function gatewayStoresContract(name: string, getDatabase: () => Database)
       const store = new SqlBudgetStore({ database: getDatabase() });
       const fits = `fits-${randomUUID()}`;
       const fresh = `fresh-${randomUUID()}`;
-      const refused = await store.reserve([
-        { key: fits, limit: 100, amount: 10 },
-        { key: fresh, limit: 5, amount: 10 },
-      ]);
+      const id = `refused-${randomUUID()}`;
+      const refused = await store.reserve({
+        id,
+        holder: 'h',
+        expiresAt: Date.now() + 60_000,
+        lines: [
+          { key: fits, limit: 100, amount: 10 },
+          { key: fresh, limit: 5, amount: 10 },
+        ],
+      });
       expect(refused).toEqual({ ok: false, key: fresh, counter: { key: fresh, spent: 0, reserved: 0 } });
       const rows = await getDatabase()
         .kysely.selectFrom('agentrix_budget_counters')
@@ -130,6 +136,12 @@ export function gatewayStoresContract(name: string, getDatabase: () => Database)
         .where('key', 'in', [fits, fresh])
         .execute();
       expect(rows).toEqual([]);
+      const reservations = await getDatabase()
+        .kysely.selectFrom('agentrix_budget_reservations')
+        .select('id')
+        .where('id', '=', id)
+        .execute();
+      expect(reservations).toEqual([]);
       await store.close();
     });
 
@@ -139,9 +151,20 @@ export function gatewayStoresContract(name: string, getDatabase: () => Database)
       const old = `old-${randomUUID()}`;
       const current = `current-${randomUUID()}`;
       const forever = `forever-${randomUUID()}`;
-      await store.settle([{ key: old, reserved: 0, actual: 7, expiresAt: Date.UTC(2025, 5, 1) }]);
-      await store.reserve([{ key: current, limit: 10, amount: 3, expiresAt: Date.UTC(2025, 5, 3) }]);
-      await store.reserve([{ key: forever, limit: 10, amount: 3 }]);
+      const reservation = (key: string, line: { limit: number; amount: number; expiresAt?: number }) => ({
+        id: `${key}-r`,
+        holder: 'h',
+        expiresAt: Date.UTC(2025, 5, 1, 1),
+        lines: [{ key, ...line }],
+      });
+      expect(
+        await store.settle({
+          id: `never-${randomUUID()}`,
+          lines: [{ key: old, actual: 7, expiresAt: Date.UTC(2025, 5, 1) }],
+        }),
+      ).toEqual({ held: false });
+      await store.reserve(reservation(current, { limit: 10, amount: 3, expiresAt: Date.UTC(2025, 5, 3) }));
+      await store.reserve(reservation(forever, { limit: 10, amount: 3 }));
       expect(await store.read([old])).toEqual([{ key: old, spent: 7, reserved: 0 }]);
       expect(await store.deleteExpired()).toBeGreaterThanOrEqual(1);
       expect(await store.read([old, current, forever])).toEqual([
@@ -152,18 +175,28 @@ export function gatewayStoresContract(name: string, getDatabase: () => Database)
       await store.close();
     });
 
-    it('rejects amounts that are not non-negative integers with INVALID_ARGUMENT', async () => {
+    it('rejects amounts that are not non-negative integers, and empty ids, with INVALID_ARGUMENT', async () => {
       const store = new SqlBudgetStore({ database: getDatabase() });
-      await expect(store.reserve([{ key: 'k', limit: 10, amount: 1.5 }])).rejects.toMatchObject({
+      const reservation = { id: 'r', holder: 'h', expiresAt: 1 };
+      await expect(
+        store.reserve({ ...reservation, lines: [{ key: 'k', limit: 10, amount: 1.5 }] }),
+      ).rejects.toMatchObject({
         code: 'INVALID_ARGUMENT',
         message: expect.stringContaining('non-negative integer'),
       });
-      await expect(store.settle([{ key: 'k', reserved: -1, actual: 0 }])).rejects.toMatchObject({
+      await expect(store.settle({ id: 'r', lines: [{ key: 'k', actual: -1 }] })).rejects.toMatchObject({
         code: 'INVALID_ARGUMENT',
       });
-      await expect(store.reserve([{ key: '', limit: 10, amount: 1 }])).rejects.toMatchObject({
+      await expect(store.reserve({ ...reservation, lines: [{ key: '', limit: 10, amount: 1 }] })).rejects.toMatchObject(
+        {
+          code: 'INVALID_ARGUMENT',
+        },
+      );
+      await expect(store.reserve({ ...reservation, holder: '', lines: [] })).rejects.toMatchObject({
         code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('holder'),
       });
+      await expect(store.releaseExpired(-5)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       await store.close();
       await expect(store.read(['k'])).rejects.toMatchObject({ code: 'CLOSED' });
     });

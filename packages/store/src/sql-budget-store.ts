@@ -1,27 +1,38 @@
 import type {
   BudgetCounter,
+  BudgetReservation,
   BudgetReserveLine,
   BudgetReserveResult,
   BudgetSettleLine,
+  BudgetSettlement,
+  BudgetSettleResult,
   BudgetStore,
   Clock,
+  ReleasedReservation,
 } from '@agentrix/core';
 import { systemClock } from '@agentrix/core';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './database.js';
 import { closedError, invalidArgument, storeError } from './errors.js';
-import { toNumber } from './json.js';
+import { jsonb, toNumber } from './json.js';
 
 export interface SqlBudgetStoreOptions {
   /** A database migrated with `storeMigrations`. Not closed by the store. */
   database: Database;
-  /** What "expired" means for {@link SqlBudgetStore.deleteExpired}. Default `systemClock`. */
+  /** What "expired" means for {@link SqlBudgetStore.deleteExpired}, and reservations' `created_at`. Default `systemClock`. */
   clock?: Clock;
 }
 
 interface CounterRow {
   spent: unknown;
   reserved: unknown;
+}
+
+interface ReservationRow {
+  id: string;
+  holder: string;
+  expires_at: unknown;
+  lines: unknown;
 }
 
 /** Thrown inside the reservation transaction to roll it back; never leaves this file. */
@@ -35,6 +46,12 @@ class Refused {
  * lines is a single conditional `UPDATE ... WHERE spent + reserved + amount <= limit RETURNING`,
  * so concurrent calls can never take more than the cap, and a line that does not fit rolls the
  * whole reservation back. Lines are taken in key order, so two reservations never deadlock.
+ *
+ * Each reservation in flight is a row of `agentrix_budget_reservations` (what it holds, its
+ * holder, its expiry). Whoever deletes that row gives the amounts back: `settle`, a sweep of
+ * expired ones (`releaseExpired`, for a process killed between reserve and settle) or a restarted
+ * holder (`releaseHolder`). Every transaction takes the reservation row first and then counters in
+ * key order, and sweeps skip rows another transaction holds, so none of them deadlock.
  *
  * Counter keys carry their period (the gateway writes `team:usd:2025-06-01`), so a new period
  * starts a new row; `expiresAt` only says when {@link SqlBudgetStore.deleteExpired} may drop one.
@@ -50,14 +67,25 @@ export class SqlBudgetStore implements BudgetStore {
     this.#clock = options.clock ?? systemClock;
   }
 
-  async reserve(lines: readonly BudgetReserveLine[]): Promise<BudgetReserveResult> {
+  async reserve(reservation: BudgetReservation): Promise<BudgetReserveResult> {
     this.#assertOpen('reserve');
-    lines.forEach(checkReserveLine);
+    checkReservation(reservation);
+    const { lines } = reservation;
     if (lines.length === 0) return { ok: true, counters: [] };
     const order = lines.map((_, index) => index).sort((a, b) => compareKeys(lines[a]!.key, lines[b]!.key));
     const counters: BudgetCounter[] = new Array(lines.length);
+    const held = jsonb(lines.map((line) => ({ key: line.key, amount: line.amount })));
+    let duplicate = false;
     try {
       await this.#database.kysely.transaction().execute(async (trx) => {
+        const inserted = await sql`
+          insert into agentrix_budget_reservations (id, holder, expires_at, lines, created_at)
+          values (${reservation.id}, ${reservation.holder}, ${reservation.expiresAt}, ${held}, ${this.#clock.now()})
+          on conflict (id) do nothing`.execute(trx);
+        if (Number(inserted.numAffectedRows ?? 0) === 0) {
+          duplicate = true;
+          throw new Refused(-1);
+        }
         const refused: number[] = [];
         for (const index of order) {
           const line = lines[index]!;
@@ -79,6 +107,9 @@ export class SqlBudgetStore implements BudgetStore {
       return { ok: true, counters };
     } catch (error) {
       if (!(error instanceof Refused)) throw storeError(error, 'reserving budget');
+      if (duplicate) {
+        throw invalidArgument(`Budget reservation "${reservation.id}" is already held: give each reservation a new id`);
+      }
       const line = lines[error.index]!;
       // The transaction is rolled back: the refused line's counter is as it was (zero when new).
       const [counter] = await this.read([line.key]);
@@ -86,29 +117,35 @@ export class SqlBudgetStore implements BudgetStore {
     }
   }
 
-  async settle(lines: readonly BudgetSettleLine[]): Promise<void> {
+  async settle(settlement: BudgetSettlement): Promise<BudgetSettleResult> {
     this.#assertOpen('settle');
-    lines.forEach(checkSettleLine);
-    if (lines.length === 0) return;
-    const sorted = [...lines].sort((a, b) => compareKeys(a.key, b.key));
-    const apply = async (db: Kysely<any>) => {
-      for (const line of sorted) {
-        await sql`
-          insert into agentrix_budget_counters as c (key, spent, reserved, expires_at)
-          values (${line.key}, ${line.actual}, 0, ${line.expiresAt ?? null})
-          on conflict (key) do update set
-            reserved = greatest(0, c.reserved - ${line.reserved}),
-            spent = c.spent + ${line.actual},
-            expires_at = coalesce(excluded.expires_at, c.expires_at)`.execute(db);
-      }
-    };
+    checkKey(settlement?.id, 'reservation id');
+    settlement.lines.forEach(checkSettleLine);
+    let held = false;
     try {
-      // One line is one atomic statement; several settle together.
-      if (sorted.length === 1) await apply(this.#database.kysely);
-      else await this.#database.kysely.transaction().execute(apply);
+      await this.#database.kysely.transaction().execute(async (trx) => {
+        const deleted = await sql<{ lines: unknown }>`
+          delete from agentrix_budget_reservations where id = ${settlement.id} returning lines`.execute(trx);
+        const row = deleted.rows[0];
+        held = row !== undefined;
+        await applyToCounters(trx, row ? storedLines(row.lines) : [], settlement.lines);
+      });
     } catch (error) {
       throw storeError(error, 'settling budget');
     }
+    return { held };
+  }
+
+  async releaseExpired(now: number): Promise<ReleasedReservation[]> {
+    this.#assertOpen('releaseExpired');
+    checkAmount('now', now, 'releaseExpired');
+    return this.#release(sql`expires_at <= ${now}`, 'releasing expired budget reservations');
+  }
+
+  async releaseHolder(holder: string): Promise<ReleasedReservation[]> {
+    this.#assertOpen('releaseHolder');
+    checkKey(holder, 'holder');
+    return this.#release(sql`holder = ${holder}`, 'releasing budget reservations of a holder');
   }
 
   async read(keys: readonly string[]): Promise<BudgetCounter[]> {
@@ -148,6 +185,35 @@ export class SqlBudgetStore implements BudgetStore {
     }
   }
 
+  /**
+   * Deletes the matching reservation rows (skipping rows another transaction is settling or
+   * sweeping: those are released there) and gives back what they held, in one transaction.
+   */
+  async #release(where: ReturnType<typeof sql>, what: string): Promise<ReleasedReservation[]> {
+    try {
+      return await this.#database.kysely.transaction().execute(async (trx) => {
+        const deleted = await sql<ReservationRow>`
+          delete from agentrix_budget_reservations where id in (
+            select id from agentrix_budget_reservations where ${where} order by id for update skip locked
+          ) returning id, holder, expires_at, lines`.execute(trx);
+        const released = deleted.rows.map((row) => ({
+          id: row.id,
+          holder: row.holder,
+          expiresAt: toNumber(row.expires_at),
+          lines: storedLines(row.lines),
+        }));
+        await applyToCounters(
+          trx,
+          released.flatMap((reservation) => reservation.lines),
+          [],
+        );
+        return released.sort((a, b) => compareKeys(a.id, b.id));
+      });
+    } catch (error) {
+      throw storeError(error, what);
+    }
+  }
+
   /** Idempotent; leaves the database open. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -158,14 +224,62 @@ export class SqlBudgetStore implements BudgetStore {
   }
 }
 
+/**
+ * Gives back `released` and adds `spent` (per key, summed), touching counters in key order.
+ * A key only released is updated when its row still exists; a key spent on is created if needed.
+ */
+async function applyToCounters(
+  db: Kysely<any>,
+  released: readonly { key: string; amount: number }[],
+  spent: readonly BudgetSettleLine[],
+): Promise<void> {
+  const changes = new Map<string, { release: number; actual: number; expiresAt: number | undefined }>();
+  const change = (key: string) => {
+    let entry = changes.get(key);
+    if (!entry) {
+      entry = { release: 0, actual: 0, expiresAt: undefined };
+      changes.set(key, entry);
+    }
+    return entry;
+  };
+  for (const line of released) change(line.key).release += line.amount;
+  for (const line of spent) {
+    const entry = change(line.key);
+    entry.actual += line.actual;
+    if (line.expiresAt !== undefined) entry.expiresAt = line.expiresAt;
+  }
+  for (const key of [...changes.keys()].sort(compareKeys)) {
+    const { release, actual, expiresAt } = changes.get(key)!;
+    if (actual > 0) {
+      await sql`
+        insert into agentrix_budget_counters as c (key, spent, reserved, expires_at)
+        values (${key}, ${actual}, 0, ${expiresAt ?? null})
+        on conflict (key) do update set
+          reserved = greatest(0, c.reserved - ${release}),
+          spent = c.spent + ${actual},
+          expires_at = coalesce(excluded.expires_at, c.expires_at)`.execute(db);
+    } else if (release > 0) {
+      await sql`
+        update agentrix_budget_counters set reserved = greatest(0, reserved - ${release})
+        where key = ${key}`.execute(db);
+    }
+  }
+}
+
+/** The `lines` column: what a reservation holds, per key. */
+function storedLines(value: unknown): { key: string; amount: number }[] {
+  const lines = (typeof value === 'string' ? JSON.parse(value) : value) as { key: string; amount: unknown }[];
+  return lines.map((line) => ({ key: line.key, amount: toNumber(line.amount) }));
+}
+
 /** Byte order, the same in every process, so concurrent reservations lock rows in one order. */
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function checkKey(key: unknown): void {
+function checkKey(key: unknown, what = 'key'): void {
   if (typeof key !== 'string' || key.length === 0 || key.length > 1000) {
-    throw invalidArgument(`Invalid budget key ${JSON.stringify(key)}: expected 1-1000 characters`);
+    throw invalidArgument(`Invalid budget ${what} ${JSON.stringify(key)}: expected 1-1000 characters`);
   }
 }
 
@@ -184,9 +298,16 @@ function checkReserveLine(line: BudgetReserveLine): void {
   if (line.expiresAt !== undefined) checkAmount('expiresAt', line.expiresAt, line.key);
 }
 
+function checkReservation(reservation: BudgetReservation): void {
+  checkKey(reservation?.id, 'reservation id');
+  checkKey(reservation.holder, 'holder');
+  checkAmount('reservation expiresAt', reservation.expiresAt, reservation.id);
+  if (!Array.isArray(reservation.lines)) throw invalidArgument('A budget reservation needs `lines` (an array)');
+  reservation.lines.forEach(checkReserveLine);
+}
+
 function checkSettleLine(line: BudgetSettleLine): void {
   checkKey(line?.key);
-  checkAmount('reserved', line.reserved, line.key);
   checkAmount('actual', line.actual, line.key);
   if (line.expiresAt !== undefined) checkAmount('expiresAt', line.expiresAt, line.key);
 }

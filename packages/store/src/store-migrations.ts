@@ -3,7 +3,7 @@ import type { Migration } from './migrations.js';
 
 /**
  * The tables of `@agentrix/store`: contexts, agents, idempotency records, the message bus, and the
- * gateway's budget counters and usage ledger.
+ * gateway's budget counters and reservations and usage ledger.
  * Apply them with `database.migrate(storeMigrations)` (the `create*` functions do it for you).
  */
 export const storeMigrations: readonly Migration[] = [
@@ -152,6 +152,24 @@ export const storeMigrations: readonly Migration[] = [
       await sql`create index agentrix_ledger_workflow on agentrix_ledger (workflow_id, day) where workflow_id is not null`.execute(
         db,
       );
+    },
+  },
+  {
+    name: '0007_store_budget_reservations',
+    async up(db) {
+      // One row per reservation in flight: what it holds on which counters, who holds it and when
+      // a sweep may give it back (its holder is presumed dead). Settling deletes the row.
+      await sql`create table agentrix_budget_reservations (
+        id text primary key,
+        holder text not null,
+        expires_at bigint not null,
+        lines jsonb not null,
+        created_at bigint not null
+      )`.execute(db);
+      await sql`create index agentrix_budget_reservations_expires on agentrix_budget_reservations (expires_at)`.execute(
+        db,
+      );
+      await sql`create index agentrix_budget_reservations_holder on agentrix_budget_reservations (holder)`.execute(db);
     },
   },
 ];

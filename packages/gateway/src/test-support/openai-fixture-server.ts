@@ -76,6 +76,25 @@ function send(response: ServerResponse, reply: FixtureReply): void {
   response.end();
 }
 
+/**
+ * The 401 OpenAI sends for a key it refuses, echoing the key from the request's `Authorization`
+ * header in its message ("Incorrect API key provided: <key>"), as the real API does.
+ */
+export function incorrectApiKey(request: IncomingMessage): FixtureReply {
+  const key = (request.headers.authorization ?? '').replace(/^Bearer\s+/i, '');
+  return {
+    status: 401,
+    json: {
+      error: {
+        message: `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'invalid_api_key',
+      },
+    },
+  };
+}
+
 /** One streamed chunk in the chat completions format. */
 export function chunk(
   delta: Record<string, unknown>,
