@@ -14,8 +14,11 @@ export const RetryPolicySchema = z.object({
 });
 export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 
-/** Everything needed to create an agent. Serializable, so a store can keep it. */
-export const AgentSpecSchema = z.object({
+/**
+ * Everything needed to create an agent. Serializable, so a store can keep it. Strict: an unknown
+ * key (`maxStep` for `maxSteps`) is refused, not silently dropped.
+ */
+export const AgentSpecSchema = z.strictObject({
   /** Unique id; also its inbox address. Generated when missing. */
   id: AddressSchema.optional(),
   /** A readable name for logs. Defaults to the id. */
@@ -30,7 +33,7 @@ export const AgentSpecSchema = z.object({
   tier: z.string().min(1).optional(),
   /** Whom this agent's calls are charged to (budgets, ledger); `agentId` is always added. */
   scope: z
-    .object({
+    .strictObject({
       userId: z.string().min(1).max(200).optional(),
       workflowId: z.string().min(1).max(200).optional(),
       tags: z.array(z.string().min(1).max(100)).max(32).optional(),

@@ -101,3 +101,38 @@ export function backoffDelay(
   const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(exponential / 2 + (random() * exponential) / 2);
 }
+
+/**
+ * Settles like `promise`, unless `signal` fires first: then it rejects at once with the signal's
+ * reason (see {@link abortError}) and `promise` is abandoned. An abandoned promise is detached:
+ * its late result is ignored and its late rejection swallowed. This is what bounds a call to a
+ * callee that ignores its AbortSignal and never settles (a stuck tool, a hung model stream).
+ */
+export function untilAborted<T>(promise: PromiseLike<T>, signal: AbortSignal | undefined, what?: string): Promise<T> {
+  if (signal === undefined) return Promise.resolve(promise);
+  if (signal.aborted) {
+    Promise.resolve(promise).catch(ignore);
+    return Promise.reject(abortError(signal, what));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const watcher: AbortWatcher = {
+      onAbort() {
+        Promise.resolve(promise).catch(ignore);
+        reject(abortError(signal, what));
+      },
+    };
+    watchAbort(signal, watcher);
+    Promise.resolve(promise).then(
+      (value) => {
+        unwatchAbort(signal, watcher);
+        resolve(value);
+      },
+      (error: unknown) => {
+        unwatchAbort(signal, watcher);
+        reject(error);
+      },
+    );
+  });
+}
+
+function ignore(): void {}

@@ -15,6 +15,7 @@ export {
   backoffDelay,
   sleep,
   throwIfAborted,
+  untilAborted,
   unwatchAbort,
   watchAbort,
 } from './async.js';
@@ -26,10 +27,14 @@ export {
 } from './blocked-read.js';
 export type {
   BudgetCounter,
+  BudgetReservation,
   BudgetReserveLine,
   BudgetReserveResult,
   BudgetSettleLine,
+  BudgetSettlement,
+  BudgetSettleResult,
   BudgetStore,
+  ReleasedReservation,
 } from './budget-store.js';
 export type { CheckedSend, MessageBusOptions, ResolvedReadOptions } from './bus-support.js';
 export {

@@ -18,6 +18,9 @@ describe('redactUrl', () => {
     expect(hidden('redis://:s3cr3t@127.0.0.1:6379/0', 's3cr3t')).toBe('redis://:***@127.0.0.1:6379/0');
     expect(hidden('redis://token-only@host', 'token-only')).toBe('redis://***@host');
     expect(redactUrl('postgres://host/db')).toBe('postgres://host/db');
+    // Paths in stack traces are not credentials.
+    const frame = 'at file:///work/node_modules/.pnpm/kysely@0.28.18/node_modules/kysely/dist/index.js:1:2';
+    expect(redactText(frame)).toBe(frame);
   });
 
   it('hides password= query parameters and libpq key=value passwords', () => {

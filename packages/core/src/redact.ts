@@ -50,7 +50,9 @@ export function redactText(text: string, secrets?: readonly (string | undefined)
   return out;
 }
 
-function replaceCredentials(_match: string, scheme: string, userInfo: string): string {
+function replaceCredentials(match: string, scheme: string, userInfo: string): string {
+  // `file:///path/pkg@1.2.3/...` (a stack trace) has no credentials: an authority never starts with "/".
+  if (userInfo.startsWith('/')) return match;
   // The user ends at the first ":"; everything after it, up to the last "@", is the password.
   const colon = userInfo.indexOf(':');
   if (colon < 0) return `${scheme}${REDACTED}@`;

@@ -104,6 +104,8 @@ export function withMemory(model: ChatModel, memory: Memory, options: WithMemory
 
   return {
     name: `memory(${model.name})`,
+    // A wrapper keeps the inner model's retry ownership: a gateway inside still retries alone.
+    ...(model.managesRetries === true ? { managesRetries: true } : {}),
     memory,
     async generate(request: ChatRequest): Promise<ChatResponse> {
       return model.generate(await prepare(request));

@@ -52,6 +52,24 @@ export interface AgentManagerOptions {
   outageRetry?: { baseDelayMs?: number; maxDelayMs?: number };
   /** Default wait of `ask()`. Default 60 s. */
   askTimeoutMs?: number;
+  /**
+   * How often an agent paused on a spent budget (`BUDGET_EXCEEDED`) tries its message again, so it
+   * resumes by itself when the period rolls over or the cap is raised. Default 60 s.
+   */
+  budgetRetryMs?: number;
+  /** Deadline of a tool call whose tool sets no `timeoutMs`. Default 60 s (`DEFAULT_TOOL_TIMEOUT_MS`). */
+  toolTimeoutMs?: number;
+  /**
+   * How long `close()` waits for agents to stop before it gives up on them and releases what it
+   * holds. Default 5 s; `close({ timeoutMs })` overrides it per call.
+   */
+  closeTimeoutMs?: number;
+  /**
+   * Secrets of the host (API keys, tokens, passwords) that must never reach a model, an event, a
+   * log line or a stored row: removed from tool errors, serialized errors and log fields.
+   * URL credentials, `Authorization` headers and OpenAI-shaped keys are always removed.
+   */
+  secrets?: readonly string[];
   clock?: Clock;
   generateId?: IdGenerator;
   events?: AgentrixEvents;
@@ -63,6 +81,10 @@ export const AgentManagerOptionsSchema = z.looseObject({
   maxConcurrentTurns: z.number().int().min(1).optional(),
   consumer: z.string().min(1).max(200).optional(),
   askTimeoutMs: z.number().int().positive().optional(),
+  budgetRetryMs: z.number().int().positive().optional(),
+  toolTimeoutMs: z.number().int().positive().optional(),
+  closeTimeoutMs: z.number().int().min(0).optional(),
+  secrets: z.array(z.string()).optional(),
   outageRetry: z
     .object({ baseDelayMs: z.number().int().min(0).optional(), maxDelayMs: z.number().int().min(0).optional() })
     .optional(),

@@ -87,45 +87,111 @@ describe('AgentManager', () => {
     agentrix.start('a2');
     expect(() => agentrix.start('a2')).toThrow(expect.objectContaining({ code: 'ILLEGAL_STATE_TRANSITION' }));
     expect(() => agentrix.get('')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    // An unknown key is a mistake to report, not to drop.
+    await expect(agentrix.create({ id: 'typo', maxStep: 3 } as never)).rejects.toMatchObject({
+      code: 'INVALID_AGENT_SPEC',
+      message: expect.stringMatching(/maxStep/),
+    });
+    await expect(agentrix.create({ id: 'typo', scope: { user: 'u1' } } as never)).rejects.toMatchObject({
+      code: 'INVALID_AGENT_SPEC',
+    });
+    for (const timeoutMs of [-1, 0, Number.NaN]) {
+      await expect(agentrix.ask('a2', 'hi', { timeoutMs })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/timeoutMs/),
+      });
+    }
   });
 
-  it('holds messages while paused and answers them after resume', async () => {
+  it('sends every ask() from `host`, so prompts do not change with each call (and can hit a cache)', async () => {
+    const model = new MockLLM({ fallback: { text: 'ok' } });
+    const agentrix = manager({ model });
+    await agentrix.create({ id: 'a1', maxHistory: 0 });
+    await agentrix.ask('a1', 'same question');
+    const first = model.lastRequest?.messages;
+    await agentrix.ask('a1', 'same question');
+    expect(model.lastRequest?.messages).toEqual(first);
+    expect(first?.at(-1)).toEqual({ role: 'user', content: 'same question', name: 'host' });
+  });
+
+  it('holds messages while paused, refuses ask() at once, and answers them after resume', async () => {
     const agentrix = manager({
       model: new MockLLM({ fallback: (request) => ({ text: `re: ${request.messages.at(-1)?.content}` }) }),
     });
     await agentrix.create({ id: 'a1' });
-    expect(agentrix.pause('a1').state).toBe('paused');
-    const answer = agentrix.ask('a1', 'are you there?', { timeoutMs: 5_000 });
+    expect(agentrix.pause('a1')).toMatchObject({ state: 'paused', pause: { kind: 'host' } });
+    await agentrix.send({ to: 'a1', content: 'are you there?', replyTo: 'outside' });
+    await expect(agentrix.ask('a1', 'now?', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'AGENT_PAUSED' });
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(agentrix.get('a1').turns).toBe(0);
     expect((await agentrix.bus.stats('a1')).unread).toBe(1);
     agentrix.resume('a1');
-    expect((await answer).content).toBe('re: are you there?');
+    const [reply] = await agentrix.bus.read('outside', { blockMs: 5_000 });
+    expect(reply?.envelope.content).toBe('re: are you there?');
   });
 
-  it('puts an agent in error after repeated model failures, keeps the message, and recovers on resume', async () => {
+  it('gives a failed message back for redelivery and stays idle; the redelivery is answered', async () => {
     const model = new MockLLM({
       script: [{ error: new Error('down') }, { error: new Error('down') }, { text: 'recovered' }],
     });
     const agentrix = manager({ model });
     await agentrix.create({ id: 'a1', modelRetry: fastRetry });
-    const failed = next(agentrix.events, 'agent.state', (event) => event.to === 'error');
-    await expect(agentrix.ask('a1', 'hi', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'MODEL_ERROR' });
-    await failed;
-    expect(agentrix.get('a1')).toMatchObject({ state: 'error', lastError: { code: 'MODEL_ERROR' } });
-    expect(await agentrix.bus.stats('a1')).toMatchObject({ unread: 1, inFlight: 0 });
     const completed = next(agentrix.events, 'turn.completed');
-    agentrix.resume('a1');
+    await expect(agentrix.ask('a1', 'hi', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'MODEL_ERROR' });
     expect(await completed).toMatchObject({ reply: 'recovered' });
-    expect(agentrix.get('a1').state).toBe('idle');
-    expect(await agentrix.bus.stats('a1')).toMatchObject({ unread: 0, inFlight: 0 });
+    await agentrix.waitForIdle();
+    expect(agentrix.get('a1')).toMatchObject({ state: 'idle', turns: 1 });
+    expect(await agentrix.bus.stats('a1')).toMatchObject({ unread: 0, inFlight: 0, deadLetters: 0 });
   });
 
-  it('aborts a turn that runs past its timeout', async () => {
-    const agentrix = manager({ model: new MockLLM({ fallback: { text: 'slow', delayMs: 5_000 } }) });
+  it('moves a message that keeps failing to dead letter and goes on with the next one', async () => {
+    const bus = new InMemoryBus({ maxDeliveries: 2 });
+    const model = new MockLLM({
+      fallback: (request) =>
+        request.messages.at(-1)?.content === 'poison' ? { error: new Error('always fails') } : { text: 'fine' },
+    });
+    const agentrix = manager({ model, bus });
+    await agentrix.create({ id: 'a1', modelRetry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    await agentrix.send({ to: 'a1', content: 'poison' });
+    await agentrix.send({ to: 'a1', content: 'next', replyTo: 'outside' });
+    const [reply] = await bus.read('outside', { blockMs: 5_000 });
+    expect(reply?.envelope.content).toBe('fine');
+    await agentrix.waitForIdle();
+    const [dead] = await bus.deadLetters('a1');
+    expect(dead).toMatchObject({ attempts: 2, envelope: { content: 'poison' }, error: { code: 'MODEL_ERROR' } });
+    // The last failure stays visible to the operator after later turns succeed.
+    expect(agentrix.get('a1')).toMatchObject({ state: 'idle', lastError: { code: 'MODEL_ERROR' } });
+    await bus.close();
+  });
+
+  it('stops on an error every message would hit (refused credentials): ask() says so at once', async () => {
+    const model = new MockLLM({
+      script: [{ error: new AgentrixError('AUTH_FAILED', 'provider refused the key') }, { text: 'fixed' }],
+    });
+    const agentrix = manager({ model });
+    await agentrix.create({ id: 'a1', modelRetry: fastRetry });
+    await expect(agentrix.ask('a1', 'hi', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    await agentrix.waitForIdle();
+    expect(agentrix.get('a1')).toMatchObject({ state: 'error', lastError: { code: 'AUTH_FAILED' } });
+    expect(await agentrix.bus.stats('a1')).toMatchObject({ unread: 1, inFlight: 0 });
+    await expect(agentrix.ask('a1', 'again?')).rejects.toMatchObject({
+      code: 'AGENT_FAILED',
+      message: expect.stringMatching(/AUTH_FAILED/),
+    });
+    const completed = next(agentrix.events, 'turn.completed');
+    agentrix.resume('a1');
+    expect(await completed).toMatchObject({ reply: 'fixed' });
+  });
+
+  it('aborts a turn that runs past its timeout; the message is retried, then dead-lettered; the agent goes on', async () => {
+    const bus = new InMemoryBus({ maxDeliveries: 2 });
+    const agentrix = manager({ bus, model: new MockLLM({ fallback: { text: 'slow', delayMs: 5_000 } }) });
     await agentrix.create({ id: 'a1', turnTimeoutMs: 30, modelRetry: fastRetry });
     await expect(agentrix.ask('a1', 'hi', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'TURN_TIMEOUT' });
-    expect(agentrix.get('a1').state).toBe('error');
+    await agentrix.waitForIdle();
+    expect(agentrix.get('a1')).toMatchObject({ state: 'idle', lastError: { code: 'TURN_TIMEOUT' } });
+    expect(await bus.deadLetters('a1')).toMatchObject([{ attempts: 2, error: { code: 'TURN_TIMEOUT' } }]);
+    await bus.close();
   });
 
   it('terminates children with their parent', async () => {
@@ -254,7 +320,7 @@ describe('AgentManager', () => {
     const first = new AgentManager({
       ...shared,
       model: echo(),
-      models: { broken: new MockLLM({ fallback: { error: new Error('down') } }) },
+      models: { broken: new MockLLM({ fallback: { error: new AgentrixError('AUTH_FAILED', 'key refused') } }) },
     });
     await first.create({ id: 'a1' });
     await first.spawn('a1', { id: 'child' });
@@ -263,7 +329,7 @@ describe('AgentManager', () => {
     await first.create({ id: 'doomed' });
     await first.terminate('doomed');
     await first.create({ id: 'broken', model: 'broken', modelRetry: fastRetry });
-    await expect(first.ask('broken', 'hi')).rejects.toMatchObject({ code: 'MODEL_ERROR' });
+    await expect(first.ask('broken', 'hi')).rejects.toMatchObject({ code: 'AUTH_FAILED' });
     expect((await first.ask('a1', 'remember this')).content).toBe('seen 1 messages');
     await first.waitForIdle();
     await first.close();
@@ -280,7 +346,7 @@ describe('AgentManager', () => {
     expect(restored.map((agent) => agent.id).sort()).toEqual(['a1', 'broken', 'child', 'doomed', 'sleeper']);
     expect(second.get('sleeper').state).toBe('paused');
     expect(second.get('doomed').state).toBe('terminated');
-    expect(second.get('broken')).toMatchObject({ state: 'error', lastError: { code: 'MODEL_ERROR' } });
+    expect(second.get('broken')).toMatchObject({ state: 'error', lastError: { code: 'AUTH_FAILED' } });
     expect(second.get('a1').children).toEqual(['child']);
     const [reply] = await bus.read('outside', { blockMs: 5_000 });
     // system prompt is empty, so: first question, first answer, this question.

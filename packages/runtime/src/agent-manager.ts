@@ -18,16 +18,19 @@ import {
   type MessageEnvelope,
   parseWith,
   randomId,
+  redactingLogger,
   type SendInput,
   type SerializedError,
+  serializeError,
   silentLogger,
   systemClock,
   type Tool,
+  untilAborted,
 } from '@agentrix/core';
 import { AgentFactory } from './agent-factory.js';
 import { type AgentManagerOptions, AgentManagerOptionsSchema } from './agent-manager-options.js';
 import { AgentPool } from './agent-pool.js';
-import type { AgentRuntime } from './agent-runtime.js';
+import type { AgentRuntime, PauseReason } from './agent-runtime.js';
 import type { Approvals, PendingApproval } from './approvals.js';
 import { ContextManager } from './context-manager.js';
 import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
@@ -44,6 +47,8 @@ export interface AgentInfo {
   children: string[];
   turns: number;
   lastError: SerializedError | undefined;
+  /** Why a paused agent is paused (host, outage or budget), and when it tries again by itself. */
+  pause: PauseReason | undefined;
   spec: AgentSpec;
 }
 
@@ -53,7 +58,7 @@ export interface CreateAgentOptions {
 }
 
 export interface AskOptions {
-  /** Default: the manager's `askTimeoutMs` (60 s). */
+  /** Default: the manager's `askTimeoutMs` (60 s). Honoured whatever the bus does (an outage included). */
   timeoutMs?: number;
   signal?: AbortSignal;
   data?: unknown;
@@ -88,6 +93,7 @@ export class AgentManager implements AsyncDisposable {
   readonly #logger: Logger;
   readonly #consumer: string;
   readonly #askTimeoutMs: number;
+  readonly #closeTimeoutMs: number;
   readonly #ownsBus: boolean;
   readonly #models = new Map<string, ChatModel>();
   readonly #tools = new Map<string, Tool<any, unknown>>();
@@ -100,10 +106,12 @@ export class AgentManager implements AsyncDisposable {
     parseWith(AgentManagerOptionsSchema, options, 'INVALID_ARGUMENT', 'agent manager options');
     this.#clock = options.clock ?? systemClock;
     this.#generateId = options.generateId ?? randomId;
-    this.#logger = options.logger ?? silentLogger;
+    // Every log line passes through redaction: the host's secrets and URL credentials never reach it.
+    this.#logger = options.logger ? redactingLogger(options.logger, options.secrets) : silentLogger;
     this.events = options.events ?? new AgentrixEvents();
     this.#consumer = options.consumer ?? `runtime-${this.#generateId()}`;
     this.#askTimeoutMs = options.askTimeoutMs ?? 60_000;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
     this.#ownsBus = options.bus === undefined;
     this.bus =
       options.bus ??
@@ -112,6 +120,7 @@ export class AgentManager implements AsyncDisposable {
         generateId: this.#generateId,
         events: this.events,
         consumer: this.#consumer,
+        logger: this.#logger,
       });
     this.pool =
       options.pool ??
@@ -133,6 +142,9 @@ export class AgentManager implements AsyncDisposable {
         baseDelayMs: options.outageRetry?.baseDelayMs ?? 500,
         maxDelayMs: options.outageRetry?.maxDelayMs ?? 30_000,
       },
+      budgetRetryMs: options.budgetRetryMs ?? 60_000,
+      ...(options.toolTimeoutMs !== undefined ? { toolTimeoutMs: options.toolTimeoutMs } : {}),
+      ...(options.secrets !== undefined ? { secrets: options.secrets } : {}),
       bus: this.bus,
       contexts: this.contexts,
       pool: this.pool,
@@ -337,17 +349,26 @@ export class AgentManager implements AsyncDisposable {
   }
 
   /**
-   * Sends `content` to an agent and resolves with its reply. Rejects with TIMEOUT after
-   * `timeoutMs`, with the turn's error if the turn fails (the message itself stays pending).
+   * Sends `content` to an agent and resolves with its reply. Rejects at once when the agent cannot
+   * answer: `AGENT_PAUSED` (paused by the host), `BUDGET_EXCEEDED` (paused on a spent budget),
+   * `AGENT_FAILED` (stopped on an error, waiting for `resume()`). Rejects with `TIMEOUT` after
+   * `timeoutMs` whatever the bus does (during an outage too), and with the turn's error if the
+   * turn fails (the message itself goes back to the bus for redelivery).
    */
   async ask(agentId: string, content: string, options: AskOptions = {}): Promise<MessageEnvelope> {
     this.#assertOpen();
-    this.#live(agentId);
+    const { runtime } = this.#live(agentId);
+    checkAskOptions(options);
+    refuseUnanswerable(runtime);
     const timeoutMs = options.timeoutMs ?? this.#askTimeoutMs;
+    // The reply inbox; the message itself is from `host`, so prompts (and cache keys) do not
+    // change with every ask.
     const inbox = `host:${this.#generateId()}`;
     const controller = new AbortController();
     const onAbort = () => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // Awaited, so it keeps the process alive; fires even when the bus never answers.
     const timer = this.#clock.setTimeout(() => {
       controller.abort(
         new AgentrixError('TIMEOUT', `Agent "${agentId}" did not reply within ${timeoutMs} ms`, { agentId }),
@@ -368,35 +389,47 @@ export class AgentManager implements AsyncDisposable {
       );
     };
     this.events.on('turn.failed', onFailed);
+    const { signal } = controller;
     try {
-      const sent = await this.bus.send({
-        from: inbox,
-        to: agentId,
-        replyTo: inbox,
-        content,
-        ...(options.data !== undefined ? { data: options.data } : {}),
-        ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {}),
-      });
+      const sent = await untilAborted(
+        this.bus.send({
+          from: 'host',
+          to: agentId,
+          replyTo: inbox,
+          content,
+          ...(options.data !== undefined ? { data: options.data } : {}),
+          ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {}),
+        }),
+        signal,
+      );
       sentId = sent.id;
       for (;;) {
-        const deliveries = await this.bus.read(inbox, { consumer: this.#consumer, signal: controller.signal });
+        const deliveries = await untilAborted(this.bus.read(inbox, { consumer: this.#consumer, signal }), signal);
         if (deliveries.length > 0)
-          await this.bus.ack(
-            inbox,
-            deliveries.map((delivery) => delivery.deliveryId),
+          await untilAborted(
+            this.bus.ack(
+              inbox,
+              deliveries.map((delivery) => delivery.deliveryId),
+            ),
+            signal,
           );
         const reply = deliveries.find((delivery) => delivery.envelope.inReplyTo === sent.id);
         if (reply) return reply.envelope;
         if (this.#closing) throw new AgentrixError('CLOSED', 'The agent manager closed while waiting for a reply');
       }
     } catch (error) {
-      if (controller.signal.aborted && controller.signal.reason !== undefined) throw controller.signal.reason;
+      if (signal.aborted && signal.reason !== undefined) throw signal.reason;
       throw error;
     } finally {
       this.#clock.clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       this.events.off('turn.failed', onFailed);
-      await this.bus.deleteInbox(inbox).catch(() => {});
+      // Not awaited: during an outage it would hold the answer (or the timeout) back.
+      this.bus
+        .deleteInbox(inbox)
+        .catch((error: unknown) =>
+          this.#logger.debug({ inbox, error: serializeError(error) }, 'reply inbox not deleted'),
+        );
     }
   }
 
@@ -472,19 +505,46 @@ export class AgentManager implements AsyncDisposable {
     }
   }
 
-  /** Stops every agent loop (a running turn is aborted and its message given back) and closes what the manager opened. */
-  close(): Promise<void> {
+  /**
+   * Stops every agent loop (a running turn is aborted and its message given back) and closes what
+   * the manager opened. Bounded: after `timeoutMs` (default the manager's `closeTimeoutMs`, 5 s)
+   * it stops waiting for agents that do not stop (a bus that does not answer, say), logs them,
+   * and releases the rest. Idempotent: a second call returns the same promise.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#closing ??= (async () => {
-      const results = await Promise.allSettled(
-        [...this.#agents.values()].map(async ({ runtime }) => {
-          await runtime.stop();
-          await runtime.flushState();
+      const timeoutMs = options.timeoutMs ?? this.#closeTimeoutMs;
+      const pending = new Set<string>();
+      const stops = Promise.allSettled(
+        [...this.#agents.entries()].map(async ([id, { runtime }]) => {
+          pending.add(id);
+          try {
+            await runtime.stop();
+            await runtime.flushState();
+          } catch (error) {
+            this.#logger.error({ agentId: id, error: serializeError(error) }, 'agent stop failed');
+          } finally {
+            pending.delete(id);
+          }
         }),
       );
-      for (const result of results) {
-        if (result.status === 'rejected') this.#logger.error({ error: String(result.reason) }, 'agent stop failed');
+      let timer: unknown;
+      const deadline = new Promise<'deadline'>((resolve) => {
+        timer = this.#clock.setTimeout(() => resolve('deadline'), timeoutMs);
+      });
+      const outcome = await Promise.race([stops, deadline]);
+      this.#clock.clearTimeout(timer);
+      if (outcome === 'deadline' && pending.size > 0) {
+        this.#logger.warn(
+          { agents: [...pending].slice(0, 20), count: pending.size, timeoutMs },
+          'close: agents did not stop in time; releasing them',
+        );
       }
-      if (this.#ownsBus) await this.bus.close();
+      if (this.#ownsBus) {
+        await untilAborted(this.bus.close(), AbortSignal.timeout(Math.max(1, timeoutMs))).catch((error: unknown) =>
+          this.#logger.warn({ error: serializeError(error) }, 'close: the bus did not close in time'),
+        );
+      }
     })();
     return this.#closing;
   }
@@ -564,7 +624,51 @@ export class AgentManager implements AsyncDisposable {
       children: children ? [...children] : [],
       turns: runtime.turns,
       lastError: runtime.lastError,
+      pause: runtime.pauseReason,
       spec: runtime.spec,
     };
+  }
+}
+
+function checkAskOptions(options: AskOptions): void {
+  const { timeoutMs } = options;
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new AgentrixError(
+      'INVALID_ARGUMENT',
+      `Invalid ask timeoutMs ${String(timeoutMs)}: expected a positive number of milliseconds (or leave it out for the manager's askTimeoutMs)`,
+    );
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new AgentrixError('INVALID_ARGUMENT', 'Invalid ask signal: expected an AbortSignal');
+  }
+}
+
+/** An agent that cannot answer: the asker learns why at once instead of waiting for its timeout. */
+function refuseUnanswerable(runtime: AgentRuntime): void {
+  const { id } = runtime;
+  if (runtime.state === 'error') {
+    const last = runtime.lastError;
+    throw new AgentrixError(
+      'AGENT_FAILED',
+      `Agent "${id}" stopped on an error${last ? ` (${last.code ?? last.name}: ${last.message})` : ''} and takes no work until resume()`,
+      { agentId: id, details: last ? { lastError: last } : {} },
+    );
+  }
+  const pause = runtime.pauseReason;
+  if (pause?.kind === 'host') {
+    throw new AgentrixError('AGENT_PAUSED', `Agent "${id}" is paused; resume() it to ask it anything`, {
+      agentId: id,
+    });
+  }
+  if (pause?.kind === 'budget') {
+    throw new AgentrixError(
+      'BUDGET_EXCEEDED',
+      `Agent "${id}" is paused because its budget is spent${pause.error ? ` (${pause.error.message})` : ''}; it tries again by itself${pause.resumesAt !== undefined ? ` at ${new Date(pause.resumesAt).toISOString()}` : ''}`,
+      {
+        agentId: id,
+        retryable: false,
+        details: { ...(pause.error ? { error: pause.error } : {}), resumesAt: pause.resumesAt },
+      },
+    );
   }
 }

@@ -5,6 +5,7 @@ import {
   type AgentrixEvents,
   type AgentSpec,
   type AgentState,
+  BACKGROUND_TIMER,
   backoffDelay,
   type CallScope,
   type ChatModel,
@@ -19,8 +20,10 @@ import {
   sleep,
   type TimerHandle,
   type ToolContext,
+  throwIfAborted,
   toAgentrixError,
   type UserMessage,
+  untilAborted,
 } from '@agentrix/core';
 import type { AgentPool } from './agent-pool.js';
 import { AgentStateMachine } from './agent-state-machine.js';
@@ -51,17 +54,42 @@ export interface AgentRuntimeDependencies {
   router?: TurnRouter;
   /** Backoff while the bus or the store is unavailable (the agent waits or pauses, then retries). */
   outageRetry: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>;
+  /** How often an agent paused on a spent budget tries its held message again. */
+  budgetRetryMs: number;
+  /** Deadline of a tool call that sets none (`DEFAULT_TOOL_TIMEOUT_MS` by default). */
+  toolTimeoutMs?: number;
+  /** Host secrets: removed from tool errors, events, stored errors and logs. */
+  secrets?: readonly string[];
+}
+
+/** Why a paused agent is paused. */
+export interface PauseReason {
+  /** `host`: `pause()` was called; `outage`: the bus or store is down; `budget`: a budget is spent. */
+  kind: 'host' | 'outage' | 'budget';
+  /** The error behind an `outage` or `budget` pause. */
+  error?: SerializedError;
+  /** When the agent tries again by itself (outage and budget pauses), ms since the epoch. */
+  resumesAt?: number;
 }
 
 /**
  * The loop of one agent: block until a message arrives, run a turn for it, send the reply,
  * save the context, ack; repeat. An idle agent is one pending `bus.read` and costs no CPU.
  *
- * A turn that fails after the model's retries (or times out) puts the agent in `error` and
- * gives the message back to the bus (nack), so it is redelivered when the agent resumes and
- * goes to dead letter after the bus's `maxDeliveries`. Nothing is acked before the turn's
- * reply and context are stored. While a turn runs, its delivery's lease is extended (a
- * heartbeat every third of the bus's `leaseMs`), so a long turn is not handed to another reader.
+ * Failure policy (see docs/runtime.md, "When a turn fails"):
+ * - a turn that fails (after the model's retries, on a tool executor error, or past
+ *   `turnTimeoutMs`) gives its message back with the error (nack); the bus redelivers it and moves
+ *   it to dead letter after its `maxDeliveries`, and the agent goes on with the next message;
+ * - a spent budget (`BUDGET_EXCEEDED`) pauses the agent with reason `budget`, keeping the message:
+ *   it tries again every `budgetRetryMs` (or when the error says the period resets), so it
+ *   resumes by itself when the period rolls over or the cap is raised;
+ * - an unreachable bus or store pauses it with reason `outage` and resumes it after a backoff;
+ * - an error every message would hit (refused credentials, an unknown model or database) puts
+ *   it in `error` until the host calls `resume()`; the message goes back to the bus.
+ * Nothing is acked before the turn's reply and context are stored. While a turn runs, its
+ * delivery's lease is extended (a heartbeat every third of the bus's `leaseMs`), so a long turn
+ * is not handed to another reader. Every turn is bounded by `turnTimeoutMs`, even when a tool or
+ * the model ignores its AbortSignal and never settles: the turn is abandoned, not awaited.
  */
 export class AgentRuntime {
   readonly spec: AgentSpec;
@@ -86,7 +114,10 @@ export class AgentRuntime {
   #persisted: Promise<void> = Promise.resolve();
   /** Consecutive failures to reach the bus or the store. */
   #outages = 0;
+  /** Consecutive budget refusals (the first is logged as a warning, the rest at debug). */
+  #budgetRefusals = 0;
   #autoResume: TimerHandle | undefined;
+  #pause: PauseReason | undefined;
 
   constructor(
     deps: AgentRuntimeDependencies,
@@ -100,9 +131,25 @@ export class AgentRuntime {
     this.#tools = parts.tools;
     this.#lastError = lastError;
     this.#scope = { ...parts.spec.scope, agentId: parts.spec.id };
-    this.#machine = new AgentStateMachine(parts.spec.id, deps.events, deps.clock, initialState, (from, to) =>
-      this.#persistState(from, to),
+    this.#machine = new AgentStateMachine(parts.spec.id, deps.events, deps.clock, initialState, (from, to, reason) =>
+      this.#stateChanged(from, to, reason),
     );
+    if (initialState === 'paused') this.#restorePause(lastError);
+  }
+
+  /**
+   * A paused agent restored from a registry: an outage pause resumes by itself at once, a budget
+   * pause at its next try; anything else was the host's pause.
+   */
+  #restorePause(lastError: SerializedError | undefined): void {
+    const code = lastError?.code;
+    if (code === 'BUDGET_EXCEEDED' && lastError) {
+      this.#schedulePauseEnd({ kind: 'budget', error: lastError }, this.#budgetDelay(lastError));
+    } else if ((code === 'STORE_UNAVAILABLE' || code === 'BUS_UNAVAILABLE') && lastError) {
+      this.#schedulePauseEnd({ kind: 'outage', error: lastError }, 0);
+    } else {
+      this.#pause = { kind: 'host' };
+    }
   }
 
   get id(): string {
@@ -119,6 +166,11 @@ export class AgentRuntime {
 
   get lastError(): SerializedError | undefined {
     return this.#lastError;
+  }
+
+  /** Why the agent is paused, while it is. */
+  get pauseReason(): PauseReason | undefined {
+    return this.#machine.state === 'paused' ? this.#pause : undefined;
   }
 
   /** Resolves when every state change so far is recorded in the registry. */
@@ -144,11 +196,20 @@ export class AgentRuntime {
   pause(): void {
     const state = this.#machine.state;
     this.#cancelAutoResume();
-    if (state === 'paused') return;
+    if (state === 'paused') {
+      // A pause of the host's takes over an outage or budget pause: no automatic resume now.
+      if (this.#pause?.kind !== 'host') {
+        this.#pause = { kind: 'host' };
+        this.#record('paused', undefined);
+        this.#deps.logger.info({ agentId: this.id, pause: 'host' }, 'agent paused by host');
+      }
+      return;
+    }
     if (state === 'running') {
       this.#pauseRequested = true;
       return;
     }
+    this.#pause = { kind: 'host' };
     this.#machine.transition('paused', 'paused by host');
     this.#active.abort();
   }
@@ -169,7 +230,16 @@ export class AgentRuntime {
         { agentId: this.id, details: { from: state, to: 'idle' } },
       );
     }
-    this.#machine.transition('idle', state === 'error' ? 'resumed after error' : 'resumed');
+    const pause = this.#pause;
+    this.#pause = undefined;
+    this.#machine.transition(
+      'idle',
+      state === 'error'
+        ? 'resumed after error'
+        : pause && pause.kind !== 'host'
+          ? `retrying after ${pause.kind}`
+          : 'resumed',
+    );
     this.#lastError = undefined;
     if (this.#active.signal.aborted) this.#active = new AbortController();
     this.#loop ??= this.#run();
@@ -209,15 +279,34 @@ export class AgentRuntime {
     return this.#stopping || this.#machine.state === 'terminated';
   }
 
-  #persistState(from: AgentState, to: AgentState): void {
-    // A turn's idle -> running -> idle costs no write: running is stored as idle.
+  #stateChanged(from: AgentState, to: AgentState, reason: string | undefined): void {
+    // A turn's idle -> running -> idle costs no write and no log line: running is stored as idle.
     if (to === 'running' || (from === 'running' && to === 'idle')) return;
+    const { logger } = this.#deps;
+    const pause = to === 'paused' ? this.#pause : undefined;
+    const fields = {
+      agentId: this.id,
+      from,
+      to,
+      ...(reason === undefined ? {} : { reason }),
+      ...(pause ? { pause: pause.kind, ...(pause.error ? { code: pause.error.code } : {}) } : {}),
+      ...(to === 'error' && this.#lastError ? { code: this.#lastError.code, error: this.#lastError } : {}),
+    };
+    if (to === 'error') logger.error(fields, 'agent failed: waiting for resume()');
+    else if (pause?.kind === 'budget' && this.#budgetRefusals > 1) logger.debug(fields, 'agent paused again');
+    else if (pause && pause.kind !== 'host') logger.warn(fields, `agent paused (${pause.kind}): resumes by itself`);
+    else logger.info(fields, `agent ${to}`);
+    // The error is kept with error states and with outage and budget pauses, so restore() can
+    // tell a pause that ends by itself from the host's.
+    this.#record(to, to === 'error' || (pause && pause.kind !== 'host') ? this.#lastError : undefined);
+  }
+
+  #record(state: AgentState, lastError: SerializedError | undefined): void {
     const { registry, logger } = this.#deps;
-    const lastError = to === 'error' ? this.#lastError : undefined;
     this.#persisted = this.#persisted
-      .then(() => registry.setState(this.id, to, lastError))
+      .then(() => registry.setState(this.id, state, lastError))
       .catch((error: unknown) =>
-        logger.error({ agentId: this.id, state: to, error: serializeError(error) }, 'agent state not recorded'),
+        logger.error({ agentId: this.id, state, error: serializeError(error) }, 'agent state not recorded'),
       );
   }
 
@@ -239,17 +328,24 @@ export class AgentRuntime {
         try {
           [delivery] = await bus.read(this.id, { consumer, max: 1, signal });
           leasedAt = this.#deps.clock.now();
+          if (this.#outages > 0)
+            logger.info({ agentId: this.id, attempts: this.#outages }, 'agent inbox reachable again');
           this.#outages = 0;
         } catch (thrown) {
           if (signal.aborted) continue;
           const error = toAgentrixError(thrown, 'BUS_UNAVAILABLE');
-          logger.error({ agentId: this.id, error: serializeError(error) }, 'agent read failed');
           if (!error.isRetryable) {
             this.#fail(error);
             continue;
           }
-          // The bus is unreachable: stay idle and read again after a backoff.
-          await sleep(this.#outageDelay(), { clock: this.#deps.clock, signal }).catch(() => {});
+          // The bus is unreachable: stay idle and read again after a backoff (a background wait:
+          // an idle agent keeps no process alive).
+          const delayMs = this.#outageDelay();
+          logger.warn(
+            { agentId: this.id, attempt: this.#outages, delayMs, code: error.code, error: this.#serialize(error) },
+            'agent cannot read its inbox; retrying',
+          );
+          await sleep(delayMs, { clock: this.#deps.clock, signal, background: true }).catch(() => {});
           continue;
         }
       }
@@ -282,6 +378,17 @@ export class AgentRuntime {
     const { envelope } = delivery;
     const turnId = generateId();
     const started = clock.now();
+    if (delivery.attempt > 1) {
+      this.#deps.logger.info(
+        {
+          agentId: this.id,
+          messageId: envelope.id,
+          attempt: delivery.attempt,
+          ...(delivery.lastError ? { code: delivery.lastError.code } : {}),
+        },
+        'message redelivered',
+      );
+    }
     this.#machine.transition('running', `message ${envelope.id}`);
     if (events.has('message.received')) {
       events.emit('message.received', { agentId: this.id, envelope, attempt: delivery.attempt });
@@ -300,14 +407,21 @@ export class AgentRuntime {
       );
     }, this.spec.turnTimeoutMs);
     const heartbeat = new LeaseHeartbeat(bus, clock, this.id, delivery.deliveryId, consumer, leasedAt, (error) =>
-      this.#deps.logger.warn({ agentId: this.id, error: serializeError(error) }, 'lease not extended'),
+      this.#deps.logger.warn(
+        { agentId: this.id, messageId: envelope.id, error: this.#serialize(error) },
+        'lease not extended',
+      ),
     );
     try {
-      const result = await this.#turn(delivery, turnId, controller.signal);
+      // Bounded even when something in the turn ignores the signal and never settles: the turn
+      // is abandoned at its deadline (or when the agent stops) and its late result ignored.
+      const result = await untilAborted(this.#turn(delivery, turnId, controller.signal), controller.signal, 'turn');
       this.#turns++;
       this.#outages = 0;
+      this.#budgetRefusals = 0;
       if (this.#machine.state === 'running') {
         const pause = this.#pauseRequested;
+        if (pause) this.#pause = { kind: 'host' };
         this.#machine.transition(pause ? 'paused' : 'idle', pause ? 'paused by host' : undefined);
         if (pause) this.#active.abort();
       }
@@ -329,25 +443,53 @@ export class AgentRuntime {
       const error = toAgentrixError(
         controller.signal.aborted && !stopped ? (controller.signal.reason ?? thrown) : thrown,
       );
+      const serialized = this.#serialize(error);
       if (events.has('turn.failed')) {
         events.emit('turn.failed', {
           agentId: this.id,
           turnId,
           messageId: envelope.id,
-          error: serializeError(error),
+          error: serialized,
           durationMs: clock.now() - started,
         });
       }
+      const fields = {
+        agentId: this.id,
+        messageId: envelope.id,
+        turnId,
+        attempt: delivery.attempt,
+        code: error.code,
+        error: serialized,
+      };
       if (stopped) {
         // Terminated or stopped mid-turn: the message goes back, unprocessed.
+        this.#deps.logger.debug(fields, 'turn interrupted by stop; message given back');
         await bus.nack(this.id, delivery.deliveryId).catch(() => {});
       } else if (isOutage(error)) {
         // The store or bus is down: keep the message, pause, and try again after a backoff.
         this.#held = delivery;
-        this.#pauseForOutage(error);
-      } else {
+        this.#pauseUntilRetry('outage', error, this.#outageDelay());
+      } else if (error.code === 'BUDGET_EXCEEDED') {
+        // Nothing was spent: keep the message and try again when the budget may have room.
+        this.#held = delivery;
+        this.#budgetRefusals++;
+        this.#pauseUntilRetry('budget', error, this.#budgetDelay(serialized));
+      } else if (isSystemic(error)) {
         await bus.nack(this.id, delivery.deliveryId, { error }).catch(() => {});
         this.#fail(error);
+      } else {
+        // This message failed: it goes back for redelivery (dead letter after the bus's
+        // maxDeliveries) and the agent goes on.
+        this.#lastError = serialized;
+        this.#deps.logger.warn(fields, 'turn failed; message given back for redelivery');
+        await bus.nack(this.id, delivery.deliveryId, { error }).catch(() => {});
+        if (this.#machine.state === 'running') {
+          const pause = this.#pauseRequested;
+          if (pause) this.#pause = { kind: 'host' };
+          this.#machine.transition(pause ? 'paused' : 'idle', pause ? 'paused by host' : `turn failed: ${error.code}`);
+          if (pause) this.#active.abort();
+        }
+        this.#pauseRequested = false;
       }
     } finally {
       heartbeat.stop();
@@ -369,7 +511,7 @@ export class AgentRuntime {
     }
     const spec = this.spec;
     const context: AgentContext = await contexts.load(this.id);
-    const input: UserMessage = { role: 'user', content: envelope.content, name: envelope.from };
+    const input: UserMessage = { role: 'user', content: envelope.content, name: speakerName(envelope.from) };
     const result = await runTurn({
       model,
       instructions: spec.instructions,
@@ -387,7 +529,12 @@ export class AgentRuntime {
       events,
       clock,
       send: (message) => this.#sendAs(message),
+      logger: this.#deps.logger,
+      ...(this.#deps.toolTimeoutMs !== undefined ? { toolTimeoutMs: this.#deps.toolTimeoutMs } : {}),
+      ...(this.#deps.secrets !== undefined ? { secrets: this.#deps.secrets } : {}),
     });
+    // A turn abandoned at its deadline must not answer or ack late.
+    throwIfAborted(signal, 'turn');
     if (envelope.replyTo) {
       await bus.send({
         from: this.id,
@@ -413,17 +560,46 @@ export class AgentRuntime {
     return backoffDelay(this.#outages, this.#deps.outageRetry);
   }
 
-  #pauseForOutage(error: AgentrixError): void {
-    const delayMs = this.#outageDelay();
-    this.#lastError = serializeError(error);
+  /** Delay before a budget-paused agent tries again: `budgetRetryMs`, or sooner when the period resets. */
+  #budgetDelay(error: SerializedError): number {
+    const resetsAt = error.details?.resetsAt;
+    const untilReset = typeof resetsAt === 'number' ? resetsAt - this.#deps.clock.now() : Number.POSITIVE_INFINITY;
+    return Math.max(0, Math.min(this.#deps.budgetRetryMs, untilReset));
+  }
+
+  /** Pauses on an outage or a spent budget; the agent resumes by itself after `delayMs` (unless the host pauses it). */
+  #pauseUntilRetry(kind: 'outage' | 'budget', error: AgentrixError, delayMs: number): void {
+    this.#lastError = this.#serialize(error);
+    const hostPause = this.#pauseRequested;
     this.#pauseRequested = false;
     if (!this.#machine.can('paused')) return;
-    this.#machine.transition('paused', `${error.code}: retrying in ${delayMs} ms`);
+    if (hostPause) {
+      this.#pause = { kind: 'host' };
+      this.#machine.transition('paused', 'paused by host');
+    } else {
+      this.#schedulePauseEnd({ kind, error: this.#lastError }, delayMs);
+      this.#machine.transition('paused', `${error.code}: retrying in ${delayMs} ms`);
+    }
     this.#active.abort();
-    this.#autoResume = this.#deps.clock.setTimeout(() => {
-      this.#autoResume = undefined;
-      if (this.#machine.state === 'paused' && !this.#done()) this.resume();
-    }, delayMs);
+  }
+
+  #schedulePauseEnd(pause: PauseReason, delayMs: number): void {
+    this.#pause = { ...pause, resumesAt: this.#deps.clock.now() + delayMs };
+    this.#cancelAutoResume();
+    // A background timer: a paused agent keeps no process alive.
+    this.#autoResume = this.#deps.clock.setTimeout(
+      () => {
+        this.#autoResume = undefined;
+        if (this.#machine.state === 'paused' && this.#pause?.kind === pause.kind && !this.#done()) this.resume();
+      },
+      delayMs,
+      BACKGROUND_TIMER,
+    );
+  }
+
+  /** An error as events, logs and the registry keep it: redacted of the host's secrets too. */
+  #serialize(error: unknown): SerializedError {
+    return serializeError(error, this.#deps.secrets ? { secrets: this.#deps.secrets } : {});
   }
 
   #cancelAutoResume(): void {
@@ -433,7 +609,7 @@ export class AgentRuntime {
   }
 
   #fail(error: AgentrixError): void {
-    this.#lastError = serializeError(error);
+    this.#lastError = this.#serialize(error);
     this.#pauseRequested = false;
     if (this.#machine.can('error')) this.#machine.transition('error', error.message);
   }
@@ -442,6 +618,26 @@ export class AgentRuntime {
 /** Failures of the infrastructure rather than of the turn: worth waiting out. */
 function isOutage(error: AgentrixError): boolean {
   return error.code === 'STORE_UNAVAILABLE' || error.code === 'BUS_UNAVAILABLE';
+}
+
+/** Errors every message would hit until someone changes the configuration: the agent stops on them. */
+const SYSTEMIC_CODES: ReadonlySet<string> = new Set([
+  'AUTH_FAILED',
+  'MODEL_NOT_FOUND',
+  'DATABASE_NOT_FOUND',
+  'UNSUPPORTED_CONTEXT_VERSION',
+]);
+
+function isSystemic(error: AgentrixError): boolean {
+  return SYSTEMIC_CODES.has(error.code);
+}
+
+/**
+ * The `name` of a user message: the sender, except a host's reply inbox (`host:<random id>`),
+ * which would make every prompt unique (and never a cache hit): it is just `host`.
+ */
+function speakerName(from: string): string {
+  return from.startsWith('host:') ? 'host' : from;
 }
 
 /** What one agent is: its spec and the model and tools the spec names. */
@@ -477,7 +673,7 @@ class LeaseHeartbeat {
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
     if (delayMs <= 0) void this.#beat();
-    else this.#timer = this.clock.setTimeout(() => void this.#beat(), delayMs);
+    else this.#timer = this.clock.setTimeout(() => void this.#beat(), delayMs, BACKGROUND_TIMER);
   }
 
   async #beat(): Promise<void> {

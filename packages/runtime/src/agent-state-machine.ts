@@ -23,7 +23,7 @@ export class AgentStateMachine {
     private readonly clock: Clock,
     initial: AgentState = 'created',
     /** Called after every transition (the runtime persists states through it). */
-    private readonly onChange?: (from: AgentState, to: AgentState) => void,
+    private readonly onChange?: (from: AgentState, to: AgentState, reason: string | undefined) => void,
   ) {
     this.#state = initial;
   }
@@ -49,7 +49,7 @@ export class AgentStateMachine {
       );
     }
     this.#state = to;
-    this.onChange?.(from, to);
+    this.onChange?.(from, to, reason);
     if (this.events.has('agent.state')) {
       this.events.emit('agent.state', {
         agentId: this.agentId,

@@ -6,10 +6,12 @@ import {
   type ChatRequest,
   type ChatResponse,
   type Clock,
+  type Logger,
   type RetryPolicy,
   serializeError,
   sleep,
   toAgentrixError,
+  untilAborted,
 } from '@agentrix/core';
 
 export interface ModelCallContext {
@@ -21,21 +23,29 @@ export interface ModelCallContext {
   clock: Clock;
   events: AgentrixEvents | undefined;
   signal: AbortSignal | undefined;
+  logger?: Logger | undefined;
 }
 
 /**
  * One model call with retries: retryable failures (network, 5xx, rate limits, a stream that
  * ends without its finish part) are retried with exponential backoff, honouring a provider's
- * `retryAfterMs`; anything else, or the last attempt, throws.
+ * `retryAfterMs`; anything else, or the last attempt, throws. A model that retries by itself
+ * (`managesRetries`, the gateway) gets one attempt: exactly one layer retries.
+ *
+ * The call is bounded by `signal` even when the model ignores it: a `generate` that never
+ * settles or a stream that stops yielding is abandoned when the signal fires.
  */
 export async function callModel(
   model: ChatModel,
   request: ChatRequest,
   context: ModelCallContext,
 ): Promise<ChatResponse> {
+  const attempts = model.managesRetries === true ? 1 : context.retry.attempts;
   for (let attempt = 1; ; attempt++) {
     try {
-      const response = context.stream ? await consumeStream(model, request, context) : await model.generate(request);
+      const response = context.stream
+        ? await consumeStream(model, request, context)
+        : await untilAborted(model.generate(request), context.signal, `call to model "${model.name}"`);
       if (!response?.message) {
         throw new AgentrixError(
           'MODEL_RESPONSE_INVALID',
@@ -49,7 +59,7 @@ export async function callModel(
     } catch (thrown) {
       if (context.signal?.aborted) throw thrown;
       const error = toAgentrixError(thrown, 'MODEL_ERROR', { retryable: true });
-      if (!error.isRetryable || attempt >= context.retry.attempts) throw error;
+      if (!error.isRetryable || attempt >= attempts) throw error;
       const delayMs = error.retryAfterMs ?? backoffDelay(attempt, context.retry);
       if (context.events?.has('model.retry')) {
         context.events.emit('model.retry', {
@@ -61,6 +71,19 @@ export async function callModel(
           error: serializeError(error),
         });
       }
+      context.logger?.warn(
+        {
+          agentId: context.agentId,
+          turnId: context.turnId,
+          step: context.step,
+          attempt,
+          delayMs,
+          code: error.code,
+          error: serializeError(error),
+        },
+        'model call failed; retrying',
+      );
+      // Awaited: this wait keeps the process alive (a plain script must not exit in it).
       await sleep(delayMs, { clock: context.clock, ...(context.signal ? { signal: context.signal } : {}) });
     }
   }
@@ -68,16 +91,40 @@ export async function callModel(
 
 async function consumeStream(model: ChatModel, request: ChatRequest, context: ModelCallContext): Promise<ChatResponse> {
   const events = context.events?.has('model.token') ? context.events : undefined;
-  for await (const part of model.stream(request)) {
-    if (part.type === 'finish') return part.response;
-    if (part.type === 'text-delta' && events) {
-      events.emit('model.token', {
-        agentId: context.agentId,
-        turnId: context.turnId,
-        step: context.step,
-        text: part.text,
-      });
+  const iterator = model.stream(request)[Symbol.asyncIterator]();
+  const signal = context.signal;
+  let done = false;
+  try {
+    for (;;) {
+      const next = signal
+        ? await untilAborted(iterator.next(), signal, `stream from model "${model.name}"`)
+        : await iterator.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      const part = next.value;
+      if (part.type === 'finish') {
+        // Let the model finish its own bookkeeping (the gateway settles the budget and writes
+        // the ledger when its stream ends) before the turn goes on, but never past the signal.
+        done = true;
+        const closing = iterator.return?.();
+        if (closing) await untilAborted(closing, signal, `stream from model "${model.name}"`).catch(() => {});
+        return part.response;
+      }
+      if (part.type === 'text-delta' && events) {
+        events.emit('model.token', {
+          agentId: context.agentId,
+          turnId: context.turnId,
+          step: context.step,
+          text: part.text,
+        });
+      }
     }
+  } finally {
+    // Ends the provider's stream (closes the connection) unless it ended by itself; detached,
+    // because a stuck stream may never acknowledge.
+    if (!done) Promise.resolve(iterator.return?.()).catch(() => {});
   }
   throw new AgentrixError(
     'MODEL_RESPONSE_INVALID',

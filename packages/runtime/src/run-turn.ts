@@ -8,11 +8,13 @@ import {
   type ChatRequest,
   type Clock,
   emptyUsage,
+  type Logger,
   type RetryPolicy,
   systemClock,
   type ToolContext,
   throwIfAborted,
   type Usage,
+  untilAborted,
 } from '@agentrix/core';
 import { callModel } from './model-call.js';
 import { sequentialToolExecutor, type ToolExecutionContext, type ToolExecutor } from './tool-execution.js';
@@ -42,6 +44,12 @@ export interface RunTurnOptions {
   clock?: Clock;
   /** How tools send messages; tools that send fail without it. */
   send?: ToolContext['send'];
+  /** Deadline of each tool call that sets no `timeoutMs` of its own. Default 60 s (`DEFAULT_TOOL_TIMEOUT_MS`). */
+  toolTimeoutMs?: number;
+  /** Host secrets removed from tool errors before the model, events and logs see them. */
+  secrets?: readonly string[];
+  /** Where retries are logged. Default: nowhere. */
+  logger?: Logger;
 }
 
 export interface TurnResult {
@@ -93,6 +101,8 @@ export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
     clock,
     events,
     send: options.send ?? noSend,
+    ...(options.toolTimeoutMs !== undefined ? { toolTimeoutMs: options.toolTimeoutMs } : {}),
+    ...(options.secrets !== undefined ? { secrets: options.secrets } : {}),
   };
   let last: AssistantMessage | undefined;
   for (let step = 1; step <= maxSteps; step++) {
@@ -112,6 +122,7 @@ export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
       clock,
       events,
       signal,
+      logger: options.logger,
     });
     addUsage(usage, response.usage);
     if (events?.has('model.responded')) {
@@ -132,7 +143,8 @@ export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
     if (!calls || calls.length === 0) {
       return { reply: last.content, messages: added, steps: step, usage, stopReason: 'final' };
     }
-    const results = await toolExecutor.executeToolCalls(calls, tools, toolContext);
+    // Bounded by the turn's signal even when an executor waits on a tool that never settles.
+    const results = await untilAborted(toolExecutor.executeToolCalls(calls, tools, toolContext), signal, 'tool calls');
     conversation.push(...results);
     added.push(...results);
   }

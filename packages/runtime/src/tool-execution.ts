@@ -2,11 +2,13 @@ import {
   AgentrixError,
   type AgentrixEvents,
   type Clock,
+  DEFAULT_TOOL_TIMEOUT_MS,
   formatIssues,
   serializeError,
   type ToolCall,
   type ToolContext,
   type ToolMessage,
+  untilAborted,
 } from '@agentrix/core';
 import type { ToolSet } from './tool-set.js';
 
@@ -17,6 +19,10 @@ export interface ToolExecutionContext {
   clock: Clock;
   events: AgentrixEvents | undefined;
   send: ToolContext['send'];
+  /** Deadline of a tool that sets no `timeoutMs`. Default `DEFAULT_TOOL_TIMEOUT_MS` (60 s). */
+  toolTimeoutMs?: number;
+  /** Host secrets removed from tool errors before they reach the model, events and logs. */
+  secrets?: readonly string[];
 }
 
 /**
@@ -62,7 +68,9 @@ export async function executeToolCall(
       name: call.name,
       isError: outcome.error !== undefined,
       durationMs: context.clock.now() - started,
-      ...(outcome.error ? { error: serializeError(outcome.error) } : {}),
+      ...(outcome.error
+        ? { error: serializeError(outcome.error, context.secrets ? { secrets: context.secrets } : {}) }
+        : {}),
     });
   }
   return outcome.message;
@@ -117,13 +125,11 @@ async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutio
     signal: context.signal,
     send: context.send,
   };
+  const timeoutMs = tool.timeoutMs ?? context.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
   try {
-    const output =
-      tool.timeoutMs === undefined
-        ? await tool.execute(parsed.data, toolContext)
-        : await withTimeout(tool.timeoutMs, call.name, context, (signal) =>
-            tool.execute(parsed.data, { ...toolContext, signal }),
-          );
+    const output = await withTimeout(timeoutMs, call.name, context, (signal) =>
+      tool.execute(parsed.data, { ...toolContext, signal }),
+    );
     return {
       message: {
         role: 'tool',
@@ -146,10 +152,16 @@ async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutio
               toolName: call.name,
             },
           ),
+      context.secrets,
     );
   }
 }
 
+/**
+ * Runs a tool under its deadline: the call ends with `TOOL_TIMEOUT` when `timeoutMs` passes, or
+ * with the turn's abort reason when the turn ends, even if the tool ignores its signal and never
+ * settles (the abandoned call is detached; its late result is ignored).
+ */
 function withTimeout<T>(
   timeoutMs: number,
   name: string,
@@ -159,26 +171,27 @@ function withTimeout<T>(
   const controller = new AbortController();
   const onTurnAbort = () => controller.abort(context.signal.reason);
   context.signal.addEventListener('abort', onTurnAbort, { once: true });
-  return new Promise<T>((resolve, reject) => {
-    const timer = context.clock.setTimeout(() => {
-      const error = new AgentrixError('TOOL_TIMEOUT', `Tool "${name}" did not finish within ${timeoutMs} ms`, {
-        toolName: name,
-      });
-      controller.abort(error);
-      reject(error);
-    }, timeoutMs);
-    Promise.resolve()
-      .then(() => run(controller.signal))
-      .then(resolve, reject)
-      .finally(() => {
-        context.clock.clearTimeout(timer);
-        context.signal.removeEventListener('abort', onTurnAbort);
-      });
+  // Something awaits this deadline: it keeps the process alive (not a background timer).
+  const timer = context.clock.setTimeout(() => {
+    controller.abort(
+      new AgentrixError('TOOL_TIMEOUT', `Tool "${name}" did not finish within ${timeoutMs} ms`, { toolName: name }),
+    );
+  }, timeoutMs);
+  let running: Promise<T>;
+  try {
+    running = Promise.resolve(run(controller.signal));
+  } catch (error) {
+    running = Promise.reject(error);
+  }
+  return untilAborted(running, controller.signal, `tool "${name}"`).finally(() => {
+    context.clock.clearTimeout(timer);
+    context.signal.removeEventListener('abort', onTurnAbort);
   });
 }
 
-function toolError(call: ToolCall, error: AgentrixError): ToolOutcome {
-  const { code, message, details } = serializeError(error);
+function toolError(call: ToolCall, error: AgentrixError, secrets?: readonly string[]): ToolOutcome {
+  // What goes back to the model is redacted of URL credentials, keys and every host secret.
+  const { code, message, details } = serializeError(error, secrets === undefined ? {} : { secrets });
   return {
     message: {
       role: 'tool',

@@ -17,6 +17,8 @@ describe('createTestHarness', () => {
     ).toEqual(['echo one', 'echo two']);
     expect(await harness.ask('echo', 'three')).toBe('echo three');
     expect(harness.eventsOf('agent.created')).toHaveLength(2);
+    // ask() resolves when the reply is sent; the turn is counted once its context is saved.
+    await harness.runUntilIdle();
     expect(harness.manager.get('echo').turns).toBe(2);
   });
 
