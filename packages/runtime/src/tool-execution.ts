@@ -1,6 +1,8 @@
 import {
+  type AbortWatcher,
   AgentrixError,
   type AgentrixEvents,
+  abortError,
   type Clock,
   DEFAULT_TOOL_TIMEOUT_MS,
   formatIssues,
@@ -8,7 +10,8 @@ import {
   type ToolCall,
   type ToolContext,
   type ToolMessage,
-  untilAborted,
+  unwatchAbort,
+  watchAbort,
 } from '@agentrix/core';
 import type { ToolSet } from './tool-set.js';
 
@@ -118,18 +121,12 @@ async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutio
       ),
     );
   }
-  const toolContext: ToolContext = {
-    agentId: context.agentId,
-    turnId: context.turnId,
-    toolCallId: call.id,
-    signal: context.signal,
-    send: context.send,
-  };
   const timeoutMs = tool.timeoutMs ?? context.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
+  const toolContext = new ToolCallContext(context, call.id);
   try {
-    const output = await withTimeout(timeoutMs, call.name, context, (signal) =>
-      tool.execute(parsed.data, { ...toolContext, signal }),
-    );
+    let output = tool.execute(parsed.data, toolContext);
+    // A tool that returned synchronously has finished: nothing to bound, no timer.
+    if (isThenable(output)) output = await bounded(output, toolContext, timeoutMs, call.name, context);
     return {
       message: {
         role: 'tool',
@@ -158,35 +155,102 @@ async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutio
 }
 
 /**
- * Runs a tool under its deadline: the call ends with `TOOL_TIMEOUT` when `timeoutMs` passes, or
- * with the turn's abort reason when the turn ends, even if the tool ignores its signal and never
- * settles (the abandoned call is detached; its late result is ignored).
+ * What a tool gets besides its input. Its `signal` is made on first read (most tools never read
+ * it, and an AbortController per call costs more than the rest of the call); it fires at the
+ * call's deadline or when the turn ends.
  */
-function withTimeout<T>(
+class ToolCallContext implements ToolContext {
+  readonly agentId: string;
+  readonly turnId: string;
+  readonly toolCallId: string;
+  readonly send: ToolContext['send'];
+  readonly #turn: AbortSignal;
+  #controller: AbortController | undefined;
+  #reason: unknown;
+  #aborted = false;
+
+  constructor(context: ToolExecutionContext, toolCallId: string) {
+    this.agentId = context.agentId;
+    this.turnId = context.turnId;
+    this.toolCallId = toolCallId;
+    this.send = context.send;
+    this.#turn = context.signal;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+      else if (this.#turn.aborted) this.#controller.abort(this.#turn.reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+/**
+ * Waits for an async tool under its deadline: the call ends with `TOOL_TIMEOUT` when `timeoutMs`
+ * passes, or with the turn's abort when the turn ends, even if the tool ignores its signal and
+ * never settles (the abandoned call is detached; its late result is ignored).
+ */
+function bounded(
+  running: PromiseLike<unknown>,
+  tool: ToolCallContext,
   timeoutMs: number,
   name: string,
-  context: ToolExecutionContext,
-  run: (signal: AbortSignal) => T | Promise<T>,
-): Promise<T> {
-  const controller = new AbortController();
-  const onTurnAbort = () => controller.abort(context.signal.reason);
-  context.signal.addEventListener('abort', onTurnAbort, { once: true });
-  // Something awaits this deadline: it keeps the process alive (not a background timer).
-  const timer = context.clock.setTimeout(() => {
-    controller.abort(
-      new AgentrixError('TOOL_TIMEOUT', `Tool "${name}" did not finish within ${timeoutMs} ms`, { toolName: name }),
+  { clock, signal: turn }: ToolExecutionContext,
+): Promise<unknown> {
+  return new Promise<unknown>((resolve, reject) => {
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clock.clearTimeout(timer);
+      unwatchAbort(turn, watcher);
+      return true;
+    };
+    // One shared listener per turn signal (core `watchAbort`), not one per call.
+    const watcher: AbortWatcher = {
+      onAbort() {
+        if (!settle()) return;
+        tool.abort(turn.reason);
+        reject(abortError(turn, `tool "${name}"`));
+      },
+    };
+    // Something awaits this deadline: it keeps the process alive (not a background timer).
+    const timer = clock.setTimeout(() => {
+      if (!settle()) return;
+      const error = new AgentrixError('TOOL_TIMEOUT', `Tool "${name}" did not finish within ${timeoutMs} ms`, {
+        toolName: name,
+      });
+      tool.abort(error);
+      reject(error);
+    }, timeoutMs);
+    if (turn.aborted) watcher.onAbort();
+    else watchAbort(turn, watcher);
+    Promise.resolve(running).then(
+      (output) => {
+        if (settle()) resolve(output);
+      },
+      (error: unknown) => {
+        if (settle()) reject(error);
+      },
     );
-  }, timeoutMs);
-  let running: Promise<T>;
-  try {
-    running = Promise.resolve(run(controller.signal));
-  } catch (error) {
-    running = Promise.reject(error);
-  }
-  return untilAborted(running, controller.signal, `tool "${name}"`).finally(() => {
-    context.clock.clearTimeout(timer);
-    context.signal.removeEventListener('abort', onTurnAbort);
   });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 function toolError(call: ToolCall, error: AgentrixError, secrets?: readonly string[]): ToolOutcome {
