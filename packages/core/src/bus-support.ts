@@ -208,6 +208,7 @@ export function checkSendInput(input: SendInput, maxMessageBytes: number): Check
 }
 
 const ADDRESS = /^[A-Za-z0-9_.:-]{1,128}$/;
+const THREAD = /^[A-Za-z0-9_.:@-]{1,200}$/;
 
 /**
  * The schema's result for the usual send (addresses, text and optional plain fields, nothing
@@ -245,6 +246,10 @@ function plainSendInput(input: unknown): CheckedSend | undefined {
       case 'externalId':
         if (typeof field !== 'string' || field.length > 200) return undefined;
         out.externalId = field;
+        break;
+      case 'threadId':
+        if (typeof field !== 'string' || !THREAD.test(field)) return undefined;
+        out.threadId = field;
         break;
       case 'inReplyTo':
       case 'correlationId':

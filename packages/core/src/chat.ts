@@ -72,6 +72,8 @@ export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
 /** Who a call is for: the gateway uses these to pick budgets and write the ledger. */
 export interface CallScope {
   agentId?: string;
+  /** The conversation of the agent the call is made for (memory is scoped to it). */
+  threadId?: string;
   userId?: string;
   workflowId?: string;
   tags?: string[];

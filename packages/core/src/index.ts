@@ -103,9 +103,17 @@ export type { DegradationStep, LedgerQuery, LedgerRecord, LedgerStore } from './
 export type { Logger, LogLevel } from './logger.js';
 export { createConsoleLogger, redactingLogger, silentLogger } from './logger.js';
 export type { BroadcastInput, MessageEnvelope, SendInput } from './message.js';
-export { AddressSchema, BroadcastInputSchema, MessageEnvelopeSchema, SendInputSchema } from './message.js';
+export {
+  AddressSchema,
+  BroadcastInputSchema,
+  DEFAULT_THREAD,
+  MessageEnvelopeSchema,
+  SendInputSchema,
+  ThreadIdSchema,
+} from './message.js';
 export type { DeadLetter, Delivery, InboxStats, MessageBus, NackOptions, ReadOptions } from './message-bus.js';
 export { isRedactedCopy, REDACTED, redactError, redactText, redactUrl, redactValue } from './redact.js';
 export type { Tool, ToolContext, ToolOptions } from './tool.js';
 export { DEFAULT_TOOL_TIMEOUT_MS, defineTool } from './tool.js';
+export type { TurnCommit, TurnCommitHook } from './turn-commit.js';
 export { formatIssues, parseWith } from './validation.js';

@@ -7,6 +7,16 @@ export const AddressSchema = z
   .max(128)
   .regex(/^[A-Za-z0-9_.:-]+$/, 'use 1-128 letters, digits, "_", ".", ":" or "-"');
 
+/** The thread a conversation without a thread id belongs to. */
+export const DEFAULT_THREAD = 'main';
+
+/** A conversation id within an agent: 1-200 characters of letters, digits and `_ . : @ -`. */
+export const ThreadIdSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.:@-]+$/, 'use 1-200 letters, digits, "_", ".", ":", "@" or "-"');
+
 /** The envelope every message travels in, whatever bus carries it. */
 export const MessageEnvelopeSchema = z.object({
   /** Unique message id (assigned by the bus when not given). */
@@ -27,6 +37,24 @@ export const MessageEnvelopeSchema = z.object({
   inReplyTo: z.string().optional(),
   /** A conversation or workflow id carried through replies. */
   correlationId: z.string().optional(),
+  /**
+   * The conversation of the recipient this message belongs to: the agent keeps one context per
+   * (agent, thread) and runs the turns of one thread one after another. Default `main`.
+   */
+  threadId: ThreadIdSchema.optional(),
+  /**
+   * Whom the recipient's work is charged to, when the sender hands its own budget scope on (a
+   * delegated sub-task runs under its parent's `userId` / `workflowId` / `tags`).
+   */
+  scope: z
+    .strictObject({
+      userId: z.string().min(1).max(200).optional(),
+      workflowId: z.string().min(1).max(200).optional(),
+      tags: z.array(z.string().min(1).max(100)).max(32).optional(),
+    })
+    .optional(),
+  /** The agents that delegated this message, outermost first: an agent on this path cannot be asked again (no cycles). */
+  via: z.array(AddressSchema).max(32).optional(),
   /** An id from the outside world (a chat update id, ...) used for de-duplication. */
   externalId: z.string().max(200).optional(),
   /** The group it was broadcast to, when it was. */
