@@ -8,6 +8,7 @@ import type {
   Logger,
   MessageBus,
   Tool,
+  TurnCommitHook,
 } from '@agentrix/core';
 import { z } from 'zod';
 import type { AgentPool } from './agent-pool.js';
@@ -70,6 +71,12 @@ export interface AgentManagerOptions {
    * URL credentials, `Authorization` headers and OpenAI-shaped keys are always removed.
    */
   secrets?: readonly string[];
+  /**
+   * Hooks run as part of each turn's commit: after its reply is sent, before its context is saved
+   * and its message acked (memory's `commitTurn` is one). A hook that throws fails the turn (the
+   * message is redelivered), so hooks write idempotently by `messageId`.
+   */
+  onTurnCommit?: TurnCommitHook | readonly TurnCommitHook[];
   clock?: Clock;
   generateId?: IdGenerator;
   events?: AgentrixEvents;

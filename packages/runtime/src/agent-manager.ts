@@ -4,6 +4,7 @@ import {
   type AgentRegistry,
   AgentrixError,
   type AgentrixEventMap,
+  type AgentrixEventName,
   AgentrixEvents,
   type AgentSpec,
   type AgentSpecInput,
@@ -143,6 +144,7 @@ export class AgentManager implements AsyncDisposable {
         maxDelayMs: options.outageRetry?.maxDelayMs ?? 30_000,
       },
       budgetRetryMs: options.budgetRetryMs ?? 60_000,
+      commitHooks: options.onTurnCommit === undefined ? [] : [options.onTurnCommit].flat(),
       ...(options.toolTimeoutMs !== undefined ? { toolTimeoutMs: options.toolTimeoutMs } : {}),
       ...(options.secrets !== undefined ? { secrets: options.secrets } : {}),
       bus: this.bus,
@@ -156,6 +158,18 @@ export class AgentManager implements AsyncDisposable {
       send: (input) => this.send(input),
       registry: this.registry,
     });
+  }
+
+  /** Listens to the one event stream (runtime events, and those of every package wired to `events`). */
+  on<K extends AgentrixEventName>(name: K, listener: (event: AgentrixEventMap[K]) => void): this {
+    this.events.on(name, listener as never);
+    return this;
+  }
+
+  /** Stops a listener added with {@link on}. */
+  off<K extends AgentrixEventName>(name: K, listener: (event: AgentrixEventMap[K]) => void): this {
+    this.events.off(name, listener as never);
+    return this;
   }
 
   registerModel(name: string, model: ChatModel): void {

@@ -10,6 +10,7 @@ import {
   type CallScope,
   type ChatModel,
   type Clock,
+  DEFAULT_THREAD,
   type Delivery,
   type IdGenerator,
   type Logger,
@@ -20,6 +21,8 @@ import {
   sleep,
   type TimerHandle,
   type ToolContext,
+  type TurnCommit,
+  type TurnCommitHook,
   throwIfAborted,
   toAgentrixError,
   type UserMessage,
@@ -60,6 +63,8 @@ export interface AgentRuntimeDependencies {
   toolTimeoutMs?: number;
   /** Host secrets: removed from tool errors, events, stored errors and logs. */
   secrets?: readonly string[];
+  /** Run after a turn's reply is sent, before its context is saved and its message acked. */
+  commitHooks: readonly TurnCommitHook[];
 }
 
 /** Why a paused agent is paused. */
@@ -535,6 +540,7 @@ export class AgentRuntime {
     });
     // A turn abandoned at its deadline must not answer or ack late.
     throwIfAborted(signal, 'turn');
+    const { commitHooks } = this.#deps;
     if (envelope.replyTo) {
       await bus.send({
         from: this.id,
@@ -544,6 +550,22 @@ export class AgentRuntime {
         inReplyTo: envelope.id,
         ...(envelope.correlationId !== undefined ? { correlationId: envelope.correlationId } : {}),
       });
+    }
+    if (commitHooks.length > 0) {
+      const commit: TurnCommit = {
+        agentId: this.id,
+        threadId: DEFAULT_THREAD,
+        turnId,
+        messageId: envelope.id,
+        scope: this.#scope,
+        input,
+        messages: result.messages,
+        reply: result.reply,
+        signal,
+      };
+      // Part of the commit: a hook's writes (memory's episodes) land before the ack, or the turn fails.
+      for (const hook of commitHooks) await hook(commit);
+      throwIfAborted(signal, 'turn');
     }
     await contexts.append(context, [input, ...result.messages], spec.maxHistory);
     await bus.ack(this.id, [delivery.deliveryId]);

@@ -1,0 +1,62 @@
+import { InMemoryBus } from '@agentrix/bus';
+import type { TurnCommit } from '@agentrix/core';
+import { describe, expect, it } from 'vitest';
+import { MockLLM } from '../../testing/src/mock-llm.js';
+import { AgentManager } from './agent-manager.js';
+import { InMemoryContextStore } from './in-memory-context-store.js';
+
+describe('turn commit hooks', () => {
+  it('run after the reply is sent and before the context is saved and the message acked', async () => {
+    const bus = new InMemoryBus();
+    const contextStore = new InMemoryContextStore();
+    const seen: { commit: TurnCommit; saved: boolean; inFlight: number; replied: number }[] = [];
+    const agentrix = new AgentManager({
+      bus,
+      contextStore,
+      model: new MockLLM({ fallback: { text: 'answer' } }),
+      onTurnCommit: async (commit) => {
+        const outside = await bus.stats('outside');
+        seen.push({
+          commit,
+          saved: (await contextStore.load('a1')) !== undefined,
+          inFlight: (await bus.stats('a1')).inFlight,
+          replied: outside.unread + outside.inFlight,
+        });
+      },
+    });
+    await agentrix.create({ id: 'a1', scope: { userId: 'u1' } });
+    const sent = await agentrix.send({ to: 'a1', content: 'question', replyTo: 'outside' });
+    await bus.read('outside', { blockMs: 5_000 });
+    await agentrix.waitForIdle();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ saved: false, inFlight: 1, replied: 1 });
+    expect(seen[0]?.commit).toMatchObject({
+      agentId: 'a1',
+      threadId: 'main',
+      messageId: sent.id,
+      scope: { agentId: 'a1', userId: 'u1' },
+      input: { role: 'user', content: 'question' },
+      reply: 'answer',
+    });
+    await agentrix.close();
+    await bus.close();
+  });
+
+  it('a hook that throws fails the turn: the message is redelivered and committed once the hook succeeds', async () => {
+    let calls = 0;
+    const agentrix = new AgentManager({
+      model: new MockLLM({ fallback: { text: 'answer' } }),
+      onTurnCommit: () => {
+        calls++;
+        if (calls === 1) throw new Error('memory store down');
+      },
+    });
+    await agentrix.create({ id: 'a1' });
+    await agentrix.send({ to: 'a1', content: 'question' });
+    await agentrix.waitForIdle();
+    expect(calls).toBe(2);
+    expect(agentrix.get('a1')).toMatchObject({ turns: 1, lastError: { message: expect.stringMatching(/memory store down/) } });
+    expect((await agentrix.contexts.load('a1')).turns).toBe(1);
+    await agentrix.close();
+  });
+});
