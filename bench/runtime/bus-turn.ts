@@ -102,7 +102,7 @@ export async function benchBusTurn(options: BusTurnOptions): Promise<Table> {
   );
   await pingBus.close();
 
-  const manager = createAgentrix({ model, tools: [addTool] });
+  const manager = await createAgentrix({ model, tools: [addTool] });
   const agentIds = Array.from({ length: options.agents }, (_, index) => `bench-agent-${index}`);
   for (const id of agentIds) await manager.create({ id, tools: ['add'] });
   const first = agentIds[0]!;

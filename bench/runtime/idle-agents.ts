@@ -40,7 +40,7 @@ export async function benchIdleAgents(options: IdleAgentsOptions): Promise<Table
   const bareReads = await blockedReads(agents, false);
   const signalReads = await blockedReads(agents, true);
 
-  const manager = createAgentrix({ model: new InstantModel() });
+  const manager = await createAgentrix({ model: new InstantModel() });
   // Warm the code paths with one agent so compiled code is not counted as per-agent heap.
   await manager.create({ id: 'warm-up' });
   await pause(10);

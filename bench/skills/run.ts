@@ -64,7 +64,13 @@ async function localSection(): Promise<void> {
   const skills = registry.select(['*']);
   const signal = new AbortController().signal;
   const context = { agentId: 'bench', turnId: 'turn', signal };
-  const toolContext = { ...context, toolCallId: 'c', send: () => Promise.reject(new Error('no bus')) };
+  const toolContext = {
+    ...context,
+    threadId: 'main',
+    toolCallId: 'c',
+    send: () => Promise.reject(new Error('no bus')),
+    ask: () => Promise.reject(new Error('no agents')),
+  };
   const call: ToolCall = { id: 'c', name: 'add', arguments: '{"a":1,"b":2}' };
 
   const direct = await nsPerCall(() => add.execute({ a: 1, b: 2 }, toolContext));

@@ -29,7 +29,7 @@ function context(agentId: string, turns: number): AgentContext {
         : { role: 'assistant', content: `answer ${index}: ${'consectetur adipiscing elit '.repeat(6)}` },
     );
   }
-  return { version: 1, agentId, messages, state: { step: turns }, turns, updatedAt: Date.now() };
+  return { version: 2, agentId, threadId: 'main', messages, state: { step: turns }, turns, updatedAt: Date.now() };
 }
 
 async function openBackends(): Promise<Backend[]> {

@@ -1,8 +1,8 @@
-import type { ChatModel } from '@agentrix/core';
+import { AgentrixEvents, type ChatModel } from '@agentrix/core';
 import { createGateway } from '@agentrix/gateway';
 import { createAgentrix } from '@agentrix/runtime';
 import { createHq, type HqReport, JobQueue } from '@agentrix/scheduler';
-import { defineSkill, SkillExecutor, SkillRegistry, SkillsEvents } from '@agentrix/skills';
+import { defineSkill } from '@agentrix/skills';
 import { openDatabase } from '@agentrix/store';
 import { MockLLM, type MockRequest, type MockStep } from '@agentrix/testing';
 import { z } from 'zod';
@@ -42,7 +42,11 @@ export const MOCK_MODELS = {
 export async function runAutonomousHq(options: HqRunOptions = {}): Promise<HqRunResult> {
   const log = options.log ?? (() => {});
   const database = await openDatabase('memory://', { vector: 'off' });
+  // One event stream: the gateway's, the skills', the job queue's and the agents' events all
+  // arrive through `agentrix.on(...)`.
+  const events = new AgentrixEvents();
   const gateway = createGateway({
+    events,
     provider: options.provider ?? mockProvider(),
     ...(options.provider ? {} : { models: MOCK_MODELS }),
     tiers: options.tiers ?? { large: 'mock-large', small: 'mock-small' },
@@ -53,27 +57,17 @@ export async function runAutonomousHq(options: HqRunOptions = {}): Promise<HqRun
     ],
   });
 
-  // Major decisions: publishing waits for a human through the executor's approval gate.
-  const skillEvents = new SkillsEvents();
-  const registry = new SkillRegistry();
-  registry.register(
-    defineSkill({
-      name: 'publish_release',
-      description: 'Publish a release to customers. A major decision: a human must approve it.',
-      input: z.object({ version: z.string().min(1), notes: z.string().default('') }),
-      requiresApproval: true,
-      execute: ({ version }) => ({ published: version }),
-    }),
-  );
-  const executor = new SkillExecutor({ registry, events: skillEvents });
-  const agentrix = createAgentrix({
-    model: gateway,
-    toolExecutor: executor,
-    toolSource: registry,
-    approvals: executor.approvals,
+  // Major decisions: publishing waits for a human at the approval gate of the one tool pipeline.
+  const publishRelease = defineSkill({
+    name: 'publish_release',
+    description: 'Publish a release to customers. A major decision: a human must approve it.',
+    input: z.object({ version: z.string().min(1), notes: z.string().default('') }),
+    requiresApproval: true,
+    execute: ({ version }) => ({ published: version }),
   });
+  const agentrix = await createAgentrix({ events, gateway, skills: [publishRelease] });
   const approvals: string[] = [];
-  skillEvents.on('approval.requested', ({ request }) => {
+  agentrix.on('approval.requested', ({ request }) => {
     const approved = (options.decide ?? (() => true))({ skill: request.skill, input: request.input });
     approvals.push(`${request.skill} ${JSON.stringify(request.input)}: ${approved ? 'approved' : 'rejected'}`);
     log(
@@ -109,7 +103,7 @@ export async function runAutonomousHq(options: HqRunOptions = {}): Promise<HqRun
     instructions: 'You are the release manager. Publish with the publish_release tool, then say what was published.',
   });
 
-  const queue = await JobQueue.open({ database, queue: 'hq' });
+  const queue = await JobQueue.open({ database, queue: 'hq', events });
   let onTick: (report: HqReport) => void = () => {};
   const ticked = new Promise<HqReport>((resolve) => {
     onTick = resolve;

@@ -21,7 +21,7 @@ const model = new MockLLM({
 });
 // The consumer name tells Redis which process holds a message; every process hosts every agent,
 // and each message goes to one of them.
-const agentrix = createAgentrix({ bus, model, consumer: worker });
+const agentrix = await createAgentrix({ bus, model, consumer: worker });
 for (const id of required('AGENTS').split(',')) {
   await agentrix.create({ id, instructions: 'Answer support questions briefly.' });
 }

@@ -26,7 +26,7 @@ const lastUser = (request: MockRequest) =>
 export async function runJobDispatch(options: DispatchRunOptions = {}): Promise<DispatchRunResult> {
   const log = options.log ?? (() => {});
   const database = await openDatabase('memory://', { vector: 'off' });
-  const agentrix = createAgentrix({
+  const agentrix = await createAgentrix({
     models: {
       // The expert is right but slow; the quick one is fast; the flaky one answers with an error.
       expert: new MockLLM({ fallback: (request) => ({ text: `expert: ${lastUser(request)} -> 42`, delayMs: 400 }) }),

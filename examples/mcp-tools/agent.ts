@@ -2,18 +2,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChatModel } from '@agentrix/core';
-import { type AgentManager, createAgentrix } from '@agentrix/runtime';
-import { McpClientManager, SkillRegistry, SkillsEvents } from '@agentrix/skills';
+import { AgentrixEvents, type ChatModel } from '@agentrix/core';
+import { type Agentrix, createAgentrix } from '@agentrix/runtime';
+import type { McpClientManager } from '@agentrix/skills';
 import { MockLLM, type MockRequest } from '@agentrix/testing';
 
 /**
  * An agent whose tools come from two MCP servers started from npm packages:
  * server-everything (`everything__get-sum`, `everything__echo`, ...) and server-filesystem on a
- * temporary directory (`fs__write_file`, `fs__read_text_file`, ...).
+ * temporary directory (`fs__write_file`, `fs__read_text_file`, ...). `createAgentrix` starts the
+ * servers and runs their tools through its one `SkillExecutor`, like any local tool: timeouts,
+ * retries, approvals and idempotency keys apply to them too.
  */
 export interface McpToolsDemo {
-  agentrix: AgentManager;
+  agentrix: Agentrix;
   mcp: McpClientManager;
   /** The directory the filesystem server may touch. */
   directory: string;
@@ -28,34 +30,39 @@ export async function startMcpToolsDemo(
 ): Promise<McpToolsDemo> {
   const log = options.log ?? (() => {});
   const directory = await mkdtemp(join(tmpdir(), 'agentrix-mcp-tools-'));
-  const events = new SkillsEvents();
+  // Given to createAgentrix so the servers' `mcp.connected` events, sent while it starts them, are seen.
+  const events = new AgentrixEvents();
   events.on('mcp.connected', ({ server, transport, tools }) =>
     log(`connected to ${server} over ${transport}: ${tools} tools`),
   );
-  const registry = new SkillRegistry({ events });
-  const mcp = new McpClientManager({ registry, events });
+  events.on('tool.called', ({ toolCall }) => log(`⚙ ${toolCall.name} ${toolCall.arguments}`));
+  let agentrix: Agentrix;
   try {
-    await mcp.add({
-      name: 'everything',
-      transport: 'stdio',
-      command: process.execPath,
-      args: [serverPath('server-everything')],
-    });
-    await mcp.add({
-      name: 'fs',
-      transport: 'stdio',
-      command: process.execPath,
-      args: [serverPath('server-filesystem'), directory],
+    agentrix = await createAgentrix({
+      events,
+      model: options.model ?? scriptedModel(directory),
+      mcp: {
+        servers: [
+          {
+            name: 'everything',
+            transport: 'stdio',
+            command: process.execPath,
+            args: [serverPath('server-everything')],
+          },
+          {
+            name: 'fs',
+            transport: 'stdio',
+            command: process.execPath,
+            args: [serverPath('server-filesystem'), directory],
+          },
+        ],
+      },
     });
   } catch (error) {
-    await mcp.close();
+    // createAgentrix has already stopped any server it started.
     await rm(directory, { recursive: true, force: true });
     throw error;
   }
-  // Skills are tools: the runtime can run them as they are. (With the SkillExecutor wired into
-  // the runtime, tools that appear later through list_changed show up too.)
-  const agentrix = createAgentrix({ model: options.model ?? scriptedModel(directory), tools: registry.list() });
-  agentrix.events.on('tool.called', ({ toolCall }) => log(`⚙ ${toolCall.name} ${toolCall.arguments}`));
   await agentrix.create({
     id: 'clerk',
     instructions: 'You do arithmetic with everything__get-sum and keep notes with the fs__ tools.',
@@ -63,11 +70,11 @@ export async function startMcpToolsDemo(
   });
   return {
     agentrix,
-    mcp,
+    mcp: agentrix.mcp as McpClientManager,
     directory,
     async close() {
+      // Stops the agent, then the servers createAgentrix started.
       await agentrix.close();
-      await mcp.close();
       await rm(directory, { recursive: true, force: true });
     },
   };

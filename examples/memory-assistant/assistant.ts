@@ -44,14 +44,13 @@ export async function runSession(directory: string, userId: string, messages: st
   await using database = await openDatabase(directory);
   await using memory = await createMemory({ database, model: mockSummaryModel() });
   const model = withMemory(mockChatModel(), memory);
-  await using agentrix = createAgentrix({ model });
-  model.attach(agentrix.events);
+  // Each turn's episode (and the facts it teaches) is stored before the turn's message is acked.
+  await using agentrix = await createAgentrix({ model, onTurnCommit: model.commitTurn });
   await agentrix.create({ id: 'assistant', instructions: 'You are a friendly assistant.', scope: { userId } });
   const replies: string[] = [];
   for (const message of messages) {
     replies.push((await agentrix.ask('assistant', message)).content);
-    await agentrix.waitForIdle();
+    await agentrix.waitForIdle(); // the reply comes before the commit: wait for the turn to finish
   }
-  await memory.flush();
   return replies;
 }

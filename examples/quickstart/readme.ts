@@ -14,7 +14,7 @@ const model = new MockLLM({
   script: [{ toolCalls: [{ name: 'weather', arguments: { city: 'Oslo' } }] }, { text: 'It is 21 °C in Oslo.' }],
 });
 
-await using agentrix = createAgentrix({ model, tools: [weather] });
+await using agentrix = await createAgentrix({ model, tools: [weather] });
 await agentrix.create({ id: 'assistant', instructions: 'Answer briefly.', tools: ['weather'] });
 const reply = await agentrix.ask('assistant', 'How warm is it in Oslo?');
 console.log(reply.content); // It is 21 °C in Oslo.

@@ -40,7 +40,7 @@ export async function startTeam(options: TeamOptions = {}): Promise<Team> {
   const models: Record<string, ChatModel> = options.model
     ? { default: options.model }
     : { default: workerModel(), planner: plannerModel(), critic: criticModel() };
-  const agentrix = createAgentrix({ models, tools: [publishReport], maxConcurrentTurns: 4 });
+  const agentrix = await createAgentrix({ models, tools: [publishReport], maxConcurrentTurns: 4 });
   watch(agentrix, log);
 
   const model = (name: string) => (options.model ? 'default' : name);

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +71,7 @@ import { MockLLM } from '@agentrix/testing';
 import { AgentrixError } from '@agentrix/core';
 
 const model = new MockLLM({ script: [{ text: 'hello from mock' }] });
-const agentrix = createAgentrix({ models: { default: model } });
+const agentrix = await createAgentrix({ models: { default: model } });
 try {
   await agentrix.create({ id: 'a1', instructions: 'be nice' });
   const reply = await agentrix.ask('a1', 'hi', { timeoutMs: 5000 });
@@ -94,7 +95,7 @@ const { AgentrixError } = require('@agentrix/core');
 
 async function main() {
   const model = new MockLLM({ script: [{ text: 'hello from mock' }] });
-  const agentrix = createAgentrix({ models: { default: model } });
+  const agentrix = await createAgentrix({ models: { default: model } });
   try {
     await agentrix.create({ id: 'a1', instructions: 'be nice' });
     const reply = await agentrix.ask('a1', 'hi', { timeoutMs: 5000 });
@@ -114,6 +115,32 @@ main().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+`;
+
+// The one event stream as a host sees it through the published .d.ts / .d.cts files: each
+// package's events join core's AgentrixEventMap by declaration merging, in both module formats.
+const eventsCheck = `
+import { AgentrixEvents } from '@agentrix/core';
+import type { Gateway } from '@agentrix/gateway';
+import type { Memory } from '@agentrix/memory';
+import type { Supervisor } from '@agentrix/runtime';
+import type { Scheduler } from '@agentrix/scheduler';
+import type { SkillExecutor } from '@agentrix/skills';
+
+export type Parts = [Gateway, Memory, Supervisor, Scheduler, SkillExecutor];
+const events = new AgentrixEvents();
+events.on('turn.completed', (event) => event.reply.toUpperCase());
+events.on('budget.reserved', (event) => event.callId.toUpperCase());
+events.on('gateway.retry', (event) => event.delayMs.toFixed());
+events.on('skill.retry', (event) => event.attempt.toFixed());
+events.on('memory.retrieved', (event) => event.facts.toFixed());
+events.on('tick.sent', (event) => event.agentId.toUpperCase());
+events.on('job.dead-lettered', (event) => event.error.message.toUpperCase());
+events.on('worker.crash-loop', (event) => event.crashes.toFixed());
+// @ts-expect-error an event no package declares
+events.on('no.such-event', () => {});
+// @ts-expect-error a payload field the event does not have
+events.on('tick.sent', (event) => event.callId);
 `;
 
 describe('host app installs the packed packages', () => {
@@ -158,6 +185,23 @@ describe('host app installs the packed packages', () => {
     );
     await writeFile(path.join(appDir, 'app.mjs'), esmApp);
     await writeFile(path.join(appDir, 'app.cjs'), cjsApp);
+    await writeFile(path.join(appDir, 'events.mts'), eventsCheck);
+    await writeFile(path.join(appDir, 'events.cts'), eventsCheck);
+    const compilerOptions = {
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      target: 'ES2022',
+      lib: ['ES2023'],
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      typeRoots: [path.join(repoRoot, 'node_modules/@types')],
+      types: ['node'],
+    };
+    await writeFile(
+      path.join(appDir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions, files: ['events.mts', 'events.cts'] }),
+    );
     await exec('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], appDir, cleanEnv());
   }, TIMEOUT);
 
@@ -197,6 +241,15 @@ describe('host app installs the packed packages', () => {
         for (const message of messages) problems.push(`${p.name}: ${formatMessage(message, pkg)}`);
       }
       expect(problems).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "types every package's events on one AgentrixEvents (ESM and CommonJS declarations)",
+    async () => {
+      const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+      await exec(process.execPath, [tsc, '-p', path.join(appDir, 'tsconfig.json')], appDir, cleanEnv());
     },
     TIMEOUT,
   );

@@ -9,7 +9,7 @@ describe('the response cache behind ask()', () => {
   it('answers a repeated question from the cache, and keeps users apart', async () => {
     const provider = new MockLLM({ fallback: (request) => ({ text: `answer #${request.messages.length}` }) });
     const gateway = createGateway({ provider, cache: {} });
-    await using agentrix = createAgentrix({ model: gateway });
+    await using agentrix = await createAgentrix({ model: gateway });
     const spec = { instructions: 'Answer briefly.', maxHistory: 0 };
     await agentrix.create({ id: 'ada', ...spec, scope: { userId: 'ada' } });
     await agentrix.create({ id: 'ada-too', ...spec, scope: { userId: 'ada' } });

@@ -18,7 +18,7 @@ async function setUp() {
   const server = await OwnRedisServer.start({ persistence: false });
   servers.push(server);
   const bus = await createRedisBus({ url: server.url });
-  const agentrix = createAgentrix({ bus, model: new MockLLM({ fallback: { text: 'pong' } }) });
+  const agentrix = await createAgentrix({ bus, model: new MockLLM({ fallback: { text: 'pong' } }) });
   await agentrix.create({ id: 'a1' });
   expect((await agentrix.ask('a1', 'ping', { timeoutMs: 5_000 })).content).toBe('pong');
   return { server, bus, agentrix };

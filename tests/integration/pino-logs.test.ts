@@ -28,7 +28,7 @@ describe('logs through a real pino logger', () => {
       ],
     });
     const bus = new InMemoryBus();
-    await using agentrix = createAgentrix({ model, bus, logger, secrets: [secret] });
+    await using agentrix = await createAgentrix({ model, bus, logger, secrets: [secret] });
     await agentrix.create({ id: 'a1', modelRetry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
     await agentrix.send({ to: 'a1', content: 'hi', replyTo: 'outside' });
     await bus.read('outside', { blockMs: 5_000 });

@@ -17,7 +17,7 @@ describe('one owner of model retries', () => {
     const gateway = createGateway({ provider, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
     expect(gateway.managesRetries).toBe(true);
     const bus = new InMemoryBus({ maxDeliveries: 1 });
-    await using agentrix = createAgentrix({ model: gateway, bus });
+    await using agentrix = await createAgentrix({ model: gateway, bus });
     await agentrix.create({ id: 'a1', modelRetry: fast });
     await expect(agentrix.ask('a1', 'hi', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'MODEL_ERROR' });
     // 2 (the gateway's attempts), not 3 x 2 = 6 as when both layers retried.
@@ -33,7 +33,7 @@ describe('one owner of model retries', () => {
       fallback: { error: new AgentrixError('MODEL_ERROR', 'upstream 503', { retryable: true }) },
     });
     const bus = new InMemoryBus({ maxDeliveries: 1 });
-    await using agentrix = createAgentrix({ model: provider, bus });
+    await using agentrix = await createAgentrix({ model: provider, bus });
     await agentrix.create({ id: 'a1', modelRetry: fast });
     await expect(agentrix.ask('a1', 'hi', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'MODEL_ERROR' });
     expect(provider.calls).toBe(3);

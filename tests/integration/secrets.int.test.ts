@@ -51,7 +51,7 @@ const GATEWAY_EVENTS = [
   'budget.released',
   'budget.reclaimed',
   'gateway.degraded',
-  'model.retry',
+  'gateway.retry',
   'ledger.recorded',
 ] as const;
 
@@ -126,7 +126,7 @@ describe('no secret is stored, logged or sent anywhere', () => {
       script: [{ toolCalls: [{ name: 'leaky', arguments: {} }] }],
       fallback: { text: 'done' },
     });
-    const agentrix = createAgentrix({
+    const agentrix = await createAgentrix({
       bus: store.bus,
       contextStore: store.contexts,
       registry: store.registry,
@@ -161,7 +161,7 @@ describe('no secret is stored, logged or sent anywhere', () => {
     // 4. The same refused key on a Redis bus whose URL carries its password.
     const redisUrl = `redis://:${secrets.redisPassword}@127.0.0.1:${redis.port}`;
     const bus = await createRedisBus({ url: redisUrl, logger });
-    const onRedis = createAgentrix({ bus, model: gateway, logger });
+    const onRedis = await createAgentrix({ bus, model: gateway, logger });
     cleanups.push(
       () => bus.close(),
       () => onRedis.close(),

@@ -27,6 +27,7 @@ import {
   settleBlockedRead,
   validateAddress,
 } from '@agentrix/core';
+import { DedupeWindow } from './dedupe-window.js';
 import { type InMemoryBusOptions, resolveInMemoryBusOptions } from './in-memory-bus-options.js';
 import { createInbox, type Inbox, type InboxEntry, type Waiter } from './inbox.js';
 
@@ -70,6 +71,11 @@ export class InMemoryBus implements MessageBus {
   /** How long a delivery stays leased to its reader without an ack. */
   get leaseMs(): number {
     return this.#leaseMs;
+  }
+
+  /** Deliveries of a message before it moves to dead letter. */
+  get maxDeliveries(): number {
+    return this.#maxDeliveries;
   }
 
   constructor(options: InMemoryBusOptions = {}) {
@@ -417,9 +423,13 @@ export class InMemoryBus implements MessageBus {
     externalId: string | undefined,
   ): void {
     if (this.#dedupeWindow > 0) {
-      if (explicitId !== undefined) box.seenIds = remember(box.seenIds, explicitId, envelope, this.#dedupeWindow);
+      if (explicitId !== undefined) {
+        box.seenIds ??= new DedupeWindow(this.#dedupeWindow);
+        box.seenIds.remember(explicitId, envelope);
+      }
       if (externalId !== undefined) {
-        box.seenExternalIds = remember(box.seenExternalIds, externalId, envelope, this.#dedupeWindow);
+        box.seenExternalIds ??= new DedupeWindow(this.#dedupeWindow);
+        box.seenExternalIds.remember(externalId, envelope);
       }
     }
     box.available.pushBack(this.#newEntry(envelope));
@@ -599,20 +609,4 @@ function findDuplicate(
   }
   if (externalId !== undefined) return box.seenExternalIds?.get(externalId);
   return undefined;
-}
-
-/** Adds `key` to a bounded map, forgetting the oldest key when full. */
-function remember(
-  seen: Map<string, MessageEnvelope> | undefined,
-  key: string,
-  envelope: MessageEnvelope,
-  window: number,
-): Map<string, MessageEnvelope> {
-  const map = seen ?? new Map<string, MessageEnvelope>();
-  if (map.size >= window) {
-    const oldest = map.keys().next().value;
-    if (oldest !== undefined) map.delete(oldest);
-  }
-  map.set(key, envelope);
-  return map;
 }

@@ -1,4 +1,5 @@
 import type { BlockedRead, DeadLetter, MessageEnvelope, SerializedError, TimerHandle } from '@agentrix/core';
+import type { DedupeWindow } from './dedupe-window.js';
 import { Deque } from './deque.js';
 
 /** One message in one inbox, from `send` until `ack` (or dead letter). */
@@ -36,8 +37,8 @@ export interface Inbox {
   leaseTimer: TimerHandle | undefined;
   hasLeaseTimer: boolean;
   /** De-duplication memory, created on first use. */
-  seenIds: Map<string, MessageEnvelope> | undefined;
-  seenExternalIds: Map<string, MessageEnvelope> | undefined;
+  seenIds: DedupeWindow | undefined;
+  seenExternalIds: DedupeWindow | undefined;
 }
 
 export function createInbox(name: string): Inbox {

@@ -336,6 +336,11 @@ export class RedisStreamsBus implements MessageBus {
     return this.#leaseMs;
   }
 
+  /** Deliveries of a message before it moves to dead letter. */
+  get maxDeliveries(): number {
+    return this.#maxDeliveries;
+  }
+
   /** How many inboxes this bus listens to for wake-ups (one pub/sub connection for all of them). */
   get wakeSubscriptions(): number {
     return this.#hub.subscriptions;

@@ -41,6 +41,11 @@ export const AgentSpecSchema = z.strictObject({
     .optional(),
   /** Names of registered tools this agent may call. */
   tools: z.array(z.string().min(1)).default([]),
+  /**
+   * Conversations (threads) whose turns may run at the same time. Turns of one thread always run
+   * one after another. Default 4.
+   */
+  maxConcurrentThreads: z.number().int().min(1).max(1000).default(4),
   /** Model calls per turn before the turn stops. Default 8. */
   maxSteps: z.number().int().min(1).max(1000).default(8),
   /** A turn that runs longer is aborted. Default 120 s. */

@@ -1,12 +1,18 @@
 import { z } from 'zod';
 import { ChatMessageSchema } from './chat.js';
 
-export const CONTEXT_VERSION = 1 as const;
+/**
+ * The version of the context document. 2 added `threadId` (one context per (agent, thread));
+ * version 1 documents are the agent's only thread, `main`, and load as such.
+ */
+export const CONTEXT_VERSION = 2 as const;
 
-/** What an agent remembers between turns. Versioned: stores keep old versions loadable. */
+/** What an agent remembers of one conversation between turns. Versioned: stores keep old versions loadable. */
 export const AgentContextSchema = z.object({
   version: z.literal(CONTEXT_VERSION),
   agentId: z.string(),
+  /** The conversation (`main` unless a message said otherwise). */
+  threadId: z.string(),
   messages: z.array(ChatMessageSchema),
   /** Task state the agent carries between turns (JSON). */
   state: z.record(z.string(), z.unknown()).default({}),
@@ -15,9 +21,24 @@ export const AgentContextSchema = z.object({
 });
 export type AgentContext = z.infer<typeof AgentContextSchema>;
 
-/** Persistence of agent contexts. In memory by default; `@agentrix/store` makes it durable. */
+/** One conversation of an agent, as listed by {@link ContextStore.threads}. */
+export interface ThreadInfo {
+  threadId: string;
+  turns: number;
+  /** Epoch milliseconds of the last saved turn. */
+  updatedAt: number;
+}
+
+/**
+ * Persistence of contexts, one per (agent, thread). In memory by default; `@agentrix/store`
+ * makes it durable. `load` returns the document as stored, whatever its version (the runtime
+ * upgrades old versions).
+ */
 export interface ContextStore {
-  load(agentId: string): Promise<AgentContext | undefined>;
+  load(agentId: string, threadId: string): Promise<AgentContext | undefined>;
   save(context: AgentContext): Promise<void>;
-  delete(agentId: string): Promise<void>;
+  /** Deletes one thread's context, or every thread of the agent when `threadId` is left out; resolves with how many were deleted. */
+  delete(agentId: string, threadId?: string): Promise<number>;
+  /** The agent's threads, most recently updated first, at most `limit` (default 100). */
+  threads(agentId: string, options?: { limit?: number }): Promise<ThreadInfo[]>;
 }

@@ -18,6 +18,10 @@ export type AgentrixErrorCode =
   | 'AGENT_TERMINATED'
   /** The agent was paused by its host and takes no work until `resume()`. */
   | 'AGENT_PAUSED'
+  /** A delegated ask would go back to an agent already on the delegation path (A asks B asks A). */
+  | 'DELEGATION_CYCLE'
+  /** A thread id that names no conversation of the agent (`forget` of a thread it does not have). */
+  | 'THREAD_NOT_FOUND'
   | 'ILLEGAL_STATE_TRANSITION'
   | 'GROUP_NOT_FOUND'
   | 'MODEL_NOT_FOUND'
@@ -61,6 +65,8 @@ const USER_CODES: ReadonlySet<AgentrixErrorCode> = new Set<AgentrixErrorCode>([
   'AGENT_EXISTS',
   'AGENT_TERMINATED',
   'AGENT_PAUSED',
+  'DELEGATION_CYCLE',
+  'THREAD_NOT_FOUND',
   'ILLEGAL_STATE_TRANSITION',
   'GROUP_NOT_FOUND',
   'MODEL_NOT_FOUND',

@@ -4,7 +4,20 @@ import type { FinishReason, ToolCall, Usage } from './chat.js';
 import type { SerializedError } from './errors.js';
 import type { MessageEnvelope } from './message.js';
 
-/** Every event Agentrix emits, by name. Names are `noun.action`. */
+/**
+ * Every event Agentrix emits, by name: one typed map for one stream. Names are `noun.action`
+ * and unique across packages. The runtime's and the bus's events are declared here; each other
+ * package adds its own from its events file with declaration merging, so an `AgentrixEvents`
+ * is typed with the events of every package the program imports:
+ *
+ * ```ts
+ * declare module '@agentrix/core' {
+ *   interface AgentrixEventMap extends GatewayEventMap {}
+ * }
+ * ```
+ *
+ * Two packages declaring one name with different payloads fail to compile.
+ */
 export interface AgentrixEventMap {
   'agent.created': { agentId: string; spec: AgentSpec };
   'agent.state': { agentId: string; from: AgentState; to: AgentState; reason?: string; at: number };
@@ -58,8 +71,10 @@ export type AgentrixEventName = keyof AgentrixEventMap;
 type Listeners = { [K in AgentrixEventName]: (event: AgentrixEventMap[K]) => void };
 
 /**
- * The typed event emitter shared by a runtime's parts. Listeners run synchronously inside
- * the emitting call, so keep them cheap (queue slow work yourself).
+ * The one typed event stream: give the same instance to the manager, the gateway, the skills,
+ * the memory, the scheduler and the supervisor (their `events` option) and listen in one place.
+ * Listeners run synchronously inside the emitting call, so keep them cheap (queue slow work
+ * yourself).
  */
 export class AgentrixEvents extends EventEmitter<Listeners> {
   /** True when someone listens: lets hot paths skip building payloads. */

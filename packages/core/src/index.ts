@@ -84,7 +84,7 @@ export {
 } from './chat.js';
 export type { Clock, TimerHandle, TimerOptions } from './clock.js';
 export { BACKGROUND_TIMER, systemClock } from './clock.js';
-export type { AgentContext, ContextStore } from './context-store.js';
+export type { AgentContext, ContextStore, ThreadInfo } from './context-store.js';
 export { AgentContextSchema, CONTEXT_VERSION } from './context-store.js';
 export type {
   AgentrixErrorCode,
@@ -113,7 +113,7 @@ export {
 } from './message.js';
 export type { DeadLetter, Delivery, InboxStats, MessageBus, NackOptions, ReadOptions } from './message-bus.js';
 export { isRedactedCopy, REDACTED, redactError, redactText, redactUrl, redactValue } from './redact.js';
-export type { Tool, ToolContext, ToolOptions } from './tool.js';
+export type { DelegateInput, Tool, ToolContext, ToolOptions } from './tool.js';
 export { DEFAULT_TOOL_TIMEOUT_MS, defineTool } from './tool.js';
 export type { TurnCommit, TurnCommitHook } from './turn-commit.js';
 export { formatIssues, parseWith } from './validation.js';

@@ -62,6 +62,8 @@ export interface InboxStats {
 export interface MessageBus extends AsyncDisposable {
   /** How long a delivery stays leased to its reader without an ack or `extendLease`. */
   readonly leaseMs: number;
+  /** Deliveries of a message before it moves to dead letter (a delivery with this `attempt` is its last). */
+  readonly maxDeliveries: number;
   send(input: SendInput): Promise<MessageEnvelope>;
   /** A copy to every member's inbox. */
   broadcast(input: BroadcastInput): Promise<MessageEnvelope[]>;

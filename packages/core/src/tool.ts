@@ -13,10 +13,31 @@ export interface ToolContext {
   agentId: string;
   turnId: string;
   toolCallId: string;
+  /** The conversation the turn belongs to (`main` unless its message said otherwise). */
+  threadId: string;
   /** Fires when the turn is aborted, times out or the agent stops. */
   signal: AbortSignal;
-  /** Sends a message as this agent (`from` is filled; `replyTo` defaults to this agent). */
+  /**
+   * Sends a message as this agent (`from` is filled; `replyTo` defaults to this agent, `threadId`
+   * to the turn's thread).
+   */
   send(input: Omit<SendInput, 'from'> & { from?: never }): Promise<MessageEnvelope>;
+  /**
+   * Asks another agent as this agent and waits for its answer, within this turn: a delegated
+   * sub-task. The answer's envelope, or a typed error (`AGENT_NOT_FOUND`, `AGENT_PAUSED`,
+   * `DELEGATION_CYCLE`, the other agent's failure, `TIMEOUT` after `timeoutMs`, never past the
+   * turn's deadline). The other agent's work is charged to this turn's user / workflow / tags.
+   */
+  ask(input: DelegateInput): Promise<MessageEnvelope>;
+}
+
+/** What {@link ToolContext.ask} takes. */
+export interface DelegateInput {
+  to: string;
+  content: string;
+  /** Default 60 s (and never past the turn's deadline). */
+  timeoutMs?: number;
+  data?: unknown;
 }
 
 /** A local function the model can call. Create one with {@link defineTool}. */

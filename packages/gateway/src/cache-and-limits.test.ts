@@ -213,7 +213,7 @@ describe('prompt budget', () => {
 });
 
 describe('wired into the runtime', () => {
-  it('createAgentrix({ model: gateway }): agents ask for a tier and are charged to their scope', async () => {
+  it('createAgentrix({ gateway }): agents ask for a tier and are charged to their scope', async () => {
     const provider = new MockLLM({ fallback: { text: 'Done.', usage: { inputTokens: 100, outputTokens: 20 } } });
     const gateway = createGateway({
       provider,
@@ -221,7 +221,7 @@ describe('wired into the runtime', () => {
       tiers: TIERS,
       budgets: [{ id: 'team', scope: 'global', period: 'day', usd: 20 }],
     });
-    const agentrix = createAgentrix({ model: gateway });
+    const agentrix = await createAgentrix({ gateway });
     await agentrix.create({ id: 'worker', tier: 'large', scope: { userId: 'u1', workflowId: 'launch' } });
     const reply = await agentrix.ask('worker', 'Do the task');
     expect(reply.content).toBe('Done.');

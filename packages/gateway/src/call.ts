@@ -1,5 +1,6 @@
 import {
   AgentrixError,
+  type AgentrixEvents,
   type CallScope,
   type ChatModel,
   type ChatRequest,
@@ -12,7 +13,7 @@ import {
 } from '@agentrix/core';
 import type { BudgetStore } from './budget-store.js';
 import type { CacheStore } from './cache-store.js';
-import type { DegradationStep, GatewayEvents } from './gateway-events.js';
+import type { DegradationStep } from './gateway-events.js';
 import type { CompactMessages, GatewayConfig, TemplateAnswer, TierRule } from './gateway-options.js';
 import type { LedgerStore } from './ledger.js';
 import type { ModelInfo, PriceTable } from './price-table.js';
@@ -35,7 +36,7 @@ export interface GatewayContext {
   ledger: LedgerStore;
   /** Ledger appends still in flight: `report()` and `close()` wait for them. */
   pendingLedgerWrites: Set<Promise<void>>;
-  events: GatewayEvents;
+  events: AgentrixEvents;
   clock: Clock;
   generateId: IdGenerator;
   logger: Logger | undefined;

@@ -1,5 +1,4 @@
 import type { CallScope, DegradationStep, SerializedError } from '@agentrix/core';
-import { EventEmitter } from 'eventemitter3';
 import type { LedgerRecord } from './ledger.js';
 
 /** Why the gateway stepped down the degradation ladder. */
@@ -16,7 +15,10 @@ export interface BudgetLineEvent {
   amount: number;
 }
 
-/** Every event the gateway emits, by name (`noun.action`, like core's events). */
+/**
+ * Every event the gateway emits, by name (`noun.action`, unique across packages). They join
+ * core's `AgentrixEventMap` (below), so they arrive on the one `AgentrixEvents` stream.
+ */
 export interface GatewayEventMap {
   'budget.reserved': { callId: string; scope: CallScope; model: string; lines: BudgetLineEvent[] };
   'budget.settled': {
@@ -69,18 +71,13 @@ export interface GatewayEventMap {
     tokensBefore: number;
     tokensAfter: number;
   };
-  'model.retry': { callId: string; model: string; attempt: number; delayMs: number; error: SerializedError };
+  /** A provider call failed with a retryable error and the gateway retries it (the runtime's is `model.retry`). */
+  'gateway.retry': { callId: string; model: string; attempt: number; delayMs: number; error: SerializedError };
   'ledger.recorded': { record: LedgerRecord };
 }
 
 export type GatewayEventName = keyof GatewayEventMap;
 
-type Listeners = { [K in GatewayEventName]: (event: GatewayEventMap[K]) => void };
-
-/** The gateway's typed emitter. Listeners run synchronously inside the call: keep them cheap. */
-export class GatewayEvents extends EventEmitter<Listeners> {
-  /** True when someone listens: lets hot paths skip building payloads. */
-  has(name: GatewayEventName): boolean {
-    return this.listenerCount(name) > 0;
-  }
+declare module '@agentrix/core' {
+  interface AgentrixEventMap extends GatewayEventMap {}
 }

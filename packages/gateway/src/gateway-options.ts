@@ -1,4 +1,5 @@
 import type {
+  AgentrixEvents,
   CallScope,
   ChatMessage,
   ChatModel,
@@ -11,7 +12,7 @@ import type {
 import { z } from 'zod';
 import type { BudgetStore } from './budget-store.js';
 import type { CacheStore } from './cache-store.js';
-import type { DegradationReason, GatewayEvents } from './gateway-events.js';
+import type { DegradationReason } from './gateway-events.js';
 import type { LedgerStore } from './ledger.js';
 import { EmbeddingModelInfoSchema, ModelInfoSchema } from './price-table.js';
 
@@ -191,7 +192,8 @@ export type GatewayOptions = z.input<typeof GatewayConfigSchema> & {
   cacheStore?: CacheStore<ChatResponse>;
   /** Default: in memory. */
   ledger?: LedgerStore;
-  events?: GatewayEvents;
+  /** The stream to emit on (give the runtime's to get one stream). Default: a new `AgentrixEvents`, as `gateway.events`. */
+  events?: AgentrixEvents;
   clock?: Clock;
   generateId?: IdGenerator;
   logger?: Logger;

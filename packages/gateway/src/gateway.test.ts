@@ -294,7 +294,7 @@ describe('gateway over a real OpenAI-compatible server (aimock)', () => {
   it("a provider 429 on the smallest tier waits the server's retry-after", async () => {
     const clock = new FakeClock(Date.UTC(2025, 0, 1));
     const gateway = gatewayWith({ clock });
-    const retries = record(gateway, 'model.retry');
+    const retries = record(gateway, 'gateway.retry');
     mock.nextRequestError(429, { message: 'slow down', type: 'rate_limit_error' });
     const pending = gateway.generate(user('hello', { tier: 'small' }));
     while (retries.length === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -1,5 +1,6 @@
 import {
   AgentrixError,
+  AgentrixEvents,
   type CallScope,
   type ChatModel,
   type ChatRequest,
@@ -15,7 +16,6 @@ import { cacheLayer } from './cache-layer.js';
 import { type CacheStore, InMemoryLruCache } from './cache-store.js';
 import type { GatewayCall, GatewayContext, Layer, Next } from './call.js';
 import { createMeteredEmbedder, type GatewayEmbedderOptions } from './gateway-embedder.js';
-import { GatewayEvents } from './gateway-events.js';
 import { GatewayConfigSchema, type GatewayOptions } from './gateway-options.js';
 import { buildDailyReport, type DailyReport, InMemoryLedger, type LedgerStore, utcDay } from './ledger.js';
 import { meteringLayer } from './metering-layer.js';
@@ -51,11 +51,12 @@ export interface BudgetStatus {
 /**
  * The LLM gateway: a {@link ChatModel} that runs every call through metering, budget, rate
  * limit, cache, retry and fallback, and prompt budget, in that order, before its provider.
- * Give it to the runtime as its model: `createAgentrix({ model: gateway })`. It retries calls
+ * Give it to the runtime as its model: `await createAgentrix({ gateway })`. It retries calls
  * itself (`managesRetries` is true), so the runtime makes one attempt per step on top of it.
  */
 export interface Gateway extends ChatModel {
-  readonly events: GatewayEvents;
+  /** The stream it emits on: `options.events`, else its own. */
+  readonly events: AgentrixEvents;
   readonly ledger: LedgerStore;
   /** The merged price table. */
   readonly models: Readonly<PriceTable>;
@@ -163,7 +164,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     cacheStore: cache,
     ledger: ledgerStore,
     pendingLedgerWrites: new Set(),
-    events: events ?? new GatewayEvents(),
+    events: events ?? new AgentrixEvents(),
     clock,
     generateId,
     logger,

@@ -25,7 +25,6 @@ export type {
   GatewayEventMap,
   GatewayEventName,
 } from './gateway-events.js';
-export { GatewayEvents } from './gateway-events.js';
 export type {
   BudgetInput,
   CompactMessages,

@@ -25,7 +25,7 @@ const EVENT_NAMES: GatewayEventName[] = [
   'cache.hit',
   'rate.limited',
   'prompt.trimmed',
-  'model.retry',
+  'gateway.retry',
   'ledger.recorded',
 ];
 
@@ -117,7 +117,7 @@ describe('secrets at the provider boundary', () => {
     serverErrors = 1;
     const retried = await failure(gateway.generate(user('hi again')));
     expect(retried.code).toBe('AUTH_FAILED');
-    expect(seen.some((line) => line.startsWith('model.retry'))).toBe(true);
+    expect(seen.some((line) => line.startsWith('gateway.retry'))).toBe(true);
     expect(seen.some((line) => line.startsWith('warn gateway: retrying'))).toBe(true);
     const ledger = JSON.stringify(await gateway.ledger.query());
     expect(ledger).toContain('AUTH_FAILED');

@@ -54,8 +54,8 @@ export function retryLayer(context: GatewayContext): Layer {
           { callId: call.id, model: call.model, attempt, delayMs, code: error.code },
           'gateway: retrying a model call',
         );
-        if (events.has('model.retry')) {
-          events.emit('model.retry', {
+        if (events.has('gateway.retry')) {
+          events.emit('gateway.retry', {
             callId: call.id,
             model: call.model,
             attempt,

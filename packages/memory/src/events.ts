@@ -1,8 +1,11 @@
 import type { SerializedError } from '@agentrix/core';
-import { EventEmitter } from 'eventemitter3';
 import type { MemoryScope } from './scope.js';
 
-/** Every event a memory emits. Listeners run synchronously: keep them cheap. */
+/**
+ * Every event a memory emits (`noun.action`, unique across packages). They join core's
+ * `AgentrixEventMap` (below), so they arrive on the one `AgentrixEvents` stream. Listeners run
+ * synchronously: keep them cheap.
+ */
 export interface MemoryEventMap {
   /** The embedder failed: full-text search still works; the texts were stored without embeddings. */
   'memory.embedder-failed': { operation: 'write' | 'query'; texts: number; error: SerializedError };
@@ -11,14 +14,11 @@ export interface MemoryEventMap {
   'memory.episode-written': { id: string; scope: MemoryScope; unstructured: boolean; truncated: boolean };
   'memory.fact-written': { id: string; key: string; scope: MemoryScope; updated: boolean; truncated: boolean };
   'memory.retrieved': { facts: number; episodes: number; durationMs: number; vector: boolean };
-  /** A background write (after a turn) failed; the turn itself was not affected. */
-  'memory.write-failed': { agentId?: string | undefined; error: SerializedError };
   'memory.forgotten': { userId: string; facts: number; episodes: number };
 }
 
 export type MemoryEventName = keyof MemoryEventMap;
 
-type Listeners = { [K in MemoryEventName]: (event: MemoryEventMap[K]) => void };
-
-/** The typed event emitter of a memory. */
-export class MemoryEvents extends EventEmitter<Listeners> {}
+declare module '@agentrix/core' {
+  interface AgentrixEventMap extends MemoryEventMap {}
+}

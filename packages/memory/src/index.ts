@@ -3,7 +3,6 @@ export { EpisodeSummarySchema, renderSummary, StableFactSchema, SUMMARY_INSTRUCT
 export type { SummarizeOptions, SummarizeResult } from './episode-writer.js';
 export { summarizeEpisode, transcript } from './episode-writer.js';
 export type { MemoryEventMap, MemoryEventName } from './events.js';
-export { MemoryEvents } from './events.js';
 export type { ForgetResult, RetrievedMemory } from './memory.js';
 export { createMemory, Memory } from './memory.js';
 export type { MemoryOptions, RecordEpisodeInput, RememberInput, RetrieveOptions } from './memory-options.js';

@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatModel, Clock, Embedder, IdGenerator } from '@agentrix/core';
+import type { AgentrixEvents, ChatMessage, ChatModel, Clock, Embedder, IdGenerator } from '@agentrix/core';
 import type { Database } from '@agentrix/store';
 import type { MemoryQueryScope, MemoryScope } from './scope.js';
 import type { TokenCounter } from './tokens.js';
@@ -23,6 +23,8 @@ export interface MemoryOptions {
   disabledAgents?: readonly string[] | undefined;
   /** Apply the memory migrations on create. Default `true`. */
   migrate?: boolean | undefined;
+  /** The stream to emit on (give the runtime's to get one stream). Default: a new `AgentrixEvents`, as `memory.events`. */
+  events?: AgentrixEvents | undefined;
   clock?: Clock | undefined;
   generateId?: IdGenerator | undefined;
   signal?: AbortSignal | undefined;
@@ -39,9 +41,15 @@ export interface RememberInput {
 }
 
 export interface RecordEpisodeInput {
+  /** Whose episode it is; its stable facts go to the same scope, without the thread when there is a user. */
   scope: MemoryScope;
   /** The exchange to summarize (a turn or a whole task). */
   messages: readonly ChatMessage[];
+  /**
+   * The message the exchange answered. One episode per (`scope.agentId`, `messageId`): recording
+   * it again returns the stored episode without asking the summary model (a redelivered turn).
+   */
+  messageId?: string | undefined;
   tags?: string[] | undefined;
   signal?: AbortSignal | undefined;
 }

@@ -3,9 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { Embedder } from '@agentrix/core';
 import type { Database } from '@agentrix/store';
 import { MockLLM } from '@agentrix/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemoryEventMap } from './events.js';
 import { createMemory } from './memory.js';
+import { memoryMigrations } from './migrations.js';
 
 /** A deterministic bag-of-words embedder: each word hashed into one of 64 dimensions. */
 export function hashEmbedder(options: { fail?: () => boolean } = {}): Embedder & { calls: string[][] } {
@@ -199,6 +201,109 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
       expect(await memory.forgetUser(userId)).toEqual({ facts: 2, episodes: 1 });
       expect(await memory.recentEpisodes({ userId })).toEqual([]);
       expect((await memory.getFact({ userId: other }, 'k'))?.text).toBe('three');
+    });
+
+    it('records an episode once per (agent, message), also when two writers race', async () => {
+      const model = new MockLLM({ fallback: { text: summary() } });
+      const memory = await createMemory({ database, model });
+      const scope = { userId: user(), agentId: 'assistant', threadId: 'chat-1' };
+      const messages = [{ role: 'user' as const, content: 'My favourite colour is teal.' }];
+      const messageId = `m-${randomUUID()}`;
+      const written: string[] = [];
+      memory.events.on('memory.episode-written', (event) => written.push(event.id));
+      const first = await memory.recordEpisode({ scope, messages, messageId });
+      const again = await memory.recordEpisode({ scope, messages, messageId });
+      expect(again).toEqual(first);
+      expect(first).toMatchObject({ messageId, scope });
+      expect(model.calls).toBe(1); // the second call asked no model
+      const raced = `m-${randomUUID()}`;
+      const [one, two] = await Promise.all([
+        memory.recordEpisode({ scope, messages, messageId: raced }),
+        memory.recordEpisode({ scope, messages, messageId: raced }),
+      ]);
+      expect(two.id).toBe(one.id);
+      const other = await memory.recordEpisode({ scope: { ...scope, agentId: 'other' }, messages, messageId });
+      expect(other.id).not.toBe(first.id);
+      expect(written).toEqual([first.id, one.id, other.id]);
+      const episodes = await memory.recentEpisodes({ userId: scope.userId, agentId: 'assistant' }, 10);
+      expect(episodes.map((episode) => episode.messageId).sort()).toEqual([messageId, raced].sort());
+      await expect(memory.recordEpisode({ scope, messages, messageId: '' })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/messageId of 1 to 256 characters/),
+      });
+    });
+
+    it('keeps memories without a user in their thread; a user’s follow the user into every thread', async () => {
+      const memory = await createMemory({ database });
+      const agentId = `bot-${randomUUID()}`;
+      const ada = user();
+      await memory.remember({ scope: { agentId, threadId: 'chat-a' }, key: 'pet', text: 'Has a cat called Tom' });
+      await memory.remember({ scope: { agentId, threadId: 'chat-b' }, key: 'pet', text: 'Has a cat called Kit' });
+      await memory.remember({
+        scope: { agentId, userId: ada, threadId: 'chat-a' },
+        key: 'car',
+        text: 'Drives a cat-yellow van',
+      });
+      await memory.remember({ scope: { agentId }, key: 'rule', text: 'The cat policy: no cats in the office' });
+      const search = async (scope: { userId?: string; threadId?: string }) =>
+        (await memory.searchFacts({ agentId, ...scope }, 'cat')).facts.map((fact) => fact.text).sort();
+      expect(await search({ threadId: 'chat-a' })).toEqual([
+        'Has a cat called Tom',
+        'The cat policy: no cats in the office',
+      ]);
+      expect(await search({ threadId: 'chat-b' })).toEqual([
+        'Has a cat called Kit',
+        'The cat policy: no cats in the office',
+      ]);
+      expect(await search({ userId: ada, threadId: 'chat-b' })).toEqual([
+        'Drives a cat-yellow van',
+        'Has a cat called Kit',
+        'The cat policy: no cats in the office',
+      ]);
+      expect(await search({})).toEqual(['The cat policy: no cats in the office']);
+      expect((await memory.getFact({ agentId, threadId: 'chat-b' }, 'pet'))?.text).toBe('Has a cat called Kit');
+      await expect(memory.searchFacts({ agentId, threadId: '' }, 'cat')).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/threadId/),
+      });
+    });
+
+    it('forgets one thread of an agent: its episodes, the facts they taught, its thread-only facts', async () => {
+      const model = new MockLLM({ fallback: { text: summary() } });
+      const memory = await createMemory({ database, model });
+      const agentId = `agent-${randomUUID()}`;
+      const ada = user();
+      const said = [{ role: 'user' as const, content: 'My favourite colour is teal.' }];
+      await memory.recordEpisode({ scope: { agentId, userId: ada, threadId: 't1' }, messages: said, messageId: 'm1' });
+      await memory.remember({ scope: { agentId, threadId: 't1' }, key: 'topic', text: 'Planning a trip' });
+      await memory.recordEpisode({ scope: { agentId, threadId: 't2' }, messages: said, messageId: 'm2' });
+      // The user's fact follows the user (stored without the thread) but was taught by t1's episode.
+      expect((await memory.getFact({ agentId, userId: ada }, 'user.favourite_color'))?.text).toContain('teal');
+      expect(await memory.forgetThread({ agentId, threadId: 't1' })).toEqual({ facts: 2, episodes: 1 });
+      expect(await memory.getFact({ agentId, userId: ada }, 'user.favourite_color')).toBeUndefined();
+      expect((await memory.getFact({ agentId, threadId: 't2' }, 'user.favourite_color'))?.text).toContain('teal');
+      expect((await memory.recentEpisodes({ agentId, threadId: 't2' }, 10)).map((e) => e.messageId)).toEqual(['m2']);
+      expect(await memory.forgetThread({ agentId, threadId: 't1' })).toEqual({ facts: 0, episodes: 0 });
+      await expect(memory.forgetThread({ agentId } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    });
+
+    it('upgrades a database of the first migration, keeping its rows', async () => {
+      const fresh = await open();
+      try {
+        await fresh.database.migrate(memoryMigrations().slice(0, 1));
+        await sql`insert into memory_facts (id, user_id, key, text, created_at, updated_at)
+          values ('f1', 'ada', 'city', 'Lives in Oslo', 1, 1)`.execute(fresh.database.kysely);
+        await sql`insert into memory_episodes (id, user_id, text, created_at)
+          values ('e1', 'ada', 'We talked about Oslo', 1)`.execute(fresh.database.kysely);
+        const memory = await createMemory({ database: fresh.database });
+        expect((await memory.remember({ scope: { userId: 'ada' }, key: 'city', text: 'Lives in Bergen' })).id).toBe(
+          'f1',
+        );
+        const episodes = await memory.recentEpisodes({ userId: 'ada', threadId: 'any' });
+        expect(episodes.map((episode) => [episode.id, episode.scope])).toEqual([['e1', { userId: 'ada' }]]);
+      } finally {
+        await fresh.dispose();
+      }
     });
   });
 }

@@ -1,5 +1,6 @@
 import {
   AgentrixError,
+  AgentrixEvents,
   type ChatModel,
   type Clock,
   type IdGenerator,
@@ -9,12 +10,11 @@ import {
   throwIfAborted,
 } from '@agentrix/core';
 import { type Database, toVector, vectorSearch } from '@agentrix/store';
-import { type RawBuilder, sql } from 'kysely';
+import { type QueryExecutorProvider, type RawBuilder, sql } from 'kysely';
 import { EmbeddingCache } from './embedding-cache.js';
-import { renderSummary } from './episode-summary.js';
+import { type EpisodeSummary, renderSummary } from './episode-summary.js';
 import { summarizeEpisode, transcript } from './episode-writer.js';
 import { closedError, invalidArgument } from './errors.js';
-import { MemoryEvents } from './events.js';
 import type { MemoryOptions, RecordEpisodeInput, RememberInput, RetrieveOptions } from './memory-options.js';
 import { embeddingColumn, memoryMigrations } from './migrations.js';
 import { reciprocalRankFusion } from './rank-fusion.js';
@@ -28,12 +28,38 @@ import {
   toEpisode,
   toFact,
 } from './records.js';
-import { callScope, type MemoryQueryScope, type MemoryScope, scopeColumns, scopeCondition } from './scope.js';
+import {
+  callScope,
+  type MemoryQueryScope,
+  type MemoryScope,
+  type ScopeColumns,
+  scopeColumns,
+  scopeCondition,
+} from './scope.js';
 import { normalizeText, toOrQuery, truncateText } from './text.js';
 import { estimateTokens, type TokenCounter } from './tokens.js';
 
 /** The gateway scope tag of memory's embedding calls (summaries use `memory.summary`). */
 const EMBEDDING_TAG = 'memory.embedding';
+
+/** A fact validated and embedded, ready to be upserted (in a transaction of its own or an episode's). */
+interface PreparedFact {
+  scope: MemoryScope;
+  key: string;
+  text: string;
+  truncated: boolean;
+  tags: string[];
+  sourceEpisodeId: string | undefined;
+  /** Undefined when there is no embedder, it failed, or the stored embedding still fits. */
+  embedding: number[] | undefined;
+  keepEmbedding: boolean;
+}
+
+interface WrittenFact {
+  fact: Fact;
+  updated: boolean;
+  truncated: boolean;
+}
 
 /** What {@link Memory.retrieve} found, ready for a prompt. */
 export interface RetrievedMemory {
@@ -47,7 +73,7 @@ export interface RetrievedMemory {
   vector: boolean;
 }
 
-/** What {@link Memory.forgetUser} deleted. */
+/** What {@link Memory.forgetUser} or {@link Memory.forgetThread} deleted. */
 export interface ForgetResult {
   facts: number;
   episodes: number;
@@ -62,7 +88,8 @@ const DEFAULT_MAX_TEXT = 4000;
  */
 export class Memory implements AsyncDisposable {
   readonly database: Database;
-  readonly events = new MemoryEvents();
+  /** The stream it emits on: `options.events`, else its own. */
+  readonly events: AgentrixEvents;
   readonly countTokens: TokenCounter;
   readonly #model: ChatModel | undefined;
   readonly #summaryTier: string;
@@ -72,7 +99,6 @@ export class Memory implements AsyncDisposable {
   readonly #clock: Clock;
   readonly #generateId: IdGenerator;
   readonly #disabled: Set<string>;
-  readonly #pending = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
 
   /** Use {@link createMemory}, which also applies the migrations. */
@@ -91,6 +117,7 @@ export class Memory implements AsyncDisposable {
     this.#clock = options.clock ?? systemClock;
     this.#generateId = options.generateId ?? randomId;
     this.#disabled = new Set(options.disabledAgents ?? []);
+    this.events = options.events ?? new AgentrixEvents();
   }
 
   /** Texts sent to the embedder so far (each distinct text once). */
@@ -125,59 +152,17 @@ export class Memory implements AsyncDisposable {
    */
   async remember(input: RememberInput): Promise<Fact> {
     this.#checkOpen('remember');
-    if (typeof input?.key !== 'string' || input.key.length === 0 || input.key.length > 200) {
-      throw invalidArgument('remember needs a key of 1 to 200 characters, like "user.favourite_color"');
-    }
-    if (typeof input.text !== 'string' || input.text.trim().length === 0) {
-      throw invalidArgument(`remember needs a non-empty text for key "${input.key}"`);
-    }
-    throwIfAborted(input.signal, 'remember');
-    const columns = scopeColumns(input.scope ?? {});
-    const { text, truncated } = truncateText(input.text, this.#maxText);
-    const db = this.database.kysely;
-    const existing = await sql<{ text: string; embedded: boolean }>`select text, ${
-      this.#column ? sql`${sql.ref(this.#column)} is not null` : sql`false`
-    } as embedded from memory_facts where user_id = ${columns.user_id} and agent_id = ${columns.agent_id}
-      and namespace = ${columns.namespace} and key = ${input.key}`.execute(db);
-    const before = existing.rows[0];
-    const keepEmbedding = before !== undefined && before.text === text && before.embedded;
-    const embedding = keepEmbedding
-      ? undefined
-      : await this.#embedForWrite(`${input.key}: ${text}`, input.scope ?? {}, input.signal);
-    const now = this.#clock.now();
-    const embeddingValue: RawBuilder<unknown> =
-      embedding === undefined ? sql`null` : toVector(this.database, embedding);
-    const embeddingInsert = this.#column ? sql`, ${sql.ref(this.#column)}` : sql``;
-    const embeddingValues = this.#column ? sql`, ${embeddingValue}` : sql``;
-    const embeddingUpdate =
-      this.#column && !keepEmbedding ? sql`, ${sql.ref(this.#column)} = excluded.${sql.ref(this.#column)}` : sql``;
-    const result = await sql<FactRow & { inserted: boolean }>`insert into memory_facts
-        (id, user_id, agent_id, namespace, key, text, truncated, tags, source_episode_id, created_at, updated_at${embeddingInsert})
-      values (${this.#generateId()}, ${columns.user_id}, ${columns.agent_id}, ${columns.namespace}, ${input.key}, ${text},
-        ${truncated}, ${JSON.stringify(input.tags ?? [])}::jsonb, ${input.sourceEpisodeId ?? null}, ${now}, ${now}${embeddingValues})
-      on conflict (user_id, agent_id, namespace, key) do update set
-        text = excluded.text, truncated = excluded.truncated, tags = excluded.tags,
-        source_episode_id = coalesce(excluded.source_episode_id, memory_facts.source_episode_id),
-        updated_at = excluded.updated_at${embeddingUpdate}
-      returning ${sql.join(FACT_COLUMNS.map((name) => sql.ref(name)))}, (xmax = 0) as inserted`.execute(db);
-    const row = result.rows[0]!;
-    const fact = toFact(row);
-    this.events.emit('memory.fact-written', {
-      id: fact.id,
-      key: fact.key,
-      scope: fact.scope,
-      updated: !row.inserted,
-      truncated,
-    });
-    return fact;
+    const written = await this.#upsertFact(this.database.kysely, await this.#prepareFact(input));
+    this.#factWritten(written);
+    return written.fact;
   }
 
   /** The fact stored under `key` in exactly this scope, if any. */
   async getFact(scope: MemoryScope, key: string): Promise<Fact | undefined> {
     const columns = scopeColumns(scope);
     const result = await sql<FactRow>`select ${sql.join(FACT_COLUMNS.map((name) => sql.ref(name)))} from memory_facts
-      where user_id = ${columns.user_id} and agent_id = ${columns.agent_id} and namespace = ${columns.namespace}
-      and key = ${key}`.execute(this.database.kysely);
+      where user_id = ${columns.user_id} and agent_id = ${columns.agent_id} and thread_id = ${columns.thread_id}
+      and namespace = ${columns.namespace} and key = ${key}`.execute(this.database.kysely);
     return result.rows[0] ? toFact(result.rows[0]) : undefined;
   }
 
@@ -185,9 +170,8 @@ export class Memory implements AsyncDisposable {
   async forgetFact(scope: MemoryScope, key: string): Promise<boolean> {
     const columns = scopeColumns(scope);
     const result = await sql`delete from memory_facts where user_id = ${columns.user_id}
-      and agent_id = ${columns.agent_id} and namespace = ${columns.namespace} and key = ${key}`.execute(
-      this.database.kysely,
-    );
+      and agent_id = ${columns.agent_id} and thread_id = ${columns.thread_id} and namespace = ${columns.namespace}
+      and key = ${key}`.execute(this.database.kysely);
     return Number(result.numAffectedRows ?? 0) > 0;
   }
 
@@ -232,8 +216,10 @@ export class Memory implements AsyncDisposable {
   /**
    * Summarizes an exchange with the small model (a zod-checked JSON summary, retried once with
    * the validation error) and stores it as an episode; the summary's stable facts are written to
-   * semantic memory with this episode as their source. A summary that fails twice, a failing
-   * model, or no model at all store the transcript as a plain-text episode flagged `unstructured`.
+   * semantic memory with this episode as their source, in the same transaction. A summary that
+   * fails twice, a failing model, or no model at all store the transcript as a plain-text episode
+   * flagged `unstructured`. With a `messageId` the episode is recorded once per (agent, message):
+   * a second call returns the stored one (a redelivered turn) and asks no model.
    */
   async recordEpisode(input: RecordEpisodeInput): Promise<Episode> {
     this.#checkOpen('record an episode');
@@ -241,7 +227,17 @@ export class Memory implements AsyncDisposable {
       throw invalidArgument('recordEpisode needs { scope, messages } with at least one message');
     }
     const scope = input.scope ?? {};
-    scopeColumns(scope);
+    const columns = scopeColumns(scope);
+    const messageId = input.messageId;
+    if (messageId !== undefined) {
+      if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > 256) {
+        throw invalidArgument(
+          `recordEpisode needs a messageId of 1 to 256 characters or none, got ${JSON.stringify(messageId)}`,
+        );
+      }
+      const recorded = await this.#episodeOf(columns.agent_id, messageId);
+      if (recorded) return recorded;
+    }
     let summary: Awaited<ReturnType<typeof summarizeEpisode>>['summary'];
     if (this.#model) {
       try {
@@ -261,11 +257,43 @@ export class Memory implements AsyncDisposable {
     }
     const raw = summary ? renderSummary(summary) : transcript(input.messages);
     const tags = [...new Set([...(input.tags ?? []), ...(summary?.tags ?? [])])];
-    const episode = await this.#insertEpisode(scope, raw, summary, tags, input.signal);
+    const { text, truncated } = truncateText(raw, this.#maxText);
+    const embedding = await this.#embedForWrite(text, scope, input.signal);
+    // A user's facts follow the user into every thread: stored without the thread, one key is one fact.
+    const factScope: MemoryScope = scope.userId === undefined ? scope : { ...scope, threadId: undefined };
+    const facts: PreparedFact[] = [];
     for (const fact of summary?.stableFacts ?? []) {
-      await this.remember({ scope, key: fact.key, text: fact.text, sourceEpisodeId: episode.id, signal: input.signal });
+      facts.push(await this.#prepareFact({ scope: factScope, key: fact.key, text: fact.text, signal: input.signal }));
     }
+    throwIfAborted(input.signal, 'record an episode');
+    // One transaction: a crash leaves the episode with all its facts or nothing, so a retry redoes all.
+    const written = await this.database.kysely.transaction().execute(async (trx) => {
+      const row = await this.#insertEpisode(trx, { columns, messageId, text, truncated, summary, tags, embedding });
+      if (!row) return undefined;
+      const episode = toEpisode(row);
+      const writtenFacts: WrittenFact[] = [];
+      for (const fact of facts)
+        writtenFacts.push(await this.#upsertFact(trx, { ...fact, sourceEpisodeId: episode.id }));
+      return { episode, facts: writtenFacts };
+    });
+    // Another writer recorded this message first (a redelivery racing its first attempt): theirs stands.
+    if (!written) return (await this.#episodeOf(columns.agent_id, messageId!))!;
+    const { episode } = written;
+    this.events.emit('memory.episode-written', {
+      id: episode.id,
+      scope: episode.scope,
+      unstructured: episode.unstructured,
+      truncated,
+    });
+    for (const fact of written.facts) this.#factWritten(fact);
     return episode;
+  }
+
+  /** The episode recorded for `messageId` by the agent (`''`: no agent), if any. */
+  async #episodeOf(agentId: string, messageId: string): Promise<Episode | undefined> {
+    const result = await sql<EpisodeRow>`select ${sql.join(EPISODE_COLUMNS.map((name) => sql.ref(name)))}
+      from memory_episodes where agent_id = ${agentId} and message_id = ${messageId}`.execute(this.database.kysely);
+    return result.rows[0] ? toEpisode(result.rows[0]) : undefined;
   }
 
   /** The most recent episodes `scope` may see, newest first. */
@@ -371,34 +399,38 @@ export class Memory implements AsyncDisposable {
     return result;
   }
 
-  // ---- background writes ----------------------------------------------------------------------
+  /**
+   * Deletes what one conversation of an agent left: its episodes, the facts they taught (a fact
+   * whose source is one of them, even one that follows its user into other threads), and the
+   * facts kept for that thread only, in one transaction. Facts taught again in another thread
+   * since (their source is that thread's episode now) stay; {@link forgetUser} removes a user.
+   */
+  async forgetThread(scope: { agentId: string; threadId: string }): Promise<ForgetResult> {
+    this.#checkOpen('forget a thread');
+    if (scope?.agentId === undefined || scope.threadId === undefined) {
+      throw invalidArgument(
+        `forgetThread needs { agentId, threadId }, got ${JSON.stringify(scope)}: forget every thread of a user with forgetUser`,
+      );
+    }
+    const columns = scopeColumns(scope);
+    return this.database.kysely.transaction().execute(async (trx) => {
+      const facts = await sql`delete from memory_facts where agent_id = ${columns.agent_id} and (
+          thread_id = ${columns.thread_id} or source_episode_id in (select id from memory_episodes
+            where agent_id = ${columns.agent_id} and thread_id = ${columns.thread_id}))`.execute(trx);
+      const episodes = await sql`delete from memory_episodes where agent_id = ${columns.agent_id}
+        and thread_id = ${columns.thread_id}`.execute(trx);
+      return { facts: Number(facts.numAffectedRows ?? 0), episodes: Number(episodes.numAffectedRows ?? 0) };
+    });
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
 
   /**
-   * Runs `write` off the hot path (after a turn): failures are reported as `memory.write-failed`
-   * and never reach the caller. {@link flush} waits for every scheduled write.
+   * Stops accepting reads and writes. Leaves the database open (it is the caller's). Idempotent.
+   * Writes happen inside turns (`withMemory`'s `commitTurn`): close the runtime first.
    */
-  schedule(write: () => Promise<unknown>, agentId?: string): void {
-    if (this.closed) return;
-    const task = Promise.resolve()
-      .then(write)
-      .then(
-        () => {},
-        (error: unknown) => {
-          this.events.emit('memory.write-failed', { agentId, error: serializeError(error) });
-        },
-      )
-      .finally(() => this.#pending.delete(task));
-    this.#pending.add(task);
-  }
-
-  /** Resolves when every write scheduled so far has finished. */
-  async flush(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
-  }
-
-  /** Waits for scheduled writes and stops accepting new ones. Leaves the database open (it is the caller's). Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= this.flush();
+    this.#closing ??= Promise.resolve();
     return this.#closing;
   }
 
@@ -412,34 +444,107 @@ export class Memory implements AsyncDisposable {
     if (this.#closing) throw closedError(operation);
   }
 
+  /**
+   * Inserts an episode; undefined when its (agent, message) is already recorded. Runs in the
+   * caller's transaction.
+   */
   async #insertEpisode(
-    scope: MemoryScope,
-    raw: string,
-    summary: unknown,
-    tags: string[],
-    signal: AbortSignal | undefined,
-  ): Promise<Episode> {
-    const columns = scopeColumns(scope);
-    const { text, truncated } = truncateText(raw, this.#maxText);
-    const embedding = await this.#embedForWrite(text, scope, signal);
+    db: QueryExecutorProvider,
+    episode: {
+      columns: ScopeColumns;
+      messageId: string | undefined;
+      text: string;
+      truncated: boolean;
+      summary: EpisodeSummary | undefined;
+      tags: string[];
+      embedding: number[] | undefined;
+    },
+  ): Promise<EpisodeRow | undefined> {
+    const { columns, summary, embedding } = episode;
     const embeddingInsert = this.#column ? sql`, ${sql.ref(this.#column)}` : sql``;
     const embeddingValues = this.#column
       ? sql`, ${embedding === undefined ? sql`null` : toVector(this.database, embedding)}`
       : sql``;
     const result = await sql<EpisodeRow>`insert into memory_episodes
-        (id, user_id, agent_id, namespace, text, summary, unstructured, truncated, tags, created_at${embeddingInsert})
-      values (${this.#generateId()}, ${columns.user_id}, ${columns.agent_id}, ${columns.namespace}, ${text},
-        ${summary === undefined ? null : JSON.stringify(summary)}::jsonb, ${summary === undefined}, ${truncated},
-        ${JSON.stringify(tags)}::jsonb, ${this.#clock.now()}${embeddingValues})
-      returning ${sql.join(EPISODE_COLUMNS.map((name) => sql.ref(name)))}`.execute(this.database.kysely);
-    const episode = toEpisode(result.rows[0]!);
-    this.events.emit('memory.episode-written', {
-      id: episode.id,
-      scope: episode.scope,
-      unstructured: episode.unstructured,
+        (id, user_id, agent_id, thread_id, namespace, message_id, text, summary, unstructured, truncated, tags,
+          created_at${embeddingInsert})
+      values (${this.#generateId()}, ${columns.user_id}, ${columns.agent_id}, ${columns.thread_id}, ${columns.namespace},
+        ${episode.messageId ?? null}, ${episode.text}, ${summary === undefined ? null : JSON.stringify(summary)}::jsonb,
+        ${summary === undefined}, ${episode.truncated}, ${JSON.stringify(episode.tags)}::jsonb,
+        ${this.#clock.now()}${embeddingValues})
+      on conflict (agent_id, message_id) do nothing
+      returning ${sql.join(EPISODE_COLUMNS.map((name) => sql.ref(name)))}`.execute(db);
+    return result.rows[0];
+  }
+
+  /** Validates a fact and embeds it unless its stored embedding still fits: the work before its write. */
+  async #prepareFact(input: RememberInput): Promise<PreparedFact> {
+    if (typeof input?.key !== 'string' || input.key.length === 0 || input.key.length > 200) {
+      throw invalidArgument('remember needs a key of 1 to 200 characters, like "user.favourite_color"');
+    }
+    if (typeof input.text !== 'string' || input.text.trim().length === 0) {
+      throw invalidArgument(`remember needs a non-empty text for key "${input.key}"`);
+    }
+    throwIfAborted(input.signal, 'remember');
+    const scope = input.scope ?? {};
+    const columns = scopeColumns(scope);
+    const { text, truncated } = truncateText(input.text, this.#maxText);
+    const existing = await sql<{ text: string; embedded: boolean }>`select text, ${
+      this.#column ? sql`${sql.ref(this.#column)} is not null` : sql`false`
+    } as embedded from memory_facts where user_id = ${columns.user_id} and agent_id = ${columns.agent_id}
+      and thread_id = ${columns.thread_id} and namespace = ${columns.namespace} and key = ${input.key}`.execute(
+      this.database.kysely,
+    );
+    const before = existing.rows[0];
+    const keepEmbedding = before !== undefined && before.text === text && before.embedded;
+    const embedding = keepEmbedding
+      ? undefined
+      : await this.#embedForWrite(`${input.key}: ${text}`, scope, input.signal);
+    return {
+      scope,
+      key: input.key,
+      text,
+      truncated,
+      tags: input.tags ?? [],
+      sourceEpisodeId: input.sourceEpisodeId,
+      embedding,
+      keepEmbedding,
+    };
+  }
+
+  /** Inserts a fact or updates the one with its key in its scope (keeping its id). */
+  async #upsertFact(db: QueryExecutorProvider, fact: PreparedFact): Promise<WrittenFact> {
+    const columns = scopeColumns(fact.scope);
+    const now = this.#clock.now();
+    const embeddingValue: RawBuilder<unknown> =
+      fact.embedding === undefined ? sql`null` : toVector(this.database, fact.embedding);
+    const embeddingInsert = this.#column ? sql`, ${sql.ref(this.#column)}` : sql``;
+    const embeddingValues = this.#column ? sql`, ${embeddingValue}` : sql``;
+    const embeddingUpdate =
+      this.#column && !fact.keepEmbedding ? sql`, ${sql.ref(this.#column)} = excluded.${sql.ref(this.#column)}` : sql``;
+    const result = await sql<FactRow & { inserted: boolean }>`insert into memory_facts
+        (id, user_id, agent_id, thread_id, namespace, key, text, truncated, tags, source_episode_id, created_at,
+          updated_at${embeddingInsert})
+      values (${this.#generateId()}, ${columns.user_id}, ${columns.agent_id}, ${columns.thread_id}, ${columns.namespace},
+        ${fact.key}, ${fact.text}, ${fact.truncated}, ${JSON.stringify(fact.tags)}::jsonb, ${fact.sourceEpisodeId ?? null},
+        ${now}, ${now}${embeddingValues})
+      on conflict (user_id, agent_id, namespace, thread_id, key) do update set
+        text = excluded.text, truncated = excluded.truncated, tags = excluded.tags,
+        source_episode_id = coalesce(excluded.source_episode_id, memory_facts.source_episode_id),
+        updated_at = excluded.updated_at${embeddingUpdate}
+      returning ${sql.join(FACT_COLUMNS.map((name) => sql.ref(name)))}, (xmax = 0) as inserted`.execute(db);
+    const row = result.rows[0]!;
+    return { fact: toFact(row), updated: !row.inserted, truncated: fact.truncated };
+  }
+
+  #factWritten({ fact, updated, truncated }: WrittenFact): void {
+    this.events.emit('memory.fact-written', {
+      id: fact.id,
+      key: fact.key,
+      scope: fact.scope,
+      updated,
       truncated,
     });
-    return episode;
   }
 
   async #embedForWrite(

@@ -44,19 +44,43 @@ const baseMigration: Migration = {
   },
 };
 
+/**
+ * Threads and the turn commit: every row records its thread (`thread_id`, '' for none), a fact's
+ * key is unique per thread too (a thread-only fact of one chat never overwrites another's), and
+ * an episode records the message its turn answered, unique per agent, so a redelivered turn
+ * records its episode once.
+ */
+const threadsMigration: Migration = {
+  name: '0003_memory_threads',
+  async up(db) {
+    await sql`alter table memory_facts add column thread_id text not null default ''`.execute(db);
+    // The name Postgres gave the unique constraint of 0001.
+    await sql`alter table memory_facts drop constraint memory_facts_user_id_agent_id_namespace_key_key`.execute(db);
+    await sql`alter table memory_facts add constraint memory_facts_scope_key
+      unique (user_id, agent_id, namespace, thread_id, key)`.execute(db);
+    await sql`alter table memory_episodes add column thread_id text not null default ''`.execute(db);
+    // Null for episodes recorded outside a turn: nulls never conflict.
+    await sql`alter table memory_episodes add column message_id text`.execute(db);
+    await sql`alter table memory_episodes add constraint memory_episodes_message unique (agent_id, message_id)`.execute(
+      db,
+    );
+    await sql`create index memory_episodes_thread on memory_episodes (agent_id, thread_id)`.execute(db);
+  },
+};
+
 /** The embedding column for embedders of `dimensions` numbers: one column per dimension count. */
 export function embeddingColumn(dimensions: number): string {
   return `embedding_d${dimensions}`;
 }
 
 /**
- * The memory package's migrations. With `dimensions` (your embedder's), a second migration adds
+ * The memory package's migrations. With `dimensions` (your embedder's), another migration adds
  * an embedding column of that size to the fact and episode tables (`vector(n)` with pgvector,
  * `real[]` otherwise). Changing to an embedder of another size adds another column; texts are
  * embedded again only as they are written again.
  */
 export function memoryMigrations(options: { dimensions?: number | undefined } = {}): Migration[] {
-  const migrations = [baseMigration];
+  const migrations = [baseMigration, threadsMigration];
   const dimensions = options.dimensions;
   if (dimensions !== undefined) {
     if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 16_000) {

@@ -20,6 +20,8 @@ export interface Fact {
 export interface Episode {
   id: string;
   scope: MemoryScope;
+  /** The message the episode's turn answered: one episode per (agent, message). */
+  messageId?: string | undefined;
   /** The searchable text: the rendered summary, or the transcript when `unstructured`. */
   text: string;
   /** The structured summary; missing when `unstructured`. */
@@ -34,6 +36,7 @@ export interface Episode {
 export interface ScopeRow {
   user_id: string;
   agent_id: string;
+  thread_id: string;
   namespace: string;
 }
 
@@ -41,6 +44,7 @@ export function rowScope(row: ScopeRow): MemoryScope {
   const scope: MemoryScope = {};
   if (row.user_id) scope.userId = row.user_id;
   if (row.agent_id) scope.agentId = row.agent_id;
+  if (row.thread_id) scope.threadId = row.thread_id;
   if (row.namespace) scope.namespace = row.namespace;
   return scope;
 }
@@ -65,6 +69,7 @@ export const FACT_COLUMNS = [
   'id',
   'user_id',
   'agent_id',
+  'thread_id',
   'namespace',
   'key',
   'text',
@@ -91,6 +96,7 @@ export function toFact(row: FactRow): Fact {
 
 export interface EpisodeRow extends ScopeRow {
   id: string;
+  message_id: string | null;
   text: string;
   summary: unknown;
   unstructured: boolean;
@@ -103,7 +109,9 @@ export const EPISODE_COLUMNS = [
   'id',
   'user_id',
   'agent_id',
+  'thread_id',
   'namespace',
+  'message_id',
   'text',
   'summary',
   'unstructured',
@@ -116,6 +124,7 @@ export function toEpisode(row: EpisodeRow): Episode {
   return {
     id: row.id,
     scope: rowScope(row),
+    messageId: row.message_id ?? undefined,
     text: row.text,
     summary: json<EpisodeSummary | undefined>(row.summary, undefined),
     unstructured: row.unstructured,

@@ -6,23 +6,31 @@ import { invalidArgument } from './errors.js';
  * user; one with an `agentId` only by that agent; one with a `namespace` (a team, a project) only
  * by queries that list that namespace. Fields left out mean "not tied to that": a fact written
  * with only `{ namespace: 'team' }` is seen by every user and agent that reads `team`.
+ *
+ * `threadId` is the conversation a memory was learnt in. A memory of a known user follows that
+ * user into every thread (the thread only says where it came from); a memory with no user stays
+ * in its thread, so a bot that serves many chats without user ids never shows one chat's memory
+ * in another.
  */
 export interface MemoryScope {
   userId?: string | undefined;
   agentId?: string | undefined;
+  threadId?: string | undefined;
   namespace?: string | undefined;
 }
 
-/** What a retrieval may see: one user, one agent, and any number of shared namespaces. */
+/** What a retrieval may see: one user, one agent, one thread, and any number of shared namespaces. */
 export interface MemoryQueryScope {
   userId?: string | undefined;
   agentId?: string | undefined;
+  threadId?: string | undefined;
   namespaces?: readonly string[] | undefined;
 }
 
 export interface ScopeColumns {
   user_id: string;
   agent_id: string;
+  thread_id: string;
   namespace: string;
 }
 
@@ -43,6 +51,7 @@ export function scopeColumns(scope: MemoryScope): ScopeColumns {
   return {
     user_id: column(scope.userId, 'userId'),
     agent_id: column(scope.agentId, 'agentId'),
+    thread_id: column(scope.threadId, 'threadId'),
     namespace: column(scope.namespace, 'namespace'),
   };
 }
@@ -51,27 +60,34 @@ export function scopeColumns(scope: MemoryScope): ScopeColumns {
 export function scopeCondition(scope: MemoryQueryScope, alias = 't'): RawBuilder<SqlBool> {
   const user = column(scope.userId, 'userId');
   const agent = column(scope.agentId, 'agentId');
+  const thread = column(scope.threadId, 'threadId');
   const namespaces = [...new Set(scope.namespaces ?? [])].map((namespace) => column(namespace, 'namespace'));
   const ref = (name: string) => sql.ref(`${alias}.${name}`);
   const userCondition = user === '' ? sql`${ref('user_id')} = ''` : sql`${ref('user_id')} in ('', ${user})`;
   const agentCondition = agent === '' ? sql`${ref('agent_id')} = ''` : sql`${ref('agent_id')} in ('', ${agent})`;
+  // A row with a user follows the user into every thread; one without stays in its thread.
+  const threadCondition =
+    thread === ''
+      ? sql`(${ref('thread_id')} = '' or ${ref('user_id')} <> '')`
+      : sql`(${ref('thread_id')} in ('', ${thread}) or ${ref('user_id')} <> '')`;
   const namespaceCondition =
     namespaces.length === 0
       ? sql`${ref('namespace')} = ''`
       : sql`${ref('namespace')} in ('', ${sql.join(namespaces.map((namespace) => sql`${namespace}`))})`;
-  return sql<SqlBool>`(${userCondition} and ${agentCondition} and ${namespaceCondition})`;
+  return sql<SqlBool>`(${userCondition} and ${agentCondition} and ${threadCondition} and ${namespaceCondition})`;
 }
 
 /**
- * The gateway scope of a call memory makes for `scope` (its user and agent, so budgets and the
- * ledger see them), tagged with what the call is for (`memory.summary`, `memory.embedding`).
+ * The gateway scope of a call memory makes for `scope` (its user, agent and thread, so budgets
+ * and the ledger see them), tagged with what the call is for (`memory.summary`, `memory.embedding`).
  */
 export function callScope(
-  scope: { userId?: string | undefined; agentId?: string | undefined },
+  scope: { userId?: string | undefined; agentId?: string | undefined; threadId?: string | undefined },
   tag: string,
-): { agentId?: string; userId?: string; tags: string[] } {
+): { agentId?: string; threadId?: string; userId?: string; tags: string[] } {
   return {
     ...(scope.agentId !== undefined ? { agentId: scope.agentId } : {}),
+    ...(scope.threadId !== undefined ? { threadId: scope.threadId } : {}),
     ...(scope.userId !== undefined ? { userId: scope.userId } : {}),
     tags: [tag],
   };

@@ -1,6 +1,7 @@
 // The withMemory and working-memory contract: run against PGlite (with-memory.test.ts) and
 // Postgres (with-memory.int.test.ts).
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_THREAD } from '@agentrix/core';
 import { createAgentrix } from '@agentrix/runtime';
 import type { Database } from '@agentrix/store';
 import { MockLLM, type MockRequest } from '@agentrix/testing';
@@ -36,7 +37,7 @@ export function withMemoryContract(name: string, open: () => Promise<OpenedDatab
   });
 
   describe(`withMemory on ${name}`, () => {
-    it('injects retrieved memories and writes an episode after the turn, off the hot path', async () => {
+    it('injects retrieved memories and records the episode in the turn commit, before the context is saved', async () => {
       const userId = `user-${randomUUID()}`;
       const small = new MockLLM({ fallback: summaryOf });
       const memory = await createMemory({ database, model: small });
@@ -48,12 +49,25 @@ export function withMemoryContract(name: string, open: () => Promise<OpenedDatab
         },
       });
       const model = withMemory(chat, memory);
-      await using agentrix = createAgentrix({ model });
-      const detach = model.attach(agentrix.events);
+      const atCommit: { episode: string | undefined; savedTurns: number }[] = [];
+      await using agentrix = await createAgentrix({
+        model,
+        // A hook after memory's sees what memory wrote, and the context not yet saved.
+        onTurnCommit: [
+          model.commitTurn,
+          async (commit) => {
+            const episodes = await memory.recentEpisodes({ userId, agentId: commit.agentId }, 10);
+            atCommit.push({
+              episode: episodes.find((episode) => episode.messageId === commit.messageId)?.scope.threadId,
+              savedTurns: (await agentrix.contexts.load(commit.agentId)).turns,
+            });
+          },
+        ],
+      });
       await agentrix.create({ id: 'assistant', instructions: 'Be brief.', scope: { userId } });
       expect((await agentrix.ask('assistant', 'My favourite colour is teal.')).content).toBe('Noted.');
-      await agentrix.waitForIdle(); // turn.completed comes right after the reply is sent
-      await memory.flush();
+      await agentrix.waitForIdle();
+      expect(atCommit).toEqual([{ episode: DEFAULT_THREAD, savedTurns: 0 }]);
       expect((await memory.getFact({ userId, agentId: 'assistant' }, 'user.favourite_color'))?.text).toContain('teal');
       expect(small.lastRequest?.tier).toBe('small');
       expect((await agentrix.ask('assistant', 'What is my favourite colour?')).content).toBe(
@@ -62,8 +76,33 @@ export function withMemoryContract(name: string, open: () => Promise<OpenedDatab
       const prompt = chat.lastRequest!.messages;
       expect(prompt[0]).toEqual({ role: 'system', content: 'Be brief.' });
       expect(prompt[1]?.content).toMatch(/^\[memory\]/);
-      detach();
-      await memory.close();
+    });
+
+    it('records a redelivered turn once: a hook failing after memory’s redelivers the message', async () => {
+      const userId = `user-${randomUUID()}`;
+      const small = new MockLLM({ fallback: summaryOf });
+      const memory = await createMemory({ database, model: small });
+      const model = withMemory(new MockLLM({ fallback: { text: 'Noted.' } }), memory);
+      let failures = 1;
+      await using agentrix = await createAgentrix({
+        model,
+        onTurnCommit: [
+          model.commitTurn,
+          () => {
+            if (failures-- > 0) throw new Error('crashed after memory wrote');
+          },
+        ],
+      });
+      await agentrix.create({ id: 'assistant', scope: { userId } });
+      await agentrix.send({ to: 'assistant', content: 'My favourite colour is teal.' });
+      await agentrix.waitForIdle();
+      expect(agentrix.get('assistant')).toMatchObject({
+        turns: 1,
+        lastError: { message: expect.stringMatching(/crashed/) },
+      });
+      expect(await memory.recentEpisodes({ userId, agentId: 'assistant' }, 10)).toHaveLength(1);
+      expect(small.calls).toBe(1); // the second attempt found the episode and asked no model
+      expect((await agentrix.contexts.load('assistant')).turns).toBe(1);
     });
 
     it('passes calls through untouched for a switched-off agent and writes nothing', async () => {
@@ -71,14 +110,92 @@ export function withMemoryContract(name: string, open: () => Promise<OpenedDatab
       const memory = await createMemory({ database, model: small, disabledAgents: ['quiet'] });
       const chat = new MockLLM({ fallback: { text: 'ok' } });
       const model = withMemory(chat, memory);
-      await using agentrix = createAgentrix({ model });
-      model.attach(agentrix.events);
-      await agentrix.create({ id: 'quiet', instructions: 'Hi.', scope: { userId: `user-${randomUUID()}` } });
+      await using agentrix = await createAgentrix({ model, onTurnCommit: model.commitTurn });
+      const userId = `user-${randomUUID()}`;
+      await agentrix.create({ id: 'quiet', instructions: 'Hi.', scope: { userId } });
       await agentrix.ask('quiet', 'My favourite colour is red.');
       await agentrix.waitForIdle();
-      await memory.flush();
       expect(small.calls).toBe(0);
+      expect(await memory.recentEpisodes({ userId, agentId: 'quiet' })).toEqual([]);
       expect(chat.lastRequest?.messages.some((message) => message.content.startsWith('[memory]'))).toBe(false);
+    });
+
+    it('keeps two interleaved threads of one agent apart, and forgets one', async () => {
+      const small = new MockLLM({ fallback: summaryOf });
+      const memory = await createMemory({ database, model: small });
+      const chat = new MockLLM({
+        fallback: (request) => {
+          const remembered = request.messages.find((message) => message.content.startsWith('[memory]'))?.content;
+          return { text: /favourite colour is (\w+)/.exec(remembered ?? '')?.[1] ?? 'Noted.' };
+        },
+      });
+      const model = withMemory(chat, memory);
+      // A bot serving many chats with no user ids: what a chat teaches stays in it.
+      const agentId = `bot-${randomUUID()}`;
+      const turn = (threadId: string, content: string) => {
+        const input = { role: 'user' as const, content };
+        const scope = { agentId, threadId };
+        return {
+          answer: () => model.generate({ messages: [{ role: 'system', content: 'Be brief.' }, input], scope }),
+          commit: (reply: string) =>
+            model.commitTurn({
+              agentId,
+              threadId,
+              turnId: randomUUID(),
+              messageId: `${threadId}-${randomUUID()}`,
+              scope,
+              input,
+              messages: [{ role: 'assistant', content: reply }],
+              reply,
+              signal: new AbortController().signal,
+            }),
+        };
+      };
+      const a = turn('chat-a', 'My favourite colour is teal.');
+      const b = turn('chat-b', 'My favourite colour is red.');
+      // Both turns in flight at once, committed in the other order.
+      const [replyA, replyB] = await Promise.all([a.answer(), b.answer()]);
+      await b.commit(replyB.message.content);
+      await a.commit(replyA.message.content);
+      const episodes = await memory.recentEpisodes({ agentId, threadId: 'chat-a' }, 10);
+      expect(episodes.map((episode) => [episode.scope.threadId, episode.text])).toEqual([
+        ['chat-a', expect.stringContaining('chat')],
+      ]);
+      expect((await memory.getFact({ agentId, threadId: 'chat-a' }, 'user.favourite_color'))?.text).toContain('teal');
+      expect((await memory.getFact({ agentId, threadId: 'chat-b' }, 'user.favourite_color'))?.text).toContain('red');
+      const askA = turn('chat-a', 'Which colour do I like?');
+      const askB = turn('chat-b', 'Which colour do I like?');
+      const [answerB, answerA] = await Promise.all([askB.answer(), askA.answer()]);
+      expect([answerA.message.content, answerB.message.content]).toEqual(['teal', 'red']);
+      expect(await memory.forgetThread({ agentId, threadId: 'chat-a' })).toEqual({ facts: 1, episodes: 1 });
+      expect((await turn('chat-a', 'Which colour do I like?').answer()).message.content).toBe('Noted.');
+      expect((await turn('chat-b', 'Which colour do I like?').answer()).message.content).toBe('red');
+    });
+
+    it('follows a known user into another thread of the agent', async () => {
+      const memory = await createMemory({ database, model: new MockLLM({ fallback: summaryOf }) });
+      const chat = new MockLLM({ fallback: { text: 'ok' } });
+      const model = withMemory(chat, memory);
+      const scope = { agentId: 'assistant', userId: `user-${randomUUID()}` };
+      const input = { role: 'user' as const, content: 'My favourite colour is teal.' };
+      await model.generate({ messages: [input], scope: { ...scope, threadId: 'work' } });
+      await model.commitTurn({
+        ...scope,
+        threadId: 'work',
+        turnId: 't1',
+        messageId: `m-${randomUUID()}`,
+        scope: { ...scope, threadId: 'work' },
+        input,
+        messages: [{ role: 'assistant', content: 'Noted.' }],
+        reply: 'Noted.',
+        signal: new AbortController().signal,
+      });
+      await model.generate({
+        messages: [{ role: 'user', content: 'What colour do I like?' }],
+        scope: { ...scope, threadId: 'home' },
+      });
+      const remembered = chat.lastRequest!.messages.find((message) => message.content.startsWith('[memory]'));
+      expect(remembered?.content).toMatch(/favourite colour is teal[\s\S]*Earlier conversations:/);
     });
 
     it('keeps the prompt within budget on a long history', async () => {
@@ -152,15 +269,8 @@ export function withMemoryContract(name: string, open: () => Promise<OpenedDatab
       expect(retrieved).toHaveLength(1);
     });
 
-    it('reports a failed background write as an event and closes idempotently', async () => {
+    it('closes idempotently, then refuses writes', async () => {
       const memory = await createMemory({ database });
-      const failures: string[] = [];
-      memory.events.on('memory.write-failed', (event) => failures.push(event.error.message));
-      memory.schedule(async () => {
-        throw new Error('disk full');
-      }, 'agent');
-      await memory.flush();
-      expect(failures).toEqual(['disk full']);
       const closing = memory.close();
       expect(memory.close()).toBe(closing);
       await closing;

@@ -1,11 +1,13 @@
-import type {
-  AgentrixEvents,
-  ChatMessage,
-  ChatModel,
-  ChatRequest,
-  ChatResponse,
-  ChatStreamPart,
-  UserMessage,
+import {
+  type ChatMessage,
+  type ChatModel,
+  type ChatRequest,
+  type ChatResponse,
+  type ChatStreamPart,
+  DEFAULT_THREAD,
+  type TurnCommit,
+  type TurnCommitHook,
+  type UserMessage,
 } from '@agentrix/core';
 import type { Memory } from './memory.js';
 import type { MemoryScope } from './scope.js';
@@ -32,15 +34,19 @@ export interface WithMemoryOptions {
 export interface MemoryModel extends ChatModel {
   readonly memory: Memory;
   /**
-   * Listens to the runtime's `turn.completed` events and records each finished turn as an
-   * episode off the hot path (through `memory.schedule`). Returns a function that stops listening.
+   * The turn commit hook that records each finished turn of an agent served by this model as an
+   * episode, before the turn's context is saved and its message acked: pass it as
+   * `createAgentrix({ onTurnCommit: model.commitTurn })`. Idempotent by message id: a redelivered
+   * turn is recorded once. A failed write fails the turn, which is then redelivered.
    */
-  attach(events: AgentrixEvents): () => void;
+  readonly commitTurn: TurnCommitHook;
 }
 
-interface PendingTurn {
+/** One conversation's turn in progress: whom it is for, its user message and what was retrieved for it. */
+interface OpenTurn {
   scope: MemoryScope;
   input: UserMessage;
+  retrieved: string;
 }
 
 const MEMORY_MARKER = '[memory]';
@@ -48,16 +54,18 @@ const MEMORY_MARKER = '[memory]';
 /**
  * Wraps a model (usually the gateway) so every call for an agent carries its memory: the
  * system prompt, then the memories retrieved for the last user message (facts and episodes of
- * `request.scope.userId` / `agentId` and the shared namespaces), then the working memory (the
- * last messages and the task state) fitted into the prompt budget. One retrieval per user
- * message: the steps of a tool loop reuse it. Agents switched off (`memory.disable(id)`) pass
- * through untouched. Writes happen after the turn: call `attach(agentrix.events)`.
+ * `request.scope.userId` / `agentId` / `threadId` and the shared namespaces), then the working
+ * memory (the last messages and the task state) fitted into the prompt budget. One retrieval per
+ * user message: the steps of a tool loop reuse it. Conversations are kept apart by (agent,
+ * thread), so one agent serves many threads at once. Agents switched off (`memory.disable(id)`)
+ * pass through untouched. Writes happen in the turn's commit: pass `onTurnCommit: model.commitTurn`.
  */
 export function withMemory(model: ChatModel, memory: Memory, options: WithMemoryOptions = {}): MemoryModel {
   const promptBudget = options.promptBudgetTokens ?? 4000;
   const memoryBudget = options.memoryBudgetTokens ?? 800;
-  const pending = new Map<string, PendingTurn>();
-  const retrieved = new Map<string, { input: UserMessage; text: string }>();
+  // Turns are serial within a thread, so one open turn per (agent, thread); closed by its commit.
+  const open = new Map<string, OpenTurn>();
+  const turnKey = (agentId: string | undefined, threadId: string) => `${agentId ?? ''}\u0000${threadId}`;
   const resolveUserId =
     options.resolveUserId ??
     ((request: ChatRequest) =>
@@ -68,27 +76,27 @@ export function withMemory(model: ChatModel, memory: Memory, options: WithMemory
     if (!memory.isEnabled(agentId) || request.scope?.tags?.includes('memory.summary')) return request;
     const input = [...request.messages].reverse().find((message): message is UserMessage => message.role === 'user');
     if (!input) return request;
-    const userId = request.scope?.userId ?? resolveUserId(request);
-    const scope: MemoryScope = { userId, agentId };
-    const key = `${agentId ?? ''}\u0000${userId ?? ''}`;
-    if (agentId !== undefined) pending.set(agentId, { scope, input });
-    let cached = retrieved.get(key);
-    if (cached?.input !== input) {
+    const threadId = request.scope?.threadId ?? DEFAULT_THREAD;
+    const key = turnKey(agentId, threadId);
+    let turn = open.get(key);
+    if (turn?.input !== input) {
+      const userId = request.scope?.userId ?? resolveUserId(request);
+      const scope: MemoryScope = { userId, agentId, threadId };
       const found = await memory.retrieve({
-        scope: { userId, agentId, namespaces: options.namespaces },
+        scope: { ...scope, namespaces: options.namespaces },
         query: input.content,
         facts: options.facts ?? 8,
         maxTokens: memoryBudget,
         signal: request.signal,
       });
-      cached = { input, text: found.text };
-      retrieved.set(key, cached);
+      turn = { scope, input, retrieved: found.text };
+      open.set(key, turn);
     }
     const system = request.messages.filter(
       (message) => message.role === 'system' && !message.content.startsWith(MEMORY_MARKER),
     );
-    const memoryMessages: ChatMessage[] = cached.text
-      ? [{ role: 'system', content: `${MEMORY_MARKER} What you remember (may be relevant):\n${cached.text}` }]
+    const memoryMessages: ChatMessage[] = turn.retrieved
+      ? [{ role: 'system', content: `${MEMORY_MARKER} What you remember (may be relevant):\n${turn.retrieved}` }]
       : [];
     let used = 0;
     for (const message of [...system, ...memoryMessages]) used += messageTokens(message, memory.countTokens);
@@ -102,35 +110,32 @@ export function withMemory(model: ChatModel, memory: Memory, options: WithMemory
     return { ...request, messages: [...system, ...memoryMessages, ...working.messages] };
   }
 
+  async function commitTurn(commit: TurnCommit): Promise<void> {
+    const key = turnKey(commit.agentId, commit.threadId);
+    const turn = open.get(key);
+    // A commit closes its thread's turn; a failed write fails the turn, whose redelivery opens it again.
+    open.delete(key);
+    // Only turns whose calls came through this model (an agent on another model has no open turn here).
+    if (!turn || turn.input.content !== commit.input.content || !memory.isEnabled(commit.agentId)) return;
+    await memory.recordEpisode({
+      scope: turn.scope,
+      messageId: commit.messageId,
+      messages: [commit.input, { role: 'assistant', content: commit.reply }],
+      signal: commit.signal,
+    });
+  }
+
   return {
     name: `memory(${model.name})`,
     // A wrapper keeps the inner model's retry ownership: a gateway inside still retries alone.
     ...(model.managesRetries === true ? { managesRetries: true } : {}),
     memory,
+    commitTurn,
     async generate(request: ChatRequest): Promise<ChatResponse> {
       return model.generate(await prepare(request));
     },
     async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
       yield* model.stream(await prepare(request));
-    },
-    attach(events: AgentrixEvents): () => void {
-      const listener = (event: { agentId: string; reply: string }) => {
-        const turn = pending.get(event.agentId);
-        if (!turn || !memory.isEnabled(event.agentId)) return;
-        pending.delete(event.agentId);
-        memory.schedule(
-          () =>
-            memory.recordEpisode({
-              scope: turn.scope,
-              messages: [turn.input, { role: 'assistant', content: event.reply }],
-            }),
-          event.agentId,
-        );
-      };
-      events.on('turn.completed', listener);
-      return () => {
-        events.off('turn.completed', listener);
-      };
     },
   };
 }

@@ -17,6 +17,9 @@ import type { ToolExecutor } from './tool-execution.js';
 import type { ToolSource } from './tool-set.js';
 import type { TurnRouter } from './turn-router.js';
 
+/** Runs when a conversation is forgotten, after its context is deleted. */
+export type ForgetHook = (agentId: string, threadId: string) => void | Promise<void>;
+
 export interface AgentManagerOptions {
   /** Models by name; agents pick one with `spec.model` (default `default`). */
   models?: Record<string, ChatModel>;
@@ -77,6 +80,8 @@ export interface AgentManagerOptions {
    * message is redelivered), so hooks write idempotently by `messageId`.
    */
   onTurnCommit?: TurnCommitHook | readonly TurnCommitHook[];
+  /** Hooks run when a thread is forgotten (`forget(agentId, threadId)`): memory forgets the thread's episodes. */
+  onForget?: ForgetHook | readonly ForgetHook[];
   clock?: Clock;
   generateId?: IdGenerator;
   events?: AgentrixEvents;

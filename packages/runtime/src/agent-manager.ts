@@ -2,6 +2,7 @@ import { InMemoryBus } from '@agentrix/bus';
 import {
   AddressSchema,
   type AgentRegistry,
+  type AgentRegistryEntry,
   AgentrixError,
   type AgentrixEventMap,
   type AgentrixEventName,
@@ -10,9 +11,12 @@ import {
   type AgentSpecInput,
   AgentSpecSchema,
   type AgentState,
+  abortError,
   type BroadcastInput,
+  backoffDelay,
   type ChatModel,
   type Clock,
+  type Delivery,
   type IdGenerator,
   type Logger,
   type MessageBus,
@@ -24,15 +28,18 @@ import {
   type SerializedError,
   serializeError,
   silentLogger,
+  sleep,
   systemClock,
+  ThreadIdSchema,
+  type ThreadInfo,
   type Tool,
-  untilAborted,
 } from '@agentrix/core';
 import { AgentFactory } from './agent-factory.js';
-import { type AgentManagerOptions, AgentManagerOptionsSchema } from './agent-manager-options.js';
+import { type AgentManagerOptions, AgentManagerOptionsSchema, type ForgetHook } from './agent-manager-options.js';
 import { AgentPool } from './agent-pool.js';
-import type { AgentRuntime, PauseReason } from './agent-runtime.js';
+import { type AgentRequest, AgentRuntime, type PauseReason } from './agent-runtime.js';
 import type { Approvals, PendingApproval } from './approvals.js';
+import { askAgentTool } from './ask-agent-tool.js';
 import { ContextManager } from './context-manager.js';
 import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 import { InMemoryContextStore } from './in-memory-context-store.js';
@@ -61,6 +68,8 @@ export interface CreateAgentOptions {
 export interface AskOptions {
   /** Default: the manager's `askTimeoutMs` (60 s). Honoured whatever the bus does (an outage included). */
   timeoutMs?: number;
+  /** The conversation to ask in (one context per thread). Default `main`. */
+  threadId?: string;
   signal?: AbortSignal;
   data?: unknown;
   correlationId?: string;
@@ -101,6 +110,12 @@ export class AgentManager implements AsyncDisposable {
   readonly #agents = new Map<string, ManagedAgent>();
   readonly #factory: AgentFactory;
   readonly #approvals: Approvals | undefined;
+  /** Where replies to this manager's asks arrive (one inbox per manager, read by one loop). */
+  readonly #replyInbox: string;
+  readonly #asks = new Map<string, PendingAsk>();
+  readonly #replyReading = new AbortController();
+  #replyLoop: Promise<void> | undefined;
+  readonly #forgetHooks: readonly ForgetHook[];
   #closing: Promise<void> | undefined;
 
   constructor(options: AgentManagerOptions = {}) {
@@ -111,6 +126,8 @@ export class AgentManager implements AsyncDisposable {
     this.#logger = options.logger ? redactingLogger(options.logger, options.secrets) : silentLogger;
     this.events = options.events ?? new AgentrixEvents();
     this.#consumer = options.consumer ?? `runtime-${this.#generateId()}`;
+    this.#replyInbox = `host:${this.#consumer}`;
+    this.#forgetHooks = options.onForget === undefined ? [] : [options.onForget].flat();
     this.#askTimeoutMs = options.askTimeoutMs ?? 60_000;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
     this.#ownsBus = options.bus === undefined;
@@ -132,6 +149,7 @@ export class AgentManager implements AsyncDisposable {
     if (options.model) this.#models.set('default', options.model);
     for (const [name, model] of Object.entries(options.models ?? {})) this.registerModel(name, model);
     this.#tools.set(sendMessageTool.name, sendMessageTool as Tool<any, unknown>);
+    this.#tools.set(askAgentTool.name, askAgentTool as Tool<any, unknown>);
     for (const tool of options.tools ?? []) this.registerTool(tool);
     this.#factory = new AgentFactory({
       models: this.#models,
@@ -156,6 +174,7 @@ export class AgentManager implements AsyncDisposable {
       logger: this.#logger,
       consumer: this.#consumer,
       send: (input) => this.send(input),
+      ask: (request) => this.#request(request),
       registry: this.registry,
     });
   }
@@ -349,10 +368,15 @@ export class AgentManager implements AsyncDisposable {
     return out;
   }
 
-  /** Sends a message to a live agent (from `host` unless `from` is given). */
+  /**
+   * Sends a message to an agent (from `host` unless `from` is given): one of this manager's, or
+   * one hosted by another process that shares the registry (a durable store).
+   */
   async send(input: Omit<SendInput, 'from'> & { from?: string }): Promise<MessageEnvelope> {
     this.#assertOpen();
-    this.#live(input.to);
+    if (input.threadId !== undefined) checkThreadId(input.threadId);
+    const local = this.#agents.get(input.to);
+    if (local === undefined || local.runtime.state === 'terminated') await this.#reachable(input.to);
     return this.bus.send({ ...input, from: input.from ?? 'host' } as SendInput);
   }
 
@@ -363,88 +387,178 @@ export class AgentManager implements AsyncDisposable {
   }
 
   /**
-   * Sends `content` to an agent and resolves with its reply. Rejects at once when the agent cannot
-   * answer: `AGENT_PAUSED` (paused by the host), `BUDGET_EXCEEDED` (paused on a spent budget),
-   * `AGENT_FAILED` (stopped on an error, waiting for `resume()`). Rejects with `TIMEOUT` after
-   * `timeoutMs` whatever the bus does (during an outage too), and with the turn's error if the
-   * turn fails (the message itself goes back to the bus for redelivery).
+   * Sends `content` to an agent and resolves with its reply, over the bus: the agent may live in
+   * this process or in another one that shares the bus and the registry. Rejects at once when the
+   * agent cannot answer: `AGENT_PAUSED` (paused by the host), `BUDGET_EXCEEDED` (paused on a spent
+   * budget), `AGENT_FAILED` (stopped on an error, waiting for `resume()`); with the agent's error
+   * when its turn fails for good (an `error` reply: any process, at once); with `TIMEOUT` after
+   * `timeoutMs` whatever the bus does.
    */
   async ask(agentId: string, content: string, options: AskOptions = {}): Promise<MessageEnvelope> {
     this.#assertOpen();
-    const { runtime } = this.#live(agentId);
     checkAskOptions(options);
-    refuseUnanswerable(runtime);
-    const timeoutMs = options.timeoutMs ?? this.#askTimeoutMs;
-    // The reply inbox; the message itself is from `host`, so prompts (and cache keys) do not
-    // change with every ask.
-    const inbox = `host:${this.#generateId()}`;
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(options.signal?.reason);
-    if (options.signal?.aborted) onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    // Awaited, so it keeps the process alive; fires even when the bus never answers.
-    const timer = this.#clock.setTimeout(() => {
-      controller.abort(
-        new AgentrixError('TIMEOUT', `Agent "${agentId}" did not reply within ${timeoutMs} ms`, { agentId }),
+    return this.#request({
+      from: 'host',
+      to: agentId,
+      content,
+      timeoutMs: options.timeoutMs ?? this.#askTimeoutMs,
+      ...(options.threadId !== undefined ? { threadId: options.threadId } : {}),
+      ...(options.data !== undefined ? { data: options.data } : {}),
+      ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    });
+  }
+
+  /**
+   * Request/reply over the bus, for the host's asks and agents' delegated asks: the request goes
+   * out with `replyTo` this manager's reply inbox, and the reply (or error reply) is matched to
+   * it by `inReplyTo` by one reader loop.
+   */
+  async #request(request: AgentRequest): Promise<MessageEnvelope> {
+    const target = await this.#reachable(request.to);
+    refuseUnanswerable(target);
+    const id = this.#generateId();
+    const answer = this.#awaitReply(id, request);
+    this.#replyLoop ??= this.#readReplies();
+    // The answer settles the ask, whatever the send does meanwhile (an outage may hold it); a
+    // send that fails settles it with its error.
+    this.bus
+      .send({
+        id,
+        from: request.from,
+        to: request.to,
+        replyTo: this.#replyInbox,
+        content: request.content,
+        ...(request.threadId !== undefined ? { threadId: request.threadId } : {}),
+        ...(request.data !== undefined ? { data: request.data } : {}),
+        ...(request.correlationId !== undefined ? { correlationId: request.correlationId } : {}),
+        ...(request.via !== undefined ? { via: request.via } : {}),
+        ...(request.scope !== undefined ? { scope: request.scope } : {}),
+      })
+      .catch((error: unknown) => this.#asks.get(id)?.settle(error, undefined));
+    return answer;
+  }
+
+  /**
+   * A pending ask: settled by its reply, its timeout (whatever the bus does: the timer is ours),
+   * its signal, or the manager's close. Its timer is awaited, so it keeps the process alive.
+   */
+  #awaitReply(id: string, request: AgentRequest): Promise<MessageEnvelope> {
+    return new Promise<MessageEnvelope>((resolve, reject) => {
+      const { signal, timeoutMs, to } = request;
+      const onAbort = () => pending.settle(abortError(signal!, `ask to "${to}"`), undefined);
+      const pending: PendingAsk = {
+        to,
+        settle: (error, reply) => {
+          if (!this.#asks.delete(id)) return;
+          this.#clock.clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          if (reply !== undefined) resolve(reply);
+          else reject(error);
+        },
+      };
+      this.#asks.set(id, pending);
+      const timer = this.#clock.setTimeout(
+        () =>
+          pending.settle(
+            new AgentrixError('TIMEOUT', `Agent "${to}" did not reply within ${timeoutMs} ms`, { agentId: to }),
+            undefined,
+          ),
+        timeoutMs,
       );
-    }, timeoutMs);
-    let sentId: string | undefined;
-    const onFailed = (event: AgentrixEventMap['turn.failed']) => {
-      if (event.messageId !== sentId) return;
-      controller.abort(
-        new AgentrixError(
-          (event.error.code ?? 'INTERNAL') as AgentrixError['code'],
-          `Agent "${agentId}" failed to answer: ${event.error.message}`,
-          {
-            agentId,
-            details: { error: event.error },
-          },
-        ),
-      );
-    };
-    this.events.on('turn.failed', onFailed);
-    const { signal } = controller;
-    try {
-      const sent = await untilAborted(
-        this.bus.send({
-          from: 'host',
-          to: agentId,
-          replyTo: inbox,
-          content,
-          ...(options.data !== undefined ? { data: options.data } : {}),
-          ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {}),
-        }),
-        signal,
-      );
-      sentId = sent.id;
-      for (;;) {
-        const deliveries = await untilAborted(this.bus.read(inbox, { consumer: this.#consumer, signal }), signal);
-        if (deliveries.length > 0)
-          await untilAborted(
-            this.bus.ack(
-              inbox,
-              deliveries.map((delivery) => delivery.deliveryId),
-            ),
-            signal,
-          );
-        const reply = deliveries.find((delivery) => delivery.envelope.inReplyTo === sent.id);
-        if (reply) return reply.envelope;
-        if (this.#closing) throw new AgentrixError('CLOSED', 'The agent manager closed while waiting for a reply');
-      }
-    } catch (error) {
-      if (signal.aborted && signal.reason !== undefined) throw signal.reason;
-      throw error;
-    } finally {
-      this.#clock.clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      this.events.off('turn.failed', onFailed);
-      // Not awaited: during an outage it would hold the answer (or the timeout) back.
-      this.bus
-        .deleteInbox(inbox)
-        .catch((error: unknown) =>
-          this.#logger.debug({ inbox, error: serializeError(error) }, 'reply inbox not deleted'),
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** The one loop reading this manager's reply inbox; runs from the first ask until close. */
+  async #readReplies(): Promise<void> {
+    const inbox = this.#replyInbox;
+    const { signal } = this.#replyReading;
+    let failures = 0;
+    while (!signal.aborted) {
+      let deliveries: Delivery[];
+      try {
+        deliveries = await this.bus.read(inbox, { consumer: this.#consumer, max: 64, signal });
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) return;
+        failures++;
+        const delayMs = backoffDelay(failures, { baseDelayMs: 100, maxDelayMs: 5_000 });
+        this.#logger.warn(
+          { inbox, attempt: failures, delayMs, error: serializeError(error) },
+          'reply inbox unreadable; retrying',
         );
+        await sleep(delayMs, { clock: this.#clock, signal, background: true }).catch(() => {});
+        continue;
+      }
+      for (const { envelope } of deliveries) {
+        const pending = envelope.inReplyTo === undefined ? undefined : this.#asks.get(envelope.inReplyTo);
+        if (pending === undefined) continue; // the ask timed out or was aborted: nobody waits
+        if (envelope.type === 'error') pending.settle(errorFromReply(envelope, pending.to), undefined);
+        else pending.settle(undefined, envelope);
+      }
+      if (deliveries.length > 0) {
+        await this.bus
+          .ack(
+            inbox,
+            deliveries.map((delivery) => delivery.deliveryId),
+          )
+          .catch((error: unknown) => this.#logger.warn({ inbox, error: serializeError(error) }, 'replies not acked'));
+      }
     }
+  }
+
+  /**
+   * An agent that may receive messages: one of this manager's (live), or one in the shared
+   * registry hosted by another process. AGENT_NOT_FOUND / AGENT_TERMINATED otherwise.
+   */
+  async #reachable(agentId: string): Promise<AgentRuntime | AgentRegistryEntry> {
+    const local = this.#agents.get(this.#validId(agentId));
+    if (local !== undefined) return this.#live(agentId).runtime;
+    const entry = await this.registry.load(agentId);
+    if (entry === undefined) {
+      throw new AgentrixError(
+        'AGENT_NOT_FOUND',
+        `No agent with id "${agentId}" here (known: ${this.#knownIds()}) nor in the registry; create it first`,
+        { agentId },
+      );
+    }
+    if (entry.state === 'terminated') {
+      throw new AgentrixError('AGENT_TERMINATED', `Agent "${agentId}" is terminated and takes no more messages`, {
+        agentId,
+      });
+    }
+    return entry;
+  }
+
+  /** The conversations of an agent (this manager's or another process's), most recent first. */
+  async threads(agentId: string, options: { limit?: number } = {}): Promise<ThreadInfo[]> {
+    this.#assertOpen();
+    if (!this.#agents.has(this.#validId(agentId))) await this.#reachable(agentId);
+    return this.contexts.store.threads(agentId, options);
+  }
+
+  /**
+   * Forgets a conversation: deletes its context (after its running turn, if one runs) and runs
+   * the `onForget` hooks (memory forgets the thread's episodes). The next message in that thread
+   * starts afresh. THREAD_NOT_FOUND when the agent has no such thread.
+   */
+  async forget(agentId: string, threadId: string): Promise<void> {
+    this.#assertOpen();
+    checkThreadId(threadId);
+    const local = this.#agents.get(this.#validId(agentId));
+    if (local === undefined) await this.#reachable(agentId);
+    else await local.runtime.threadSettled(threadId);
+    const deleted = await this.contexts.store.delete(agentId, threadId);
+    if (deleted === 0) {
+      throw new AgentrixError(
+        'THREAD_NOT_FOUND',
+        `Agent "${agentId}" has no thread "${threadId}" (list them with threads("${agentId}"))`,
+        { agentId, details: { threadId } },
+      );
+    }
+    for (const hook of this.#forgetHooks) await hook(agentId, threadId);
   }
 
   /** Skill calls waiting for a human's decision (all agents, or one). */
@@ -528,6 +642,12 @@ export class AgentManager implements AsyncDisposable {
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#closing ??= (async () => {
       const timeoutMs = options.timeoutMs ?? this.#closeTimeoutMs;
+      // One deadline for the whole close: a ref'd timer (close is awaited), cleared at the end.
+      let timer: unknown;
+      const deadline = new Promise<'deadline'>((resolve) => {
+        timer = this.#clock.setTimeout(() => resolve('deadline'), timeoutMs);
+      });
+      const within = (work: Promise<unknown>) => Promise.race([work.then(() => 'done' as const), deadline]);
       const pending = new Set<string>();
       const stops = Promise.allSettled(
         [...this.#agents.entries()].map(async ([id, { runtime }]) => {
@@ -542,23 +662,22 @@ export class AgentManager implements AsyncDisposable {
           }
         }),
       );
-      let timer: unknown;
-      const deadline = new Promise<'deadline'>((resolve) => {
-        timer = this.#clock.setTimeout(() => resolve('deadline'), timeoutMs);
-      });
-      const outcome = await Promise.race([stops, deadline]);
-      this.#clock.clearTimeout(timer);
-      if (outcome === 'deadline' && pending.size > 0) {
+      if ((await within(stops)) === 'deadline' && pending.size > 0) {
         this.#logger.warn(
           { agents: [...pending].slice(0, 20), count: pending.size, timeoutMs },
           'close: agents did not stop in time; releasing them',
         );
       }
-      if (this.#ownsBus) {
-        await untilAborted(this.bus.close(), AbortSignal.timeout(Math.max(1, timeoutMs))).catch((error: unknown) =>
-          this.#logger.warn({ error: serializeError(error) }, 'close: the bus did not close in time'),
-        );
+      this.#replyReading.abort();
+      const closed = new AgentrixError('CLOSED', 'The agent manager closed while waiting for a reply');
+      for (const waiting of [...this.#asks.values()]) waiting.settle(closed, undefined);
+      if (this.#replyLoop !== undefined) {
+        await within(this.#replyLoop.then(() => this.bus.deleteInbox(this.#replyInbox)).catch(() => {}));
       }
+      if (this.#ownsBus && (await within(this.bus.close().catch(() => {}))) === 'deadline') {
+        this.#logger.warn({ timeoutMs }, 'close: the bus did not close in time');
+      }
+      this.#clock.clearTimeout(timer);
     })();
     return this.#closing;
   }
@@ -655,20 +774,31 @@ function checkAskOptions(options: AskOptions): void {
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new AgentrixError('INVALID_ARGUMENT', 'Invalid ask signal: expected an AbortSignal');
   }
+  if (options.threadId !== undefined) checkThreadId(options.threadId);
 }
 
 /** An agent that cannot answer: the asker learns why at once instead of waiting for its timeout. */
-function refuseUnanswerable(runtime: AgentRuntime): void {
-  const { id } = runtime;
-  if (runtime.state === 'error') {
-    const last = runtime.lastError;
+function refuseUnanswerable(target: AgentRuntime | AgentRegistryEntry): void {
+  const local = target instanceof AgentRuntime ? target : undefined;
+  const id = local ? local.id : (target as AgentRegistryEntry).spec.id;
+  const state = local ? local.state : (target as AgentRegistryEntry).state;
+  const last = local ? local.lastError : (target as AgentRegistryEntry).lastError;
+  if (state === 'error') {
     throw new AgentrixError(
       'AGENT_FAILED',
       `Agent "${id}" stopped on an error${last ? ` (${last.code ?? last.name}: ${last.message})` : ''} and takes no work until resume()`,
       { agentId: id, details: last ? { lastError: last } : {} },
     );
   }
-  const pause = runtime.pauseReason;
+  if (state !== 'paused') return;
+  // A remote agent's pause is known by the error it was recorded with (none for the host's).
+  const pause: PauseReason | undefined = local
+    ? local.pauseReason
+    : last?.code === 'BUDGET_EXCEEDED'
+      ? { kind: 'budget', error: last }
+      : last?.code === 'STORE_UNAVAILABLE' || last?.code === 'BUS_UNAVAILABLE'
+        ? { kind: 'outage', error: last }
+        : { kind: 'host' };
   if (pause?.kind === 'host') {
     throw new AgentrixError('AGENT_PAUSED', `Agent "${id}" is paused; resume() it to ask it anything`, {
       agentId: id,
@@ -685,4 +815,29 @@ function refuseUnanswerable(runtime: AgentRuntime): void {
       },
     );
   }
+}
+
+/** The error an `error` reply carries, as the asker's AgentrixError (its code kept). */
+function errorFromReply(envelope: MessageEnvelope, agentId: string): AgentrixError {
+  const error = (envelope.data as { error?: SerializedError } | undefined)?.error;
+  return new AgentrixError(
+    (error?.code ?? 'INTERNAL') as AgentrixError['code'],
+    `Agent "${agentId}" failed to answer: ${error?.message ?? envelope.content}`,
+    { agentId, ...(error?.retryable !== undefined ? { retryable: error.retryable } : {}), details: { error } },
+  );
+}
+
+function checkThreadId(threadId: unknown): void {
+  if (!ThreadIdSchema.safeParse(threadId).success) {
+    throw new AgentrixError(
+      'INVALID_ARGUMENT',
+      `Invalid thread id ${JSON.stringify(threadId)}: expected 1-200 letters, digits, "_", ".", ":", "@" or "-"`,
+    );
+  }
+}
+
+/** An ask waiting for its reply. */
+interface PendingAsk {
+  to: string;
+  settle(error: unknown, reply: MessageEnvelope | undefined): void;
 }

@@ -11,11 +11,14 @@ import {
   type ChatModel,
   type Clock,
   DEFAULT_THREAD,
+  type DelegateInput,
   type Delivery,
   type IdGenerator,
   type Logger,
   type MessageBus,
+  type MessageEnvelope,
   type RetryPolicy,
+  type SendInput,
   type SerializedError,
   serializeError,
   sleep,
@@ -31,10 +34,28 @@ import {
 import type { AgentPool } from './agent-pool.js';
 import { AgentStateMachine } from './agent-state-machine.js';
 import type { ContextManager } from './context-manager.js';
+import { LeaseHeartbeat } from './lease-heartbeat.js';
 import { runTurn, type TurnResult } from './run-turn.js';
 import type { ToolExecutor } from './tool-execution.js';
 import type { ToolSet } from './tool-set.js';
+import { classifyFailure, replyId, speakerName } from './turn-failure.js';
 import { narrowToolSet, type TurnRouter } from './turn-router.js';
+
+/** A request from one agent to another (or from the host), answered by a reply envelope. */
+export interface AgentRequest {
+  from: string;
+  to: string;
+  content: string;
+  data?: unknown;
+  threadId?: string;
+  correlationId?: string;
+  /** The delegation path (see `MessageEnvelope.via`). */
+  via?: string[];
+  /** The budget scope handed on (see `MessageEnvelope.scope`). */
+  scope?: MessageEnvelope['scope'];
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
 
 /** What every agent of a manager shares: one object for all of them (the factory wires it). */
 export interface AgentRuntimeDependencies {
@@ -49,6 +70,8 @@ export interface AgentRuntimeDependencies {
   consumer: string;
   /** Sends on behalf of agents (the manager checks that the recipient exists). */
   send: MessageBus['send'];
+  /** Asks another agent and waits for its reply (the manager's request/reply over the bus). */
+  ask: (request: AgentRequest) => Promise<MessageEnvelope>;
   /** Where lasting states (not the idle/running flips of each turn) are recorded. */
   registry: AgentRegistry;
   /** Runs each step's tool calls. Default: the built-in sequential loop. */
@@ -78,23 +101,32 @@ export interface PauseReason {
 }
 
 /**
- * The loop of one agent: block until a message arrives, run a turn for it, send the reply,
- * save the context, ack; repeat. An idle agent is one pending `bus.read` and costs no CPU.
+ * Where the agent goes once its running turns end, when something decided it while they ran:
+ * the host paused it, a turn hit an outage or a spent budget, or an error every message would hit.
+ */
+type After =
+  | { kind: 'host' }
+  | { kind: 'outage' | 'budget'; error: AgentrixError; delayMs: number }
+  | { kind: 'error'; error: AgentrixError };
+
+const PRECEDENCE: Record<After['kind'], number> = { outage: 1, budget: 1, host: 2, error: 3 };
+
+/** Default wait of a delegated ask (`ToolContext.ask`), within the turn's own deadline. */
+const DELEGATE_TIMEOUT_MS = 60_000;
+
+/**
+ * The loop of one agent: block until a message arrives, run a turn for it in its thread, send
+ * the reply, commit (hooks, context, ack); repeat. An idle agent is one pending `bus.read` and
+ * costs no CPU. Turns of one thread run one after another; turns of different threads run at
+ * the same time, up to `spec.maxConcurrentThreads`.
  *
- * Failure policy (see docs/runtime.md, "When a turn fails"):
- * - a turn that fails (after the model's retries, on a tool executor error, or past
- *   `turnTimeoutMs`) gives its message back with the error (nack); the bus redelivers it and moves
- *   it to dead letter after its `maxDeliveries`, and the agent goes on with the next message;
- * - a spent budget (`BUDGET_EXCEEDED`) pauses the agent with reason `budget`, keeping the message:
- *   it tries again every `budgetRetryMs` (or when the error says the period resets), so it
- *   resumes by itself when the period rolls over or the cap is raised;
- * - an unreachable bus or store pauses it with reason `outage` and resumes it after a backoff;
- * - an error every message would hit (refused credentials, an unknown model or database) puts
- *   it in `error` until the host calls `resume()`; the message goes back to the bus.
- * Nothing is acked before the turn's reply and context are stored. While a turn runs, its
- * delivery's lease is extended (a heartbeat every third of the bus's `leaseMs`), so a long turn
- * is not handed to another reader. Every turn is bounded by `turnTimeoutMs`, even when a tool or
- * the model ignores its AbortSignal and never settles: the turn is abandoned, not awaited.
+ * Failure policy (see docs/runtime.md, "When a turn fails", and `turn-failure.ts`): a message
+ * that fails is given back and redelivered, then dead-lettered, while the agent goes on; a spent
+ * budget or an outage pauses the agent, which resumes by itself; an error every message would hit
+ * stops it in `error`. An asker gets an error reply when the failure is final for its message.
+ * Nothing is acked before the turn's reply, hooks and context are stored. While a delivery waits
+ * or runs, its lease is extended (a heartbeat every third of the bus's `leaseMs`). Every turn is
+ * bounded by `turnTimeoutMs`, even when a tool or the model ignores its signal.
  */
 export class AgentRuntime {
   readonly spec: AgentSpec;
@@ -102,17 +134,23 @@ export class AgentRuntime {
   readonly #model: ChatModel;
   readonly #tools: ToolSet;
   readonly #machine: AgentStateMachine;
+  /** The call scope of the main thread (other threads and handed-on scopes get their own). */
   readonly #scope: CallScope;
   /**
-   * Aborted by stop/terminate, and by pause while no turn runs: ends the blocked read or the
-   * wait for a pool slot. One signal per agent (a new controller after each pause), because
-   * an idle agent should cost little more than its blocked read.
+   * Aborted by pause and stop: ends the blocked read or the wait for a pool slot. One signal per
+   * agent (a new controller after each pause), because an idle agent should cost little more
+   * than its blocked read.
    */
-  #active = new AbortController();
+  #reading = new AbortController();
+  /** Aborted by stop and terminate: ends running turns (their messages go back). */
+  readonly #halt = new AbortController();
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
-  #held: Delivery | undefined;
-  #pauseRequested = false;
+  /** Deliveries taken but not started (a pause, an outage, a spent budget): first in line on resume. */
+  readonly #held: Delivery[] = [];
+  /** The turn running on each busy thread. */
+  readonly #running = new Map<string, Promise<void>>();
+  #after: After | undefined;
   #stopping = false;
   #turns = 0;
   #lastError: SerializedError | undefined;
@@ -178,6 +216,16 @@ export class AgentRuntime {
     return this.#machine.state === 'paused' ? this.#pause : undefined;
   }
 
+  /** Threads with a turn running now. */
+  get runningThreads(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  /** Resolves when no turn runs on `threadId` (at once when none does). */
+  async threadSettled(threadId: string): Promise<void> {
+    for (let running = this.#running.get(threadId); running; running = this.#running.get(threadId)) await running;
+  }
+
   /** Resolves when every state change so far is recorded in the registry. */
   flushState(): Promise<void> {
     return this.#persisted;
@@ -197,7 +245,7 @@ export class AgentRuntime {
     this.#loop ??= this.#run();
   }
 
-  /** Stops taking messages. A running turn finishes first; messages wait in the inbox. */
+  /** Stops taking messages. Running turns finish first; messages wait in the inbox. */
   pause(): void {
     const state = this.#machine.state;
     this.#cancelAutoResume();
@@ -211,20 +259,20 @@ export class AgentRuntime {
       return;
     }
     if (state === 'running') {
-      this.#pauseRequested = true;
+      this.#decideAfter({ kind: 'host' });
       return;
     }
     this.#pause = { kind: 'host' };
     this.#machine.transition('paused', 'paused by host');
-    this.#active.abort();
+    this.#reading.abort();
   }
 
-  /** paused or error -> idle: the loop takes messages again (a failed one is redelivered). */
+  /** paused or error -> idle: the loop takes messages again (a held or failed one first). */
   resume(): void {
     this.#cancelAutoResume();
     const state = this.#machine.state;
     if (state === 'running') {
-      this.#pauseRequested = false;
+      if (this.#after?.kind === 'host') this.#after = undefined;
       return;
     }
     if (state === 'idle') return;
@@ -246,12 +294,12 @@ export class AgentRuntime {
           : 'resumed',
     );
     this.#lastError = undefined;
-    if (this.#active.signal.aborted) this.#active = new AbortController();
+    if (this.#reading.signal.aborted) this.#reading = new AbortController();
     this.#loop ??= this.#run();
     this.#wakeUp();
   }
 
-  /** Ends the agent for good: aborts a running turn (its message is given back), stops the loop. */
+  /** Ends the agent for good: aborts running turns (their messages are given back), stops the loop. */
   async terminate(reason = 'terminated'): Promise<void> {
     if (this.#machine.state === 'terminated') return;
     this.#machine.transition('terminated', reason);
@@ -266,12 +314,14 @@ export class AgentRuntime {
 
   async #shutdown(): Promise<void> {
     this.#cancelAutoResume();
-    this.#active.abort(new AgentrixError('ABORTED', `Agent "${this.id}" stopped`, { agentId: this.id }));
+    const reason = new AgentrixError('ABORTED', `Agent "${this.id}" stopped`, { agentId: this.id });
+    this.#halt.abort(reason);
+    this.#reading.abort(reason);
     this.#wakeUp();
     await this.#loop;
-    const held = this.#held;
-    this.#held = undefined;
-    if (held) await this.#deps.bus.nack(this.id, held.deliveryId).catch(() => {});
+    await Promise.all(this.#running.values());
+    const held = this.#held.splice(0);
+    for (const delivery of held) await this.#deps.bus.nack(this.id, delivery.deliveryId).catch(() => {});
   }
 
   #wakeUp(): void {
@@ -282,6 +332,12 @@ export class AgentRuntime {
 
   #done(): boolean {
     return this.#stopping || this.#machine.state === 'terminated';
+  }
+
+  /** True while the loop may start turns: idle or running, and nothing decided to stop it. */
+  #accepting(): boolean {
+    const state = this.#machine.state;
+    return (state === 'idle' || state === 'running') && this.#after === undefined && !this.#done();
   }
 
   #stateChanged(from: AgentState, to: AgentState, reason: string | undefined): void {
@@ -316,23 +372,22 @@ export class AgentRuntime {
   }
 
   async #run(): Promise<void> {
-    const { bus, consumer, logger } = this.#deps;
+    const { bus, consumer, logger, clock } = this.#deps;
     while (!this.#done()) {
-      if (this.#machine.state !== 'idle') {
+      if (!this.#accepting() || this.#running.size >= this.spec.maxConcurrentThreads) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
         });
         continue;
       }
-      let delivery = this.#held;
-      this.#held = undefined;
+      let delivery = this.#held.shift();
       // A held delivery's lease may be old: its heartbeat starts at once.
       let leasedAt = Number.NEGATIVE_INFINITY;
-      if (!delivery) {
-        const { signal } = this.#active;
+      if (delivery === undefined) {
+        const { signal } = this.#reading;
         try {
           [delivery] = await bus.read(this.id, { consumer, max: 1, signal });
-          leasedAt = this.#deps.clock.now();
+          leasedAt = clock.now();
           if (this.#outages > 0)
             logger.info({ agentId: this.id, attempts: this.#outages }, 'agent inbox reachable again');
           this.#outages = 0;
@@ -340,7 +395,8 @@ export class AgentRuntime {
           if (signal.aborted) continue;
           const error = toAgentrixError(thrown, 'BUS_UNAVAILABLE');
           if (!error.isRetryable) {
-            this.#fail(error);
+            if (this.#running.size > 0) this.#decideAfter({ kind: 'error', error });
+            else this.#fail(error);
             continue;
           }
           // The bus is unreachable: stay idle and read again after a backoff (a background wait:
@@ -350,33 +406,83 @@ export class AgentRuntime {
             { agentId: this.id, attempt: this.#outages, delayMs, code: error.code, error: this.#serialize(error) },
             'agent cannot read its inbox; retrying',
           );
-          await sleep(delayMs, { clock: this.#deps.clock, signal, background: true }).catch(() => {});
+          await sleep(delayMs, { clock, signal, background: true }).catch(() => {});
+          continue;
+        }
+        if (delivery === undefined) continue;
+      }
+      if (!this.#accepting()) {
+        this.#held.unshift(delivery);
+        continue;
+      }
+      const threadId = delivery.envelope.threadId ?? DEFAULT_THREAD;
+      const messageId = delivery.envelope.id;
+      const heartbeat = new LeaseHeartbeat(bus, clock, this.id, delivery.deliveryId, consumer, leasedAt, (error) =>
+        logger.warn({ agentId: this.id, messageId, error: this.#serialize(error) }, 'lease not extended'),
+      );
+      // The turns of one thread run one after another: wait for the one running (its lease is kept).
+      const busy = this.#running.get(threadId);
+      if (busy !== undefined) {
+        await busy;
+        if (!this.#accepting()) {
+          heartbeat.stop();
+          this.#held.unshift(delivery);
           continue;
         }
       }
-      if (!delivery) continue;
-      if (this.#machine.state !== 'idle' || this.#done()) {
-        this.#held = delivery;
-        continue;
-      }
-      await this.#handle(delivery, leasedAt);
+      this.#start(delivery, threadId, heartbeat);
     }
   }
 
-  async #handle(delivery: Delivery, leasedAt: number): Promise<void> {
-    const { pool, events, clock, generateId, bus, consumer } = this.#deps;
-    const active = this.#active;
-    const waiting = pool.acquire(active.signal);
+  #start(delivery: Delivery, threadId: string, heartbeat: LeaseHeartbeat): void {
+    if (this.#machine.state === 'idle') this.#machine.transition('running', `message ${delivery.envelope.id}`);
+    const turn = this.#handle(delivery, threadId, heartbeat)
+      .catch((error: unknown) =>
+        this.#deps.logger.error({ agentId: this.id, error: this.#serialize(error) }, 'turn handling failed'),
+      )
+      .finally(() => {
+        this.#running.delete(threadId);
+        if (this.#running.size === 0) this.#settle();
+        this.#wakeUp();
+      });
+    this.#running.set(threadId, turn);
+  }
+
+  /** Records what the agent does once its running turns end; a stronger decision wins. */
+  #decideAfter(next: After): void {
+    if (this.#after === undefined || PRECEDENCE[next.kind] > PRECEDENCE[this.#after.kind]) this.#after = next;
+  }
+
+  /** The last running turn ended: go idle, or where a turn or the host decided. */
+  #settle(): void {
+    if (this.#machine.state !== 'running') return;
+    const after = this.#after;
+    this.#after = undefined;
+    if (after === undefined) {
+      this.#machine.transition('idle');
+    } else if (after.kind === 'error') {
+      this.#fail(after.error);
+    } else if (after.kind === 'host') {
+      this.#pause = { kind: 'host' };
+      this.#machine.transition('paused', 'paused by host');
+      this.#reading.abort();
+    } else {
+      this.#lastError = this.#serialize(after.error);
+      this.#schedulePauseEnd({ kind: after.kind, error: this.#lastError }, after.delayMs);
+      this.#machine.transition('paused', `${after.error.code}: retrying in ${after.delayMs} ms`);
+      this.#reading.abort();
+    }
+  }
+
+  async #handle(delivery: Delivery, threadId: string, heartbeat: LeaseHeartbeat): Promise<void> {
+    const { pool, events, clock, generateId } = this.#deps;
+    const waiting = pool.acquire(this.#reading.signal);
     if (waiting) {
       try {
         await waiting;
       } catch {
-        this.#held = delivery;
-        return;
-      }
-      if (this.#machine.state !== 'idle') {
-        pool.release();
-        this.#held = delivery;
+        heartbeat.stop();
+        this.#held.push(delivery);
         return;
       }
     }
@@ -394,7 +500,6 @@ export class AgentRuntime {
         'message redelivered',
       );
     }
-    this.#machine.transition('running', `message ${envelope.id}`);
     if (events.has('message.received')) {
       events.emit('message.received', { agentId: this.id, envelope, attempt: delivery.attempt });
     }
@@ -402,8 +507,10 @@ export class AgentRuntime {
       events.emit('turn.started', { agentId: this.id, turnId, messageId: envelope.id, attempt: delivery.attempt });
     }
     const controller = new AbortController();
-    const onStop = () => controller.abort(active.signal.reason);
-    active.signal.addEventListener('abort', onStop, { once: true });
+    const halt = this.#halt.signal;
+    const onHalt = () => controller.abort(halt.reason);
+    if (halt.aborted) onHalt();
+    else halt.addEventListener('abort', onHalt, { once: true });
     const timeout = clock.setTimeout(() => {
       controller.abort(
         new AgentrixError('TURN_TIMEOUT', `Agent "${this.id}" turn exceeded ${this.spec.turnTimeoutMs} ms`, {
@@ -411,26 +518,17 @@ export class AgentRuntime {
         }),
       );
     }, this.spec.turnTimeoutMs);
-    const heartbeat = new LeaseHeartbeat(bus, clock, this.id, delivery.deliveryId, consumer, leasedAt, (error) =>
-      this.#deps.logger.warn(
-        { agentId: this.id, messageId: envelope.id, error: this.#serialize(error) },
-        'lease not extended',
-      ),
-    );
     try {
       // Bounded even when something in the turn ignores the signal and never settles: the turn
       // is abandoned at its deadline (or when the agent stops) and its late result ignored.
-      const result = await untilAborted(this.#turn(delivery, turnId, controller.signal), controller.signal, 'turn');
+      const result = await untilAborted(
+        this.#turn(delivery, threadId, turnId, controller.signal),
+        controller.signal,
+        'turn',
+      );
       this.#turns++;
       this.#outages = 0;
       this.#budgetRefusals = 0;
-      if (this.#machine.state === 'running') {
-        const pause = this.#pauseRequested;
-        if (pause) this.#pause = { kind: 'host' };
-        this.#machine.transition(pause ? 'paused' : 'idle', pause ? 'paused by host' : undefined);
-        if (pause) this.#active.abort();
-      }
-      this.#pauseRequested = false;
       if (events.has('turn.completed')) {
         events.emit('turn.completed', {
           agentId: this.id,
@@ -444,70 +542,105 @@ export class AgentRuntime {
         });
       }
     } catch (thrown) {
-      const stopped = this.#done();
-      const error = toAgentrixError(
-        controller.signal.aborted && !stopped ? (controller.signal.reason ?? thrown) : thrown,
-      );
-      const serialized = this.#serialize(error);
-      if (events.has('turn.failed')) {
-        events.emit('turn.failed', {
-          agentId: this.id,
-          turnId,
-          messageId: envelope.id,
-          error: serialized,
-          durationMs: clock.now() - started,
-        });
-      }
-      const fields = {
-        agentId: this.id,
-        messageId: envelope.id,
-        turnId,
-        attempt: delivery.attempt,
-        code: error.code,
-        error: serialized,
-      };
-      if (stopped) {
-        // Terminated or stopped mid-turn: the message goes back, unprocessed.
-        this.#deps.logger.debug(fields, 'turn interrupted by stop; message given back');
-        await bus.nack(this.id, delivery.deliveryId).catch(() => {});
-      } else if (isOutage(error)) {
-        // The store or bus is down: keep the message, pause, and try again after a backoff.
-        this.#held = delivery;
-        this.#pauseUntilRetry('outage', error, this.#outageDelay());
-      } else if (error.code === 'BUDGET_EXCEEDED') {
-        // Nothing was spent: keep the message and try again when the budget may have room.
-        this.#held = delivery;
-        this.#budgetRefusals++;
-        this.#pauseUntilRetry('budget', error, this.#budgetDelay(serialized));
-      } else if (isSystemic(error)) {
-        await bus.nack(this.id, delivery.deliveryId, { error }).catch(() => {});
-        this.#fail(error);
-      } else {
-        // This message failed: it goes back for redelivery (dead letter after the bus's
-        // maxDeliveries) and the agent goes on.
-        this.#lastError = serialized;
-        this.#deps.logger.warn(fields, 'turn failed; message given back for redelivery');
-        await bus.nack(this.id, delivery.deliveryId, { error }).catch(() => {});
-        if (this.#machine.state === 'running') {
-          const pause = this.#pauseRequested;
-          if (pause) this.#pause = { kind: 'host' };
-          this.#machine.transition(pause ? 'paused' : 'idle', pause ? 'paused by host' : `turn failed: ${error.code}`);
-          if (pause) this.#active.abort();
-        }
-        this.#pauseRequested = false;
-      }
+      await this.#failed(delivery, turnId, started, controller.signal, thrown);
     } finally {
       heartbeat.stop();
       clock.clearTimeout(timeout);
-      active.signal.removeEventListener('abort', onStop);
+      halt.removeEventListener('abort', onHalt);
       pool.release();
     }
   }
 
-  async #turn(delivery: Delivery, turnId: string, signal: AbortSignal): Promise<TurnResult> {
-    const { bus, contexts, events, clock } = this.#deps;
+  /** A turn failed: apply the failure policy to its message and its agent (see `turn-failure.ts`). */
+  async #failed(delivery: Delivery, turnId: string, started: number, signal: AbortSignal, thrown: unknown) {
+    const { bus, events, clock, logger } = this.#deps;
     const { envelope } = delivery;
-    const model = this.#model;
+    const stopped = this.#done();
+    const error = toAgentrixError(signal.aborted && !stopped ? (signal.reason ?? thrown) : thrown);
+    const serialized = this.#serialize(error);
+    if (events.has('turn.failed')) {
+      events.emit('turn.failed', {
+        agentId: this.id,
+        turnId,
+        messageId: envelope.id,
+        error: serialized,
+        durationMs: clock.now() - started,
+      });
+    }
+    const fields = {
+      agentId: this.id,
+      messageId: envelope.id,
+      turnId,
+      attempt: delivery.attempt,
+      code: error.code,
+      error: serialized,
+    };
+    if (stopped) {
+      // Stopped or terminated mid-turn: the message goes back, unprocessed.
+      logger.debug(fields, 'turn interrupted by stop; message given back');
+      await bus.nack(this.id, delivery.deliveryId).catch(() => {});
+      return;
+    }
+    switch (classifyFailure(error)) {
+      case 'outage':
+        // The store or bus is down: keep the message, pause, and try again after a backoff.
+        this.#held.push(delivery);
+        this.#decideAfter({ kind: 'outage', error, delayMs: this.#outageDelay() });
+        return;
+      case 'budget':
+        // Nothing was spent: keep the message and try again when the budget may have room. The
+        // asker learns why now (once: a later refusal of the same message says nothing more); the
+        // answer, when it comes, is a reply of its own.
+        this.#held.push(delivery);
+        this.#budgetRefusals++;
+        this.#decideAfter({ kind: 'budget', error, delayMs: this.#budgetDelay(serialized) });
+        if (this.#budgetRefusals === 1) await this.#replyError(envelope, serialized, `${envelope.id}:paused`);
+        return;
+      case 'systemic':
+        this.#decideAfter({ kind: 'error', error });
+        await bus.nack(this.id, delivery.deliveryId, { error }).catch(() => {});
+        await this.#replyError(envelope, serialized, envelope.id);
+        return;
+      case 'message':
+        // This message failed: it goes back for redelivery (dead letter after the bus's
+        // maxDeliveries) and the agent goes on. The asker hears of it on the last delivery.
+        this.#lastError = serialized;
+        logger.warn(fields, 'turn failed; message given back for redelivery');
+        await bus.nack(this.id, delivery.deliveryId, { error }).catch(() => {});
+        if (delivery.attempt >= bus.maxDeliveries) await this.#replyError(envelope, serialized, envelope.id);
+    }
+  }
+
+  /**
+   * Tells the asker (if any) why its message is not answered: an `error` reply carrying the error.
+   * `key` makes its id: the message's own id for a final failure (then it takes the place of the
+   * answer), something else for a notice the answer may follow.
+   */
+  async #replyError(envelope: MessageEnvelope, error: SerializedError, key: string): Promise<void> {
+    if (envelope.replyTo === undefined) return;
+    await this.#deps.bus
+      .send({
+        id: replyId(key),
+        from: this.id,
+        to: envelope.replyTo,
+        type: 'error',
+        content: error.message,
+        data: { error },
+        inReplyTo: envelope.id,
+        ...(envelope.correlationId !== undefined ? { correlationId: envelope.correlationId } : {}),
+        ...(envelope.threadId !== undefined ? { threadId: envelope.threadId } : {}),
+      })
+      .catch((sendError: unknown) =>
+        this.#deps.logger.warn(
+          { agentId: this.id, messageId: envelope.id, error: this.#serialize(sendError) },
+          'error reply not sent',
+        ),
+      );
+  }
+
+  async #turn(delivery: Delivery, threadId: string, turnId: string, signal: AbortSignal): Promise<TurnResult> {
+    const { bus, contexts, events, clock, commitHooks } = this.#deps;
+    const { envelope } = delivery;
     let tools = this.#tools;
     const router = this.#deps.router;
     if (router && tools.definitions.length > 0) {
@@ -515,10 +648,11 @@ export class AgentRuntime {
       tools = narrowToolSet(tools, decision);
     }
     const spec = this.spec;
-    const context: AgentContext = await contexts.load(this.id);
+    const scope = this.#scopeOf(envelope, threadId);
+    const context: AgentContext = await contexts.load(this.id, threadId);
     const input: UserMessage = { role: 'user', content: envelope.content, name: speakerName(envelope.from) };
     const result = await runTurn({
-      model,
+      model: this.#model,
       instructions: spec.instructions,
       messages: context.messages.length > 0 ? [...context.messages, input] : [input],
       tools,
@@ -527,37 +661,41 @@ export class AgentRuntime {
       stream: spec.stream,
       modelRetry: spec.modelRetry,
       ...(spec.tier !== undefined ? { tier: spec.tier } : {}),
-      scope: this.#scope,
+      scope,
       agentId: this.id,
+      threadId,
       turnId,
       signal,
       events,
       clock,
-      send: (message) => this.#sendAs(message),
+      send: (message) => this.#sendAs(message, threadId),
+      ask: (request) => this.#askAs(request, envelope, threadId, scope, signal),
       logger: this.#deps.logger,
       ...(this.#deps.toolTimeoutMs !== undefined ? { toolTimeoutMs: this.#deps.toolTimeoutMs } : {}),
       ...(this.#deps.secrets !== undefined ? { secrets: this.#deps.secrets } : {}),
     });
     // A turn abandoned at its deadline must not answer or ack late.
     throwIfAborted(signal, 'turn');
-    const { commitHooks } = this.#deps;
     if (envelope.replyTo) {
       await bus.send({
+        // Derived from the request: a turn that runs again sends a reply the bus de-duplicates.
+        id: replyId(envelope.id),
         from: this.id,
         to: envelope.replyTo,
         type: 'reply',
         content: result.reply,
         inReplyTo: envelope.id,
         ...(envelope.correlationId !== undefined ? { correlationId: envelope.correlationId } : {}),
+        ...(envelope.threadId !== undefined ? { threadId: envelope.threadId } : {}),
       });
     }
     if (commitHooks.length > 0) {
       const commit: TurnCommit = {
         agentId: this.id,
-        threadId: DEFAULT_THREAD,
+        threadId,
         turnId,
         messageId: envelope.id,
-        scope: this.#scope,
+        scope,
         input,
         messages: result.messages,
         reply: result.reply,
@@ -572,9 +710,66 @@ export class AgentRuntime {
     return result;
   }
 
-  /** Sends as this agent; replies come back to it unless the tool says otherwise. */
-  #sendAs(input: Parameters<ToolContext['send']>[0]) {
-    return this.#deps.send({ replyTo: this.id, ...input, from: this.id } as Parameters<MessageBus['send']>[0]);
+  /**
+   * Whom a turn's calls are charged to: the spec's scope and the agent, the thread when it is
+   * not `main`, and the user / workflow / tags a delegating sender handed on (its budget).
+   */
+  #scopeOf(envelope: MessageEnvelope, threadId: string): CallScope {
+    if (threadId === DEFAULT_THREAD && envelope.scope === undefined) return this.#scope;
+    const scope: CallScope = { ...this.#scope, ...envelope.scope, agentId: this.id };
+    if (threadId !== DEFAULT_THREAD) scope.threadId = threadId;
+    return scope;
+  }
+
+  /** Sends as this agent, in the turn's thread; replies come back to it unless the tool says otherwise. */
+  #sendAs(input: Parameters<ToolContext['send']>[0], threadId: string) {
+    const thread = threadId === DEFAULT_THREAD ? undefined : threadId;
+    return this.#deps.send({
+      replyTo: this.id,
+      ...(thread !== undefined ? { threadId: thread } : {}),
+      ...input,
+      from: this.id,
+    } as SendInput);
+  }
+
+  /** A delegated ask: another agent's answer within this turn, on the delegation path, under this turn's budget scope. */
+  #askAs(
+    input: DelegateInput,
+    envelope: MessageEnvelope,
+    threadId: string,
+    scope: CallScope,
+    signal: AbortSignal,
+  ): Promise<MessageEnvelope> {
+    const via = envelope.via === undefined ? [this.id] : [...envelope.via, this.id];
+    if (typeof input?.to !== 'string' || typeof input.content !== 'string') {
+      return Promise.reject(
+        new AgentrixError('INVALID_ARGUMENT', 'ask expects { to: agent id, content: text }', { agentId: this.id }),
+      );
+    }
+    if (via.includes(input.to)) {
+      return Promise.reject(
+        new AgentrixError(
+          'DELEGATION_CYCLE',
+          `Agent "${this.id}" cannot ask "${input.to}": it is already on the delegation path ${[...via, input.to].join(' -> ')}`,
+          { agentId: this.id, details: { via, to: input.to } },
+        ),
+      );
+    }
+    const handed: NonNullable<MessageEnvelope['scope']> = {};
+    if (scope.userId !== undefined) handed.userId = scope.userId;
+    if (scope.workflowId !== undefined) handed.workflowId = scope.workflowId;
+    if (scope.tags !== undefined) handed.tags = scope.tags;
+    return this.#deps.ask({
+      from: this.id,
+      to: input.to,
+      content: input.content,
+      ...(input.data !== undefined ? { data: input.data } : {}),
+      ...(threadId !== DEFAULT_THREAD ? { threadId } : {}),
+      via,
+      ...(Object.keys(handed).length > 0 ? { scope: handed } : {}),
+      timeoutMs: input.timeoutMs ?? DELEGATE_TIMEOUT_MS,
+      signal,
+    });
   }
 
   #outageDelay(): number {
@@ -587,22 +782,6 @@ export class AgentRuntime {
     const resetsAt = error.details?.resetsAt;
     const untilReset = typeof resetsAt === 'number' ? resetsAt - this.#deps.clock.now() : Number.POSITIVE_INFINITY;
     return Math.max(0, Math.min(this.#deps.budgetRetryMs, untilReset));
-  }
-
-  /** Pauses on an outage or a spent budget; the agent resumes by itself after `delayMs` (unless the host pauses it). */
-  #pauseUntilRetry(kind: 'outage' | 'budget', error: AgentrixError, delayMs: number): void {
-    this.#lastError = this.#serialize(error);
-    const hostPause = this.#pauseRequested;
-    this.#pauseRequested = false;
-    if (!this.#machine.can('paused')) return;
-    if (hostPause) {
-      this.#pause = { kind: 'host' };
-      this.#machine.transition('paused', 'paused by host');
-    } else {
-      this.#schedulePauseEnd({ kind, error: this.#lastError }, delayMs);
-      this.#machine.transition('paused', `${error.code}: retrying in ${delayMs} ms`);
-    }
-    this.#active.abort();
   }
 
   #schedulePauseEnd(pause: PauseReason, delayMs: number): void {
@@ -619,47 +798,21 @@ export class AgentRuntime {
     );
   }
 
-  /** An error as events, logs and the registry keep it: redacted of the host's secrets too. */
-  #serialize(error: unknown): SerializedError {
-    return serializeError(error, this.#deps.secrets ? { secrets: this.#deps.secrets } : {});
-  }
-
   #cancelAutoResume(): void {
     if (this.#autoResume === undefined) return;
     this.#deps.clock.clearTimeout(this.#autoResume);
     this.#autoResume = undefined;
   }
 
+  /** An error as events, logs and the registry keep it: redacted of the host's secrets too. */
+  #serialize(error: unknown): SerializedError {
+    return serializeError(error, this.#deps.secrets ? { secrets: this.#deps.secrets } : {});
+  }
+
   #fail(error: AgentrixError): void {
     this.#lastError = this.#serialize(error);
-    this.#pauseRequested = false;
     if (this.#machine.can('error')) this.#machine.transition('error', error.message);
   }
-}
-
-/** Failures of the infrastructure rather than of the turn: worth waiting out. */
-function isOutage(error: AgentrixError): boolean {
-  return error.code === 'STORE_UNAVAILABLE' || error.code === 'BUS_UNAVAILABLE';
-}
-
-/** Errors every message would hit until someone changes the configuration: the agent stops on them. */
-const SYSTEMIC_CODES: ReadonlySet<string> = new Set([
-  'AUTH_FAILED',
-  'MODEL_NOT_FOUND',
-  'DATABASE_NOT_FOUND',
-  'UNSUPPORTED_CONTEXT_VERSION',
-]);
-
-function isSystemic(error: AgentrixError): boolean {
-  return SYSTEMIC_CODES.has(error.code);
-}
-
-/**
- * The `name` of a user message: the sender, except a host's reply inbox (`host:<random id>`),
- * which would make every prompt unique (and never a cache hit): it is just `host`.
- */
-function speakerName(from: string): string {
-  return from.startsWith('host:') ? 'host' : from;
 }
 
 /** What one agent is: its spec and the model and tools the spec names. */
@@ -667,49 +820,4 @@ export interface AgentRuntimeParts {
   spec: AgentSpec;
   model: ChatModel;
   tools: ToolSet;
-}
-
-/** Extends a delivery's lease every third of the bus's lease time while a turn runs. */
-class LeaseHeartbeat {
-  #timer: TimerHandle | undefined;
-  #stopped = false;
-
-  constructor(
-    private readonly bus: MessageBus,
-    private readonly clock: Clock,
-    private readonly inbox: string,
-    private readonly deliveryId: string,
-    private readonly consumer: string,
-    leasedAt: number,
-    private readonly onError: (error: unknown) => void,
-  ) {
-    // The first beat is due a third of a lease after the read (at once when the pool wait or a
-    // pause took longer), so a short turn costs no extra bus call.
-    this.#schedule(leasedAt + this.#interval() - clock.now());
-  }
-
-  #interval(): number {
-    return Math.max(1, this.bus.leaseMs / 3);
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    if (delayMs <= 0) void this.#beat();
-    else this.#timer = this.clock.setTimeout(() => void this.#beat(), delayMs, BACKGROUND_TIMER);
-  }
-
-  async #beat(): Promise<void> {
-    if (this.#stopped) return;
-    try {
-      await this.bus.extendLease(this.inbox, [this.deliveryId], { consumer: this.consumer });
-    } catch (error) {
-      this.onError(error);
-    }
-    this.#schedule(this.#interval());
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
-  }
 }

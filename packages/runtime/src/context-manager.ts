@@ -6,12 +6,14 @@ import {
   type Clock,
   CONTEXT_VERSION,
   type ContextStore,
+  DEFAULT_THREAD,
   formatIssues,
 } from '@agentrix/core';
 
 /**
- * Loads, trims and saves agent contexts through a {@link ContextStore}. Contexts written by
- * an older schema version are upgraded on load; unknown versions are a typed error.
+ * Loads, trims and saves contexts, one per (agent, thread), through a {@link ContextStore}.
+ * Contexts written by an older schema version are upgraded on load; unknown versions are a
+ * typed error.
  */
 export class ContextManager {
   constructor(
@@ -19,10 +21,19 @@ export class ContextManager {
     private readonly clock: Clock,
   ) {}
 
-  async load(agentId: string): Promise<AgentContext> {
-    const stored = await this.store.load(agentId);
-    if (!stored)
-      return { version: CONTEXT_VERSION, agentId, messages: [], state: {}, turns: 0, updatedAt: this.clock.now() };
+  async load(agentId: string, threadId: string = DEFAULT_THREAD): Promise<AgentContext> {
+    const stored = await this.store.load(agentId, threadId);
+    if (!stored) {
+      return {
+        version: CONTEXT_VERSION,
+        agentId,
+        threadId,
+        messages: [],
+        state: {},
+        turns: 0,
+        updatedAt: this.clock.now(),
+      };
+    }
     return upgradeContext(stored);
   }
 
@@ -53,6 +64,10 @@ export function trimHistory(messages: ChatMessage[], maxHistory: number): ChatMe
 /** Brings a stored context of any known version to the current one. */
 export function upgradeContext(value: unknown): AgentContext {
   const version = (value as { version?: unknown } | null)?.version;
+  // Version 1 had one context per agent: it is the agent's `main` thread.
+  if (version === 1) {
+    return upgradeContext({ ...(value as object), version: CONTEXT_VERSION, threadId: DEFAULT_THREAD });
+  }
   if (version !== CONTEXT_VERSION) {
     throw new AgentrixError(
       'UNSUPPORTED_CONTEXT_VERSION',
@@ -63,7 +78,7 @@ export function upgradeContext(value: unknown): AgentContext {
   // The current version is trusted as stored (a full parse per turn would cost more than the turn);
   // a structurally broken one is still caught.
   const context = value as AgentContext;
-  if (!Array.isArray(context.messages) || typeof context.agentId !== 'string') {
+  if (!Array.isArray(context.messages) || typeof context.agentId !== 'string' || typeof context.threadId !== 'string') {
     const parsed = AgentContextSchema.safeParse(value);
     throw new AgentrixError(
       'UNSUPPORTED_CONTEXT_VERSION',

@@ -1,10 +1,79 @@
-import { AgentManager } from './agent-manager.js';
-import type { AgentManagerOptions } from './agent-manager-options.js';
+import { AgentrixEvents, redactingLogger, silentLogger } from '@agentrix/core';
+import { Agentrix } from './agentrix.js';
+import type { AgentrixOptions } from './agentrix-options.js';
+import { checkAgentrixOptions } from './check-agentrix-options.js';
+import { buildGateway, buildMemory, composeModels } from './compose-models.js';
+import { buildSkills, startMcp } from './compose-skills.js';
+import { openBus, openStore, type Shared } from './compose-store-and-bus.js';
+import { OwnedResources } from './owned-resources.js';
 
 /**
- * Wires a runtime with the embedded defaults (in-memory bus and contexts) unless told
- * otherwise, and returns its {@link AgentManager}.
+ * The one way to compose a runtime: takes what the host has (a model or a gateway, a store, a bus,
+ * tools, skills, MCP servers, memory, approvals, a logger) and wires the rest. Every local tool,
+ * skill and MCP tool runs through one `SkillExecutor`; the store, when given, keeps contexts, agent
+ * specs, idempotency records, budgets and the ledger. Opened in this order: store, bus, gateway,
+ * skills, MCP servers, memory, agents; `close()` (or `await using`) closes in the reverse order
+ * what was opened here, and nothing the host passed in.
+ *
+ * ```ts
+ * await using agentrix = await createAgentrix({ model, tools: [weather] });
+ * ```
+ *
+ * Bad options are `INVALID_ARGUMENT` (unknown keys, a store URL of an unknown scheme, a bus that
+ * is not `redis://`, gateway options without a provider...); when a step fails, what the steps
+ * before it opened is closed before the error is thrown.
  */
-export function createAgentrix(options: AgentManagerOptions = {}): AgentManager {
-  return new AgentManager(options);
+export async function createAgentrix(options: AgentrixOptions = {}): Promise<Agentrix> {
+  checkAgentrixOptions(options);
+  const shared: Shared = {
+    clock: options.clock,
+    generateId: options.generateId,
+    events: options.events ?? new AgentrixEvents(),
+    logger: options.logger ? redactingLogger(options.logger, options.secrets) : silentLogger,
+  };
+  const owned = new OwnedResources(shared.logger);
+  try {
+    const store = await openStore(options.store, shared, owned);
+    const bus = await openBus(options.bus, store, shared, owned);
+    const gateway = await buildGateway(options.gateway, store, shared, owned);
+    const skills = await buildSkills(options, store, shared, owned);
+    const mcp = await startMcp(options.mcp, skills, shared, owned);
+    const memory = await buildMemory(options.memory, store, gateway, shared, owned);
+    const { models, commitHooks, forgetHooks } = await composeModels(options, gateway, memory);
+    const {
+      gateway: _gateway,
+      store: _store,
+      bus: _bus,
+      skills: _skills,
+      mcp: _mcp,
+      memory: _memory,
+      approvals: _approvals,
+      tools: _tools,
+      model: _model,
+      onTurnCommit,
+      onForget,
+      ...manager
+    } = options;
+    return new Agentrix(
+      {
+        ...manager,
+        models,
+        events: shared.events,
+        ...(bus ? { bus } : {}),
+        ...(store ? { contextStore: options.contextStore ?? store.contexts } : {}),
+        ...(store ? { registry: options.registry ?? store.registry } : {}),
+        toolExecutor: skills.executor,
+        toolSource: skills.registry,
+        approvals: skills.executor.approvals,
+        onTurnCommit: [...(onTurnCommit === undefined ? [] : [onTurnCommit].flat()), ...commitHooks],
+        onForget: [...(onForget === undefined ? [] : [onForget].flat()), ...forgetHooks],
+      },
+      { gateway, store, skills, mcp, memory: memory?.memory },
+      owned,
+    );
+  } catch (error) {
+    // Failures while closing are logged by `owned`; the caller gets the error that stopped the build.
+    await owned.close().catch(() => {});
+    throw error;
+  }
 }

@@ -44,9 +44,13 @@ describe('failure policy', () => {
       message: expect.stringMatching(/budget is spent/),
     });
     expect(Date.now() - started).toBeLessThan(1_000);
-    // It tries again every budgetRetryMs (a second refusal re-pauses it), then answers.
+    // The sender heard why at once (an error reply)...
+    const [notice] = await agentrix.bus.read('outside', { blockMs: 5_000 });
+    expect(notice?.envelope).toMatchObject({ type: 'error', data: { error: { code: 'BUDGET_EXCEEDED' } } });
+    await agentrix.bus.ack('outside', [notice!.deliveryId]);
+    // ...then it tries again every budgetRetryMs (a second refusal re-pauses it, silently) and answers.
     const [reply] = await agentrix.bus.read('outside', { blockMs: 5_000 });
-    expect(reply?.envelope.content).toBe('answered later');
+    expect(reply?.envelope).toMatchObject({ type: 'reply', content: 'answered later' });
     await agentrix.waitForIdle();
     expect(agentrix.get('a1')).toMatchObject({ state: 'idle', pause: undefined, turns: 1 });
   });

@@ -8,6 +8,8 @@ export { AgentPool } from './agent-pool.js';
 export type { AgentRuntimeDependencies, AgentRuntimeParts } from './agent-runtime.js';
 export { AgentRuntime } from './agent-runtime.js';
 export { AGENT_TRANSITIONS, AgentStateMachine } from './agent-state-machine.js';
+export type { Agentrix, AgentrixSkills } from './agentrix.js';
+export type { AgentrixMcpOptions, AgentrixMemoryOptions, AgentrixOptions } from './agentrix-options.js';
 export type { Approvals, PendingApproval } from './approvals.js';
 export { ContextManager, trimHistory, upgradeContext } from './context-manager.js';
 export { createAgentrix } from './create-agentrix.js';
@@ -24,7 +26,6 @@ export type {
   SupervisorEventName,
   WorkerExit,
 } from './supervisor/supervisor-events.js';
-export { SupervisorEvents } from './supervisor/supervisor-events.js';
 export type {
   CrashLoopOptions,
   RestartPolicy,

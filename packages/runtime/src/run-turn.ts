@@ -1,4 +1,5 @@
 import {
+  AgentrixError,
   type AgentrixEvents,
   type AssistantMessage,
   addUsage,
@@ -7,6 +8,7 @@ import {
   type ChatModel,
   type ChatRequest,
   type Clock,
+  DEFAULT_THREAD,
   emptyUsage,
   type Logger,
   type RetryPolicy,
@@ -44,6 +46,10 @@ export interface RunTurnOptions {
   clock?: Clock;
   /** How tools send messages; tools that send fail without it. */
   send?: ToolContext['send'];
+  /** How tools ask other agents (delegation); tools that ask fail without it. */
+  ask?: ToolContext['ask'];
+  /** The conversation of the turn, for tools. Default `main`. */
+  threadId?: string;
   /** Deadline of each tool call that sets no `timeoutMs` of its own. Default 60 s (`DEFAULT_TOOL_TIMEOUT_MS`). */
   toolTimeoutMs?: number;
   /** Host secrets removed from tool errors before the model, events and logs see them. */
@@ -67,8 +73,11 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 250, maxDelayMs: 
 const neverAborted = new AbortController().signal;
 
 const noSend: ToolContext['send'] = () => {
-  throw new Error('This turn has no message bus: tools cannot send messages here');
+  throw new AgentrixError('TOOL_FAILED', 'This turn has no message bus: tools cannot send messages here');
 };
+
+const noAsk: ToolContext['ask'] = () =>
+  Promise.reject(new AgentrixError('TOOL_FAILED', 'This turn has no agents to ask: run it in an AgentManager'));
 
 /**
  * The step loop of one turn: call the model; if it asks for tools, run them and call it
@@ -101,6 +110,8 @@ export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
     clock,
     events,
     send: options.send ?? noSend,
+    ask: options.ask ?? noAsk,
+    threadId: options.threadId ?? DEFAULT_THREAD,
     ...(options.toolTimeoutMs !== undefined ? { toolTimeoutMs: options.toolTimeoutMs } : {}),
     ...(options.secrets !== undefined ? { secrets: options.secrets } : {}),
   };

@@ -22,6 +22,9 @@ export interface ToolExecutionContext {
   clock: Clock;
   events: AgentrixEvents | undefined;
   send: ToolContext['send'];
+  ask: ToolContext['ask'];
+  /** The conversation of the turn. */
+  threadId: string;
   /** Deadline of a tool that sets no `timeoutMs`. Default `DEFAULT_TOOL_TIMEOUT_MS` (60 s). */
   toolTimeoutMs?: number;
   /** Host secrets removed from tool errors before they reach the model, events and logs. */
@@ -163,7 +166,9 @@ class ToolCallContext implements ToolContext {
   readonly agentId: string;
   readonly turnId: string;
   readonly toolCallId: string;
+  readonly threadId: string;
   readonly send: ToolContext['send'];
+  readonly ask: ToolContext['ask'];
   readonly #turn: AbortSignal;
   #controller: AbortController | undefined;
   #reason: unknown;
@@ -173,7 +178,9 @@ class ToolCallContext implements ToolContext {
     this.agentId = context.agentId;
     this.turnId = context.turnId;
     this.toolCallId = toolCallId;
+    this.threadId = context.threadId;
     this.send = context.send;
+    this.ask = context.ask;
     this.#turn = context.signal;
   }
 

@@ -18,7 +18,7 @@ describe('turn commit hooks', () => {
         const outside = await bus.stats('outside');
         seen.push({
           commit,
-          saved: (await contextStore.load('a1')) !== undefined,
+          saved: (await contextStore.load('a1', 'main')) !== undefined,
           inFlight: (await bus.stats('a1')).inFlight,
           replied: outside.unread + outside.inFlight,
         });
@@ -55,7 +55,10 @@ describe('turn commit hooks', () => {
     await agentrix.send({ to: 'a1', content: 'question' });
     await agentrix.waitForIdle();
     expect(calls).toBe(2);
-    expect(agentrix.get('a1')).toMatchObject({ turns: 1, lastError: { message: expect.stringMatching(/memory store down/) } });
+    expect(agentrix.get('a1')).toMatchObject({
+      turns: 1,
+      lastError: { message: expect.stringMatching(/memory store down/) },
+    });
     expect((await agentrix.contexts.load('a1')).turns).toBe(1);
     await agentrix.close();
   });

@@ -19,6 +19,7 @@ export {
 export type { DispatcherOptions, DispatchOutcome, JobSource, ResultScorer, RunAgent } from './dispatcher.js';
 export { agentManagerRunner, Dispatcher } from './dispatcher.js';
 export { InvalidCronError } from './errors.js';
+export type { SchedulerEventMap, SchedulerEventName } from './events.js';
 export type {
   Goal,
   GoalInput,

@@ -1,5 +1,6 @@
 // The JobQueue / JobWorker behaviour every database must show (run on PGlite and Postgres).
 
+import type { AgentrixEventName } from '@agentrix/core';
 import type { Database } from '@agentrix/store';
 import { FakeClock } from '@agentrix/testing';
 import { sql } from 'kysely';
@@ -9,6 +10,13 @@ import { JobQueue } from './job-queue.js';
 import { JobWorker } from './job-worker.js';
 import { JOBS_TABLE, schedulerMigrations } from './migrations.js';
 import { capturingLogger } from './testing/capturing-logger.js';
+
+/** The scheduler events a queue emitted, in order, as `[name, payload]`. */
+function record(queue: JobQueue, names: readonly AgentrixEventName[]): Array<[string, unknown]> {
+  const seen: Array<[string, unknown]> = [];
+  for (const name of names) queue.events.on(name, (event: unknown) => seen.push([name, event]));
+  return seen;
+}
 
 /** A database of its own, with no migrations applied, for upgrade tests. */
 export type OpenFreshDatabase = () => Promise<{ database: Database; dispose(): Promise<void> }>;
@@ -127,6 +135,7 @@ export function jobQueueContract(name: string, getDatabase: () => Database, open
     });
 
     it('reclaims a job whose lease expired', async () => {
+      const events = record(queue, ['job.reclaimed', 'job.completed']);
       await queue.add({ type: 'a', timeoutMs: 1_000 });
       const [held] = await queue.claim('crashed', 1);
       expect(await queue.claim('w2', 1)).toEqual([]);
@@ -136,14 +145,32 @@ export function jobQueueContract(name: string, getDatabase: () => Database, open
       // the crashed holder's late completion does not count
       expect(await queue.complete(held!)).toBe(0);
       expect(await queue.complete(reclaimed!)).toBe(1);
+      const job = { queue: queueName, jobId: held!.id, type: 'a' };
+      expect(events).toEqual([
+        ['job.reclaimed', { ...job, attempt: 2, previousHolder: 'crashed', workerId: 'w2' }],
+        ['job.completed', { ...job, attempt: 2 }],
+      ]);
     });
 
     it('dead-letters a job whose lease expired on its last attempt', async () => {
-      await queue.add({ type: 'a', timeoutMs: 10, maxAttempts: 1 });
+      const events = record(queue, ['job.reclaimed', 'job.dead-lettered']);
+      const { id } = await queue.add({ type: 'a', timeoutMs: 10, maxAttempts: 1 });
       await queue.claim('crashed', 1);
       clock.set(clock.now() + 11);
       expect(await queue.claim('w2', 1)).toEqual([]);
       expect((await queue.deadLetters())[0]?.lastError).toMatch(/lease expired/);
+      expect(events).toEqual([
+        [
+          'job.dead-lettered',
+          {
+            queue: queueName,
+            jobId: id,
+            type: 'a',
+            attempts: 1,
+            error: expect.objectContaining({ code: 'TIMEOUT', message: expect.stringMatching(/lease expired/) }),
+          },
+        ],
+      ]);
     });
 
     it('worker: runs handlers, dead-letters a bad payload and an unknown type at once', async () => {
@@ -179,6 +206,7 @@ export function jobQueueContract(name: string, getDatabase: () => Database, open
           },
         },
       });
+      const events = record(queue, ['job.completed', 'job.retried', 'job.dead-lettered']);
       const { id } = await queue.add({ type: 'poison', maxAttempts: 3 });
       for (let round = 0; round < 3; round++) {
         expect(await worker.runOnce()).toBe(1);
@@ -186,6 +214,13 @@ export function jobQueueContract(name: string, getDatabase: () => Database, open
       }
       expect(await queue.get(id)).toMatchObject({ status: 'dead', attempts: 3, lastError: 'always fails' });
       expect(worker.stats).toMatchObject({ retried: 2, dead: 1 });
+      const job = { queue: queueName, jobId: id, type: 'poison' };
+      const error = expect.objectContaining({ message: 'always fails' });
+      expect(events).toEqual([
+        ['job.retried', { ...job, attempt: 1, maxAttempts: 3, delayMs: 1_000, error }],
+        ['job.retried', { ...job, attempt: 2, maxAttempts: 3, delayMs: 2_000, error }],
+        ['job.dead-lettered', { ...job, attempts: 3, error }],
+      ]);
     });
 
     it('worker: a handler past its timeout is aborted and the attempt fails', async () => {

@@ -1,9 +1,12 @@
 import {
+  AgentrixError,
+  AgentrixEvents,
   type Clock,
   type IdGenerator,
   type JobStatus,
   type Logger,
   randomId,
+  serializeError,
   silentLogger,
   systemClock,
 } from '@agentrix/core';
@@ -66,6 +69,11 @@ export interface JobQueueOptions {
   backoff?: { baseDelayMs?: number; maxDelayMs?: number };
   /** Leases taken over from a holder that never finished (info, warn when that was the last attempt). Also the default of a `JobWorker` on this queue. Default: silent. */
   logger?: Logger;
+  /**
+   * Where `job.completed`, `job.retried`, `job.dead-lettered` and `job.reclaimed` go, whoever runs
+   * the jobs (a `JobWorker` or the host's own loop). Default: a new `AgentrixEvents`, as `queue.events`.
+   */
+  events?: AgentrixEvents;
 }
 
 export interface AddResult {
@@ -88,6 +96,7 @@ export class JobQueue {
   readonly queue: string;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly events: AgentrixEvents;
   readonly #generateId: IdGenerator;
   readonly #maxAttempts: number;
   readonly #timeoutMs: number;
@@ -101,6 +110,7 @@ export class JobQueue {
     this.queue = options.queue ?? 'default';
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.events = options.events ?? new AgentrixEvents();
     this.#generateId = options.generateId ?? randomId;
     this.#maxAttempts = positive(options.maxAttempts ?? 5, 'maxAttempts');
     this.#timeoutMs = positive(options.timeoutMs ?? 300_000, 'timeoutMs');
@@ -220,10 +230,16 @@ export class JobQueue {
       const attempt = toNumber(row.attempts);
       if (row.reclaimed_from === null || row.reclaimed_from === undefined || attempt > toNumber(row.max_attempts))
         continue;
-      this.logger.info(
-        { queue: this.queue, jobId: row.id, type: row.type, attempt, previousHolder: row.reclaimed_from, workerId },
-        'job lease expired: its holder did not finish; taken over',
-      );
+      const fields = {
+        queue: this.queue,
+        jobId: row.id as string,
+        type: row.type as string,
+        attempt,
+        previousHolder: row.reclaimed_from as string,
+        workerId,
+      };
+      this.logger.info(fields, 'job lease expired: its holder did not finish; taken over');
+      if (this.events.has('job.reclaimed')) this.events.emit('job.reclaimed', fields);
     }
     const jobs = result.rows
       .map(toJob)
@@ -231,7 +247,7 @@ export class JobQueue {
     const exhausted = jobs.filter((job) => job.attempts > job.maxAttempts);
     for (const job of exhausted) {
       const reason = `lease expired on every attempt (${job.maxAttempts}); last holder did not finish`;
-      if (await this.dead(job, reason)) {
+      if (await this.dead(job, new AgentrixError('TIMEOUT', reason))) {
         this.logger.warn(
           { queue: this.queue, jobId: job.id, type: job.type, attempt: job.maxAttempts, code: 'TIMEOUT' },
           `job dead-lettered: ${reason}`,
@@ -246,22 +262,40 @@ export class JobQueue {
     const list = Array.isArray(jobs) ? jobs : [jobs as StoredJob];
     if (list.length === 0) return 0;
     const now = this.clock.now();
-    const byWorker = new Map<string, string[]>();
+    const byWorker = new Map<string, StoredJob[]>();
     for (const job of list) {
-      const ids = byWorker.get(job.lockedBy ?? '') ?? [];
-      ids.push(job.id);
-      byWorker.set(job.lockedBy ?? '', ids);
+      const held = byWorker.get(job.lockedBy ?? '') ?? [];
+      held.push(job);
+      byWorker.set(job.lockedBy ?? '', held);
     }
     let count = 0;
-    for (const [worker, ids] of byWorker) {
-      const result = await this.#db
+    for (const [worker, held] of byWorker) {
+      // Returns the ids that changed: a job whose lease expired meanwhile belongs to another worker.
+      const rows = await this.#db
         .updateTable(JOBS_TABLE)
         .set({ status: 'done', locked_by: null, lease_until: null, updated_at: now })
-        .where('id', 'in', ids)
+        .where(
+          'id',
+          'in',
+          held.map((job) => job.id),
+        )
         .where('status', '=', 'running')
         .where('locked_by', '=', worker)
-        .executeTakeFirst();
-      count += Number(result.numUpdatedRows);
+        .returning('id')
+        .execute();
+      count += rows.length;
+      if (this.events.has('job.completed')) {
+        const done = new Set(rows.map((row) => row.id as string));
+        for (const job of held) {
+          if (!done.has(job.id)) continue;
+          this.events.emit('job.completed', {
+            queue: this.queue,
+            jobId: job.id,
+            type: job.type,
+            attempt: job.attempts,
+          });
+        }
+      }
     }
     return count;
   }
@@ -289,7 +323,19 @@ export class JobQueue {
       .where('status', '=', 'running')
       .where('locked_by', '=', job.lockedBy ?? '')
       .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0 ? 'pending' : undefined;
+    if (Number(result.numUpdatedRows) === 0) return undefined;
+    if (this.events.has('job.retried')) {
+      this.events.emit('job.retried', {
+        queue: this.queue,
+        jobId: job.id,
+        type: job.type,
+        attempt: job.attempts,
+        maxAttempts: job.maxAttempts,
+        delayMs: this.backoffDelay(job.attempts),
+        error: serializeError(error),
+      });
+    }
+    return 'pending';
   }
 
   /** Delay before the attempt after `attempt` (1-based). */
@@ -307,7 +353,18 @@ export class JobQueue {
       .where('status', '=', 'running')
       .where('locked_by', '=', job.lockedBy ?? '')
       .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    if (Number(result.numUpdatedRows) === 0) return false;
+    if (this.events.has('job.dead-lettered')) {
+      this.events.emit('job.dead-lettered', {
+        queue: this.queue,
+        jobId: job.id,
+        type: job.type,
+        // A job reclaimed past its last attempt counts that claim too: report the attempts it had.
+        attempts: Math.min(job.attempts, job.maxAttempts),
+        error: serializeError(error),
+      });
+    }
+    return true;
   }
 
   /** Gives held jobs back without counting the attempt (a worker shutting down). */

@@ -1,5 +1,5 @@
 // Run on PGlite (scheduler.test.ts) and Postgres (scheduler.int.test.ts).
-import { AgentrixError, type SendInput } from '@agentrix/core';
+import { AgentrixError, AgentrixEvents, type SendInput } from '@agentrix/core';
 import { createAgentrix } from '@agentrix/runtime';
 import type { Database } from '@agentrix/store';
 import { FakeClock, MockLLM } from '@agentrix/testing';
@@ -118,7 +118,7 @@ export function schedulerContract(name: string, getDatabase: () => Database): vo
 
     it('keeps one tick waiting for an agent paused in its AgentManager, not a burst, and logs what it does', async () => {
       const model = new MockLLM({ fallback: () => ({ text: 'checked' }) });
-      const agentrix = createAgentrix({ models: { default: model } });
+      const agentrix = await createAgentrix({ models: { default: model } });
       const logger = capturingLogger();
       const ticking = new Scheduler({ database: getDatabase(), send: agentrix, clock, logger });
       try {
@@ -152,6 +152,51 @@ export function schedulerContract(name: string, getDatabase: () => Database): vo
         await agentrix.close();
         await scheduler.close();
       }
+    });
+
+    it('reports ticks sent, coalesced and not delivered on its events', async () => {
+      const events = new AgentrixEvents();
+      const seen: Array<[string, unknown]> = [];
+      for (const name of ['tick.sent', 'tick.coalesced', 'tick.failed'] as const) {
+        events.on(name, (event) => seen.push([name, event]));
+      }
+      let paused = false;
+      let down = false;
+      const ticking = new Scheduler({
+        database: getDatabase(),
+        send: async () => {
+          if (down) throw new AgentrixError('BUS_UNAVAILABLE', 'the bus is down');
+        },
+        isPaused: () => paused,
+        clock,
+        events,
+      });
+      expect(ticking.events).toBe(events);
+      await ticking.start();
+      await ticking.schedule({ agentId: 'a', cron: '*/15 * * * *' });
+      const at = (quarters: number) => START + quarters * 15 * MINUTE;
+      clock.set(at(1));
+      await ticking.runDue();
+      paused = true; // the next tick waits in the inbox, the one after is coalesced into it
+      for (const quarter of [2, 3]) {
+        clock.set(at(quarter));
+        await ticking.runDue();
+      }
+      paused = false;
+      down = true;
+      clock.set(at(4));
+      await ticking.runDue();
+      expect(seen).toEqual([
+        ['tick.sent', { agentId: 'a', scheduledFor: at(1), firedAt: at(1) }],
+        ['tick.sent', { agentId: 'a', scheduledFor: at(2), firedAt: at(2) }],
+        ['tick.coalesced', { agentId: 'a', scheduledFor: at(3) }],
+        [
+          'tick.failed',
+          { agentId: 'a', scheduledFor: at(4), error: expect.objectContaining({ code: 'BUS_UNAVAILABLE' }) },
+        ],
+      ]);
+      await ticking.close();
+      await scheduler.close();
     });
 
     it('logs a tick it could not deliver with the agent and the code', async () => {

@@ -1,5 +1,6 @@
 import {
   AgentrixError,
+  AgentrixEvents,
   BACKGROUND_TIMER,
   type Clock,
   type Logger,
@@ -42,6 +43,8 @@ export interface SchedulerOptions {
   isPaused?: (agentId: string) => boolean | Promise<boolean>;
   /** Ticks sent (debug), coalesced (debug), not delivered (warn), firing failures (warn). Default: silent. */
   logger?: Logger;
+  /** Where `tick.sent`, `tick.coalesced` and `tick.failed` go. Default: a new `AgentrixEvents`, as `scheduler.events`. */
+  events?: AgentrixEvents;
 }
 
 export interface ScheduleInput {
@@ -92,6 +95,7 @@ const MAX_TIMER_MS = 3_600_000;
  *   this process: a restart while the agent stays paused may leave one more tick waiting.
  */
 export class Scheduler implements AsyncDisposable {
+  readonly events: AgentrixEvents;
   readonly #database: Database;
   readonly #send: (input: SendInput) => Promise<unknown>;
   readonly #clock: Clock;
@@ -125,6 +129,7 @@ export class Scheduler implements AsyncDisposable {
     }
     this.#onError = options.onError ?? (() => {});
     this.#logger = options.logger ?? silentLogger;
+    this.events = options.events ?? new AgentrixEvents();
     this.#isPaused = options.isPaused ?? pausedByState(target);
   }
 
@@ -309,6 +314,7 @@ export class Scheduler implements AsyncDisposable {
       if (await this.#agentPaused(agentId)) {
         if (this.#held.has(agentId)) {
           this.#logger.debug({ agentId, scheduledFor }, 'cron tick coalesced: the agent is paused and has one waiting');
+          if (this.events.has('tick.coalesced')) this.events.emit('tick.coalesced', { agentId, scheduledFor });
           continue;
         }
         this.#held.add(agentId); // this tick waits in the inbox: it is the catch-up tick
@@ -316,7 +322,6 @@ export class Scheduler implements AsyncDisposable {
       const data: TickData & Record<string, unknown> = { ...schedule.data, scheduledFor, firedAt: now };
       try {
         await this.#send({ to: agentId, from: 'cron', type: 'tick', content: schedule.content, data });
-        this.#logger.debug({ agentId, scheduledFor }, 'cron tick sent');
       } catch (error) {
         this.#held.delete(agentId);
         const serialized = serializeError(error);
@@ -324,8 +329,13 @@ export class Scheduler implements AsyncDisposable {
           { agentId, scheduledFor, code: serialized.code, error: serialized },
           'cron tick not delivered',
         );
+        if (this.events.has('tick.failed'))
+          this.events.emit('tick.failed', { agentId, scheduledFor, error: serialized });
         this.#onError(error, agentId);
+        continue;
       }
+      this.#logger.debug({ agentId, scheduledFor }, 'cron tick sent');
+      if (this.events.has('tick.sent')) this.events.emit('tick.sent', { agentId, scheduledFor, firedAt: now });
     }
     this.#arm();
   }

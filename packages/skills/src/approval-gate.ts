@@ -1,5 +1,6 @@
 import {
   AgentrixError,
+  AgentrixEvents,
   abortError,
   type Clock,
   type IdGenerator,
@@ -10,7 +11,6 @@ import {
   systemClock,
   type TimerHandle,
 } from '@agentrix/core';
-import type { SkillsEvents } from './events.js';
 
 /** A call waiting for the host's decision. */
 export interface ApprovalRequest {
@@ -35,7 +35,8 @@ export interface ApprovalGateOptions {
   timeoutMs?: number;
   clock?: Clock;
   generateId?: IdGenerator;
-  events?: SkillsEvents;
+  /** Where `approval.requested` / `approval.resolved` go. Default: a new `AgentrixEvents`, as `gate.events`. */
+  events?: AgentrixEvents;
   /** Requests and decisions (info: approvalId, agentId, turnId, toolCallId, toolName, outcome). Default: silent. */
   logger?: Logger;
   /** Exact secrets removed from decision reasons (events, logs, the decision). URL credentials and keys always are. */
@@ -64,11 +65,11 @@ interface Pending {
  * nobody answers within the timeout is rejected (outcome `timed-out`); an aborted turn cancels it.
  */
 export class ApprovalGate {
+  readonly events: AgentrixEvents;
   readonly #pending = new Map<string, Pending>();
   readonly #timeoutMs: number;
   readonly #clock: Clock;
   readonly #generateId: IdGenerator;
-  readonly #events: SkillsEvents | undefined;
   readonly #logger: Logger;
   readonly #secrets: readonly (string | undefined)[] | undefined;
   #closed = false;
@@ -77,7 +78,7 @@ export class ApprovalGate {
     this.#timeoutMs = options.timeoutMs ?? 300_000;
     this.#clock = options.clock ?? systemClock;
     this.#generateId = options.generateId ?? randomId;
-    this.#events = options.events;
+    this.events = options.events ?? new AgentrixEvents();
     this.#logger = options.logger ?? silentLogger;
     this.#secrets = options.secrets;
   }
@@ -121,7 +122,7 @@ export class ApprovalGate {
         { ...logFields(request), expiresAt: request.expiresAt },
         `approval requested for tool "${request.skill}"`,
       );
-      this.#events?.emit('approval.requested', { request });
+      this.events.emit('approval.requested', { request });
     });
   }
 
@@ -208,7 +209,7 @@ export class ApprovalGate {
       },
       `approval ${outcome} for tool "${pending.request.skill}"`,
     );
-    this.#events?.emit('approval.resolved', {
+    this.events.emit('approval.resolved', {
       request: pending.request,
       outcome,
       ...(reason !== undefined ? { reason } : {}),

@@ -1,5 +1,4 @@
 import type { SerializedError } from '@agentrix/core';
-import { EventEmitter } from 'eventemitter3';
 import type { ApprovalRequest } from './approval-gate.js';
 import type { RouteDecision } from './router.js';
 import type { SkillSource } from './skill.js';
@@ -8,8 +7,9 @@ import type { SkillSource } from './skill.js';
 export type McpTransportKind = 'stdio' | 'streamable-http' | 'sse';
 
 /**
- * Events of `@agentrix/skills`, named `noun.action` like the core map. Tool calls themselves
- * are reported with the core `tool.called` / `tool.completed` events.
+ * Events of `@agentrix/skills`, named `noun.action` (unique across packages). They join core's
+ * `AgentrixEventMap` (below), so they arrive on the one `AgentrixEvents` stream. Tool calls
+ * themselves are reported with the core `tool.called` / `tool.completed` events.
  */
 export interface SkillsEventMap {
   'skill.registered': { name: string; source: SkillSource };
@@ -43,12 +43,6 @@ export interface SkillsEventMap {
 
 export type SkillsEventName = keyof SkillsEventMap;
 
-type Listeners = { [K in SkillsEventName]: (event: SkillsEventMap[K]) => void };
-
-/** The typed emitter shared by a registry, executor, router, approval gate and MCP manager. */
-export class SkillsEvents extends EventEmitter<Listeners> {
-  /** True when someone listens: lets hot paths skip building payloads. */
-  has(name: SkillsEventName): boolean {
-    return this.listenerCount(name) > 0;
-  }
+declare module '@agentrix/core' {
+  interface AgentrixEventMap extends SkillsEventMap {}
 }

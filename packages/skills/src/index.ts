@@ -8,7 +8,6 @@ export { ApprovalGate } from './approval-gate.js';
 export type { MemoryHit, ScheduleJobPort, SearchMemoryPort, SpawnAgentPort } from './builtin-skills.js';
 export { createScheduleJobSkill, createSearchMemorySkill, createSpawnAgentSkill } from './builtin-skills.js';
 export type { McpTransportKind, SkillsEventMap, SkillsEventName } from './events.js';
-export { SkillsEvents } from './events.js';
 export type { InMemoryIdempotencyStoreOptions } from './in-memory-idempotency-store.js';
 export { InMemoryIdempotencyStore } from './in-memory-idempotency-store.js';
 export type { McpClientManagerOptions, McpServerStatus } from './mcp/mcp-client-manager.js';

@@ -1,7 +1,7 @@
+import { AgentrixEvents } from '@agentrix/core';
 import { MockLLM } from '@agentrix/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { SkillsEvents } from './events.js';
 import { Router } from './router.js';
 import { defineSkill } from './skill.js';
 import { SkillRegistry } from './skill-registry.js';
@@ -20,7 +20,7 @@ function skills() {
 
 describe('Router', () => {
   it('decides by rules first (keywords, patterns, predicates), cheapest skills first', async () => {
-    const events = new SkillsEvents();
+    const events = new AgentrixEvents();
     const decided = vi.fn();
     events.on('router.decided', decided);
     const small = new MockLLM({ fallback: { text: '{"needsSkills":true,"skills":["web_search"],"confidence":1}' } });

@@ -1,6 +1,5 @@
-import { type ChatModel, type Clock, systemClock } from '@agentrix/core';
+import { AgentrixEvents, type ChatModel, type Clock, systemClock } from '@agentrix/core';
 import { z } from 'zod';
-import type { SkillsEvents } from './events.js';
 import type { Skill } from './skill.js';
 import type { SkillSet } from './skill-registry.js';
 
@@ -49,7 +48,8 @@ export interface RouterOptions {
   minConfidence?: number;
   /** When every stage fails or none is configured: offer all skills (`'all'`, default) or none. */
   fallback?: 'all' | 'none';
-  events?: SkillsEvents;
+  /** Where `router.decided` goes. Default: a new `AgentrixEvents`, as `router.events`. */
+  events?: AgentrixEvents;
   clock?: Clock;
 }
 
@@ -69,12 +69,12 @@ const COST_ORDER = { low: 0, med: 1, high: 2 } as const;
  * event.
  */
 export class Router {
+  readonly events: AgentrixEvents;
   readonly #rules: readonly RouterRule[];
   readonly #small: ChatModel | undefined;
   readonly #large: ChatModel | undefined;
   readonly #minConfidence: number;
   readonly #fallback: 'all' | 'none';
-  readonly #events: SkillsEvents | undefined;
   readonly #clock: Clock;
   readonly #keywordPatterns: Map<RouterRule, RegExp>;
 
@@ -84,7 +84,7 @@ export class Router {
     this.#large = options.large;
     this.#minConfidence = options.minConfidence ?? 0.6;
     this.#fallback = options.fallback ?? 'all';
-    this.#events = options.events;
+    this.events = options.events ?? new AgentrixEvents();
     this.#clock = options.clock ?? systemClock;
     this.#keywordPatterns = new Map();
     for (const rule of this.#rules) {
@@ -101,7 +101,9 @@ export class Router {
   async route(input: RouteInput, options: { signal?: AbortSignal } = {}): Promise<RouteDecision> {
     const started = this.#clock.now();
     const decision = await this.#decide(input, options.signal);
-    this.#events?.emit('router.decided', { agentId: input.agentId, decision, durationMs: this.#clock.now() - started });
+    if (this.events.has('router.decided')) {
+      this.events.emit('router.decided', { agentId: input.agentId, decision, durationMs: this.#clock.now() - started });
+    }
     return decision;
   }
 

@@ -1,14 +1,23 @@
 import {
   type AbortWatcher,
-  type AgentrixError,
+  AgentrixError,
   abortError,
   type Clock,
+  DEFAULT_THREAD,
   type Tool,
   type ToolContext,
   throwIfAborted,
   unwatchAbort,
   watchAbort,
 } from '@agentrix/core';
+import type { SkillCallContext } from './skill-executor-options.js';
+
+const noSend: ToolContext['send'] = () => {
+  throw new AgentrixError('TOOL_FAILED', 'This call has no message bus: skills cannot send messages here');
+};
+
+const noAsk: ToolContext['ask'] = () =>
+  Promise.reject(new AgentrixError('TOOL_FAILED', 'This call has no agents to ask: run it in an AgentManager'));
 
 /**
  * What a skill gets for one attempt. Its `signal` is made on first read: most local skills never
@@ -18,19 +27,23 @@ import {
 export class AttemptContext implements ToolContext {
   readonly agentId: string;
   readonly turnId: string;
+  readonly threadId: string;
   readonly toolCallId: string;
   readonly send: ToolContext['send'];
+  readonly ask: ToolContext['ask'];
   /** The name the skill was called by (an MCP skill's registered name, say). */
   readonly toolName: string;
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
 
-  constructor(agentId: string, turnId: string, toolCallId: string, send: ToolContext['send'], toolName: string) {
-    this.agentId = agentId;
-    this.turnId = turnId;
+  constructor(context: SkillCallContext, toolCallId: string, toolName: string) {
+    this.agentId = context.agentId;
+    this.turnId = context.turnId;
+    this.threadId = context.threadId ?? DEFAULT_THREAD;
     this.toolCallId = toolCallId;
-    this.send = send;
+    this.send = context.send ?? noSend;
+    this.ask = context.ask ?? noAsk;
     this.toolName = toolName;
   }
 

@@ -1,4 +1,4 @@
-import { createAgentrix } from '@agentrix/runtime';
+import { AgentManager } from '@agentrix/runtime';
 import { MockLLM } from '@agentrix/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -40,7 +40,8 @@ describe('skills in the runtime', () => {
     const model = new MockLLM({
       script: [{ toolCalls: [call] }, { text: 'sent' }, { toolCalls: [call] }, { text: 'already sent' }],
     });
-    await using agentrix = createAgentrix({
+    // Built from parts on purpose: this is the wiring createAgentrix does for a host.
+    await using agentrix = new AgentManager({
       model,
       toolExecutor: executor,
       toolSource: registry,
@@ -61,7 +62,7 @@ describe('skills in the runtime', () => {
     expect((await agentrix.ask('teller', 'send money to bob again')).content).toBe('already sent');
     expect(transfers).toEqual([5]);
     expect(agentrix.pendingApprovals()).toEqual([]);
-    await using bare = createAgentrix({ model });
+    await using bare = new AgentManager({ model });
     expect(() => bare.approve('x')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
@@ -89,7 +90,7 @@ describe('skills in the runtime', () => {
       fallback: (request) =>
         request.scope?.agentId === 'planner' ? (plannerSteps.shift() ?? { text: '?' }) : { text: 'sunny' },
     });
-    await using agentrix = createAgentrix({ model, toolExecutor: executor, toolSource: registry });
+    await using agentrix = new AgentManager({ model, toolExecutor: executor, toolSource: registry });
     registry.register(createSpawnAgentSkill({ spawn: (request) => agentrix.spawnChild(request) }));
     await agentrix.create({ id: 'planner', tools: ['spawn_agent', 'weather'] });
     await agentrix.send({ to: 'planner', content: 'what is the weather?' });

@@ -1,6 +1,5 @@
 import type { AgentrixEvents, Clock, IdempotencyStore, Logger, RetryPolicy, ToolContext } from '@agentrix/core';
 import type { ApprovalGate } from './approval-gate.js';
-import type { SkillsEvents } from './events.js';
 import type { SkillRegistry } from './skill-registry.js';
 
 export interface SkillExecutorOptions {
@@ -22,10 +21,12 @@ export interface SkillExecutorOptions {
   retry?: Partial<RetryPolicy>;
   /** Longer results are cut, with a marker saying how much was dropped. Default 100 000 characters. */
   maxResultChars?: number;
-  /** `skill.retry`, `skill.deduplicated`, approvals. */
-  events?: SkillsEvents;
-  /** `tool.called` / `tool.completed`, when the call context brings none. */
-  coreEvents?: AgentrixEvents;
+  /**
+   * Where `skill.retry`, `skill.deduplicated`, the default gate's approvals, and `tool.called` /
+   * `tool.completed` of calls whose context brings no stream go. Default: a new `AgentrixEvents`,
+   * as `executor.events`.
+   */
+  events?: AgentrixEvents;
   /**
    * Exact secrets of the host (API keys, tokens, passwords) removed, raw and URL-encoded, from
    * everything the executor sends out: tool errors for the model, events, approval records and
@@ -47,6 +48,10 @@ export interface SkillCallContext {
   signal: AbortSignal;
   /** How skills send messages; a skill that sends fails without it. */
   send?: ToolContext['send'];
-  /** Core events for `tool.called` / `tool.completed` (else the executor's `coreEvents`). */
+  /** How skills ask other agents (delegation); a skill that asks fails without it. */
+  ask?: ToolContext['ask'];
+  /** The conversation of the turn. Default `main`. */
+  threadId?: string;
+  /** Where `tool.called` / `tool.completed` of this call go (the runtime passes its turn's). Default: the executor's `events`. */
   events?: AgentrixEvents | undefined;
 }

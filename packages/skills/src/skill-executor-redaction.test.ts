@@ -2,7 +2,6 @@
 import { AgentrixError, AgentrixEvents, type ToolCall, type ToolMessage } from '@agentrix/core';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { SkillsEvents } from './events.js';
 import { capturingLogger } from './fixtures/capturing-logger.js';
 import { defineSkill } from './skill.js';
 import { SkillExecutor } from './skill-executor.js';
@@ -17,24 +16,25 @@ const call = (name: string, args: unknown, id: string): ToolCall => ({ id, name,
 
 describe('SkillExecutor redaction', () => {
   it('keeps registered secrets and URL passwords out of tool messages, events, approval records and logs', async () => {
-    const events = new SkillsEvents();
-    const coreEvents = new AgentrixEvents();
+    const events = new AgentrixEvents();
     const logger = capturingLogger();
     const registry = new SkillRegistry({ events });
     const executor = new SkillExecutor({
       registry,
       events,
-      coreEvents,
       logger,
       secrets: [SECRET, undefined],
       retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
     });
     const emitted: unknown[] = [];
-    for (const name of ['skill.retry', 'approval.requested', 'approval.resolved'] as const) {
+    for (const name of [
+      'skill.retry',
+      'approval.requested',
+      'approval.resolved',
+      'tool.called',
+      'tool.completed',
+    ] as const) {
       events.on(name, (event: unknown) => emitted.push(event));
-    }
-    for (const name of ['tool.called', 'tool.completed'] as const) {
-      coreEvents.on(name, (event: unknown) => emitted.push(event));
     }
     registry.register(
       defineSkill({

@@ -3,7 +3,6 @@ import { FakeClock } from '@agentrix/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { ApprovalGate } from './approval-gate.js';
-import { SkillsEvents } from './events.js';
 import { InMemoryIdempotencyStore } from './in-memory-idempotency-store.js';
 import { defineSkill } from './skill.js';
 import { SkillExecutor } from './skill-executor.js';
@@ -18,7 +17,7 @@ const call = (name: string, args: unknown, id = 'c1'): ToolCall => ({
 const errorOf = (content: string) => JSON.parse(content).error as { code: string; message: string; retryable: boolean };
 
 function setup(options: ConstructorParameters<typeof SkillExecutor>[0] = {}) {
-  const events = new SkillsEvents();
+  const events = new AgentrixEvents();
   const registry = new SkillRegistry({ events });
   const executor = new SkillExecutor({ registry, events, ...options });
   return { events, registry, executor };
@@ -280,16 +279,28 @@ describe('SkillExecutor', () => {
     expect(result.content).toMatch(/…\[truncated \d+ characters\]$/);
   });
 
-  it('emits the core tool events', async () => {
-    const coreEvents = new AgentrixEvents();
-    const { registry, executor } = setup({ coreEvents });
+  it("emits the core tool events on its stream, or on the call's when the call brings one", async () => {
+    const { registry, executor, events } = setup();
     registry.register(defineTool({ name: 'plain', description: '', input: z.object({}), execute: () => 'ok' }));
-    const completed = vi.fn();
-    coreEvents.on('tool.called', completed);
-    coreEvents.on('tool.completed', completed);
+    const own = vi.fn();
+    events.on('tool.called', own);
+    events.on('tool.completed', own);
     await executor.executeToolCall(call('plain', {}), undefined, context());
-    expect(completed).toHaveBeenCalledTimes(2);
-    expect(completed.mock.calls[1]?.[0]).toMatchObject({ name: 'plain', isError: false });
+    expect(own).toHaveBeenCalledTimes(2);
+    expect(own.mock.calls[1]?.[0]).toMatchObject({ name: 'plain', isError: false });
+
+    const turn = new AgentrixEvents();
+    const turns = vi.fn();
+    turn.on('tool.completed', turns);
+    await executor.executeToolCall(call('plain', {}), undefined, { ...context(), events: turn });
+    expect(turns).toHaveBeenCalledTimes(1);
+    expect(own).toHaveBeenCalledTimes(2);
+  });
+
+  it('has a stream of its own by default, shared with its approval gate', () => {
+    const executor = new SkillExecutor();
+    expect(executor.events).toBeInstanceOf(AgentrixEvents);
+    expect(executor.approvals.events).toBe(executor.events);
   });
 
   it('calls skills from code with typed errors', async () => {
@@ -355,7 +366,7 @@ describe('approval gate in the executor', () => {
 
   it('rejects after the timeout', async () => {
     const clock = new FakeClock();
-    const events = new SkillsEvents();
+    const events = new AgentrixEvents();
     const approvals = new ApprovalGate({ clock, timeoutMs: 60_000, events });
     const { registry, executor } = setup({ clock, approvals });
     registry.register(transfer(true));

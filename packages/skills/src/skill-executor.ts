@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   AgentrixError,
-  type AgentrixEvents,
+  AgentrixEvents,
   abortError,
   backoffDelay,
   type Clock,
@@ -19,11 +19,9 @@ import {
   systemClock,
   type Tool,
   type ToolCall,
-  type ToolContext,
   type ToolMessage,
 } from '@agentrix/core';
 import { ApprovalGate } from './approval-gate.js';
-import type { SkillsEvents } from './events.js';
 import { InMemoryIdempotencyStore } from './in-memory-idempotency-store.js';
 import { AttemptContext, runAttempt } from './run-attempt.js';
 import { isSkill, type Skill, skillFromTool } from './skill.js';
@@ -54,10 +52,6 @@ function asSkill(tool: Tool<any, unknown>): Skill<any, unknown> {
 
 const neverAborted = new AbortController().signal;
 
-const noSend: ToolContext['send'] = () => {
-  throw new AgentrixError('TOOL_FAILED', 'This call has no message bus: skills cannot send messages here');
-};
-
 interface CallMeta {
   toolCallId: string;
   name: string;
@@ -79,6 +73,7 @@ interface CallMeta {
  * `canParallel` calls of one model step together.
  */
 export class SkillExecutor {
+  readonly events: AgentrixEvents;
   readonly #registry: SkillRegistry | undefined;
   readonly #store: IdempotencyStore;
   readonly #memoryStore: InMemoryIdempotencyStore | undefined;
@@ -89,8 +84,6 @@ export class SkillExecutor {
   readonly #timeoutMs: number;
   readonly #secrets: readonly (string | undefined)[] | undefined;
   readonly #logger: Logger;
-  readonly #events: SkillsEvents | undefined;
-  readonly #coreEvents: AgentrixEvents | undefined;
   readonly #clock: Clock;
   readonly #random: () => number;
 
@@ -107,7 +100,7 @@ export class SkillExecutor {
     this.#clock = options.clock ?? systemClock;
     this.#store = options.idempotency ?? new InMemoryIdempotencyStore({ clock: this.#clock });
     this.#memoryStore = this.#store instanceof InMemoryIdempotencyStore ? this.#store : undefined;
-    this.#events = options.events;
+    this.events = options.events ?? new AgentrixEvents();
     this.#secrets = options.secrets;
     // Every field and message goes through redaction before the host's logger sees it.
     this.#logger = options.logger ? redactingLogger(options.logger, options.secrets) : silentLogger;
@@ -117,7 +110,7 @@ export class SkillExecutor {
         clock: this.#clock,
         logger: this.#logger,
         ...(options.secrets ? { secrets: options.secrets } : {}),
-        ...(this.#events ? { events: this.#events } : {}),
+        events: this.events,
       });
     this.#retry = {
       attempts: options.retry?.attempts ?? 3,
@@ -126,7 +119,6 @@ export class SkillExecutor {
     };
     this.#maxResultChars = options.maxResultChars ?? 100_000;
     this.#leaseMs = options.idempotencyLeaseMs ?? 300_000;
-    this.#coreEvents = options.coreEvents;
     this.#random = options.random ?? Math.random;
   }
 
@@ -148,9 +140,9 @@ export class SkillExecutor {
     skills: ToolSetLike | undefined,
     context: SkillCallContext,
   ): Promise<ToolMessage> {
-    const events = context.events ?? this.#coreEvents;
-    const started = events ? this.#clock.now() : 0;
-    if (events?.has('tool.called')) {
+    const events = context.events ?? this.events;
+    const started = events.has('tool.completed') ? this.#clock.now() : 0;
+    if (events.has('tool.called')) {
       events.emit('tool.called', {
         agentId: context.agentId,
         turnId: context.turnId,
@@ -167,7 +159,7 @@ export class SkillExecutor {
       failure = asToolError(thrown, call.name, this.#secrets);
       message = toolErrorMessage(call, failure, this.#secrets);
     }
-    if (events?.has('tool.completed')) {
+    if (events.has('tool.completed')) {
       events.emit('tool.completed', {
         agentId: context.agentId,
         turnId: context.turnId,
@@ -229,6 +221,8 @@ export class SkillExecutor {
       turnId: context.turnId ?? 'direct',
       signal: context.signal ?? neverAborted,
       ...(context.send ? { send: context.send } : {}),
+      ...(context.ask ? { ask: context.ask } : {}),
+      ...(context.threadId ? { threadId: context.threadId } : {}),
     };
     const { output } = await this.#invoke(skill, input, { toolCallId: context.toolCallId ?? 'direct', name }, full);
     return output as Output;
@@ -291,8 +285,8 @@ export class SkillExecutor {
         : await this.#store.claim(key, { leaseMs: this.#lease(skill) });
       if (!claim.claimed) {
         if (claim.record.status === 'completed') {
-          if (this.#events?.has('skill.deduplicated')) {
-            this.#events.emit('skill.deduplicated', {
+          if (this.events.has('skill.deduplicated')) {
+            this.events.emit('skill.deduplicated', {
               agentId: context.agentId,
               turnId: context.turnId,
               toolCallId: meta.toolCallId,
@@ -398,8 +392,8 @@ export class SkillExecutor {
           },
           'tool call failed; retrying',
         );
-        if (this.#events?.has('skill.retry')) {
-          this.#events.emit('skill.retry', {
+        if (this.events.has('skill.retry')) {
+          this.events.emit('skill.retry', {
             agentId: context.agentId,
             turnId: context.turnId,
             toolCallId: meta.toolCallId,
@@ -417,13 +411,7 @@ export class SkillExecutor {
 
   /** One attempt under its deadline and the turn's signal (see {@link runAttempt}). */
   #once(skill: Skill<any, unknown>, input: unknown, meta: CallMeta, context: SkillCallContext): unknown {
-    const attempt = new AttemptContext(
-      context.agentId,
-      context.turnId,
-      meta.toolCallId,
-      context.send ?? noSend,
-      meta.name,
-    );
+    const attempt = new AttemptContext(context, meta.toolCallId, meta.name);
     return runAttempt(skill, input, attempt, {
       clock: this.#clock,
       timeoutMs: skill.timeoutMs ?? this.#timeoutMs,

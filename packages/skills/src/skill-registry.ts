@@ -1,5 +1,4 @@
-import { AgentrixError, type Tool, type ToolDefinition } from '@agentrix/core';
-import type { SkillsEvents } from './events.js';
+import { AgentrixError, AgentrixEvents, type Tool, type ToolDefinition } from '@agentrix/core';
 import { isSkill, type Skill, type SkillSource, skillFromTool } from './skill.js';
 
 /**
@@ -13,8 +12,8 @@ export interface SkillSet {
 }
 
 export interface SkillRegistryOptions {
-  /** Where `skill.registered` / `skill.unregistered` go. */
-  events?: SkillsEvents;
+  /** Where `skill.registered` / `skill.unregistered` go. Default: a new `AgentrixEvents`, as `registry.events`. */
+  events?: AgentrixEvents;
 }
 
 export interface RegisterOptions {
@@ -37,12 +36,12 @@ export interface SkillFilter {
  * Agents see a subset through an allow-list ({@link select}).
  */
 export class SkillRegistry {
+  readonly events: AgentrixEvents;
   readonly #skills = new Map<string, Skill<any, unknown>>();
-  readonly #events: SkillsEvents | undefined;
   #version = 0;
 
   constructor(options: SkillRegistryOptions = {}) {
-    this.#events = options.events;
+    this.events = options.events ?? new AgentrixEvents();
   }
 
   /** Bumped by every change; live sets use it to recompute. */
@@ -68,8 +67,8 @@ export class SkillRegistry {
     this.#skills.set(skill.name, skill);
     this.#version++;
     if (existing && existing !== skill)
-      this.#events?.emit('skill.unregistered', { name: skill.name, source: existing.source });
-    if (existing !== skill) this.#events?.emit('skill.registered', { name: skill.name, source: skill.source });
+      this.events.emit('skill.unregistered', { name: skill.name, source: existing.source });
+    if (existing !== skill) this.events.emit('skill.registered', { name: skill.name, source: skill.source });
     return skill;
   }
 
@@ -79,7 +78,7 @@ export class SkillRegistry {
     if (!skill) return false;
     this.#skills.delete(name);
     this.#version++;
-    this.#events?.emit('skill.unregistered', { name, source: skill.source });
+    this.events.emit('skill.unregistered', { name, source: skill.source });
     return true;
   }
 

@@ -45,12 +45,13 @@ export interface AgentrixStore extends AsyncDisposable {
 
 /**
  * Opens (or takes) a database, applies `storeMigrations` (and `migrations`), and builds the
- * context store, agent registry, idempotency store, message bus, budget store and ledger on it:
+ * context store, agent registry, idempotency store, message bus, budget store and ledger on it.
+ * `createAgentrix({ store: './data/agentrix', gateway: { provider, budgets } })` opens one and
+ * wires all of it; open it yourself to share it (`createAgentrix` then leaves it open):
  *
  * ```ts
  * await using store = await createAgentrixStore({ url: './data/agentrix' });
- * const gateway = createGateway({ provider, budgets, budgetStore: store.budgets, ledger: store.ledger });
- * const agentrix = createAgentrix({ bus: store.bus, contextStore: store.contexts, registry: store.registry });
+ * await using agentrix = await createAgentrix({ store, gateway: { provider, budgets } });
  * await agentrix.restore();
  * ```
  */

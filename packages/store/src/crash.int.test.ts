@@ -123,7 +123,7 @@ async function crashTest(url: string, schema: string | undefined): Promise<Crash
   for (const to of agentIds) {
     for (let index = 0; index < PER_AGENT; index++) if (!answers.has(`m-${to}-${index}`)) lost++;
     deadLetters += (await store.bus.stats(to)).deadLetters;
-    turnsInContexts += (await store.contexts.load(to))?.turns ?? 0;
+    turnsInContexts += (await store.contexts.load(to, 'main'))?.turns ?? 0;
   }
   const registered = await store.registry.list();
   expect(registered.map((entry) => entry.spec.id).sort()).toEqual(agentIds);

@@ -116,6 +116,11 @@ export class SqlMessageBus implements MessageBus {
     return this.#options.leaseMs;
   }
 
+  /** Deliveries of a message before it moves to dead letter. */
+  get maxDeliveries(): number {
+    return this.#options.maxDeliveries;
+  }
+
   // ---------------------------------------------------------------- sending
 
   /**

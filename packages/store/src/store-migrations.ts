@@ -172,4 +172,17 @@ export const storeMigrations: readonly Migration[] = [
       await sql`create index agentrix_budget_reservations_holder on agentrix_budget_reservations (holder)`.execute(db);
     },
   },
+  {
+    name: '0008_store_context_threads',
+    async up(db) {
+      // One context per (agent, thread). Every context stored before threads is its agent's
+      // `main` thread (what the runtime's upgradeContext makes of a version 1 document too).
+      await sql`alter table agentrix_contexts add column thread_id text not null default 'main'`.execute(db);
+      await sql`alter table agentrix_contexts drop constraint agentrix_contexts_pkey`.execute(db);
+      await sql`alter table agentrix_contexts add primary key (agent_id, thread_id)`.execute(db);
+      await sql`alter table agentrix_contexts alter column thread_id drop default`.execute(db);
+      // threads(agentId): most recently updated first.
+      await sql`create index agentrix_contexts_recent on agentrix_contexts (agent_id, updated_at desc)`.execute(db);
+    },
+  },
 ];

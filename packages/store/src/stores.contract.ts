@@ -2,14 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type AgentContext, type AgentSpec, CONTEXT_VERSION } from '@agentrix/core';
 import { upgradeContext } from '@agentrix/runtime';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Database } from './database.js';
 import { SqlAgentRegistry } from './sql-agent-registry.js';
 import { SqlContextStore } from './sql-context-store.js';
 import { SqlIdempotencyStore } from './sql-idempotency-store.js';
+import { storeMigrations } from './store-migrations.js';
 
 /** Every context version ever released, with the fixture that proves it still loads. */
-const CONTEXT_FIXTURES: { version: number; file: string }[] = [{ version: 1, file: 'context-v1.json' }];
+const CONTEXT_FIXTURES: { version: number; file: string }[] = [
+  { version: 1, file: 'context-v1.json' },
+  { version: 2, file: 'context-v2.json' },
+];
 
 function id(prefix: string): string {
   return `${prefix}-${randomUUID()}`;
@@ -22,6 +27,7 @@ function spec(agentId: string, extra: Partial<AgentSpec> = {}): AgentSpec {
     instructions: 'be helpful',
     model: 'default',
     tools: [],
+    maxConcurrentThreads: 4,
     maxSteps: 8,
     turnTimeoutMs: 120_000,
     maxHistory: 50,
@@ -34,15 +40,20 @@ function spec(agentId: string, extra: Partial<AgentSpec> = {}): AgentSpec {
 }
 
 /** The durable ContextStore, AgentRegistry and IdempotencyStore, against a migrated database. */
-export function storesContract(name: string, getDatabase: () => Database): void {
+export function storesContract(
+  name: string,
+  getDatabase: () => Database,
+  openFresh: () => Promise<{ database: Database; dispose(): Promise<void> }>,
+): void {
   describe(`SqlContextStore: ${name}`, () => {
     it('saves, loads, replaces and deletes a context', async () => {
       const store = new SqlContextStore({ database: getDatabase() });
       const agentId = id('agent');
-      expect(await store.load(agentId)).toBeUndefined();
+      expect(await store.load(agentId, 'main')).toBeUndefined();
       const context: AgentContext = {
         version: CONTEXT_VERSION,
         agentId,
+        threadId: 'main',
         messages: [
           { role: 'user', content: 'héllo 🌍', name: 'host' },
           {
@@ -57,13 +68,73 @@ export function storesContract(name: string, getDatabase: () => Database): void 
         updatedAt: 1_760_000_000_123,
       };
       await store.save(context);
-      expect(await store.load(agentId)).toEqual(context);
+      expect(await store.load(agentId, 'main')).toEqual(context);
       const next = { ...context, turns: 2, messages: context.messages.slice(0, 1), updatedAt: context.updatedAt + 1 };
       await store.save(next);
-      expect(await store.load(agentId)).toEqual(next);
-      await store.delete(agentId);
-      expect(await store.load(agentId)).toBeUndefined();
-      await expect(store.delete(agentId)).resolves.toBeUndefined();
+      expect(await store.load(agentId, 'main')).toEqual(next);
+      expect(await store.delete(agentId, 'main')).toBe(1);
+      expect(await store.load(agentId, 'main')).toBeUndefined();
+      await expect(store.delete(agentId, 'main')).resolves.toBe(0);
+    });
+
+    it('keeps one context per thread, lists threads newest first, forgets one or all', async () => {
+      const store = new SqlContextStore({ database: getDatabase() });
+      const agentId = id('agent');
+      const at = (threadId: string, updatedAt: number, turns: number): AgentContext => ({
+        version: CONTEXT_VERSION,
+        agentId,
+        threadId,
+        messages: [{ role: 'user', content: `in ${threadId}` }],
+        state: {},
+        turns,
+        updatedAt,
+      });
+      await store.save(at('chat:1', 10, 1));
+      await store.save(at('chat:2', 30, 4));
+      await store.save(at('main', 20, 2));
+      await store.save({ ...at('main', 1, 1), agentId: id('other') });
+      expect((await store.load(agentId, 'chat:1'))?.messages[0]?.content).toBe('in chat:1');
+      expect(await store.threads(agentId)).toEqual([
+        { threadId: 'chat:2', turns: 4, updatedAt: 30 },
+        { threadId: 'main', turns: 2, updatedAt: 20 },
+        { threadId: 'chat:1', turns: 1, updatedAt: 10 },
+      ]);
+      expect((await store.threads(agentId, { limit: 1 })).map((thread) => thread.threadId)).toEqual(['chat:2']);
+      await expect(store.threads(agentId, { limit: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      expect(await store.delete(agentId, 'chat:2')).toBe(1);
+      expect(await store.load(agentId, 'chat:2')).toBeUndefined();
+      expect(await store.delete(agentId)).toBe(2);
+      expect(await store.threads(agentId)).toEqual([]);
+    });
+
+    it("migrates contexts stored before threads to their agent's main thread", async () => {
+      const fresh = await openFresh();
+      try {
+        const { database } = fresh;
+        const before = storeMigrations.findIndex((migration) => migration.name === '0008_store_context_threads');
+        await database.migrate(storeMigrations.slice(0, before));
+        const v1 = {
+          version: 1,
+          agentId: 'old',
+          messages: [{ role: 'user', content: 'hi' }],
+          state: {},
+          turns: 1,
+          updatedAt: 5,
+        };
+        await sql`insert into agentrix_contexts (agent_id, version, context, updated_at)
+          values ('old', 1, ${JSON.stringify(v1)}::jsonb, 5)`.execute(database.kysely);
+        expect((await database.migrate(storeMigrations)).applied).toEqual(['0008_store_context_threads']);
+        const store = new SqlContextStore({ database });
+        expect(upgradeContext(await store.load('old', 'main'))).toMatchObject({
+          version: CONTEXT_VERSION,
+          agentId: 'old',
+          threadId: 'main',
+          turns: 1,
+        });
+        expect(await store.threads('old')).toEqual([{ threadId: 'main', turns: 1, updatedAt: 5 }]);
+      } finally {
+        await fresh.dispose();
+      }
     });
 
     for (const fixture of CONTEXT_FIXTURES) {
@@ -71,15 +142,17 @@ export function storesContract(name: string, getDatabase: () => Database): void 
         const raw = JSON.parse(await readFile(new URL(`./fixtures/${fixture.file}`, import.meta.url), 'utf8')) as {
           version: number;
           agentId: string;
+          threadId?: string;
         };
         expect(raw.version).toBe(fixture.version);
         const store = new SqlContextStore({ database: getDatabase() });
         const agentId = id('fixture');
         await store.save({ ...(raw as AgentContext), agentId });
-        const loaded = await store.load(agentId);
+        const loaded = await store.load(agentId, raw.threadId ?? 'main');
         const upgraded = upgradeContext(loaded);
         expect(upgraded.version).toBe(CONTEXT_VERSION);
         expect(upgraded.agentId).toBe(agentId);
+        expect(upgraded.threadId).toBe(raw.threadId ?? 'main');
         expect(upgraded.messages.length).toBeGreaterThan(0);
         const row = await getDatabase()
           .kysely.selectFrom('agentrix_contexts')
@@ -98,8 +171,16 @@ export function storesContract(name: string, getDatabase: () => Database): void 
     it('returns an unknown future version as stored, so the runtime can refuse it', async () => {
       const store = new SqlContextStore({ database: getDatabase() });
       const agentId = id('future');
-      await store.save({ version: 99, agentId, messages: [], state: {}, turns: 0, updatedAt: 1 } as never);
-      const loaded = await store.load(agentId);
+      await store.save({
+        version: 99,
+        agentId,
+        threadId: 'main',
+        messages: [],
+        state: {},
+        turns: 0,
+        updatedAt: 1,
+      } as never);
+      const loaded = await store.load(agentId, 'main');
       expect(() => upgradeContext(loaded)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_CONTEXT_VERSION' }));
     });
   });

@@ -15,5 +15,9 @@ describe.skipIf(!url)('Postgres', () => {
     await postgres?.dispose();
   });
 
-  storesContract('PostgreSQL server', () => postgres.database);
+  storesContract(
+    'PostgreSQL server',
+    () => postgres.database,
+    () => openTestPostgres(url!),
+  );
 });

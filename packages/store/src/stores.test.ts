@@ -12,4 +12,4 @@ afterAll(async () => {
   await pglite?.dispose();
 });
 
-storesContract('PGlite', () => pglite.database);
+storesContract('PGlite', () => pglite.database, openTestPglite);

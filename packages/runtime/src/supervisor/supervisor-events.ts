@@ -1,4 +1,4 @@
-import type { Logger, SerializedError } from '@agentrix/core';
+import type { SerializedError } from '@agentrix/core';
 
 /** How a worker process ended: only the exit code and signal, never anything it said. */
 export interface WorkerExit {
@@ -15,7 +15,11 @@ export interface CrashLoopEvent {
   at: number;
 }
 
-/** Every event a `Supervisor` emits, by name (`noun.action`). Lifecycle only: no payloads of workers. */
+/**
+ * Every event a `Supervisor` emits, by name (`noun.action`, unique across packages). Lifecycle
+ * only: no payloads of workers. They join core's `AgentrixEventMap` (below), so they arrive on
+ * the one `AgentrixEvents` stream.
+ */
 export interface SupervisorEventMap {
   'worker.started': { worker: string; pid: number; attempt: number; at: number };
   'worker.exited': WorkerExit & {
@@ -49,56 +53,7 @@ export interface SupervisorEventMap {
 }
 
 export type SupervisorEventName = keyof SupervisorEventMap;
-type Listener<K extends SupervisorEventName> = (event: SupervisorEventMap[K]) => void;
 
-/**
- * The supervisor's typed emitter. Listeners run synchronously; one that throws is logged and
- * skipped, so a faulty listener can never stop a worker from being supervised.
- */
-export class SupervisorEvents {
-  readonly #listeners = new Map<SupervisorEventName, Set<Listener<any>>>();
-  readonly #logger: Logger | undefined;
-
-  constructor(logger?: Logger) {
-    this.#logger = logger;
-  }
-
-  on<K extends SupervisorEventName>(name: K, listener: Listener<K>): this {
-    let set = this.#listeners.get(name);
-    if (!set) {
-      set = new Set();
-      this.#listeners.set(name, set);
-    }
-    set.add(listener);
-    return this;
-  }
-
-  off<K extends SupervisorEventName>(name: K, listener: Listener<K>): this {
-    this.#listeners.get(name)?.delete(listener);
-    return this;
-  }
-
-  once<K extends SupervisorEventName>(name: K, listener: Listener<K>): this {
-    const wrapper: Listener<K> = (event) => {
-      this.off(name, wrapper);
-      listener(event);
-    };
-    return this.on(name, wrapper);
-  }
-
-  listenerCount(name: SupervisorEventName): number {
-    return this.#listeners.get(name)?.size ?? 0;
-  }
-
-  emit<K extends SupervisorEventName>(name: K, event: SupervisorEventMap[K]): void {
-    const set = this.#listeners.get(name);
-    if (!set) return;
-    for (const listener of [...set]) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#logger?.error({ event: name, error: String(error) }, 'supervisor event listener threw');
-      }
-    }
-  }
+declare module '@agentrix/core' {
+  interface AgentrixEventMap extends SupervisorEventMap {}
 }

@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '@agentrix/core';
+import type { AgentrixEvents, Clock, Logger } from '@agentrix/core';
 import { z } from 'zod';
 import type { CrashLoopEvent } from './supervisor-events.js';
 
@@ -77,6 +77,8 @@ export interface SupervisorOptions {
    * Its `signal` aborts when the supervisor closes. Errors it throws are logged, never rethrown.
    */
   rollback?: (event: CrashLoopEvent, options: { signal: AbortSignal }) => RollbackResult | Promise<RollbackResult>;
+  /** The stream to emit `worker.*` on (give the runtime's to get one stream). Default: a new `AgentrixEvents`, as `supervisor.events`. */
+  events?: AgentrixEvents;
   /** Timers for backoff and the grace period. Default: the system clock. */
   clock?: Clock;
   /** Default: silent. */
@@ -148,6 +150,7 @@ export const SupervisorOptionsSchema = z.strictObject({
   rollback: z.custom<NonNullable<SupervisorOptions['rollback']>>(isFunction, 'expected a function').optional(),
   clock: z.custom<Clock>(hasMethods('now', 'setTimeout', 'clearTimeout'), 'expected a Clock').optional(),
   logger: z.custom<Logger>(hasMethods('debug', 'info', 'warn', 'error'), 'expected a Logger').optional(),
+  events: z.custom<AgentrixEvents>(hasMethods('on', 'off', 'emit', 'has'), 'expected an AgentrixEvents').optional(),
 });
 
 /** Options after validation, with every default filled in. */

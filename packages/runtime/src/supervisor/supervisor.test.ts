@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { AgentrixError, type Clock, type Logger, type TimerHandle } from '@agentrix/core';
+import { AgentrixError, AgentrixEvents, type Clock, type Logger, type TimerHandle } from '@agentrix/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from './supervisor.js';
 import type { SupervisorEventMap, SupervisorEventName } from './supervisor-events.js';
@@ -65,7 +65,7 @@ function record(supervisor: Supervisor): Array<[SupervisorEventName, unknown]> {
 }
 
 function next<K extends SupervisorEventName>(supervisor: Supervisor, name: K): Promise<SupervisorEventMap[K]> {
-  return new Promise((resolve) => supervisor.events.once(name, resolve));
+  return new Promise((resolve) => supervisor.events.once(name, resolve as never));
 }
 
 /** A logger that keeps what workers print (output: 'logger'). */
@@ -117,6 +117,11 @@ describe('Supervisor options', () => {
       'a rollback that is no function',
       { workers: [worker('run')], rollback: 'undo' as never },
       /rollback: expected a function/,
+    ],
+    [
+      'events that are no AgentrixEvents',
+      { workers: [worker('run')], events: {} as never },
+      /events: expected an AgentrixEvents/,
     ],
   ])('rejects %s with INVALID_ARGUMENT', (_label, options, message) => {
     let thrown: unknown;
@@ -352,5 +357,19 @@ describe('Supervisor', () => {
     const stopped = next(supervisor, 'worker.stopped');
     await supervisor.start();
     expect(await stopped).toMatchObject({ reason: 'exited' });
+  });
+
+  it('emits on the stream it is given', async () => {
+    const events = new AgentrixEvents();
+    const names: string[] = [];
+    for (const name of ['worker.started', 'worker.exited', 'worker.stopped'] as const) {
+      events.on(name, () => names.push(name));
+    }
+    const supervisor = supervise({ workers: [worker('exit-zero')], events });
+    expect(supervisor.events).toBe(events);
+    const stopped = next(supervisor, 'worker.stopped');
+    await supervisor.start();
+    await stopped;
+    expect(names).toEqual(['worker.started', 'worker.exited', 'worker.stopped']);
   });
 });

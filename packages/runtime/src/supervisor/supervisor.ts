@@ -1,6 +1,7 @@
 import type { ChildProcess, spawn as spawnFunction } from 'node:child_process';
 import {
   AgentrixError,
+  AgentrixEvents,
   type Clock,
   type Logger,
   parseWith,
@@ -9,7 +10,7 @@ import {
   systemClock,
   type TimerHandle,
 } from '@agentrix/core';
-import { type CrashLoopEvent, SupervisorEvents, type WorkerExit } from './supervisor-events.js';
+import type { CrashLoopEvent, SupervisorEventMap, SupervisorEventName, WorkerExit } from './supervisor-events.js';
 import {
   type ResolvedSupervisorOptions,
   type ResolvedWorkerDefinition,
@@ -73,8 +74,8 @@ type Spawn = typeof spawnFunction;
  * ```
  */
 export class Supervisor {
-  /** Lifecycle events of the workers. */
-  readonly events: SupervisorEvents;
+  /** Where the workers' lifecycle events go: `options.events`, else its own. */
+  readonly events: AgentrixEvents;
   readonly #options: ResolvedSupervisorOptions;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -90,7 +91,7 @@ export class Supervisor {
     this.#options = parseWith(SupervisorOptionsSchema, options, 'INVALID_ARGUMENT', 'supervisor options');
     this.#clock = this.#options.clock ?? systemClock;
     this.#logger = this.#options.logger ?? silentLogger;
-    this.events = new SupervisorEvents(this.#logger);
+    this.events = this.#options.events ?? new AgentrixEvents();
     for (const definition of this.#options.workers) {
       this.#slots.set(definition.name, {
         definition,
@@ -173,6 +174,15 @@ export class Supervisor {
     return this.close();
   }
 
+  /** Emits without letting a throwing listener stop the supervision (it is logged instead). */
+  #emit<K extends SupervisorEventName>(name: K, event: SupervisorEventMap[K]): void {
+    try {
+      this.events.emit(name, event as never);
+    } catch (error) {
+      this.#logger.error({ event: name, error: String(error) }, 'supervisor event listener threw');
+    }
+  }
+
   #slot(name: string): Slot {
     const slot = this.#slots.get(name);
     if (!slot) {
@@ -246,7 +256,7 @@ export class Supervisor {
         slot.startedAt = this.#clock.now();
         if (slot.state === 'starting') this.#setState(slot, 'running');
         this.#logger.info({ worker: definition.name, pid: child.pid, attempt: slot.starts }, 'worker started');
-        this.events.emit('worker.started', {
+        this.#emit('worker.started', {
           worker: definition.name,
           pid: child.pid as number,
           attempt: slot.starts,
@@ -282,7 +292,7 @@ export class Supervisor {
       },
       'worker exited',
     );
-    this.events.emit('worker.exited', {
+    this.#emit('worker.exited', {
       worker: definition.name,
       pid: child.pid,
       code: exit.code,
@@ -321,7 +331,7 @@ export class Supervisor {
 
   #markStopped(slot: Slot, reason: 'requested' | 'exited'): void {
     this.#setState(slot, 'stopped');
-    this.events.emit('worker.stopped', {
+    this.#emit('worker.stopped', {
       worker: slot.definition.name,
       reason,
       killed: slot.killed,
@@ -332,7 +342,7 @@ export class Supervisor {
   #scheduleRestart(slot: Slot, delayMs: number, consecutiveCrashes: number): void {
     this.#setState(slot, 'backoff');
     this.#logger.info({ worker: slot.definition.name, delayMs, attempt: slot.starts + 1 }, 'worker restarting');
-    this.events.emit('worker.restarting', {
+    this.#emit('worker.restarting', {
       worker: slot.definition.name,
       attempt: slot.starts + 1,
       consecutiveCrashes,
@@ -356,7 +366,7 @@ export class Supervisor {
       at: now,
     };
     this.#logger.error({ ...event }, 'worker crash loop: not restarting');
-    this.events.emit('worker.crash-loop', event);
+    this.#emit('worker.crash-loop', event);
     const rollback = this.#options.rollback;
     if (!rollback) return;
     void (async () => {

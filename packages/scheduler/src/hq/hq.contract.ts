@@ -32,7 +32,7 @@ export function hqContract(label: string, getDatabase: () => Database): void {
   ) {
     const planner = options.planner ?? new MockLLM({ fallback: () => ({ text: plan('research', 'write') }) });
     const worker = new MockLLM({ fallback: (request) => ({ text: `finished ${lastUser(request).split('\n')[0]}` }) });
-    const agentrix = createAgentrix({ models: { default: worker, planner } });
+    const agentrix = await createAgentrix({ models: { default: worker, planner } });
     await agentrix.create({ id: 'architect', role: 'planner', model: 'planner' });
     await agentrix.create({ id: 'worker-1', role: 'worker' });
     await agentrix.create({ id: 'worker-2', role: 'worker' });

@@ -1,10 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ToolCall } from '@agentrix/core';
+import { AgentrixEvents, type ToolCall } from '@agentrix/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { SkillsEvents } from '../events.js';
 import { capturingLogger } from '../fixtures/capturing-logger.js';
 import { defineSkill } from '../skill.js';
 import { SkillExecutor } from '../skill-executor.js';
@@ -31,7 +30,7 @@ afterEach(async () => {
 });
 
 function setup(options: ConstructorParameters<typeof McpClientManager>[0] = {}) {
-  const events = new SkillsEvents();
+  const events = new AgentrixEvents();
   const registry = new SkillRegistry({ events });
   const manager = new McpClientManager({ registry, events, ...options });
   const executor = new SkillExecutor({ registry, events, retry: { attempts: 1 } });

@@ -1,7 +1,7 @@
-import { AgentrixError, type Clock, type Logger, silentLogger, systemClock } from '@agentrix/core';
+import { AgentrixError, AgentrixEvents, type Clock, type Logger, silentLogger, systemClock } from '@agentrix/core';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult, ElicitResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
-import type { McpTransportKind, SkillsEvents } from '../events.js';
+import type { McpTransportKind } from '../events.js';
 import { SkillRegistry } from '../skill-registry.js';
 import { type ElicitRequestParams, McpConnection, type McpConnectionState } from './mcp-connection.js';
 import { type McpServerOptions, SERVER_NAME } from './mcp-server-options.js';
@@ -11,7 +11,8 @@ import { disambiguate, namespacedToolName } from './tool-names.js';
 export interface McpClientManagerOptions {
   /** Where the servers' tools are registered as skills. Default: a new registry. */
   registry?: SkillRegistry;
-  events?: SkillsEvents;
+  /** Where `mcp.*` events (and a default registry's `skill.*`) go. Default: the given registry's, else a new `AgentrixEvents`. */
+  events?: AgentrixEvents;
   /** How the client introduces itself. Default `{ name: 'agentrix', version: '0.1.0' }`. */
   clientInfo?: { name: string; version: string };
   /** Roots offered to servers that ask (`roots/list`). Default: none (the capability is not declared). */
@@ -50,6 +51,7 @@ export interface McpServerStatus {
  */
 export class McpClientManager {
   readonly registry: SkillRegistry;
+  readonly events: AgentrixEvents;
   readonly #connections = new Map<string, McpConnection>();
   /** Registered skill name by server, then by original tool name. */
   readonly #names = new Map<string, Map<string, string>>();
@@ -59,7 +61,8 @@ export class McpClientManager {
 
   constructor(options: McpClientManagerOptions = {}) {
     this.#options = options;
-    this.registry = options.registry ?? new SkillRegistry(options.events ? { events: options.events } : {});
+    this.events = options.events ?? options.registry?.events ?? new AgentrixEvents();
+    this.registry = options.registry ?? new SkillRegistry({ events: this.events });
     this.#clock = options.clock ?? systemClock;
   }
 
@@ -89,7 +92,7 @@ export class McpClientManager {
     }
     const connection = new McpConnection(options, {
       clock: this.#clock,
-      events: this.#options.events,
+      events: this.events,
       logger: this.#options.logger ?? silentLogger,
       clientInfo: this.#options.clientInfo ?? { name: 'agentrix', version: '0.1.0' },
       roots: this.#options.roots,
@@ -213,8 +216,8 @@ export class McpClientManager {
       }
       this.registry.register(mcpToolSkill(name, tool, connection), { replace: true });
     }
-    if ((added.length > 0 || removed.length > 0) && this.#options.events?.has('mcp.tools-changed')) {
-      this.#options.events.emit('mcp.tools-changed', { server, added, removed });
+    if ((added.length > 0 || removed.length > 0) && this.events.has('mcp.tools-changed')) {
+      this.events.emit('mcp.tools-changed', { server, added, removed });
     }
   }
 

@@ -1,5 +1,6 @@
 import {
   AgentrixError,
+  type AgentrixEvents,
   abortError,
   BACKGROUND_TIMER,
   backoffDelay,
@@ -24,7 +25,7 @@ import {
   McpError,
   type Tool as McpTool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { McpTransportKind, SkillsEvents } from '../events.js';
+import type { McpTransportKind } from '../events.js';
 import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_RECONNECT_WAIT_MS, type McpServerOptions } from './mcp-server-options.js';
 import { StderrTail } from './stderr-tail.js';
 
@@ -33,7 +34,7 @@ export type McpConnectionState = 'connecting' | 'connected' | 'reconnecting' | '
 /** What a connection needs from its manager. */
 export interface McpConnectionDependencies {
   clock: Clock;
-  events: SkillsEvents | undefined;
+  events: AgentrixEvents;
   logger: Logger;
   clientInfo: { name: string; version: string };
   roots: readonly { uri: string; name?: string }[] | undefined;
@@ -308,7 +309,7 @@ export class McpConnection {
       this.#attempt = 0;
       this.#deps.onTools(tools);
       this.#wakeWaiters();
-      this.#deps.events?.emit('mcp.connected', {
+      this.#deps.events.emit('mcp.connected', {
         server: this.name,
         transport: this.transportKind,
         tools: tools.length,
@@ -331,7 +332,7 @@ export class McpConnection {
           onChanged: (error, tools) => {
             if (generation !== this.#generation || this.#state !== 'connected') return;
             if (error || !tools) {
-              this.#deps.events?.emit('mcp.disconnected', { server: this.name, error: serializeError(error) });
+              this.#deps.events.emit('mcp.disconnected', { server: this.name, error: serializeError(error) });
               return;
             }
             this.#tools = tools;
@@ -362,7 +363,7 @@ export class McpConnection {
       transport.stderr?.on('data', (chunk: Buffer | string) => {
         const text = chunk.toString();
         this.#stderr.push(text);
-        if (this.#deps.events?.has('mcp.stderr')) this.#deps.events.emit('mcp.stderr', { server: this.name, text });
+        if (this.#deps.events.has('mcp.stderr')) this.#deps.events.emit('mcp.stderr', { server: this.name, text });
       });
       return transport;
     }
@@ -423,7 +424,7 @@ export class McpConnection {
       { server: this.name, transport: this.transportKind, error: serialized },
       'MCP server disconnected; reconnecting',
     );
-    this.#deps.events?.emit('mcp.disconnected', { server: this.name, error: serialized });
+    this.#deps.events.emit('mcp.disconnected', { server: this.name, error: serialized });
     void this.#dispose();
     this.#schedule();
   }
@@ -446,7 +447,7 @@ export class McpConnection {
     this.#attempt++;
     const delayMs = backoffDelay(this.#attempt, this.#reconnect, this.#deps.random);
     this.#deps.logger.info({ server: this.name, attempt: this.#attempt, delayMs }, 'MCP reconnect scheduled');
-    this.#deps.events?.emit('mcp.reconnecting', {
+    this.#deps.events.emit('mcp.reconnecting', {
       server: this.name,
       attempt: this.#attempt,
       delayMs,

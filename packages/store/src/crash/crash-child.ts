@@ -40,13 +40,8 @@ const store = await createAgentrixStore({
 for (const id of agentIds) await store.bus.releaseConsumer(id, CONSUMER);
 
 const model = new MockLLM({ record: false, fallback: (request) => ({ text: `answer: ${lastUserText(request)}` }) });
-const agentrix = createAgentrix({
-  bus: store.bus,
-  contextStore: store.contexts,
-  registry: store.registry,
-  model,
-  consumer: CONSUMER,
-});
+// The store's bus, contexts and registry; the store is the host's, closed below.
+const agentrix = await createAgentrix({ store, model, consumer: CONSUMER });
 if (USE_REGISTRY_RESTORE) await agentrix.restore();
 for (const id of agentIds) {
   if (!agentrix.has(id)) await agentrix.create({ id, instructions: 'Answer briefly.', maxHistory: 20 });

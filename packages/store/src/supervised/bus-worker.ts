@@ -45,13 +45,8 @@ const store = await createAgentrixStore({
 // This process replaces one that crashed: take back at once what it held (not after the lease).
 await store.bus.releaseConsumer(agentId, CONSUMER);
 
-const agentrix = createAgentrix({
-  bus: store.bus,
-  contextStore: store.contexts,
-  registry: store.registry,
-  model,
-  consumer: CONSUMER,
-});
+// The store's bus, contexts and registry; the store is the host's, closed below.
+const agentrix = await createAgentrix({ store, model, consumer: CONSUMER });
 let handled = 0;
 // turn.completed comes after the reply is sent and the message acked.
 agentrix.events.on('turn.completed', () => {
