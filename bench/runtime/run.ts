@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { printTable } from '../lib/table.js';
+import { benchAskPath } from './ask-path.js';
 import { benchBusTurn } from './bus-turn.js';
 import { benchDirectTurn } from './direct-turn.js';
 import { benchIdleAgents } from './idle-agents.js';
@@ -23,5 +24,10 @@ if (wanted('2')) {
   );
 }
 if (wanted('3')) printTable(await benchIdleAgents({ agents: 10_000, settleMs: 100 }));
+if (wanted('4')) {
+  printTable(
+    await benchAskPath({ warmup: 2_000, samples: 20_000, agents: 100, inFlightPerAgent: 10, durationMs: 2_000 }),
+  );
+}
 
 console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);

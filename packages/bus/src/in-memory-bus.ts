@@ -179,7 +179,6 @@ export class InMemoryBus implements MessageBus {
     const box = this.#existing(inbox);
     if (box === undefined) return;
     for (const deliveryId of deliveryIds) box.inFlight.delete(deliveryId);
-    if (box.inFlight.size === 0 && box.hasLeaseTimer) this.#updateLeaseTimer(box);
   }
 
   /** Restarts the lease of deliveries `consumer` still holds; returns how many it held. */
@@ -199,7 +198,6 @@ export class InMemoryBus implements MessageBus {
       box.inFlight.set(deliveryId, entry);
       held++;
     }
-    if (held > 0 && box.hasLeaseTimer) this.#updateLeaseTimer(box);
     return held;
   }
 
@@ -284,7 +282,11 @@ export class InMemoryBus implements MessageBus {
     box.deadLetters = [];
     box.seenIds = undefined;
     box.seenExternalIds = undefined;
-    this.#updateLeaseTimer(box);
+    if (box.hasLeaseTimer) {
+      box.hasLeaseTimer = false;
+      this.#clock.clearTimeout(box.leaseTimer);
+      box.leaseTimer = undefined;
+    }
     if (box.waiters.length === 0) this.#inboxes.delete(inbox);
   }
 
@@ -568,19 +570,19 @@ export class InMemoryBus implements MessageBus {
     return true;
   }
 
-  /** One timer per inbox, for the earliest lease, while a reader waits and something is in flight. */
+  /**
+   * One timer per inbox, for the earliest lease, while a reader waits and something is in flight.
+   * It is armed when needed and never cleared when the need goes away (an ack, a reader that
+   * leaves): it fires, finds nothing to do, and is not armed again. An agent reads its next
+   * message while its turn is in flight, so arming and clearing it per message cost a timer
+   * insert and removal per turn; this way a busy inbox arms it about once per lease.
+   */
   #updateLeaseTimer(box: Inbox): void {
-    if (box.waiters.length > 0 && box.inFlight.size > 0 && !this.#closed) {
-      if (box.hasLeaseTimer) return;
-      const earliest = box.inFlight.values().next().value as InboxEntry;
-      const delay = Math.max(0, earliest.leasedUntil - this.#clock.now());
-      box.leaseTimer = this.#clock.setTimeout(() => this.#onLeaseTimer(box), delay, BACKGROUND_TIMER);
-      box.hasLeaseTimer = true;
-    } else if (box.hasLeaseTimer) {
-      box.hasLeaseTimer = false;
-      this.#clock.clearTimeout(box.leaseTimer);
-      box.leaseTimer = undefined;
-    }
+    if (box.hasLeaseTimer || this.#closed || box.waiters.length === 0 || box.inFlight.size === 0) return;
+    const earliest = box.inFlight.values().next().value as InboxEntry;
+    const delay = Math.max(0, earliest.leasedUntil - this.#clock.now());
+    box.leaseTimer = this.#clock.setTimeout(() => this.#onLeaseTimer(box), delay, BACKGROUND_TIMER);
+    box.hasLeaseTimer = true;
   }
 
   #onLeaseTimer(box: Inbox): void {
@@ -590,6 +592,7 @@ export class InMemoryBus implements MessageBus {
     const now = this.#clock.now();
     this.#reclaimExpired(box, now);
     this.#dispatch(box, now);
+    this.#updateLeaseTimer(box);
   }
 }
 

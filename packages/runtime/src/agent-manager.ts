@@ -43,6 +43,7 @@ import { askAgentTool } from './ask-agent-tool.js';
 import { ContextManager } from './context-manager.js';
 import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 import { InMemoryContextStore } from './in-memory-context-store.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { sendMessageTool } from './send-message-tool.js';
 
 /** A snapshot of one agent, for the host. */
@@ -114,6 +115,7 @@ export class AgentManager implements AsyncDisposable {
   readonly #replyInbox: string;
   readonly #asks = new Map<string, PendingAsk>();
   readonly #replyReading = new AbortController();
+  readonly #leases: LeaseKeeper;
   #replyLoop: Promise<void> | undefined;
   readonly #forgetHooks: readonly ForgetHook[];
   #closing: Promise<void> | undefined;
@@ -140,6 +142,12 @@ export class AgentManager implements AsyncDisposable {
         consumer: this.#consumer,
         logger: this.#logger,
       });
+    this.#leases = new LeaseKeeper(this.bus, this.#clock, this.#consumer, (error, lease) =>
+      this.#logger.warn(
+        { agentId: lease.inbox, deliveryId: lease.deliveryId, error: serializeError(error) },
+        'lease not extended',
+      ),
+    );
     this.pool =
       options.pool ??
       new AgentPool(options.maxConcurrentTurns === undefined ? {} : { maxConcurrentTurns: options.maxConcurrentTurns });
@@ -175,6 +183,7 @@ export class AgentManager implements AsyncDisposable {
       consumer: this.#consumer,
       send: (input) => this.send(input),
       ask: (request) => this.#request(request),
+      leases: this.#leases,
       registry: this.registry,
     });
   }
@@ -415,8 +424,8 @@ export class AgentManager implements AsyncDisposable {
    * it by `inReplyTo` by one reader loop.
    */
   async #request(request: AgentRequest): Promise<MessageEnvelope> {
-    const target = await this.#reachable(request.to);
-    refuseUnanswerable(target);
+    const local = this.#agents.get(request.to);
+    refuseUnanswerable(local === undefined ? await this.#reachable(request.to) : this.#live(request.to).runtime);
     const id = this.#generateId();
     const answer = this.#awaitReply(id, request);
     this.#replyLoop ??= this.#readReplies();
@@ -498,8 +507,9 @@ export class AgentManager implements AsyncDisposable {
         if (envelope.type === 'error') pending.settle(errorFromReply(envelope, pending.to), undefined);
         else pending.settle(undefined, envelope);
       }
+      // Not awaited: the next read need not wait for the ack (a reply is settled once either way).
       if (deliveries.length > 0) {
-        await this.bus
+        this.bus
           .ack(
             inbox,
             deliveries.map((delivery) => delivery.deliveryId),
@@ -662,7 +672,9 @@ export class AgentManager implements AsyncDisposable {
           }
         }),
       );
-      if ((await within(stops)) === 'deadline' && pending.size > 0) {
+      const stopped = await within(stops);
+      this.#leases.close();
+      if (stopped === 'deadline' && pending.size > 0) {
         this.#logger.warn(
           { agents: [...pending].slice(0, 20), count: pending.size, timeoutMs },
           'close: agents did not stop in time; releasing them',

@@ -26,20 +26,19 @@ import {
   type ToolContext,
   type TurnCommit,
   type TurnCommitHook,
-  throwIfAborted,
   toAgentrixError,
   type UserMessage,
-  untilAborted,
 } from '@agentrix/core';
 import type { AgentPool } from './agent-pool.js';
 import { AgentStateMachine } from './agent-state-machine.js';
 import type { ContextManager } from './context-manager.js';
-import { LeaseHeartbeat } from './lease-heartbeat.js';
-import { runTurn, type TurnResult } from './run-turn.js';
+import type { KeptLease, LeaseKeeper } from './lease-keeper.js';
+import { runTurnUnder, type TurnResult } from './run-turn.js';
 import type { ToolExecutor } from './tool-execution.js';
 import type { ToolSet } from './tool-set.js';
 import { classifyFailure, replyId, speakerName } from './turn-failure.js';
 import { narrowToolSet, type TurnRouter } from './turn-router.js';
+import { TurnControllers, TurnSignal } from './turn-signal.js';
 
 /** A request from one agent to another (or from the host), answered by a reply envelope. */
 export interface AgentRequest {
@@ -68,6 +67,8 @@ export interface AgentRuntimeDependencies {
   logger: Logger;
   /** The bus consumer name of this process. */
   consumer: string;
+  /** Keeps the leases of deliveries waiting or running (one timer for the manager). */
+  leases: LeaseKeeper;
   /** Sends on behalf of agents (the manager checks that the recipient exists). */
   send: MessageBus['send'];
   /** Asks another agent and waits for its reply (the manager's request/reply over the bus). */
@@ -142,8 +143,11 @@ export class AgentRuntime {
    * than its blocked read.
    */
   #reading = new AbortController();
-  /** Aborted by stop and terminate: ends running turns (their messages go back). */
-  readonly #halt = new AbortController();
+  /** Set by stop and terminate: running turns are aborted with it (their messages go back). */
+  #halted: AgentrixError | undefined;
+  /** The running turns' aborts, aborted together by stop (no listener per turn). */
+  readonly #turnSignals = new Set<TurnSignal>();
+  readonly #controllers = new TurnControllers();
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   /** Deliveries taken but not started (a pause, an outage, a spent budget): first in line on resume. */
@@ -315,7 +319,8 @@ export class AgentRuntime {
   async #shutdown(): Promise<void> {
     this.#cancelAutoResume();
     const reason = new AgentrixError('ABORTED', `Agent "${this.id}" stopped`, { agentId: this.id });
-    this.#halt.abort(reason);
+    this.#halted = reason;
+    for (const turn of this.#turnSignals) turn.abort(reason);
     this.#reading.abort(reason);
     this.#wakeUp();
     await this.#loop;
@@ -416,27 +421,24 @@ export class AgentRuntime {
         continue;
       }
       const threadId = delivery.envelope.threadId ?? DEFAULT_THREAD;
-      const messageId = delivery.envelope.id;
-      const heartbeat = new LeaseHeartbeat(bus, clock, this.id, delivery.deliveryId, consumer, leasedAt, (error) =>
-        logger.warn({ agentId: this.id, messageId, error: this.#serialize(error) }, 'lease not extended'),
-      );
+      const lease = this.#deps.leases.keep(this.id, delivery.deliveryId, leasedAt);
       // The turns of one thread run one after another: wait for the one running (its lease is kept).
       const busy = this.#running.get(threadId);
       if (busy !== undefined) {
         await busy;
         if (!this.#accepting()) {
-          heartbeat.stop();
+          this.#deps.leases.release(lease);
           this.#held.unshift(delivery);
           continue;
         }
       }
-      this.#start(delivery, threadId, heartbeat);
+      this.#start(delivery, threadId, lease);
     }
   }
 
-  #start(delivery: Delivery, threadId: string, heartbeat: LeaseHeartbeat): void {
+  #start(delivery: Delivery, threadId: string, lease: KeptLease): void {
     if (this.#machine.state === 'idle') this.#machine.transition('running', `message ${delivery.envelope.id}`);
-    const turn = this.#handle(delivery, threadId, heartbeat)
+    const turn = this.#handle(delivery, threadId, lease)
       .catch((error: unknown) =>
         this.#deps.logger.error({ agentId: this.id, error: this.#serialize(error) }, 'turn handling failed'),
       )
@@ -474,14 +476,14 @@ export class AgentRuntime {
     }
   }
 
-  async #handle(delivery: Delivery, threadId: string, heartbeat: LeaseHeartbeat): Promise<void> {
-    const { pool, events, clock, generateId } = this.#deps;
+  async #handle(delivery: Delivery, threadId: string, lease: KeptLease): Promise<void> {
+    const { pool, events, clock, generateId, leases } = this.#deps;
     const waiting = pool.acquire(this.#reading.signal);
     if (waiting) {
       try {
         await waiting;
       } catch {
-        heartbeat.stop();
+        leases.release(lease);
         this.#held.push(delivery);
         return;
       }
@@ -506,13 +508,12 @@ export class AgentRuntime {
     if (events.has('turn.started')) {
       events.emit('turn.started', { agentId: this.id, turnId, messageId: envelope.id, attempt: delivery.attempt });
     }
-    const controller = new AbortController();
-    const halt = this.#halt.signal;
-    const onHalt = () => controller.abort(halt.reason);
-    if (halt.aborted) onHalt();
-    else halt.addEventListener('abort', onHalt, { once: true });
+    const controller = this.#controllers.take();
+    const turn = TurnSignal.own(controller);
+    if (this.#halted !== undefined) turn.abort(this.#halted);
+    this.#turnSignals.add(turn);
     const timeout = clock.setTimeout(() => {
-      controller.abort(
+      turn.abort(
         new AgentrixError('TURN_TIMEOUT', `Agent "${this.id}" turn exceeded ${this.spec.turnTimeoutMs} ms`, {
           agentId: this.id,
         }),
@@ -521,11 +522,10 @@ export class AgentRuntime {
     try {
       // Bounded even when something in the turn ignores the signal and never settles: the turn
       // is abandoned at its deadline (or when the agent stops) and its late result ignored.
-      const result = await untilAborted(
-        this.#turn(delivery, threadId, turnId, controller.signal),
-        controller.signal,
-        'turn',
-      );
+      const work = await turn.race(this.#turn(delivery, threadId, turnId, turn), 'turn');
+      // The commit is not raced: abandoned half-way (its context saved, its ack not sent) the
+      // message would be given back and its turn replayed. Close's own deadline bounds it.
+      const result = await this.#commit(delivery, threadId, turnId, work, turn);
       this.#turns++;
       this.#outages = 0;
       this.#budgetRefusals = 0;
@@ -542,21 +542,22 @@ export class AgentRuntime {
         });
       }
     } catch (thrown) {
-      await this.#failed(delivery, turnId, started, controller.signal, thrown);
+      await this.#failed(delivery, turnId, started, turn, thrown);
     } finally {
-      heartbeat.stop();
+      leases.release(lease);
       clock.clearTimeout(timeout);
-      halt.removeEventListener('abort', onHalt);
+      this.#turnSignals.delete(turn);
+      this.#controllers.giveBack(controller);
       pool.release();
     }
   }
 
   /** A turn failed: apply the failure policy to its message and its agent (see `turn-failure.ts`). */
-  async #failed(delivery: Delivery, turnId: string, started: number, signal: AbortSignal, thrown: unknown) {
+  async #failed(delivery: Delivery, turnId: string, started: number, turn: TurnSignal, thrown: unknown) {
     const { bus, events, clock, logger } = this.#deps;
     const { envelope } = delivery;
     const stopped = this.#done();
-    const error = toAgentrixError(signal.aborted && !stopped ? (signal.reason ?? thrown) : thrown);
+    const error = toAgentrixError(turn.aborted && !stopped ? (turn.reason ?? thrown) : thrown);
     const serialized = this.#serialize(error);
     if (events.has('turn.failed')) {
       events.emit('turn.failed', {
@@ -638,44 +639,50 @@ export class AgentRuntime {
       );
   }
 
-  async #turn(delivery: Delivery, threadId: string, turnId: string, signal: AbortSignal): Promise<TurnResult> {
-    const { bus, contexts, events, clock, commitHooks } = this.#deps;
+  /** The work of a turn, raced against its deadline: the model, the tools, the reply. */
+  async #turn(delivery: Delivery, threadId: string, turnId: string, turn: TurnSignal): Promise<TurnWork> {
+    const { bus, contexts, events, clock } = this.#deps;
     const { envelope } = delivery;
     let tools = this.#tools;
     const router = this.#deps.router;
     if (router && tools.definitions.length > 0) {
-      const decision = await router.route({ agentId: this.id, text: envelope.content, skills: tools }, { signal });
+      const decision = await router.route(
+        { agentId: this.id, text: envelope.content, skills: tools },
+        { signal: turn.signal },
+      );
       tools = narrowToolSet(tools, decision);
     }
     const spec = this.spec;
     const scope = this.#scopeOf(envelope, threadId);
     const context: AgentContext = await contexts.load(this.id, threadId);
     const input: UserMessage = { role: 'user', content: envelope.content, name: speakerName(envelope.from) };
-    const result = await runTurn({
-      model: this.#model,
-      instructions: spec.instructions,
-      messages: context.messages.length > 0 ? [...context.messages, input] : [input],
-      tools,
-      ...(this.#deps.toolExecutor ? { toolExecutor: this.#deps.toolExecutor } : {}),
-      maxSteps: spec.maxSteps,
-      stream: spec.stream,
-      modelRetry: spec.modelRetry,
-      ...(spec.tier !== undefined ? { tier: spec.tier } : {}),
-      scope,
-      agentId: this.id,
-      threadId,
-      turnId,
-      signal,
-      events,
-      clock,
-      send: (message) => this.#sendAs(message, threadId),
-      ask: (request) => this.#askAs(request, envelope, threadId, scope, signal),
-      logger: this.#deps.logger,
-      ...(this.#deps.toolTimeoutMs !== undefined ? { toolTimeoutMs: this.#deps.toolTimeoutMs } : {}),
-      ...(this.#deps.secrets !== undefined ? { secrets: this.#deps.secrets } : {}),
-    });
+    const result = await runTurnUnder(
+      {
+        model: this.#model,
+        instructions: spec.instructions,
+        messages: context.messages.length > 0 ? [...context.messages, input] : [input],
+        tools,
+        ...(this.#deps.toolExecutor ? { toolExecutor: this.#deps.toolExecutor } : {}),
+        maxSteps: spec.maxSteps,
+        stream: spec.stream,
+        modelRetry: spec.modelRetry,
+        ...(spec.tier !== undefined ? { tier: spec.tier } : {}),
+        scope,
+        agentId: this.id,
+        threadId,
+        turnId,
+        events,
+        clock,
+        send: (message) => this.#sendAs(message, threadId),
+        ask: (request) => this.#askAs(request, envelope, threadId, scope, turn.signal),
+        logger: this.#deps.logger,
+        ...(this.#deps.toolTimeoutMs !== undefined ? { toolTimeoutMs: this.#deps.toolTimeoutMs } : {}),
+        ...(this.#deps.secrets !== undefined ? { secrets: this.#deps.secrets } : {}),
+      },
+      turn,
+    );
     // A turn abandoned at its deadline must not answer or ack late.
-    throwIfAborted(signal, 'turn');
+    turn.throwIfAborted('turn');
     if (envelope.replyTo) {
       await bus.send({
         // Derived from the request: a turn that runs again sends a reply the bus de-duplicates.
@@ -689,6 +696,19 @@ export class AgentRuntime {
         ...(envelope.threadId !== undefined ? { threadId: envelope.threadId } : {}),
       });
     }
+    return { result, context, input, scope };
+  }
+
+  /** The commit of a turn: hooks (memory), then the context, then the ack. */
+  async #commit(
+    delivery: Delivery,
+    threadId: string,
+    turnId: string,
+    { result, context, input, scope }: TurnWork,
+    turn: TurnSignal,
+  ): Promise<TurnResult> {
+    const { bus, contexts, commitHooks } = this.#deps;
+    const { envelope } = delivery;
     if (commitHooks.length > 0) {
       const commit: TurnCommit = {
         agentId: this.id,
@@ -699,13 +719,12 @@ export class AgentRuntime {
         input,
         messages: result.messages,
         reply: result.reply,
-        signal,
+        signal: turn.signal,
       };
       // Part of the commit: a hook's writes (memory's episodes) land before the ack, or the turn fails.
       for (const hook of commitHooks) await hook(commit);
-      throwIfAborted(signal, 'turn');
     }
-    await contexts.append(context, [input, ...result.messages], spec.maxHistory);
+    await contexts.append(context, [input, ...result.messages], this.spec.maxHistory);
     await bus.ack(this.id, [delivery.deliveryId]);
     return result;
   }
@@ -813,6 +832,14 @@ export class AgentRuntime {
     this.#lastError = this.#serialize(error);
     if (this.#machine.can('error')) this.#machine.transition('error', error.message);
   }
+}
+
+/** What a turn's work leaves for its commit. */
+interface TurnWork {
+  result: TurnResult;
+  context: AgentContext;
+  input: UserMessage;
+  scope: CallScope;
 }
 
 /** What one agent is: its spec and the model and tools the spec names. */

@@ -5,14 +5,15 @@ import {
   type ChatModel,
   type ChatRequest,
   type ChatResponse,
+  type ChatStreamPart,
   type Clock,
   type Logger,
   type RetryPolicy,
   serializeError,
   sleep,
   toAgentrixError,
-  untilAborted,
 } from '@agentrix/core';
+import type { TurnSignal } from './turn-signal.js';
 
 export interface ModelCallContext {
   agentId: string;
@@ -22,7 +23,8 @@ export interface ModelCallContext {
   retry: RetryPolicy;
   clock: Clock;
   events: AgentrixEvents | undefined;
-  signal: AbortSignal | undefined;
+  /** The turn's abort: it bounds the call even when the model ignores its signal. */
+  turn: TurnSignal;
   logger?: Logger | undefined;
 }
 
@@ -45,7 +47,7 @@ export async function callModel(
     try {
       const response = context.stream
         ? await consumeStream(model, request, context)
-        : await untilAborted(model.generate(request), context.signal, `call to model "${model.name}"`);
+        : await context.turn.race(model.generate(request), `call to model "${model.name}"`);
       if (!response?.message) {
         throw new AgentrixError(
           'MODEL_RESPONSE_INVALID',
@@ -57,7 +59,7 @@ export async function callModel(
       }
       return response;
     } catch (thrown) {
-      if (context.signal?.aborted) throw thrown;
+      if (context.turn.aborted) throw thrown;
       const error = toAgentrixError(thrown, 'MODEL_ERROR', { retryable: true });
       if (!error.isRetryable || attempt >= attempts) throw error;
       const delayMs = error.retryAfterMs ?? backoffDelay(attempt, context.retry);
@@ -84,47 +86,48 @@ export async function callModel(
         'model call failed; retrying',
       );
       // Awaited: this wait keeps the process alive (a plain script must not exit in it).
-      await sleep(delayMs, { clock: context.clock, ...(context.signal ? { signal: context.signal } : {}) });
+      await sleep(delayMs, { clock: context.clock, signal: context.turn.signal });
     }
   }
 }
 
 async function consumeStream(model: ChatModel, request: ChatRequest, context: ModelCallContext): Promise<ChatResponse> {
-  const events = context.events?.has('model.token') ? context.events : undefined;
   const iterator = model.stream(request)[Symbol.asyncIterator]();
-  const signal = context.signal;
-  let done = false;
   try {
-    for (;;) {
-      const next = signal
-        ? await untilAborted(iterator.next(), signal, `stream from model "${model.name}"`)
-        : await iterator.next();
-      if (next.done) {
-        done = true;
-        break;
-      }
-      const part = next.value;
-      if (part.type === 'finish') {
-        // Let the model finish its own bookkeeping (the gateway settles the budget and writes
-        // the ledger when its stream ends) before the turn goes on, but never past the signal.
-        done = true;
-        const closing = iterator.return?.();
-        if (closing) await untilAborted(closing, signal, `stream from model "${model.name}"`).catch(() => {});
-        return part.response;
-      }
-      if (part.type === 'text-delta' && events) {
-        events.emit('model.token', {
-          agentId: context.agentId,
-          turnId: context.turnId,
-          step: context.step,
-          text: part.text,
-        });
-      }
+    // One race for the whole stream (not one per part): a stream that stops yielding is abandoned
+    // when the turn is aborted.
+    return await context.turn.race(readStream(iterator, model, context), `stream from model "${model.name}"`);
+  } catch (error) {
+    // Ends the provider's stream (closes the connection); detached: a stuck stream may never acknowledge.
+    if (context.turn.aborted) Promise.resolve(iterator.return?.()).catch(() => {});
+    throw error;
+  }
+}
+
+async function readStream(
+  iterator: AsyncIterator<ChatStreamPart>,
+  model: ChatModel,
+  context: ModelCallContext,
+): Promise<ChatResponse> {
+  const events = context.events?.has('model.token') ? context.events : undefined;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) break;
+    const part = next.value;
+    if (part.type === 'finish') {
+      // Let the model finish its own bookkeeping (the gateway settles the budget and writes the
+      // ledger when its stream ends) before the turn goes on.
+      await iterator.return?.();
+      return part.response;
     }
-  } finally {
-    // Ends the provider's stream (closes the connection) unless it ended by itself; detached,
-    // because a stuck stream may never acknowledge.
-    if (!done) Promise.resolve(iterator.return?.()).catch(() => {});
+    if (part.type === 'text-delta' && events) {
+      events.emit('model.token', {
+        agentId: context.agentId,
+        turnId: context.turnId,
+        step: context.step,
+        text: part.text,
+      });
+    }
   }
   throw new AgentrixError(
     'MODEL_RESPONSE_INVALID',

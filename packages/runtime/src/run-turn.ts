@@ -14,13 +14,12 @@ import {
   type RetryPolicy,
   systemClock,
   type ToolContext,
-  throwIfAborted,
   type Usage,
-  untilAborted,
 } from '@agentrix/core';
 import { callModel } from './model-call.js';
 import { sequentialToolExecutor, type ToolExecutionContext, type ToolExecutor } from './tool-execution.js';
 import { emptyToolSet, type ToolSet } from './tool-set.js';
+import { TurnSignal } from './turn-signal.js';
 
 export interface RunTurnOptions {
   model: ChatModel;
@@ -70,8 +69,6 @@ export interface TurnResult {
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 250, maxDelayMs: 10_000 };
 
-const neverAborted = new AbortController().signal;
-
 const noSend: ToolContext['send'] = () => {
   throw new AgentrixError('TOOL_FAILED', 'This turn has no message bus: tools cannot send messages here');
 };
@@ -84,7 +81,12 @@ const noAsk: ToolContext['ask'] = () =>
  * again with the results; stop at a final answer or after `maxSteps` model calls.
  * It owns no state, so it can be called directly (that is what `bench/runtime` measures).
  */
-export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
+export function runTurn(options: RunTurnOptions): Promise<TurnResult> {
+  return runTurnUnder(options, TurnSignal.following(options.signal));
+}
+
+/** {@link runTurn} under a turn signal of the runtime's (`options.signal` is not read). */
+export async function runTurnUnder(options: RunTurnOptions, turn: TurnSignal): Promise<TurnResult> {
   const {
     model,
     tools = emptyToolSet,
@@ -94,7 +96,6 @@ export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
     modelRetry = DEFAULT_RETRY,
     agentId = 'agent',
     turnId = 'turn',
-    signal,
     events,
     clock = systemClock,
   } = options;
@@ -106,7 +107,7 @@ export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
   const toolContext: ToolExecutionContext = {
     agentId,
     turnId,
-    signal: signal ?? neverAborted,
+    signal: turn.signal,
     clock,
     events,
     send: options.send ?? noSend,
@@ -117,12 +118,12 @@ export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
   };
   let last: AssistantMessage | undefined;
   for (let step = 1; step <= maxSteps; step++) {
-    throwIfAborted(signal, 'turn');
+    turn.throwIfAborted('turn');
     const request: ChatRequest = { messages: conversation.slice() };
     if (tools.definitions.length > 0) request.tools = tools.definitions as ChatRequest['tools'];
     if (options.tier !== undefined) request.tier = options.tier;
     if (options.scope !== undefined) request.scope = options.scope;
-    if (signal) request.signal = signal;
+    request.signal = turn.signal;
     const started = events ? clock.now() : 0;
     const response = await callModel(model, request, {
       agentId,
@@ -132,7 +133,7 @@ export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
       retry: modelRetry,
       clock,
       events,
-      signal,
+      turn,
       logger: options.logger,
     });
     addUsage(usage, response.usage);
@@ -155,7 +156,7 @@ export async function runTurn(options: RunTurnOptions): Promise<TurnResult> {
       return { reply: last.content, messages: added, steps: step, usage, stopReason: 'final' };
     }
     // Bounded by the turn's signal even when an executor waits on a tool that never settles.
-    const results = await untilAborted(toolExecutor.executeToolCalls(calls, tools, toolContext), signal, 'tool calls');
+    const results = await turn.race(toolExecutor.executeToolCalls(calls, tools, toolContext), 'tool calls');
     conversation.push(...results);
     added.push(...results);
   }

@@ -169,7 +169,7 @@ class ToolCallContext implements ToolContext {
   readonly threadId: string;
   readonly send: ToolContext['send'];
   readonly ask: ToolContext['ask'];
-  readonly #turn: AbortSignal;
+  readonly #context: ToolExecutionContext;
   #controller: AbortController | undefined;
   #reason: unknown;
   #aborted = false;
@@ -181,14 +181,14 @@ class ToolCallContext implements ToolContext {
     this.threadId = context.threadId;
     this.send = context.send;
     this.ask = context.ask;
-    this.#turn = context.signal;
+    this.#context = context;
   }
 
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
       if (this.#aborted) this.#controller.abort(this.#reason);
-      else if (this.#turn.aborted) this.#controller.abort(this.#turn.reason);
+      else if (this.#context.signal.aborted) this.#controller.abort(this.#context.signal.reason);
     }
     return this.#controller.signal;
   }

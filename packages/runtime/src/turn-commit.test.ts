@@ -3,6 +3,7 @@ import type { TurnCommit } from '@agentrix/core';
 import { describe, expect, it } from 'vitest';
 import { MockLLM } from '../../testing/src/mock-llm.js';
 import { AgentManager } from './agent-manager.js';
+import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 import { InMemoryContextStore } from './in-memory-context-store.js';
 
 describe('turn commit hooks', () => {
@@ -61,5 +62,47 @@ describe('turn commit hooks', () => {
     });
     expect((await agentrix.contexts.load('a1')).turns).toBe(1);
     await agentrix.close();
+  });
+
+  it('a stop during the commit lets the commit finish: the turn is not given back and replayed', async () => {
+    const bus = new InMemoryBus();
+    const contextStore = new InMemoryContextStore();
+    const registry = new InMemoryAgentRegistry();
+    let committing: () => void = () => {};
+    const inCommit = new Promise<void>((resolve) => {
+      committing = resolve;
+    });
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const first = new AgentManager({
+      bus,
+      contextStore,
+      registry,
+      model: new MockLLM({ fallback: { text: 'once' } }),
+      onTurnCommit: async () => {
+        committing();
+        await released;
+      },
+    });
+    await first.create({ id: 'a1' });
+    await first.send({ to: 'a1', content: 'q' });
+    await inCommit;
+    const closing = first.close({ timeoutMs: 5_000 });
+    release();
+    await closing;
+    const second = new AgentManager({
+      bus,
+      contextStore,
+      registry,
+      model: new MockLLM({ fallback: { text: 'again' } }),
+    });
+    await second.restore();
+    await second.waitForIdle();
+    expect(await contextStore.load('a1', 'main')).toMatchObject({ turns: 1 });
+    expect(await bus.stats('a1')).toMatchObject({ unread: 0, inFlight: 0 });
+    await second.close();
+    await bus.close();
   });
 });

@@ -1,0 +1,92 @@
+import { BACKGROUND_TIMER, type Clock, type MessageBus, type TimerHandle } from '@agentrix/core';
+
+/** A delivery whose lease is kept while it waits or runs. */
+export interface KeptLease {
+  readonly inbox: string;
+  readonly deliveryId: string;
+  /** When its lease was last started or extended (ms since the epoch). */
+  extendedAt: number;
+}
+
+/**
+ * Keeps the leases of the deliveries a manager's agents hold (waiting behind their thread's turn
+ * or running), so a long turn is not handed to another reader: one background timer for them
+ * all, every third of the bus's lease, extends each lease older than that. A delivery held
+ * longer than a third of a lease is extended within two thirds of it, before it expires.
+ * One timer per manager instead of one per delivery: a turn costs no timer of its own.
+ */
+export class LeaseKeeper {
+  readonly #kept = new Set<KeptLease>();
+  #timer: TimerHandle | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly clock: Clock,
+    private readonly consumer: string,
+    private readonly onError: (error: unknown, lease: KeptLease) => void,
+  ) {}
+
+  #interval(): number {
+    return Math.max(1, this.bus.leaseMs / 3);
+  }
+
+  /** Keeps a delivery's lease from now on; `leasedAt` is when it was read (-Infinity: long ago, extend at once). */
+  keep(inbox: string, deliveryId: string, leasedAt: number): KeptLease {
+    const lease: KeptLease = { inbox, deliveryId, extendedAt: leasedAt };
+    this.#kept.add(lease);
+    if (this.clock.now() - leasedAt >= this.#interval()) void this.#extend([lease]);
+    this.#arm();
+    return lease;
+  }
+
+  release(lease: KeptLease): void {
+    this.#kept.delete(lease);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#kept.clear();
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(): void {
+    if (this.#timer !== undefined || this.#closed || this.#kept.size === 0) return;
+    // A background timer: kept leases keep no process alive (their turns do).
+    this.#timer = this.clock.setTimeout(() => this.#sweep(), this.#interval(), BACKGROUND_TIMER);
+  }
+
+  #sweep(): void {
+    this.#timer = undefined;
+    const due = this.clock.now() - this.#interval();
+    const old: KeptLease[] = [];
+    for (const lease of this.#kept) if (lease.extendedAt <= due) old.push(lease);
+    if (old.length > 0) void this.#extend(old);
+    this.#arm();
+  }
+
+  async #extend(leases: KeptLease[]): Promise<void> {
+    const byInbox = new Map<string, KeptLease[]>();
+    for (const lease of leases) {
+      const list = byInbox.get(lease.inbox);
+      if (list === undefined) byInbox.set(lease.inbox, [lease]);
+      else list.push(lease);
+    }
+    const now = this.clock.now();
+    await Promise.all(
+      [...byInbox].map(async ([inbox, list]) => {
+        try {
+          await this.bus.extendLease(
+            inbox,
+            list.map((lease) => lease.deliveryId),
+            { consumer: this.consumer },
+          );
+          for (const lease of list) lease.extendedAt = now;
+        } catch (error) {
+          for (const lease of list) this.onError(error, lease);
+        }
+      }),
+    );
+  }
+}
