@@ -6,22 +6,13 @@ import {
   type AgentrixEvents,
   defineTool,
 } from '@agentrix/core';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { MockLLM } from '../../testing/src/mock-llm.js';
 import { AgentManager } from './agent-manager.js';
+import { manager } from './fixtures/managers.js';
 import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 import { InMemoryContextStore } from './in-memory-context-store.js';
-
-const managers: AgentManager[] = [];
-function manager(options: ConstructorParameters<typeof AgentManager>[0] = {}): AgentManager {
-  const created = new AgentManager(options);
-  managers.push(created);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(managers.splice(0).map((m) => m.close()));
-});
 
 function next<K extends AgentrixEventName>(
   events: AgentrixEvents,

@@ -7,23 +7,14 @@ import {
   defineTool,
   type MessageBus,
 } from '@agentrix/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MockLLM } from '../../testing/src/mock-llm.js';
 import { AgentManager } from './agent-manager.js';
+import { manager, until } from './fixtures/managers.js';
 
 // Every turn and every close() is bounded in time, even when a tool or the model ignores its
 // AbortSignal and never settles (issue 12, item 2).
-
-const managers: AgentManager[] = [];
-function manager(options: ConstructorParameters<typeof AgentManager>[0] = {}): AgentManager {
-  const created = new AgentManager(options);
-  managers.push(created);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(managers.splice(0).map((m) => m.close({ timeoutMs: 1_000 })));
-});
 
 /** A tool that never settles and ignores its signal: what one badly written tool looks like. */
 const stuck = defineTool({
@@ -123,11 +114,3 @@ describe('bounded turns', () => {
     await inner.close();
   });
 });
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -1,21 +1,12 @@
 import { AgentrixError } from '@agentrix/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MockLLM } from '../../testing/src/mock-llm.js';
 import { AgentManager } from './agent-manager.js';
+import { manager, until } from './fixtures/managers.js';
 import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 
 // What a 24/7 operator gets when work fails (issue 12, item 7); the per-message cases (redelivery,
 // dead letter, systemic errors) are in agent-manager.test.ts.
-
-const managers: AgentManager[] = [];
-function manager(options: ConstructorParameters<typeof AgentManager>[0] = {}): AgentManager {
-  const created = new AgentManager(options);
-  managers.push(created);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(managers.splice(0).map((m) => m.close()));
-});
 
 const spent = () =>
   new AgentrixError('BUDGET_EXCEEDED', 'Budget "agent:a1:day" cannot cover this call', {
@@ -88,11 +79,3 @@ describe('failure policy', () => {
     expect(second.get('a2').state).toBe('paused');
   });
 });
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

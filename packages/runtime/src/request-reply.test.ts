@@ -1,20 +1,10 @@
 import { InMemoryBus } from '@agentrix/bus';
 import { AgentrixError, type ChatRequest, type ToolMessage } from '@agentrix/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MockLLM } from '../../testing/src/mock-llm.js';
-import { AgentManager } from './agent-manager.js';
+import { manager } from './fixtures/managers.js';
 import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 import { InMemoryContextStore } from './in-memory-context-store.js';
-
-const managers: AgentManager[] = [];
-function manager(options: ConstructorParameters<typeof AgentManager>[0] = {}): AgentManager {
-  const created = new AgentManager(options);
-  managers.push(created);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(managers.splice(0).map((m) => m.close()));
-});
 
 /** Two "processes": managers that share a bus and a registry, each hosting its own agents. */
 function twoHosts(models: { here?: MockLLM; there: MockLLM }, maxDeliveries = 5) {

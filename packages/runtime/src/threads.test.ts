@@ -1,17 +1,7 @@
 import { InMemoryBus } from '@agentrix/bus';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MockLLM } from '../../testing/src/mock-llm.js';
-import { AgentManager } from './agent-manager.js';
-
-const managers: AgentManager[] = [];
-function manager(options: ConstructorParameters<typeof AgentManager>[0] = {}): AgentManager {
-  const created = new AgentManager(options);
-  managers.push(created);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(managers.splice(0).map((m) => m.close()));
-});
+import { manager } from './fixtures/managers.js';
 
 /** Answers with what it saw of the conversation: the user messages of this thread, joined. */
 const echoHistory = () =>

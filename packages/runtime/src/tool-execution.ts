@@ -1,8 +1,6 @@
 import {
-  type AbortWatcher,
   AgentrixError,
   type AgentrixEvents,
-  abortError,
   type Clock,
   DEFAULT_TOOL_TIMEOUT_MS,
   formatIssues,
@@ -10,9 +8,8 @@ import {
   type ToolCall,
   type ToolContext,
   type ToolMessage,
-  unwatchAbort,
-  watchAbort,
 } from '@agentrix/core';
+import { AttemptContext, runAttempt } from '@agentrix/skills';
 import type { ToolSet } from './tool-set.js';
 
 export interface ToolExecutionContext {
@@ -125,11 +122,19 @@ async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutio
     );
   }
   const timeoutMs = tool.timeoutMs ?? context.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
-  const toolContext = new ToolCallContext(context, call.id);
   try {
-    let output = tool.execute(parsed.data, toolContext);
-    // A tool that returned synchronously has finished: nothing to bound, no timer.
-    if (isThenable(output)) output = await bounded(output, toolContext, timeoutMs, call.name, context);
+    // The same attempt as a skill's: under its deadline and the turn's signal, even when the
+    // tool ignores its signal; a tool that returned synchronously has finished (no timer).
+    const running = runAttempt(tool, parsed.data, new AttemptContext(context, call.id, call.name), {
+      clock: context.clock,
+      timeoutMs,
+      turn: context.signal,
+      onTimeout: (_attempt, ms) =>
+        new AgentrixError('TOOL_TIMEOUT', `Tool "${call.name}" did not finish within ${ms} ms`, {
+          toolName: call.name,
+        }),
+    });
+    const output = running instanceof Promise ? await running : running;
     return {
       message: {
         role: 'tool',
@@ -155,109 +160,6 @@ async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutio
       context.secrets,
     );
   }
-}
-
-/**
- * What a tool gets besides its input. Its `signal` is made on first read (most tools never read
- * it, and an AbortController per call costs more than the rest of the call); it fires at the
- * call's deadline or when the turn ends.
- */
-class ToolCallContext implements ToolContext {
-  readonly agentId: string;
-  readonly turnId: string;
-  readonly toolCallId: string;
-  readonly threadId: string;
-  readonly send: ToolContext['send'];
-  readonly ask: ToolContext['ask'];
-  readonly #context: ToolExecutionContext;
-  #controller: AbortController | undefined;
-  #reason: unknown;
-  #aborted = false;
-
-  constructor(context: ToolExecutionContext, toolCallId: string) {
-    this.agentId = context.agentId;
-    this.turnId = context.turnId;
-    this.toolCallId = toolCallId;
-    this.threadId = context.threadId;
-    this.send = context.send;
-    this.ask = context.ask;
-    this.#context = context;
-  }
-
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
-      else if (this.#context.signal.aborted) this.#controller.abort(this.#context.signal.reason);
-    }
-    return this.#controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
-  }
-}
-
-/**
- * Waits for an async tool under its deadline: the call ends with `TOOL_TIMEOUT` when `timeoutMs`
- * passes, or with the turn's abort when the turn ends, even if the tool ignores its signal and
- * never settles (the abandoned call is detached; its late result is ignored).
- */
-function bounded(
-  running: PromiseLike<unknown>,
-  tool: ToolCallContext,
-  timeoutMs: number,
-  name: string,
-  { clock, signal: turn }: ToolExecutionContext,
-): Promise<unknown> {
-  return new Promise<unknown>((resolve, reject) => {
-    let settled = false;
-    const settle = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      clock.clearTimeout(timer);
-      unwatchAbort(turn, watcher);
-      return true;
-    };
-    // One shared listener per turn signal (core `watchAbort`), not one per call.
-    const watcher: AbortWatcher = {
-      onAbort() {
-        if (!settle()) return;
-        tool.abort(turn.reason);
-        reject(abortError(turn, `tool "${name}"`));
-      },
-    };
-    // Something awaits this deadline: it keeps the process alive (not a background timer).
-    const timer = clock.setTimeout(() => {
-      if (!settle()) return;
-      const error = new AgentrixError('TOOL_TIMEOUT', `Tool "${name}" did not finish within ${timeoutMs} ms`, {
-        toolName: name,
-      });
-      tool.abort(error);
-      reject(error);
-    }, timeoutMs);
-    if (turn.aborted) watcher.onAbort();
-    else watchAbort(turn, watcher);
-    Promise.resolve(running).then(
-      (output) => {
-        if (settle()) resolve(output);
-      },
-      (error: unknown) => {
-        if (settle()) reject(error);
-      },
-    );
-  });
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
 }
 
 function toolError(call: ToolCall, error: AgentrixError, secrets?: readonly string[]): ToolOutcome {

@@ -23,6 +23,8 @@ export { formatToolResult } from './mcp/mcp-tool-skill.js';
 export { namespacedToolName } from './mcp/tool-names.js';
 export type { RouteDecision, RouteInput, RouterOptions, RouterRule, RouteStage } from './router.js';
 export { Router } from './router.js';
+export type { AttemptOptions } from './run-attempt.js';
+export { AttemptContext, runAttempt } from './run-attempt.js';
 export type {
   CostTier,
   IdempotencyKeyStrategy,
