@@ -1,4 +1,4 @@
-import { createMemory, withMemory } from '@agentrix/memory';
+import { createMemory } from '@agentrix/memory';
 import { createAgentrix } from '@agentrix/runtime';
 import { openDatabase } from '@agentrix/store';
 import { MockLLM, type MockRequest } from '@agentrix/testing';
@@ -43,9 +43,9 @@ function mockChatModel(): MockLLM {
 export async function runSession(directory: string, userId: string, messages: string[]): Promise<string[]> {
   await using database = await openDatabase(directory);
   await using memory = await createMemory({ database, model: mockSummaryModel() });
-  const model = withMemory(mockChatModel(), memory);
-  // Each turn's episode (and the facts it teaches) is stored before the turn's message is acked.
-  await using agentrix = await createAgentrix({ model, onTurnCommit: model.commitTurn });
+  // The model gets the memories retrieved for each message; each turn's episode (and the facts it
+  // teaches) is stored in the turn's commit, before its message is acked.
+  await using agentrix = await createAgentrix({ model: mockChatModel(), memory });
   await agentrix.create({ id: 'assistant', instructions: 'You are a friendly assistant.', scope: { userId } });
   const replies: string[] = [];
   for (const message of messages) {

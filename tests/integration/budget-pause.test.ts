@@ -37,14 +37,14 @@ describe('budget pause with the gateway', () => {
     await agentrix.send({ to: 'a1', content: 'one', replyTo: 'outside' });
     expect(await answer()).toBe('first');
     await agentrix.send({ to: 'a1', content: 'two', replyTo: 'outside' });
-    await until(() => agentrix.get('a1').state === 'paused');
+    await expect.poll(() => agentrix.get('a1').state, { timeout: 5_000, interval: 5 }).toBe('paused');
     expect(agentrix.get('a1').pause).toMatchObject({ kind: 'budget', error: { code: 'BUDGET_EXCEEDED' } });
     await expect(agentrix.ask('a1', 'three?')).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
     expect(provider.calls).toBe(1);
 
     // Still the same day: it tries again, is refused again (no provider call), stays paused.
     await clock.advance(15 * 60_000);
-    await until(() => agentrix.get('a1').state === 'paused');
+    await expect.poll(() => agentrix.get('a1').state, { timeout: 5_000, interval: 5 }).toBe('paused');
     expect(provider.calls).toBe(1);
     // Past midnight UTC the day's budget is new: the held message is answered.
     await clock.advance(2 * 60 * 60_000);
@@ -53,11 +53,3 @@ describe('budget pause with the gateway', () => {
     await gateway.close();
   });
 });
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

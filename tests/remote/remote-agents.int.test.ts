@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRedisBus } from '@agentrix/bus';
 import type { ChatRequest, ToolMessage } from '@agentrix/core';
@@ -9,10 +8,10 @@ import { createAgentrixStore } from '@agentrix/store';
 import { MockLLM } from '@agentrix/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startScript } from '../lifetime/run-script.js';
 
 // Issue 13, item 4, across processes: this process and a child share a Redis bus and a Postgres
 // registry; the child hosts `remote`. Asks, failures, send_message and delegation reach it.
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const script = fileURLToPath(new URL('./remote-host.script.ts', import.meta.url));
 const namespace = `remote-${randomUUID()}`;
 const schema = `remote_${randomUUID().replaceAll('-', '')}`;
@@ -46,11 +45,7 @@ beforeAll(async () => {
   bus = await createRedisBus({ url: REDIS_URL, namespace, maxDeliveries: 1 });
   agentrix = new AgentManager({ bus, registry: store.registry, contextStore: store.contexts, model: local });
   await agentrix.create({ id: 'local', tools: ['ask_agent', 'send_message'] });
-  child = spawn(process.execPath, ['--conditions=agentrix-source', '--import', 'tsx', script], {
-    cwd: repoRoot,
-    env: { ...process.env, TEST_NAMESPACE: namespace, TEST_SCHEMA: schema },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  child = startScript(script, { TEST_NAMESPACE: namespace, TEST_SCHEMA: schema });
   let errors = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     errors += chunk;

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   AgentrixError,
   type AgentrixEvents,
-  abortError,
   armBlockedRead,
   BACKGROUND_TIMER,
   type BlockedRead,
@@ -31,9 +30,8 @@ import {
   serializeError,
   settleBlockedRead,
   type TimerHandle,
-  unwatchAbort,
+  untilAborted,
   validateAddress,
-  watchAbort,
 } from '@agentrix/core';
 import { RedisBatcher } from './redis-batcher.js';
 import { type RedisClientLike, redisError, withDeadline } from './redis-client.js';
@@ -885,45 +883,13 @@ export class RedisStreamsBus implements MessageBus {
    */
   #readNow(inbox: string, consumer: string, max: number, signal: AbortSignal | undefined): Promise<Delivery[]> {
     const keys = this.#keys.inbox(inbox);
-    return new Promise<Delivery[]>((resolve, reject) => {
-      let settled = false;
-      const watcher =
-        signal === undefined
-          ? undefined
-          : {
-              onAbort: () => {
-                if (settled) return;
-                settled = true;
-                reject(abortError(signal, 'read'));
-              },
-            };
-      if (signal !== undefined && watcher !== undefined) watchAbort(signal, watcher);
-      const done = () => {
-        if (signal !== undefined && watcher !== undefined) unwatchAbort(signal, watcher);
-      };
-      const operation = this.#readOnce(keys, inbox, consumer, max, 0).then(
-        async (result) => {
-          done();
-          if (!settled && !this.#closed) {
-            settled = true;
-            resolve(result.deliveries);
-            return;
-          }
-          if (result.deliveries.length > 0) await this.#giveBack(keys, inbox, result.deliveries);
-          if (!settled) {
-            settled = true;
-            resolve([]);
-          }
-        },
-        (error: unknown) => {
-          done();
-          if (settled) return;
-          settled = true;
-          reject(error);
-        },
-      );
-      this.#track(operation);
+    const operation = this.#readOnce(keys, inbox, consumer, max, 0).then(async (result) => {
+      if (!this.#closed && signal?.aborted !== true) return result.deliveries;
+      // Nobody takes these: the bus closed, or the caller was already answered with ABORTED.
+      if (result.deliveries.length > 0) await this.#giveBack(keys, inbox, result.deliveries);
+      return [];
     });
+    return untilAborted(this.#track(operation), signal, 'read');
   }
 
   #wait(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AddressSchema } from './message.js';
+import { AddressSchema, ChargeScopeSchema } from './message.js';
 
 export const AGENT_STATES = ['created', 'idle', 'running', 'paused', 'error', 'terminated'] as const;
 export const AgentStateSchema = z.enum(AGENT_STATES);
@@ -32,13 +32,7 @@ export const AgentSpecSchema = z.strictObject({
   /** A model tier for the gateway (`small`, `large`, ...). */
   tier: z.string().min(1).optional(),
   /** Whom this agent's calls are charged to (budgets, ledger); `agentId` is always added. */
-  scope: z
-    .strictObject({
-      userId: z.string().min(1).max(200).optional(),
-      workflowId: z.string().min(1).max(200).optional(),
-      tags: z.array(z.string().min(1).max(100)).max(32).optional(),
-    })
-    .optional(),
+  scope: ChargeScopeSchema.optional(),
   /** Names of registered tools this agent may call. */
   tools: z.array(z.string().min(1)).default([]),
   /**

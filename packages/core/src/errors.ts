@@ -107,7 +107,6 @@ const BRAND = Symbol.for('agentrix.error');
  * never a request, headers or a parsed input). So `console.error(error)`, `JSON.stringify(error)`,
  * events, logs and stored rows cannot carry a secret that reached an error message.
  */
-
 export class AgentrixError extends Error {
   readonly [BRAND] = true;
   readonly code: AgentrixErrorCode;

@@ -112,7 +112,7 @@ export {
   ThreadIdSchema,
 } from './message.js';
 export type { DeadLetter, Delivery, InboxStats, MessageBus, NackOptions, ReadOptions } from './message-bus.js';
-export { isRedactedCopy, REDACTED, redactError, redactText, redactUrl, redactValue } from './redact.js';
+export { REDACTED, redactError, redactText, redactUrl, redactValue } from './redact.js';
 export type { DelegateInput, Tool, ToolContext, ToolOptions } from './tool.js';
 export { DEFAULT_TOOL_TIMEOUT_MS, defineTool } from './tool.js';
 export type { TurnCommit, TurnCommitHook } from './turn-commit.js';

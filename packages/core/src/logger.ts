@@ -1,4 +1,4 @@
-import { redactValue } from './redact.js';
+import { redactText, redactValue } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -43,6 +43,6 @@ export function redactingLogger(logger: Logger, secrets?: readonly (string | und
   const wrap =
     (at: LogLevel) =>
     (fields: Record<string, unknown>, message: string): void =>
-      logger[at](redactValue(fields, secrets), redactValue(message, secrets));
+      logger[at](redactValue(fields, secrets), redactText(message, secrets));
   return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
 }

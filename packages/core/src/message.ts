@@ -17,6 +17,16 @@ export const ThreadIdSchema = z
   .max(200)
   .regex(/^[A-Za-z0-9_.:@-]+$/, 'use 1-200 letters, digits, "_", ".", ":", "@" or "-"');
 
+/**
+ * Whom work is charged to besides the agent (budgets, ledger): an agent spec's `scope`, and the
+ * scope a delegating sender hands on in its envelope.
+ */
+export const ChargeScopeSchema = z.strictObject({
+  userId: z.string().min(1).max(200).optional(),
+  workflowId: z.string().min(1).max(200).optional(),
+  tags: z.array(z.string().min(1).max(100)).max(32).optional(),
+});
+
 /** The envelope every message travels in, whatever bus carries it. */
 export const MessageEnvelopeSchema = z.object({
   /** Unique message id (assigned by the bus when not given). */
@@ -46,13 +56,7 @@ export const MessageEnvelopeSchema = z.object({
    * Whom the recipient's work is charged to, when the sender hands its own budget scope on (a
    * delegated sub-task runs under its parent's `userId` / `workflowId` / `tags`).
    */
-  scope: z
-    .strictObject({
-      userId: z.string().min(1).max(200).optional(),
-      workflowId: z.string().min(1).max(200).optional(),
-      tags: z.array(z.string().min(1).max(100)).max(32).optional(),
-    })
-    .optional(),
+  scope: ChargeScopeSchema.optional(),
   /** The agents that delegated this message, outermost first: an agent on this path cannot be asked again (no cycles). */
   via: z.array(AddressSchema).max(32).optional(),
   /** An id from the outside world (a chat update id, ...) used for de-duplication. */

@@ -47,20 +47,20 @@ export interface Line extends BudgetReserveLine {
 
 const DAY = 86_400_000;
 
-function period(
-  budget: PreparedBudget,
-  now: number,
-): { stamp: string; expiresAt: number | undefined; resetsAt: number | undefined } {
+/** The current period's key stamp and when it ends (none for `total`). */
+function period(budget: PreparedBudget, now: number): { stamp: string; resetsAt: number | undefined } {
   const date = new Date(now);
   if (budget.period === 'day') {
     const start = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
-    return { stamp: date.toISOString().slice(0, 10), expiresAt: start + 2 * DAY, resetsAt: start + DAY };
+    return { stamp: date.toISOString().slice(0, 10), resetsAt: start + DAY };
   }
   if (budget.period === 'month') {
-    const next = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
-    return { stamp: date.toISOString().slice(0, 7), expiresAt: next + DAY, resetsAt: next };
+    return {
+      stamp: date.toISOString().slice(0, 7),
+      resetsAt: Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1),
+    };
   }
-  return { stamp: 'all', expiresAt: undefined, resetsAt: undefined };
+  return { stamp: 'all', resetsAt: undefined };
 }
 
 /** The budgets a call is under, with their store keys for the current period. */
@@ -81,7 +81,9 @@ export function budgetKeys(
     const part = scopeKey(budget.scope, scope);
     if (part === undefined) continue;
     const id = part === '' ? budget.id : `${budget.id}[${part}]`;
-    const { stamp, expiresAt, resetsAt } = period(budget, now);
+    const { stamp, resetsAt } = period(budget, now);
+    // A counter is kept a day past its period: calls in flight at the reset still settle on it.
+    const expiresAt = resetsAt === undefined ? undefined : resetsAt + DAY;
     out.push({ budget, id, usdKey: `${id}:usd:${stamp}`, tokensKey: `${id}:tokens:${stamp}`, expiresAt, resetsAt });
   }
   return out;
@@ -258,10 +260,11 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
         held = hold;
         break;
       }
-      const line = lines.find((candidate) => candidate.key === result.key)!;
-      failure = { line, spent: result.counter.spent, reserved: result.counter.reserved };
+      failure = failureOf(lines, result);
       reason = 'budget-exhausted';
-      if (smaller !== undefined) degraded(call, 'smaller-tier', 'budget-exhausted', tier!, smaller, line.budget);
+      if (smaller !== undefined) {
+        degraded(call, 'smaller-tier', 'budget-exhausted', tier!, smaller, failure.line.budget);
+      }
     }
 
     if (!held && context.templateAnswer) {
@@ -298,8 +301,7 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
         held = hold;
         degraded(call, 'plan-only', reason, call.requested, tier ?? model, failure?.line.budget);
       } else {
-        const line = lines.find((candidate) => candidate.key === result.key)!;
-        failure = { line, spent: result.counter.spent, reserved: result.counter.reserved };
+        failure = failureOf(lines, result);
       }
     }
 
@@ -318,10 +320,7 @@ export function budgetLayer(context: GatewayContext, budgets: readonly PreparedB
       await settleTo(call, done, usage);
       const lines = plan(call, call.info, call.maxOutputTokens, now);
       const { hold, result } = await reserve(context, call.id, lines);
-      if (!result.ok) {
-        const line = lines.find((candidate) => candidate.key === result.key)!;
-        throw refused(call, { line, spent: result.counter.spent, reserved: result.counter.reserved }, cause);
-      }
+      if (!result.ok) throw refused(call, failureOf(lines, result), cause);
       held = hold;
       reserved(call, lines);
     };
@@ -338,6 +337,12 @@ interface Failure {
   line: Line;
   spent: number;
   reserved: number;
+}
+
+/** The line a refused reservation did not fit, with its counter as the store saw it. */
+export function failureOf(lines: readonly Line[], result: Extract<BudgetReserveResult, { ok: false }>): Failure {
+  const line = lines.find((candidate) => candidate.key === result.key)!;
+  return { line, spent: result.counter.spent, reserved: result.counter.reserved };
 }
 
 export function settleLine(line: Line, actual: number): BudgetSettleLine {

@@ -118,8 +118,7 @@ export class InMemoryBudgetStore implements BudgetStore {
   }
 
   #upsert(key: string, expiresAt: number | undefined): Counter {
-    this.#get(key);
-    let counter = this.#counters.get(key);
+    let counter = this.#live(key);
     if (!counter) {
       counter = { spent: 0, reserved: 0, expiresAt };
       this.#counters.set(key, counter);
@@ -128,11 +127,15 @@ export class InMemoryBudgetStore implements BudgetStore {
   }
 
   #get(key: string): { spent: number; reserved: number } {
+    return this.#live(key) ?? ZERO;
+  }
+
+  /** The counter of `key`, dropping it when it has expired. */
+  #live(key: string): Counter | undefined {
     const counter = this.#counters.get(key);
-    if (!counter) return ZERO;
-    if (counter.expiresAt !== undefined && counter.expiresAt <= this.#now()) {
+    if (counter?.expiresAt !== undefined && counter.expiresAt <= this.#now()) {
       this.#counters.delete(key);
-      return ZERO;
+      return undefined;
     }
     return counter;
   }

@@ -1,5 +1,13 @@
 import { AgentrixError, type CallScope, type Embedder, toAgentrixError } from '@agentrix/core';
-import { budgetExceeded, budgetKeys, type Line, type PreparedBudget, settleLine, toEvents } from './budget-layer.js';
+import {
+  budgetExceeded,
+  budgetKeys,
+  failureOf,
+  type Line,
+  type PreparedBudget,
+  settleLine,
+  toEvents,
+} from './budget-layer.js';
 import { type CacheStore, InMemoryLruCache } from './cache-store.js';
 import { createCachedEmbedder } from './cached-embedder.js';
 import type { GatewayContext } from './call.js';
@@ -138,10 +146,10 @@ async function meteredEmbed(
     if (lines.length > 0) {
       const { hold, result } = await reserve(context, id, lines);
       if (!result.ok) {
-        const line = lines.find((candidate) => candidate.key === result.key)!;
-        const refused = budgetExceeded({ line, spent: result.counter.spent, reserved: result.counter.reserved });
+        const failure = failureOf(lines, result);
+        const refused = budgetExceeded(failure);
         context.logger?.warn(
-          { callId: id, budget: line.budget, scope, code: refused.code, requested: model },
+          { callId: id, budget: failure.line.budget, scope, code: refused.code, requested: model },
           'gateway: a budget refused an embedding call',
         );
         throw refused;

@@ -287,7 +287,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     close() {
       closing ??= (async () => {
-        keeper?.stop();
+        await keeper?.stop();
         await context.reservations.ready;
         await Promise.allSettled([...context.pendingLedgerWrites]);
         const steps: Promise<void>[] = [];

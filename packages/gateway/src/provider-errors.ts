@@ -9,7 +9,7 @@ const MAX_RAW_BODY = 2_000;
  * tokens, secret fields) plus the provider's own secrets (its API key, which may look like
  * anything), cut to 2,000 characters.
  */
-export function redactBody(text: string, secrets: readonly (string | undefined)[] = []): string {
+function redactBody(text: string, secrets: readonly (string | undefined)[] = []): string {
   const out = redactText(text, secrets);
   return out.length > MAX_RAW_BODY ? `${out.slice(0, MAX_RAW_BODY)}…(${out.length - MAX_RAW_BODY} more chars)` : out;
 }

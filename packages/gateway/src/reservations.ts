@@ -59,12 +59,14 @@ export async function settle(
 /**
  * Gives back what dead holders left: at start, every reservation of this gateway's own holder id
  * (a previous run of this host, killed before it settled) and every expired one; then expired
- * ones every `sweepIntervalMs` on a background timer. Returns `stop` for `close()`.
+ * ones every `sweepIntervalMs` on a background timer. Returns `stop` for `close()`: it resolves
+ * once a sweep in flight is done, so none runs on a store the host closes next.
  */
-export function startReservationKeeper(context: GatewayContext, sweepIntervalMs: number): { stop(): void } {
+export function startReservationKeeper(context: GatewayContext, sweepIntervalMs: number): { stop(): Promise<void> } {
   const { budgetStore: store, clock, reservations } = context;
   let timer: TimerHandle | undefined;
   let stopped = false;
+  let sweeping: Promise<void> = Promise.resolve();
   const sweep = async () => {
     try {
       report(context, await store.releaseExpired(clock.now()), 'expired');
@@ -77,7 +79,7 @@ export function startReservationKeeper(context: GatewayContext, sweepIntervalMs:
     timer = clock.setTimeout(
       () => {
         timer = undefined;
-        void sweep().then(arm);
+        sweeping = sweep().then(arm);
       },
       sweepIntervalMs,
       BACKGROUND_TIMER,
@@ -100,6 +102,7 @@ export function startReservationKeeper(context: GatewayContext, sweepIntervalMs:
       stopped = true;
       if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
+      return sweeping;
     },
   };
 }

@@ -44,7 +44,7 @@ const EMBEDDING_TAG = 'memory.embedding';
 
 /** A fact validated and embedded, ready to be upserted (in a transaction of its own or an episode's). */
 interface PreparedFact {
-  scope: MemoryScope;
+  columns: ScopeColumns;
   key: string;
   text: string;
   truncated: boolean;
@@ -501,7 +501,7 @@ export class Memory implements AsyncDisposable {
       ? undefined
       : await this.#embedForWrite(`${input.key}: ${text}`, scope, input.signal);
     return {
-      scope,
+      columns,
       key: input.key,
       text,
       truncated,
@@ -514,7 +514,7 @@ export class Memory implements AsyncDisposable {
 
   /** Inserts a fact or updates the one with its key in its scope (keeping its id). */
   async #upsertFact(db: QueryExecutorProvider, fact: PreparedFact): Promise<WrittenFact> {
-    const columns = scopeColumns(fact.scope);
+    const { columns } = fact;
     const now = this.#clock.now();
     const embeddingValue: RawBuilder<unknown> =
       fact.embedding === undefined ? sql`null` : toVector(this.database, fact.embedding);

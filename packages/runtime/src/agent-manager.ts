@@ -37,7 +37,7 @@ import {
 import { AgentFactory } from './agent-factory.js';
 import { type AgentManagerOptions, AgentManagerOptionsSchema, type ForgetHook } from './agent-manager-options.js';
 import { AgentPool } from './agent-pool.js';
-import { type AgentRequest, AgentRuntime, type PauseReason } from './agent-runtime.js';
+import { type AgentRequest, AgentRuntime } from './agent-runtime.js';
 import type { Approvals, PendingApproval } from './approvals.js';
 import { askAgentTool } from './ask-agent-tool.js';
 import { ContextManager } from './context-manager.js';
@@ -45,6 +45,7 @@ import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 import { InMemoryContextStore } from './in-memory-context-store.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { sendMessageTool } from './send-message-tool.js';
+import { type PauseReason, recordedPause } from './turn-failure.js';
 
 /** A snapshot of one agent, for the host. */
 export interface AgentInfo {
@@ -791,10 +792,9 @@ function checkAskOptions(options: AskOptions): void {
 
 /** An agent that cannot answer: the asker learns why at once instead of waiting for its timeout. */
 function refuseUnanswerable(target: AgentRuntime | AgentRegistryEntry): void {
-  const local = target instanceof AgentRuntime ? target : undefined;
-  const id = local ? local.id : (target as AgentRegistryEntry).spec.id;
-  const state = local ? local.state : (target as AgentRegistryEntry).state;
-  const last = local ? local.lastError : (target as AgentRegistryEntry).lastError;
+  const local = target instanceof AgentRuntime;
+  const id = local ? target.id : target.spec.id;
+  const { state, lastError: last } = target;
   if (state === 'error') {
     throw new AgentrixError(
       'AGENT_FAILED',
@@ -803,14 +803,8 @@ function refuseUnanswerable(target: AgentRuntime | AgentRegistryEntry): void {
     );
   }
   if (state !== 'paused') return;
-  // A remote agent's pause is known by the error it was recorded with (none for the host's).
-  const pause: PauseReason | undefined = local
-    ? local.pauseReason
-    : last?.code === 'BUDGET_EXCEEDED'
-      ? { kind: 'budget', error: last }
-      : last?.code === 'STORE_UNAVAILABLE' || last?.code === 'BUS_UNAVAILABLE'
-        ? { kind: 'outage', error: last }
-        : { kind: 'host' };
+  // A remote agent's pause is known by the error it was recorded with.
+  const pause = local ? target.pauseReason : recordedPause(last);
   if (pause?.kind === 'host') {
     throw new AgentrixError('AGENT_PAUSED', `Agent "${id}" is paused; resume() it to ask it anything`, {
       agentId: id,

@@ -36,7 +36,7 @@ import type { KeptLease, LeaseKeeper } from './lease-keeper.js';
 import { runTurnUnder, type TurnResult } from './run-turn.js';
 import type { ToolExecutor } from './tool-execution.js';
 import type { ToolSet } from './tool-set.js';
-import { classifyFailure, replyId, speakerName } from './turn-failure.js';
+import { classifyFailure, type PauseReason, recordedPause, replyId, speakerName } from './turn-failure.js';
 import { narrowToolSet, type TurnRouter } from './turn-router.js';
 import { reusable, TurnSignal } from './turn-signal.js';
 
@@ -91,16 +91,6 @@ export interface AgentRuntimeDependencies {
   commitHooks: readonly TurnCommitHook[];
 }
 
-/** Why a paused agent is paused. */
-export interface PauseReason {
-  /** `host`: `pause()` was called; `outage`: the bus or store is down; `budget`: a budget is spent. */
-  kind: 'host' | 'outage' | 'budget';
-  /** The error behind an `outage` or `budget` pause. */
-  error?: SerializedError;
-  /** When the agent tries again by itself (outage and budget pauses), ms since the epoch. */
-  resumesAt?: number;
-}
-
 /**
  * Where the agent goes once its running turns end, when something decided it while they ran:
  * the host paused it, a turn hit an outage or a spent budget, or an error every message would hit.
@@ -147,7 +137,7 @@ export class AgentRuntime {
   #halted: AgentrixError | undefined;
   /** The running turns' aborts, aborted together by stop (no listener per turn). */
   #turnSignals: Set<TurnSignal> | undefined;
-  /** The AbortController of the last turn, kept for the next (see `reusableController`). */
+  /** The AbortController of the last turn, kept for the next (see `reusable` in turn-signal.ts). */
   #spareController: AbortController | undefined;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
@@ -190,14 +180,9 @@ export class AgentRuntime {
    * pause at its next try; anything else was the host's pause.
    */
   #restorePause(lastError: SerializedError | undefined): void {
-    const code = lastError?.code;
-    if (code === 'BUDGET_EXCEEDED' && lastError) {
-      this.#schedulePauseEnd({ kind: 'budget', error: lastError }, this.#budgetDelay(lastError));
-    } else if ((code === 'STORE_UNAVAILABLE' || code === 'BUS_UNAVAILABLE') && lastError) {
-      this.#schedulePauseEnd({ kind: 'outage', error: lastError }, 0);
-    } else {
-      this.#pause = { kind: 'host' };
-    }
+    const pause = recordedPause(lastError);
+    if (pause.kind === 'host') this.#pause = pause;
+    else this.#schedulePauseEnd(pause, pause.kind === 'budget' ? this.#budgetDelay(pause.error) : 0);
   }
 
   get id(): string {
@@ -219,11 +204,6 @@ export class AgentRuntime {
   /** Why the agent is paused, while it is. */
   get pauseReason(): PauseReason | undefined {
     return this.#machine.state === 'paused' ? this.#pause : undefined;
-  }
-
-  /** Threads with a turn running now. */
-  get runningThreads(): string[] {
-    return [...this.#running.keys()];
   }
 
   /** Resolves when no turn runs on `threadId` (at once when none does). */
@@ -394,7 +374,7 @@ export class AgentRuntime {
         continue;
       }
       let delivery = this.#held?.shift();
-      // A held delivery's lease may be old: its heartbeat starts at once.
+      // A held delivery's lease may be old: the lease keeper extends it at once.
       let leasedAt = Number.NEGATIVE_INFINITY;
       if (delivery === undefined) {
         const { signal } = this.#reading;
@@ -808,8 +788,8 @@ export class AgentRuntime {
   }
 
   /** Delay before a budget-paused agent tries again: `budgetRetryMs`, or sooner when the period resets. */
-  #budgetDelay(error: SerializedError): number {
-    const resetsAt = error.details?.resetsAt;
+  #budgetDelay(error: SerializedError | undefined): number {
+    const resetsAt = error?.details?.resetsAt;
     const untilReset = typeof resetsAt === 'number' ? resetsAt - this.#deps.clock.now() : Number.POSITIVE_INFINITY;
     return Math.max(0, Math.min(this.#deps.budgetRetryMs, untilReset));
   }
@@ -836,7 +816,7 @@ export class AgentRuntime {
 
   /** An error as events, logs and the registry keep it: redacted of the host's secrets too. */
   #serialize(error: unknown): SerializedError {
-    return serializeError(error, this.#deps.secrets ? { secrets: this.#deps.secrets } : {});
+    return serializeError(error, { secrets: this.#deps.secrets });
   }
 
   #fail(error: AgentrixError): void {

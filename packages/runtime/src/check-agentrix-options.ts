@@ -73,7 +73,7 @@ function checkBus(bus: AgentrixOptions['bus'], hasStore: boolean): void {
   throw invalid(`Invalid bus ${describe(bus)}: expected ${BUS_CHOICES}`);
 }
 
-export function isRedisUrl(value: string): boolean {
+function isRedisUrl(value: string): boolean {
   return /^rediss?:\/\//i.test(value);
 }
 

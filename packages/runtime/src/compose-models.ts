@@ -21,10 +21,7 @@ export async function buildGateway(
   const { createGateway } = await import('@agentrix/gateway');
   const gateway = createGateway({
     ...(store ? { budgetStore: store.budgets, ledger: store.ledger } : {}),
-    ...(shared.clock ? { clock: shared.clock } : {}),
-    ...(shared.generateId ? { generateId: shared.generateId } : {}),
-    events: shared.events,
-    logger: shared.logger,
+    ...shared,
     ...option,
   });
   owned.add('gateway', () => gateway.close());
@@ -52,7 +49,7 @@ export async function buildMemory(
     ...(shared.clock ? { clock: shared.clock } : {}),
     ...(shared.generateId ? { generateId: shared.generateId } : {}),
   });
-  // Flushes episode writes still queued; runs before the gateway and the store close.
+  // Episodes are written inside each turn's commit: closing only stops the memory, before the gateway and the store close.
   owned.add('memory', () => memory.close());
   return { memory, prompt };
 }

@@ -27,10 +27,7 @@ export async function buildSkills(
     approvals = options.approvals;
   } else {
     const gate = new ApprovalGate({
-      ...(shared.clock ? { clock: shared.clock } : {}),
-      ...(shared.generateId ? { generateId: shared.generateId } : {}),
-      events,
-      logger: shared.logger,
+      ...shared,
       ...(options.secrets ? { secrets: options.secrets } : {}),
       ...options.approvals,
     });

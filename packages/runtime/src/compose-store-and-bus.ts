@@ -5,10 +5,13 @@ import type { AgentrixOptions } from './agentrix-options.js';
 import { isMessageBus, isRedisClient } from './check-agentrix-options.js';
 import type { OwnedResources } from './owned-resources.js';
 
-/** What every part built here shares. */
+/**
+ * What every part built here shares. `clock` and `generateId` are absent (not undefined) when the
+ * host gave none, so `...shared` in a part's options leaves that part its own default.
+ */
 export interface Shared {
-  clock: Clock | undefined;
-  generateId: IdGenerator | undefined;
+  clock?: Clock;
+  generateId?: IdGenerator;
   events: AgentrixEvents;
   /** Already redacting the host's secrets. */
   logger: Logger;
@@ -25,10 +28,7 @@ export async function openStore(
   // Loaded only when used: the store brings kysely and PGlite, which a host without one never needs.
   const { createAgentrixStore } = await import('@agentrix/store');
   const store = await createAgentrixStore({
-    ...(shared.clock ? { clock: shared.clock } : {}),
-    ...(shared.generateId ? { generateId: shared.generateId } : {}),
-    events: shared.events,
-    logger: shared.logger,
+    ...shared,
     ...(typeof option === 'string' ? { url: option } : option),
   });
   owned.add('store', () => store.close());
@@ -50,18 +50,12 @@ export async function openBus(
   if (choice === 'memory://') return undefined;
   if (choice === 'store') return (store as AgentrixStore).bus;
   if (typeof choice === 'object' && isMessageBus(choice)) return choice;
-  const common = {
-    ...(shared.clock ? { clock: shared.clock } : {}),
-    ...(shared.generateId ? { generateId: shared.generateId } : {}),
-    events: shared.events,
-    logger: shared.logger,
-  };
   const bus = await createRedisBus(
     typeof choice === 'string'
-      ? { ...common, url: choice }
+      ? { ...shared, url: choice }
       : isRedisClient(choice)
-        ? { ...common, client: choice as RedisClientLike }
-        : { ...common, ...choice },
+        ? { ...shared, client: choice as RedisClientLike }
+        : { ...shared, ...choice },
   );
   owned.add('bus', () => bus.close());
   return bus;

@@ -26,8 +26,8 @@ import { OwnedResources } from './owned-resources.js';
 export async function createAgentrix(options: AgentrixOptions = {}): Promise<Agentrix> {
   checkAgentrixOptions(options);
   const shared: Shared = {
-    clock: options.clock,
-    generateId: options.generateId,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.generateId ? { generateId: options.generateId } : {}),
     events: options.events ?? new AgentrixEvents(),
     logger: options.logger ? redactingLogger(options.logger, options.secrets) : silentLogger,
   };

@@ -26,6 +26,8 @@ export interface ModelCallContext {
   /** The turn's abort: it bounds the call even when the model ignores its signal. */
   turn: TurnSignal;
   logger?: Logger | undefined;
+  /** Host secrets removed from the retry's event and log line. */
+  secrets?: readonly string[] | undefined;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function callModel(
       const error = toAgentrixError(thrown, 'MODEL_ERROR', { retryable: true });
       if (!error.isRetryable || attempt >= attempts) throw error;
       const delayMs = error.retryAfterMs ?? backoffDelay(attempt, context.retry);
+      const serialized = serializeError(error, { secrets: context.secrets });
       if (context.events?.has('model.retry')) {
         context.events.emit('model.retry', {
           agentId: context.agentId,
@@ -70,7 +73,7 @@ export async function callModel(
           step: context.step,
           attempt,
           delayMs,
-          error: serializeError(error),
+          error: serialized,
         });
       }
       context.logger?.warn(
@@ -81,7 +84,7 @@ export async function callModel(
           attempt,
           delayMs,
           code: error.code,
-          error: serializeError(error),
+          error: serialized,
         },
         'model call failed; retrying',
       );

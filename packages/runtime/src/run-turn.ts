@@ -113,8 +113,8 @@ export async function runTurnUnder(options: RunTurnOptions, turn: TurnSignal): P
     send: options.send ?? noSend,
     ask: options.ask ?? noAsk,
     threadId: options.threadId ?? DEFAULT_THREAD,
-    ...(options.toolTimeoutMs !== undefined ? { toolTimeoutMs: options.toolTimeoutMs } : {}),
-    ...(options.secrets !== undefined ? { secrets: options.secrets } : {}),
+    toolTimeoutMs: options.toolTimeoutMs,
+    secrets: options.secrets,
   };
   let last: AssistantMessage | undefined;
   for (let step = 1; step <= maxSteps; step++) {
@@ -135,6 +135,7 @@ export async function runTurnUnder(options: RunTurnOptions, turn: TurnSignal): P
       events,
       turn,
       logger: options.logger,
+      secrets: options.secrets,
     });
     addUsage(usage, response.usage);
     if (events?.has('model.responded')) {

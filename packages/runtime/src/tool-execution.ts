@@ -4,6 +4,7 @@ import {
   type Clock,
   DEFAULT_TOOL_TIMEOUT_MS,
   formatIssues,
+  type SerializedError,
   serializeError,
   type ToolCall,
   type ToolContext,
@@ -71,9 +72,7 @@ export async function executeToolCall(
       name: call.name,
       isError: outcome.error !== undefined,
       durationMs: context.clock.now() - started,
-      ...(outcome.error
-        ? { error: serializeError(outcome.error, context.secrets ? { secrets: context.secrets } : {}) }
-        : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
     });
   }
   return outcome.message;
@@ -81,7 +80,8 @@ export async function executeToolCall(
 
 interface ToolOutcome {
   message: ToolMessage;
-  error?: AgentrixError;
+  /** The failure as the model saw it (redacted), for the `tool.completed` event. */
+  error?: SerializedError;
 }
 
 async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutionContext): Promise<ToolOutcome> {
@@ -94,6 +94,7 @@ async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutio
         'TOOL_NOT_FOUND',
         `Unknown tool "${call.name}". ${available.length > 0 ? `Available tools: ${available.join(', ')}.` : 'No tools are available.'}`,
       ),
+      context,
     );
   }
   let raw: unknown;
@@ -106,6 +107,7 @@ async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutio
         'TOOL_INPUT_INVALID',
         `Arguments for tool "${call.name}" are not valid JSON (${(cause as Error).message}). Send one JSON object that matches the tool's parameters.`,
       ),
+      context,
     );
   }
   const parsed = tool.input.safeParse(raw);
@@ -119,6 +121,7 @@ async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutio
           details: { issues: parsed.error.issues },
         },
       ),
+      context,
     );
   }
   const timeoutMs = tool.timeoutMs ?? context.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
@@ -157,14 +160,15 @@ async function runToolCall(call: ToolCall, tools: ToolSet, context: ToolExecutio
               toolName: call.name,
             },
           ),
-      context.secrets,
+      context,
     );
   }
 }
 
-function toolError(call: ToolCall, error: AgentrixError, secrets?: readonly string[]): ToolOutcome {
-  // What goes back to the model is redacted of URL credentials, keys and every host secret.
-  const { code, message, details } = serializeError(error, secrets === undefined ? {} : { secrets });
+function toolError(call: ToolCall, error: AgentrixError, context: ToolExecutionContext): ToolOutcome {
+  // What goes back to the model (and into the event) is redacted of URL credentials, keys and every host secret.
+  const serialized = serializeError(error, { secrets: context.secrets });
+  const { code, message, details } = serialized;
   return {
     message: {
       role: 'tool',
@@ -173,6 +177,6 @@ function toolError(call: ToolCall, error: AgentrixError, secrets?: readonly stri
       content: JSON.stringify({ error: { code, message, ...(details ? { details } : {}) } }),
       isError: true,
     },
-    error,
+    error: serialized,
   };
 }

@@ -1,4 +1,4 @@
-import type { AgentrixError } from '@agentrix/core';
+import type { SerializedError } from '@agentrix/core';
 
 /**
  * What a failed turn means for its message and its agent (the policy of docs/runtime.md, "When a
@@ -19,10 +19,35 @@ const SYSTEMIC_CODES: ReadonlySet<string> = new Set([
   'UNSUPPORTED_CONTEXT_VERSION',
 ]);
 
-export function classifyFailure(error: AgentrixError): TurnFailure {
-  if (error.code === 'STORE_UNAVAILABLE' || error.code === 'BUS_UNAVAILABLE') return 'outage';
-  if (error.code === 'BUDGET_EXCEEDED') return 'budget';
-  return SYSTEMIC_CODES.has(error.code) ? 'systemic' : 'message';
+/** Classifies an error by its code (an AgentrixError, or one serialized in the registry). */
+export function classifyFailure(error: { code?: string | undefined }): TurnFailure {
+  const { code } = error;
+  if (code === 'STORE_UNAVAILABLE' || code === 'BUS_UNAVAILABLE') return 'outage';
+  if (code === 'BUDGET_EXCEEDED') return 'budget';
+  return code !== undefined && SYSTEMIC_CODES.has(code) ? 'systemic' : 'message';
+}
+
+/** Why a paused agent is paused. */
+export interface PauseReason {
+  /** `host`: `pause()` was called; `outage`: the bus or store is down; `budget`: a budget is spent. */
+  kind: 'host' | 'outage' | 'budget';
+  /** The error behind an `outage` or `budget` pause. */
+  error?: SerializedError;
+  /** When the agent tries again by itself (outage and budget pauses), ms since the epoch. */
+  resumesAt?: number;
+}
+
+/**
+ * The pause of an agent recorded as `paused` (restored from the registry, or hosted by another
+ * process), told by the error it was recorded with: an outage or a spent budget, which end by
+ * themselves, else the host's pause (recorded with no error).
+ */
+export function recordedPause(lastError: SerializedError | undefined): PauseReason {
+  if (lastError !== undefined) {
+    const failure = classifyFailure(lastError);
+    if (failure === 'outage' || failure === 'budget') return { kind: failure, error: lastError };
+  }
+  return { kind: 'host' };
 }
 
 /**

@@ -309,11 +309,12 @@ export class JobQueue {
       return (await this.dead(job, error)) ? 'dead' : undefined;
     }
     const now = this.clock.now();
+    const delayMs = this.backoffDelay(job.attempts);
     const result = await this.#db
       .updateTable(JOBS_TABLE)
       .set({
         status: 'pending',
-        run_at: now + this.backoffDelay(job.attempts),
+        run_at: now + delayMs,
         locked_by: null,
         lease_until: null,
         last_error: errorText(error),
@@ -331,7 +332,7 @@ export class JobQueue {
         type: job.type,
         attempt: job.attempts,
         maxAttempts: job.maxAttempts,
-        delayMs: this.backoffDelay(job.attempts),
+        delayMs,
         error: serializeError(error),
       });
     }

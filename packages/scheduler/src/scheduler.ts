@@ -247,13 +247,14 @@ export class Scheduler implements AsyncDisposable {
 
   async #setPaused(agentId: string, paused: boolean): Promise<ScheduleRecord> {
     this.#assertOpen();
-    const result = await this.#db
+    const row = await this.#db
       .updateTable(SCHEDULES_TABLE)
       .set({ paused })
       .where('agent_id', '=', agentId)
+      .returningAll()
       .executeTakeFirst();
-    const stored = Number(result.numUpdatedRows) > 0 ? await this.get(agentId) : undefined;
-    if (stored === undefined) throw noSchedule(agentId);
+    if (row === undefined) throw noSchedule(agentId);
+    const stored = toRecord(row);
     this.#schedules.set(agentId, stored);
     this.#arm();
     return stored;

@@ -13,7 +13,10 @@ export interface SkillExecutorOptions {
    * `DEFAULT_TOOL_TIMEOUT_MS` from `@agentrix/core` (60 s).
    */
   defaultTimeoutMs?: number;
-  /** Lease of a claimed key while its call runs. Default: 5 min, or 2x the skill's timeout x attempts when longer. */
+  /**
+   * Lease of a claimed key while its call runs. Default: 5 min, or 2x the attempt deadline (the
+   * skill's `timeoutMs`, else `defaultTimeoutMs`) x attempts when longer (6 min with the defaults).
+   */
   idempotencyLeaseMs?: number;
   /** Where `requiresApproval` calls wait. Default: a new `ApprovalGate` (5 min timeout). */
   approvals?: ApprovalGate;

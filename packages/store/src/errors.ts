@@ -43,8 +43,9 @@ export function storeError(error: unknown, operation: string): AgentrixError {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
   const details = { operation, ...(typeof code === 'string' ? { driverCode: code } : {}) };
-  if ((typeof code === 'string' && AUTH_SQLSTATES.has(code)) || MISSING_PASSWORD.test(message)) {
-    const what = MISSING_PASSWORD.test(message) ? 'asks for a password and the URL has none' : `said: ${message}`;
+  const missingPassword = MISSING_PASSWORD.test(message);
+  if (missingPassword || (typeof code === 'string' && AUTH_SQLSTATES.has(code))) {
+    const what = missingPassword ? 'asks for a password and the URL has none' : `said: ${message}`;
     return new AgentrixError(
       'AUTH_FAILED',
       `The database refused the credentials (${operation}): the server ${what}. ` +

@@ -75,7 +75,6 @@ export class SqlBudgetStore implements BudgetStore {
     const order = lines.map((_, index) => index).sort((a, b) => compareKeys(lines[a]!.key, lines[b]!.key));
     const counters: BudgetCounter[] = new Array(lines.length);
     const held = jsonb(lines.map((line) => ({ key: line.key, amount: line.amount })));
-    let duplicate = false;
     try {
       await this.#database.kysely.transaction().execute(async (trx) => {
         const inserted = await sql`
@@ -83,8 +82,10 @@ export class SqlBudgetStore implements BudgetStore {
           values (${reservation.id}, ${reservation.holder}, ${reservation.expiresAt}, ${held}, ${this.#clock.now()})
           on conflict (id) do nothing`.execute(trx);
         if (Number(inserted.numAffectedRows ?? 0) === 0) {
-          duplicate = true;
-          throw new Refused(-1);
+          // Nothing was written; storeError below passes this AgentrixError through as it is.
+          throw invalidArgument(
+            `Budget reservation "${reservation.id}" is already held: give each reservation a new id`,
+          );
         }
         const refused: number[] = [];
         for (const index of order) {
@@ -107,9 +108,6 @@ export class SqlBudgetStore implements BudgetStore {
       return { ok: true, counters };
     } catch (error) {
       if (!(error instanceof Refused)) throw storeError(error, 'reserving budget');
-      if (duplicate) {
-        throw invalidArgument(`Budget reservation "${reservation.id}" is already held: give each reservation a new id`);
-      }
       const line = lines[error.index]!;
       // The transaction is rolled back: the refused line's counter is as it was (zero when new).
       const [counter] = await this.read([line.key]);
