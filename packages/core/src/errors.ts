@@ -29,6 +29,16 @@ export type AgentrixErrorCode =
   | 'TOOL_EXISTS'
   | 'TOOL_INPUT_INVALID'
   | 'UNSUPPORTED_CONTEXT_VERSION'
+  /** An HTTP request body that is not parseable (malformed JSON). */
+  | 'MALFORMED_REQUEST'
+  /** An HTTP request body over the server's size limit. */
+  | 'REQUEST_TOO_LARGE'
+  /** A missing or wrong bearer token. */
+  | 'UNAUTHORIZED'
+  /** A token whose scope does not allow the request. */
+  | 'FORBIDDEN'
+  /** An unknown route, or a job, dead letter, approval or budget that does not exist (any more). */
+  | 'NOT_FOUND'
   // failures while running
   | 'TOOL_FAILED'
   | 'TOOL_TIMEOUT'
@@ -51,6 +61,8 @@ export type AgentrixErrorCode =
   | 'CLOSED'
   | 'BUS_UNAVAILABLE'
   | 'STORE_UNAVAILABLE'
+  /** A chat channel's API (Telegram's Bot API) refused a call or could not be reached; `isRetryable` says which. */
+  | 'CHANNEL_ERROR'
   | 'MOCK_SCRIPT_EXHAUSTED'
   | 'INTERNAL';
 
@@ -74,6 +86,11 @@ const USER_CODES: ReadonlySet<AgentrixErrorCode> = new Set<AgentrixErrorCode>([
   'TOOL_EXISTS',
   'TOOL_INPUT_INVALID',
   'UNSUPPORTED_CONTEXT_VERSION',
+  'MALFORMED_REQUEST',
+  'REQUEST_TOO_LARGE',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
 ]);
 
 const RETRYABLE_CODES: ReadonlySet<AgentrixErrorCode> = new Set<AgentrixErrorCode>([

@@ -10,6 +10,7 @@ import {
   randomId,
   systemClock,
 } from '@agentrix/core';
+import { z } from 'zod';
 import { budgetKeys, budgetLayer, outputCap, type PreparedBudget, prepareBudgets } from './budget-layer.js';
 import { type BudgetStore, InMemoryBudgetStore } from './budget-store.js';
 import { cacheLayer } from './cache-layer.js';
@@ -27,6 +28,7 @@ import {
   type PriceTable,
   parseEmbeddingPriceTable,
   parsePriceTable,
+  usdToNano,
 } from './price-table.js';
 import { promptBudgetLayer } from './prompt-budget-layer.js';
 import { providerStep } from './provider-layer.js';
@@ -74,10 +76,20 @@ export interface Gateway extends ChatModel {
   embedder(options: GatewayEmbedderOptions): Embedder;
   /** Every budget a scope is under, for the current period. Default: the global ones. */
   budgetStatus(scope?: CallScope): Promise<BudgetStatus[]>;
+  /**
+   * Changes the caps of a configured budget at run time (the HQ's "adjust budget"): calls from
+   * now on reserve against the new caps; what was spent stays spent. A cap left out is kept.
+   * `NOT_FOUND` for an unknown id, `INVALID_ARGUMENT` for a cap that is not a positive number.
+   */
+  setBudget(id: string, caps: { usd?: number; tokens?: number }): void;
   /** Closes the stores the gateway created (never the ones passed in, nor the providers). Idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
+
+const BudgetCapsSchema = z
+  .strictObject({ usd: z.number().finite().positive().optional(), tokens: z.number().int().positive().optional() })
+  .refine((caps) => caps.usd !== undefined || caps.tokens !== undefined, { message: 'give usd, tokens or both' });
 
 const DEFAULT_TIERS: Record<string, string> = { large: 'gpt-4o', small: 'gpt-4o-mini' };
 
@@ -284,6 +296,25 @@ export function createGateway(options: GatewayOptions): Gateway {
     async budgetStatus(scope = {}) {
       await context.reservations.ready;
       return readBudgets(store, budgets, scope, clock.now());
+    },
+    setBudget(id, caps) {
+      const budget = budgets.find((candidate) => candidate.id === id);
+      if (!budget) {
+        throw new AgentrixError(
+          'NOT_FOUND',
+          `No budget "${id}" in this gateway; known: ${budgets.map((candidate) => candidate.id).join(', ') || 'none'}`,
+          { details: { budget: id } },
+        );
+      }
+      const parsed = BudgetCapsSchema.safeParse(caps);
+      if (!parsed.success) {
+        throw new AgentrixError(
+          'INVALID_ARGUMENT',
+          `Budget "${id}" caps must be { usd?: positive number, tokens?: positive integer } with at least one: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'caps'}: ${issue.message}`).join('; ')}`,
+        );
+      }
+      if (parsed.data.usd !== undefined) budget.usdNano = usdToNano(parsed.data.usd);
+      if (parsed.data.tokens !== undefined) budget.tokens = parsed.data.tokens;
     },
     close() {
       closing ??= (async () => {

@@ -30,6 +30,7 @@ export type {
   HqGateway,
   HqOptions,
   HqReport,
+  HqTask,
   PlannedTask,
   TaskCounts,
   TaskResult,

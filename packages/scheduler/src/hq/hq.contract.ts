@@ -84,6 +84,18 @@ export function hqContract(label: string, getDatabase: () => Database): void {
       expect(report.goals).toHaveLength(1);
       expect(report.spend?.byAgent.architect).toEqual({ costUsd: 0.02, calls: 1 });
       expect(report.spend?.totalUsd).toBe(0.03);
+
+      const tasks = await hq.tasks(goal.id);
+      expect(tasks.map((task) => [task.title, task.status, task.result])).toEqual([
+        ['research', 'done', 'finished research'],
+        ['write', 'done', 'finished write'],
+      ]);
+      expect(await hq.tasks('no-such-goal')).toEqual([]);
+      expect(hq.reports()).toEqual([]);
+      const ticked = await hq.tick();
+      expect(ticked.tasks).toEqual({ done: 2, failed: 0, inProgress: 0 });
+      expect(hq.reports()).toEqual([ticked]);
+      expect(events.at(-1)).toEqual({ type: 'report', report: ticked });
     });
 
     it('asks the planner again once after a bad answer, then fails the goal after a second one', async () => {

@@ -160,6 +160,23 @@ export interface TaskResult {
   result: string;
 }
 
+/** One task of a goal, as {@link Hq.tasks} lists it. */
+export interface HqTask {
+  taskId: string;
+  goalId: string;
+  title: string;
+  description: string | undefined;
+  role: string | undefined;
+  /** The task job's state on the queue (`dead`: failed for good). */
+  status: 'pending' | 'running' | 'done' | 'failed' | 'dead';
+  attempts: number;
+  /** Who did it, and its answer (known in the process that ran it). */
+  agentId: string | undefined;
+  result: string | undefined;
+  lastError: string | undefined;
+}
+
+const KEPT_REPORTS = 30;
 const PLAN = 'hq.plan';
 const TASK = 'hq.task';
 
@@ -176,6 +193,7 @@ export class Hq implements AsyncDisposable {
   readonly #clock: Clock;
   readonly #agentBudgets: Map<string, number>;
   readonly #results = new Map<string, TaskResult>();
+  readonly #reports: HqReport[] = [];
   readonly #load = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
   #worker: JobWorker | undefined;
@@ -201,6 +219,11 @@ export class Hq implements AsyncDisposable {
       send: (input) => (input.to === this.hqId ? this.#tick() : options.agentrix.send(input)),
       ...(options.onError ? { onError: options.onError } : {}),
     });
+  }
+
+  /** The queue its goals and tasks are jobs on. */
+  get queue(): JobQueue {
+    return this.#queue;
   }
 
   get paused(): boolean {
@@ -445,10 +468,55 @@ export class Hq implements AsyncDisposable {
     await this.#worker.start();
   }
 
-  async #tick(): Promise<void> {
+  /** Makes a progress report now, as the cron tick does (`onReport`, the `report` event, kept in {@link reports}). */
+  async tick(): Promise<HqReport> {
     const report = await this.report();
+    this.#reports.unshift(report);
+    this.#reports.length = Math.min(this.#reports.length, KEPT_REPORTS);
     this.#options.onReport?.(report);
     this.#emit({ type: 'report', report });
+    return report;
+  }
+
+  /** The reports the ticks made in this process, newest first (the last 30). */
+  reports(): HqReport[] {
+    return [...this.#reports];
+  }
+
+  /** The tasks of a goal (or of all goals) in the order they were planned, with their queue state and result. */
+  async tasks(goalId?: string): Promise<HqTask[]> {
+    const { rows } = await sql<{
+      status: HqTask['status'];
+      payload: unknown;
+      attempts: number;
+      last_error: string | null;
+    }>`
+      select status, payload, attempts, last_error from ${sql.table(JOBS_TABLE)}
+      where queue = ${this.#queue.queue} and type = ${TASK}
+      order by created_at, id`.execute(this.#queue.database.kysely);
+    const tasks: HqTask[] = [];
+    for (const row of rows) {
+      const payload = TaskJobSchema.parse(typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload);
+      if (goalId !== undefined && payload.goalId !== goalId) continue;
+      const result = this.#results.get(payload.taskId);
+      tasks.push({
+        taskId: payload.taskId,
+        goalId: payload.goalId,
+        title: payload.title,
+        description: payload.description,
+        role: payload.role,
+        status: row.status,
+        attempts: Number(row.attempts),
+        agentId: result?.agentId,
+        result: result?.result,
+        lastError: row.last_error ?? undefined,
+      });
+    }
+    return tasks;
+  }
+
+  async #tick(): Promise<void> {
+    await this.tick();
   }
 
   async #plan(goal: z.infer<typeof PlanJobSchema>['goal'], signal: AbortSignal): Promise<void> {

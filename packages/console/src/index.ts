@@ -1,0 +1,1 @@
+export { consoleAssetsDir } from './assets-dir.js';

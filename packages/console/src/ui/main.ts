@@ -1,0 +1,6 @@
+/// <reference lib="dom" />
+import { html } from 'htm/preact';
+import { render } from 'preact';
+import { App } from './app.js';
+
+render(html`<${App} />`, document.getElementById('app')!);
