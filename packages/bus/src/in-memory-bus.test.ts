@@ -4,6 +4,7 @@ import {
   AgentrixEvents,
   type Clock,
   createSequentialIds,
+  REPLY_INBOX_PREFIX,
   type TimerHandle,
 } from '@agentrix/core';
 import { describe, expect, it } from 'vitest';
@@ -121,6 +122,17 @@ describe('InMemoryBus', () => {
       await off.send({ id: 'same', from: 'host', to: 'inbox', content: '2' });
       expect((await off.stats('inbox')).unread).toBe(2);
       await Promise.all([bus.close(), off.close()]);
+    });
+
+    it('does not remember the ids of asks and replies (to or answered at a reply inbox)', async () => {
+      const bus = new InMemoryBus();
+      const ask = { id: 'ask-1', from: 'host', to: 'agent', replyTo: `${REPLY_INBOX_PREFIX}h1`, content: 'q' };
+      const reply = { id: 'reply-1', from: 'agent', to: `${REPLY_INBOX_PREFIX}h1`, content: 'a' };
+      const other = { id: 'm-1', from: 'host', to: 'agent', replyTo: 'agent-2', content: 'q' };
+      for (const message of [ask, ask, reply, reply, other, other]) await bus.send(message);
+      expect((await bus.stats('agent')).unread).toBe(3);
+      expect((await bus.stats(`${REPLY_INBOX_PREFIX}h1`)).unread).toBe(2);
+      await bus.close();
     });
 
     it('rejects data that cannot become JSON with INVALID_MESSAGE', async () => {

@@ -14,6 +14,7 @@ import {
   groupNotFound,
   type IdGenerator,
   type InboxStats,
+  isReplyInbox,
   type Logger,
   type MessageBus,
   type MessageEnvelope,
@@ -95,13 +96,17 @@ export class InMemoryBus implements MessageBus {
 
   /**
    * Appends a message to `input.to`. A repeated explicit `id` or `externalId` (within
-   * `dedupeWindow` per inbox) is not enqueued again: the original envelope is returned.
+   * `dedupeWindow` per inbox) is not enqueued again: the original envelope is returned. Explicit
+   * ids of messages to or answered at a reply inbox are not remembered (see `REPLY_INBOX_PREFIX`).
    */
   async send(input: SendInput): Promise<MessageEnvelope> {
     this.#assertOpen('send');
     const message = checkSendInput(input, this.#maxMessageBytes);
     const inbox = this.#inbox(message.to, true);
-    const explicitId = message.id;
+    // Asks and their replies are matched by their asker, which drops duplicates: their ids are not
+    // remembered (see REPLY_INBOX_PREFIX).
+    const explicitId =
+      isReplyInbox(message.to) || (message.replyTo && isReplyInbox(message.replyTo)) ? undefined : message.id;
     const externalId = message.externalId;
     if (explicitId !== undefined || externalId !== undefined) {
       const duplicate = findDuplicate(inbox, explicitId, externalId);

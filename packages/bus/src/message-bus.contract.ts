@@ -129,6 +129,22 @@ export function messageBusContract(name: string, createBus: CreateMessageBus, cl
         expect(await bus.read(inbox, { consumer: 'c2', blockMs: 0 })).toEqual([]);
       });
 
+      it('carries a W3C trace context (envelope.trace) and refuses a malformed one', async () => {
+        const bus = await openBus();
+        const ns = namespace();
+        const trace = {
+          traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+          tracestate: 'vendor=abc',
+        };
+        const sent = await bus.send({ from: 'host', to: `${ns}.a`, content: 'traced', trace });
+        const [delivery] = await bus.read(`${ns}.a`, { consumer: 'c1', blockMs: 0 });
+        expect(delivery!.envelope.trace).toEqual(trace);
+        expect(sent.trace).toEqual(trace);
+        await expect(
+          bus.send({ from: 'host', to: `${ns}.a`, content: 'x', trace: { traceparent: 'not-a-traceparent' } }),
+        ).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+      });
+
       it('keeps a type the sender chose', async () => {
         const bus = await openBus();
         const ns = namespace();

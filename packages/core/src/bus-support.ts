@@ -11,6 +11,7 @@ import {
   type MessageEnvelope,
   type SendInput,
   SendInputSchema,
+  TRACEPARENT,
 } from './message.js';
 import type { ReadOptions } from './message-bus.js';
 import { formatIssues } from './validation.js';
@@ -259,12 +260,28 @@ function plainSendInput(input: unknown): CheckedSend | undefined {
       case 'data':
         out.data = field;
         break;
+      case 'trace':
+        if (!isTraceCarrier(field)) return undefined;
+        out.trace = field;
+        break;
       default:
         return undefined;
     }
   }
   // id and type stay undefined when not given: completeEnvelope fills them (one object shape).
   return out as CheckedSend;
+}
+
+/** A `{ traceparent, tracestate? }` the schema would take unchanged (anything else goes through the schema). */
+function isTraceCarrier(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { traceparent, tracestate, ...rest } = value as Record<string, unknown>;
+  for (const _ in rest) return false;
+  return (
+    typeof traceparent === 'string' &&
+    TRACEPARENT.test(traceparent) &&
+    (tracestate === undefined || (typeof tracestate === 'string' && tracestate.length <= 512))
+  );
 }
 
 /**

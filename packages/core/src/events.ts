@@ -21,9 +21,10 @@ import type { MessageEnvelope } from './message.js';
 export interface AgentrixEventMap {
   'agent.created': { agentId: string; spec: AgentSpec };
   'agent.state': { agentId: string; from: AgentState; to: AgentState; reason?: string; at: number };
-  'turn.started': { agentId: string; turnId: string; messageId: string; attempt: number };
+  'turn.started': { agentId: string; threadId: string; turnId: string; messageId: string; attempt: number };
   'turn.completed': {
     agentId: string;
+    threadId: string;
     turnId: string;
     messageId: string;
     steps: number;
@@ -32,8 +33,15 @@ export interface AgentrixEventMap {
     stopReason: 'final' | 'max-steps';
     reply: string;
   };
-  'turn.failed': { agentId: string; turnId: string; messageId: string; error: SerializedError; durationMs: number };
-  'model.token': { agentId: string; turnId: string; step: number; text: string };
+  'turn.failed': {
+    agentId: string;
+    threadId: string;
+    turnId: string;
+    messageId: string;
+    error: SerializedError;
+    durationMs: number;
+  };
+  'model.token': { agentId: string; threadId: string; turnId: string; step: number; text: string };
   'model.responded': {
     agentId: string;
     turnId: string;
@@ -51,9 +59,10 @@ export interface AgentrixEventMap {
     delayMs: number;
     error: SerializedError;
   };
-  'tool.called': { agentId: string; turnId: string; toolCall: ToolCall };
+  'tool.called': { agentId: string; threadId: string; turnId: string; toolCall: ToolCall };
   'tool.completed': {
     agentId: string;
+    threadId: string;
     turnId: string;
     toolCallId: string;
     name: string;
@@ -77,8 +86,36 @@ type Listeners = { [K in AgentrixEventName]: (event: AgentrixEventMap[K]) => voi
  * yourself).
  */
 export class AgentrixEvents extends EventEmitter<Listeners> {
-  /** True when someone listens: lets hot paths skip building payloads. */
+  #taps: readonly EventTap[] = [];
+
+  /** True when someone listens (a tap listens to every name): lets hot paths skip building payloads. */
   has(name: AgentrixEventName): boolean {
-    return this.listenerCount(name) > 0;
+    return this.#taps.length > 0 || this.listenerCount(name) > 0;
+  }
+
+  /**
+   * Calls `listener` with every event, whatever its name, before the event's own listeners (the
+   * HTTP server's live stream: names added by packages it does not know included). Returns the
+   * function that removes it. Untapped, `emit` is eventemitter3's own: a tap costs nothing until
+   * one is added. A tap must not throw.
+   */
+  tap(listener: EventTap): () => void {
+    this.#taps = [...this.#taps, listener];
+    if (this.#taps.length === 1) {
+      const emit = EventEmitter.prototype.emit;
+      const tapped = (name: AgentrixEventName, event: unknown): boolean => {
+        for (const tap of this.#taps) tap(name, event);
+        return emit.call(this, name, event as never);
+      };
+      Object.defineProperty(this, 'emit', { value: tapped, configurable: true, writable: true });
+    }
+    return () => {
+      const before = this.#taps.length;
+      this.#taps = this.#taps.filter((tap) => tap !== listener);
+      if (before > 0 && this.#taps.length === 0) delete (this as { emit?: unknown }).emit;
+    };
   }
 }
+
+/** A listener of every event: its name and payload. */
+export type EventTap = (name: AgentrixEventName, event: unknown) => void;

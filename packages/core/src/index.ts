@@ -94,7 +94,7 @@ export type {
   SerializeErrorOptions,
 } from './errors.js';
 export { AgentrixError, serializeError, toAgentrixError } from './errors.js';
-export type { AgentrixEventMap, AgentrixEventName } from './events.js';
+export type { AgentrixEventMap, AgentrixEventName, EventTap } from './events.js';
 export { AgentrixEvents } from './events.js';
 export type { IdempotencyClaim, IdempotencyRecord, IdempotencyStore } from './idempotency-store.js';
 export type { IdGenerator } from './ids.js';
@@ -102,14 +102,18 @@ export { createSequentialIds, randomId } from './ids.js';
 export type { DegradationStep, LedgerQuery, LedgerRecord, LedgerStore } from './ledger-store.js';
 export type { Logger, LogLevel } from './logger.js';
 export { createConsoleLogger, redactingLogger, silentLogger } from './logger.js';
-export type { BroadcastInput, MessageEnvelope, SendInput } from './message.js';
+export type { BroadcastInput, MessageEnvelope, SendInput, TraceCarrier } from './message.js';
 export {
   AddressSchema,
   BroadcastInputSchema,
   DEFAULT_THREAD,
+  isReplyInbox,
   MessageEnvelopeSchema,
+  REPLY_INBOX_PREFIX,
   SendInputSchema,
   ThreadIdSchema,
+  TRACEPARENT,
+  TraceCarrierSchema,
 } from './message.js';
 export type { DeadLetter, Delivery, InboxStats, MessageBus, NackOptions, ReadOptions } from './message-bus.js';
 export { REDACTED, redactError, redactText, redactUrl, redactValue } from './redact.js';

@@ -7,6 +7,20 @@ export const AddressSchema = z
   .max(128)
   .regex(/^[A-Za-z0-9_.:-]+$/, 'use 1-128 letters, digits, "_", ".", ":" or "-"');
 
+/**
+ * The prefix of a reply inbox: where one asker (an `AgentManager`, `host:<consumer>`) reads the
+ * replies to its asks and matches each to the ask waiting for it by `inReplyTo`, dropping any it
+ * does not wait for. A duplicate request or reply there is harmless, so a bus need not remember
+ * the ids of messages to or answered at one (the in-memory bus does not: retained envelopes cost
+ * a quarter of an ask's time in garbage collection, bench/runtime section 4).
+ */
+export const REPLY_INBOX_PREFIX = 'host:';
+
+/** Whether `address` is a reply inbox (see {@link REPLY_INBOX_PREFIX}). */
+export function isReplyInbox(address: string): boolean {
+  return address.startsWith(REPLY_INBOX_PREFIX);
+}
+
 /** The thread a conversation without a thread id belongs to. */
 export const DEFAULT_THREAD = 'main';
 
@@ -26,6 +40,17 @@ export const ChargeScopeSchema = z.strictObject({
   workflowId: z.string().min(1).max(200).optional(),
   tags: z.array(z.string().min(1).max(100)).max(32).optional(),
 });
+
+/** A W3C `traceparent`: version 00, 32 hex trace id, 16 hex span id, 2 hex flags. */
+export const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** Trace context carried by a message (W3C Trace Context, https://www.w3.org/TR/trace-context/). */
+export const TraceCarrierSchema = z.strictObject({
+  traceparent: z.string().regex(TRACEPARENT, 'expected a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>'),
+  /** At most 512 characters, the W3C limit a vendor may rely on. */
+  tracestate: z.string().max(512).optional(),
+});
+export type TraceCarrier = z.infer<typeof TraceCarrierSchema>;
 
 /** The envelope every message travels in, whatever bus carries it. */
 export const MessageEnvelopeSchema = z.object({
@@ -64,6 +89,11 @@ export const MessageEnvelopeSchema = z.object({
   /** The group it was broadcast to, when it was. */
   group: AddressSchema.optional(),
   headers: z.record(z.string(), z.string()).optional(),
+  /**
+   * The W3C trace context of the span that sent it (`traceparent`, `tracestate`): a turn that
+   * handles the message continues that trace, in any process. Set by `@agentrix/otel`.
+   */
+  trace: TraceCarrierSchema.optional(),
   /** Epoch milliseconds. */
   createdAt: z.number(),
 });

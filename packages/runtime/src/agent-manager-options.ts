@@ -103,3 +103,6 @@ export const AgentManagerOptionsSchema = z.looseObject({
   models: z.record(z.string().min(1), z.unknown()).optional(),
   tools: z.array(z.unknown()).optional(),
 });
+
+/** How long `close()` waits by default (`closeTimeoutMs`). */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;

@@ -71,6 +71,8 @@ export interface AgentRuntimeDependencies {
   leases: LeaseKeeper;
   /** Sends on behalf of agents (the manager checks that the recipient exists). */
   send: MessageBus['send'];
+  /** Sends a reply or an error reply (the manager hands one to its own asks in process). */
+  reply: (input: ReplyInput) => Promise<unknown>;
   /** Asks another agent and waits for its reply (the manager's request/reply over the bus). */
   ask: (request: AgentRequest) => Promise<MessageEnvelope>;
   /** Where lasting states (not the idle/running flips of each turn) are recorded. */
@@ -495,7 +497,13 @@ export class AgentRuntime {
       events.emit('message.received', { agentId: this.id, envelope, attempt: delivery.attempt });
     }
     if (events.has('turn.started')) {
-      events.emit('turn.started', { agentId: this.id, turnId, messageId: envelope.id, attempt: delivery.attempt });
+      events.emit('turn.started', {
+        agentId: this.id,
+        threadId,
+        turnId,
+        messageId: envelope.id,
+        attempt: delivery.attempt,
+      });
     }
     const controller = this.#spareController ?? new AbortController();
     this.#spareController = undefined;
@@ -523,6 +531,7 @@ export class AgentRuntime {
       if (events.has('turn.completed')) {
         events.emit('turn.completed', {
           agentId: this.id,
+          threadId,
           turnId,
           messageId: envelope.id,
           steps: result.steps,
@@ -533,7 +542,7 @@ export class AgentRuntime {
         });
       }
     } catch (thrown) {
-      await this.#failed(delivery, turnId, started, turn, thrown);
+      await this.#failed(delivery, threadId, turnId, started, turn, thrown);
     } finally {
       leases.release(lease);
       clock.clearTimeout(timeout);
@@ -544,7 +553,14 @@ export class AgentRuntime {
   }
 
   /** A turn failed: apply the failure policy to its message and its agent (see `turn-failure.ts`). */
-  async #failed(delivery: Delivery, turnId: string, started: number, turn: TurnSignal, thrown: unknown) {
+  async #failed(
+    delivery: Delivery,
+    threadId: string,
+    turnId: string,
+    started: number,
+    turn: TurnSignal,
+    thrown: unknown,
+  ) {
     const { bus, events, clock, logger } = this.#deps;
     const { envelope } = delivery;
     const stopped = this.#done();
@@ -553,6 +569,7 @@ export class AgentRuntime {
     if (events.has('turn.failed')) {
       events.emit('turn.failed', {
         agentId: this.id,
+        threadId,
         turnId,
         messageId: envelope.id,
         error: serialized,
@@ -610,8 +627,8 @@ export class AgentRuntime {
    */
   async #replyError(envelope: MessageEnvelope, error: SerializedError, key: string): Promise<void> {
     if (envelope.replyTo === undefined) return;
-    await this.#deps.bus
-      .send({
+    await this.#deps
+      .reply({
         id: replyId(key),
         from: this.id,
         to: envelope.replyTo,
@@ -632,7 +649,7 @@ export class AgentRuntime {
 
   /** The work of a turn, raced against its deadline: the model, the tools, the reply. */
   async #turn(delivery: Delivery, threadId: string, turnId: string, turn: TurnSignal): Promise<TurnWork> {
-    const { bus, contexts, events, clock } = this.#deps;
+    const { contexts, events, clock } = this.#deps;
     const { envelope } = delivery;
     let tools = this.#tools;
     const router = this.#deps.router;
@@ -675,7 +692,7 @@ export class AgentRuntime {
     // A turn abandoned at its deadline must not answer or ack late.
     turn.throwIfAborted('turn');
     if (envelope.replyTo) {
-      await bus.send({
+      await this.#deps.reply({
         // Derived from the request: a turn that runs again sends a reply the bus de-duplicates.
         id: replyId(envelope.id),
         from: this.id,
@@ -827,6 +844,9 @@ export class AgentRuntime {
 
 /** The running turns of an agent with none: an idle agent allocates no map (10,000 idle agents: bench section 3). */
 const NOTHING_RUNNING = new Map<string, Promise<void>>();
+
+/** A reply as the runtime sends it: to the asker, answering a message, with an id of its own. */
+export type ReplyInput = SendInput & { id: string; type: 'reply' | 'error'; inReplyTo: string };
 
 /** What a turn's work leaves for its commit. */
 interface TurnWork {

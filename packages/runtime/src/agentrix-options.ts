@@ -2,6 +2,7 @@ import type { CreateRedisBusOptions, RedisClientLike } from '@agentrix/bus';
 import type { MessageBus } from '@agentrix/core';
 import type { Gateway, GatewayOptions } from '@agentrix/gateway';
 import type { Memory, MemoryOptions, WithMemoryOptions } from '@agentrix/memory';
+import type { AgentrixTelemetry, TelemetryOptions } from '@agentrix/otel';
 import type {
   ApprovalGate,
   ApprovalGateOptions,
@@ -11,6 +12,7 @@ import type {
 } from '@agentrix/skills';
 import type { AgentrixStore, AgentrixStoreOptions } from '@agentrix/store';
 import type { AgentManagerOptions } from './agent-manager-options.js';
+import type { ShutdownOptions } from './shutdown.js';
 
 /** MCP servers to start, with the client options of their `McpClientManager`. */
 export interface AgentrixMcpOptions
@@ -73,6 +75,18 @@ export interface AgentrixOptions
    * `reject`): an `ApprovalGate` the host owns, or its options. Default: a new gate, 5 min timeout.
    */
   approvals?: ApprovalGate | ApprovalGateOptions;
+  /**
+   * OpenTelemetry traces and metrics (`@agentrix/otel`): `true` for the global providers the
+   * host's SDK registered, options, or an `AgentrixTelemetry`. Spans per turn, model call, tool
+   * call and bus delivery; trace context travels on messages. Default: none (nothing on the hot path).
+   */
+  telemetry?: boolean | TelemetryOptions | AgentrixTelemetry;
+  /**
+   * Graceful shutdown on SIGTERM / SIGINT (`true` for the defaults): take no new messages, let
+   * running turns finish within `timeoutMs`, give back what is held, close. Default: no handler
+   * (`agentrix.shutdown()` does the same when called).
+   */
+  shutdown?: boolean | ShutdownOptions;
 }
 
 /**
@@ -106,7 +120,17 @@ const MANAGER_KEYS = {
   true
 >;
 
-const COMPOSE_KEYS = ['gateway', 'store', 'bus', 'skills', 'mcp', 'memory', 'approvals'] as const;
+const COMPOSE_KEYS = [
+  'gateway',
+  'store',
+  'bus',
+  'skills',
+  'mcp',
+  'memory',
+  'approvals',
+  'telemetry',
+  'shutdown',
+] as const;
 
 export const AGENTRIX_OPTION_KEYS: ReadonlySet<string> = new Set([...Object.keys(MANAGER_KEYS), ...COMPOSE_KEYS]);
 

@@ -26,15 +26,26 @@ describe('trimHistory', () => {
 });
 
 describe('ContextManager', () => {
-  it('appends, trims and saves; stored copies do not change when the caller mutates', async () => {
+  it('appends, trims and saves; what is stored cannot be changed by a caller', async () => {
     const store = new InMemoryContextStore();
     const contexts = new ContextManager(store, systemClock);
     const first = await contexts.load('a1');
     expect(first.messages).toEqual([]);
     const saved = await contexts.append(first, [user('1'), user('2'), user('3')], 2);
     expect(saved.turns).toBe(1);
-    saved.messages.push(user('x'));
-    expect((await contexts.load('a1')).messages).toEqual([user('2'), user('3')]);
+    expect(() => saved.messages.push(user('x'))).toThrow(TypeError);
+    const loaded = await contexts.load('a1');
+    expect(() => loaded.messages.push(user('x'))).toThrow(TypeError);
+    expect(() => Object.assign(loaded.state, { x: 1 })).toThrow(TypeError);
+    // A context saved unfrozen by a host is copied: changing it afterwards changes nothing stored.
+    const own = { ...loaded, messages: [user('own')], state: {} };
+    await store.save(own);
+    own.messages.push(user('later'));
+    expect((await contexts.load('a1')).messages).toEqual([user('own')]);
+    expect((await contexts.append(await contexts.load('a1'), [user('next')], 10)).messages).toEqual([
+      user('own'),
+      user('next'),
+    ]);
   });
 
   it('loads every fixture of an old version and rejects unknown versions', () => {

@@ -37,14 +37,18 @@ export class ContextManager {
     return upgradeContext(stored);
   }
 
-  /** Appends a turn's messages, trims to `maxHistory`, and saves. */
+  /**
+   * Appends a turn's messages, trims to `maxHistory`, and saves. The saved context is frozen: a
+   * store may keep it as it is (the in-memory one does) instead of copying it.
+   */
   async append(context: AgentContext, messages: readonly ChatMessage[], maxHistory: number): Promise<AgentContext> {
-    const next: AgentContext = {
+    const next: AgentContext = Object.freeze({
       ...context,
-      messages: trimHistory(context.messages.concat(messages), maxHistory),
+      messages: Object.freeze(trimHistory(context.messages.concat(messages), maxHistory)) as ChatMessage[],
+      state: Object.isFrozen(context.state) ? context.state : Object.freeze({ ...context.state }),
       turns: context.turns + 1,
       updatedAt: this.clock.now(),
-    };
+    });
     await this.store.save(next);
     return next;
   }

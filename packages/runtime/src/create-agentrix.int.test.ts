@@ -68,7 +68,7 @@ describe('createAgentrix on Postgres and Redis', () => {
     const client = new Redis(redisUrl);
     cleanups.push(() => client.quit());
     const agentrix = await createAgentrix({ model: new MockLLM({ fallback: { text: 'pong' } }), bus: client });
-    expect(agentrix.bus.constructor.name).toBe('RedisStreamsBus');
+    expect(agentrix.bus.inner.constructor.name).toBe('RedisStreamsBus');
     await agentrix.close();
     expect(await client.ping()).toBe('PONG');
   });

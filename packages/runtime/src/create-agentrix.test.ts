@@ -136,7 +136,7 @@ describe('createAgentrix: what it builds', STORE_TIMEOUT, () => {
     const provider = new MockLLM({ fallback: { text: 'pong' } });
     const agentrix = await createAgentrix({ store: 'memory://', gateway: { provider } });
     const { store, gateway } = agentrix;
-    expect(agentrix.bus).toBe(store?.bus);
+    expect(agentrix.bus.inner).toBe(store?.bus);
     expect(agentrix.registry).toBe(store?.registry);
     expect(gateway?.ledger).toBe(store?.ledger);
     await agentrix.create({ id: 'a1' });
@@ -175,7 +175,7 @@ describe('createAgentrix: what it builds', STORE_TIMEOUT, () => {
     const memory = await createMemory({ database: store.database });
     try {
       const agentrix = await createAgentrix({ store, bus, gateway, approvals, memory });
-      expect(agentrix.bus).toBe(bus);
+      expect(agentrix.bus.inner).toBe(bus);
       await agentrix.create({ id: 'a1' });
       expect((await agentrix.ask('a1', 'ping')).content).toBe('pong');
       await agentrix.close();

@@ -1,11 +1,14 @@
-import { AgentrixEvents, redactingLogger, silentLogger } from '@agentrix/core';
+import { AgentrixEvents, redactingLogger, silentLogger, systemClock } from '@agentrix/core';
 import { Agentrix } from './agentrix.js';
 import type { AgentrixOptions } from './agentrix-options.js';
 import { checkAgentrixOptions } from './check-agentrix-options.js';
 import { buildGateway, buildMemory, composeModels } from './compose-models.js';
+import { openTelemetry, operatedBus } from './compose-operations.js';
 import { buildSkills, startMcp } from './compose-skills.js';
 import { openBus, openStore, type Shared } from './compose-store-and-bus.js';
+import { HealthMonitor } from './health.js';
 import { OwnedResources } from './owned-resources.js';
+import { handleSignals } from './shutdown.js';
 
 /**
  * The one way to compose a runtime: takes what the host has (a model or a gateway, a store, a bus,
@@ -33,8 +36,9 @@ export async function createAgentrix(options: AgentrixOptions = {}): Promise<Age
   };
   const owned = new OwnedResources(shared.logger);
   try {
+    const telemetry = await openTelemetry(options, shared, owned);
     const store = await openStore(options.store, shared, owned);
-    const bus = await openBus(options.bus, store, shared, owned);
+    const bus = operatedBus(await openBus(options.bus, store, shared, owned), telemetry, options, shared, owned);
     const gateway = await buildGateway(options.gateway, store, shared, owned);
     const skills = await buildSkills(options, store, shared, owned);
     const mcp = await startMcp(options.mcp, skills, shared, owned);
@@ -48,18 +52,20 @@ export async function createAgentrix(options: AgentrixOptions = {}): Promise<Age
       mcp: _mcp,
       memory: _memory,
       approvals: _approvals,
+      telemetry: _telemetry,
+      shutdown,
       tools: _tools,
       model: _model,
       onTurnCommit,
       onForget,
       ...manager
     } = options;
-    return new Agentrix(
+    const agentrix = new Agentrix(
       {
         ...manager,
         models,
         events: shared.events,
-        ...(bus ? { bus } : {}),
+        bus,
         ...(store ? { contextStore: options.contextStore ?? store.contexts } : {}),
         ...(store ? { registry: options.registry ?? store.registry } : {}),
         toolExecutor: skills.executor,
@@ -70,7 +76,31 @@ export async function createAgentrix(options: AgentrixOptions = {}): Promise<Age
       },
       { gateway, store, skills, mcp, memory: memory?.memory },
       owned,
+      {
+        bus,
+        health: new HealthMonitor(
+          { bus, ...(store ? { store } : {}), ...(mcp ? { mcp } : {}) },
+          shared.events,
+          shared.clock ?? systemClock,
+          options.secrets,
+        ),
+        clock: shared.clock,
+      },
     );
+    if (telemetry) {
+      owned.add(
+        'telemetry gauges',
+        telemetry.observe({
+          bus,
+          inboxes: () => agentrix.list().map((agent) => agent.id),
+          pool: agentrix.pool,
+          ...(gateway ? { budgets: () => gateway.budgetStatus() } : {}),
+        }),
+      );
+    }
+    if (shutdown)
+      owned.add('signal handlers', handleSignals(agentrix, shutdown === true ? {} : shutdown, shared.logger));
+    return agentrix;
   } catch (error) {
     // Failures while closing are logged by `owned`; the caller gets the error that stopped the build.
     await owned.close().catch(() => {});

@@ -13,11 +13,15 @@ export type { AgentrixMcpOptions, AgentrixMemoryOptions, AgentrixOptions } from 
 export type { Approvals, PendingApproval } from './approvals.js';
 export { ContextManager, trimHistory, upgradeContext } from './context-manager.js';
 export { createAgentrix } from './create-agentrix.js';
+export type { AgentrixHealth, HealthCheck, HealthOptions } from './health.js';
 export { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 export { InMemoryContextStore } from './in-memory-context-store.js';
+export { LifecycleBus } from './lifecycle-bus.js';
 export type { RunTurnOptions, TurnResult } from './run-turn.js';
 export { runTurn } from './run-turn.js';
 export { sendMessageTool } from './send-message-tool.js';
+export type { ShutdownOptions } from './shutdown.js';
+export { stableConsumerName } from './shutdown.js';
 export type { WorkerState, WorkerStatus } from './supervisor/supervisor.js';
 export { createSupervisor, Supervisor } from './supervisor/supervisor.js';
 export type {

@@ -17,6 +17,7 @@ import type { TurnSignal } from './turn-signal.js';
 
 export interface ModelCallContext {
   agentId: string;
+  threadId: string;
   turnId: string;
   step: number;
   stream: boolean;
@@ -126,6 +127,7 @@ async function readStream(
     if (part.type === 'text-delta' && events) {
       events.emit('model.token', {
         agentId: context.agentId,
+        threadId: context.threadId,
         turnId: context.turnId,
         step: context.step,
         text: part.text,

@@ -30,6 +30,32 @@ describe('request/reply over the bus', () => {
     expect((await here.ask('remote', 'hello?', { timeoutMs: 5_000 })).content).toBe('from over there');
   });
 
+  it('hands the reply to an ask of the same manager in process, and one of another manager over the bus', async () => {
+    const { bus, here, there } = twoHosts({
+      here: new MockLLM({ fallback: { text: 'from here' } }),
+      there: new MockLLM({ fallback: { text: 'from there' } }),
+    });
+    await here.create({ id: 'local' });
+    const throughBus: string[] = [];
+    const send = bus.send.bind(bus);
+    bus.send = (input) => {
+      throughBus.push(`${input.type ?? 'message'} to ${input.to}`);
+      return send(input);
+    };
+    const announced: string[] = [];
+    here.on('message.sent', ({ envelope }) => announced.push(`${envelope.type} to ${envelope.to}`));
+    const reply = await here.ask('local', 'hi', { timeoutMs: 5_000 });
+    expect(reply).toMatchObject({ type: 'reply', from: 'local', to: 'host:here', content: 'from here' });
+    expect(reply.id).toBe(`${reply.inReplyTo}:reply`);
+    // Announced like any message, but it never went through the bus.
+    expect(throughBus).toEqual(['message to local']);
+    expect(announced).toEqual(['reply to host:here']);
+    // Another manager's ask of the same agent is answered through the bus.
+    expect((await there.ask('local', 'hi from there', { timeoutMs: 5_000 })).content).toBe('from here');
+    expect(throughBus.slice(1)).toEqual(['message to local', 'reply to host:there']);
+    await Promise.all([here.close(), there.close()]);
+  });
+
   it("gets a remote agent's final failure at once as a typed error (an error reply)", async () => {
     const { here, there } = twoHosts(
       { there: new MockLLM({ fallback: { error: new AgentrixError('PROVIDER_BAD_REQUEST', 'bad request') } }) },

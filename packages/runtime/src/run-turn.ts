@@ -127,6 +127,7 @@ export async function runTurnUnder(options: RunTurnOptions, turn: TurnSignal): P
     const started = events ? clock.now() : 0;
     const response = await callModel(model, request, {
       agentId,
+      threadId: toolContext.threadId,
       turnId,
       step,
       stream,

@@ -1,5 +1,7 @@
 import { InMemoryBus } from '@agentrix/bus';
+import { defineTool } from '@agentrix/core';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { MockLLM } from '../../testing/src/mock-llm.js';
 import { manager } from './fixtures/managers.js';
 
@@ -30,6 +32,36 @@ describe('conversations (threads)', () => {
       'hi from bob',
       'hi from bob',
     ]);
+  });
+
+  it('names the thread on every event of a turn (turn, model tokens, tools)', async () => {
+    const echo = defineTool({
+      name: 'echo',
+      description: 'echoes',
+      input: z.object({ text: z.string() }),
+      execute: ({ text }) => text,
+    });
+    const agentrix = manager({
+      model: new MockLLM({
+        script: [{ toolCalls: [{ name: 'echo', arguments: { text: 'x' } }] }, { text: 'streamed answer' }],
+      }),
+      tools: [echo],
+    });
+    await agentrix.create({ id: 'bot', tools: ['echo'], stream: true });
+    const seen = new Map<string, string[]>();
+    for (const name of ['turn.started', 'turn.completed', 'model.token', 'tool.called', 'tool.completed'] as const) {
+      agentrix.on(name, (event) => seen.set(name, [...(seen.get(name) ?? []), event.threadId]));
+    }
+    await agentrix.ask('bot', 'go', { threadId: 'chat:42' });
+    await agentrix.waitForIdle(); // the turn completes after its reply
+    expect(Object.fromEntries([...seen].map(([name, threads]) => [name, [...new Set(threads)]]))).toEqual({
+      'turn.started': ['chat:42'],
+      'turn.completed': ['chat:42'],
+      'model.token': ['chat:42'],
+      'tool.called': ['chat:42'],
+      'tool.completed': ['chat:42'],
+    });
+    await agentrix.close();
   });
 
   it('forgets a thread: the next message starts afresh; unknown and invalid threads are typed errors', async () => {

@@ -62,11 +62,17 @@ export async function executeToolCall(
   const { events } = context;
   const started = events ? context.clock.now() : 0;
   if (events?.has('tool.called'))
-    events.emit('tool.called', { agentId: context.agentId, turnId: context.turnId, toolCall: call });
+    events.emit('tool.called', {
+      agentId: context.agentId,
+      threadId: context.threadId,
+      turnId: context.turnId,
+      toolCall: call,
+    });
   const outcome = await runToolCall(call, tools, context);
   if (events?.has('tool.completed')) {
     events.emit('tool.completed', {
       agentId: context.agentId,
+      threadId: context.threadId,
       turnId: context.turnId,
       toolCallId: call.id,
       name: call.name,

@@ -1,4 +1,4 @@
-import type { SerializedError } from '@agentrix/core';
+import { isReplyInbox, type SerializedError } from '@agentrix/core';
 
 /**
  * What a failed turn means for its message and its agent (the policy of docs/runtime.md, "When a
@@ -76,5 +76,5 @@ function hash(text: string): string {
  * `host:<id>`), which is just `host` so prompts do not change from one ask to the next.
  */
 export function speakerName(from: string): string {
-  return from.startsWith('host:') ? 'host' : from;
+  return isReplyInbox(from) ? 'host' : from;
 }

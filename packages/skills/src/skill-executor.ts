@@ -5,6 +5,7 @@ import {
   abortError,
   backoffDelay,
   type Clock,
+  DEFAULT_THREAD,
   DEFAULT_TOOL_TIMEOUT_MS,
   formatIssues,
   type IdempotencyStore,
@@ -145,6 +146,7 @@ export class SkillExecutor {
     if (events.has('tool.called')) {
       events.emit('tool.called', {
         agentId: context.agentId,
+        threadId: context.threadId ?? DEFAULT_THREAD,
         turnId: context.turnId,
         toolCall: { ...call, arguments: redactText(call.arguments, this.#secrets) },
       });
@@ -162,6 +164,7 @@ export class SkillExecutor {
     if (events.has('tool.completed')) {
       events.emit('tool.completed', {
         agentId: context.agentId,
+        threadId: context.threadId ?? DEFAULT_THREAD,
         turnId: context.turnId,
         toolCallId: call.id,
         name: call.name,
