@@ -1,4 +1,4 @@
-import { AgentManager, createToolSet, runTurn } from '@agentrix/runtime';
+import { AgentManager, createAgentrix, createToolSet, runTurn } from '@agentrix/runtime';
 import { measureThroughput, sampleLatency } from '../lib/measure.js';
 import { summarize } from '../lib/stats.js';
 import { formatNumber, formatRatio, status, type Table } from '../lib/table.js';
@@ -57,6 +57,13 @@ export async function benchAskPath(options: AskPathOptions): Promise<Table> {
   const turns = manager.list().reduce((sum, agent) => sum + agent.turns, 0);
   await manager.close();
 
+  // The same through the composition root, as the README composes: the tool runs through the
+  // SkillExecutor (the one tool pipeline) and the bus through the lifecycle wrapper.
+  const composed = await createAgentrix({ model, tools: [addTool] });
+  await composed.create({ id: 'composed', tools: ['add'], maxHistory: 0 });
+  const composedSummary = summarize(await sampleLatency(() => composed.ask('composed', 'What is 2 + 3?'), options));
+  await composed.close();
+
   const n = options.agents;
   return {
     title: `4. ask() end to end (host -> bus -> 2-step turn -> reply -> the asker; ${formatNumber(options.samples)} samples after ${formatNumber(options.warmup)} warm-up)`,
@@ -81,6 +88,16 @@ export async function benchAskPath(options: AskPathOptions): Promise<Table> {
         '-',
         `median <= ${TARGET_MEDIAN_US} µs, p99 <= ${TARGET_P99_US} µs`,
         status(askSummary.median <= TARGET_MEDIAN_US && askSummary.p99 <= TARGET_P99_US),
+      ],
+      [
+        '  same, through createAgentrix',
+        formatNumber(composedSummary.median, 2),
+        formatRatio(composedSummary.median, directSummary.median),
+        formatNumber(composedSummary.p99, 2),
+        formatRatio(composedSummary.p99, directSummary.p99),
+        '-',
+        '-',
+        status(undefined),
       ],
       [
         '  same, in a thread of its own',
