@@ -13,7 +13,15 @@ export interface MemoryEventMap {
   'memory.summary-invalid': { attempt: number; error: string; scope: MemoryScope };
   'memory.episode-written': { id: string; scope: MemoryScope; unstructured: boolean; truncated: boolean };
   'memory.fact-written': { id: string; key: string; scope: MemoryScope; updated: boolean; truncated: boolean };
-  'memory.retrieved': { facts: number; episodes: number; durationMs: number; vector: boolean };
+  /** What `retrieve` put in a prompt: the episodes by id (in the order said) and the tokens spent. */
+  'memory.retrieved': {
+    facts: number;
+    episodes: number;
+    episodeIds: string[];
+    tokens: number;
+    durationMs: number;
+    vector: boolean;
+  };
   'memory.forgotten': { userId: string; facts: number; episodes: number };
 }
 

@@ -50,21 +50,36 @@ export interface RecordEpisodeInput {
    * it again returns the stored episode without asking the summary model (a redelivered turn).
    */
   messageId?: string | undefined;
+  /**
+   * When the exchange happened (a Date or epoch ms); default now. Importing an existing history,
+   * pass each turn's original time: retrieval prints it and recency orders by it. Later than now
+   * (beyond 5 minutes of clock skew) is an `INVALID_ARGUMENT`.
+   */
+  occurredAt?: Date | number | undefined;
   tags?: string[] | undefined;
   signal?: AbortSignal | undefined;
 }
 
 export interface RetrieveOptions {
+  /** Whose memories to search: one user, one agent, one thread, shared namespaces (see `MemoryQueryScope`). */
   scope: MemoryQueryScope;
-  /** What to look for (usually the last user message). */
+  /**
+   * What to look for (usually the last user message). Its words are ranked by BM25; stop words
+   * do not count; only its first 8,000 characters and 64 distinct words are searched. An empty
+   * query (or one of stop words only) retrieves the recent episodes only.
+   */
   query: string;
-  /** Facts to return. Default 10. */
-  facts?: number | undefined;
-  /** Most recent episodes to return. Default 2. */
-  recentEpisodes?: number | undefined;
-  /** Most relevant episodes to return (besides the recent ones). Default 3. */
-  relevantEpisodes?: number | undefined;
-  /** Tokens the rendered memories may take; the lowest ranked go first. Default 1000. */
+  /**
+   * Tokens the rendered memories may take, by the memory's `countTokens`: facts and episodes
+   * are added best first until the next one does not fit, so the budget, not a count, decides
+   * how much comes back. A budget too small for one line returns nothing. Default 1000.
+   */
   maxTokens?: number | undefined;
+  /** At most this many facts (a cap within the budget). Default: as many as fit. */
+  facts?: number | undefined;
+  /** At most this many relevant episodes, not counting the turns kept around them. Default: as many as fit. */
+  relevantEpisodes?: number | undefined;
+  /** The most recent episodes to keep besides the relevant ones (after the two best). Default 2. */
+  recentEpisodes?: number | undefined;
   signal?: AbortSignal | undefined;
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemoryEventMap } from './events.js';
 import { createMemory } from './memory.js';
 import { memoryMigrations } from './migrations.js';
+import { retrievalContract } from './retrieval.contract.js';
 
 /** A deterministic bag-of-words embedder: each word hashed into one of 64 dimensions. */
 export function hashEmbedder(options: { fail?: () => boolean } = {}): Embedder & { calls: string[][] } {
@@ -183,8 +184,10 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
       const recent = await memory.recentEpisodes(scope, 2);
       expect(recent.map((episode) => episode.text)).toEqual(['user: small talk number 4', 'user: small talk number 3']);
       const retrieved = await memory.retrieve({ scope, query: 'which database for the ledger?', recentEpisodes: 1 });
+      // In the order said: the match, the short turn after it (its follow-up), the most recent.
       expect(retrieved.episodes.map((episode) => episode.text)).toEqual([
         'user: We chose Postgres for the ledger',
+        'user: small talk number 0',
         'user: small talk number 4',
       ]);
       expect(retrieved.text).toContain('Earlier conversations:');
@@ -287,6 +290,11 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
       await expect(memory.forgetThread({ agentId } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     });
 
+    retrievalContract(
+      () => database,
+      () => hashEmbedder(),
+    );
+
     it('upgrades a database of the first migration, keeping its rows', async () => {
       const fresh = await open();
       try {
@@ -301,9 +309,11 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
         );
         const episodes = await memory.recentEpisodes({ userId: 'ada', threadId: 'any' });
         expect(episodes.map((episode) => [episode.id, episode.scope])).toEqual([['e1', { userId: 'ada' }]]);
+        // Event time starts as the write time.
+        expect(episodes[0]).toMatchObject({ occurredAt: 1, createdAt: 1 });
       } finally {
         await fresh.dispose();
       }
-    });
+    }, 20_000); // opens a second database and runs every migration on it
   });
 }

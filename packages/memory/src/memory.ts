@@ -11,11 +11,14 @@ import {
 } from '@agentrix/core';
 import { type Database, toVector, vectorSearch } from '@agentrix/store';
 import { type QueryExecutorProvider, type RawBuilder, sql } from 'kysely';
+import { bridgeQuery, speakersOf } from './bridge-query.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { type EpisodeSummary, renderSummary } from './episode-summary.js';
 import { summarizeEpisode, transcript } from './episode-writer.js';
 import { closedError, invalidArgument } from './errors.js';
+import { lexicalSearch } from './lexical-search.js';
 import type { MemoryOptions, RecordEpisodeInput, RememberInput, RetrieveOptions } from './memory-options.js';
+import { fillPrompt, type PromptHit } from './memory-prompt.js';
 import { embeddingColumn, memoryMigrations } from './migrations.js';
 import { reciprocalRankFusion } from './rank-fusion.js';
 import {
@@ -36,7 +39,7 @@ import {
   scopeColumns,
   scopeCondition,
 } from './scope.js';
-import { normalizeText, toOrQuery, truncateText } from './text.js';
+import { normalizeText, truncateText } from './text.js';
 import { estimateTokens, type TokenCounter } from './tokens.js';
 
 /** The gateway scope tag of memory's embedding calls (summaries use `memory.summary`). */
@@ -80,6 +83,26 @@ export interface ForgetResult {
 }
 
 const DEFAULT_MAX_TEXT = 4000;
+/** An event time this far past the clock is taken as the clock skew of another machine, not an error. */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+/**
+ * A turn short enough to keep beside its neighbour that matched: a follow-up ("Yeah, good idea!
+ * I'll give it a try.") or a question the match answers. bench/memory, tuning seeds, recall at
+ * 10% of the tokens: no neighbours 62%, up to 24 tokens 85%, up to 40 or any length 85%; the
+ * turn before only for a short match: 85% too, so the simpler rule stays.
+ */
+const NEIGHBOUR_TOKENS = 24;
+/**
+ * A scope of at most this many rows is compared row by row instead of through the HNSW index,
+ * which has to walk ~limit / selectivity entries to find `limit` rows of one user among many.
+ */
+const EXACT_VECTOR_ROWS = 10_000;
+/** Episodes the second (bridge) query contributes: the few that name what the first hop found. */
+const BRIDGE_RESULTS = 5;
+
+/** An episode row with its insertion order (`seq`), for the neighbours of a turn and the order in a prompt. */
+type OrderedEpisodeRow = EpisodeRow & { seq: string | number };
+const ORDERED_EPISODE_COLUMNS = [...EPISODE_COLUMNS, 'seq'] as const;
 
 /**
  * Episodic and semantic memory on an Agentrix {@link Database} (PGlite or Postgres), with
@@ -176,9 +199,9 @@ export class Memory implements AsyncDisposable {
   }
 
   /**
-   * The top `limit` facts `scope` may see for `query`: full-text search (OR of the query's
-   * words, ranked by `ts_rank_cd`) fused by reciprocal rank with vector similarity when an
-   * embedder is configured, then de-duplicated by normalized text.
+   * The top `limit` facts `scope` may see for `query`: full-text search ranked by BM25 (see
+   * {@link lexicalSearch}) fused by reciprocal rank with vector similarity when an embedder is
+   * configured, then de-duplicated by normalized text.
    */
   async searchFacts(
     scope: MemoryQueryScope,
@@ -188,15 +211,14 @@ export class Memory implements AsyncDisposable {
   ): Promise<{ facts: Array<Fact & { score: number }>; vector: boolean }> {
     this.#checkOpen('search');
     const candidates = Math.max(limit * 3, 20);
-    const columns = sql.join(FACT_COLUMNS.map((name) => sql.ref(`t.${name}`)));
-    const textRanked = await this.#fullText<FactRow>(
-      'memory_facts',
-      columns,
+    const textRanked = await lexicalSearch<FactRow>(this.database.kysely, {
+      table: 'memory_facts',
+      columns: sql.join(FACT_COLUMNS.map((name) => sql.ref(`t.${name}`))),
       scope,
       query,
-      candidates,
-      sql`t.updated_at`,
-    );
+      limit: candidates,
+      tieBreak: sql`t.updated_at`,
+    });
     const vectorRanked = await this.#vector<FactRow>('memory_facts', FACT_COLUMNS, scope, query, candidates, signal);
     const fused = reciprocalRankFusion([textRanked, vectorRanked ?? []], (row) => row.id);
     const seen = new Set<string>();
@@ -228,6 +250,7 @@ export class Memory implements AsyncDisposable {
     }
     const scope = input.scope ?? {};
     const columns = scopeColumns(scope);
+    const occurredAt = this.#eventTime(input.occurredAt);
     const messageId = input.messageId;
     if (messageId !== undefined) {
       if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > 256) {
@@ -268,7 +291,16 @@ export class Memory implements AsyncDisposable {
     throwIfAborted(input.signal, 'record an episode');
     // One transaction: a crash leaves the episode with all its facts or nothing, so a retry redoes all.
     const written = await this.database.kysely.transaction().execute(async (trx) => {
-      const row = await this.#insertEpisode(trx, { columns, messageId, text, truncated, summary, tags, embedding });
+      const row = await this.#insertEpisode(trx, {
+        columns,
+        messageId,
+        text,
+        truncated,
+        summary,
+        tags,
+        embedding,
+        occurredAt,
+      });
       if (!row) return undefined;
       const episode = toEpisode(row);
       const writtenFacts: WrittenFact[] = [];
@@ -299,89 +331,161 @@ export class Memory implements AsyncDisposable {
   /** The most recent episodes `scope` may see, newest first. */
   async recentEpisodes(scope: MemoryQueryScope, limit = 5): Promise<Episode[]> {
     const result = await sql<EpisodeRow>`select ${sql.join(EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`)))}
-      from memory_episodes t where ${scopeCondition(scope)} order by t.created_at desc, t.id desc limit ${limit}`.execute(
+      from memory_episodes t where ${scopeCondition(scope)} order by t.occurred_at desc, t.seq desc limit ${limit}`.execute(
       this.database.kysely,
     );
     return result.rows.map(toEpisode);
   }
 
-  /** The episodes most relevant to `query` (full text, plus vectors when configured), best first. */
+  /** The episodes most relevant to `query` (BM25 full text, plus vectors when configured), best first. */
   async searchEpisodes(scope: MemoryQueryScope, query: string, limit = 5, signal?: AbortSignal): Promise<Episode[]> {
-    const columns = sql.join(EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`)));
-    const textRanked = await this.#fullText<EpisodeRow>(
-      'memory_episodes',
-      columns,
-      scope,
-      query,
-      limit * 2,
-      sql`t.created_at`,
-    );
-    const vectorRanked = await this.#vector<EpisodeRow>(
-      'memory_episodes',
-      EPISODE_COLUMNS,
-      scope,
-      query,
-      limit * 2,
-      signal,
-    );
-    return reciprocalRankFusion([textRanked, vectorRanked ?? []], (row) => row.id)
-      .slice(0, limit)
-      .map(toEpisode);
+    this.#checkOpen('search');
+    return (await this.#rankEpisodes(scope, query, limit, signal)).rows.map(toEpisode);
   }
 
   // ---- retrieval for a prompt -----------------------------------------------------------------
 
   /**
-   * Facts and episodes for a prompt: the top facts, the most recent and the most relevant
-   * episodes, rendered as one text within `maxTokens` (lowest ranked left out first).
+   * Facts and episodes for a prompt, filling `maxTokens` best first instead of fixed counts: facts
+   * and episodes ranked by BM25 (fused with vectors when configured), each matching episode with
+   * the short turns around it (the follow-up that answers it, the question it answers), and the
+   * two most recent episodes; printed with one date header per day in the order they were said.
+   * An empty query retrieves the recent episodes only; a budget too small for a line retrieves
+   * nothing (`text` is ''); the text never exceeds `maxTokens` by the memory's counter.
    */
   async retrieve(options: RetrieveOptions): Promise<RetrievedMemory> {
     this.#checkOpen('retrieve');
     const started = performance.now();
-    const { facts, vector } = await this.searchFacts(options.scope, options.query, options.facts ?? 10, options.signal);
-    const recent =
-      (options.recentEpisodes ?? 2) > 0 ? await this.recentEpisodes(options.scope, options.recentEpisodes ?? 2) : [];
-    const relevant =
-      (options.relevantEpisodes ?? 3) > 0
-        ? await this.searchEpisodes(options.scope, options.query, options.relevantEpisodes ?? 3, options.signal)
-        : [];
-    const episodes = [...relevant, ...recent].filter(
-      (episode, index, all) => all.findIndex((other) => other.id === episode.id) === index,
-    );
-    const budget = options.maxTokens ?? 1000;
-    const lines: string[] = [];
-    let tokens = 0;
-    const keptFacts: typeof facts = [];
-    const keptEpisodes: Episode[] = [];
-    const add = (line: string): boolean => {
-      const cost = this.countTokens(line) + 1;
-      if (tokens + cost > budget) return false;
-      lines.push(line);
-      tokens += cost;
-      return true;
-    };
-    // Interleave by rank so a tight budget keeps the best of both.
-    const factLines = facts.map((fact) => ({ line: `- ${fact.text}`, keep: () => keptFacts.push(fact) }));
-    const episodeLines = episodes.map((episode) => ({
-      line: `- (${new Date(episode.createdAt).toISOString().slice(0, 10)}) ${episode.text.replaceAll('\n', ' | ')}`,
-      keep: () => keptEpisodes.push(episode),
-    }));
-    for (let index = 0; index < Math.max(factLines.length, episodeLines.length); index++) {
-      for (const entry of [factLines[index], episodeLines[index]]) if (entry && add(entry.line)) entry.keep();
+    if (typeof options?.query !== 'string') {
+      throw invalidArgument(`retrieve needs { scope, query } with a string query, got ${typeof options?.query}`);
     }
-    const factText = lines.filter((line) => keptFacts.some((fact) => line === `- ${fact.text}`));
-    const episodeText = lines.filter((line) => !factText.includes(line));
-    const sections: string[] = [];
-    if (factText.length > 0) sections.push(`Known facts:\n${factText.join('\n')}`);
-    if (episodeText.length > 0) sections.push(`Earlier conversations:\n${episodeText.join('\n')}`);
-    const text = sections.join('\n\n');
-    this.events.emit('memory.retrieved', {
-      facts: keptFacts.length,
-      episodes: keptEpisodes.length,
-      durationMs: performance.now() - started,
-      vector,
+    const budget = options.maxTokens ?? 1000;
+    if (!Number.isSafeInteger(budget) || budget < 0) {
+      throw invalidArgument(`retrieve needs maxTokens as an integer from 0, got ${String(options.maxTokens)}`);
+    }
+    for (const name of ['facts', 'recentEpisodes', 'relevantEpisodes'] as const) {
+      const value = options[name];
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+        throw invalidArgument(`retrieve needs ${name} as an integer from 0 or none, got ${String(value)}`);
+      }
+    }
+    // Candidates enough to fill the budget: a hit with its neighbours is rarely under 12 tokens.
+    const candidates = Math.min(400, Math.max(20, Math.ceil(budget / 12)));
+    // Each line is counted once per call (tokenizing is most of the work in process).
+    const counted = new Map<string, number>();
+    const countTokens = (text: string) => {
+      const known = counted.get(text);
+      if (known !== undefined) return known;
+      const tokens = this.countTokens(text);
+      counted.set(text, tokens);
+      return tokens;
+    };
+    const { scope, query, signal } = options;
+    const factLimit = options.facts ?? candidates;
+    const { facts, vector } =
+      factLimit > 0 && budget > 0
+        ? await this.searchFacts(scope, query, factLimit, signal)
+        : { facts: [], vector: false };
+    const relevantLimit = Math.min(options.relevantEpisodes ?? candidates, candidates);
+    const ranked =
+      relevantLimit > 0 && budget > 0
+        ? await this.#rankEpisodes(scope, query, relevantLimit, signal)
+        : { rows: [], vector: false };
+    const recentLimit = options.recentEpisodes ?? 2;
+    const recent =
+      recentLimit > 0 && budget > 0
+        ? (
+            await sql<OrderedEpisodeRow>`select ${sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`)))}
+              from memory_episodes t where ${scopeCondition(scope)} order by t.occurred_at desc, t.seq desc
+              limit ${recentLimit}`.execute(this.database.kysely)
+          ).rows.map(toPromptEpisode)
+        : [];
+    const neighbours = await this.#neighbours(ranked.rows.map((row) => row.id));
+    const hits: PromptHit<PromptEpisodeOf>[] = ranked.rows.map((row) => ({
+      episode: toPromptEpisode(row),
+      neighbours: (neighbours.get(row.id) ?? []).filter((neighbour) => countTokens(neighbour.text) <= NEIGHBOUR_TOKENS),
+    }));
+    const filled = fillPrompt({
+      facts,
+      hits,
+      recent,
+      maxTokens: budget,
+      countTokens,
     });
-    return { facts: keptFacts, episodes: keptEpisodes, text, tokens: text ? this.countTokens(text) : 0, vector };
+    const episodes = filled.episodes.map((episode) => toEpisode(episode.row));
+    this.events.emit('memory.retrieved', {
+      facts: filled.facts.length,
+      episodes: episodes.length,
+      episodeIds: episodes.map((episode) => episode.id),
+      tokens: filled.tokens,
+      durationMs: performance.now() - started,
+      vector: vector || ranked.vector,
+    });
+    return { facts: filled.facts, episodes, text: filled.text, tokens: filled.tokens, vector: vector || ranked.vector };
+  }
+
+  /** Episodes ranked by BM25 and vectors (when configured), fused, with their insertion order. */
+  async #rankEpisodes(
+    scope: MemoryQueryScope,
+    query: string,
+    limit: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ rows: OrderedEpisodeRow[]; vector: boolean }> {
+    const textRanked = await lexicalSearch<OrderedEpisodeRow>(this.database.kysely, {
+      table: 'memory_episodes',
+      columns: sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`))),
+      scope,
+      query,
+      limit,
+      tieBreak: sql`t.occurred_at`,
+    });
+    const vectorRanked = await this.#vector<OrderedEpisodeRow>(
+      'memory_episodes',
+      ORDERED_EPISODE_COLUMNS,
+      scope,
+      query,
+      limit,
+      signal,
+    );
+    // A second hop by rule: the names the best episodes introduce, for the half of a multi-hop
+    // question that shares no word with it (bench/memory: multi-hop 15% -> see docs/memory.md).
+    const bridge = bridgeQuery(query, textRanked, speakersOf(textRanked));
+    const bridged = bridge
+      ? await lexicalSearch<OrderedEpisodeRow>(this.database.kysely, {
+          table: 'memory_episodes',
+          columns: sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`))),
+          scope,
+          query: bridge,
+          limit: BRIDGE_RESULTS,
+          tieBreak: sql`t.occurred_at`,
+        })
+      : [];
+    const rows = reciprocalRankFusion([textRanked, vectorRanked ?? [], bridged], (row) => row.id).slice(0, limit);
+    return { rows, vector: vectorRanked !== undefined };
+  }
+
+  /** The turn before and the turn after each episode, in its own conversation (same scope columns). */
+  async #neighbours(ids: readonly string[]): Promise<Map<string, PromptEpisodeOf[]>> {
+    const found = new Map<string, PromptEpisodeOf[]>();
+    if (ids.length === 0) return found;
+    const columns = sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`n.${name}`)));
+    const same = sql`n.user_id = e.user_id and n.agent_id = e.agent_id and n.thread_id = e.thread_id
+      and n.namespace = e.namespace`;
+    const result = await sql<OrderedEpisodeRow & { of_id: string }>`select e.id as of_id, n.* from memory_episodes e
+      cross join lateral (
+        (select ${columns} from memory_episodes n where ${same} and (n.occurred_at, n.seq) < (e.occurred_at, e.seq)
+          order by n.occurred_at desc, n.seq desc limit 1)
+        union all
+        (select ${columns} from memory_episodes n where ${same} and (n.occurred_at, n.seq) > (e.occurred_at, e.seq)
+          order by n.occurred_at, n.seq limit 1)
+      ) n
+      where e.id in (${sql.join(ids.map((id) => sql`${id}`))})`.execute(this.database.kysely);
+    for (const row of result.rows) {
+      const list = found.get(row.of_id) ?? [];
+      list.push(toPromptEpisode(row));
+      found.set(row.of_id, list);
+    }
+    return found;
   }
 
   // ---- scopes ---------------------------------------------------------------------------------
@@ -444,6 +548,24 @@ export class Memory implements AsyncDisposable {
     if (this.#closing) throw closedError(operation);
   }
 
+  /** When an episode happened: the given time (a Date or epoch ms), else now. */
+  #eventTime(value: Date | number | undefined): number {
+    const now = this.#clock.now();
+    if (value === undefined) return now;
+    const at = value instanceof Date ? value.getTime() : value;
+    if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0) {
+      throw invalidArgument(
+        `recordEpisode needs occurredAt as a Date or epoch milliseconds (an integer from 0), got ${String(value)}`,
+      );
+    }
+    if (at > now + FUTURE_TOLERANCE_MS) {
+      throw invalidArgument(
+        `recordEpisode got occurredAt ${new Date(at).toISOString()}, later than now (${new Date(now).toISOString()}): pass when it was said, not a plan`,
+      );
+    }
+    return at;
+  }
+
   /**
    * Inserts an episode; undefined when its (agent, message) is already recorded. Runs in the
    * caller's transaction.
@@ -458,6 +580,7 @@ export class Memory implements AsyncDisposable {
       summary: EpisodeSummary | undefined;
       tags: string[];
       embedding: number[] | undefined;
+      occurredAt: number;
     },
   ): Promise<EpisodeRow | undefined> {
     const { columns, summary, embedding } = episode;
@@ -467,11 +590,11 @@ export class Memory implements AsyncDisposable {
       : sql``;
     const result = await sql<EpisodeRow>`insert into memory_episodes
         (id, user_id, agent_id, thread_id, namespace, message_id, text, summary, unstructured, truncated, tags,
-          created_at${embeddingInsert})
+          occurred_at, created_at${embeddingInsert})
       values (${this.#generateId()}, ${columns.user_id}, ${columns.agent_id}, ${columns.thread_id}, ${columns.namespace},
         ${episode.messageId ?? null}, ${episode.text}, ${summary === undefined ? null : JSON.stringify(summary)}::jsonb,
         ${summary === undefined}, ${episode.truncated}, ${JSON.stringify(episode.tags)}::jsonb,
-        ${this.#clock.now()}${embeddingValues})
+        ${episode.occurredAt}, ${this.#clock.now()}${embeddingValues})
       on conflict (agent_id, message_id) do nothing
       returning ${sql.join(EPISODE_COLUMNS.map((name) => sql.ref(name)))}`.execute(db);
     return result.rows[0];
@@ -564,24 +687,6 @@ export class Memory implements AsyncDisposable {
     }
   }
 
-  async #fullText<Row>(
-    table: string,
-    columns: RawBuilder<unknown>,
-    scope: MemoryQueryScope,
-    query: string,
-    limit: number,
-    tieBreak: RawBuilder<unknown>,
-  ): Promise<Row[]> {
-    const words = toOrQuery(query);
-    if (words === '') return [];
-    const result = await sql<Row>`select ${columns}
-      from ${sql.table(table)} t, websearch_to_tsquery('english', ${words}) q
-      where t.search @@ q and ${scopeCondition(scope)}
-      order by ts_rank_cd(t.search, q) desc, ${tieBreak} desc
-      limit ${limit}`.execute(this.database.kysely);
-    return result.rows;
-  }
-
   /** Vector-ranked rows, or undefined when there is no embedder or it failed (full text carries on). */
   async #vector<Row>(
     table: string,
@@ -601,15 +706,34 @@ export class Memory implements AsyncDisposable {
       this.events.emit('memory.embedder-failed', { operation: 'query', texts: 1, error: serializeError(error) });
       return undefined;
     }
+    const where = scopeCondition(scope);
+    const rows = await sql<{ rows: string }>`select count(*) as rows from (
+        select 1 from ${sql.table(table)} t where ${where} limit ${EXACT_VECTOR_ROWS + 1}) scoped`.execute(
+      this.database.kysely,
+    );
     return vectorSearch<Row>(this.database, {
       table,
       column: this.#column,
       embedding,
       limit,
-      where: scopeCondition(scope),
+      where,
       columns,
+      exact: Number(rows.rows[0]?.rows ?? 0) <= EXACT_VECTOR_ROWS,
     });
   }
+}
+
+/** An episode as the prompt filler sees it, carrying its row. */
+interface PromptEpisodeOf {
+  id: string;
+  text: string;
+  occurredAt: number;
+  seq: number;
+  row: OrderedEpisodeRow;
+}
+
+function toPromptEpisode(row: OrderedEpisodeRow): PromptEpisodeOf {
+  return { id: row.id, text: row.text, occurredAt: Number(row.occurred_at), seq: Number(row.seq), row };
 }
 
 /** Creates a memory on `options.database` and applies its migrations (unless `migrate: false`). */

@@ -1,4 +1,4 @@
-import { type Migration, vectorColumnType } from '@agentrix/store';
+import { createVectorIndex, type Migration, vectorColumnType } from '@agentrix/store';
 import { sql } from 'kysely';
 import { invalidArgument } from './errors.js';
 
@@ -68,6 +68,31 @@ const threadsMigration: Migration = {
   },
 };
 
+/**
+ * Event time and ranking: `occurred_at` is when an episode was said (an import keeps its
+ * original dates), `created_at` stays the write time; `search_length` is a row's length for BM25. `seq` orders episodes written with the same time, so the
+ * turn before and after a match can be found; the timeline index serves both and recency.
+ */
+const eventTimeMigration: Migration = {
+  name: '0004_memory_event_time_bm25',
+  async up(db) {
+    await sql`alter table memory_episodes add column occurred_at bigint`.execute(db);
+    await sql`update memory_episodes set occurred_at = created_at`.execute(db);
+    await sql`alter table memory_episodes alter column occurred_at set not null`.execute(db);
+    await sql`alter table memory_episodes add column seq bigint generated always as identity`.execute(db);
+    await sql`create index memory_episodes_timeline
+      on memory_episodes (user_id, agent_id, thread_id, namespace, occurred_at, seq)`.execute(db);
+    // BM25's document length, kept beside the tsvector: averaging it over a scope reads no tsvector
+    // (the average over 666 rows' tsvectors took 9 of a query's 17 ms on PGlite).
+    await sql`alter table memory_episodes add column search_length integer
+      generated always as (length(to_tsvector('english', text))) stored`.execute(db);
+    await sql`alter table memory_facts add column search_length integer
+      generated always as (length(to_tsvector('english', key || ' ' || text))) stored`.execute(db);
+    await sql`drop index memory_episodes_recent`.execute(db);
+    await sql`create index memory_episodes_recent on memory_episodes (user_id, agent_id, occurred_at desc)`.execute(db);
+  },
+};
+
 /** The embedding column for embedders of `dimensions` numbers: one column per dimension count. */
 export function embeddingColumn(dimensions: number): string {
   return `embedding_d${dimensions}`;
@@ -76,11 +101,12 @@ export function embeddingColumn(dimensions: number): string {
 /**
  * The memory package's migrations. With `dimensions` (your embedder's), another migration adds
  * an embedding column of that size to the fact and episode tables (`vector(n)` with pgvector,
- * `real[]` otherwise). Changing to an embedder of another size adds another column; texts are
- * embedded again only as they are written again.
+ * `real[]` otherwise), and one more an HNSW index on it when pgvector is loaded. Changing to an
+ * embedder of another size adds another column; texts are embedded again only as they are
+ * written again.
  */
 export function memoryMigrations(options: { dimensions?: number | undefined } = {}): Migration[] {
-  const migrations = [baseMigration, threadsMigration];
+  const migrations = [baseMigration, threadsMigration, eventTimeMigration];
   const dimensions = options.dimensions;
   if (dimensions !== undefined) {
     if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 16_000) {
@@ -95,6 +121,13 @@ export function memoryMigrations(options: { dimensions?: number | undefined } = 
             db,
           );
         }
+      },
+    });
+    migrations.push({
+      name: `0005_memory_${name}_hnsw`,
+      async up(db, database) {
+        for (const table of ['memory_facts', 'memory_episodes'])
+          await createVectorIndex(db, database, { table, column: name });
       },
     });
   }

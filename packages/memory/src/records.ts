@@ -30,6 +30,9 @@ export interface Episode {
   unstructured: boolean;
   truncated: boolean;
   tags: string[];
+  /** When it was said (epoch ms): `recordEpisode`'s `occurredAt`, else when it was written. */
+  occurredAt: number;
+  /** When it was written (epoch ms). */
   createdAt: number;
 }
 
@@ -102,6 +105,7 @@ export interface EpisodeRow extends ScopeRow {
   unstructured: boolean;
   truncated: boolean;
   tags: unknown;
+  occurred_at: string | number;
   created_at: string | number;
 }
 
@@ -117,6 +121,7 @@ export const EPISODE_COLUMNS = [
   'unstructured',
   'truncated',
   'tags',
+  'occurred_at',
   'created_at',
 ] as const;
 
@@ -130,6 +135,7 @@ export function toEpisode(row: EpisodeRow): Episode {
     unstructured: row.unstructured,
     truncated: row.truncated,
     tags: json<string[]>(row.tags, []),
+    occurredAt: Number(row.occurred_at),
     createdAt: Number(row.created_at),
   };
 }

@@ -21,10 +21,3 @@ export function normalizeText(text: string): string {
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }
-
-/** The words of a query as a `websearch_to_tsquery` OR-query (`a or b or c`), or '' when none. */
-export function toOrQuery(text: string, maxWords = 32): string {
-  const words = text.match(/[\p{L}\p{N}]+/gu) ?? [];
-  const unique = [...new Set(words.map((word) => word.toLowerCase()))].filter((word) => word !== 'or');
-  return unique.slice(0, maxWords).join(' or ');
-}

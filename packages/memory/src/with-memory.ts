@@ -14,9 +14,14 @@ import type { MemoryScope } from './scope.js';
 import { buildWorkingMemory, messageTokens } from './working-memory.js';
 
 export interface WithMemoryOptions {
-  /** Tokens the whole prompt may take (system + retrieved memories + working memory). Default 4000. */
+  /** Tokens the whole prompt may take (system + retrieved memories + working memory). Default 6000. */
   promptBudgetTokens?: number;
-  /** Tokens the retrieved memories may take, within the prompt budget. Default 800. */
+  /**
+   * Tokens the retrieved memories may take, within the prompt budget: retrieval fills it best
+   * first (facts, matching turns with the short turns around them, the two most recent), so it,
+   * not a count, decides how much is recalled. Default: a quarter of the prompt budget, at most
+   * 1500 (1500 with the default prompt budget: about a tenth of a history of ~600 turns, bench/memory).
+   */
   memoryBudgetTokens?: number;
   /** Most recent messages kept in working memory. Default 20. */
   maxMessages?: number;
@@ -24,7 +29,7 @@ export interface WithMemoryOptions {
   namespaces?: readonly string[];
   /** The current task state of an agent, put in working memory. */
   taskState?: (agentId: string | undefined) => unknown;
-  /** Facts to retrieve per call. Default 8. */
+  /** At most this many facts per call, within the memory budget. Default: as many as fit. */
   facts?: number;
   /** Who the user is when `request.scope.userId` is not set. Default: the last user message's `name`. */
   resolveUserId?: (request: ChatRequest) => string | undefined;
@@ -61,8 +66,8 @@ const MEMORY_MARKER = '[memory]';
  * pass through untouched. Writes happen in the turn's commit: pass `onTurnCommit: model.commitTurn`.
  */
 export function withMemory(model: ChatModel, memory: Memory, options: WithMemoryOptions = {}): MemoryModel {
-  const promptBudget = options.promptBudgetTokens ?? 4000;
-  const memoryBudget = options.memoryBudgetTokens ?? 800;
+  const promptBudget = options.promptBudgetTokens ?? 6000;
+  const memoryBudget = options.memoryBudgetTokens ?? Math.min(1500, Math.floor(promptBudget / 4));
   // Turns are serial within a thread, so one open turn per (agent, thread); closed by its commit.
   const open = new Map<string, OpenTurn>();
   const turnKey = (agentId: string | undefined, threadId: string) => `${agentId ?? ''}\u0000${threadId}`;
@@ -85,7 +90,7 @@ export function withMemory(model: ChatModel, memory: Memory, options: WithMemory
       const found = await memory.retrieve({
         scope: { ...scope, namespaces: options.namespaces },
         query: input.content,
-        facts: options.facts ?? 8,
+        facts: options.facts,
         maxTokens: memoryBudget,
         signal: request.signal,
       });

@@ -22,4 +22,4 @@ export { createSqlMessageBus, SqlMessageBus } from './sql-message-bus.js';
 export type { SqlMessageBusOptions } from './sql-message-bus-options.js';
 export { storeMigrations } from './store-migrations.js';
 export type { VectorMatch, VectorSearchOptions } from './vector.js';
-export { toVector, vectorColumnType, vectorSearch } from './vector.js';
+export { createVectorIndex, toVector, vectorColumnType, vectorSearch } from './vector.js';

@@ -1,4 +1,4 @@
-import { type Expression, type RawBuilder, type SqlBool, sql } from 'kysely';
+import { type Expression, type QueryExecutorProvider, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Database } from './database.js';
 import { invalidArgument, storeError } from './errors.js';
 
@@ -20,6 +20,39 @@ export function toVector(database: Pick<Database, 'hasVector'>, embedding: reado
   return database.hasVector ? sql`${`[${values.join(',')}]`}::vector` : sql`${`{${values.join(',')}}`}::real[]`;
 }
 
+/**
+ * In a migration: an HNSW index for cosine distance on a column made with
+ * {@link vectorColumnType}, named `<table>_<column>_hnsw`. Without pgvector the column is
+ * `real[]`, searched by brute force, and nothing is created (false).
+ */
+export async function createVectorIndex(
+  db: QueryExecutorProvider,
+  database: Pick<Database, 'hasVector'>,
+  options: { table: string; column: string },
+): Promise<boolean> {
+  if (!database.hasVector) return false;
+  await sql`create index if not exists ${sql.id(`${options.table}_${options.column}_hnsw`)}
+    on ${sql.table(options.table)} using hnsw (${sql.ref(options.column)} vector_cosine_ops)`.execute(db);
+  return true;
+}
+
+/** Whether the loaded pgvector has iterative index scans (0.8.0 and later), per database. */
+const iterativeScans = new WeakMap<Database, Promise<boolean>>();
+
+function hasIterativeScan(database: Database): Promise<boolean> {
+  let known = iterativeScans.get(database);
+  if (!known) {
+    known = sql<{ version: string }>`select extversion as version from pg_extension where extname = 'vector'`
+      .execute(database.kysely)
+      .then((result) => {
+        const [major = 0, minor = 0] = (result.rows[0]?.version ?? '0').split('.').map(Number);
+        return major > 0 || minor >= 8;
+      });
+    iterativeScans.set(database, known);
+  }
+  return known;
+}
+
 export interface VectorSearchOptions {
   /** The table (unqualified: found through the search path). */
   table: string;
@@ -33,6 +66,12 @@ export interface VectorSearchOptions {
   where?: Expression<SqlBool>;
   /** Columns to return. Default: all of them. */
   columns?: readonly string[];
+  /**
+   * Compare every row that passes `where` instead of walking the HNSW index: exact, and faster
+   * when `where` keeps few rows (an index scan visits ~limit / selectivity rows to find `limit`
+   * that pass). Default false. Without pgvector every search is exact.
+   */
+  exact?: boolean;
 }
 
 /** A row of a vector search with its cosine distance (0 = same direction, 2 = opposite). */
@@ -40,9 +79,13 @@ export type VectorMatch<Row> = Row & { distance: number };
 
 /**
  * The rows nearest to `embedding` by cosine distance, nearest first. With pgvector this is
- * `column <=> embedding` (and uses an index when there is one); without it the same ordering is
- * computed by brute force over the `real[]` column, fine for tens of thousands of rows. Rows with
- * a zero or missing embedding are left out. A column named `distance` is shadowed.
+ * `column <=> embedding` and uses an HNSW index when there is one ({@link createVectorIndex}):
+ * an approximate search, which with `where` scans the index on until it has `limit` rows that
+ * pass (pgvector 0.8 iterative scans; an older pgvector scans the table in order instead, since
+ * its index would return the nearest rows of any scope and then filter most of them out).
+ * Without pgvector the same ordering is computed by brute force over the `real[]` column, fine
+ * for tens of thousands of rows. Rows with a zero or missing embedding are left out. A column
+ * named `distance` is shadowed.
  */
 export async function vectorSearch<Row = Record<string, unknown>>(
   database: Database,
@@ -74,8 +117,20 @@ export async function vectorSearch<Row = Record<string, unknown>>(
         order by distance
         limit ${limit}`;
   try {
-    const result = await statement.execute(database.kysely);
-    return result.rows.map((row) => ({ ...row, distance: Number(row.distance) }));
+    // Asked before the transaction: PGlite has one connection, which the transaction holds.
+    const iterative = database.hasVector && !options.exact && (await hasIterativeScan(database));
+    const result = database.hasVector
+      ? await database.kysely.transaction().execute(async (trx) => {
+          // Settings local to this transaction: an index scan keeps going until `limit` rows pass `where`.
+          if (iterative && !options.exact) await sql`set local hnsw.iterative_scan = relaxed_order`.execute(trx);
+          else await sql`set local enable_indexscan = off`.execute(trx);
+          return statement.execute(trx);
+        })
+      : await statement.execute(database.kysely);
+    // relaxed_order may return neighbours slightly out of order.
+    return result.rows
+      .map((row) => ({ ...row, distance: Number(row.distance) }))
+      .sort((a, b) => a.distance - b.distance);
   } catch (error) {
     throw storeError(error, `vector search on ${options.table}.${options.column}`);
   }

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { generateConversation, QUESTION_KINDS } from './conversation.js';
+import { TOPICS } from './topics.js';
+
+describe('memory bench conversations', () => {
+  const tuning = generateConversation({ seed: 1, split: 'tuning' });
+  const heldOut = generateConversation({ seed: 101, split: 'held-out' });
+
+  it('is deterministic per seed and long: 500+ turns of two named speakers in dated sessions', () => {
+    expect(generateConversation({ seed: 1, split: 'tuning' })).toEqual(tuning);
+    for (const conversation of [tuning, heldOut]) {
+      expect(conversation.turns.length).toBeGreaterThan(500);
+      expect(new Set(conversation.turns.map((turn) => turn.speaker))).toEqual(new Set(conversation.speakers));
+      expect(new Set(conversation.turns.map((turn) => turn.id)).size).toBe(conversation.turns.length);
+      const times = conversation.turns.map((turn) => turn.at);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      const days = new Set(times.map((at) => Math.floor(at / 86_400_000)));
+      expect(days.size).toBe(24);
+      // Long and short turns.
+      const lengths = conversation.turns.map((turn) => turn.text.split(' ').length);
+      expect(Math.min(...lengths)).toBeLessThanOrEqual(3);
+      expect(Math.max(...lengths)).toBeGreaterThanOrEqual(40);
+    }
+  });
+
+  it('asks questions of the four kinds, each with evidence turns that exist', () => {
+    for (const conversation of [tuning, heldOut]) {
+      const kinds = new Set(conversation.questions.map((question) => question.kind));
+      expect([...kinds].sort()).toEqual([...QUESTION_KINDS].sort());
+      const byId = new Map(conversation.turns.map((turn) => [turn.id, turn]));
+      for (const question of conversation.questions) {
+        expect(question.evidence.length).toBeGreaterThan(0);
+        for (const id of question.evidence) expect(byId.has(id)).toBe(true);
+        if (question.kind === 'multi-hop') {
+          const sessions = new Set(question.evidence.map((id) => byId.get(id)!.session));
+          expect(sessions.size).toBe(2);
+        }
+      }
+      // Some evidence is a short follow-up whose meaning is the turn before it.
+      const short = conversation.questions.filter((question) =>
+        question.evidence.some((id) => byId.get(id)!.text.split(' ').length <= 8),
+      );
+      expect(short.length).toBeGreaterThanOrEqual(4);
+    }
+  });
+
+  it('keeps the held-out split on material the tuning split never uses', () => {
+    const facts = (text: string) => TOPICS.filter((topic) => text.includes(topic.fact.slice(0, 30)));
+    const used = (conversation: typeof tuning) => new Set(conversation.turns.flatMap((turn) => facts(turn.text)));
+    const overlap = [...used(tuning)].filter((topic) => used(heldOut).has(topic));
+    expect(used(tuning).size).toBeGreaterThan(0);
+    expect(overlap).toEqual([]);
+    expect(tuning.speakers.some((name) => heldOut.speakers.includes(name))).toBe(false);
+  });
+});

@@ -1,0 +1,244 @@
+// A generator of long multi-session conversations between two named people, shaped like the
+// public LoCoMo benchmark: ~600 turns in 24 dated sessions over months, long and short turns,
+// evidence in short follow-ups whose meaning is the turn before, relative times ("yesterday")
+// that need the session's date, facts that change over time, facts whose second half names what
+// a turn sessions earlier introduced, and many distractor turns that share the questions'
+// words. Questions of four kinds, each with its evidence turns. Deterministic per seed; the
+// held-out split draws from material the tuning split never uses (topics.ts).
+
+import {
+  AGREEMENTS,
+  BRIDGES,
+  CHATTER,
+  CITIES,
+  COMMONS,
+  OPENERS,
+  PEOPLE,
+  QUESTIONS_BACK,
+  REACTIONS,
+  SPEAKERS,
+  TOPICS,
+  WHEN,
+  WORKPLACES,
+} from './topics.js';
+
+export type Split = 'tuning' | 'held-out';
+export type QuestionKind = 'single-hop' | 'multi-hop' | 'temporal' | 'open-domain';
+export const QUESTION_KINDS: readonly QuestionKind[] = ['single-hop', 'multi-hop', 'temporal', 'open-domain'];
+
+export interface Turn {
+  /** `D<session>:<turn>`, both from 1, as in LoCoMo. */
+  id: string;
+  session: number;
+  speaker: string;
+  text: string;
+  /** When it was said (epoch ms). */
+  at: number;
+}
+
+export interface Question {
+  kind: QuestionKind;
+  text: string;
+  /** The turns that hold the answer: all of them are needed. */
+  evidence: string[];
+}
+
+export interface Conversation {
+  seed: number;
+  split: Split;
+  speakers: [string, string];
+  turns: Turn[];
+  questions: Question[];
+}
+
+export interface ConversationOptions {
+  seed: number;
+  split: Split;
+  /** Default 24. */
+  sessions?: number;
+}
+
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** The half of a list a split may use: even indexes for tuning, odd for held-out. */
+function half<T>(list: readonly T[], split: Split): T[] {
+  return list.filter((_, index) => index % 2 === (split === 'tuning' ? 0 : 1));
+}
+
+/** A turn to be said: `owner` 0 or 1; `mark` names it for a question's evidence. */
+interface Line {
+  owner: 0 | 1;
+  text: string;
+  mark?: string;
+}
+
+const DAY = 86_400_000;
+
+export function generateConversation(options: ConversationOptions): Conversation {
+  const next = random(options.seed * 7919 + (options.split === 'tuning' ? 1 : 2));
+  const int = (below: number) => Math.floor(next() * below);
+  const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;
+  const shuffle = <T>(list: readonly T[]): T[] => {
+    const copy = [...list];
+    for (let index = copy.length - 1; index > 0; index--) {
+      const other = int(index + 1);
+      [copy[index], copy[other]] = [copy[other]!, copy[index]!];
+    }
+    return copy;
+  };
+  const split = options.split;
+  const sessions = options.sessions ?? 24;
+  const [first, second] = shuffle(half(SPEAKERS, split));
+  const speakers: [string, string] = [first!, second!];
+  const topics = half(TOPICS, split);
+  const words = topics.flatMap((topic) => topic.words);
+  const fill = (text: string, owner: 0 | 1, extra: Record<string, string> = {}) => {
+    let out = text.replaceAll('{A}', speakers[owner]).replaceAll('{B}', speakers[1 - owner]!);
+    for (const [key, value] of Object.entries(extra)) out = out.replaceAll(`{${key}}`, value);
+    return out.replaceAll('{word}', () => pick(words)).replaceAll('{when}', () => pick(WHEN));
+  };
+  const chatter = (owner: 0 | 1) => fill(pick(CHATTER), owner);
+  /** A long turn: the statement with everyday sentences around it. */
+  const long = (owner: 0 | 1, statement: string) => {
+    const before = next() < 0.5 ? `${chatter(owner)} ` : '';
+    const after = Array.from({ length: int(3) }, () => ` ${chatter(owner)}`).join('');
+    return `${before}${statement}${after}`;
+  };
+  const reaction = (owner: 0 | 1): Line => ({ owner, text: fill(pick(REACTIONS), owner) });
+
+  // The scenes that carry evidence, each placed in a session; questions refer to their marks.
+  const scenes = new Map<number, Line[][]>();
+  const place = (session: number, scene: Line[]) => {
+    const list = scenes.get(session) ?? [];
+    list.push(scene);
+    scenes.set(session, list);
+  };
+  const questions: Array<{ kind: QuestionKind; text: string; marks: string[] }> = [];
+  const ask = (kind: QuestionKind, text: string, ...marks: string[]) => questions.push({ kind, text, marks });
+
+  topics.forEach((topic, index) => {
+    const owner = int(2) as 0 | 1;
+    const other = (1 - owner) as 0 | 1;
+    const mark = (part: string) => `topic${index}.${part}`;
+    place(int(sessions), [
+      { owner: other, text: fill(pick(QUESTIONS_BACK), other) },
+      { owner, text: long(owner, fill(topic.fact, owner)), mark: mark('fact') },
+      reaction(other),
+    ]);
+    ask('single-hop', fill(topic.factQuestion, owner), mark('fact'));
+    place(int(sessions), [
+      { owner, text: long(owner, 'I need something new to look forward to.') },
+      { owner: other, text: fill(topic.suggestion, other) },
+      { owner, text: fill(pick(half(AGREEMENTS, split)), owner), mark: mark('agreement') },
+    ]);
+    ask('single-hop', fill(topic.suggestionQuestion, owner), mark('agreement'));
+    place(int(sessions), [
+      { owner, text: long(owner, fill(topic.event, owner)), mark: mark('event') },
+      { owner: other, text: fill('No way! How was it, {B}?', other) },
+      { owner, text: 'Honestly so good, I am still buzzing.' },
+    ]);
+    ask('temporal', fill(topic.eventQuestion, owner), mark('event'));
+    // Open-domain questions are the rarest kind in LoCoMo (96 of ~2,000): every other topic.
+    if (index % 2 === 0) {
+      place(int(sessions), [
+        { owner, text: long(owner, fill(topic.hint, owner)), mark: mark('hint') },
+        reaction(other),
+      ]);
+      ask('open-domain', fill(topic.hintQuestion, owner), mark('hint'));
+    }
+  });
+
+  const late = (from: number) => from + int(sessions - from);
+  shuffle(half(BRIDGES, split))
+    .slice(0, 2)
+    .forEach((bridge, index) => {
+      const owner = (index % 2) as 0 | 1;
+      const extra = { P: pick(PEOPLE), city: pick(CITIES) };
+      const at = int(sessions / 2);
+      place(at, [{ owner, text: long(owner, fill(bridge.first, owner, extra)), mark: `bridge${index}.first` }]);
+      place(late(at + 4), [{ owner, text: fill(bridge.second, owner, extra), mark: `bridge${index}.second` }]);
+      ask('multi-hop', fill(bridge.question, owner, extra), `bridge${index}.first`, `bridge${index}.second`);
+    });
+  const common = pick(half(COMMONS, split));
+  const commonAt = int(sessions / 2);
+  place(commonAt, [{ owner: 0, text: long(0, common.first), mark: 'common.first' }, reaction(1)]);
+  place(late(commonAt + 3), [{ owner: 1, text: long(1, common.second), mark: 'common.second' }, reaction(0)]);
+  ask('multi-hop', fill(common.question, 0), 'common.first', 'common.second');
+  // A fact that changes over time: the old job stays in the history as a distractor.
+  const [oldJob, newJob] = shuffle(half(WORKPLACES, split));
+  const worker = int(2) as 0 | 1;
+  const jobAt = int(sessions / 3);
+  place(jobAt, [
+    { owner: worker, text: long(worker, `I got a job at ${oldJob}, starting Monday!`), mark: 'job.old' },
+    reaction((1 - worker) as 0 | 1),
+  ]);
+  place(late(jobAt + 6), [
+    { owner: worker, text: `Big change: I started at ${newJob} this week, the people seem lovely.`, mark: 'job.new' },
+    reaction((1 - worker) as 0 | 1),
+  ]);
+  ask('single-hop', fill('Where does {A} work now?', worker), 'job.new');
+  ask('multi-hop', fill('Which places has {A} worked at since they started talking?', worker), 'job.old', 'job.new');
+  ask('temporal', fill(`When did {A} start working at ${newJob}?`, worker), 'job.new');
+
+  // The sessions: an opening, the placed scenes between everyday exchanges, a goodbye.
+  const turns: Turn[] = [];
+  const marked = new Map<string, string>();
+  let day = Date.UTC(2023, 0, 2) + int(60) * DAY;
+  for (let session = 0; session < sessions; session++) {
+    day += (3 + int(14)) * DAY;
+    const opener = int(2) as 0 | 1;
+    const lines: Line[] = [
+      { owner: opener, text: fill(pick(OPENERS), opener) },
+      {
+        owner: (1 - opener) as 0 | 1,
+        text: long((1 - opener) as 0 | 1, fill(pick(QUESTIONS_BACK), (1 - opener) as 0 | 1)),
+      },
+    ];
+    const placed = shuffle(scenes.get(session) ?? []);
+    const length = 14 + int(10);
+    while (lines.length < length || placed.length > 0) {
+      if (placed.length > 0 && next() < 0.35) {
+        lines.push(...placed.pop()!);
+        continue;
+      }
+      const owner = int(2) as 0 | 1;
+      lines.push({ owner, text: next() < 0.7 ? long(owner, chatter(owner)) : chatter(owner) });
+      if (next() < 0.5) lines.push(reaction((1 - owner) as 0 | 1));
+    }
+    lines.push({ owner: 0, text: fill('Talk soon, {B}!', 0) }, { owner: 1, text: 'Bye! Take care.' });
+    const started = day + (9 + int(10)) * 3_600_000;
+    let index = 0;
+    let last: 0 | 1 | undefined;
+    for (const line of lines) {
+      // Speakers take turns: two lines of one speaker get a short reaction of the other between them.
+      const said = line.owner === last ? [reaction((1 - line.owner) as 0 | 1), line] : [line];
+      for (const { owner, text, mark } of said) {
+        index++;
+        const id = `D${session + 1}:${index}`;
+        turns.push({ id, session: session + 1, speaker: speakers[owner], text, at: started + index * 45_000 });
+        if (mark) marked.set(mark, id);
+        last = owner;
+      }
+    }
+  }
+  return {
+    seed: options.seed,
+    split,
+    speakers,
+    turns,
+    questions: questions.map(({ kind, text, marks }) => ({
+      kind,
+      text,
+      evidence: marks.map((mark) => marked.get(mark)!),
+    })),
+  };
+}

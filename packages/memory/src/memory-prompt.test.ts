@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { dayHeader, fillPrompt, type PromptEpisode } from './memory-prompt.js';
+import { estimateTokens } from './tokens.js';
+
+const DAY = 86_400_000;
+const MAY_8 = Date.UTC(2023, 4, 8, 13, 0);
+let seq = 0;
+const episode = (text: string, occurredAt: number): PromptEpisode => ({ id: `e${++seq}`, text, occurredAt, seq });
+
+describe('fillPrompt', () => {
+  it('spends the budget best first, prints in the order said under one header per day', () => {
+    const a = episode('Ana: I adopted a beagle called Biscuit.', MAY_8);
+    const b = episode('Ben: Take Biscuit to agility classes.', MAY_8 + 60_000);
+    const c = episode('Ana: Yeah, good idea!', MAY_8 + 120_000);
+    const d = episode('Ana: The shelter needs volunteers on Sundays.', MAY_8 - DAY);
+    const filled = fillPrompt({
+      facts: [{ id: 'f1', text: 'Ana has a dog' }],
+      hits: [
+        { episode: b, neighbours: [c] },
+        { episode: d, neighbours: [] },
+        { episode: a, neighbours: [] },
+      ],
+      recent: [],
+      maxTokens: 1000,
+      countTokens: estimateTokens,
+    });
+    expect(filled.text).toBe(
+      [
+        'Known facts:',
+        '- Ana has a dog',
+        'Earlier conversations:',
+        dayHeader(MAY_8 - DAY),
+        d.text,
+        dayHeader(MAY_8),
+        a.text,
+        b.text,
+        c.text,
+      ].join('\n'),
+    );
+    expect(dayHeader(MAY_8)).toBe('[2023-05-08 Mon]');
+    expect(filled.episodes).toEqual([d, a, b, c]);
+    expect(filled.tokens).toBe(estimateTokens(filled.text));
+  });
+
+  it('keeps the hit without its neighbours when they do not fit, and never exceeds the budget', () => {
+    const hit = episode('Ben: Take Biscuit to agility classes.', MAY_8);
+    const long = episode(`Ana: ${'so much to say '.repeat(20)}`, MAY_8 + 60_000);
+    const budget =
+      estimateTokens('Earlier conversations:') + estimateTokens(dayHeader(MAY_8)) + estimateTokens(hit.text) + 3;
+    const filled = fillPrompt({
+      facts: [],
+      hits: [{ episode: hit, neighbours: [long] }],
+      recent: [],
+      maxTokens: budget,
+      countTokens: estimateTokens,
+    });
+    expect(filled.episodes).toEqual([hit]);
+    for (let maxTokens = 0; maxTokens < 60; maxTokens++) {
+      const some = fillPrompt({
+        facts: [{ id: 'f', text: 'A fact of several words' }],
+        hits: [{ episode: hit, neighbours: [long] }],
+        recent: [episode('Ana: bye', MAY_8 + DAY)],
+        maxTokens,
+        countTokens: estimateTokens,
+      });
+      expect(some.tokens).toBeLessThanOrEqual(maxTokens);
+      expect(estimateTokens(some.text)).toBe(some.tokens);
+    }
+  });
+
+  it('drops the last items when the whole text counts more than its lines (a tokenizer merging lines)', () => {
+    const hits = [1, 2, 3].map((n) => ({ episode: episode(`Ana: line ${n}`, MAY_8 + n), neighbours: [] }));
+    // Counts each line as 1 token but a whole text as one token per character.
+    const countTokens = (text: string) => (text.includes('\n') ? text.length : 1);
+    const filled = fillPrompt({ facts: [], hits, recent: [], maxTokens: 40, countTokens });
+    expect(filled.tokens).toBeLessThanOrEqual(40);
+    expect(filled.episodes.length).toBeLessThan(3);
+  });
+});

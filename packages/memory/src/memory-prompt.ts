@@ -1,0 +1,141 @@
+import type { TokenCounter } from './tokens.js';
+
+/** An episode as the prompt needs it: `seq` orders episodes said at the same time. */
+export interface PromptEpisode {
+  id: string;
+  text: string;
+  occurredAt: number;
+  seq: number;
+}
+
+export interface PromptFact {
+  id: string;
+  text: string;
+}
+
+/** A ranked episode and the turns around it that go with it (the turn before, the one after). */
+export interface PromptHit<E extends PromptEpisode> {
+  episode: E;
+  neighbours: E[];
+}
+
+export interface FillOptions<F extends PromptFact, E extends PromptEpisode> {
+  /** Best first. */
+  facts: readonly F[];
+  /** Best first. */
+  hits: readonly PromptHit<E>[];
+  /** Newest first: kept after the two best hits, for the thread of the conversation. */
+  recent: readonly E[];
+  maxTokens: number;
+  countTokens: TokenCounter;
+}
+
+export interface FilledPrompt<F, E> {
+  facts: F[];
+  /** In the order they were said. */
+  episodes: E[];
+  text: string;
+  tokens: number;
+}
+
+const FACTS_HEADER = 'Known facts:';
+const EPISODES_HEADER = 'Earlier conversations:';
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** The header of a day's episodes: `[2023-05-08 Mon]` (UTC), so "last Saturday" can be dated. */
+export function dayHeader(at: number): string {
+  const date = new Date(at);
+  return `[${date.toISOString().slice(0, 10)} ${WEEKDAYS[date.getUTCDay()]}]`;
+}
+
+const dayOf = (at: number) => Math.floor(at / 86_400_000);
+const episodeLine = (episode: PromptEpisode) => episode.text.replaceAll('\n', ' / ');
+
+/**
+ * The prompt block of facts and episodes, filled best first until `maxTokens` is spent (not a
+ * fixed count): facts and hits alternate by rank, each hit with its neighbours when they fit (the
+ * hit alone when they do not), the recent episodes after the second hit. Episodes are printed in
+ * the order they were said under one date header per day, a fact per line; nothing else is
+ * printed per line (a date prefix per line cost ~11 tokens, a third of a short turn). The result
+ * never exceeds `maxTokens` by the counter: the lowest ranked items go first.
+ */
+export function fillPrompt<F extends PromptFact, E extends PromptEpisode>(
+  options: FillOptions<F, E>,
+): FilledPrompt<F, E> {
+  const { countTokens, maxTokens } = options;
+  const lineCost = (line: string) => countTokens(line) + 1;
+  const keptFacts: F[] = [];
+  const keptEpisodes = new Map<string, E>();
+  const days = new Set<number>();
+  let used = 0;
+  const episodesCost = (episodes: readonly E[]) => {
+    const newDays = new Set<number>();
+    let cost = keptEpisodes.size === 0 ? lineCost(EPISODES_HEADER) : 0;
+    for (const episode of episodes) {
+      if (keptEpisodes.has(episode.id)) continue;
+      const day = dayOf(episode.occurredAt);
+      if (!days.has(day) && !newDays.has(day)) cost += lineCost(dayHeader(episode.occurredAt));
+      newDays.add(day);
+      cost += lineCost(episodeLine(episode));
+    }
+    return cost;
+  };
+  const addEpisodes = (episodes: readonly E[]): boolean => {
+    const cost = episodesCost(episodes);
+    if (used + cost > maxTokens) return false;
+    used += cost;
+    for (const episode of episodes) {
+      keptEpisodes.set(episode.id, episode);
+      days.add(dayOf(episode.occurredAt));
+    }
+    return true;
+  };
+  const addFact = (fact: F) => {
+    const cost = lineCost(`- ${fact.text}`) + (keptFacts.length === 0 ? lineCost(FACTS_HEADER) : 0);
+    if (used + cost > maxTokens) return;
+    used += cost;
+    keptFacts.push(fact);
+  };
+  const addHit = (hit: PromptHit<E>) => {
+    if (!addEpisodes([hit.episode, ...hit.neighbours])) addEpisodes([hit.episode]);
+  };
+  const addRecent = () => {
+    for (const episode of options.recent) addEpisodes([episode]);
+  };
+  const rounds = Math.max(options.facts.length, options.hits.length);
+  for (let index = 0; index < rounds; index++) {
+    const fact = options.facts[index];
+    if (fact) addFact(fact);
+    const hit = options.hits[index];
+    if (hit) addHit(hit);
+    if (index === 1) addRecent();
+  }
+  if (rounds < 2) addRecent();
+
+  let episodes = [...keptEpisodes.values()].sort((a, b) => a.occurredAt - b.occurredAt || a.seq - b.seq);
+  let facts = keptFacts;
+  let text = render(facts, episodes);
+  // The counter of a whole text may differ from the sum of its lines' (a tokenizer merging across
+  // a newline): drop the last fact or the latest episode until it fits.
+  while (text !== '' && countTokens(text) > maxTokens) {
+    if (facts.length >= episodes.length) facts = facts.slice(0, -1);
+    else episodes = episodes.slice(0, -1);
+    text = render(facts, episodes);
+  }
+  return { facts, episodes, text, tokens: text === '' ? 0 : countTokens(text) };
+}
+
+function render(facts: readonly PromptFact[], episodes: readonly PromptEpisode[]): string {
+  const lines: string[] = [];
+  if (facts.length > 0) lines.push(FACTS_HEADER, ...facts.map((fact) => `- ${fact.text}`));
+  if (episodes.length > 0) {
+    lines.push(EPISODES_HEADER);
+    let day: number | undefined;
+    for (const episode of episodes) {
+      if (dayOf(episode.occurredAt) !== day) lines.push(dayHeader(episode.occurredAt));
+      day = dayOf(episode.occurredAt);
+      lines.push(episodeLine(episode));
+    }
+  }
+  return lines.join('\n');
+}

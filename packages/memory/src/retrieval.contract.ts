@@ -1,0 +1,170 @@
+// Retrieval for long conversations: part of the memory contract (PGlite and Postgres).
+import { randomUUID } from 'node:crypto';
+import type { Embedder } from '@agentrix/core';
+import type { Database } from '@agentrix/store';
+import { sql } from 'kysely';
+import { expect, it } from 'vitest';
+import { createMemory, type Memory } from './memory.js';
+
+const MAY_8 = Date.UTC(2023, 4, 8, 13, 0);
+const MINUTE = 60_000;
+
+/** Imports `turns` (`Name: text`) one minute apart from `from`, as a history with its own dates. */
+async function importTurns(memory: Memory, userId: string, turns: readonly string[], from = MAY_8) {
+  const episodes = [];
+  for (const [index, turn] of turns.entries()) {
+    const [name, content] = turn.split(': ') as [string, string];
+    episodes.push(
+      await memory.recordEpisode({
+        scope: { userId },
+        occurredAt: from + index * MINUTE,
+        messages: [{ role: 'user', name, content }],
+      }),
+    );
+  }
+  return episodes;
+}
+
+const fillers = (count: number, make: (index: number) => string) => Array.from({ length: count }, (_, i) => make(i));
+
+/** `embedder`: a 64-dimension embedder (the memory contract's hash embedder). */
+export function retrievalContract(database: () => Database, embedder: () => Embedder): void {
+  const user = () => `user-${randomUUID()}`;
+
+  it('ranks by BM25: a rare word beats a name said everywhere and long turns that repeat common words', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    const turns = fillers(
+      30,
+      (i) =>
+        `Caroline: Caroline here, the workshop was busy again, Caroline stayed at the workshop late, workshop day ${i}.`,
+    );
+    turns.splice(17, 0, 'Melanie: I went to a pottery workshop.');
+    await importTurns(memory, userId, turns);
+    const found = await memory.searchEpisodes({ userId }, 'When did Caroline go to the pottery workshop?', 3);
+    expect(found[0]?.text).toBe('Melanie: I went to a pottery workshop.');
+  });
+
+  it('prints when a turn was said, one date header per day in the order said, and orders recency by it', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    const say = (name: string, content: string, occurredAt: Date | number) =>
+      memory.recordEpisode({ scope: { userId }, occurredAt, messages: [{ role: 'user', name, content }] });
+    // Written out of order: a history imported backwards.
+    await say('Ana', 'The kiln finally fired my blue vase.', MAY_8 + MINUTE);
+    await say('Ben', 'How did the kiln go?', MAY_8);
+    await say('Ana', 'I signed up for kiln lessons.', new Date(MAY_8 - 86_400_000));
+    const found = await memory.retrieve({ scope: { userId }, query: 'kiln', recentEpisodes: 0 });
+    expect(found.text).toBe(
+      [
+        'Earlier conversations:',
+        '[2023-05-07 Sun]',
+        'Ana: I signed up for kiln lessons.',
+        '[2023-05-08 Mon]',
+        'Ben: How did the kiln go?',
+        'Ana: The kiln finally fired my blue vase.',
+      ].join('\n'),
+    );
+    expect(found.episodes.map((episode) => episode.occurredAt)).toEqual([MAY_8 - 86_400_000, MAY_8, MAY_8 + MINUTE]);
+    const recent = await memory.recentEpisodes({ userId }, 1);
+    expect(recent[0]?.text).toBe('Ana: The kiln finally fired my blue vase.');
+    await expect(say('Ana', 'Tomorrow I fly.', Date.now() + 86_400_000)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/later than now/),
+    });
+    await expect(say('Ana', 'Bad time.', Number.NaN)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await memory.recentEpisodes({ userId }, 10)).toHaveLength(3);
+  });
+
+  it('keeps the short follow-up with the turn it answers', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    await importTurns(memory, userId, [
+      // Long turns: a neighbour is kept for its meaning only when it is short.
+      ...fillers(
+        10,
+        (i) =>
+          `Ana: We talked about the lake house, the summer plans and the chores for the weekend and the week after, part ${i}.`,
+      ),
+      'Ben: You should try kayaking on the lake, it is calm in the mornings.',
+      "Ana: Yeah, good idea! I'll give it a try.",
+      ...fillers(10, (i) => `Ben: Long week at work, nothing much to report, day ${i}.`),
+    ]);
+    const found = await memory.retrieve({ scope: { userId }, query: 'kayaking', recentEpisodes: 0, maxTokens: 60 });
+    expect(found.episodes.map((episode) => episode.text)).toEqual([
+      'Ben: You should try kayaking on the lake, it is calm in the mornings.',
+      "Ana: Yeah, good idea! I'll give it a try.",
+    ]);
+  });
+
+  it('fills the token budget instead of fixed counts, and never goes over it', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    const turn = (i: number) => `Ana: The garden ${'really '.repeat(i % 7)}needs work, bed number ${i}.`;
+    await importTurns(memory, userId, fillers(40, turn));
+    const wide = await memory.retrieve({ scope: { userId }, query: 'garden beds', maxTokens: 400 });
+    expect(wide.episodes.length).toBeGreaterThan(10);
+    expect(wide.tokens).toBeGreaterThan(300);
+    for (const maxTokens of [0, 3, 9, 20, 57, 150, 400, 1000]) {
+      const found = await memory.retrieve({ scope: { userId }, query: 'garden', maxTokens });
+      expect(found.tokens).toBeLessThanOrEqual(maxTokens);
+      expect(memory.countTokens(found.text)).toBe(found.tokens);
+      if (maxTokens < 9) expect(found).toMatchObject({ text: '', episodes: [], facts: [] });
+    }
+    // An empty query (or stop words only) keeps the recent episodes; a huge one searches its start.
+    const empty = await memory.retrieve({ scope: { userId }, query: '' });
+    expect(empty.episodes.map((episode) => episode.text)).toEqual([turn(38), turn(39)]);
+    expect((await memory.retrieve({ scope: { userId }, query: 'what is it?' })).episodes).toHaveLength(2);
+    const huge = await memory.retrieve({ scope: { userId }, query: 'garden '.repeat(100_000), maxTokens: 200 });
+    expect(huge.episodes.length).toBeGreaterThan(2);
+    expect(huge.tokens).toBeLessThanOrEqual(200);
+    for (const maxTokens of [-1, 1.5, Number.NaN]) {
+      await expect(memory.retrieve({ scope: { userId }, query: 'garden', maxTokens })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/maxTokens/),
+      });
+    }
+    await expect(memory.retrieve({ scope: { userId }, query: 42 as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(memory.retrieve({ scope: { userId }, query: 'garden', relevantEpisodes: -2 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
+
+  it('finds the half of a multi-hop question that only names what the other half introduced', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    await importTurns(memory, userId, [
+      'Ana: My cousin Rafi just moved to Leeds, I miss him.',
+      ...fillers(15, (i) => `Ana: My cousin keeps calling about moving boxes, box ${i}.`),
+      'Ana: Guess what, Rafi runs a little bakery now.',
+      ...fillers(15, (i) => `Ben: I started a new puzzle, piece ${i}.`),
+    ]);
+    const found = await memory.searchEpisodes({ userId }, "What did Ana's cousin who moved to Leeds start?", 4);
+    expect(found.map((episode) => episode.text)).toEqual(
+      expect.arrayContaining([
+        'Ana: My cousin Rafi just moved to Leeds, I miss him.',
+        'Ana: Guess what, Rafi runs a little bakery now.',
+      ]),
+    );
+  });
+
+  it('searches vectors through an HNSW index when pgvector is loaded, one user among many', async () => {
+    const memory = await createMemory({ database: database(), embedder: embedder() });
+    const indexes = await sql<{ indexname: string }>`select indexname from pg_indexes
+      where indexname in ('memory_facts_embedding_d64_hnsw', 'memory_episodes_embedding_d64_hnsw')
+      order by indexname`.execute(database().kysely);
+    expect(indexes.rows.map((row) => row.indexname)).toEqual(
+      database().hasVector ? ['memory_episodes_embedding_d64_hnsw', 'memory_facts_embedding_d64_hnsw'] : [],
+    );
+    const userId = user();
+    for (let index = 0; index < 60; index++) {
+      await memory.remember({ scope: { userId: user() }, key: 'seat', text: `Prefers window seats, row ${index}` });
+    }
+    await memory.remember({ scope: { userId }, key: 'seat', text: 'Prefers aisle seats' });
+    const { facts, vector } = await memory.searchFacts({ userId }, 'seats window', 5);
+    expect(vector).toBe(true);
+    expect(facts.map((fact) => fact.text)).toEqual(['Prefers aisle seats']);
+  });
+}
