@@ -1,6 +1,6 @@
 // A crash between receiving an update and answering it: the answer comes exactly once after
-// the restart. The child process is SIGKILLed when the agent's turn starts; a second child on
-// the same store finishes the job.
+// the restart. The child process is SIGKILLed in the middle of streaming its answer (an edit of
+// the partial message on its way); a second child on the same store finishes the job.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,8 +22,11 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-/** Runs the child until it exits; `onLine` sees each line it prints. */
-function runChild(env: Record<string, string>, onLine: (line: string) => void = () => {}) {
+/** Runs the child until it exits; `onLine` sees each line it prints and can kill it. */
+function runChild(
+  env: Record<string, string>,
+  onLine: (line: string, child: ReturnType<typeof spawn>) => void = () => {},
+) {
   return new Promise<{ code: number | null; signal: string | null; output: string }>((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=agentrix-source', '--import', 'tsx', childScript], {
       cwd: repoRoot,
@@ -34,7 +37,7 @@ function runChild(env: Record<string, string>, onLine: (line: string) => void = 
     let errors = '';
     child.stdout.on('data', (chunk: Buffer) => {
       const lines = (output + chunk).split('\n');
-      for (const line of lines.slice(output.split('\n').length - 1, -1)) onLine(line);
+      for (const line of lines.slice(output.split('\n').length - 1, -1)) onLine(line, child);
       output += chunk;
     });
     child.stderr.on('data', (chunk: Buffer) => {
@@ -50,19 +53,38 @@ function runChild(env: Record<string, string>, onLine: (line: string) => void = 
   });
 }
 
+const ANSWER = Array.from({ length: 25 }, (_, index) => `word${index}`).join(' ');
+
 async function crashThenRestart(url: string, schema: string | undefined) {
   const token = testToken(7000 + Math.floor(Math.random() * 1e5));
-  const env = { TG_STORE_URL: url, TG_SCHEMA: schema ?? '', TG_TOKEN: token, TG_API_ROOT: fake.apiRoot };
-  const first = await runChild({ ...env, TG_CRASH: '1' }, (line) => {
-    if (line === 'READY') void fake.sendText(token, 'hello?', { chatId: 7 });
+  const env = {
+    TG_STORE_URL: url,
+    TG_SCHEMA: schema ?? '',
+    TG_TOKEN: token,
+    TG_API_ROOT: fake.apiRoot,
+    TG_ANSWER: ANSWER,
+  };
+  const first = await runChild(env, (line, child) => {
+    if (line !== 'READY') return;
+    void (async () => {
+      await fake.sendText(token, 'hello?', { chatId: 7 });
+      // Killed as the first edit of the streamed answer reaches Telegram.
+      await fake.waitFor(() => fake.callsOf(token, 'editMessageText', 7).length > 0, 20_000);
+      child.kill('SIGKILL');
+    })();
   });
   expect(first.signal).toBe('SIGKILL');
-  expect(first.output).toContain('CRASH');
-  expect(fake.messages(token, 7)).toEqual([]); // nothing answered before the crash
+  const shown = fake.messages(token, 7);
+  expect(shown).toHaveLength(1); // the partial answer, never finished
+  expect(shown[0]?.text).toMatch(/^word0 .* …$/);
+  expect(shown[0]?.text).not.toBe(ANSWER);
 
-  const second = await runChild({ ...env, TG_CRASH: '0' });
+  const second = await runChild(env);
   expect(second.code).toBe(0);
-  expect(fake.messages(token, 7).map((message) => message.text)).toEqual(['Answered once.']);
+  const texts = fake.messages(token, 7).map((message) => message.text);
+  // One message: the partial answer shown before the crash, edited into the whole answer.
+  expect(texts).toEqual([ANSWER]);
+  expect(fake.callsOf(token, 'sendMessage', 7)).toHaveLength(1);
   const stats = JSON.parse(second.output.split('DONE ')[1] as string);
   expect(stats).toMatchObject({ answered: 1, deadLettered: 0 });
 }

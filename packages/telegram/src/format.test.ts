@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, markdownToHtml } from './format.js';
 import { splitMessage } from './split.js';
+import { clip } from './telegram-api.js';
 
 describe('markdownToHtml', () => {
   it('escapes &, < and > everywhere, code included', () => {
@@ -52,5 +53,58 @@ describe('splitMessage', () => {
       expect(part.split('\n').filter((line) => line.startsWith('```')).length % 2).toBe(0);
     }
     expect(parts[1]?.startsWith('```js\n')).toBe(true);
+  });
+});
+
+describe('what Telegram would refuse', () => {
+  /** What Telegram checks of `parse_mode: 'HTML'`: only its tags, properly nested, no raw `<`. */
+  function parses(html: string): boolean {
+    const open: string[] = [];
+    for (const match of html.matchAll(/<[^>]*>?/g)) {
+      const tag = /^<(\/?)(b|code|pre|a)(?: (?:href|class)="[^"<>]*")?>$/.exec(match[0]);
+      if (tag === null) return false;
+      if (tag[1] === '') open.push(tag[2] as string);
+      else if (open.pop() !== tag[2]) return false;
+    }
+    return open.length === 0 && !/&(?!(amp|lt|gt|quot);)/.test(html);
+  }
+
+  it('overlapping or unbalanced Markdown from a model falls back to escaped text, never invalid HTML', () => {
+    for (const text of [
+      '[a **b](https://x.dev) c**',
+      '[x](https://a**b)**c**',
+      '**bold [link](https://x.dev/**) tail**',
+      '**a `b** c`',
+      '`**` and ** plus [](https://x) ` unclosed',
+      '```\nnever closed **x** <y>',
+    ]) {
+      const html = markdownToHtml(text);
+      expect(parses(html), `${text} -> ${html}`).toBe(true);
+    }
+    expect(markdownToHtml('[a **b](https://x.dev) c**')).toBe('[a **b](https://x.dev) c**');
+  });
+
+  it('a long formatted answer splits into parts that each parse and fit, whatever is cut', () => {
+    const unit = '**Step** one & two: see [the docs](https://x.dev/a?b=1&c=2), run `a < b` then ';
+    const text = `${unit.repeat(120)}\n\`\`\`sh\n${'echo "<&>" 😀\n'.repeat(400)}\`\`\`\n${'😀 **done** '.repeat(500)}`;
+    const parts = splitMessage(text);
+    expect(parts.length).toBeGreaterThan(3);
+    for (const part of parts) {
+      const html = markdownToHtml(part);
+      expect(html.length).toBeLessThanOrEqual(4096);
+      expect(parses(html)).toBe(true);
+      expect(html).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+    }
+  });
+
+  it('never sends a part of blank lines only', () => {
+    const parts = splitMessage(`${'a'.repeat(99)}${'\n '.repeat(10)}\n${'b'.repeat(95)}`, 100);
+    expect(parts).toEqual(['a'.repeat(99), 'b'.repeat(95)]);
+  });
+
+  it('clips plain text to one message without splitting a surrogate pair', () => {
+    const clipped = clip(`${'x'.repeat(4094)}😀 and more`);
+    expect(clipped.length).toBeLessThanOrEqual(4096);
+    expect(clipped).toBe(`${'x'.repeat(4094)}…`);
   });
 });

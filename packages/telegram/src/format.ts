@@ -10,8 +10,37 @@ export function escapeHtml(text: string): string {
 
 const FENCE = /^```([\w+-]*)[^\n]*\n([\s\S]*?)(?:\n```[^\n]*$|$(?![\s\S]))/gm;
 
-/** Renders Markdown `text` as Telegram HTML (see the module notes). */
+/**
+ * Renders Markdown `text` as Telegram HTML (see the module notes). Markdown a model writes can
+ * overlap (`[a **b](https://x) c**`); when the result would not be well-formed HTML, which
+ * Telegram refuses ("can't parse entities"), the text is sent escaped, as written.
+ */
 export function markdownToHtml(text: string): string {
+  const html = render(text);
+  return isWellFormed(html) ? html : escapeHtml(text);
+}
+
+const TAG = /<(\/?)(b|code|pre|a)(?: (?:href|class)="[^"<>]*")?>/y;
+
+/** Every `<` opens or closes one of the tags `render` writes, properly nested (user text has no raw `<`). */
+function isWellFormed(html: string): boolean {
+  const open: string[] = [];
+  for (let index = html.indexOf('<'); index !== -1; index = html.indexOf('<', index + 1)) {
+    TAG.lastIndex = index;
+    const match = TAG.exec(html);
+    if (match === null) return false;
+    const [, closing, name] = match as unknown as [string, string, string];
+    if (closing === '') {
+      if (open.includes(name)) return false; // <b> in <b>, <a> in <a>: refused
+      open.push(name);
+    } else if (open.pop() !== name) {
+      return false;
+    }
+  }
+  return open.length === 0;
+}
+
+function render(text: string): string {
   let out = '';
   let last = 0;
   for (const match of text.matchAll(FENCE)) {

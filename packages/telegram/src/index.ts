@@ -1,7 +1,7 @@
 export { statusOf, telegramError } from './errors.js';
 export type { TelegramEventMap, TelegramEventName, TelegramUpdateKind } from './events.js';
 export { escapeHtml, markdownToHtml } from './format.js';
-export type { TelegramLimits } from './rate-limiter.js';
+export type { ChatTurn, TelegramLimits } from './rate-limiter.js';
 export { RateLimiter } from './rate-limiter.js';
 export type { DailyReport } from './report.js';
 export { formatReport } from './report.js';

@@ -9,10 +9,33 @@ export interface TelegramLimits {
   groupChatIntervalMs?: number;
 }
 
+/** One chat's queue: the calls waiting for it, and when the next may be sent. */
+interface ChatQueue {
+  /** Settles when the last call queued for the chat has released it. */
+  tail: Promise<void>;
+  /** No call to the chat before this time: the previous call's answer plus the gap, or a 429's end. */
+  nextAt: number;
+  holders: number;
+}
+
 /**
- * Spaces the messages the bot sends, per chat and globally, so Telegram rarely has to answer 429:
- * a send waits for its chat's next slot (after the chat's previous message), then for the next
- * global slot. Slots are handed out in call order.
+ * The turn of one call to one chat (see {@link RateLimiter.acquire}): wait for `ready()` before
+ * each attempt, call `sent()` when Telegram has answered it, `release()` when done.
+ */
+export interface ChatTurn {
+  ready(signal?: AbortSignal): Promise<void>;
+  sent(): void;
+  /** Telegram said to wait (429 `retry_after`): no message to this chat before `untilMs`. */
+  pause(untilMs: number): void;
+  release(): void;
+}
+
+/**
+ * Spaces the messages the bot sends, per chat and globally, so Telegram rarely has to answer 429.
+ * One call per chat at a time, in call order; the gap to the chat's next call is counted from
+ * when Telegram answered the previous one (not from when it was queued: a call held back by the
+ * global limit or a slow network would otherwise let the next one follow too closely). Then
+ * each send takes a global slot (30 a second).
  */
 export class RateLimiter {
   readonly #clock: Clock;
@@ -20,7 +43,7 @@ export class RateLimiter {
   readonly #privateGapMs: number;
   readonly #groupGapMs: number;
   #nextGlobal = 0;
-  readonly #nextByChat = new Map<number | string, number>();
+  readonly #chats = new Map<number | string, ChatQueue>();
 
   constructor(limits: TelegramLimits, clock: Clock) {
     this.#clock = clock;
@@ -29,29 +52,81 @@ export class RateLimiter {
     this.#groupGapMs = limits.groupChatIntervalMs ?? 3000;
   }
 
-  /** Waits for the next slot of `chatId` (a negative id is a group or channel), then for a global one. */
-  async acquire(chatId: number | string, signal?: AbortSignal): Promise<void> {
+  /** Waits for the chat's turn (its previous calls released). A negative id is a group or channel. */
+  async acquire(chatId: number | string, signal?: AbortSignal): Promise<ChatTurn> {
+    const chat = this.#queueOf(chatId);
+    const gapMs = typeof chatId === 'string' || chatId < 0 ? this.#groupGapMs : this.#privateGapMs;
+    const previous = chat.tail;
+    let releaseTail!: () => void;
+    const released = new Promise<void>((resolve) => {
+      releaseTail = resolve;
+    });
+    chat.tail = previous.then(() => released);
+    chat.holders++;
+    let done = false;
+    const release = () => {
+      if (done) return;
+      done = true;
+      chat.holders--;
+      releaseTail();
+    };
+    try {
+      await waitFor(previous, signal);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return {
+      ready: (readySignal = signal) => this.#ready(chat, readySignal),
+      sent: () => {
+        chat.nextAt = Math.max(chat.nextAt, this.#clock.now() + gapMs);
+      },
+      pause: (untilMs) => {
+        chat.nextAt = Math.max(chat.nextAt, untilMs);
+      },
+      release,
+    };
+  }
+
+  /** Waits for the chat's next slot, then for a global one (taken only now: a waiting chat holds back no other). */
+  async #ready(chat: ChatQueue, signal: AbortSignal | undefined): Promise<void> {
     const options = { clock: this.#clock, ...(signal ? { signal } : {}) };
-    const now = this.#clock.now();
-    const chatSlot = Math.max(now, this.#nextByChat.get(chatId) ?? 0);
-    const isGroup = typeof chatId === 'string' || chatId < 0;
-    this.#nextByChat.set(chatId, chatSlot + (isGroup ? this.#groupGapMs : this.#privateGapMs));
-    if (this.#nextByChat.size > 10_000) this.#forgetPast(now);
-    if (chatSlot > now) await sleep(chatSlot - now, options);
-    // The global slot is taken only once the chat's turn has come, so a chat that must wait never
-    // holds back the others.
+    for (let now = this.#clock.now(); now < chat.nextAt; now = this.#clock.now()) {
+      await sleep(chat.nextAt - now, options);
+    }
     const ready = this.#clock.now();
     const globalSlot = Math.max(ready, this.#nextGlobal);
     this.#nextGlobal = globalSlot + this.#globalGapMs;
     if (globalSlot > ready) await sleep(globalSlot - ready, options);
   }
 
-  /** Telegram said to wait (429 `retry_after`): no message to that chat before then. */
-  pause(chatId: number | string, untilMs: number): void {
-    this.#nextByChat.set(chatId, Math.max(this.#nextByChat.get(chatId) ?? 0, untilMs));
+  #queueOf(chatId: number | string): ChatQueue {
+    let chat = this.#chats.get(chatId);
+    if (chat === undefined) {
+      if (this.#chats.size >= 10_000) this.#forgetIdle();
+      chat = { tail: Promise.resolve(), nextAt: 0, holders: 0 };
+      this.#chats.set(chatId, chat);
+    }
+    return chat;
   }
 
-  #forgetPast(now: number): void {
-    for (const [chat, next] of this.#nextByChat) if (next <= now) this.#nextByChat.delete(chat);
+  /** Chats with no call waiting whose gap is over are forgotten (they would wait for nothing). */
+  #forgetIdle(): void {
+    const now = this.#clock.now();
+    for (const [id, chat] of this.#chats) if (chat.holders === 0 && chat.nextAt <= now) this.#chats.delete(id);
   }
+}
+
+/** `promise`, or the signal's abort, whichever comes first (`promise` never rejects). */
+function waitFor(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }

@@ -1,6 +1,6 @@
 import { BACKGROUND_TIMER, type Clock, type Logger, serializeError, type TimerHandle } from '@agentrix/core';
 import { splitMessage } from './split.js';
-import { type ChatAddress, clip, type TelegramApi } from './telegram-api.js';
+import { type ChatAddress, clip, isMessageGone, type TelegramApi } from './telegram-api.js';
 
 /** The longest typing indicator: the runtime's default turn timeout (120 s). */
 const MAX_TYPING_MS = 120_000;
@@ -13,6 +13,10 @@ export interface ReplyStreamOptions {
   /** `false`: no partial answers, only the final one. */
   editIntervalMs: number | false;
   typingIntervalMs: number;
+  /** The message that already shows part of this answer (shown before a restart): it is edited into the answer. */
+  messageId?: number;
+  /** The answer's first words went out as this message. */
+  onShown?: (messageId: number) => void;
 }
 
 /**
@@ -36,6 +40,7 @@ export class ReplyStream {
 
   constructor(options: ReplyStreamOptions) {
     this.#options = options;
+    this.#messageId = options.messageId;
     // The first words wait one interval too: an answer that is complete by then goes out as one
     // message instead of a message and an edit (half the calls against the chat's rate limit).
     this.#lastEditAt = options.clock.now();
@@ -90,14 +95,25 @@ export class ReplyStream {
     const parts = splitMessage(answer);
     const ids: number[] = [];
     for (const [index, part] of parts.entries()) {
-      if (index === 0 && this.#messageId !== undefined) {
-        await api.editText(to, this.#messageId, part, { markdown: true });
+      if (index === 0 && this.#messageId !== undefined && (await this.#edit(part))) {
         ids.push(this.#messageId);
       } else {
         ids.push(await api.sendPart(to, part));
       }
     }
     return ids;
+  }
+
+  /** Edits the streamed message into the answer's first part; false when the user deleted it (send anew). */
+  async #edit(part: string): Promise<boolean> {
+    try {
+      await this.#options.api.editText(this.#options.to, this.#messageId as number, part, { markdown: true });
+      return true;
+    } catch (error) {
+      if (!isMessageGone(error)) throw error;
+      this.#warn('streamed message gone; answer sent as a new message', error);
+      return false;
+    }
   }
 
   /** Stops typing and edits (the answer failed or the channel closes). */
@@ -125,11 +141,17 @@ export class ReplyStream {
         if (this.#typingTimer !== undefined) clock.clearTimeout(this.#typingTimer);
         this.#typingTimer = undefined;
         this.#messageId = await api.sendPlain(to, text);
+        this.#options.onShown?.(this.#messageId);
       } else {
         await api.editText(to, this.#messageId, text);
       }
       this.#shown = text;
     } catch (error) {
+      // Deleted by the user: the next words go to a new message.
+      if (isMessageGone(error)) {
+        this.#messageId = undefined;
+        this.#shown = '';
+      }
       this.#warn('streamed edit failed', error);
     }
   }

@@ -18,7 +18,8 @@ export function splitMessage(text: string, limit = TELEGRAM_MESSAGE_LIMIT): stri
   let open: string | undefined; // the opening line of the code block `current` ends inside
   const close = (part: string, fence: string | undefined) => (fence === undefined ? part : `${part}\n\`\`\``);
   const emit = () => {
-    if (current !== '' && current !== open) parts.push(close(current, open));
+    // A part of blank lines only would be refused ("message text is empty").
+    if (current.trim() !== '' && current !== open) parts.push(close(current, open));
     current = open ?? '';
   };
   for (const line of text.split('\n')) {

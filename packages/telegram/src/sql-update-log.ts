@@ -1,7 +1,7 @@
 import { AgentrixError, type SerializedError } from '@agentrix/core';
 import type { Database, Migration } from '@agentrix/store';
 import { sql } from 'kysely';
-import type { UpdateLog, UpdateRecord, UpdateStatus, UpdateTarget } from './update-log.js';
+import type { MarkFields, UpdateLog, UpdateRecord, UpdateStatus } from './update-log.js';
 
 /** The telegram package's tables: one row per update, keyed by (bot, update_id). */
 export const telegramMigrations: readonly Migration[] = [
@@ -28,6 +28,12 @@ export const telegramMigrations: readonly Migration[] = [
         where status = 'received'`.execute(db);
     },
   },
+  {
+    name: '0002_telegram_updates_shown_message',
+    async up(db) {
+      await sql`alter table telegram_updates add column shown_message_id bigint`.execute(db);
+    },
+  },
 ];
 
 interface UpdateRow {
@@ -41,6 +47,7 @@ interface UpdateRow {
   thread_id: string | null;
   attempts: unknown;
   error: SerializedError | null;
+  shown_message_id: unknown;
   received_at: unknown;
   updated_at: unknown;
 }
@@ -88,7 +95,7 @@ export class SqlUpdateLog implements UpdateLog {
     updateId: number,
     status: UpdateStatus,
     at: number,
-    fields: Partial<UpdateTarget> & { attempts?: number; error?: SerializedError } = {},
+    fields: MarkFields = {},
   ): Promise<void> {
     await guard('mark', () =>
       sql`update telegram_updates set
@@ -100,6 +107,7 @@ export class SqlUpdateLog implements UpdateLog {
           agent_id = coalesce(${fields.agentId ?? null}, agent_id),
           thread_id = coalesce(${fields.threadId ?? null}, thread_id),
           attempts = coalesce(${fields.attempts ?? null}, attempts),
+          shown_message_id = coalesce(${fields.shownMessageId ?? null}, shown_message_id),
           error = coalesce(${fields.error === undefined ? null : JSON.stringify(fields.error)}::jsonb, error)
         where bot_id = ${botId} and update_id = ${updateId}`.execute(this.#database.kysely),
     );
@@ -153,5 +161,6 @@ function fromRow(row: UpdateRow): UpdateRecord {
   if (row.agent_id !== null) record.agentId = row.agent_id;
   if (row.thread_id !== null) record.threadId = row.thread_id;
   if (row.error !== null) record.error = row.error;
+  if (row.shown_message_id !== null) record.shownMessageId = Number(row.shown_message_id);
   return record;
 }

@@ -21,10 +21,14 @@ export interface InlineButton {
 export class TelegramApi {
   readonly #api: Api;
   readonly #token: string;
+  /** grammY types its signal with the abort-controller shim's AbortSignal. */
+  readonly #signal: never;
 
-  constructor(api: Api, token: string) {
+  /** `signal` aborts every call (the channel's close: a send waiting out a 429 stops at once). */
+  constructor(api: Api, token: string, signal?: AbortSignal) {
     this.#api = api;
     this.#token = token;
+    this.#signal = signal as never;
   }
 
   get raw(): Api {
@@ -61,12 +65,12 @@ export class TelegramApi {
     };
     try {
       const sent = await this.call('sendMessage', () =>
-        this.#api.sendMessage(to.chatId, markdownToHtml(part), { ...other, parse_mode: 'HTML' }),
+        this.#api.sendMessage(to.chatId, markdownToHtml(part), { ...other, parse_mode: 'HTML' }, this.#signal),
       );
       return sent.message_id;
     } catch (error) {
       if (!isParseFailure(error)) throw error;
-      const sent = await this.call('sendMessage', () => this.#api.sendMessage(to.chatId, part, other));
+      const sent = await this.call('sendMessage', () => this.#api.sendMessage(to.chatId, part, other, this.#signal));
       return sent.message_id;
     }
   }
@@ -74,7 +78,12 @@ export class TelegramApi {
   /** Sends plain text (no parse mode), cut to one message. */
   async sendPlain(to: ChatAddress, text: string): Promise<number> {
     const sent = await this.call('sendMessage', () =>
-      this.#api.sendMessage(to.chatId, clip(text), to.topicId !== undefined ? { message_thread_id: to.topicId } : {}),
+      this.#api.sendMessage(
+        to.chatId,
+        clip(text),
+        to.topicId !== undefined ? { message_thread_id: to.topicId } : {},
+        this.#signal,
+      ),
     );
     return sent.message_id;
   }
@@ -91,14 +100,22 @@ export class TelegramApi {
       if (options.markdown) {
         try {
           await this.call('editMessageText', () =>
-            this.#api.editMessageText(to.chatId, messageId, markdownToHtml(text), { ...other, parse_mode: 'HTML' }),
+            this.#api.editMessageText(
+              to.chatId,
+              messageId,
+              markdownToHtml(text),
+              { ...other, parse_mode: 'HTML' },
+              this.#signal,
+            ),
           );
           return;
         } catch (error) {
           if (!isParseFailure(error)) throw error;
         }
       }
-      await this.call('editMessageText', () => this.#api.editMessageText(to.chatId, messageId, clip(text), other));
+      await this.call('editMessageText', () =>
+        this.#api.editMessageText(to.chatId, messageId, clip(text), other, this.#signal),
+      );
     } catch (error) {
       if (!isNotModified(error)) throw error;
     }
@@ -106,12 +123,17 @@ export class TelegramApi {
 
   async typing(to: ChatAddress): Promise<void> {
     await this.call('sendChatAction', () =>
-      this.#api.sendChatAction(to.chatId, 'typing', to.topicId !== undefined ? { message_thread_id: to.topicId } : {}),
+      this.#api.sendChatAction(
+        to.chatId,
+        'typing',
+        to.topicId !== undefined ? { message_thread_id: to.topicId } : {},
+        this.#signal,
+      ),
     );
   }
 
   async answerCallback(id: string, text: string): Promise<void> {
-    await this.call('answerCallbackQuery', () => this.#api.answerCallbackQuery(id, { text }));
+    await this.call('answerCallbackQuery', () => this.#api.answerCallbackQuery(id, { text }, this.#signal));
   }
 }
 
@@ -119,9 +141,21 @@ function keyboard(buttons: readonly InlineButton[]) {
   return { inline_keyboard: [buttons.map((button) => ({ text: button.text, callback_data: button.data }))] };
 }
 
-/** Cuts plain text to one message (streamed partial answers, apologies). */
+/** Cuts plain text to one message (streamed partial answers, apologies), never inside a surrogate pair. */
 export function clip(text: string): string {
-  return text.length <= TELEGRAM_MESSAGE_LIMIT ? text : `${text.slice(0, TELEGRAM_MESSAGE_LIMIT - 1)}…`;
+  if (text.length <= TELEGRAM_MESSAGE_LIMIT) return text;
+  let end = TELEGRAM_MESSAGE_LIMIT - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1; // a lone half is not UTF-8: Telegram refuses the message
+  return `${text.slice(0, end)}…`;
+}
+
+/** The message to edit is gone (the user deleted it) or too old to edit (48 h): send a new one instead. */
+export function isMessageGone(error: unknown): boolean {
+  return (
+    statusOf(error) === 400 &&
+    /message to edit not found|message can't be edited/i.test(String((error as Error).message))
+  );
 }
 
 function isParseFailure(error: unknown): boolean {

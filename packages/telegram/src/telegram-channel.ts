@@ -19,7 +19,7 @@ import type { Agentrix } from '@agentrix/runtime';
 import { Bot, type Context } from 'grammy';
 import type { Update } from 'grammy/types';
 import { ApprovalButtons } from './approval-buttons.js';
-import { invalidArgument, telegramError } from './errors.js';
+import { invalidArgument, statusOf, telegramError } from './errors.js';
 import { Poller } from './poller.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ReplyStream } from './reply-stream.js';
@@ -57,6 +57,18 @@ interface Outcome {
 /** Telegram bot tokens are `<bot id>:<secret>`. */
 const TOKEN = /^(\d{1,20}):[A-Za-z0-9_-]{20,}$/;
 const APPROVAL_DATA = /^approval:(.+):(y|n)$/;
+/**
+ * A recorded update nobody has marked for this long was interrupted by a crash: a copy arriving
+ * now is handled. Handling marks the record at each attempt, the longest pause between two
+ * marks is the retry backoff (10 s at most).
+ */
+const INTERRUPTED_AFTER_MS = 60_000;
+/**
+ * Answers delivered at once, to different conversations (one at a time per conversation, in
+ * order): a chat waiting out a 429 or a backoff holds back no other chat, and a flood of
+ * answers does not open a connection each.
+ */
+const MAX_DELIVERIES = 32;
 
 /**
  * Connects a Telegram bot to the agents of an `Agentrix`. Updates come in by long polling
@@ -84,6 +96,7 @@ export class TelegramChannel {
   readonly #events: AgentrixEvents;
   readonly #logger: Logger;
   readonly #approvals: ApprovalButtons;
+  readonly #approvers: ReadonlySet<number>;
   readonly #stats: TelegramStats = {
     received: 0,
     duplicates: 0,
@@ -102,6 +115,11 @@ export class TelegramChannel {
   readonly #outcomes = new Map<number, Outcome>();
   /** Updates being handled in this process, and the chain of each chat (updates of one chat in order). */
   readonly #handling = new Set<number>();
+  /** Updates being written to the update log by `handleUpdate` now. */
+  readonly #recording = new Set<number>();
+  /** Answers being delivered (at most `MAX_DELIVERIES`), and the chain of each conversation (its answers in order). */
+  readonly #delivering = new Set<Promise<void>>();
+  readonly #replyChains = new Map<string, Promise<void>>();
   readonly #chains = new Map<string, Promise<void>>();
   readonly #unsubscribe: (() => void)[] = [];
   readonly #stop = new AbortController();
@@ -123,6 +141,8 @@ export class TelegramChannel {
     this.botId = (TOKEN.exec(options.token) as RegExpExecArray)[1] as string;
     this.inbox = `channel:telegram:${this.botId}`;
     this.#router = new ChatRouter(options.agent, options.routes ?? [], options.allow);
+    const allow = options.allow;
+    this.#approvers = new Set(options.approvers ?? (typeof allow === 'object' ? (allow.users ?? []) : []));
     this.#texts = { ...DEFAULT_TEXTS, ...options.texts };
     this.#clock = options.clock ?? systemClock;
     this.#events = options.events ?? agentrix.events;
@@ -147,7 +167,7 @@ export class TelegramChannel {
         },
       }),
     );
-    this.#api = new TelegramApi(this.#bot.api, options.token);
+    this.#api = new TelegramApi(this.#bot.api, options.token, this.#stop.signal);
     this.#approvals = new ApprovalButtons({
       api: this.#api,
       logger: this.#logger,
@@ -183,6 +203,10 @@ export class TelegramChannel {
     if (this.#closing !== undefined) throw new AgentrixError('CLOSED', 'This Telegram channel is closed');
     // Not `bot.init()`: it retries a network failure forever, and a wrong apiRoot must fail start().
     this.#bot.botInfo = await this.#api.call('getMe', () => this.#bot.api.getMe(this.#stop.signal as never));
+    // Telegram refuses getUpdates (409) while a webhook is set: polling takes over, as grammY's own
+    // `bot.start()` does. Updates waiting for the webhook are kept and come by polling.
+    if (polling)
+      await this.#api.call('deleteWebhook', () => this.#bot.api.deleteWebhook({}, this.#stop.signal as never));
     const log = this.#options.updates ?? (await this.#defaultLog());
     // Records of finished updates are kept a week: longer than Telegram redelivers anything.
     await log.prune(this.botId, this.#clock.now() - 7 * 24 * 3600_000);
@@ -222,10 +246,26 @@ export class TelegramChannel {
     if (typeof update !== 'object' || update === null || !Number.isSafeInteger(update.update_id)) {
       throw invalidArgument('Invalid Telegram update: expected an object with a numeric update_id');
     }
-    const { fresh, record } = await log.record(this.botId, update.update_id, update, this.#clock.now());
-    if (!fresh && (record.status !== 'received' || this.#handling.has(update.update_id))) {
-      this.#stats.duplicates++;
-      this.#events.emit('telegram.update-duplicate', { botId: this.botId, updateId: update.update_id });
+    const id = update.update_id;
+    // The same update again while the first copy is still being recorded or handled (a webhook
+    // retried before the first answer): the update log's answer may not say so yet.
+    if (this.#recording.has(id) || this.#handling.has(id)) {
+      this.#duplicate(id);
+      return;
+    }
+    this.#recording.add(id);
+    let recorded: Awaited<ReturnType<UpdateLog['record']>>;
+    try {
+      recorded = await log.record(this.botId, id, update, this.#clock.now());
+    } finally {
+      this.#recording.delete(id);
+    }
+    const { fresh, record } = recorded;
+    // A known update still `received` is handled again only when nobody has touched it for a
+    // while (a crash interrupted it); a recent one is another replica's, being handled now.
+    const interrupted = record.status === 'received' && this.#clock.now() - record.updatedAt >= INTERRUPTED_AFTER_MS;
+    if (!fresh && (!interrupted || this.#handling.has(id))) {
+      this.#duplicate(id);
       return;
     }
     if (fresh) {
@@ -237,6 +277,11 @@ export class TelegramChannel {
       });
     }
     this.#schedule(update, record.attempts);
+  }
+
+  #duplicate(updateId: number): void {
+    this.#stats.duplicates++;
+    this.#events.emit('telegram.update-duplicate', { botId: this.botId, updateId });
   }
 
   /**
@@ -388,7 +433,7 @@ export class TelegramChannel {
       ...(to !== undefined ? { chatId: Number(to.chatId) } : {}),
       error,
     });
-    if (to !== undefined) {
+    if (to !== undefined && !isUnreachable(cause)) {
       await this.#api
         .sendPlain(to, this.#texts.apology)
         .catch((failure: unknown) =>
@@ -414,20 +459,28 @@ export class TelegramChannel {
     const done = (ctx: Context, status: UpdateStatus, target?: UpdateTarget) =>
       this.#outcomes.set(ctx.update.update_id, { status, ...(target !== undefined ? { target } : {}) });
 
+    // Messages not meant for this bot: a command for another bot (`/status@other_bot`), and in a
+    // group, talk that does not address it (see `groupMessages`). Ignored without a word.
+    bot.on('message', async (ctx, next) => {
+      if (this.#addressed(ctx)) return next();
+      this.#ignore(ctx);
+    });
+
     // The allow-list, before anything else: a stranger's message costs no model call.
-    bot.on(['message', 'callback_query'], async (ctx, next) => {
-      const chatId = ctx.chat?.id;
-      if (chatId === undefined || this.#router.allows(chatId, ctx.from?.id)) return next();
-      this.#stats.refused++;
-      this.#events.emit('telegram.refused', {
-        botId: this.botId,
-        updateId: ctx.update.update_id,
-        chatId,
-        ...(ctx.from !== undefined ? { userId: ctx.from.id } : {}),
-      });
-      if (ctx.callbackQuery !== undefined) await this.#api.answerCallback(ctx.callbackQuery.id, this.#texts.notAllowed);
-      else await this.#say(ctx, addressOf(ctx), this.#texts.notAllowed);
-      done(ctx, 'answered', { chatId });
+    bot.on('message', async (ctx, next) => {
+      if (this.#router.allows(ctx.chat.id, ctx.from?.id)) return next();
+      this.#refuse(ctx, ctx.chat.id);
+      await this.#say(ctx, addressOf(ctx), this.#texts.notAllowed);
+      done(ctx, 'answered', { chatId: ctx.chat.id });
+    });
+
+    // A button press decides an approval: only an approver may, whatever chat the button is in
+    // (a button of an inline message has no chat at all).
+    bot.on('callback_query', async (ctx, next) => {
+      if (this.#approvers.has(ctx.from.id)) return next();
+      this.#refuse(ctx, ctx.chat?.id ?? ctx.from.id);
+      await this.#answerCallback(ctx.callbackQuery.id, this.#texts.notAllowed);
+      done(ctx, 'answered', ctx.chat !== undefined ? { chatId: ctx.chat.id } : undefined);
     });
 
     bot.command('start', async (ctx) => {
@@ -473,10 +526,10 @@ export class TelegramChannel {
     bot.on('callback_query:data', async (ctx) => {
       const match = APPROVAL_DATA.exec(ctx.callbackQuery.data);
       if (match === null) {
-        await this.#api.answerCallback(ctx.callbackQuery.id, 'This button does nothing any more.');
+        await this.#answerCallback(ctx.callbackQuery.id, 'This button does nothing any more.');
       } else {
         const [, approvalId, choice] = match as unknown as [string, string, 'y' | 'n'];
-        await this.#api.answerCallback(ctx.callbackQuery.id, this.#decide(approvalId, choice, ctx.from.id));
+        await this.#answerCallback(ctx.callbackQuery.id, this.#decide(approvalId, choice, ctx.from.id));
       }
       done(ctx, 'answered', ctx.chat !== undefined ? { chatId: ctx.chat.id } : undefined);
     });
@@ -488,15 +541,58 @@ export class TelegramChannel {
     });
 
     // Everything else (edits, channel posts, polls, reactions, ...): counted, not answered.
-    bot.use((ctx) => {
-      this.#stats.ignored++;
-      this.#events.emit('telegram.update-ignored', {
-        botId: this.botId,
-        updateId: ctx.update.update_id,
-        kind: kindOf(ctx.update),
-      });
-      done(ctx, 'ignored');
+    bot.use((ctx) => this.#ignore(ctx));
+  }
+
+  #ignore(ctx: Context): void {
+    this.#stats.ignored++;
+    this.#events.emit('telegram.update-ignored', {
+      botId: this.botId,
+      updateId: ctx.update.update_id,
+      kind: kindOf(ctx.update),
     });
+    this.#outcomes.set(ctx.update.update_id, { status: 'ignored' });
+  }
+
+  #refuse(ctx: Context, chatId: number): void {
+    this.#stats.refused++;
+    this.#events.emit('telegram.refused', {
+      botId: this.botId,
+      updateId: ctx.update.update_id,
+      chatId,
+      ...(ctx.from !== undefined ? { userId: ctx.from.id } : {}),
+    });
+  }
+
+  /** Whether a message is for this bot (see `groupMessages`); a command for another bot never is. */
+  #addressed(ctx: Context): boolean {
+    const message = ctx.message;
+    if (message === undefined) return true;
+    const me = ctx.me.username.toLowerCase();
+    const text = message.text ?? message.caption ?? '';
+    const entities = message.entities ?? message.caption_entities ?? [];
+    const command = entities.find((entity) => entity.type === 'bot_command' && entity.offset === 0);
+    if (command !== undefined) {
+      const target = text.slice(0, command.length).split('@')[1];
+      return target === undefined || target.toLowerCase() === me;
+    }
+    if (message.chat.type === 'private' || this.#options.groupMessages === 'all') return true;
+    if (message.reply_to_message?.from?.id === ctx.me.id) return true;
+    return entities.some(
+      (entity) =>
+        (entity.type === 'mention' &&
+          text.slice(entity.offset + 1, entity.offset + entity.length).toLowerCase() === me) ||
+        (entity.type === 'text_mention' && entity.user.id === ctx.me.id),
+    );
+  }
+
+  /** The toast of a button press: a press answered late (Telegram allows 15 s or so) is still decided. */
+  async #answerCallback(id: string, text: string): Promise<void> {
+    await this.#api
+      .answerCallback(id, text)
+      .catch((error: unknown) =>
+        this.#logger.warn({ error: serializeError(error) }, 'telegram button press not acknowledged'),
+      );
   }
 
   /** Answers an update with a text of the channel's own (no model call). */
@@ -528,6 +624,14 @@ export class TelegramChannel {
         logger: this.#logger,
         editIntervalMs: interval === undefined ? 1000 : interval,
         typingIntervalMs: this.#options.typingIntervalMs ?? 4500,
+        // Kept, so that after a crash the answer replaces the partial one instead of following it.
+        onShown: (shownMessageId) => {
+          this.#log
+            ?.mark(this.botId, updateId, 'dispatched', this.#clock.now(), { shownMessageId })
+            .catch((error: unknown) =>
+              this.#logger.warn({ updateId, error: serializeError(error) }, 'telegram streamed message not recorded'),
+            );
+        },
       });
       this.#streams.set(id, stream);
       stream.startTyping();
@@ -619,15 +723,19 @@ export class TelegramChannel {
     const consumer = `telegram-${this.botId}`;
     let failures = 0;
     while (!signal.aborted) {
+      if (this.#delivering.size >= MAX_DELIVERIES) {
+        await Promise.race(this.#delivering);
+        continue;
+      }
       let deliveries: Delivery[];
       try {
-        deliveries = await bus.read(this.inbox, { consumer, max: 16, signal });
+        deliveries = await bus.read(this.inbox, { consumer, max: MAX_DELIVERIES - this.#delivering.size, signal });
         failures = 0;
       } catch (error) {
-        if (signal.aborted) return;
+        if (signal.aborted) break;
         if (AgentrixError.isInstance(error) && error.code === 'CLOSED') {
           this.#logger.warn({}, 'telegram reply inbox closed: close the channel before the runtime');
-          return;
+          break;
         }
         failures++;
         const delayMs = backoffDelay(failures, { baseDelayMs: 100, maxDelayMs: 5_000 });
@@ -638,8 +746,22 @@ export class TelegramChannel {
         await sleep(delayMs, { clock: this.#clock, signal, background: true }).catch(() => {});
         continue;
       }
-      await Promise.all(deliveries.map((delivery) => this.#deliver(delivery)));
+      for (const delivery of deliveries) this.#queueDelivery(delivery);
     }
+    await Promise.all(this.#delivering);
+  }
+
+  /** Delivers an answer after the answers before it in its conversation; other conversations go on meanwhile. */
+  #queueDelivery(delivery: Delivery): void {
+    const { envelope } = delivery;
+    const key = envelope.threadId ?? envelope.inReplyTo ?? delivery.deliveryId;
+    const next = (this.#replyChains.get(key) ?? Promise.resolve()).then(() => this.#deliver(delivery));
+    this.#replyChains.set(key, next);
+    this.#delivering.add(next);
+    void next.finally(() => {
+      this.#delivering.delete(next);
+      if (this.#replyChains.get(key) === next) this.#replyChains.delete(key);
+    });
   }
 
   /** Delivers one reply to its chat, then acks it; a failure is retried by the bus, then dead-lettered. */
@@ -685,6 +807,7 @@ export class TelegramChannel {
         logger: this.#logger,
         editIntervalMs: false,
         typingIntervalMs: 4500,
+        ...(record.shownMessageId !== undefined ? { messageId: record.shownMessageId } : {}),
       });
     this.#streams.set(messageId, stream);
     try {
@@ -694,7 +817,8 @@ export class TelegramChannel {
       this.#stats.answered++;
       this.#events.emit('telegram.replied', { botId: this.botId, chatId: Number(to.chatId), messageIds, updateId });
     } catch (error) {
-      if (lastAttempt) {
+      // Blocked by the user, kicked from the group, chat gone: no retry or apology can reach it.
+      if (lastAttempt || isUnreachable(error)) {
         await this.#deadLetter(updateId, to, error);
         return;
       }
@@ -734,4 +858,10 @@ function unwrapBotError(thrown: unknown): unknown {
 function errorOfReply(envelope: MessageEnvelope): SerializedError {
   const error = (envelope.data as { error?: SerializedError } | undefined)?.error;
   return error ?? { name: 'AgentrixError', message: envelope.content || 'The agent could not answer' };
+}
+
+/** Telegram will not deliver to this chat (403: blocked by the user, kicked; 400: chat not found). */
+function isUnreachable(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 403 || (status === 400 && /chat not found/i.test(String((error as Error).message)));
 }

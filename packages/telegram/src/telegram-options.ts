@@ -31,6 +31,18 @@ export interface TelegramChannelOptions {
   /** Default: closed (see {@link TelegramAllowList}). */
   allow?: TelegramAllowList;
   /**
+   * Users whose Approve / Reject presses decide approvals. Default: `allow.users` (nobody when the
+   * bot is open to `'everyone'` or to whole chats: being let in to talk is not a licence to approve).
+   */
+  approvers?: readonly number[];
+  /**
+   * Which group messages reach the agent. `'mentions'` (default): commands, messages that mention
+   * the bot (`@its_username`) and replies to its messages; other talk in the group is ignored
+   * (no answer, no model call), so a bot with privacy mode off does not answer every line.
+   * `'all'`: every message Telegram delivers. Private chats always reach the agent.
+   */
+  groupMessages?: 'mentions' | 'all';
+  /**
    * Where updates are recorded before they are handled. Default: the store's database when the
    * runtime has a store (durable), else in memory (duplicates caught within this process only).
    */

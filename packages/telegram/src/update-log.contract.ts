@@ -29,8 +29,8 @@ export function updateLogContract(open: () => Promise<UpdateLog>): void {
     const botId = bot();
     await log.record(botId, 1, {}, 0);
     await log.mark(botId, 1, 'answered', 1);
-    await log.mark(botId, 1, 'dispatched', 2, { agentId: 'a' });
-    expect(await log.get(botId, 1)).toMatchObject({ status: 'answered', agentId: 'a' });
+    await log.mark(botId, 1, 'dispatched', 2, { agentId: 'a', shownMessageId: 55 });
+    expect(await log.get(botId, 1)).toMatchObject({ status: 'answered', agentId: 'a', shownMessageId: 55 });
   });
 
   it('lists the updates still received (interrupted), oldest first, and prunes finished ones', async () => {

@@ -24,6 +24,8 @@ export interface UpdateRecord extends Partial<UpdateTarget> {
   update: unknown;
   attempts: number;
   error?: SerializedError;
+  /** The message that showed the answer as it streamed: after a restart the answer replaces it. */
+  shownMessageId?: number;
   receivedAt: number;
   updatedAt: number;
 }
@@ -50,18 +52,19 @@ export interface UpdateLog {
    * update `answered` or `failed` keeps that status: a late `received` or `dispatched` mark (the
    * answer came before the dispatch was recorded) does not undo it.
    */
-  mark(
-    botId: string,
-    updateId: number,
-    status: UpdateStatus,
-    at: number,
-    fields?: Partial<UpdateTarget> & { attempts?: number; error?: SerializedError },
-  ): Promise<void>;
+  mark(botId: string, updateId: number, status: UpdateStatus, at: number, fields?: MarkFields): Promise<void>;
   /** Updates still `received` (oldest first): interrupted by a crash, to be handled again. */
   unhandled(botId: string, limit: number): Promise<UpdateRecord[]>;
   /** Deletes records older than `before` whose handling is over. Returns how many. */
   prune(botId: string, before: number): Promise<number>;
 }
+
+/** What a mark may set besides the status. */
+export type MarkFields = Partial<UpdateTarget> & {
+  attempts?: number;
+  error?: SerializedError;
+  shownMessageId?: number;
+};
 
 /** An {@link UpdateLog} in memory: duplicates are caught within one process only. */
 export class InMemoryUpdateLog implements UpdateLog {
@@ -94,7 +97,7 @@ export class InMemoryUpdateLog implements UpdateLog {
     updateId: number,
     status: UpdateStatus,
     at: number,
-    fields: Partial<UpdateTarget> & { attempts?: number; error?: SerializedError } = {},
+    fields: MarkFields = {},
   ): Promise<void> {
     const record = this.#records.get(`${botId}:${updateId}`);
     if (record === undefined) return;

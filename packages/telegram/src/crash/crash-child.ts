@@ -1,13 +1,15 @@
-// Child process of crash.int.test.ts: a bot on a durable store (PGlite directory or Postgres).
-// With TG_CRASH=1 it is SIGKILLed by itself the moment the agent's turn starts: after the
-// update was recorded and handed to the agent, before anything was answered.
+// Child process of crash.int.test.ts: a bot on a durable store (PGlite directory or Postgres)
+// that streams its answer by edits. The test SIGKILLs it in the middle of the stream: after
+// the update was recorded, handed to the agent and partly shown, before it was answered.
 import { createAgentrix } from '@agentrix/runtime';
 import { MockLLM } from '@agentrix/testing';
 import { TelegramChannel } from '../telegram-channel.js';
+import { SlowStreamModel } from '../test-support.js';
 
 const env = process.env as Record<string, string>;
 const agentrix = await createAgentrix({
-  model: new MockLLM({ fallback: { text: 'Answered once.' } }),
+  // ~1 s of words: long enough for the test to kill the process between two edits.
+  model: new SlowStreamModel(new MockLLM({ fallback: { text: env.TG_ANSWER as string } }), 40),
   store: {
     url: env.TG_STORE_URL as string,
     vector: 'off',
@@ -24,13 +26,8 @@ const channel = new TelegramChannel(agentrix, {
   apiRoot: env.TG_API_ROOT as string,
   allow: { users: [7] },
   limits: { privateChatIntervalMs: 0 },
+  streamEditIntervalMs: 100,
 });
-if (env.TG_CRASH === '1') {
-  agentrix.on('turn.started', () => {
-    process.stdout.write('CRASH\n');
-    process.kill(process.pid, 'SIGKILL');
-  });
-}
 agentrix.on('telegram.replied', () => {
   // Stay up a little: a second answer, if there were one, would come now.
   setTimeout(async () => {

@@ -45,7 +45,7 @@ export class FakeBotApi {
   readonly server: TelegramServer;
   readonly #proxy: Server;
   readonly #upstream: string;
-  readonly #faults = new Map<string, BotApiFault[]>();
+  readonly #faults = new Map<string, { fault: BotApiFault; chatId?: number }[]>();
   readonly #refused: Set<string>;
 
   private constructor(server: TelegramServer, proxy: Server, apiRoot: string, options: FakeBotApiOptions) {
@@ -70,10 +70,14 @@ export class FakeBotApi {
     return fake;
   }
 
-  /** The next `times` calls of `method` get `fault` instead of an answer from the fake. */
-  failNext(method: string, fault: BotApiFault, times = 1): void {
+  /**
+   * The next `times` calls of `method` (to `chatId` when given) get `fault` instead of an answer
+   * from the fake. A number is `times`.
+   */
+  failNext(method: string, fault: BotApiFault, options: number | { times?: number; chatId?: number } = 1): void {
+    const { times = 1, chatId } = typeof options === 'number' ? { times: options } : options;
     const queue = this.#faults.get(method) ?? [];
-    for (let index = 0; index < times; index++) queue.push(fault);
+    for (let index = 0; index < times; index++) queue.push({ fault, ...(chatId !== undefined ? { chatId } : {}) });
     this.#faults.set(method, queue);
   }
 
@@ -176,7 +180,11 @@ export class FakeBotApi {
       this.calls.push({ botId: token.split(':')[0] as string, method, body, at: Date.now() });
       if (this.#refused.has(token))
         return json(response, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
-      const fault = this.#faults.get(method)?.shift();
+      const queue = this.#faults.get(method) ?? [];
+      const index = queue.findIndex(
+        (entry) => entry.chatId === undefined || String(entry.chatId) === String(body.chat_id),
+      );
+      const fault = index === -1 ? undefined : queue.splice(index, 1)[0]?.fault;
       if (fault === 'network') {
         request.socket.destroy();
         return;
