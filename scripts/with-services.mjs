@@ -3,11 +3,14 @@
 //
 //   node scripts/with-services.mjs -- <command...>
 //
-// - REDIS_URL / DATABASE_URL already set: that service is used as is, nothing is started.
+// - REDIS_URL / REDIS_CLUSTER_URLS / DATABASE_URL already set: that service is used as is.
 // - AGENTRIX_SERVICES=none: provision nothing (or a comma list, e.g. `redis` or `postgres`).
+// - `chromium` (the console's browser tests drive /usr/bin/chromium) is installed with apt-get
+//   when missing, unless AGENTRIX_SERVICES leaves it out.
 // - Otherwise redis-server and postgres are started on free ports on 127.0.0.1 in temp dirs
-//   (installed with apt-get when missing), the command runs with REDIS_URL, DATABASE_URL and
-//   REDIS_SERVER_BIN set, and everything started here is stopped afterwards, whatever happens
+//   (installed with apt-get when missing), plus a three-primary Redis Cluster, and the command
+//   runs with REDIS_URL, REDIS_CLUSTER_URLS (comma separated), DATABASE_URL and REDIS_SERVER_BIN
+//   set, and everything started here is stopped afterwards, whatever happens
 //   (command failure, exception, SIGINT, SIGTERM). Exits with the command's exit code.
 // - The postgres started here trusts every connection (DATABASE_URL has no password) except one
 //   role, which must log in with a password (scram-sha-256): DATABASE_PASSWORD_URL connects as it,
@@ -191,19 +194,29 @@ function redisPing(port) {
   });
 }
 
-async function startRedis(env) {
-  let bin = findOnPath('redis-server');
-  if (!bin) {
-    await aptInstall('redis-server');
-    bin = findOnPath('redis-server') ?? (existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : undefined);
-    if (!bin) throw new Error('redis-server still not found after apt-get install');
-  }
+/** The redis-server binary, installed with apt-get once when missing (Redis and the cluster both ask). */
+let redisServerBin;
+function findRedisServer() {
+  redisServerBin ??= (async () => {
+    let bin = findOnPath('redis-server');
+    if (!bin) {
+      await aptInstall('redis-server');
+      bin = findOnPath('redis-server') ?? (existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : undefined);
+      if (!bin) throw new Error('redis-server still not found after apt-get install');
+    }
+    return bin;
+  })();
+  return redisServerBin;
+}
+
+/** Starts one redis-server (in memory) on a free port with `extraArgs`; resolves with the port once it answers PING. */
+async function launchRedis(bin, extraArgs = []) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'agentrix-redis-'));
   registerCleanup('redis temp dir', () => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
   if (cleaningUp) throw new Error('aborted');
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  args.push('--daemonize', 'no', '--dir', dir, '--protected-mode', 'no');
+  args.push('--daemonize', 'no', '--dir', dir, '--protected-mode', 'no', ...extraArgs);
   // Own process group: a terminal Ctrl-C must not kill Redis under the running tests; we stop it.
   const child = spawn(bin, args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -243,9 +256,37 @@ async function startRedis(env) {
       throw new Error(`redis-server did not answer PING on port ${port} within 20 s:\n${output}`);
     await sleep(50);
   }
+  return port;
+}
+
+async function startRedis(env) {
+  const bin = await findRedisServer();
+  const port = await launchRedis(bin);
   env.REDIS_URL = `redis://127.0.0.1:${port}`;
   env.REDIS_SERVER_BIN = bin;
   return `redis on 127.0.0.1:${port}`;
+}
+
+/**
+ * Three redis-servers in cluster mode joined into one Redis Cluster (three primaries, no
+ * replicas: the failover test starts its own cluster with replicas), as REDIS_CLUSTER_URLS.
+ */
+async function startRedisCluster(env) {
+  const bin = await findRedisServer();
+  const ports = await Promise.all(
+    [1, 2, 3].map(() => launchRedis(bin, ['--cluster-enabled', 'yes', '--cluster-node-timeout', '1000'])),
+  );
+  const cli = path.join(path.dirname(bin), 'redis-cli');
+  await run(cli, ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-yes']);
+  const deadline = Date.now() + 20_000;
+  for (const port of ports) {
+    while (!(await run(cli, ['-p', String(port), 'cluster', 'info'])).includes('cluster_state:ok')) {
+      if (Date.now() > deadline) throw new Error(`Redis Cluster node ${port} not ok within 20 s`);
+      await sleep(50);
+    }
+  }
+  env.REDIS_CLUSTER_URLS = ports.map((port) => `redis://127.0.0.1:${port}`).join(',');
+  return `redis cluster on 127.0.0.1:${ports.join(',')}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,10 +420,22 @@ async function createPasswordRole(psql, port) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// chromium (for the console's browser tests; playwright-core drives Debian's build, never downloads one)
+
+const CHROMIUM = '/usr/bin/chromium';
+
+async function ensureChromium() {
+  if (existsSync(CHROMIUM)) return `chromium at ${CHROMIUM}`;
+  await aptInstall('chromium');
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} still not found after apt-get install chromium`);
+  return `chromium installed at ${CHROMIUM}`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // main
 
 function wantedServices() {
-  const setting = (process.env.AGENTRIX_SERVICES ?? 'redis,postgres').trim().toLowerCase();
+  const setting = (process.env.AGENTRIX_SERVICES ?? 'redis,postgres,chromium').trim().toLowerCase();
   if (setting === 'none' || setting === '') return new Set();
   return new Set(setting.split(',').map((s) => s.trim()));
 }
@@ -400,12 +453,15 @@ async function main() {
   const wanted = wantedServices();
   const started = Date.now();
   const jobs = [];
+  if (wanted.has('redis') && !process.env.REDIS_CLUSTER_URLS) jobs.push(startRedisCluster(env));
   if (wanted.has('redis') && !process.env.REDIS_URL) jobs.push(startRedis(env));
   else if (!env.REDIS_SERVER_BIN) {
     const bin = findOnPath('redis-server');
     if (bin) env.REDIS_SERVER_BIN = bin;
   }
   if (wanted.has('postgres') && !process.env.DATABASE_URL) jobs.push(startPostgres(env));
+  // After the others: two apt-get installs at once would fight over the dpkg lock.
+  if (wanted.has('chromium')) jobs.push(Promise.allSettled([...jobs]).then(ensureChromium));
 
   let child;
   let signalCount = 0;

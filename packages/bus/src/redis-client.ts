@@ -11,8 +11,21 @@ export interface RedisClientLike {
   call(command: string, ...args: Array<string | number | Buffer>): Promise<unknown>;
   evalsha(sha: string, numberOfKeys: number, ...args: Array<string | number | Buffer>): Promise<unknown>;
   eval(script: string, numberOfKeys: number, ...args: Array<string | number | Buffer>): Promise<unknown>;
-  /** A new client with the same options (the bus uses one for wake-up subscriptions). */
-  duplicate(override?: Record<string, unknown>): RedisClientLike;
+  /**
+   * `true` on an ioredis `Cluster`: the bus then splits its batch scripts per slot and declares
+   * every key they touch, so ioredis routes each one (and follows `MOVED` / `ASK`).
+   */
+  readonly isCluster?: boolean;
+  /** On a `Cluster`: slot -> node keys (`host:port`), primary first; names the node in errors. */
+  readonly slots?: ReadonlyArray<readonly string[] | undefined>;
+  /**
+   * A new client with the same options (the bus uses one for wake-up subscriptions). A `Cluster`
+   * takes startup nodes first (`[]`: the same ones), then the options.
+   */
+  duplicate(
+    overrideOrNodes?: Record<string, unknown> | unknown[],
+    clusterOverride?: Record<string, unknown>,
+  ): RedisClientLike;
   subscribe(...channels: string[]): Promise<unknown>;
   unsubscribe(...channels: string[]): Promise<unknown>;
   on(event: string, listener: (...args: any[]) => void): unknown;
@@ -84,9 +97,16 @@ export function isRedisAuthError(error: unknown): boolean {
 }
 
 /**
+ * Replies of a cluster that is changing or partly down (a slot without a primary, a failover, a
+ * slot moving): retryable, like a lost connection, once ioredis has used up its own retries.
+ */
+const CLUSTER_UNAVAILABLE = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|MASTERDOWN|LOADING|READONLY)\b/;
+
+/**
  * A Redis failure as an AgentrixError: refused credentials are `AUTH_FAILED` (not retryable);
  * other replies the server refused (a script bug, wrong key type) are `INTERNAL`; everything else
- * (connection lost, no reply in time, retries exhausted) is `BUS_UNAVAILABLE` and retryable.
+ * (connection lost, no reply in time, retries exhausted, a cluster slot without a primary) is
+ * `BUS_UNAVAILABLE` and retryable.
  */
 export function redisError(error: unknown, operation: string, where: string): AgentrixError {
   if (AgentrixError.isInstance(error)) return error;
@@ -98,7 +118,7 @@ export function redisError(error: unknown, operation: string, where: string): Ag
       { cause: error },
     );
   }
-  if (error instanceof Error && error.name === 'ReplyError') {
+  if (error instanceof Error && error.name === 'ReplyError' && !CLUSTER_UNAVAILABLE.test(message)) {
     return new AgentrixError('INTERNAL', `Redis refused ${operation} on ${where}: ${message}`, { cause: error });
   }
   return new AgentrixError(

@@ -1,3 +1,5 @@
+import { keySlot } from './redis-slot.js';
+
 /**
  * Key layout of the Redis bus. Every key of one inbox shares the hash tag `{inbox}`, so the
  * scripts that touch several of them stay on one slot.
@@ -27,6 +29,8 @@ export interface InboxKeys {
   readonly armed: string;
   readonly reclaim: string;
   readonly wakeChannel: string;
+  /** The Redis Cluster slot of every key above but the channel. */
+  readonly slot: number;
 }
 
 /** Inboxes whose key names are kept built; past that the cache starts over. */
@@ -72,6 +76,7 @@ export class RedisKeys {
       armed: `${base}:armed`,
       reclaim: `${base}:reclaim`,
       wakeChannel: `${this.wakePrefix}${inbox}`,
+      slot: keySlot(`${base}:stream`),
     };
   }
 

@@ -60,8 +60,9 @@ end
  * Key names inside the batch scripts: the scripts get the inbox key prefix once (ARGV[1], e.g.
  * `agentrix:default:inbox:`) and each item's inbox name, and build the inbox's keys
  * (`<prefix>{<inbox>}:stream`, ...) themselves, so a batch carries each inbox name once instead
- * of up to five full key names per item. (Batches span inboxes on any slot anyway, which is why
- * the bus does not support Redis Cluster.)
+ * of up to five full key names per item. On one Redis server KEYS is empty; on a cluster the bus
+ * calls a batch script once per slot and declares there every key it touches (so the call is
+ * routed to the slot's primary and refused, then redirected, while the slot is moving).
  */
 const INBOX_KEYS = `
 local inboxPrefix = ARGV[1]
@@ -69,7 +70,8 @@ local function inbox_base(inbox) return inboxPrefix .. '{' .. inbox .. '}:' end
 `;
 
 /**
- * SEND, for a batch of messages (any inboxes). No KEYS. ARGV: inbox key prefix, wake channel
+ * SEND, for a batch of messages (any inboxes; on a cluster, of one slot). KEYS: none, or on a
+ * cluster every key the script touches (stream, seen, seen-ids, seen-ext, armed per inbox). ARGV: inbox key prefix, wake channel
  * prefix, dedupe window, consumer group, then 4 per message: inbox, envelope JSON, explicit id or
  * '', external id or ''. Reply, one per message: 1 when appended, {0, originalEnvelopeJson} for a
  * duplicate, {-1, error} when Redis refused it.
@@ -156,7 +158,8 @@ export const READ_HANDOFF = 4;
 
 /**
  * ACK AND READ, for a batch of inboxes: `ack` and `read` both go through it, and an ack may fetch
- * the reader's next message in the same call. No KEYS. ARGV: inbox key prefix, group, leaseMs,
+ * the reader's next message in the same call. KEYS: none, or on a cluster every key the script
+ * touches (stream, errors, dead, reclaim, armed per inbox). ARGV: inbox key prefix, group, leaseMs,
  * maxDeliveries, now, deadMax, bus token, then per
  * inbox: inbox, consumer, max, flags (READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF), the
  * number of entry ids to ack, those ids.

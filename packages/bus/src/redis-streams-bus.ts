@@ -64,6 +64,7 @@ import {
   sendBatchScript,
   statsScript,
 } from './redis-scripts.js';
+import { keySlot } from './redis-slot.js';
 import { type RedisStreamsBusOptions, resolveRedisStreamsBusOptions } from './redis-streams-bus-options.js';
 import { RedisWakeHub } from './redis-wake-hub.js';
 
@@ -178,6 +179,19 @@ type RawRead = Array<string | number>;
 
 function ignore(): void {}
 
+/** Operations on groups (the `{groups}` keys) rather than on one inbox. */
+const GROUP_OPERATIONS = new Set(['createGroup', 'deleteGroup', 'join', 'leave', 'groups', 'members', 'broadcast']);
+
+/** Keys the send script touches for one inbox (declared on a cluster). */
+function sendKeys(keys: InboxKeys): readonly string[] {
+  return [keys.stream, keys.seen, keys.seenIds, keys.seenExternal, keys.armed];
+}
+
+/** Keys the read script touches for one inbox (declared on a cluster). */
+function readKeys(keys: InboxKeys): readonly string[] {
+  return [keys.stream, keys.errors, keys.dead, keys.reclaim, keys.armed];
+}
+
 /** A quarter of the lease, between 1 ms and `cap`. */
 function quarterLease(leaseMs: number, cap: number): number {
   return Math.max(1, Math.min(cap, Math.floor(leaseMs / 4)));
@@ -226,6 +240,8 @@ function itemError(reply: unknown): Error | undefined {
 export class RedisStreamsBus implements MessageBus {
   readonly #client: RedisClientLike;
   readonly #ownsClient: boolean;
+  /** An ioredis `Cluster`: batch scripts go one per slot, with their keys declared. */
+  readonly #cluster: boolean;
   readonly #keys: RedisKeys;
   readonly #group: string;
   readonly #clock: Clock;
@@ -277,6 +293,7 @@ export class RedisStreamsBus implements MessageBus {
     const resolved = resolveRedisStreamsBusOptions(options);
     this.#client = client;
     this.#ownsClient = ownedClients.has(client);
+    this.#cluster = client.isCluster === true;
     this.#keys = new RedisKeys(resolved.keyPrefix, resolved.namespace);
     this.#group = resolved.consumerGroup;
     this.#clock = resolved.clock;
@@ -296,7 +313,9 @@ export class RedisStreamsBus implements MessageBus {
     client.on('ready', this.#onConnectionBack);
     this.#hub = new RedisWakeHub({
       createSubscriber: () =>
-        client.duplicate({ autoResubscribe: true, enableAutoPipelining: false, lazyConnect: false }),
+        this.#cluster
+          ? client.duplicate([], { enableAutoPipelining: false, lazyConnect: false })
+          : client.duplicate({ autoResubscribe: true, enableAutoPipelining: false, lazyConnect: false }),
       channelPrefix: this.#keys.wakePrefix,
       clock: this.#clock,
       logger: this.#logger,
@@ -320,12 +339,17 @@ export class RedisStreamsBus implements MessageBus {
     this.#sends = new RedisBatcher(
       MAX_SEND_BATCH,
       (items) => this.#runSends(items),
-      (error, item) => redisError(error, 'send', item.inbox),
+      (error, item) => redisError(error, 'send', this.#located(item.inbox, this.#keys.inbox(item.inbox).slot)),
     );
     this.#reads = new RedisBatcher(
       MAX_READ_BATCH,
       (items) => this.#runReads(items),
-      (error, item) => redisError(error, item.max === 0 ? 'ack' : 'read', item.inbox),
+      (error, item) =>
+        redisError(
+          error,
+          item.max === 0 ? 'ack' : 'read',
+          this.#located(item.inbox, this.#keys.inbox(item.inbox).slot),
+        ),
     );
   }
 
@@ -1291,7 +1315,12 @@ export class RedisStreamsBus implements MessageBus {
 
   // ---------------------------------------------------------------- batches (one script per tick)
 
-  async #runSends(items: SendItem[]): Promise<Array<1 | [0, string] | Error>> {
+  #runSends(items: SendItem[]): Promise<Array<1 | [0, string] | Error>> {
+    if (!this.#cluster) return this.#sendScript(items, NO_KEYS);
+    return this.#perSlot(items, sendKeys, (group, keys) => this.#sendScript(group, keys));
+  }
+
+  async #sendScript(items: SendItem[], keys: readonly string[]): Promise<Array<1 | [0, string] | Error>> {
     const args: Array<string | number> = [
       this.#keys.inboxPrefix,
       this.#keys.wakePrefix,
@@ -1300,13 +1329,18 @@ export class RedisStreamsBus implements MessageBus {
     ];
     for (const item of items) args.push(item.inbox, item.envelope, item.explicitId, item.externalId);
     const replies = (await withDeadline(
-      sendBatchScript.run(this.#client, NO_KEYS, args),
+      sendBatchScript.run(this.#client, keys, args),
       this.#commandTimeoutMs,
     )) as Array<1 | [0, string]>;
     return replies.map((reply) => (reply === 1 ? reply : (itemError(reply) ?? reply)));
   }
 
-  async #runReads(items: ReadItem[]): Promise<Array<RawRead | Error>> {
+  #runReads(items: ReadItem[]): Promise<Array<RawRead | Error>> {
+    if (!this.#cluster) return this.#readBatchScript(items, NO_KEYS);
+    return this.#perSlot(items, readKeys, (group, keys) => this.#readBatchScript(group, keys));
+  }
+
+  async #readBatchScript(items: ReadItem[], keys: readonly string[]): Promise<Array<RawRead | Error>> {
     const args: Array<string | number> = [
       this.#keys.inboxPrefix,
       this.#group,
@@ -1321,10 +1355,53 @@ export class RedisStreamsBus implements MessageBus {
       for (const id of item.ack) args.push(id);
     }
     const replies = (await withDeadline(
-      readBatchScript.run(this.#client, NO_KEYS, args),
+      readBatchScript.run(this.#client, keys, args),
       this.#commandTimeoutMs,
     )) as unknown[][];
     return replies.map((reply) => itemError(reply) ?? (reply as RawRead));
+  }
+
+  /**
+   * On a cluster, a batch script may only touch keys of one slot, all declared (so ioredis routes
+   * it, follows `MOVED` / `ASK` and retries `TRYAGAIN` during a resharding): one script call per
+   * slot of the batch, declaring every key the script touches. A failed call fails only its items.
+   */
+  async #perSlot<Item extends { readonly inbox: string }, Result>(
+    items: Item[],
+    keysOf: (keys: InboxKeys) => readonly string[],
+    run: (group: Item[], keys: string[]) => Promise<Array<Result | Error>>,
+  ): Promise<Array<Result | Error>> {
+    const slots = new Map<number, { indexes: number[]; group: Item[]; keys: string[]; inboxes: Set<string> }>();
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index]!;
+      const inboxKeys = this.#keys.inbox(item.inbox);
+      let slot = slots.get(inboxKeys.slot);
+      if (slot === undefined) {
+        slot = { indexes: [], group: [], keys: [], inboxes: new Set() };
+        slots.set(inboxKeys.slot, slot);
+      }
+      slot.indexes.push(index);
+      slot.group.push(item);
+      if (!slot.inboxes.has(item.inbox)) {
+        slot.inboxes.add(item.inbox);
+        slot.keys.push(...keysOf(inboxKeys));
+      }
+    }
+    const results = new Array<Result | Error>(items.length);
+    await Promise.all(
+      [...slots.values()].map(({ indexes, group, keys }) =>
+        run(group, keys).then(
+          (replies) => {
+            for (let index = 0; index < indexes.length; index++) results[indexes[index]!] = replies[index]!;
+          },
+          (error: unknown) => {
+            const failure = error instanceof Error ? error : new Error(String(error));
+            for (const index of indexes) results[index] = failure;
+          },
+        ),
+      ),
+    );
+    return results;
   }
 
   // ---------------------------------------------------------------- helpers
@@ -1379,8 +1456,20 @@ export class RedisStreamsBus implements MessageBus {
     try {
       return await withDeadline(run(), this.#commandTimeoutMs);
     } catch (error) {
-      throw redisError(error, operation, where);
+      const slot = this.#cluster
+        ? GROUP_OPERATIONS.has(operation)
+          ? keySlot(this.#keys.groups)
+          : this.#keys.inbox(where).slot
+        : -1;
+      throw redisError(error, operation, this.#located(where, slot));
     }
+  }
+
+  /** `where`, and on a cluster the slot and the node that serves it (in the client's slot map). */
+  #located(where: string, slot: number): string {
+    if (!this.#cluster) return where;
+    const node = this.#client.slots?.[slot]?.[0];
+    return `${where}, slot ${slot} on ${node ?? 'no known node'}`;
   }
 
   #assertOpen(operation: string): void {

@@ -1,5 +1,5 @@
 // Test helpers for the Redis bus (not exported from the package).
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -129,4 +129,88 @@ function canConnect(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * A Redis Cluster of our own: `primaries` redis-servers in cluster mode (each with `replicas`
+ * replicas) on free ports, joined with `redis-cli --cluster create`. In memory, no persistence.
+ * Always call `stop()`.
+ */
+export class OwnRedisCluster {
+  private constructor(readonly nodes: readonly OwnRedisServer[]) {}
+
+  static async start(options: { primaries?: number; replicas?: number } = {}): Promise<OwnRedisCluster> {
+    const primaries = options.primaries ?? 3;
+    const replicas = options.replicas ?? 0;
+    const nodes: OwnRedisServer[] = [];
+    const cluster = new OwnRedisCluster(nodes);
+    try {
+      for (let index = 0; index < primaries * (1 + replicas); index++) {
+        nodes.push(
+          await OwnRedisServer.start({
+            persistence: false,
+            // A down primary is failed over after 1 s (the default 15 s would stall a test).
+            args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '1000', '--protected-mode', 'no'],
+          }),
+        );
+      }
+      const create = spawnSync(
+        REDIS_CLI_BIN,
+        [
+          '--cluster',
+          'create',
+          ...nodes.map((node) => `127.0.0.1:${node.port}`),
+          '--cluster-replicas',
+          String(replicas),
+          '--cluster-yes',
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+      await waitForClusterOk(nodes.map((node) => node.port));
+      return cluster;
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+  }
+
+  /** Startup nodes for an ioredis `Cluster`. */
+  get startupNodes(): Array<{ host: string; port: number }> {
+    return this.nodes.map((node) => ({ host: '127.0.0.1', port: node.port }));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.stop()));
+  }
+}
+
+/** The redis-cli binary (next to redis-server). */
+export const REDIS_CLI_BIN = path.join(path.dirname(REDIS_SERVER_BIN), 'redis-cli');
+
+/** `REDIS_CLUSTER_URLS` (comma separated, set by scripts/with-services.mjs) as ioredis startup nodes. */
+export function requireRedisClusterNodes(): Array<{ host: string; port: number }> {
+  const urls = process.env.REDIS_CLUSTER_URLS;
+  if (urls === undefined || urls === '') {
+    throw new Error(
+      'REDIS_CLUSTER_URLS is not set: run integration tests through `node scripts/with-services.mjs -- vitest run --config vitest.workspace.ts`, which starts a Redis Cluster',
+    );
+  }
+  return urls.split(',').map((url) => {
+    const parsed = new URL(url);
+    return { host: parsed.hostname, port: Number(parsed.port) };
+  });
+}
+
+/** Resolves once every node says `cluster_state:ok` (slots assigned and agreed on). */
+export async function waitForClusterOk(ports: readonly number[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const port of ports) {
+    for (;;) {
+      const info = spawnSync(REDIS_CLI_BIN, ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' });
+      if (info.stdout?.includes('cluster_state:ok')) break;
+      if (Date.now() > deadline) throw new Error(`Redis Cluster node ${port} not ok within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }

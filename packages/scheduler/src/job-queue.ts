@@ -119,6 +119,11 @@ export class JobQueue {
     this.#maxDelayMs = nonNegative(options.backoff?.maxDelayMs ?? 3_600_000, 'backoff.maxDelayMs');
   }
 
+  /** Added to a job's timeout to make its lease (a worker may hold a claimed job this long before starting it). */
+  get leaseGraceMs(): number {
+    return this.#leaseGraceMs;
+  }
+
   /** Applies {@link schedulerMigrations} and returns a queue. */
   static async open(options: JobQueueOptions): Promise<JobQueue> {
     await options.database.migrate(schedulerMigrations);
@@ -434,6 +439,30 @@ export class JobQueue {
     const count = Number(result.numUpdatedRows);
     if (count > 0) await this.#notify();
     return count;
+  }
+
+  /** Jobs of this queue, newest first: of one `status` when given; `limit` (default 50) from `offset` (0). */
+  async list(options: { status?: JobStatus; limit?: number; offset?: number } = {}): Promise<StoredJob[]> {
+    let query = this.#db.selectFrom(JOBS_TABLE).selectAll().where('queue', '=', this.queue);
+    if (options.status !== undefined) query = query.where('status', '=', options.status);
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit ?? 50)
+      .offset(options.offset ?? 0)
+      .execute();
+    return rows.map(toJob);
+  }
+
+  /** Deletes a dead job (a dead letter nobody will redrive). False when no dead job of this queue has that id. */
+  async discard(id: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom(JOBS_TABLE)
+      .where('queue', '=', this.queue)
+      .where('id', '=', id)
+      .where('status', '=', 'dead')
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   /** How many jobs of this queue are in each status. */

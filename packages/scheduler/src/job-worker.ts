@@ -30,8 +30,24 @@ export interface JobWorkerOptions {
   handlers: Record<string, JobDefinition<any>>;
   /** Shown in `locked_by`. Default: a random id. */
   workerId?: string;
-  /** Jobs claimed per statement and run at once. Default 10. */
+  /** Jobs run at once, and the size of a claim when there is no backlog (see `maxClaimSize`). Default 10. */
   batchSize?: number;
+  /**
+   * Claim the next batch while the current one runs, when the current one was full (a backlog)
+   * and the last batch took less than half the queue's `leaseGraceMs` (short jobs). A claimed job
+   * that waited to start (claimed ahead, or behind other jobs of a large claim) starts only while
+   * its lease still covers its whole timeout; one that waited longer than `leaseGraceMs` is given
+   * back (its attempt not counted) rather than run on a lease that may lapse under it. Default true (bench/jobs: batches of 10 ran about
+   * 2x faster with it on Postgres).
+   */
+  prefetch?: boolean;
+  /**
+   * Most jobs one claim takes while a backlog lasts. The claim size starts at `batchSize`,
+   * doubles while claims come back full and batches end within half the lease grace, and drops
+   * back to `batchSize` once a claim comes back short; at most `batchSize` of them run at once.
+   * Default 100 (bench/jobs: one claim and one completion per 100 jobs instead of per 10).
+   */
+  maxClaimSize?: number;
   /**
    * Wait between empty polls. Default 1 000 ms. A notification (a job added or re-driven, in this
    * process or, on Postgres, in another) wakes the worker sooner; a retry's backoff ending does
@@ -58,6 +74,8 @@ export interface JobWorkerStats {
 /**
  * Runs jobs from a {@link JobQueue}: claims a batch, runs each handler with the job's timeout and
  * an `AbortSignal`, completes the successes in one statement, retries or dead-letters the rest.
+ * While a full batch runs, the next one is claimed (`prefetch`), so the claim's round trip
+ * overlaps the work instead of following it.
  * `start()` runs the loop; `close()` stops claiming and waits for the jobs in hand (idempotent).
  */
 export class JobWorker implements AsyncDisposable {
@@ -66,6 +84,10 @@ export class JobWorker implements AsyncDisposable {
   readonly #queue: JobQueue;
   readonly #handlers: Map<string, JobDefinition<any>>;
   readonly #batchSize: number;
+  readonly #prefetch: boolean;
+  readonly #maxClaimSize: number;
+  /** Jobs the next claim takes (see `maxClaimSize`). */
+  #claimSize: number;
   readonly #pollIntervalMs: number;
   readonly #clock: Clock;
   readonly #onError: (error: unknown) => void;
@@ -91,6 +113,9 @@ export class JobWorker implements AsyncDisposable {
     }
     this.workerId = options.workerId ?? `worker-${randomId()}`;
     this.#batchSize = Math.max(1, Math.trunc(options.batchSize ?? 10));
+    this.#prefetch = options.prefetch ?? true;
+    this.#maxClaimSize = Math.max(this.#batchSize, Math.trunc(options.maxClaimSize ?? 100));
+    this.#claimSize = this.#batchSize;
     this.#pollIntervalMs = Math.max(0, options.pollIntervalMs ?? 1_000);
     this.#clock = options.clock ?? options.queue.clock;
     this.#onError = options.onError ?? (() => {});
@@ -111,15 +136,36 @@ export class JobWorker implements AsyncDisposable {
   /** Claims one batch and runs it. Returns how many jobs it claimed (for tests and manual driving). */
   async runOnce(): Promise<number> {
     const jobs = await this.#queue.claim(this.workerId, this.#batchSize);
-    if (jobs.length === 0) return 0;
+    await this.#runBatch(jobs);
+    return jobs.length;
+  }
+
+  /** Runs claimed jobs, then completes the successes in one statement and retries or dead-letters the rest. */
+  async #runBatch(jobs: readonly StoredJob[], prefetched = false): Promise<void> {
+    if (jobs.length === 0) return;
     for (const job of jobs) {
       if (job.attempts > 1) this.#logger.debug(this.#fields(job), 'job redelivered');
     }
-    const outcomes = await Promise.all(jobs.map((job) => this.#execute(job)));
+    // `batchSize` lanes. A job that waited (claimed ahead, or for a lane) and whose lease no
+    // longer covers its timeout is given back unrun. Jobs of the first wave of a fresh claim
+    // start at once, as they always did (with `leaseGraceMs: 0` no wait at all would pass).
+    const outcomes: Array<{ error: unknown; dead: boolean } | undefined | 'late'> = new Array(jobs.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < jobs.length) {
+        const index = next++;
+        const job = jobs[index]!;
+        const waited = prefetched || index >= this.#batchSize;
+        outcomes[index] = waited && !this.#leaseCovers(job) ? 'late' : await this.#execute(job);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#batchSize, jobs.length) }, lane));
+    const late = jobs.filter((_, index) => outcomes[index] === 'late');
+    if (late.length > 0) await this.#giveBack(late);
     const done = jobs.filter((_, index) => outcomes[index] === undefined);
     if (done.length > 0) this.stats.completed += await this.#queue.complete(done);
     for (const [index, outcome] of outcomes.entries()) {
-      if (outcome === undefined) continue;
+      if (outcome === undefined || outcome === 'late') continue;
       const job = jobs[index]!;
       const status = await this.#queue.fail(job, outcome.error, { dead: outcome.dead });
       const error = serializeError(outcome.error);
@@ -140,19 +186,55 @@ export class JobWorker implements AsyncDisposable {
         );
       }
     }
-    return jobs.length;
   }
 
   #fields(job: StoredJob): { queue: string; jobId: string; type: string; attempt: number } {
     return { queue: job.queue, jobId: job.id, type: job.type, attempt: job.attempts };
   }
 
+  /** True while the job's lease still covers its whole timeout (it has not waited past its grace). */
+  #leaseCovers(job: StoredJob): boolean {
+    return (job.leaseUntil ?? 0) - this.#clock.now() >= job.timeoutMs;
+  }
+
+  /**
+   * Gives back claimed jobs that waited too long to start (behind the batch before them), so no
+   * job runs on a lease that may lapse, and be taken over by another worker, while it runs.
+   */
+  async #giveBack(jobs: readonly StoredJob[]): Promise<void> {
+    await this.#queue.release(jobs);
+    this.#logger.debug(
+      { queue: this.#queue.queue, workerId: this.workerId, released: jobs.length },
+      'job worker: claimed jobs waited past their lease grace; given back',
+    );
+  }
+
   async #run(): Promise<void> {
     let failures = 0;
+    /** The next batch, claimed while the current one ran. */
+    let prefetched: Promise<StoredJob[]> | undefined;
+    /** How long the last batch ran: prefetching is for batches that end well within the lease grace. */
+    let lastBatchMs = 0;
     while (!this.closed) {
       let claimed = 0;
       try {
-        claimed = await this.runOnce();
+        const size = this.#claimSize;
+        const wasPrefetched = prefetched !== undefined;
+        const jobs = await (prefetched ?? this.#queue.claim(this.workerId, size));
+        prefetched = undefined;
+        claimed = jobs.length;
+        const quick = lastBatchMs * 2 < this.#queue.leaseGraceMs;
+        // A backlog of quick jobs: claim more at a time; a short claim (the backlog is gone) or a
+        // slow batch: back to `batchSize`.
+        this.#claimSize = quick && claimed >= size ? Math.min(this.#maxClaimSize, size * 2) : this.#batchSize;
+        if (this.#prefetch && quick && claimed >= size && !this.closed) {
+          prefetched = this.#queue.claim(this.workerId, this.#claimSize);
+          // Awaited on the next turn (or released on close); a failure then counts as a failed poll.
+          prefetched.catch(() => {});
+        }
+        const started = this.#clock.now();
+        await this.#runBatch(jobs, wasPrefetched);
+        lastBatchMs = this.#clock.now() - started;
         if (failures > 0) {
           this.#logger.info(
             { queue: this.#queue.queue, workerId: this.workerId, failures },
@@ -169,6 +251,11 @@ export class JobWorker implements AsyncDisposable {
       this.#wake = new AbortController();
       const signal = AbortSignal.any([this.#wake.signal, this.#stop.signal]);
       await sleep(this.#pollIntervalMs, { clock: this.#clock, signal, background: true }).catch(() => {});
+    }
+    // Closed with a batch claimed ahead: give it back unrun (its attempt not counted).
+    if (prefetched !== undefined) {
+      const jobs = await prefetched.catch(() => [] as StoredJob[]);
+      await this.#queue.release(jobs).catch((error: unknown) => this.#onError(error));
     }
   }
 

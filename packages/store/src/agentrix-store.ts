@@ -64,7 +64,14 @@ export async function createAgentrixStore(options: AgentrixStoreOptions): Promis
     given ??
     (await createDatabase({
       url: rest.url as string,
-      ...pick(rest, ['schema', 'vector', 'maxConnections', 'connectTimeoutMs', 'relaxedDurability']),
+      ...pick(rest, [
+        'schema',
+        'vector',
+        'maxConnections',
+        'connectTimeoutMs',
+        'relaxedDurability',
+        'templateDirectory',
+      ]),
       ...(logger !== undefined ? { logger } : {}),
     }));
   try {

@@ -34,6 +34,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     url,
     vector: resolved.vector,
     relaxedDurability: resolved.relaxedDurability,
+    templateDirectory: resolved.templateDirectory,
     ...(location.kind === 'pglite-directory' ? { directory: location.directory } : {}),
     ...(resolved.schema !== undefined ? { schema: resolved.schema } : {}),
   });

@@ -1,4 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { AgentrixError } from '@agentrix/core';
 import type { Extension, PGlite } from '@electric-sql/pglite';
 import { Kysely } from 'kysely';
@@ -7,6 +9,7 @@ import type { VectorMode } from './database-options.js';
 import { storeError } from './errors.js';
 import { type MigrateOptions, type Migration, type MigrationResult, migrate } from './migrations.js';
 import { LocalNotifier } from './notifier.js';
+import { discardPgliteTemplate, pgliteTemplate } from './pglite-template.js';
 
 export interface PgliteDatabaseOptions {
   /** Data directory; `undefined` keeps everything in memory. */
@@ -18,6 +21,11 @@ export interface PgliteDatabaseOptions {
   schema?: string;
   /** Skip the flush to disk after each query (faster, may lose the last writes on a crash). Default false. */
   relaxedDurability: boolean;
+  /**
+   * Where pre-initialised data directories are kept between processes (see pglite-template.ts);
+   * `false`: run initdb for every fresh database. Default: a directory under the OS temp dir.
+   */
+  templateDirectory: string | false;
 }
 
 /**
@@ -61,12 +69,43 @@ export class PgliteDatabase implements Database {
     if (wantVector) extensions.vector = (await import('@electric-sql/pglite/vector')).vector;
     let pglite: InstanceType<typeof PGlite> | undefined;
     try {
+      const fresh = options.directory === undefined || !existsSync(path.join(options.directory, 'PG_VERSION'));
       if (options.directory !== undefined) await mkdir(options.directory, { recursive: true });
-      pglite = new PGlite(options.directory ?? 'memory://', {
-        extensions,
-        relaxedDurability: options.relaxedDurability,
-      });
-      await pglite.waitReady;
+      const start = async (loadDataDir: Blob | undefined) => {
+        const instance = new PGlite(options.directory ?? 'memory://', {
+          extensions,
+          relaxedDurability: options.relaxedDurability,
+          ...(loadDataDir === undefined ? {} : { loadDataDir }),
+        });
+        try {
+          await instance.waitReady;
+          return instance;
+        } catch (error) {
+          await instance.close().catch(() => {});
+          throw error;
+        }
+      };
+      if (fresh && options.templateDirectory !== false) {
+        const template = {
+          PGlite,
+          vector: wantVector,
+          extensions,
+          directory: options.templateDirectory,
+        };
+        const exitCode = process.exitCode;
+        try {
+          pglite = await start(await pgliteTemplate(template));
+        } catch {
+          // A template PGlite cannot start from (another build): made again, once. PGlite leaves
+          // `process.exitCode` at 1 after such a failure; this one is handled.
+          process.exitCode = exitCode;
+          await discardPgliteTemplate(template);
+          if (options.directory !== undefined) await emptyDirectory(options.directory);
+          pglite = await start(await pgliteTemplate(template));
+        }
+      } else {
+        pglite = await start(undefined);
+      }
       if (wantVector) await pglite.exec('create extension if not exists vector');
       if (options.schema !== undefined) {
         await pglite.exec(
@@ -135,6 +174,9 @@ export class PgliteDatabase implements Database {
       this.#notifier.clear();
       try {
         await this.kysely.destroy();
+        // kysely closes PGlite only when a query ran; an unclosed PGlite started from a template
+        // keeps the process alive.
+        if (!this.#pglite.closed) await this.#pglite.close();
       } catch (error) {
         throw storeError(error, 'closing PGlite');
       }
@@ -149,4 +191,9 @@ export class PgliteDatabase implements Database {
   #assertOpen(operation: string): void {
     if (this.#closing) throw new AgentrixError('CLOSED', `Cannot ${operation}: the database "${this.url}" is closed`);
   }
+}
+
+/** Removes what a failed start left in a directory that held no database before it. */
+async function emptyDirectory(directory: string): Promise<void> {
+  for (const entry of await readdir(directory)) await rm(path.join(directory, entry), { recursive: true, force: true });
 }

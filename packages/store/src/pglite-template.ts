@@ -1,0 +1,177 @@
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Extension, PGlite } from '@electric-sql/pglite';
+
+/**
+ * Pre-initialised PGlite data directories. A fresh PGlite runs initdb, which costs about 2 s
+ * (3 s on a loaded 2-core machine; bench/store "Opening a database"), and loading a tarball of
+ * a data directory that initdb made costs about 0.4 s: so the first open of each PGlite version
+ * and pgvector mode keeps such a tarball, in this process and in `directory`, and every later
+ * fresh database starts from it.
+ *
+ * A template is not trusted blindly: one made by another PGlite version (its manifest says
+ * which) is made again, and one PGlite cannot start from is discarded by the opener
+ * ({@link discardPgliteTemplate}), which then starts from a new one.
+ */
+export interface PgliteTemplateOptions {
+  PGlite: typeof PGlite;
+  vector: boolean;
+  extensions: Record<string, Extension>;
+  /** Where templates are kept between processes (used only when this user alone may write it); `undefined`: in this process only. */
+  directory: string | undefined;
+}
+
+/** Default directory of templates shared by this user's processes (per user: see {@link trusted}). */
+export const DEFAULT_TEMPLATE_DIRECTORY = path.join(
+  tmpdir(),
+  `agentrix-pglite-templates-${typeof process.getuid === 'function' ? process.getuid() : 'user'}`,
+);
+
+/** Bump when what a template holds changes (the statements of {@link prepare}). */
+const TEMPLATE_FORMAT = 1;
+
+const templates = new Map<string, Promise<Blob>>();
+
+/** The installed PGlite's version ('unknown' when it cannot be read, e.g. from a bundle). */
+function pgliteVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    const entry = require.resolve('@electric-sql/pglite');
+    return (require(path.join(path.dirname(entry), '..', 'package.json')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function templateKey(options: PgliteTemplateOptions): string {
+  return `${pgliteVersion()}-${options.vector ? 'vector' : 'plain'}-${TEMPLATE_FORMAT}`;
+}
+
+function templateFile(directory: string, key: string): string {
+  return path.join(directory, `pglite-${key}.tar`);
+}
+
+/** The template for this PGlite version and pgvector mode (made on first use, then shared). */
+export function pgliteTemplate(options: PgliteTemplateOptions): Promise<Blob> {
+  const key = templateKey(options);
+  const cacheKey = `${options.directory}:${key}`;
+  let template = templates.get(cacheKey);
+  if (template === undefined) {
+    template = loadOrMake(options, key);
+    templates.set(cacheKey, template);
+    // A failure is not remembered: the next open tries again.
+    template.catch(() => templates.delete(cacheKey));
+  }
+  return template;
+}
+
+/**
+ * PGlite could not start from the template: forget it (in this process and on disk), so the
+ * next {@link pgliteTemplate} makes a new one.
+ */
+export async function discardPgliteTemplate(options: PgliteTemplateOptions): Promise<void> {
+  const key = templateKey(options);
+  templates.delete(`${options.directory}:${key}`);
+  if (options.directory === undefined) return;
+  const file = templateFile(options.directory, key);
+  await rm(`${file}.json`, { force: true });
+  await rm(file, { force: true });
+}
+
+/**
+ * A template directory others could write to (in a shared temp dir) could hand this process a
+ * database with someone else's tables, functions or triggers: only a directory of this user that
+ * nobody else may write is used (created so when missing).
+ */
+async function trusted(directory: string): Promise<boolean> {
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const info = await stat(directory);
+  const mine = typeof process.getuid !== 'function' || info.uid === process.getuid();
+  return mine && (info.mode & 0o022) === 0;
+}
+
+async function loadOrMake(options: PgliteTemplateOptions, key: string): Promise<Blob> {
+  if (options.directory === undefined || !(await trusted(options.directory).catch(() => false))) return make(options);
+  const file = templateFile(options.directory, key);
+  const manifestFile = `${file}.json`;
+  try {
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { key?: string };
+    // Made by another PGlite version (or format), or damaged: not used, made again below.
+    if (manifest.key === key) {
+      const bytes = await readFile(file);
+      if (isDataDirectoryTarball(bytes)) return new Blob([bytes]);
+    }
+  } catch {
+    // Missing or unreadable: made below.
+  }
+  const template = await make(options);
+  // Written beside, then renamed: a process reading it never sees half a file.
+  const partial = `${file}.${process.pid}.${Date.now()}`;
+  try {
+    await writeFile(partial, new Uint8Array(await template.arrayBuffer()));
+    await writeFile(`${partial}.json`, JSON.stringify({ key, createdAt: new Date().toISOString() }));
+    await rename(partial, file);
+    await rename(`${partial}.json`, manifestFile);
+  } catch {
+    // Not kept on disk (read-only tmp, say): this process still has it.
+    await rm(partial, { force: true });
+    await rm(`${partial}.json`, { force: true });
+  }
+  return template;
+}
+
+/** A fresh data directory (initdb, then what every database of the mode needs), as a tarball. */
+async function make(options: PgliteTemplateOptions): Promise<Blob> {
+  const pglite = new options.PGlite('memory://', { extensions: options.extensions });
+  try {
+    await pglite.waitReady;
+    if (options.vector) await pglite.exec('create extension if not exists vector');
+    await pglite.exec('checkpoint');
+    return await pglite.dumpDataDir('none');
+  } finally {
+    await pglite.close();
+  }
+}
+
+/**
+ * True when `bytes` is a whole tar archive (every header's checksum right, every entry inside the
+ * bytes) holding a Postgres data directory (`PG_VERSION`, `global/pg_control`). PGlite given a
+ * damaged tarball fails to start and leaves `process.exitCode` at 1, so it is checked first.
+ */
+export function isDataDirectoryTarball(bytes: Uint8Array): boolean {
+  const names = new Set<string>();
+  let offset = 0;
+  while (offset + 512 <= bytes.length) {
+    const header = bytes.subarray(offset, offset + 512);
+    if (header.every((byte) => byte === 0)) break;
+    const stored = Number.parseInt(field(header, 148, 8), 8);
+    let sum = 0;
+    for (let index = 0; index < 512; index++) sum += index >= 148 && index < 156 ? 32 : header[index]!;
+    if (stored !== sum) return false;
+    const size = Number.parseInt(field(header, 124, 12) || '0', 8);
+    if (!Number.isFinite(size) || size < 0) return false;
+    const prefix = field(header, 345, 155);
+    const name = field(header, 0, 100);
+    names.add((prefix === '' ? name : `${prefix}/${name}`).replace(/^(\.\/|\/)+/, ''));
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  if (offset > bytes.length) return false;
+  const hasFile = (suffix: string) => [...names].some((name) => name === suffix || name.endsWith(`/${suffix}`));
+  return hasFile('PG_VERSION') && hasFile('global/pg_control');
+}
+
+/** A NUL-terminated ASCII field of a tar header. */
+function field(header: Uint8Array, start: number, length: number): string {
+  const raw = header.subarray(start, start + length);
+  const end = raw.indexOf(0);
+  return Buffer.from(end < 0 ? raw : raw.subarray(0, end))
+    .toString('latin1')
+    .trim();
+}
+
+/** Forgets the templates of this process (for tests that damage the files on disk). */
+export function forgetPgliteTemplates(): void {
+  templates.clear();
+}
