@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const packagesDir = join(root, 'packages');
+const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const packageNames = readdirSync(packagesDir).filter((name) => {
   try {
     readFileSync(join(packagesDir, name, 'src', 'index.ts'));
@@ -17,6 +18,62 @@ const packageNames = readdirSync(packagesDir).filter((name) => {
     return false;
   }
 });
+
+/** A package's entry points: the source file of each `exports` entry (`.`, `./testing`, ...). */
+function entryPoints(name: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(packagesDir, name, 'package.json'), 'utf8'));
+  return Object.values(manifest.exports as Record<string, string | Record<string, unknown>>)
+    .map((entry) => (typeof entry === 'string' ? undefined : entry['agentrix-source']))
+    .filter((source): source is string => typeof source === 'string')
+    .map((source) => join(packagesDir, name, source));
+}
+
+/** Every TypeScript or JavaScript module under `dir`: tests, contract suites, fixtures and scripts too. */
+function allFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return ['node_modules', 'dist', 'tmp', '.tmp'].includes(entry.name) ? [] : allFiles(path);
+    return /\.(ts|mts|mjs|js)$/.test(entry.name) && !/\.tmp\./.test(entry.name) ? [path] : [];
+  });
+}
+
+/**
+ * Files that still import another package's `src/`, because their owners were mid-edit when the
+ * rule came (issue 14): each should import the package's public entry or its `./testing` subpath.
+ * This list may only shrink: a test below fails when a file here no longer needs its exception.
+ */
+const SRC_IMPORT_EXCEPTIONS = [
+  'packages/scheduler/src/job-worker.test.ts', // @agentrix/store/testing
+  'packages/scheduler/src/hq/hq.test.ts', // @agentrix/store/testing
+  'packages/scheduler/src/hq/hq.int.test.ts', // @agentrix/store/testing
+  'packages/store/src/sql-message-bus.test.ts', // @agentrix/bus/testing
+  'packages/store/src/sql-message-bus.int.test.ts', // @agentrix/bus/testing
+  'packages/store/src/gateway-stores.test.ts', // the gateway's budget-store contract: no ./testing yet
+  'packages/store/src/gateway-stores.int.test.ts', // the gateway's budget-store contract: no ./testing yet
+  'packages/memory/src/memory.test.ts', // @agentrix/store/testing
+  'packages/memory/src/memory.int.test.ts', // @agentrix/store/testing
+  'packages/memory/src/with-memory.int.test.ts', // @agentrix/store/testing
+  'packages/memory/src/commit-crash.int.test.ts', // @agentrix/store/testing
+  'tests/integration/ask-outage.int.test.ts', // @agentrix/bus/testing
+  'tests/integration/secrets.int.test.ts', // @agentrix/bus/testing; the gateway's fixture server
+  'examples/distributed/main.ts', // @agentrix/bus/testing
+  'examples/distributed/distributed.int.test.ts', // @agentrix/bus/testing
+  'bench/bus/run.ts', // @agentrix/bus/testing
+  'bench/bus/redis-server.ts', // @agentrix/bus/testing
+];
+
+/** Imports of `file` that reach into another package's files (its `src/` or anything else). */
+function foreignImports(file: string): string[] {
+  const ownPackage = file.startsWith(packagesDir)
+    ? join(packagesDir, relative(packagesDir, file).split('/')[0] as string)
+    : undefined;
+  return importsOf(file, { typesToo: true }).filter((spec) => {
+    if (spec.startsWith('@agentrix/')) return spec.split('/').includes('src');
+    if (!spec.startsWith('.')) return false;
+    const target = resolve(file, '..', spec);
+    return target.startsWith(packagesDir) && !(ownPackage !== undefined && target.startsWith(`${ownPackage}/`));
+  });
+}
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -30,10 +87,15 @@ function sourceFiles(dir: string): string[] {
 
 const IMPORT = /(?:import|export)\s+(type\s)?[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
-/** Module specifiers a file loads at run time (type-only imports are erased, so they are skipped). */
-function importsOf(file: string): string[] {
+/**
+ * Module specifiers a file loads at run time (type-only imports are erased, so they are skipped
+ * unless `typesToo`).
+ */
+function importsOf(file: string, { typesToo = false } = {}): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(IMPORT)].filter((match) => !match[1]).map((match) => (match[2] ?? match[3]) as string);
+  return [...text.matchAll(IMPORT)]
+    .filter((match) => typesToo || !match[1])
+    .map((match) => (match[2] ?? match[3]) as string);
 }
 
 describe('repository structure', () => {
@@ -77,10 +139,10 @@ describe('repository structure', () => {
     });
 
     it(`${name}: published code imports only what its package.json declares, never another package's files`, () => {
-      // Files reachable from index.ts are published; the rest (test support, child scripts,
-      // contract suites) may also use dev dependencies.
+      // Files reachable from an entry point (index.ts, a `./testing` subpath) are published; the
+      // rest (tests, test support, child scripts) may also use dev dependencies.
       const published = new Set<string>();
-      const queue = [join(src, 'index.ts')];
+      const queue = entryPoints(name);
       while (queue.length > 0) {
         const file = queue.pop() as string;
         if (published.has(file)) continue;
@@ -107,11 +169,52 @@ describe('repository structure', () => {
       expect(problems).toEqual([]);
     });
 
-    it(`${name}: index.ts uses explicit named exports`, () => {
-      const index = readFileSync(join(src, 'index.ts'), 'utf8');
-      expect(index).not.toMatch(/export \*/);
+    it(`${name}: its entry points use explicit named exports`, () => {
+      for (const entry of entryPoints(name)) expect(readFileSync(entry, 'utf8'), entry).not.toMatch(/export \*/);
+    });
+
+    it(`${name}: tests import only declared packages`, () => {
+      // The repository's own dev tools (vitest) are the root's, shared by every package's tests.
+      const allowed = new Set([
+        ...declared,
+        ...Object.keys(manifest.devDependencies ?? {}),
+        ...Object.keys(rootManifest.devDependencies ?? {}),
+        manifest.name,
+      ]);
+      const problems: string[] = [];
+      for (const file of allFiles(src).filter((path) => !files.includes(path))) {
+        for (const spec of importsOf(file)) {
+          if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+          const base = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string);
+          if (!allowed.has(base)) problems.push(`${relative(root, file)} imports undeclared ${base}`);
+        }
+      }
+      expect(problems).toEqual([]);
     });
   }
+
+  it("no test, example or benchmark imports another package's src/ (public entries and ./testing instead)", () => {
+    const problems: string[] = [];
+    for (const dir of ['packages', 'tests', 'examples', 'bench']) {
+      for (const file of allFiles(join(root, dir))) {
+        const path = relative(root, file);
+        if (SRC_IMPORT_EXCEPTIONS.includes(path)) continue;
+        for (const spec of foreignImports(file)) problems.push(`${path} imports ${spec}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps only exceptions to the src/ rule that are still needed', () => {
+    const stale = SRC_IMPORT_EXCEPTIONS.filter((path) => {
+      try {
+        return foreignImports(join(root, path)).length === 0;
+      } catch {
+        return true; // the file is gone
+      }
+    });
+    expect(stale, 'remove these from SRC_IMPORT_EXCEPTIONS').toEqual([]);
+  });
 
   it('core depends on nothing heavy and on no other @agentrix package', () => {
     const manifest = JSON.parse(readFileSync(join(packagesDir, 'core', 'package.json'), 'utf8'));
@@ -119,7 +222,6 @@ describe('repository structure', () => {
   });
 
   it('gives every package one version and the same engines while on 0.x', () => {
-    const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     for (const name of packageNames) {
       const manifest = JSON.parse(readFileSync(join(packagesDir, name, 'package.json'), 'utf8'));
       expect(manifest.version, name).toBe(rootManifest.version);

@@ -2,61 +2,16 @@ import {
   AgentrixError,
   type AgentrixEventMap,
   AgentrixEvents,
-  type Clock,
   createSequentialIds,
   REPLY_INBOX_PREFIX,
-  type TimerHandle,
 } from '@agentrix/core';
+import { FakeClock } from '@agentrix/testing';
 import { describe, expect, it } from 'vitest';
 import { createInMemoryBus, InMemoryBus } from './index.js';
 import { capturingLogger, type LogLine } from './logger-test-support.js';
 import { messageBusContract } from './message-bus.contract.js';
 
 messageBusContract('InMemoryBus', (options) => createInMemoryBus(options));
-
-/** A clock that only moves when told to, and counts its pending timers. */
-class ManualClock implements Clock {
-  #now = 1_000_000;
-  #nextHandle = 1;
-  readonly #timers = new Map<number, { at: number; callback: () => void }>();
-  created = 0;
-
-  now(): number {
-    return this.#now;
-  }
-
-  setTimeout(callback: () => void, ms: number): TimerHandle {
-    const handle = this.#nextHandle++;
-    this.#timers.set(handle, { at: this.#now + ms, callback });
-    this.created++;
-    return handle;
-  }
-
-  clearTimeout(handle: TimerHandle): void {
-    this.#timers.delete(handle as number);
-  }
-
-  get pending(): number {
-    return this.#timers.size;
-  }
-
-  /** Moves time forward, firing due timers in order. */
-  advance(ms: number): void {
-    const until = this.#now + ms;
-    for (;;) {
-      let next: [number, { at: number; callback: () => void }] | undefined;
-      for (const timer of this.#timers) if (timer[1].at <= until && (!next || timer[1].at < next[1].at)) next = timer;
-      if (!next) break;
-      this.#timers.delete(next[0]);
-      this.#now = Math.max(this.#now, next[1].at);
-      next[1].callback();
-    }
-    this.#now = until;
-  }
-}
-
-/** Lets promise callbacks run. */
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function errorOf(action: () => unknown): AgentrixError {
   try {
@@ -97,7 +52,7 @@ describe('InMemoryBus', () => {
     });
 
     it('uses the injected clock, id generator and default consumer', async () => {
-      const clock = new ManualClock();
+      const clock = new FakeClock(1_000_000);
       const bus = new InMemoryBus({ clock, generateId: createSequentialIds('m'), consumer: 'worker-1' });
       const first = await bus.send({ from: 'host', to: 'a', content: 'x' });
       const second = await bus.send({ from: 'host', to: 'a', content: 'y' });
@@ -170,71 +125,70 @@ describe('InMemoryBus', () => {
 
   describe('timers', () => {
     it('uses one timer for a finite blockMs, none without it, and clears it when woken', async () => {
-      const clock = new ManualClock();
+      const clock = new FakeClock(1_000_000);
       const bus = new InMemoryBus({ clock });
       const forever = bus.read('a');
-      expect(clock.pending).toBe(0);
+      expect(clock.pendingTimers).toBe(0);
       const bounded = bus.read('b', { blockMs: 1000 });
-      expect(clock.pending).toBe(1);
+      expect(clock.pendingTimers).toBe(1);
       await bus.send({ from: 'host', to: 'b', content: 'x' });
       expect((await bounded).length).toBe(1);
-      expect(clock.pending).toBe(0);
+      expect(clock.pendingTimers).toBe(0);
       const timedOut = bus.read('c', { blockMs: 500 });
-      clock.advance(499);
-      await flush();
-      clock.advance(1);
+      await clock.advance(499);
+      await clock.advance(1);
       expect(await timedOut).toEqual([]);
-      expect(clock.pending).toBe(0);
+      expect(clock.pendingTimers).toBe(0);
       await bus.close();
       expect(await forever).toEqual([]);
     });
 
     it('redelivers on lease expiry with the injected clock, with one lease timer per inbox', async () => {
-      const clock = new ManualClock();
+      const clock = new FakeClock(1_000_000);
       const bus = new InMemoryBus({ clock, leaseMs: 1000 });
       await bus.send({ from: 'host', to: 'a', content: 'x' });
       await bus.read('a', { consumer: 'crashed', blockMs: 0 });
-      clock.advance(999);
+      await clock.advance(999);
       expect(await bus.read('a', { consumer: 'other', blockMs: 0 })).toEqual([]);
-      expect(clock.pending).toBe(0); // nobody waits: no lease timer
+      expect(clock.pendingTimers).toBe(0); // nobody waits: no lease timer
 
       const waiting = [bus.read('a', { consumer: 'w1' }), bus.read('a', { consumer: 'w2' })];
-      expect(clock.pending).toBe(1);
-      clock.advance(1);
+      expect(clock.pendingTimers).toBe(1);
+      await clock.advance(1);
       const first = await waiting[0]!;
       expect(first.map((delivery) => delivery.attempt)).toEqual([2]);
       // w2 still waits and w1 now holds a lease: still exactly one lease timer
-      expect(clock.pending).toBe(1);
+      expect(clock.pendingTimers).toBe(1);
       await bus.ack('a', [first[0]!.deliveryId]);
       // The timer is not cleared on ack (that would cost a timer per message): it fires, finds
       // nothing in flight, and is not armed again.
-      expect(clock.pending).toBe(1);
-      clock.advance(1000);
-      expect(clock.pending).toBe(0);
+      expect(clock.pendingTimers).toBe(1);
+      await clock.advance(1000);
+      expect(clock.pendingTimers).toBe(0);
       await bus.close();
       expect(await waiting[1]!).toEqual([]);
     });
 
     it('lets the lease timer lapse when the waiting reader leaves', async () => {
-      const clock = new ManualClock();
+      const clock = new FakeClock(1_000_000);
       const bus = new InMemoryBus({ clock });
       await bus.send({ from: 'host', to: 'a', content: 'x' });
       await bus.read('a', { consumer: 'holder', blockMs: 0 });
       const controller = new AbortController();
       const waiting = bus.read('a', { consumer: 'other', signal: controller.signal });
-      expect(clock.pending).toBe(1);
+      expect(clock.pendingTimers).toBe(1);
       controller.abort();
       await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' });
       // Still armed until its time: then it redelivers nothing (nobody waits) and lapses.
-      expect(clock.pending).toBe(1);
-      clock.advance(60_000);
-      expect(clock.pending).toBe(0);
+      expect(clock.pendingTimers).toBe(1);
+      await clock.advance(60_000);
+      expect(clock.pendingTimers).toBe(0);
       expect((await bus.stats('a')).inFlight).toBe(0);
       await bus.close();
     });
 
     it('leaves no timers behind after close', async () => {
-      const clock = new ManualClock();
+      const clock = new FakeClock(1_000_000);
       const bus = new InMemoryBus({ clock, leaseMs: 5000 });
       await bus.send({ from: 'host', to: 'held', content: 'x' });
       await bus.read('held', { consumer: 'holder', blockMs: 0 });
@@ -243,9 +197,9 @@ describe('InMemoryBus', () => {
         ...Array.from({ length: 50 }, (_, index) => bus.read(`idle-${index}`, { blockMs: 60_000 })),
         ...Array.from({ length: 50 }, (_, index) => bus.read(`forever-${index}`)),
       ];
-      expect(clock.pending).toBe(52); // 51 blockMs timers + 1 lease timer
+      expect(clock.pendingTimers).toBe(52); // 51 blockMs timers + 1 lease timer
       await bus.close();
-      expect(clock.pending).toBe(0);
+      expect(clock.pendingTimers).toBe(0);
       for (const deliveries of await Promise.all(reads)) expect(deliveries).toEqual([]);
     });
 
@@ -321,13 +275,13 @@ describe('InMemoryBus', () => {
     });
 
     it('keeps redelivery order: expired and released deliveries first, in their order', async () => {
-      const clock = new ManualClock();
+      const clock = new FakeClock(1_000_000);
       const bus = new InMemoryBus({ clock, leaseMs: 100 });
       for (const content of ['1', '2', '3', '4', '5']) await bus.send({ from: 'host', to: 'a', content });
       await bus.read('a', { consumer: 'x', max: 2, blockMs: 0 });
-      clock.advance(50);
+      await clock.advance(50);
       await bus.read('a', { consumer: 'y', max: 1, blockMs: 0 });
-      clock.advance(50); // x's leases (1, 2) expire; y's (3) does not
+      await clock.advance(50); // x's leases (1, 2) expire; y's (3) does not
       const next = await bus.read('a', { consumer: 'z', max: 10, blockMs: 0 });
       expect(next.map((delivery) => [delivery.envelope.content, delivery.attempt])).toEqual([
         ['1', 2],

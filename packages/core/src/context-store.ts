@@ -32,7 +32,8 @@ export interface ThreadInfo {
 /**
  * Persistence of contexts, one per (agent, thread). In memory by default; `@agentrix/store`
  * makes it durable. `load` returns the document as stored, whatever its version (the runtime
- * upgrades old versions).
+ * upgrades old versions). Contexts are values: a caller never changes one it loaded or saved (a
+ * store may keep and hand out the object itself, as the in-memory one does).
  */
 export interface ContextStore {
   load(agentId: string, threadId: string): Promise<AgentContext | undefined>;

@@ -6,9 +6,9 @@ import {
   type AgentrixEvents,
   defineTool,
 } from '@agentrix/core';
+import { FakeClock, MockLLM } from '@agentrix/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { MockLLM } from '../../testing/src/mock-llm.js';
 import { AgentManager } from './agent-manager.js';
 import { manager } from './fixtures/managers.js';
 import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
@@ -106,14 +106,20 @@ describe('AgentManager', () => {
   });
 
   it('holds messages while paused, refuses ask() at once, and answers them after resume', async () => {
+    const clock = new FakeClock();
     const agentrix = manager({
+      clock,
       model: new MockLLM({ fallback: (request) => ({ text: `re: ${request.messages.at(-1)?.content}` }) }),
     });
     await agentrix.create({ id: 'a1' });
+    await agentrix.create({ id: 'a2' });
     expect(agentrix.pause('a1')).toMatchObject({ state: 'paused', pause: { kind: 'host' } });
     await agentrix.send({ to: 'a1', content: 'are you there?', replyTo: 'outside' });
     await expect(agentrix.ask('a1', 'now?', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'AGENT_PAUSED' });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // An agent that is not paused answers a message sent after a1's, and an hour passes with every
+    // timer fired: a1 still has not taken its message.
+    expect((await agentrix.ask('a2', 'ping')).content).toBe('re: ping');
+    await clock.advance(3_600_000);
     expect(agentrix.get('a1').turns).toBe(0);
     expect((await agentrix.bus.stats('a1')).unread).toBe(1);
     agentrix.resume('a1');
@@ -464,7 +470,9 @@ describe('AgentManager', () => {
         throw new AgentrixError('STORE_UNAVAILABLE', 'down');
       },
     };
+    const clock = new FakeClock();
     const agentrix = manager({
+      clock,
       model: new MockLLM({ fallback: { text: 'x' } }),
       contextStore: failing,
       outageRetry: { baseDelayMs: 20, maxDelayMs: 20 },
@@ -473,9 +481,12 @@ describe('AgentManager', () => {
     const paused = next(agentrix.events, 'agent.state', (event) => event.to === 'paused');
     await agentrix.send({ to: 'a1', content: 'hi' });
     await paused;
+    const resumesAt = agentrix.get('a1').pause?.resumesAt as number;
+    expect(resumesAt - clock.now()).toBeLessThanOrEqual(20);
     agentrix.pause('a1');
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(agentrix.get('a1').state).toBe('paused');
+    await clock.advance(1_000); // well past the automatic resume
+    expect(clock.now()).toBeGreaterThan(resumesAt);
+    expect(agentrix.get('a1')).toMatchObject({ state: 'paused', pause: { kind: 'host' } });
   });
 
   it('an idle agent whose bus read fails keeps waiting and reading, without an error state', async () => {

@@ -7,9 +7,9 @@ import {
   defineTool,
   type MessageBus,
 } from '@agentrix/core';
+import { MockLLM } from '@agentrix/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MockLLM } from '../../testing/src/mock-llm.js';
 import { AgentManager } from './agent-manager.js';
 import { manager, until } from './fixtures/managers.js';
 

@@ -9,6 +9,7 @@ import {
   DEFAULT_THREAD,
   formatIssues,
 } from '@agentrix/core';
+import { handOver } from './in-memory-context-store.js';
 
 /**
  * Loads, trims and saves contexts, one per (agent, thread), through a {@link ContextStore}.
@@ -38,19 +39,18 @@ export class ContextManager {
   }
 
   /**
-   * Appends a turn's messages, trims to `maxHistory`, and saves. The saved context is frozen: a
-   * store may keep it as it is (the in-memory one does) instead of copying it.
+   * Appends a turn's messages, trims to `maxHistory`, and saves. The saved context is handed over
+   * to the store (nothing changes it afterwards), so the in-memory store keeps it without a copy.
    */
-  async append(context: AgentContext, messages: readonly ChatMessage[], maxHistory: number): Promise<AgentContext> {
-    const next: AgentContext = Object.freeze({
-      ...context,
-      messages: Object.freeze(trimHistory(context.messages.concat(messages), maxHistory)) as ChatMessage[],
-      state: Object.isFrozen(context.state) ? context.state : Object.freeze({ ...context.state }),
-      turns: context.turns + 1,
-      updatedAt: this.clock.now(),
-    });
-    await this.store.save(next);
-    return next;
+  async append(context: AgentContext, messages: readonly ChatMessage[], maxHistory: number): Promise<void> {
+    await this.store.save(
+      handOver({
+        ...context,
+        messages: trimHistory(context.messages.concat(messages), maxHistory),
+        turns: context.turns + 1,
+        updatedAt: this.clock.now(),
+      }),
+    );
   }
 }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { openDatabase } from '@agentrix/store';
+import { MockLLM } from '@agentrix/testing';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MockLLM } from '../../testing/src/mock-llm.js';
 import { createAgentrix } from './create-agentrix.js';
 
 const databaseUrl = process.env.DATABASE_URL as string;

@@ -1,6 +1,6 @@
 import { AgentrixError } from '@agentrix/core';
+import { FakeClock, MockLLM } from '@agentrix/testing';
 import { describe, expect, it } from 'vitest';
-import { MockLLM } from '../../testing/src/mock-llm.js';
 import { AgentManager } from './agent-manager.js';
 import { manager, until } from './fixtures/managers.js';
 import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
@@ -48,12 +48,14 @@ describe('failure policy', () => {
 
   it('a host pause during a budget pause wins: no automatic resume', async () => {
     const model = new MockLLM({ script: [{ error: spent() }, { text: 'after resume' }] });
-    const agentrix = manager({ model, budgetRetryMs: 30 });
+    const clock = new FakeClock();
+    const agentrix = manager({ model, budgetRetryMs: 30, clock });
     await agentrix.create({ id: 'a1' });
     await agentrix.send({ to: 'a1', content: 'work' });
     await until(() => agentrix.get('a1').pause?.kind === 'budget');
+    expect(agentrix.get('a1').pause?.resumesAt).toBe(clock.now() + 30);
     agentrix.pause('a1');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await clock.advance(1_000); // well past the automatic resume
     expect(agentrix.get('a1')).toMatchObject({ state: 'paused', pause: { kind: 'host' }, turns: 0 });
     agentrix.resume('a1');
     await until(() => agentrix.get('a1').turns === 1);

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { AgentrixError } from '@agentrix/core';
+import { MockLLM } from '@agentrix/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MockLLM } from '../../testing/src/mock-llm.js';
 import type { Agentrix } from './agentrix.js';
 import { createAgentrix } from './create-agentrix.js';
 

@@ -1,7 +1,7 @@
 import { AgentrixError, AgentrixEvents, defineTool, type ToolMessage } from '@agentrix/core';
+import { MockLLM } from '@agentrix/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { MockLLM } from '../../testing/src/mock-llm.js';
 import { runTurn } from './run-turn.js';
 import { createToolSet } from './tool-set.js';
 

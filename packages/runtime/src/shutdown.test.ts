@@ -1,6 +1,6 @@
 import { InMemoryBus } from '@agentrix/bus';
+import { MockLLM } from '@agentrix/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MockLLM } from '../../testing/src/mock-llm.js';
 import { createAgentrix } from './create-agentrix.js';
 import { stableConsumerName } from './shutdown.js';
 

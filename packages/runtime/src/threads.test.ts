@@ -1,8 +1,8 @@
 import { InMemoryBus } from '@agentrix/bus';
 import { defineTool } from '@agentrix/core';
+import { MockLLM } from '@agentrix/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MockLLM } from '../../testing/src/mock-llm.js';
 import { manager } from './fixtures/managers.js';
 
 /** Answers with what it saw of the conversation: the user messages of this thread, joined. */

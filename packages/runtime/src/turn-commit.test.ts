@@ -1,7 +1,7 @@
 import { InMemoryBus } from '@agentrix/bus';
 import type { TurnCommit } from '@agentrix/core';
+import { MockLLM } from '@agentrix/testing';
 import { describe, expect, it } from 'vitest';
-import { MockLLM } from '../../testing/src/mock-llm.js';
 import { AgentManager } from './agent-manager.js';
 import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 import { InMemoryContextStore } from './in-memory-context-store.js';

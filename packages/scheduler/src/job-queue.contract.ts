@@ -134,6 +134,23 @@ export function jobQueueContract(name: string, getDatabase: () => Database, open
       expect(again).toMatchObject({ attempts: 1, lastError: 'boom 3' });
     });
 
+    it('lists jobs by status, newest first, and discards only dead ones', async () => {
+      const first = await queue.add({ type: 'a', maxAttempts: 1 });
+      await clock.advance(1);
+      const second = await queue.add({ type: 'b' });
+      const [claimed] = await queue.claim('w', 1);
+      expect(claimed!.id).toBe(first.id);
+      expect(await queue.fail(claimed!, new Error('boom'))).toBe('dead');
+      expect((await queue.list()).map((job) => job.id)).toEqual([second.id, first.id]);
+      expect((await queue.list({ status: 'dead' })).map((job) => job.id)).toEqual([first.id]);
+      expect((await queue.list({ limit: 1, offset: 1 })).map((job) => job.id)).toEqual([first.id]);
+      expect(await queue.discard(second.id)).toBe(false);
+      expect(await queue.discard(first.id)).toBe(true);
+      expect(await queue.discard(first.id)).toBe(false);
+      expect(await queue.redrive({ ids: [first.id] })).toBe(0);
+      expect(await queue.counts()).toMatchObject({ pending: 1, dead: 0 });
+    });
+
     it('reclaims a job whose lease expired', async () => {
       const events = record(queue, ['job.reclaimed', 'job.completed']);
       await queue.add({ type: 'a', timeoutMs: 1_000 });

@@ -3,8 +3,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '@agentrix/store';
+import { openTestPostgres, type TestPostgres } from '@agentrix/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestPostgres, type TestPostgres } from '../../store/src/testing/postgres-schema.js';
 import { jobQueueContract } from './job-queue.contract.js';
 import { JobQueue } from './job-queue.js';
 import { JobWorker } from './job-worker.js';

@@ -1,5 +1,5 @@
+import { openTestPglite, type TestPglite } from '@agentrix/store/testing';
 import { afterAll, beforeAll } from 'vitest';
-import { openTestPglite, type TestPglite } from '../../store/src/testing/pglite-template.js';
 import { jobQueueContract } from './job-queue.contract.js';
 import { schedulerMigrations } from './migrations.js';
 

@@ -2,12 +2,12 @@
 import { AgentrixError, AgentrixEvents, type SendInput } from '@agentrix/core';
 import { createAgentrix } from '@agentrix/runtime';
 import type { Database } from '@agentrix/store';
+import { capturingLogger } from '@agentrix/store/testing';
 import { FakeClock, MockLLM } from '@agentrix/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidCronError } from './errors.js';
 import { SCHEDULES_TABLE } from './migrations.js';
 import { nextCronRun, Scheduler } from './scheduler.js';
-import { capturingLogger } from './testing/capturing-logger.js';
 
 const MINUTE = 60_000;
 const START = Date.UTC(2026, 0, 1, 0, 0, 0);

@@ -1,45 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { AgentrixError, AgentrixEvents, type Clock, type Logger, type TimerHandle } from '@agentrix/core';
+import { AgentrixError, AgentrixEvents, type Logger } from '@agentrix/core';
+import { FakeClock } from '@agentrix/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from './supervisor.js';
 import type { SupervisorEventMap, SupervisorEventName } from './supervisor-events.js';
 import type { SupervisorOptions, WorkerDefinition } from './supervisor-options.js';
-
-/** A clock whose timers fire only when a test moves time (runtime cannot use @agentrix/testing's FakeClock). */
-class ManualClock implements Clock {
-  #now: number;
-  #timers: Array<{ due: number; callback: () => void }> = [];
-  constructor(start: number) {
-    this.#now = start;
-  }
-  now(): number {
-    return this.#now;
-  }
-  setTimeout(callback: () => void, ms: number): TimerHandle {
-    const timer = { due: this.#now + ms, callback };
-    this.#timers.push(timer);
-    return timer;
-  }
-  clearTimeout(handle: TimerHandle): void {
-    this.#timers = this.#timers.filter((timer) => timer !== handle);
-  }
-  get pending(): number {
-    return this.#timers.length;
-  }
-  async advance(ms: number): Promise<void> {
-    const target = this.#now + ms;
-    for (;;) {
-      const due = this.#timers.filter((timer) => timer.due <= target).sort((a, b) => a.due - b.due)[0];
-      if (!due) break;
-      this.#timers = this.#timers.filter((timer) => timer !== due);
-      this.#now = due.due;
-      due.callback();
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    this.#now = target;
-  }
-}
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -237,7 +203,7 @@ describe('Supervisor', () => {
   });
 
   it('waits for the injected clock before restarting, and resets the backoff after a long run', async () => {
-    const clock = new ManualClock(1_000);
+    const clock = new FakeClock(1_000);
     const logger = outputLogger();
     const supervisor = supervise({
       workers: [worker('run', { output: 'logger' })],
@@ -274,12 +240,12 @@ describe('Supervisor', () => {
     // close() cancels the pending restart
     await supervisor.close();
     expect(supervisor.status('run').state).toBe('stopped');
-    expect(clock.pending).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
     expect(starts).toHaveLength(3);
   });
 
   it('counts crashes inside the window only', async () => {
-    const clock = new ManualClock(0);
+    const clock = new FakeClock(0);
     const supervisor = supervise({
       workers: [worker('crash')],
       clock,

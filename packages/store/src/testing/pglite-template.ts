@@ -1,4 +1,4 @@
-// Test support (not exported): PGlite data directories copied from a template prepared once per
+// Test support (`@agentrix/store/testing`): PGlite data directories copied from a template prepared once per
 // machine, so a test file opens a database in ~0.3-0.5 s instead of ~3 s for a fresh initdb.
 import { randomUUID } from 'node:crypto';
 import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
