@@ -1,400 +1,225 @@
-import { AgentrixError, type ChatRequest, type ChatStreamPart, type Usage } from '@agentrix/core';
-import type { BudgetReserveLine, BudgetReserveResult, BudgetSettleLine } from './budget-store.js';
-import { chargedUsage, type GatewayCall, type GatewayContext, isZeroUsage, type Layer } from './call.js';
-import type { BudgetLineEvent, DegradationReason } from './gateway-events.js';
-import type { BudgetInput } from './gateway-options.js';
-import { costNano, type ModelInfo, nanoToUsd, usdToNano } from './price-table.js';
+import type { AgentrixError, BudgetReserveResult, ChatStreamPart, Usage } from '@agentrix/core';
+import { emitReserved, type Failure, failureOf, refusal, settleHold } from './budget-charges.js';
+import { budgetKeys, budgetLines, type Line, type PreparedBudget } from './budgets.js';
+import {
+  chargedUsage,
+  type EmbeddingLayer,
+  type GatewayCall,
+  type GatewayContext,
+  type GatewayMiddleware,
+  isZeroUsage,
+  type Layer,
+  type Next,
+} from './call.js';
+import { markDegraded, planOnlyRequest, reportDegradation, switchModel, templateAnswer } from './degradation.js';
+import type { DegradationReason } from './gateway-events.js';
+import { costNano, embeddingCostNano, type ModelInfo } from './price-table.js';
 import { type Hold, reserve, settle } from './reservations.js';
-import { describeScope, scopeKey } from './scopes.js';
+import { modelChoice } from './route.js';
 
-/** A configured budget, with caps in store units (nano-dollars, tokens). */
-export interface PreparedBudget {
-  id: string;
-  scope: BudgetInput['scope'];
-  period: 'day' | 'month' | 'total';
-  usdNano: number | undefined;
-  tokens: number | undefined;
+/**
+ * The budget middleware: reserves the worst case of a call on every budget it is under before it
+ * runs, and settles to the real usage after it, whatever happens (answer, error, abandoned
+ * stream). A chat call steps down the degradation ladder when its reservation does not fit (or
+ * would leave a budget low); an embedding call that does not fit is refused at once.
+ */
+export function budgetMiddleware(context: GatewayContext, budgets: readonly PreparedBudget[]): GatewayMiddleware {
+  return { chat: chatBudget(context, budgets), embed: embeddingBudget(context, budgets) };
 }
 
-export function prepareBudgets(budgets: readonly BudgetInput[]): PreparedBudget[] {
-  const seen = new Set<string>();
-  return budgets.map((budget) => {
-    const id = budget.id ?? `${describeScope(budget.scope)}:${budget.period}`;
-    if (seen.has(id)) {
-      throw new AgentrixError(
-        'INVALID_ARGUMENT',
-        `Two budgets are named "${id}"; give them distinct ids (the \`id\` field)`,
-      );
+/** Worst case of an embedding call: its locally counted input tokens plus the reservation margin. */
+function embeddingBudget(context: GatewayContext, budgets: readonly PreparedBudget[]): EmbeddingLayer {
+  const margin = 1 + context.config.reservationMargin;
+  return async (call, next) => {
+    const tokens = Math.ceil(call.countedTokens * margin);
+    const worst = { usdNano: embeddingCostNano(call.info, tokens), tokens };
+    const lines = budgetLines(budgets, call.scope, call.startedAt, worst);
+    if (lines.length === 0) return next(call);
+    const { hold, result } = await reserve(context, call.id, lines);
+    if (!result.ok) throw refusal(context, call, call.model, failureOf(lines, result), 'an embedding call');
+    emitReserved(context, call, lines);
+    try {
+      return await next(call);
+    } finally {
+      const { inputTokens, estimated } = call.usage;
+      const charge = { usdNano: embeddingCostNano(call.info, inputTokens), tokens: inputTokens, estimated };
+      await settleHold(context, call, hold, charge, 'error');
     }
-    seen.add(id);
-    return {
-      id,
-      scope: budget.scope,
-      period: budget.period,
-      usdNano: budget.usd === undefined ? undefined : usdToNano(budget.usd),
-      tokens: budget.tokens,
-    };
-  });
+  };
 }
 
-/** One line of a reservation, with what it means. */
-export interface Line extends BudgetReserveLine {
-  budget: string;
-  unit: 'usd' | 'tokens';
-  /** When the budget's period ends and a new one starts (none for `total`), ms since the epoch. */
-  resetsAt?: number;
+/** Where a chat call stands after the degradation ladder. */
+interface Placement {
+  held: Hold<Line> | undefined;
+  /** The last reservation refused, if any. */
+  failure: Failure | undefined;
+  reason: DegradationReason;
 }
 
-const DAY = 86_400_000;
-
-/** The current period's key stamp and when it ends (none for `total`). */
-function period(budget: PreparedBudget, now: number): { stamp: string; resetsAt: number | undefined } {
-  const date = new Date(now);
-  if (budget.period === 'day') {
-    const start = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
-    return { stamp: date.toISOString().slice(0, 10), resetsAt: start + DAY };
-  }
-  if (budget.period === 'month') {
-    return {
-      stamp: date.toISOString().slice(0, 7),
-      resetsAt: Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1),
-    };
-  }
-  return { stamp: 'all', resetsAt: undefined };
-}
-
-/** The budgets a call is under, with their store keys for the current period. */
-export function budgetKeys(
-  budgets: readonly PreparedBudget[],
-  scope: GatewayCall['scope'],
-  now: number,
-): {
-  budget: PreparedBudget;
-  id: string;
-  usdKey: string;
-  tokensKey: string;
-  expiresAt: number | undefined;
-  resetsAt: number | undefined;
-}[] {
-  const out = [];
-  for (const budget of budgets) {
-    const part = scopeKey(budget.scope, scope);
-    if (part === undefined) continue;
-    const id = part === '' ? budget.id : `${budget.id}[${part}]`;
-    const { stamp, resetsAt } = period(budget, now);
-    // A counter is kept a day past its period: calls in flight at the reset still settle on it.
-    const expiresAt = resetsAt === undefined ? undefined : resetsAt + DAY;
-    out.push({ budget, id, usdKey: `${id}:usd:${stamp}`, tokensKey: `${id}:tokens:${stamp}`, expiresAt, resetsAt });
-  }
-  return out;
+/** What the steps of one chat call's budgeting share. */
+interface Budgeting {
+  context: GatewayContext;
+  budgets: readonly PreparedBudget[];
+  /** When the call started: its budgets' periods. */
+  now: number;
 }
 
 /**
- * Output tokens reserved and sent: the request's `maxTokens` (at most the model's cap), else the
- * model's output allowance (`defaultOutputTokens` of the model, else of the gateway, at most its cap).
+ * The chat side. An attempt the retry layer retries is settled on its own and the next one
+ * reserved again (`call.chargeAttempt`), so retries stay under the cap too.
  */
-export function outputCap(request: ChatRequest, info: ModelInfo, defaultOutputTokens: number): number {
-  const wanted = request.maxTokens ?? info.defaultOutputTokens ?? defaultOutputTokens;
-  return Math.min(wanted, info.maxOutputTokens);
-}
-
-/**
- * The budget layer: reserves the worst case of a call on every budget it is under before it
- * runs, steps down the degradation ladder when that does not fit (or would leave a budget low),
- * and settles to the real usage after it, whatever happens (answer, error, abandoned stream).
- * An attempt the retry layer retries is settled on its own and the next one reserved again
- * (`call.chargeAttempt`), so retries stay under the cap too.
- */
-export function budgetLayer(context: GatewayContext, budgets: readonly PreparedBudget[]): Layer {
-  const { events, config } = context;
-  const margin = 1 + config.reservationMargin;
-
-  const plan = (call: GatewayCall, info: ModelInfo, maxOutput: number, now: number): Line[] => {
-    const inputTokens = Math.ceil(call.promptTokens * margin);
-    const usdAmount = costNano(info, { inputTokens, outputTokens: maxOutput });
-    const lines: Line[] = [];
-    for (const entry of budgetKeys(budgets, call.scope, now)) {
-      const expiry = {
-        ...(entry.expiresAt === undefined ? {} : { expiresAt: entry.expiresAt }),
-        ...(entry.resetsAt === undefined ? {} : { resetsAt: entry.resetsAt }),
-      };
-      if (entry.budget.usdNano !== undefined) {
-        lines.push({
-          key: entry.usdKey,
-          limit: entry.budget.usdNano,
-          amount: usdAmount,
-          budget: entry.id,
-          unit: 'usd',
-          ...expiry,
-        });
-      }
-      if (entry.budget.tokens !== undefined) {
-        lines.push({
-          key: entry.tokensKey,
-          limit: entry.budget.tokens,
-          amount: inputTokens + maxOutput,
-          budget: entry.id,
-          unit: 'tokens',
-          ...expiry,
-        });
-      }
-    }
-    return lines;
-  };
-
-  const lowLine = (lines: Line[], result: BudgetReserveResult): Line | undefined => {
-    if (!result.ok || config.lowBudgetRatio === 0) return undefined;
-    for (let index = 0; index < lines.length; index++) {
-      const line = lines[index]!;
-      const counter = result.counters[index]!;
-      if (line.limit - counter.spent - counter.reserved < line.limit * config.lowBudgetRatio) return line;
-    }
-    return undefined;
-  };
-
-  const degraded = (
-    call: GatewayCall,
-    step: 'smaller-tier' | 'template' | 'plan-only' | 'refused',
-    reason: DegradationReason,
-    from: string,
-    to: string | undefined,
-    budget: string | undefined,
-  ) => {
-    const event = {
-      callId: call.id,
-      scope: call.scope,
-      step,
-      reason,
-      from,
-      ...(to === undefined ? {} : { to }),
-      ...(budget === undefined ? {} : { budget }),
-    };
-    if (step !== 'refused') context.logger?.info(event, `gateway: degraded a call (${step}, ${reason})`);
-    if (events.has('gateway.degraded')) events.emit('gateway.degraded', event);
-  };
-
-  const refused = (call: GatewayCall, failure: Failure, cause?: AgentrixError): AgentrixError => {
-    const error = budgetExceeded(failure, cause);
-    context.logger?.warn(
-      { callId: call.id, budget: failure.line.budget, scope: call.scope, code: error.code, requested: call.requested },
-      'gateway: a budget refused a call',
-    );
-    return error;
-  };
-
-  const reserved = (call: GatewayCall, lines: Line[]) => {
-    if (events.has('budget.reserved')) {
-      events.emit('budget.reserved', { callId: call.id, scope: call.scope, model: call.model, lines: toEvents(lines) });
-    }
-  };
-
-  /** Settles a hold to `usage` on the call's current model, with its events. */
-  const settleTo = async (call: GatewayCall, hold: Hold<Line>, usage: Usage) => {
-    const actualUsd = costNano(call.info, usage);
-    const actualTokens = usage.inputTokens + usage.outputTokens;
-    await settle(
-      context,
-      call.id,
-      hold,
-      hold.lines.map((line) => settleLine(line, line.unit === 'usd' ? actualUsd : actualTokens)),
-    );
-    if (actualUsd === 0 && actualTokens === 0) {
-      if (events.has('budget.released')) {
-        events.emit('budget.released', {
-          callId: call.id,
-          scope: call.scope,
-          model: call.model,
-          reason: call.cacheHit ? 'cache-hit' : 'error',
-        });
-      }
-    } else if (events.has('budget.settled')) {
-      events.emit('budget.settled', {
-        callId: call.id,
-        scope: call.scope,
-        model: call.model,
-        lines: hold.lines.map((line) => ({
-          budget: line.budget,
-          unit: line.unit,
-          amount: line.unit === 'usd' ? nanoToUsd(actualUsd) : actualTokens,
-        })),
-        estimated: usage.estimated === true,
-      });
-    }
-  };
-
+function chatBudget(context: GatewayContext, budgets: readonly PreparedBudget[]): Layer {
   return async function* budget(call, next) {
-    const now = context.clock.now();
-    if (budgetKeys(budgets, call.scope, now).length === 0) {
+    const run: Budgeting = { context, budgets, now: context.clock.now() };
+    if (budgetKeys(budgets, call.scope, run.now).length === 0) {
       yield* next(call);
       return;
     }
-    const ladder = call.tier === undefined ? [undefined] : call.ladder;
-    let held: Hold<Line> | undefined;
-    let failure: Failure | undefined;
-    let reason: DegradationReason = 'budget-exhausted';
-    for (let index = 0; index < ladder.length; index++) {
-      const tier = ladder[index];
-      const model = tier === undefined ? call.model : context.tiers[tier]!;
-      const info = context.models[model]!;
-      const maxOutput = outputCap(call.request, info, config.defaultOutputTokens);
-      const lines = plan(call, info, maxOutput, now);
-      const { hold, result } = await reserve(context, call.id, lines);
-      const smaller = ladder[index + 1];
-      if (result.ok) {
-        const low = smaller === undefined ? undefined : lowLine(lines, result);
-        if (low) {
-          await settle(context, call.id, hold, []);
-          reason = 'budget-low';
-          degraded(call, 'smaller-tier', 'budget-low', tier!, smaller, low.budget);
-          continue;
-        }
-        if (index > 0) {
-          call.degradedFrom = call.requested;
-          call.degradation = 'smaller-tier';
-          call.modelChanged = true;
-        }
-        call.tier = tier;
-        call.model = model;
-        call.info = info;
-        call.maxOutputTokens = maxOutput;
-        held = hold;
-        break;
-      }
-      failure = failureOf(lines, result);
-      reason = 'budget-exhausted';
-      if (smaller !== undefined) {
-        degraded(call, 'smaller-tier', 'budget-exhausted', tier!, smaller, failure.line.budget);
-      }
-    }
-
-    if (!held && context.templateAnswer) {
-      const text = await context.templateAnswer(call.request, { reason, scope: call.scope });
+    const placement = await walkLadder(run, call);
+    if (!placement.held) {
+      const text = await templateText(context, call, placement);
       if (text !== undefined) {
-        call.degradedFrom = call.requested;
-        call.degradation = 'template';
-        degraded(call, 'template', reason, call.requested, undefined, failure?.line.budget);
         yield* templateAnswer(call, text);
         return;
       }
+      if (context.config.degradation.planOnly) placement.held = await planOnly(run, call, placement);
     }
+    if (!placement.held) throw refuse(context, call, placement);
+    yield* runHeld(run, call, placement.held, next);
+  };
+}
 
-    if (!held && config.degradation.planOnly) {
-      const tier = ladder[ladder.length - 1];
-      const model = tier === undefined ? call.model : context.tiers[tier]!;
-      const info = context.models[model]!;
-      const maxOutput = Math.min(
-        config.degradation.planOnlyMaxTokens,
-        outputCap(call.request, info, config.defaultOutputTokens),
-      );
-      const planRequest = planOnlyRequest(call.request, config.degradation.planOnlyInstruction);
-      const lines = plan(call, info, maxOutput, now);
-      const { hold, result } = await reserve(context, call.id, lines);
-      if (result.ok) {
-        call.degradedFrom = call.requested;
-        call.degradation = 'plan-only';
-        call.modelChanged = true;
-        call.tier = tier;
-        call.model = model;
-        call.info = info;
-        call.maxOutputTokens = maxOutput;
-        call.request = planRequest;
-        held = hold;
-        degraded(call, 'plan-only', reason, call.requested, tier ?? model, failure?.line.budget);
-      } else {
-        failure = failureOf(lines, result);
+/** The worst case of the call on `info` with `maxOutput`: its prompt plus the margin, and the whole output cap. */
+function plan(run: Budgeting, call: GatewayCall, info: ModelInfo, maxOutput: number): Line[] {
+  const inputTokens = Math.ceil(call.promptTokens * (1 + run.context.config.reservationMargin));
+  return budgetLines(run.budgets, call.scope, run.now, {
+    usdNano: costNano(info, { inputTokens, outputTokens: maxOutput }),
+    tokens: inputTokens + maxOutput,
+  });
+}
+
+/** The first line a granted reservation leaves under `lowBudgetRatio` of its cap. */
+function lowLine(context: GatewayContext, lines: Line[], result: BudgetReserveResult): Line | undefined {
+  const ratio = context.config.lowBudgetRatio;
+  if (!result.ok || ratio === 0) return undefined;
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    const counter = result.counters[index]!;
+    if (line.limit - counter.spent - counter.reserved < line.limit * ratio) return line;
+  }
+  return undefined;
+}
+
+/** Reserves on the requested tier, then each smaller one, until one fits without leaving a budget low. */
+async function walkLadder(run: Budgeting, call: GatewayCall): Promise<Placement> {
+  const { context } = run;
+  const ladder = call.tier === undefined ? [undefined] : call.ladder;
+  let failure: Failure | undefined;
+  let reason: DegradationReason = 'budget-exhausted';
+  for (let index = 0; index < ladder.length; index++) {
+    const choice = modelChoice(context, call, ladder[index]);
+    const lines = plan(run, call, choice.info, choice.maxOutputTokens);
+    const { hold, result } = await reserve(context, call.id, lines);
+    const smaller = ladder[index + 1];
+    if (result.ok) {
+      const low = smaller === undefined ? undefined : lowLine(context, lines, result);
+      if (!low) {
+        if (index > 0) switchModel(call, choice, 'smaller-tier');
+        return { held: hold, failure, reason };
       }
+      await settle(context, call.id, hold, []);
+      reason = 'budget-low';
+      reportDegradation(context, call, 'smaller-tier', reason, choice.tier!, smaller, low.budget);
+      continue;
     }
+    failure = failureOf(lines, result);
+    reason = 'budget-exhausted';
+    if (smaller !== undefined) {
+      reportDegradation(context, call, 'smaller-tier', reason, choice.tier!, smaller, failure.line.budget);
+    }
+  }
+  return { held: undefined, failure, reason };
+}
 
-    if (!held) {
-      degraded(call, 'refused', reason, call.requested, undefined, failure?.line.budget);
-      call.degradedFrom = call.requested;
-      call.degradation = 'refused';
-      throw refused(call, failure!);
-    }
+/** The host's template answer (the "retrieval + template" step), when it gives one. */
+async function templateText(
+  context: GatewayContext,
+  call: GatewayCall,
+  placement: Placement,
+): Promise<string | undefined> {
+  if (!context.templateAnswer) return undefined;
+  const text = await context.templateAnswer(call.request, { reason: placement.reason, scope: call.scope });
+  if (text === undefined) return undefined;
+  markDegraded(call, 'template');
+  const budget = placement.failure?.line.budget;
+  reportDegradation(context, call, 'template', placement.reason, call.requested, undefined, budget);
+  return text;
+}
 
-    reserved(call, held.lines);
-    call.chargeAttempt = async (usage, cause) => {
-      if (isZeroUsage(usage) || !held) return;
-      const done = held;
-      held = undefined;
-      await settleTo(call, done, usage);
-      const lines = plan(call, call.info, call.maxOutputTokens, now);
-      const { hold, result } = await reserve(context, call.id, lines);
-      if (!result.ok) throw refused(call, failureOf(lines, result), cause);
-      held = hold;
-      reserved(call, lines);
-    };
-    try {
-      yield* next(call);
-    } finally {
-      delete call.chargeAttempt;
-      if (held) await settleTo(call, held, chargedUsage(call));
-    }
+/** The last step: the smallest tier, asked for a plan only (no tools, a small output cap). */
+async function planOnly(run: Budgeting, call: GatewayCall, placement: Placement): Promise<Hold<Line> | undefined> {
+  const { context } = run;
+  const { degradation } = context.config;
+  const ladder = call.tier === undefined ? [undefined] : call.ladder;
+  const tier = ladder[ladder.length - 1];
+  const smallest = modelChoice(context, call, tier);
+  const choice = { ...smallest, maxOutputTokens: Math.min(degradation.planOnlyMaxTokens, smallest.maxOutputTokens) };
+  const lines = plan(run, call, choice.info, choice.maxOutputTokens);
+  const { hold, result } = await reserve(context, call.id, lines);
+  if (!result.ok) {
+    placement.failure = failureOf(lines, result);
+    return undefined;
+  }
+  const request = planOnlyRequest(call.request, degradation.planOnlyInstruction);
+  switchModel(call, choice, 'plan-only');
+  call.request = request;
+  const budget = placement.failure?.line.budget;
+  reportDegradation(context, call, 'plan-only', placement.reason, call.requested, tier ?? choice.model, budget);
+  return hold;
+}
+
+function refuse(context: GatewayContext, call: GatewayCall, placement: Placement): AgentrixError {
+  const budget = placement.failure?.line.budget;
+  reportDegradation(context, call, 'refused', placement.reason, call.requested, undefined, budget);
+  markDegraded(call, 'refused');
+  return refusal(context, call, call.requested, placement.failure!, 'a call');
+}
+
+/** Runs the call under its hold, charging each retried attempt on its own, and settles at the end. */
+async function* runHeld(
+  run: Budgeting,
+  call: GatewayCall,
+  first: Hold<Line>,
+  next: Next,
+): AsyncGenerator<ChatStreamPart, void, undefined> {
+  const { context } = run;
+  let held: Hold<Line> | undefined = first;
+  emitReserved(context, call, first.lines);
+  call.chargeAttempt = async (usage, cause) => {
+    if (isZeroUsage(usage) || !held) return;
+    const done = held;
+    held = undefined;
+    await settleTo(context, call, done, usage);
+    const lines = plan(run, call, call.info, call.maxOutputTokens);
+    const { hold, result } = await reserve(context, call.id, lines);
+    if (!result.ok) throw refusal(context, call, call.requested, failureOf(lines, result), 'a call', cause);
+    held = hold;
+    emitReserved(context, call, lines);
   };
+  try {
+    yield* next(call);
+  } finally {
+    delete call.chargeAttempt;
+    if (held) await settleTo(context, call, held, chargedUsage(call));
+  }
 }
 
-interface Failure {
-  line: Line;
-  spent: number;
-  reserved: number;
-}
-
-/** The line a refused reservation did not fit, with its counter as the store saw it. */
-export function failureOf(lines: readonly Line[], result: Extract<BudgetReserveResult, { ok: false }>): Failure {
-  const line = lines.find((candidate) => candidate.key === result.key)!;
-  return { line, spent: result.counter.spent, reserved: result.counter.reserved };
-}
-
-export function settleLine(line: Line, actual: number): BudgetSettleLine {
-  const out: BudgetSettleLine = { key: line.key, actual };
-  if (line.expiresAt !== undefined) out.expiresAt = line.expiresAt;
-  return out;
-}
-
-export function toEvents(lines: readonly Line[]): BudgetLineEvent[] {
-  return lines.map((line) => ({
-    budget: line.budget,
-    unit: line.unit,
-    amount: line.unit === 'usd' ? nanoToUsd(line.amount) : line.amount,
-  }));
-}
-
-export function budgetExceeded(failure: Failure, cause?: AgentrixError): AgentrixError {
-  const { line } = failure;
-  const show = (value: number) => (line.unit === 'usd' ? `$${nanoToUsd(value).toFixed(6)}` : `${value} tokens`);
-  return new AgentrixError(
-    'BUDGET_EXCEEDED',
-    `Budget "${line.budget}" cannot cover this call: ${show(failure.spent)} spent and ${show(failure.reserved)} reserved by calls in flight of ${show(line.limit)}, and the call needs up to ${show(line.amount)}. Raise the cap, lower maxTokens or wait for the next period.`,
-    {
-      retryable: false,
-      ...(cause === undefined ? {} : { cause }),
-      details: {
-        budget: line.budget,
-        unit: line.unit,
-        limit: line.unit === 'usd' ? nanoToUsd(line.limit) : line.limit,
-        spent: line.unit === 'usd' ? nanoToUsd(failure.spent) : failure.spent,
-        reserved: line.unit === 'usd' ? nanoToUsd(failure.reserved) : failure.reserved,
-        needed: line.unit === 'usd' ? nanoToUsd(line.amount) : line.amount,
-        // The runtime's budget pause tries again then (a new period has a new counter).
-        ...(line.resetsAt === undefined ? {} : { resetsAt: line.resetsAt }),
-      },
-    },
-  );
-}
-
-function planOnlyRequest(request: ChatRequest, instruction: string): ChatRequest {
-  const { tools: _tools, toolChoice: _toolChoice, ...rest } = request;
-  return { ...rest, messages: [...request.messages, { role: 'system', content: instruction }] };
-}
-
-async function* templateAnswer(call: GatewayCall, text: string): AsyncGenerator<ChatStreamPart, void, undefined> {
-  const response = {
-    message: { role: 'assistant' as const, content: text },
-    finishReason: 'stop' as const,
-    usage: { inputTokens: 0, outputTokens: 0 },
-    model: 'template',
+/** Settles a hold to `usage` on the call's current model. */
+function settleTo(context: GatewayContext, call: GatewayCall, hold: Hold<Line>, usage: Usage): Promise<void> {
+  const charge = {
+    usdNano: costNano(call.info, usage),
+    tokens: usage.inputTokens + usage.outputTokens,
+    estimated: usage.estimated === true,
   };
-  call.response = response;
-  if (call.stream && text !== '') yield { type: 'text-delta', text };
-  yield { type: 'finish', response };
+  return settleHold(context, call, hold, charge, call.cacheHit ? 'cache-hit' : 'error');
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { BudgetReserveLine, BudgetStore } from '@agentrix/core';
 import { describe, expect, it } from 'vitest';
-import type { BudgetReserveLine, BudgetStore } from './budget-store.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2025, 5, 1, 12);

@@ -2,27 +2,12 @@ import {
   AgentrixError,
   type BudgetCounter,
   type BudgetReservation,
-  type BudgetReserveLine,
   type BudgetReserveResult,
-  type BudgetSettleLine,
   type BudgetSettlement,
   type BudgetSettleResult,
   type BudgetStore,
   type ReleasedReservation,
 } from '@agentrix/core';
-
-// The port lives in @agentrix/core (so @agentrix/store can implement it); re-exported for the gateway's files.
-export type {
-  BudgetCounter,
-  BudgetReservation,
-  BudgetReserveLine,
-  BudgetReserveResult,
-  BudgetSettleLine,
-  BudgetSettlement,
-  BudgetSettleResult,
-  BudgetStore,
-  ReleasedReservation,
-};
 
 interface Counter {
   spent: number;

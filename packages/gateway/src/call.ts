@@ -1,3 +1,4 @@
+import type { BudgetStore } from '@agentrix/core';
 import {
   AgentrixError,
   type AgentrixEvents,
@@ -11,12 +12,11 @@ import {
   type Logger,
   type Usage,
 } from '@agentrix/core';
-import type { BudgetStore } from './budget-store.js';
 import type { CacheStore } from './cache-store.js';
 import type { DegradationStep } from './gateway-events.js';
 import type { CompactMessages, GatewayConfig, TemplateAnswer, TierRule } from './gateway-options.js';
 import type { LedgerStore } from './ledger.js';
-import type { ModelInfo, PriceTable } from './price-table.js';
+import type { EmbeddingModelInfo, ModelInfo, PriceTable } from './price-table.js';
 import { countTextTokens } from './tokens.js';
 
 /** Everything the layers share, fixed when the gateway is created. */
@@ -54,12 +54,18 @@ export interface ReservationSettings {
   sequence: number;
 }
 
-/** One call on its way through the layers. Layers read and update it. */
-export interface GatewayCall {
+/** What every call the gateway budgets and meters has, chat or embedding. */
+export interface MeteredCall {
   id: string;
   startedAt: number;
-  stream: boolean;
   scope: CallScope;
+  /** The model the call runs on (the ledger's `model`). */
+  model: string;
+}
+
+/** One chat call on its way through the layers. Layers read and update it. */
+export interface GatewayCall extends MeteredCall {
+  stream: boolean;
   /** The request as the next layer should send it (layers may replace it). */
   request: ChatRequest;
   /** What the caller asked for: a tier name or a model. */
@@ -68,7 +74,6 @@ export interface GatewayCall {
   tier: string | undefined;
   /** The tiers to step down through (from the requested one), when the model came from a tier. */
   ladder: string[];
-  model: string;
   info: ModelInfo;
   /** Counted prompt tokens of the original request. */
   promptTokens: number;
@@ -96,8 +101,39 @@ export interface GatewayCall {
   chargeAttempt?: (usage: Usage, cause: AgentrixError) => Promise<void>;
 }
 
+/** One embedding call on its way through the layers (the texts the cache did not answer). */
+export interface EmbeddingCall extends MeteredCall {
+  info: EmbeddingModelInfo;
+  texts: string[];
+  signal: AbortSignal | undefined;
+  /** The input tokens counted locally: the worst case reserved, and the charge when the provider reports none. */
+  countedTokens: number;
+  /** What the provider call used, once it answered. */
+  usage: { inputTokens: number; estimated: boolean };
+}
+
+/**
+ * The gateway's one middleware shape: a step that gets a call and the rest of the pipeline. Chat
+ * and embedding calls go through the same kind of steps (the AI SDK's `wrapLanguageModel` /
+ * `wrapEmbeddingModel`), so budget and metering are written once for both.
+ */
+export type Middleware<C, R> = (call: C, next: (call: C) => R) => R;
+
 export type Next = (call: GatewayCall) => AsyncGenerator<ChatStreamPart, void, undefined>;
-export type Layer = (call: GatewayCall, next: Next) => AsyncGenerator<ChatStreamPart, void, undefined>;
+export type Layer = Middleware<GatewayCall, AsyncGenerator<ChatStreamPart, void, undefined>>;
+export type EmbeddingNext = (call: EmbeddingCall) => Promise<number[][]>;
+export type EmbeddingLayer = Middleware<EmbeddingCall, Promise<number[][]>>;
+
+/** One concern of the gateway (budget, metering, ...), for the kinds of call it applies to. */
+export interface GatewayMiddleware {
+  chat?: Layer;
+  embed?: EmbeddingLayer;
+}
+
+/** Wraps `inner` in `layers`, the first one outermost. */
+export function compose<C, R>(layers: readonly Middleware<C, R>[], inner: (call: C) => R): (call: C) => R {
+  return layers.reduceRight<(call: C) => R>((next, layer) => (call) => layer(call, next), inner);
+}
 
 const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0 }) as Usage;
 

@@ -1,8 +1,9 @@
 import type { Embedder } from '@agentrix/core';
-import { MockLLM } from '@agentrix/testing';
+import { FakeClock, MockLLM } from '@agentrix/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryLruCache } from './cache-store.js';
 import { createGateway } from './gateway.js';
+import type { GatewayEventMap } from './gateway-events.js';
 import type { LedgerRecord } from './ledger.js';
 import { OpenAIProvider } from './openai-provider.js';
 import { embeddings, type FixtureServer, startFixtureServer } from './test-support/openai-fixture-server.js';
@@ -167,5 +168,87 @@ describe('gateway.embedder', () => {
     expect(() => gateway.embedder({ provider: failing, model: 'text-embedding-3-small' })).toThrow(
       expect.objectContaining({ code: 'CLOSED' }),
     );
+  });
+});
+
+describe('gateway.embedder through the budget and metering middleware', () => {
+  it('says in a refusal when the budget resets, like a refused chat call', async () => {
+    // 2026-03-14 15:00 UTC: the day budget resets at the next UTC midnight, the month one on April 1st.
+    const clock = new FakeClock(Date.UTC(2026, 2, 14, 15));
+    const gateway = gatewayWith({
+      clock,
+      budgets: [
+        { id: 'day', scope: 'global', period: 'day', tokens: 3 },
+        { id: 'month', scope: 'global', period: 'month', usd: 10 },
+      ],
+    });
+    const embedder = gateway.embedder({ provider: provider(), cache: false });
+    const refused = embedder.embed(['a text that is longer than three tokens']);
+    await expect(refused).rejects.toMatchObject({
+      code: 'BUDGET_EXCEEDED',
+      details: { budget: 'day', unit: 'tokens', limit: 3, resetsAt: Date.UTC(2026, 2, 15) },
+    });
+    const chat = gateway.generate({ messages: [{ role: 'user', content: 'a text that is longer than three tokens' }] });
+    await expect(chat).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED', details: { resetsAt: Date.UTC(2026, 2, 15) } });
+    await gateway.close();
+  });
+
+  it("emits budget.reserved, budget.settled and ledger.recorded in that order, with the chat events' shapes", async () => {
+    const gateway = gatewayWith({
+      reservationMargin: 1,
+      budgets: [
+        { id: 'usd', scope: 'global', period: 'day', usd: 1 },
+        { id: 'tokens', scope: { agentId: '*' }, period: 'day', tokens: 1_000 },
+      ],
+    });
+    const seen: { name: string; event: unknown }[] = [];
+    for (const name of ['budget.reserved', 'budget.settled', 'budget.released', 'ledger.recorded'] as const) {
+      gateway.events.on(name, (event: GatewayEventMap[typeof name]) => seen.push({ name, event }));
+    }
+    const embedder = gateway.embedder({ provider: provider(), cache: false });
+    const scope = { agentId: 'a1' };
+    await embedder.embed(['one', 'two'], { scope });
+    const counted = countTextTokens('one') + countTextTokens('two');
+    expect(seen.map((entry) => entry.name)).toEqual(['budget.reserved', 'budget.settled', 'ledger.recorded']);
+    const [reserved, settled, recorded] = seen.map((entry) => entry.event) as [
+      GatewayEventMap['budget.reserved'],
+      GatewayEventMap['budget.settled'],
+      GatewayEventMap['ledger.recorded'],
+    ];
+    // The worst case is the counted input doubled by the margin of 1; the provider reported 5 tokens a text.
+    expect(reserved).toMatchObject({ scope, model: 'text-embedding-3-small' });
+    expect(reserved.lines).toEqual([
+      { budget: 'usd', unit: 'usd', amount: Math.ceil(counted * 2 * 0.02 * 1_000) / 1e9 },
+      { budget: 'tokens[a1]', unit: 'tokens', amount: counted * 2 },
+    ]);
+    expect(settled).toMatchObject({ callId: reserved.callId, estimated: false });
+    expect(settled.lines).toEqual([
+      { budget: 'usd', unit: 'usd', amount: 2e-7 },
+      { budget: 'tokens[a1]', unit: 'tokens', amount: 10 },
+    ]);
+    expect(recorded.record).toMatchObject({ id: reserved.callId, inputTokens: 10, costUsd: 2e-7, agentId: 'a1' });
+    await gateway.close();
+  });
+
+  it('releases the reservation of a provider call that failed, and records the failure once', async () => {
+    const gateway = gatewayWith({ budgets: [{ id: 'day', scope: 'global', period: 'day', tokens: 1_000 }] });
+    const released: GatewayEventMap['budget.released'][] = [];
+    gateway.events.on('budget.released', (event) => released.push(event));
+    const failing: Embedder = {
+      name: 'failing',
+      dimensions: 2,
+      async embed() {
+        throw new Error('provider down');
+      },
+    };
+    const embedder = gateway.embedder({ provider: failing, model: 'text-embedding-3-small', cache: false });
+    await expect(embedder.embed(['x'])).rejects.toThrow('provider down');
+    expect(released).toMatchObject([{ model: 'text-embedding-3-small', reason: 'error' }]);
+    const records = await gateway.ledger.query();
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ id: released[0]!.callId, inputTokens: 0, error: { message: 'provider down' } });
+    const [status] = await gateway.budgetStatus();
+    expect(status).toMatchObject({ spent: 0, reserved: 0 });
+    await gateway.close();
   });
 });

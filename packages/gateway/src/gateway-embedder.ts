@@ -1,20 +1,14 @@
-import { AgentrixError, type CallScope, type Embedder, toAgentrixError } from '@agentrix/core';
-import {
-  budgetExceeded,
-  budgetKeys,
-  failureOf,
-  type Line,
-  type PreparedBudget,
-  settleLine,
-  toEvents,
-} from './budget-layer.js';
+import { AgentrixError, type CallScope, type Embedder } from '@agentrix/core';
 import { type CacheStore, InMemoryLruCache } from './cache-store.js';
 import { createCachedEmbedder } from './cached-embedder.js';
-import type { GatewayContext } from './call.js';
-import { type LedgerRecord, utcDay } from './ledger.js';
-import { appendLedgerRecord } from './metering-layer.js';
-import { type EmbeddingModelInfo, type EmbeddingPriceTable, nanoToUsd } from './price-table.js';
-import { type Hold, reserve, settle } from './reservations.js';
+import {
+  compose,
+  type EmbeddingCall,
+  type EmbeddingNext,
+  type GatewayContext,
+  type GatewayMiddleware,
+} from './call.js';
+import type { EmbeddingModelInfo, EmbeddingPriceTable } from './price-table.js';
 import { countTextTokens } from './tokens.js';
 
 /** What an embedding call returned, with the input tokens the provider reported (if it did). */
@@ -50,19 +44,45 @@ export interface GatewayEmbedderOptions {
 }
 
 /**
- * The gateway's embedder: each call the provider answers is reserved and settled against the
- * same budgets as chat calls (worst case: the locally counted input tokens plus the gateway's
- * `reservationMargin`), then written to the ledger (model, input tokens, cost, the call's scope,
- * `estimated` when the provider reported no usage). Texts found in the cache cost nothing and
- * leave no record; each distinct text of a batch goes to the provider once.
+ * The gateway's embedder: each call the provider answers goes through the gateway's middleware
+ * that applies to embeddings (metering, then budget: reserved and settled against the same budgets
+ * as chat calls, worst case the locally counted input tokens plus `reservationMargin`, one ledger
+ * record with the call's scope, `estimated` when the provider reported no usage). Texts found in
+ * the cache cost nothing and leave no record; each distinct text of a batch goes to the provider once.
  */
 export function createMeteredEmbedder(
   context: GatewayContext,
-  budgets: readonly PreparedBudget[],
+  middleware: readonly GatewayMiddleware[],
   prices: Readonly<EmbeddingPriceTable>,
   options: GatewayEmbedderOptions,
   own: (store: CacheStore<number[]>) => void,
 ): Embedder {
+  const { provider } = options;
+  const { model, info } = embeddingModel(options, prices);
+  const layers = middleware.flatMap((step) => (step.embed ? [step.embed] : []));
+  const pipeline = compose(layers, providerEmbed(provider));
+  const metered: Embedder = {
+    name: model,
+    dimensions: provider.dimensions,
+    async embed(texts, embedOptions = {}) {
+      if (texts.length === 0) return [];
+      return pipeline(startEmbedding(context, model, info, texts, embedOptions));
+    },
+  };
+  if (options.cache === false) return metered;
+  let store = options.cache;
+  if (store === undefined) {
+    store = new InMemoryLruCache<number[]>({ maxEntries: 10_000, now: () => context.clock.now() });
+    own(store);
+  }
+  return createCachedEmbedder(metered, { store, ...(options.cacheTtlMs ? { ttlMs: options.cacheTtlMs } : {}) });
+}
+
+/** The embedding model of `options` and its price; `INVALID_ARGUMENT` / `MODEL_NOT_FOUND` when there is none. */
+function embeddingModel(
+  options: GatewayEmbedderOptions,
+  prices: Readonly<EmbeddingPriceTable>,
+): { model: string; info: EmbeddingModelInfo } {
   const { provider } = options;
   if (!provider || typeof provider.embed !== 'function') {
     throw new AgentrixError(
@@ -85,147 +105,49 @@ export function createMeteredEmbedder(
       { details: { model } },
     );
   }
-  const metered: Embedder = {
-    name: model,
-    dimensions: provider.dimensions,
-    embed: (texts, embedOptions = {}) => meteredEmbed(context, budgets, provider, model, info, texts, embedOptions),
-  };
-  if (options.cache === false) return metered;
-  let store = options.cache;
-  if (store === undefined) {
-    store = new InMemoryLruCache<number[]>({ maxEntries: 10_000, now: () => context.clock.now() });
-    own(store);
-  }
-  return createCachedEmbedder(metered, { store, ...(options.cacheTtlMs ? { ttlMs: options.cacheTtlMs } : {}) });
+  return { model, info };
 }
 
-async function meteredEmbed(
+function startEmbedding(
   context: GatewayContext,
-  budgets: readonly PreparedBudget[],
-  provider: Embedder,
   model: string,
   info: EmbeddingModelInfo,
   texts: string[],
   options: { signal?: AbortSignal; scope?: CallScope },
-): Promise<number[][]> {
-  if (texts.length === 0) return [];
-  const scope = options.scope ?? {};
-  const id = context.generateId();
-  const startedAt = context.clock.now();
-  const counted = texts.reduce((sum, text) => sum + countTextTokens(text), 0);
-  const cost = (tokens: number) => Math.ceil(tokens * info.inputPerMillion * 1_000);
-  let held: Hold<Line> | undefined;
-  let usage: { inputTokens: number; estimated: boolean } = { inputTokens: 0, estimated: false };
-  let failure: unknown;
-  try {
-    const worst = Math.ceil(counted * (1 + context.config.reservationMargin));
-    const lines: Line[] = [];
-    for (const entry of budgetKeys(budgets, scope, startedAt)) {
-      const expiry = entry.expiresAt === undefined ? {} : { expiresAt: entry.expiresAt };
-      if (entry.budget.usdNano !== undefined) {
-        lines.push({
-          key: entry.usdKey,
-          limit: entry.budget.usdNano,
-          amount: cost(worst),
-          budget: entry.id,
-          unit: 'usd',
-          ...expiry,
-        });
-      }
-      if (entry.budget.tokens !== undefined) {
-        lines.push({
-          key: entry.tokensKey,
-          limit: entry.budget.tokens,
-          amount: worst,
-          budget: entry.id,
-          unit: 'tokens',
-          ...expiry,
-        });
-      }
-    }
-    if (lines.length > 0) {
-      const { hold, result } = await reserve(context, id, lines);
-      if (!result.ok) {
-        const failure = failureOf(lines, result);
-        const refused = budgetExceeded(failure);
-        context.logger?.warn(
-          { callId: id, budget: failure.line.budget, scope, code: refused.code, requested: model },
-          'gateway: a budget refused an embedding call',
-        );
-        throw refused;
-      }
-      held = hold;
-      if (context.events.has('budget.reserved')) {
-        context.events.emit('budget.reserved', { callId: id, scope, model, lines: toEvents(lines) });
-      }
-    }
-    const signal = options.signal ? { signal: options.signal } : {};
+): EmbeddingCall {
+  return {
+    id: context.generateId(),
+    startedAt: context.clock.now(),
+    scope: options.scope ?? {},
+    model,
+    info,
+    texts,
+    signal: options.signal,
+    countedTokens: texts.reduce((sum, text) => sum + countTextTokens(text), 0),
+    usage: { inputTokens: 0, estimated: false },
+  };
+}
+
+/**
+ * The innermost step: embeds the texts, and notes what the call used (the provider's usage, else
+ * the local count, `estimated`) before checking the answer, so a bad answer is still charged.
+ */
+function providerEmbed(provider: Embedder): EmbeddingNext {
+  return async (call) => {
+    const signal = call.signal ? { signal: call.signal } : {};
     const result: EmbeddingResult =
       typeof (provider as Partial<UsageReportingEmbedder>).embedWithUsage === 'function'
-        ? await (provider as UsageReportingEmbedder).embedWithUsage(texts, signal)
-        : { vectors: await provider.embed(texts, signal) };
-    usage = result.usage
+        ? await (provider as UsageReportingEmbedder).embedWithUsage(call.texts, signal)
+        : { vectors: await provider.embed(call.texts, signal) };
+    call.usage = result.usage
       ? { inputTokens: result.usage.inputTokens, estimated: false }
-      : { inputTokens: counted, estimated: true };
-    if (!Array.isArray(result.vectors) || result.vectors.length !== texts.length) {
+      : { inputTokens: call.countedTokens, estimated: true };
+    if (!Array.isArray(result.vectors) || result.vectors.length !== call.texts.length) {
       throw new AgentrixError(
         'MODEL_RESPONSE_INVALID',
-        `Embedder ${provider.name} returned ${result.vectors?.length ?? 0} vectors for ${texts.length} texts`,
+        `Embedder ${provider.name} returned ${result.vectors?.length ?? 0} vectors for ${call.texts.length} texts`,
       );
     }
     return result.vectors;
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    const actualUsd = cost(usage.inputTokens);
-    if (held) {
-      await settle(
-        context,
-        id,
-        held,
-        held.lines.map((line) => settleLine(line, line.unit === 'usd' ? actualUsd : usage.inputTokens)),
-      );
-      if (usage.inputTokens === 0) {
-        if (context.events.has('budget.released')) {
-          context.events.emit('budget.released', { callId: id, scope, model, reason: 'error' });
-        }
-      } else if (context.events.has('budget.settled')) {
-        context.events.emit('budget.settled', {
-          callId: id,
-          scope,
-          model,
-          lines: held.lines.map((line) => ({
-            budget: line.budget,
-            unit: line.unit,
-            amount: line.unit === 'usd' ? nanoToUsd(actualUsd) : usage.inputTokens,
-          })),
-          estimated: usage.estimated,
-        });
-      }
-    }
-    const record: LedgerRecord = {
-      id,
-      at: startedAt,
-      day: utcDay(startedAt),
-      model,
-      inputTokens: usage.inputTokens,
-      outputTokens: 0,
-      cachedInputTokens: 0,
-      estimated: usage.estimated,
-      costUsd: nanoToUsd(actualUsd),
-      latencyMs: context.clock.now() - startedAt,
-      stream: false,
-      cacheHit: false,
-    };
-    if (scope.agentId !== undefined) record.agentId = scope.agentId;
-    if (scope.userId !== undefined) record.userId = scope.userId;
-    if (scope.workflowId !== undefined) record.workflowId = scope.workflowId;
-    if (scope.tags !== undefined && scope.tags.length > 0) record.tags = [...scope.tags];
-    if (failure !== undefined) {
-      const error = toAgentrixError(failure);
-      record.error = { code: error.code, message: error.message };
-    }
-    appendLedgerRecord(context, record, id);
-  }
+  };
 }

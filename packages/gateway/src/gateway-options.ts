@@ -1,5 +1,6 @@
 import type {
   AgentrixEvents,
+  BudgetStore,
   CallScope,
   ChatMessage,
   ChatModel,
@@ -10,7 +11,6 @@ import type {
   Logger,
 } from '@agentrix/core';
 import { z } from 'zod';
-import type { BudgetStore } from './budget-store.js';
 import type { CacheStore } from './cache-store.js';
 import type { DegradationReason } from './gateway-events.js';
 import type { LedgerStore } from './ledger.js';

@@ -1,54 +1,41 @@
 import {
   AgentrixError,
   AgentrixEvents,
+  type BudgetStore,
   type CallScope,
   type ChatModel,
-  type ChatRequest,
   type ChatResponse,
+  type Clock,
   type Embedder,
   parseWith,
   randomId,
   systemClock,
 } from '@agentrix/core';
-import { z } from 'zod';
-import { budgetKeys, budgetLayer, outputCap, type PreparedBudget, prepareBudgets } from './budget-layer.js';
-import { type BudgetStore, InMemoryBudgetStore } from './budget-store.js';
+import { budgetMiddleware } from './budget-layer.js';
+import { type BudgetStatus, readBudgets, setBudgetCaps } from './budget-status.js';
+import { InMemoryBudgetStore } from './budget-store.js';
+import { type PreparedBudget, prepareBudgets } from './budgets.js';
 import { cacheLayer } from './cache-layer.js';
 import { type CacheStore, InMemoryLruCache } from './cache-store.js';
-import type { GatewayCall, GatewayContext, Layer, Next } from './call.js';
+import { compose, type GatewayContext, type GatewayMiddleware } from './call.js';
 import { createMeteredEmbedder, type GatewayEmbedderOptions } from './gateway-embedder.js';
-import { GatewayConfigSchema, type GatewayOptions } from './gateway-options.js';
+import { type GatewayConfig, GatewayConfigSchema, type GatewayOptions } from './gateway-options.js';
 import { buildDailyReport, type DailyReport, InMemoryLedger, type LedgerStore, utcDay } from './ledger.js';
-import { meteringLayer } from './metering-layer.js';
+import { meteringMiddleware } from './metering-layer.js';
 import {
   DEFAULT_EMBEDDING_PRICE_TABLE,
   DEFAULT_PRICE_TABLE,
   type EmbeddingPriceTable,
-  nanoToUsd,
   type PriceTable,
   parseEmbeddingPriceTable,
   parsePriceTable,
-  usdToNano,
 } from './price-table.js';
 import { promptBudgetLayer } from './prompt-budget-layer.js';
 import { providerStep } from './provider-layer.js';
 import { rateLimitLayer } from './rate-limit-layer.js';
 import { startReservationKeeper } from './reservations.js';
 import { retryLayer } from './retry-layer.js';
-import { countPromptTokens } from './tokens.js';
-
-/** The state of one budget for a scope, in its unit. */
-export interface BudgetStatus {
-  /** The budget id, with the scope value for `'*'` budgets (`agent:*:day[planner]`). */
-  budget: string;
-  period: 'day' | 'month' | 'total';
-  unit: 'usd' | 'tokens';
-  limit: number;
-  spent: number;
-  /** Held by calls in flight. */
-  reserved: number;
-  remaining: number;
-}
+import { routeCall } from './route.js';
 
 /**
  * The LLM gateway: a {@link ChatModel} that runs every call through metering, budget, rate
@@ -87,10 +74,6 @@ export interface Gateway extends ChatModel {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-const BudgetCapsSchema = z
-  .strictObject({ usd: z.number().finite().positive().optional(), tokens: z.number().int().positive().optional() })
-  .refine((caps) => caps.usd !== undefined || caps.tokens !== undefined, { message: 'give usd, tokens or both' });
-
 const DEFAULT_TIERS: Record<string, string> = { large: 'gpt-4o', small: 'gpt-4o-mini' };
 
 /**
@@ -99,29 +82,147 @@ const DEFAULT_TIERS: Record<string, string> = { large: 'gpt-4o', small: 'gpt-4o-
  * with an `INVALID_ARGUMENT` (or `MODEL_NOT_FOUND`), not at the first call.
  */
 export function createGateway(options: GatewayOptions): Gateway {
+  const { context, budgets, embeddingModels, owned } = configure(options);
+  const { config, clock } = context;
+  // Only a gateway with budgets reserves: it also gives back what dead holders left.
+  const keeper = budgets.length > 0 ? startReservationKeeper(context, config.reservations.sweepIntervalMs) : undefined;
+  const middleware = gatewayMiddleware(context, budgets);
+  const pipeline = compose(
+    middleware.flatMap((step) => (step.chat ? [step.chat] : [])),
+    providerStep(context),
+  );
+
+  let closing: Promise<void> | undefined;
+  const gateway: Gateway = {
+    name: config.name,
+    managesRetries: true,
+    events: context.events,
+    ledger: context.ledger,
+    models: context.models,
+    embeddingModels,
+    tiers: context.tiers,
+    embedder(embedderOptions) {
+      if (closing) throw new AgentrixError('CLOSED', `The gateway "${config.name}" is closed`);
+      return createMeteredEmbedder(context, middleware, embeddingModels, embedderOptions, (store) => owned.push(store));
+    },
+    async generate(request) {
+      const call = routeCall(context, request, false);
+      let response: ChatResponse | undefined;
+      for await (const part of pipeline(call)) if (part.type === 'finish') response = part.response;
+      if (!response) {
+        throw new AgentrixError(
+          'MODEL_RESPONSE_INVALID',
+          `The gateway "${config.name}" got no answer from ${call.model}`,
+        );
+      }
+      return response;
+    },
+    stream(request) {
+      return {
+        [Symbol.asyncIterator]: () => pipeline(routeCall(context, request, true)),
+      };
+    },
+    async report(reportOptions = {}) {
+      await Promise.allSettled([...context.pendingLedgerWrites]);
+      const day = reportOptions.day ?? utcDay(clock.now());
+      return buildDailyReport(day, await context.ledger.query({ fromDay: day, toDay: day }));
+    },
+    async budgetStatus(scope = {}) {
+      await context.reservations.ready;
+      return readBudgets(context.budgetStore, budgets, scope, clock.now());
+    },
+    setBudget(id, caps) {
+      setBudgetCaps(budgets, id, caps);
+    },
+    close() {
+      closing ??= (async () => {
+        await keeper?.stop();
+        await context.reservations.ready;
+        await Promise.allSettled([...context.pendingLedgerWrites]);
+        await Promise.allSettled(owned.map((store) => store.close()));
+      })();
+      return closing;
+    },
+    [Symbol.asyncDispose]() {
+      return gateway.close();
+    },
+  };
+  return gateway;
+}
+
+/** Everything `createGateway` checks and opens: the layers' context, the budgets, and the stores it made. */
+function configure(options: GatewayOptions): {
+  context: GatewayContext;
+  budgets: PreparedBudget[];
+  embeddingModels: EmbeddingPriceTable;
+  owned: { close(): Promise<void> }[];
+} {
   const {
     provider,
-    providers: givenProviders,
+    providers,
     rules = [],
     templateAnswer,
     compact,
     budgetStore,
     cacheStore,
     ledger,
-    events,
-    clock = systemClock,
-    generateId = randomId,
-    logger,
     ...rest
   } = options;
-  const config = parseWith(GatewayConfigSchema, rest, 'INVALID_ARGUMENT', 'gateway options');
+  const { events, clock = systemClock, generateId = randomId, logger, ...configInput } = rest;
+  const config = parseWith(GatewayConfigSchema, configInput, 'INVALID_ARGUMENT', 'gateway options');
   const models = parsePriceTable({ ...DEFAULT_PRICE_TABLE, ...config.models });
   const embeddingModels = parseEmbeddingPriceTable({ ...DEFAULT_EMBEDDING_PRICE_TABLE, ...config.embeddingModels });
-  const providers: Record<string, ChatModel> = { ...givenProviders };
-  if (provider) providers.default = provider;
-  if (Object.keys(providers).length === 0) {
+  const allProviders = checkProviders(provider, providers);
+  const { tiers, tierOrder, defaultTier } = checkTiers(config, models, allProviders);
+  const budgets = prepareBudgets(config.budgets);
+  const stores = openStores(options, config, clock);
+  const context: GatewayContext = {
+    config,
+    models,
+    tierOrder,
+    tiers,
+    defaultTier,
+    providers: allProviders,
+    rules,
+    templateAnswer,
+    compact,
+    budgetStore: stores.budgetStore,
+    cacheStore: stores.cacheStore,
+    ledger: stores.ledger,
+    pendingLedgerWrites: new Set(),
+    events: events ?? new AgentrixEvents(),
+    clock,
+    generateId,
+    logger,
+    reservations: {
+      holder: config.reservations.holderId ?? `gateway-${randomId()}`,
+      ttlMs: config.reservations.ttlMs,
+      ready: Promise.resolve(),
+      sequence: 0,
+    },
+  };
+  return { context, budgets, embeddingModels, owned: stores.owned };
+}
+
+/** The providers by name: `providers`, and `provider` as `default`. At least one. */
+function checkProviders(
+  provider: ChatModel | undefined,
+  providers: Record<string, ChatModel> | undefined,
+): Record<string, ChatModel> {
+  const all: Record<string, ChatModel> = { ...providers };
+  if (provider) all.default = provider;
+  if (Object.keys(all).length === 0) {
     throw new AgentrixError('INVALID_ARGUMENT', 'A gateway needs a provider: pass `provider` or `providers`');
   }
+  return all;
+}
+
+/** The tiers, each naming a model of the price table served by a given provider, and the default tier. */
+function checkTiers(
+  config: GatewayConfig,
+  models: PriceTable,
+  providers: Record<string, ChatModel>,
+): { tiers: Record<string, string>; tierOrder: string[]; defaultTier: string } {
   const tiers: Record<string, string> = config.tiers ?? DEFAULT_TIERS;
   const tierOrder = Object.keys(tiers);
   if (tierOrder.length === 0) throw new AgentrixError('INVALID_ARGUMENT', 'A gateway needs at least one tier');
@@ -150,239 +251,44 @@ export function createGateway(options: GatewayOptions): Gateway {
       `defaultTier "${defaultTier}" is not a tier; known tiers: ${tierOrder.join(', ')}`,
     );
   }
-  const budgets = prepareBudgets(config.budgets);
-  const ownBudgetStore = budgetStore === undefined;
-  const store: BudgetStore = budgetStore ?? new InMemoryBudgetStore({ now: () => clock.now() });
-  const ownCache = cacheStore === undefined && config.cache !== false;
-  const cache =
-    config.cache === false
-      ? undefined
-      : (cacheStore ??
-        new InMemoryLruCache<ChatResponse>({ maxEntries: config.cache.maxEntries, now: () => clock.now() }));
-  const ownLedger = ledger === undefined;
-  const ledgerStore = ledger ?? new InMemoryLedger();
-
-  const context: GatewayContext = {
-    config,
-    models,
-    tierOrder,
-    tiers,
-    defaultTier,
-    providers,
-    rules,
-    templateAnswer,
-    compact,
-    budgetStore: store,
-    cacheStore: cache,
-    ledger: ledgerStore,
-    pendingLedgerWrites: new Set(),
-    events: events ?? new AgentrixEvents(),
-    clock,
-    generateId,
-    logger,
-    reservations: {
-      holder: config.reservations.holderId ?? `gateway-${randomId()}`,
-      ttlMs: config.reservations.ttlMs,
-      ready: Promise.resolve(),
-      sequence: 0,
-    },
-  };
-  // Only a gateway with budgets reserves: it also gives back what dead holders left.
-  const keeper = budgets.length > 0 ? startReservationKeeper(context, config.reservations.sweepIntervalMs) : undefined;
-
-  // The fixed order, outermost first.
-  const layers: Layer[] = [
-    meteringLayer(context),
-    budgetLayer(context, budgets),
-    rateLimitLayer(context, config.rateLimits),
-  ];
-  if (config.cache !== false) layers.push(cacheLayer(context, config.cache.ttlMs));
-  layers.push(retryLayer(context), promptBudgetLayer(context));
-  let pipeline: Next = providerStep(context);
-  for (let index = layers.length - 1; index >= 0; index--) {
-    const layer = layers[index]!;
-    const inner = pipeline;
-    pipeline = (call) => layer(call, inner);
-  }
-
-  const start = (request: ChatRequest, stream: boolean): GatewayCall => {
-    const promptTokens = countPromptTokens(request);
-    let requested: string | undefined;
-    for (const rule of rules) {
-      requested = rule(request, { promptTokens });
-      if (requested !== undefined) break;
-    }
-    requested ??= request.model ?? request.tier ?? defaultTier;
-    let tier: string | undefined;
-    let model: string;
-    if (tiers[requested]) {
-      tier = requested;
-      model = tiers[requested]!;
-    } else if (models[requested]) {
-      model = requested;
-      if (!providers[models[requested]!.provider ?? 'default']) {
-        throw new AgentrixError('MODEL_NOT_FOUND', `Model "${requested}" has no provider in this gateway`);
-      }
-    } else if (request.model === requested) {
-      throw new AgentrixError(
-        'MODEL_NOT_FOUND',
-        `Model "${requested}" is not in the gateway's price table; add it to \`models\` (known: ${Object.keys(models).join(', ')})`,
-      );
-    } else {
-      throw new AgentrixError(
-        'INVALID_ARGUMENT',
-        `Tier "${requested}" is not configured; known tiers: ${tierOrder.join(', ')}`,
-      );
-    }
-    const info = models[model]!;
-    return {
-      id: generateId(),
-      startedAt: clock.now(),
-      stream,
-      scope: request.scope ?? {},
-      request,
-      requested,
-      tier,
-      ladder: tier === undefined ? [] : tierOrder.slice(tierOrder.indexOf(tier)),
-      model,
-      info,
-      promptTokens,
-      maxOutputTokens: outputCap(request, info, config.defaultOutputTokens),
-      cacheHit: false,
-      outputText: '',
-      response: undefined,
-      sent: false,
-    };
-  };
-
-  let closing: Promise<void> | undefined;
-  const embeddingCaches: CacheStore<number[]>[] = [];
-  const gateway: Gateway = {
-    name: config.name,
-    managesRetries: true,
-    events: context.events,
-    ledger: ledgerStore,
-    models,
-    embeddingModels,
-    tiers,
-    embedder(embedderOptions) {
-      if (closing) throw new AgentrixError('CLOSED', `The gateway "${config.name}" is closed`);
-      return createMeteredEmbedder(context, budgets, embeddingModels, embedderOptions, (owned) =>
-        embeddingCaches.push(owned),
-      );
-    },
-    async generate(request) {
-      const call = start(request, false);
-      let response: ChatResponse | undefined;
-      for await (const part of pipeline(call)) if (part.type === 'finish') response = part.response;
-      if (!response) {
-        throw new AgentrixError(
-          'MODEL_RESPONSE_INVALID',
-          `The gateway "${config.name}" got no answer from ${call.model}`,
-        );
-      }
-      return response;
-    },
-    stream(request) {
-      return {
-        [Symbol.asyncIterator]: () => pipeline(start(request, true)),
-      };
-    },
-    async report(reportOptions = {}) {
-      await Promise.allSettled([...context.pendingLedgerWrites]);
-      const day = reportOptions.day ?? utcDay(clock.now());
-      return buildDailyReport(day, await ledgerStore.query({ fromDay: day, toDay: day }));
-    },
-    async budgetStatus(scope = {}) {
-      await context.reservations.ready;
-      return readBudgets(store, budgets, scope, clock.now());
-    },
-    setBudget(id, caps) {
-      const budget = budgets.find((candidate) => candidate.id === id);
-      if (!budget) {
-        throw new AgentrixError(
-          'NOT_FOUND',
-          `No budget "${id}" in this gateway; known: ${budgets.map((candidate) => candidate.id).join(', ') || 'none'}`,
-          { details: { budget: id } },
-        );
-      }
-      const parsed = BudgetCapsSchema.safeParse(caps);
-      if (!parsed.success) {
-        throw new AgentrixError(
-          'INVALID_ARGUMENT',
-          `Budget "${id}" caps must be { usd?: positive number, tokens?: positive integer } with at least one: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'caps'}: ${issue.message}`).join('; ')}`,
-        );
-      }
-      if (parsed.data.usd !== undefined) budget.usdNano = usdToNano(parsed.data.usd);
-      if (parsed.data.tokens !== undefined) budget.tokens = parsed.data.tokens;
-    },
-    close() {
-      closing ??= (async () => {
-        await keeper?.stop();
-        await context.reservations.ready;
-        await Promise.allSettled([...context.pendingLedgerWrites]);
-        const steps: Promise<void>[] = [];
-        if (ownBudgetStore) steps.push(store.close());
-        if (ownCache && cache) steps.push(cache.close());
-        if (ownLedger) steps.push(ledgerStore.close());
-        for (const owned of embeddingCaches) steps.push(owned.close());
-        await Promise.allSettled(steps);
-      })();
-      return closing;
-    },
-    [Symbol.asyncDispose]() {
-      return gateway.close();
-    },
-  };
-  return gateway;
+  return { tiers, tierOrder, defaultTier };
 }
 
-async function readBudgets(
-  store: BudgetStore,
-  budgets: readonly PreparedBudget[],
-  scope: CallScope,
-  now: number,
-): Promise<BudgetStatus[]> {
-  const entries = budgetKeys(budgets, scope, now);
-  const wanted: {
-    budget: string;
-    period: BudgetStatus['period'];
-    unit: 'usd' | 'tokens';
-    key: string;
-    limit: number;
-  }[] = [];
-  for (const entry of entries) {
-    if (entry.budget.usdNano !== undefined) {
-      wanted.push({
-        budget: entry.id,
-        period: entry.budget.period,
-        unit: 'usd',
-        key: entry.usdKey,
-        limit: entry.budget.usdNano,
-      });
-    }
-    if (entry.budget.tokens !== undefined) {
-      wanted.push({
-        budget: entry.id,
-        period: entry.budget.period,
-        unit: 'tokens',
-        key: entry.tokensKey,
-        limit: entry.budget.tokens,
-      });
-    }
-  }
-  const counters = await store.read(wanted.map((line) => line.key));
-  return wanted.map((line, index) => {
-    const counter = counters[index]!;
-    const convert = (value: number) => (line.unit === 'usd' ? nanoToUsd(value) : value);
-    return {
-      budget: line.budget,
-      period: line.period,
-      unit: line.unit,
-      limit: convert(line.limit),
-      spent: convert(counter.spent),
-      reserved: convert(counter.reserved),
-      remaining: convert(Math.max(0, line.limit - counter.spent - counter.reserved)),
-    };
-  });
+/** The stores given, else in-memory ones; `owned`: those the gateway made, which it closes. */
+function openStores(
+  options: GatewayOptions,
+  config: GatewayConfig,
+  clock: Clock,
+): {
+  budgetStore: BudgetStore;
+  cacheStore: CacheStore<ChatResponse> | undefined;
+  ledger: LedgerStore;
+  owned: { close(): Promise<void> }[];
+} {
+  const owned: { close(): Promise<void> }[] = [];
+  const own = <T extends { close(): Promise<void> }>(store: T): T => {
+    owned.push(store);
+    return store;
+  };
+  const budgetStore = options.budgetStore ?? own(new InMemoryBudgetStore({ now: () => clock.now() }));
+  const cacheStore =
+    config.cache === false
+      ? undefined
+      : (options.cacheStore ??
+        own(new InMemoryLruCache<ChatResponse>({ maxEntries: config.cache.maxEntries, now: () => clock.now() })));
+  const ledger = options.ledger ?? own(new InMemoryLedger());
+  return { budgetStore, cacheStore, ledger, owned };
+}
+
+/** The gateway's concerns in their fixed order, outermost first. */
+function gatewayMiddleware(context: GatewayContext, budgets: readonly PreparedBudget[]): GatewayMiddleware[] {
+  const { config } = context;
+  return [
+    meteringMiddleware(context),
+    budgetMiddleware(context, budgets),
+    { chat: rateLimitLayer(context, config.rateLimits) },
+    ...(config.cache === false ? [] : [{ chat: cacheLayer(context, config.cache.ttlMs) }]),
+    { chat: retryLayer(context) },
+    { chat: promptBudgetLayer(context) },
+  ];
 }

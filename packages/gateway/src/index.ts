@@ -8,14 +8,15 @@ export type {
   BudgetSettleResult,
   BudgetStore,
   ReleasedReservation,
-} from './budget-store.js';
+} from '@agentrix/core';
+export type { BudgetStatus } from './budget-status.js';
 export { InMemoryBudgetStore } from './budget-store.js';
 export { canonicalJson, embeddingCacheKey, responseCacheKey } from './cache-key.js';
 export type { CacheStore, InMemoryLruCacheOptions } from './cache-store.js';
 export { InMemoryLruCache } from './cache-store.js';
 export type { CachedEmbedderOptions } from './cached-embedder.js';
 export { createCachedEmbedder } from './cached-embedder.js';
-export type { BudgetStatus, Gateway } from './gateway.js';
+export type { Gateway } from './gateway.js';
 export { createGateway } from './gateway.js';
 export type { EmbeddingResult, GatewayEmbedderOptions, UsageReportingEmbedder } from './gateway-embedder.js';
 export type {

@@ -131,29 +131,9 @@ export class OpenAIProvider implements ChatModel, UsageReportingEmbedder {
     const model = request.model ?? this.model;
     const source = `${this.name}/${model}`;
     throwIfAborted(request.signal, `call to ${source}`);
-    const params = toOpenAIParams(request, model, this.#maxTokensField);
-    let chunks: AsyncIterable<OpenAI.Chat.ChatCompletionChunk>;
-    try {
-      const { data, response } = await this.#client.chat.completions
-        .create(
-          { ...params, stream: true, stream_options: { include_usage: true } },
-          request.signal ? { signal: request.signal } : undefined,
-        )
-        .withResponse();
-      const contentType = response.headers.get('content-type') ?? '';
-      if (!contentType.includes('text/event-stream')) {
-        const raw = await response.text();
-        throw invalidResponse(source, `expected an event stream, got "${contentType || 'no content type'}"`, raw, {
-          secrets: this.#secrets,
-          partialUsage: malformedAnswerUsage(request, raw),
-        });
-      }
-      chunks = data;
-    } catch (error) {
-      throw this.#mapError(error, source, request.signal);
-    }
+    const chunks = await this.#openStream(request, model, source);
     let text = '';
-    const calls: { id: string; name: string; arguments: string }[] = [];
+    const calls: StreamedToolCall[] = [];
     let finishReason: string | null | undefined;
     let usage: Usage | undefined;
     let answeredModel = model;
@@ -169,22 +149,7 @@ export class OpenAIProvider implements ChatModel, UsageReportingEmbedder {
           text += delta.content;
           yield { type: 'text-delta', text: delta.content };
         }
-        for (const call of delta?.tool_calls ?? []) {
-          const index = call.index ?? 0;
-          let slot = calls[index];
-          if (!slot) {
-            slot = { id: '', name: '', arguments: '' };
-            calls[index] = slot;
-          }
-          if (call.id) slot.id = call.id;
-          if (call.function?.name) slot.name += call.function.name;
-          const argumentsDelta = call.function?.arguments ?? '';
-          slot.arguments += argumentsDelta;
-          const part: ChatStreamPart = { type: 'tool-call-delta', index, argumentsDelta };
-          if (call.id) part.id = call.id;
-          if (call.function?.name) part.name = call.function.name;
-          yield part;
-        }
+        for (const call of delta?.tool_calls ?? []) yield addToolCallDelta(calls, call);
         if (choice.finish_reason) finishReason = choice.finish_reason;
       }
     } catch (error) {
@@ -217,6 +182,34 @@ export class OpenAIProvider implements ChatModel, UsageReportingEmbedder {
         model: answeredModel,
       },
     };
+  }
+
+  /** Sends a streamed request; a reply that is not an event stream is `MODEL_RESPONSE_INVALID` (and billed). */
+  async #openStream(
+    request: ChatRequest,
+    model: string,
+    source: string,
+  ): Promise<AsyncIterable<OpenAI.Chat.ChatCompletionChunk>> {
+    const params = toOpenAIParams(request, model, this.#maxTokensField);
+    try {
+      const { data, response } = await this.#client.chat.completions
+        .create(
+          { ...params, stream: true, stream_options: { include_usage: true } },
+          request.signal ? { signal: request.signal } : undefined,
+        )
+        .withResponse();
+      const contentType = response.headers.get('content-type') ?? '';
+      if (!contentType.includes('text/event-stream')) {
+        const raw = await response.text();
+        throw invalidResponse(source, `expected an event stream, got "${contentType || 'no content type'}"`, raw, {
+          secrets: this.#secrets,
+          partialUsage: malformedAnswerUsage(request, raw),
+        });
+      }
+      return data;
+    } catch (error) {
+      throw this.#mapError(error, source, request.signal);
+    }
   }
 
   async embed(texts: string[], options: { signal?: AbortSignal } = {}): Promise<number[][]> {
@@ -323,4 +316,32 @@ export function estimateUsage(
     if (call) outputTokens += countTextTokens(call.name) + countTextTokens(call.arguments);
   }
   return { inputTokens: countPromptTokens(request), outputTokens, estimated: true };
+}
+
+/** A tool call being put together from stream deltas. */
+interface StreamedToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** Adds one streamed tool-call delta to its call (by index) and returns the part to pass on. */
+function addToolCallDelta(
+  calls: StreamedToolCall[],
+  delta: OpenAI.Chat.ChatCompletionChunk.Choice.Delta.ToolCall,
+): ChatStreamPart {
+  const index = delta.index ?? 0;
+  let slot = calls[index];
+  if (!slot) {
+    slot = { id: '', name: '', arguments: '' };
+    calls[index] = slot;
+  }
+  if (delta.id) slot.id = delta.id;
+  if (delta.function?.name) slot.name += delta.function.name;
+  const argumentsDelta = delta.function?.arguments ?? '';
+  slot.arguments += argumentsDelta;
+  const part: ChatStreamPart = { type: 'tool-call-delta', index, argumentsDelta };
+  if (delta.id) part.id = delta.id;
+  if (delta.function?.name) part.name = delta.function.name;
+  return part;
 }

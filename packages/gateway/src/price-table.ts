@@ -125,3 +125,8 @@ export function costNano(model: ModelInfo, usage: Usage): number {
     usage.outputTokens * model.outputPerMillion;
   return Math.ceil(cost * NANO_PER_TOKEN_PER_USD_PER_MILLION);
 }
+
+/** The cost of embedding `inputTokens` on `model` in nano-dollars, rounded up. */
+export function embeddingCostNano(model: EmbeddingModelInfo, inputTokens: number): number {
+  return Math.ceil(inputTokens * model.inputPerMillion * NANO_PER_TOKEN_PER_USD_PER_MILLION);
+}

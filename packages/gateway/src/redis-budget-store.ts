@@ -1,14 +1,14 @@
-import { AgentrixError } from '@agentrix/core';
 import {
+  AgentrixError,
   type BudgetCounter,
   type BudgetReservation,
   type BudgetReserveResult,
   type BudgetSettlement,
   type BudgetSettleResult,
   type BudgetStore,
-  duplicateReservation,
   type ReleasedReservation,
-} from './budget-store.js';
+} from '@agentrix/core';
+import { duplicateReservation } from './budget-store.js';
 import type { RedisClientLike } from './redis-client.js';
 
 // Key layout under the prefix: `<key>` a counter (hash: spent, reserved), `reservation:<id>` a

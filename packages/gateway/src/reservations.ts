@@ -1,5 +1,5 @@
+import type { BudgetReserveLine, BudgetReserveResult, BudgetSettleLine } from '@agentrix/core';
 import { BACKGROUND_TIMER, type ReleasedReservation, serializeError, type TimerHandle } from '@agentrix/core';
-import type { BudgetReserveLine, BudgetReserveResult, BudgetSettleLine } from './budget-store.js';
 import type { GatewayContext } from './call.js';
 
 /** A reservation this gateway holds for a call: its id in the store and its lines. */

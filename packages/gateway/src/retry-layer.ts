@@ -1,6 +1,8 @@
 import { type AgentrixError, backoffDelay, serializeError, sleep, toAgentrixError } from '@agentrix/core';
 import { chargedUsage, type GatewayCall, type GatewayContext, type Layer, resetAttempt } from './call.js';
+import { reportDegradation, switchModel } from './degradation.js';
 import { appendLedgerRecord, ledgerRecord } from './metering-layer.js';
+import { modelChoice } from './route.js';
 
 /**
  * The retry and fallback layer. A retryable failure before any output reached the caller is
@@ -97,22 +99,12 @@ function smallerTier(context: GatewayContext, call: GatewayCall): string | undef
 
 function moveToTier(context: GatewayContext, call: GatewayCall, tier: string): void {
   const from = call.tier!;
-  const model = context.tiers[tier]!;
-  call.tier = tier;
-  call.model = model;
-  call.info = context.models[model]!;
-  call.maxOutputTokens = Math.min(call.maxOutputTokens, call.info.maxOutputTokens);
-  call.degradedFrom = call.requested;
-  call.degradation = 'smaller-tier';
-  call.modelChanged = true;
-  const event = {
-    callId: call.id,
-    scope: call.scope,
-    step: 'smaller-tier' as const,
-    reason: 'rate-limited' as const,
-    from,
-    to: tier,
-  };
-  context.logger?.info(event, 'gateway: degraded a call (smaller-tier, rate-limited)');
-  if (context.events.has('gateway.degraded')) context.events.emit('gateway.degraded', event);
+  const choice = modelChoice(context, call, tier);
+  // The call keeps its output cap, lowered to what the smaller model allows.
+  switchModel(
+    call,
+    { ...choice, maxOutputTokens: Math.min(call.maxOutputTokens, choice.info.maxOutputTokens) },
+    'smaller-tier',
+  );
+  reportDegradation(context, call, 'smaller-tier', 'rate-limited', from, tier);
 }
