@@ -32,6 +32,7 @@ function respond(request: MockRequest): MockStep {
   if (last?.role === 'tool') return { text: last.name === 'deploy' ? 'Deployed.' : ANSWER };
   if (text === 'poison')
     return poisonFails ? { error: new Error('the model is down for this one') } : { text: 'cured' };
+  if (text === 'junk') return { error: new Error('nobody can answer this one') };
   if (text.startsWith('deploy')) return { toolCalls: [{ name: 'deploy', arguments: { version: 'v2' } }] };
   // Long enough for the page to render `running` before `idle` arrives, even on a busy machine.
   if (text === 'work') return { text: 'worked', delayMs: 1_000 };
@@ -240,23 +241,32 @@ describe('console in Chromium', { timeout: 20_000 }, () => {
     expect(agentrix.pendingApprovals()).toEqual([]);
   });
 
-  it('redrives a dead letter from the queues page', async () => {
-    await agentrix.send({ to: 'fragile', content: 'poison' });
-    await until(async () => (await bus.deadLetters('fragile')).length === 1);
+  it('redrives one dead letter and discards another from the queues page', async () => {
+    const cure = await agentrix.send({ to: 'fragile', content: 'poison' });
+    const junk = await agentrix.send({ to: 'fragile', content: 'junk' });
+    await until(async () => (await bus.deadLetters('fragile')).length === 2);
     await open('#/queues');
     const letters = page.locator('[data-dead-letters="fragile"]');
-    await letters.getByText('poison').waitFor();
-    expect(await letters.textContent()).toContain('MODEL_ERROR');
+    const cureRow = letters.locator(`tr[data-message="${cure.id}"]`);
+    const junkRow = letters.locator(`tr[data-message="${junk.id}"]`);
+    await cureRow.getByText('poison').waitFor();
+    await junkRow.getByText('junk').waitFor();
+    expect(await cureRow.textContent()).toContain('MODEL_ERROR');
 
     poisonFails = false;
     const replied = new Promise<string>((resolve) =>
       agentrix.on('turn.completed', (event) => event.agentId === 'fragile' && resolve(event.reply)),
     );
-    await letters.getByRole('button', { name: 'Redrive all' }).click();
-
+    await cureRow.getByRole('button', { name: 'Redrive' }).click();
     await page.getByRole('status').getByText('1 redriven from fragile.').waitFor();
     expect(await replied).toBe('cured');
+    await cureRow.waitFor({ state: 'detached' });
+    expect((await bus.deadLetters('fragile')).map((letter) => letter.envelope.id)).toEqual([junk.id]);
+
+    await junkRow.getByRole('button', { name: 'Discard' }).click();
+    await page.getByRole('status').getByText('1 discarded from fragile.').waitFor();
     expect(await bus.deadLetters('fragile')).toEqual([]);
+    expect(await bus.stats('fragile')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
     // The inbox shows no dead letter left, and its card is gone.
     await page.locator('tr[data-inbox="fragile"] td.num').nth(2).filter({ hasText: /^0$/ }).waitFor();
     expect(await letters.count()).toBe(0);

@@ -243,6 +243,7 @@ describe('InMemoryBus', () => {
         bus.stats('a'),
         bus.deadLetters('a'),
         bus.redrive('a'),
+        bus.discardDeadLetters('a', ['1']),
         bus.deleteInbox('a'),
         bus.createGroup('g'),
         bus.deleteGroup('g'),

@@ -18,10 +18,12 @@ import {
   type Logger,
   type MessageBus,
   type MessageEnvelope,
+  messageIds,
   type NackOptions,
   parseBroadcastInput,
   positiveLimit,
   type ReadOptions,
+  type RedriveOptions,
   resolveReadOptions,
   type SendInput,
   serializeError,
@@ -260,18 +262,40 @@ export class InMemoryBus implements MessageBus {
   }
 
   /**
-   * Moves the oldest dead letters (all of them unless `limit`) to the back of the inbox as new
-   * deliveries: new delivery ids, attempt count back to 0, last error cleared.
+   * Moves the oldest dead letters (all of them, or those of `ids`, at most `limit`) to the back of
+   * the inbox as new deliveries: new delivery ids, attempt count back to 0, last error cleared.
    */
-  async redrive(inbox: string, options?: { limit?: number }): Promise<number> {
+  async redrive(inbox: string, options?: RedriveOptions): Promise<number> {
     this.#assertOpen('redrive');
     const limit = positiveLimit(options?.limit, Number.POSITIVE_INFINITY, 'redrive');
+    const ids = options?.ids === undefined ? undefined : new Set(messageIds(options.ids, 'redrive'));
     const box = this.#existing(inbox);
     if (box === undefined || box.deadLetters.length === 0) return 0;
-    const letters = box.deadLetters.splice(0, Math.min(limit, box.deadLetters.length));
+    const letters = this.#takeDeadLetters(box, ids, limit);
     for (const letter of letters) box.available.pushBack(this.#newEntry(letter.envelope));
     this.#dispatch(box, this.#clock.now());
     return letters.length;
+  }
+
+  /** Deletes the dead letters of these message ids. */
+  async discardDeadLetters(inbox: string, ids: readonly string[]): Promise<number> {
+    this.#assertOpen('discardDeadLetters');
+    const wanted = new Set(messageIds(ids, 'discardDeadLetters'));
+    const box = this.#existing(inbox);
+    if (box === undefined || wanted.size === 0) return 0;
+    return this.#takeDeadLetters(box, wanted, Number.POSITIVE_INFINITY).length;
+  }
+
+  /** Removes and returns the oldest dead letters (of `ids` when given), at most `limit`. */
+  #takeDeadLetters(box: Inbox, ids: ReadonlySet<string> | undefined, limit: number): DeadLetter[] {
+    if (ids === undefined) return box.deadLetters.splice(0, Math.min(limit, box.deadLetters.length));
+    const taken: DeadLetter[] = [];
+    box.deadLetters = box.deadLetters.filter((letter) => {
+      if (taken.length >= limit || !ids.has(letter.envelope.id)) return true;
+      taken.push(letter);
+      return false;
+    });
+    return taken;
   }
 
   /**

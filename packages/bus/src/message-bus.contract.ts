@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AgentrixError, type Clock, type Delivery, type MessageBus } from '@agentrix/core';
+import { AgentrixError, type Clock, type Delivery, type MessageBus, type MessageEnvelope } from '@agentrix/core';
 import { afterEach, describe, expect, it } from 'vitest';
 
 /** The knobs every bus must take so the contract can exercise leases, dead letters and limits. */
@@ -503,6 +503,75 @@ export function messageBusContract(name: string, createBus: CreateMessageBus, cl
         expect(await bus.redrive(inbox, { limit: 1 })).toBe(1);
         expect(await bus.stats(inbox)).toEqual({ unread: 1, inFlight: 0, deadLetters: 2 });
         expect(contents(await bus.read(inbox, { blockMs: 0 }))).toEqual(['1']);
+      });
+
+      it('redrives and discards dead letters by message id; an id with no dead letter counts 0', async () => {
+        const bus = await openBus({ maxDeliveries: 1 });
+        const ns = namespace();
+        const inbox = `${ns}.a`;
+        const sent: MessageEnvelope[] = [];
+        for (const content of ['1', '2', '3', '4']) sent.push(await bus.send({ from: 'host', to: inbox, content }));
+        for (const delivery of await bus.read(inbox, { blockMs: 0 })) {
+          await bus.nack(inbox, delivery.deliveryId, { error: new Error('poison') });
+        }
+        await bus.read(inbox, { blockMs: 0 });
+        const [one, two, three, four] = sent.map((envelope) => envelope.id) as [string, string, string, string];
+        const dead = async () => (await bus.deadLetters(inbox)).map((letter) => letter.envelope.content);
+        expect(await dead()).toEqual(['1', '2', '3', '4']);
+
+        expect(await bus.redrive(inbox, { ids: [three, three, 'no-such-message'] })).toBe(1);
+        expect(await dead()).toEqual(['1', '2', '4']);
+        const [redriven] = await bus.read(inbox, { blockMs: 0 });
+        expect(redriven).toMatchObject({ attempt: 1, envelope: { id: three, content: '3' } });
+        await bus.ack(inbox, [redriven!.deliveryId]);
+
+        expect(await bus.redrive(inbox, { ids: [four, two], limit: 1 })).toBe(1);
+        expect(await dead()).toEqual(['1', '4']);
+        expect(await bus.discardDeadLetters(inbox, [four, three, 'no-such-message'])).toBe(1);
+        expect(await dead()).toEqual(['1']);
+        expect(await bus.discardDeadLetters(inbox, [four])).toBe(0);
+        expect(await bus.redrive(inbox, { ids: [four] })).toBe(0);
+        expect(await bus.redrive(inbox, { ids: [] })).toBe(0);
+        expect(await bus.discardDeadLetters(inbox, [])).toBe(0);
+        expect(await bus.discardDeadLetters(`${ns}.never-used`, [one])).toBe(0);
+        expect(await bus.redrive(`${ns}.never-used`, { ids: [one] })).toBe(0);
+        expect(await bus.stats(inbox)).toEqual({ unread: 1, inFlight: 0, deadLetters: 1 });
+        expect(contents(await bus.read(inbox, { blockMs: 0 }))).toEqual(['2']);
+
+        for (const bad of [
+          () => bus.discardDeadLetters(inbox, ['']),
+          () => bus.redrive(inbox, { ids: [7 as never] }),
+        ]) {
+          await expect(bad()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+        }
+        expect(await dead()).toEqual(['1']);
+      });
+
+      it('still de-duplicates a message after its dead letter is discarded', async () => {
+        const bus = await openBus({ maxDeliveries: 1 });
+        const ns = namespace();
+        const inbox = `${ns}.a`;
+        const original = await bus.send({ id: 'update-7', from: 'channel', to: inbox, content: 'poison' });
+        const [delivery] = await bus.read(inbox, { blockMs: 0 });
+        await bus.nack(inbox, delivery!.deliveryId);
+        await bus.read(inbox, { blockMs: 0 });
+        expect(await bus.discardDeadLetters(inbox, ['update-7'])).toBe(1);
+        expect(await bus.send({ id: 'update-7', from: 'channel', to: inbox, content: 'again' })).toEqual(original);
+        expect(await bus.stats(inbox)).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
+      });
+
+      it('wakes a blocked reader when a dead letter is redriven by id', async () => {
+        const bus = await openBus({ maxDeliveries: 1 });
+        const ns = namespace();
+        const inbox = `${ns}.a`;
+        const sent = await bus.send({ from: 'host', to: inbox, content: 'again' });
+        const [delivery] = await bus.read(inbox, { blockMs: 0 });
+        await bus.nack(inbox, delivery!.deliveryId);
+        expect(await bus.read(inbox, { blockMs: 0 })).toEqual([]);
+        const blocked = bus.read(inbox, { blockMs: 5_000 });
+        await wait(20);
+        expect(await bus.redrive(inbox, { ids: [sent.id] })).toBe(1);
+        expect(contents(await blocked)).toEqual(['again']);
       });
     });
 

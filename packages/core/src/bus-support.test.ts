@@ -9,6 +9,7 @@ import {
   createSequentialIds,
   groupNotFound,
   messageBusOptionFields,
+  messageIds,
   parseBroadcastInput,
   positiveLimit,
   quote,
@@ -307,6 +308,19 @@ describe('addresses, limits and common errors', () => {
         message: `deadLetters limit must be a positive integer, got ${bad}`,
       });
     }
+  });
+
+  it('takes message ids as non-empty strings, without repeats', () => {
+    expect(messageIds(['a', 'b', 'a'], 'redrive')).toEqual(['a', 'b']);
+    expect(messageIds([], 'redrive')).toEqual([]);
+    expect(thrown(() => messageIds(['a', ''], 'discardDeadLetters'))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'discardDeadLetters ids must be non-empty strings, got ""',
+    });
+    expect(thrown(() => messageIds('a' as unknown as string[], 'redrive'))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'redrive ids must be an array of message ids, got "a"',
+    });
   });
 
   it('quotes strings, shows plain values and only the type of anything else', () => {

@@ -85,6 +85,20 @@ export function positiveLimit(limit: number | undefined, fallback: number, opera
   return limit;
 }
 
+/**
+ * The message ids given to `redrive` / `discardDeadLetters`, checked (non-empty strings) and
+ * without repeats, so a repeated id never counts twice.
+ */
+export function messageIds(ids: readonly string[], operation: string): string[] {
+  if (!Array.isArray(ids)) throw invalidArgument(`${operation} ids must be an array of message ids, got ${quote(ids)}`);
+  for (const id of ids) {
+    if (typeof id !== 'string' || id === '') {
+      throw invalidArgument(`${operation} ids must be non-empty strings, got ${quote(id)}`);
+    }
+  }
+  return [...new Set(ids)];
+}
+
 export function invalidMessage(error: Parameters<typeof formatIssues>[0]): AgentrixError {
   return new AgentrixError('INVALID_MESSAGE', `Invalid message: ${formatIssues(error)}`, {
     cause: error,

@@ -46,6 +46,7 @@ export {
   invalidArgument,
   invalidMessage,
   messageBusOptionFields,
+  messageIds,
   parseBroadcastInput,
   positiveLimit,
   quote,
@@ -115,7 +116,15 @@ export {
   TRACEPARENT,
   TraceCarrierSchema,
 } from './message.js';
-export type { DeadLetter, Delivery, InboxStats, MessageBus, NackOptions, ReadOptions } from './message-bus.js';
+export type {
+  DeadLetter,
+  Delivery,
+  InboxStats,
+  MessageBus,
+  NackOptions,
+  ReadOptions,
+  RedriveOptions,
+} from './message-bus.js';
 export { REDACTED, redactError, redactText, redactUrl, redactValue } from './redact.js';
 export type { DelegateInput, Tool, ToolContext, ToolOptions } from './tool.js';
 export { DEFAULT_TOOL_TIMEOUT_MS, defineTool } from './tool.js';

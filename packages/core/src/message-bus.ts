@@ -39,6 +39,14 @@ export interface DeadLetter {
   deadAt: number;
 }
 
+/** Which dead letters `redrive` sends back. */
+export interface RedriveOptions {
+  /** Only the dead letters of these message ids (`envelope.id`); ids with no dead letter are skipped. */
+  ids?: readonly string[];
+  /** At most this many, oldest first. Default: all. */
+  limit?: number;
+}
+
 export interface InboxStats {
   /** Waiting to be read (new, or released for redelivery). */
   unread: number;
@@ -82,8 +90,13 @@ export interface MessageBus extends AsyncDisposable {
   stats(inbox: string): Promise<InboxStats>;
   /** Oldest first; at most `limit` (default 100). */
   deadLetters(inbox: string, options?: { limit?: number }): Promise<DeadLetter[]>;
-  /** Sends dead letters (all unless `limit`) back into their inbox with new delivery ids and attempt 0. Returns how many. */
-  redrive(inbox: string, options?: { limit?: number }): Promise<number>;
+  /**
+   * Sends dead letters (all, or those of `ids`, at most `limit`) back into their inbox with new
+   * delivery ids and attempt 0. Returns how many; a message id with no dead letter counts 0.
+   */
+  redrive(inbox: string, options?: RedriveOptions): Promise<number>;
+  /** Deletes the dead letters of these message ids for good. Returns how many; a message id with no dead letter counts 0. */
+  discardDeadLetters(inbox: string, ids: readonly string[]): Promise<number>;
   /** Drops an inbox and everything in it. */
   deleteInbox(inbox: string): Promise<void>;
 

@@ -7,6 +7,7 @@ import type {
   MessageEnvelope,
   NackOptions,
   ReadOptions,
+  RedriveOptions,
   SendInput,
 } from '@agentrix/core';
 import { type Context, context, type Span, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
@@ -159,8 +160,11 @@ export class TracedBus implements MessageBus {
   deadLetters(inbox: string, options?: { limit?: number }): Promise<DeadLetter[]> {
     return this.#inner.deadLetters(inbox, options);
   }
-  redrive(inbox: string, options?: { limit?: number }): Promise<number> {
+  redrive(inbox: string, options?: RedriveOptions): Promise<number> {
     return this.#inner.redrive(inbox, options);
+  }
+  discardDeadLetters(inbox: string, ids: readonly string[]): Promise<number> {
+    return this.#inner.discardDeadLetters(inbox, ids);
   }
   deleteInbox(inbox: string): Promise<void> {
     return this.#inner.deleteInbox(inbox);

@@ -7,6 +7,7 @@ import type {
   MessageEnvelope,
   NackOptions,
   ReadOptions,
+  RedriveOptions,
   SendInput,
 } from '@agentrix/core';
 import { abortError, isReplyInbox } from '@agentrix/core';
@@ -132,8 +133,11 @@ export class LifecycleBus implements MessageBus {
   deadLetters(inbox: string, options?: { limit?: number }): Promise<DeadLetter[]> {
     return this.#inner.deadLetters(inbox, options);
   }
-  redrive(inbox: string, options?: { limit?: number }): Promise<number> {
+  redrive(inbox: string, options?: RedriveOptions): Promise<number> {
     return this.#inner.redrive(inbox, options);
+  }
+  discardDeadLetters(inbox: string, ids: readonly string[]): Promise<number> {
+    return this.#inner.discardDeadLetters(inbox, ids);
   }
   deleteInbox(inbox: string): Promise<void> {
     this.#readers.delete(inbox);

@@ -162,6 +162,49 @@ describe('jobs and the bus', () => {
     expect((await call(server, 'POST', '/api/bus/inboxes/worker/dead-letters/redrive')).json).toEqual({ redriven: 1 });
   });
 
+  it('redrives one dead letter and discards another by message id; a gone message is NOT_FOUND', async () => {
+    // An inbox no agent reads, so the redriven message stays unread where the test can see it.
+    const { bus } = agentrix;
+    const sent = [];
+    for (const content of ['keep', 'drop', 'other'])
+      sent.push(await bus.send({ from: 'host', to: 'parking', content }));
+    for (const delivery of await bus.read('parking', { blockMs: 0 })) await bus.nack('parking', delivery.deliveryId);
+    const [keep, drop, other] = sent.map((envelope) => envelope.id) as [string, string, string];
+    const dead = async () =>
+      (await call(server, 'GET', '/api/bus/inboxes/parking/dead-letters')).json.deadLetters.map(
+        (letter: { envelope: { id: string } }) => letter.envelope.id,
+      );
+    expect(await dead()).toEqual([keep, drop, other]);
+
+    const redriven = await call(server, 'POST', '/api/bus/inboxes/parking/dead-letters/redrive', {
+      body: { ids: [keep] },
+    });
+    expect([redriven.status, redriven.json]).toEqual([200, { redriven: 1 }]);
+    const discarded = await call(server, 'POST', '/api/bus/inboxes/parking/dead-letters/discard', {
+      body: { ids: [drop] },
+    });
+    expect([discarded.status, discarded.json]).toEqual([200, { discarded: 1 }]);
+    expect(await dead()).toEqual([other]);
+    expect(await bus.stats('parking')).toEqual({ unread: 1, inFlight: 0, deadLetters: 1 });
+
+    for (const [path, ids] of [
+      ['/api/bus/inboxes/parking/dead-letters/redrive', [keep]],
+      ['/api/bus/inboxes/parking/dead-letters/discard', [drop, 'never-sent']],
+      ['/api/bus/inboxes/nobody/dead-letters/redrive', [other]],
+    ] as const) {
+      const answer = await call(server, 'POST', path, { body: { ids } });
+      expect([answer.status, answer.json.error.code]).toEqual([404, 'NOT_FOUND']);
+      expect(answer.json.error.message).toContain('No dead letter in inbox');
+    }
+    for (const body of [{ ids: [] }, { ids: [''] }, { ids: 'x' }, {}]) {
+      const answer = await call(server, 'POST', '/api/bus/inboxes/parking/dead-letters/discard', { body });
+      expect([answer.status, answer.json.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+    }
+    expect(await dead()).toEqual([other]);
+    expect(await bus.stats('parking')).toEqual({ unread: 1, inFlight: 0, deadLetters: 1 });
+    await bus.deleteInbox('parking');
+  });
+
   it('skills and MCP: the registry and recent tool failures', async () => {
     const skills = await call(server, 'GET', '/api/skills');
     expect(skills.json.skills).toEqual(

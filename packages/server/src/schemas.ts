@@ -56,7 +56,13 @@ export const LedgerQuery = z.strictObject({
   offset,
 });
 export const DeadLettersQuery = z.strictObject({ limit: limit(100, 1_000) });
-export const RedriveInboxBody = z.strictObject({ limit: z.number().int().min(1).optional() });
+/** Message ids (`envelope.id`) of dead letters; 1,000 per request keeps one call's work bounded. */
+const DeadLetterIds = z.array(z.string().min(1).max(200)).min(1).max(1_000);
+export const RedriveInboxBody = z.strictObject({
+  ids: DeadLetterIds.optional(),
+  limit: z.number().int().min(1).optional(),
+});
+export const DiscardDeadLettersBody = z.strictObject({ ids: DeadLetterIds });
 export const JobsQuery = z.strictObject({
   status: z.enum(['pending', 'running', 'done', 'failed', 'dead']).optional(),
   limit: limit(50, 500),

@@ -243,6 +243,10 @@ describe('tokens and scopes', () => {
     expect(readPause.json.error.code).toBe('FORBIDDEN');
     const operateCreate = await call(server, 'POST', '/api/agents', { token: OPERATE, body: { id: 'nope' } });
     expect(operateCreate.status).toBe(403);
+    for (const action of ['redrive', 'discard']) {
+      const path = `/api/bus/inboxes/assistant/dead-letters/${action}`;
+      expect((await call(server, 'POST', path, { token: READ, body: { ids: ['m1'] } })).status).toBe(403);
+    }
     const basic = await call(server, 'GET', '/api/agents', { headers: { authorization: `Basic ${ADMIN}` } });
     expect(basic.status).toBe(401);
     expect(agentrix.get('assistant').state).toBe('idle');
@@ -264,6 +268,11 @@ describe('tokens and scopes', () => {
     expect(Object.keys(openapi.paths)).toEqual(
       expect.arrayContaining(['/api/hq/strategic-goal', '/api/events', '/api/queues/{queue}/jobs/{jobId}/redrive']),
     );
+    const discard = openapi.paths['/api/bus/inboxes/{inbox}/dead-letters/discard'].post;
+    expect(discard['x-agentrix-scope']).toBe('operate');
+    expect(discard.requestBody.content['application/json'].schema.required).toEqual(['ids']);
+    const redrive = openapi.paths['/api/bus/inboxes/{inbox}/dead-letters/redrive'].post;
+    expect(Object.keys(redrive.requestBody.content['application/json'].schema.properties)).toEqual(['ids', 'limit']);
     // Every route in the table is in the document.
     expect(Object.values(openapi.paths).flatMap((path) => Object.keys(path as object))).toHaveLength(
       server.routes.length,

@@ -17,10 +17,12 @@ import {
   invalidArgument,
   type MessageBus,
   type MessageEnvelope,
+  messageIds,
   type NackOptions,
   parseBroadcastInput,
   positiveLimit,
   type ReadOptions,
+  type RedriveOptions,
   resolveReadOptions,
   type SendInput,
   type SerializedError,
@@ -380,15 +382,21 @@ export class SqlMessageBus implements MessageBus {
     }
   }
 
-  /** Moves the oldest dead letters (all unless `limit`) to the back of the inbox with new delivery ids and attempt 0. */
-  async redrive(inbox: string, options?: { limit?: number }): Promise<number> {
+  /**
+   * Moves the oldest dead letters (all, or those of `ids`, at most `limit`) to the back of the
+   * inbox with new delivery ids and attempt 0.
+   */
+  async redrive(inbox: string, options?: RedriveOptions): Promise<number> {
     this.#assertOpen('redrive');
     const limit = positiveLimit(options?.limit, Number.POSITIVE_INFINITY, 'redrive');
+    const ids = options?.ids === undefined ? undefined : messageIds(options.ids, 'redrive');
     validateAddress(inbox, 'inbox');
+    if (ids?.length === 0) return 0;
     let count: number;
     try {
       const result = await sql`with picked as (
           select id from agentrix_bus_messages where inbox = ${inbox} and state = 'dead'
+          ${ids === undefined ? sql`` : sql`and message_id = any(${ids}::text[])`}
           order by requeue_rank, id
           ${limit === Number.POSITIVE_INFINITY ? sql`` : sql`limit ${limit}`}
           for update skip locked
@@ -405,6 +413,30 @@ export class SqlMessageBus implements MessageBus {
     }
     if (count > 0) await this.#wake(inbox, []);
     return count;
+  }
+
+  /** Deletes the dead letters of these message ids (keeping a tombstone for de-duplication keys, as `ack` does). */
+  async discardDeadLetters(inbox: string, ids: readonly string[]): Promise<number> {
+    this.#assertOpen('discardDeadLetters');
+    const wanted = messageIds(ids, 'discardDeadLetters');
+    validateAddress(inbox, 'inbox');
+    if (wanted.length === 0) return 0;
+    try {
+      const result = await sql<{ id: unknown }>`with done as (
+          select id, (dedupe_key is not null or external_id is not null) as keep from agentrix_bus_messages
+          where inbox = ${inbox} and message_id = any(${wanted}::text[]) and state = 'dead'
+          for update
+        ), gone as (
+          delete from agentrix_bus_messages m using done where m.id = done.id and not done.keep
+        ), kept as (
+          update agentrix_bus_messages m set state = 'acked', last_error = null, dead_at = null
+          from done where m.id = done.id and done.keep
+        )
+        select id from done`.execute(this.#db);
+      return result.rows.length;
+    } catch (error) {
+      throw storeError(error, `discardDeadLetters of ${inbox}`);
+    }
   }
 
   /** Drops every message of the inbox (unread, leased, dead) and its de-duplication keys. */

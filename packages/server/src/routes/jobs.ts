@@ -1,9 +1,19 @@
 import type { JobQueue } from '@agentrix/scheduler';
 import { notFound } from '../http-error.js';
 import { route } from '../route.js';
-import { DeadLettersQuery, JobSchema, JobsQuery, RedriveInboxBody } from '../schemas.js';
+import { DeadLettersQuery, DiscardDeadLettersBody, JobSchema, JobsQuery, RedriveInboxBody } from '../schemas.js';
 import type { ServerContext } from '../server-context.js';
 import { plainEvent } from './gateway.js';
+
+/** A redrive or discard by id that found none of its messages (redriven or discarded meanwhile, or never dead). */
+function noDeadLetter(inbox: string, ids: readonly string[]) {
+  const shown =
+    ids
+      .slice(0, 3)
+      .map((id) => `"${id}"`)
+      .join(', ') + (ids.length > 3 ? `, ... (${ids.length})` : '');
+  return notFound(`No dead letter in inbox "${inbox}" for message id ${shown}`, { inbox, ids });
+}
 
 export function jobRoutes(context: ServerContext) {
   const { agentrix } = context;
@@ -43,11 +53,30 @@ export function jobRoutes(context: ServerContext) {
       path: '/api/bus/inboxes/:inbox/dead-letters/redrive',
       scope: 'operate',
       tag: 'jobs',
-      summary: "Put an inbox's dead letters back (all, or the oldest `limit`)",
+      summary: "Put an inbox's dead letters back: all, those of `ids`, at most `limit` (oldest first)",
       body: RedriveInboxBody,
-      handler: async ({ params, body }) => ({
-        redriven: await agentrix.bus.redrive(params.inbox!, body.limit !== undefined ? { limit: body.limit } : {}),
-      }),
+      handler: async ({ params, body }) => {
+        const inbox = params.inbox!;
+        const redriven = await agentrix.bus.redrive(inbox, {
+          ...(body.ids !== undefined ? { ids: body.ids } : {}),
+          ...(body.limit !== undefined ? { limit: body.limit } : {}),
+        });
+        if (body.ids !== undefined && redriven === 0) throw noDeadLetter(inbox, body.ids);
+        return { redriven };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/bus/inboxes/:inbox/dead-letters/discard',
+      scope: 'operate',
+      tag: 'jobs',
+      summary: 'Delete the dead letters of these message ids for good',
+      body: DiscardDeadLettersBody,
+      handler: async ({ params, body }) => {
+        const discarded = await agentrix.bus.discardDeadLetters(params.inbox!, body.ids);
+        if (discarded === 0) throw noDeadLetter(params.inbox!, body.ids);
+        return { discarded };
+      },
     }),
     route({
       method: 'GET',

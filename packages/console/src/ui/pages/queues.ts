@@ -18,15 +18,15 @@ export function QueuesPage() {
   useReloadOn(['job.*'], queues.reload);
   useReloadOn(['tick.*'], schedules.reload);
   // Kept here, not in the dead letters card: the card goes away once its inbox has none left.
-  const [redriven, setRedriven] = useState<string | undefined>();
-  const onRedriven = (inbox: string, count: number) => {
-    setRedriven(`${count} redriven from ${inbox}.`);
+  const [done, setDone] = useState<string | undefined>();
+  const onDone = (note: string) => {
+    setDone(note);
     inboxes.reload();
   };
   return html`<section>
     <h1>Queues</h1>
     <h2>Agent inboxes</h2>
-    ${redriven && html`<p class="ok" role="status">${redriven}</p>`}
+    ${done && html`<p class="ok" role="status">${done}</p>`}
     <${Loading} error=${inboxes.error} loading=${inboxes.loading}>
       ${
         inboxes.data &&
@@ -41,7 +41,7 @@ export function QueuesPage() {
       </table>
       ${inboxes.data.inboxes
         .filter((inbox) => inbox.deadLetters > 0)
-        .map((inbox) => html`<${DeadLetters} key=${inbox.inbox} inbox=${inbox.inbox} onRedriven=${onRedriven} />`)}`
+        .map((inbox) => html`<${DeadLetters} key=${inbox.inbox} inbox=${inbox.inbox} onDone=${onDone} />`)}`
       }
     <//>
 
@@ -77,28 +77,37 @@ export function QueuesPage() {
   </section>`;
 }
 
-function DeadLetters({ inbox, onRedriven }: { inbox: string; onRedriven: (inbox: string, count: number) => void }) {
+function DeadLetters({ inbox, onDone }: { inbox: string; onDone: (note: string) => void }) {
   const letters = useApi<{ deadLetters: DeadLetter[] }>(`api/bus/inboxes/${segment(inbox)}/dead-letters`);
   const action = useAction();
-  const redrive = () =>
+  /** Redrive (all, or the given message ids) or discard (the given message ids). */
+  const act = (verb: 'redrive' | 'discard', ids?: string[]) =>
     action.run(async () => {
-      const result = await api<{ redriven: number }>(`api/bus/inboxes/${segment(inbox)}/dead-letters/redrive`, {
-        method: 'POST',
-        body: {},
-      });
+      const result = await api<{ redriven?: number; discarded?: number }>(
+        `api/bus/inboxes/${segment(inbox)}/dead-letters/${verb}`,
+        { method: 'POST', body: ids ? { ids } : {} },
+      );
       letters.reload();
-      onRedriven(inbox, result.redriven);
+      onDone(
+        verb === 'redrive'
+          ? `${result.redriven} redriven from ${inbox}.`
+          : `${result.discarded} discarded from ${inbox}.`,
+      );
     });
   return html`<div class="card" data-dead-letters=${inbox}>
-    <h3>Dead letters of ${inbox} <button disabled=${action.busy} onClick=${redrive}>Redrive all</button></h3>
+    <h3>Dead letters of ${inbox} <button disabled=${action.busy} onClick=${() => act('redrive')}>Redrive all</button></h3>
     <${ErrorNote} error=${action.error} />
     <${Loading} error=${letters.error} loading=${letters.loading}>
       <table>
-        <thead><tr><th>Message</th><th>From</th><th>Content</th><th>Attempts</th><th>Error</th><th>Dead at</th></tr></thead>
+        <thead><tr><th>Message</th><th>From</th><th>Content</th><th>Attempts</th><th>Error</th><th>Dead at</th><th></th></tr></thead>
         <tbody>${letters.data?.deadLetters.map(
-          (letter) => html`<tr>
+          (letter) => html`<tr data-message=${letter.envelope.id}>
             <td><code>${letter.envelope.id}</code></td><td>${letter.envelope.from}</td><td>${letter.envelope.content}</td>
             <td class="num">${letter.attempts}</td><td>${errorText(letter.error)}</td><td>${time(letter.deadAt)}</td>
+            <td class="actions">
+              <button disabled=${action.busy} onClick=${() => act('redrive', [letter.envelope.id])}>Redrive</button>
+              <button class="danger" disabled=${action.busy} onClick=${() => act('discard', [letter.envelope.id])}>Discard</button>
+            </td>
           </tr>`,
         )}</tbody>
       </table>
