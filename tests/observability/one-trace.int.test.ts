@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { type Agentrix, createAgentrix } from '@agentrix/runtime';
+import { JobQueue, JobWorker } from '@agentrix/scheduler';
 import { MockLLM } from '@agentrix/testing';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -10,7 +11,8 @@ import { startScript } from '../lifetime/run-script.js';
 import { type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.js';
 
 // Issue 18, item 5: one ask() served by another process on Redis is one trace. Both processes
-// export with the real OTLP/HTTP exporter to a small receiver here; the trace ids must match.
+// export with the real OTLP/HTTP exporter to a small receiver here; the trace ids must match. The
+// remote turn's tool adds a job that this process runs: its span is in that trace too.
 const script = fileURLToPath(new URL('./remote-traced-host.script.ts', import.meta.url));
 const namespace = `trace-${randomUUID()}`;
 const schema = `trace_${randomUUID().replaceAll('-', '')}`;
@@ -66,8 +68,15 @@ afterAll(async () => {
 });
 
 describe('one trace across two processes (Redis bus, OTLP/HTTP)', () => {
-  it('the ask, the remote turn with its model and tool calls, and the reply share one trace id', async () => {
+  it('the ask, the remote turn with its model and tool calls, the reply and the job its tool added share one trace id', async () => {
     expect((await agentrix.ask('remote', 'define trace', { timeoutMs: 20_000 })).content).toBe('remote answered');
+    const queue = await JobQueue.open({
+      database: agentrix.store!.database,
+      queue: namespace,
+      tracing: agentrix.telemetry,
+    });
+    await using worker = new JobWorker({ queue, handlers: { index: { handler: () => 'indexed' } } });
+    expect(await worker.runOnce()).toBe(1);
     // The remote process flushes its spans when it closes.
     const closed = new Promise<void>((resolve) => {
       child.stdout!.on('data', (chunk: Buffer) => {
@@ -85,10 +94,12 @@ describe('one trace across two processes (Redis bus, OTLP/HTTP)', () => {
     const chats = named('chat remote-model');
     const [tool] = named('execute_tool lookup');
     const reply = spans.find((span) => span.name.startsWith('send host:'));
-    expect(send && turn && tool && reply).toBeTruthy();
+    const [job] = named('job index');
+    expect(send && turn && tool && reply && job).toBeTruthy();
     expect(chats).toHaveLength(2);
     const trace = send!.traceId;
-    for (const span of [turn, tool, reply, ...chats] as ReceivedSpan[]) expect(span.traceId).toBe(trace);
+    for (const span of [turn, tool, reply, job, ...chats] as ReceivedSpan[]) expect(span.traceId).toBe(trace);
+    expect(job!.parentSpanId).toBe(turn!.spanId);
     expect(turn!.parentSpanId).toBe(send!.spanId);
     expect(tool!.parentSpanId).toBe(turn!.spanId);
     expect(reply!.parentSpanId).toBe(turn!.spanId);

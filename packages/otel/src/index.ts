@@ -4,4 +4,4 @@ export { AgentrixTelemetry, createTelemetry } from './telemetry.js';
 export type { TelemetryOptions } from './telemetry-options.js';
 export { contextOf, toCarrier } from './trace-context.js';
 export type { TracedBus } from './traced-bus.js';
-export type { JobHandlerLike } from './traced-jobs.js';
+export type { JobLike } from './traced-jobs.js';

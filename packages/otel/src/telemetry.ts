@@ -16,7 +16,7 @@ import { METRIC, SCOPE } from './semantic.js';
 import type { TelemetryOptions } from './telemetry-options.js';
 import { toCarrier } from './trace-context.js';
 import { TracedBus } from './traced-bus.js';
-import { type JobHandlerLike, traceJobHandlers } from './traced-jobs.js';
+import { type JobLike, runTracedJob } from './traced-jobs.js';
 import { type SpanPolicy, TurnSpans } from './turn-spans.js';
 
 type Listener = (event: any) => void;
@@ -166,14 +166,29 @@ export class AgentrixTelemetry {
     return observeGauges(this.meter, sources);
   }
 
-  /** Job handlers whose attempts are spans (and `agentrix.job.duration`), continuing the trace in `payload.trace`. */
-  traceJobs<Handlers extends Record<string, JobHandlerLike>>(handlers: Handlers): Handlers {
-    return traceJobHandlers(handlers, this.tracer, this.#jobDuration, this.#policy);
+  /**
+   * Runs one attempt of a scheduler job in a `job <type>` span (and records
+   * `agentrix.job.duration`), continuing the trace the job was added in. A `JobWorker` calls it
+   * for each attempt when its queue was opened with `tracing: telemetry`.
+   */
+  runJob<T>(job: JobLike, attempt: () => Promise<T>): Promise<T> {
+    return runTracedJob(job, attempt, this.tracer, this.#jobDuration, this.#policy);
   }
 
   /**
-   * The active trace context as a carrier, to put in what crosses a process boundary without a
-   * traced bus (a job's payload: `queue.add({ type, payload: { ...payload, trace: telemetry.carrier() } })`).
+   * Runs `work` with the turn `agentId` is running on `threadId` as the active context, so what it
+   * starts (a job added to a `JobQueue` opened with `tracing: telemetry`, a span of the host's)
+   * continues the turn's trace. `createAgentrix` runs every tool call through it. Effective when
+   * the host's SDK registered a context manager (`NodeSDK` does).
+   */
+  inTurn<T>(agentId: string, threadId: string | undefined, work: () => T): T {
+    const turn = this.#spans.parentOf(agentId, threadId);
+    return turn === undefined ? work() : context.with(turn, work);
+  }
+
+  /**
+   * The active trace context as a carrier, to store with what crosses a process boundary without
+   * a traced bus: a `JobQueue` opened with `tracing: telemetry` stores it with each job it adds.
    */
   carrier(): TraceCarrier | undefined {
     const span = trace.getSpan(context.active());

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '@agentrix/core';
 import type { Gateway } from '@agentrix/gateway';
 import type { Memory } from '@agentrix/memory';
+import type { AgentrixTelemetry } from '@agentrix/otel';
 import type { McpClientManager, SkillExecutor, SkillRegistry } from '@agentrix/skills';
 import type { AgentrixStore } from '@agentrix/store';
 import { AgentManager } from './agent-manager.js';
@@ -23,6 +24,8 @@ export interface AgentrixParts {
   skills: AgentrixSkills;
   mcp: McpClientManager | undefined;
   memory: Memory | undefined;
+  /** `options.telemetry` as built; pass it to a `JobQueue` (`tracing`) so its jobs continue the trace that added them. */
+  telemetry: AgentrixTelemetry | undefined;
 }
 
 /** How an `Agentrix` stops and reports on itself (built by `createAgentrix`). */
@@ -45,6 +48,7 @@ export class Agentrix extends AgentManager {
   readonly skills: AgentrixSkills;
   readonly mcp: McpClientManager | undefined;
   readonly memory: Memory | undefined;
+  readonly telemetry: AgentrixTelemetry | undefined;
   readonly #owned: OwnedResources;
   readonly #operations: AgentrixOperations;
   readonly #closeTimeoutMs: number;
@@ -65,6 +69,7 @@ export class Agentrix extends AgentManager {
     this.skills = parts.skills;
     this.mcp = parts.mcp;
     this.memory = parts.memory;
+    this.telemetry = parts.telemetry;
     this.#owned = owned;
     this.#operations = operations;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;

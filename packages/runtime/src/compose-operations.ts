@@ -5,6 +5,7 @@ import type { AgentrixOptions } from './agentrix-options.js';
 import type { Shared } from './compose-store-and-bus.js';
 import { LifecycleBus } from './lifecycle-bus.js';
 import type { OwnedResources } from './owned-resources.js';
+import type { ToolExecutor } from './tool-execution.js';
 
 /**
  * The telemetry of `options.telemetry`, attached to the event stream (detached on close), or
@@ -59,4 +60,17 @@ export function operatedBus(
   if (telemetry) inner = telemetry.traceBus(inner);
   // A consumer name the host chose is taken as stable (`stableConsumerName`): a random one never comes back.
   return new LifecycleBus(inner, { reclaim: options.consumer !== undefined });
+}
+
+/**
+ * The tool executor the agents get: with telemetry, each step's tool calls run with their turn
+ * as the active trace context, so a job a tool adds (or a span the host starts there) continues
+ * the turn's trace.
+ */
+export function tracedToolExecutor(executor: ToolExecutor, telemetry: AgentrixTelemetry | undefined): ToolExecutor {
+  if (telemetry === undefined) return executor;
+  return {
+    executeToolCalls: (calls, tools, context) =>
+      telemetry.inTurn(context.agentId, context.threadId, () => executor.executeToolCalls(calls, tools, context)),
+  };
 }

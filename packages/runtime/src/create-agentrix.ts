@@ -3,7 +3,7 @@ import { Agentrix } from './agentrix.js';
 import type { AgentrixOptions } from './agentrix-options.js';
 import { checkAgentrixOptions } from './check-agentrix-options.js';
 import { buildGateway, buildMemory, composeModels } from './compose-models.js';
-import { openTelemetry, operatedBus } from './compose-operations.js';
+import { openTelemetry, operatedBus, tracedToolExecutor } from './compose-operations.js';
 import { buildSkills, startMcp } from './compose-skills.js';
 import { openBus, openStore, type Shared } from './compose-store-and-bus.js';
 import { HealthMonitor } from './health.js';
@@ -68,13 +68,13 @@ export async function createAgentrix(options: AgentrixOptions = {}): Promise<Age
         bus,
         ...(store ? { contextStore: options.contextStore ?? store.contexts } : {}),
         ...(store ? { registry: options.registry ?? store.registry } : {}),
-        toolExecutor: skills.executor,
+        toolExecutor: tracedToolExecutor(skills.executor, telemetry),
         toolSource: skills.registry,
         approvals: skills.executor.approvals,
         onTurnCommit: [...(onTurnCommit === undefined ? [] : [onTurnCommit].flat()), ...commitHooks],
         onForget: [...(onForget === undefined ? [] : [onForget].flat()), ...forgetHooks],
       },
-      { gateway, store, skills, mcp, memory: memory?.memory },
+      { gateway, store, skills, mcp, memory: memory?.memory, telemetry },
       owned,
       {
         bus,

@@ -40,6 +40,7 @@ export type { HttpJobSourceOptions } from './http-job-source.js';
 export { HttpJobSource } from './http-job-source.js';
 export type { AddJobInput, AddResult, JobQueueOptions, StoredJob } from './job-queue.js';
 export { JobQueue } from './job-queue.js';
+export type { JobTracing } from './job-tracing.js';
 export type { JobDefinition, JobHandlerContext, JobWorkerOptions, JobWorkerStats } from './job-worker.js';
 export { JobWorker } from './job-worker.js';
 export {

@@ -80,10 +80,14 @@ export function jobQueueContract(name: string, getDatabase: () => Database, open
         });
         expect(dropped.added).toBe(false);
         const result = await database.migrate(schedulerMigrations);
-        expect(result.applied).toEqual(['0004_scheduler_jobs_idempotency_per_queue']);
+        expect(result.applied).toEqual(['0004_scheduler_jobs_idempotency_per_queue', '0005_scheduler_jobs_trace']);
         const queueA = new JobQueue({ database, queue: 'a', clock });
         const queueB = new JobQueue({ database, queue: 'b', clock });
-        expect(await queueA.get(stored.id)).toMatchObject({ idempotencyKey: 'shared', payload: { kept: true } });
+        expect(await queueA.get(stored.id)).toMatchObject({
+          idempotencyKey: 'shared',
+          payload: { kept: true },
+          trace: undefined,
+        });
         expect(await queueA.add({ type: 'again', idempotencyKey: 'shared' })).toEqual({ id: stored.id, added: false });
         const onB = await queueB.add({ type: 'new', idempotencyKey: 'shared' });
         expect(onB.added).toBe(true);
@@ -93,6 +97,40 @@ export function jobQueueContract(name: string, getDatabase: () => Database, open
       } finally {
         await fresh.dispose();
       }
+    });
+
+    it('stores the trace a job was added in (given, else the tracing carrier) and runs each attempt through runJob', async () => {
+      const given = { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'k=v' };
+      const active = { traceparent: `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01` };
+      const attempts: Array<{ id: string; trace: unknown }> = [];
+      const traced = new JobQueue({
+        database: getDatabase(),
+        queue: `${queueName}-traced`,
+        clock,
+        tracing: {
+          carrier: () => active,
+          runJob: (job, attempt) => {
+            attempts.push({ id: job.id, trace: job.trace });
+            return attempt();
+          },
+        },
+      });
+      const [first, second] = await traced.addMany([{ type: 'a', trace: given }, { type: 'a' }]);
+      const claimed = await traced.claim('w', 10);
+      expect(Object.fromEntries(claimed.map((job) => [job.id, job.trace]))).toEqual({
+        [first!.id]: given,
+        [second!.id]: active,
+      });
+      await traced.release(claimed);
+      const worker = new JobWorker({ queue: traced, handlers: { a: { handler: () => 'ok' } } });
+      expect(await worker.runOnce()).toBe(2);
+      expect(attempts).toEqual(
+        expect.arrayContaining([
+          { id: first!.id, trace: given },
+          { id: second!.id, trace: active },
+        ]),
+      );
+      expect(await traced.counts()).toMatchObject({ done: 2 });
     });
 
     it('does not claim before run_at', async () => {

@@ -9,10 +9,13 @@ import {
   serializeError,
   silentLogger,
   systemClock,
+  type TraceCarrier,
+  TraceCarrierSchema,
 } from '@agentrix/core';
 import type { Database } from '@agentrix/store';
 import { sql } from 'kysely';
 import { errorText, invalidArgument, toNumber } from './errors.js';
+import type { JobTracing } from './job-tracing.js';
 import { JOBS_TABLE, schedulerMigrations } from './migrations.js';
 
 /** A job as stored. Times are epoch milliseconds. */
@@ -32,6 +35,8 @@ export interface StoredJob {
   lockedAt: number | undefined;
   leaseUntil: number | undefined;
   lastError: string | undefined;
+  /** The trace context of whoever added the job (W3C `traceparent`), when there was one. */
+  trace: TraceCarrier | undefined;
   createdAt: number;
   updatedAt: number;
 }
@@ -50,6 +55,8 @@ export interface AddJobInput {
   /** Adding a job with a key already stored on this queue is a no-op that returns the stored job's id. Keys are per queue. */
   idempotencyKey?: string;
   id?: string;
+  /** The trace the job continues. Default: the queue's `tracing.carrier()` (the caller's active span). */
+  trace?: TraceCarrier;
 }
 
 export interface JobQueueOptions {
@@ -74,6 +81,12 @@ export interface JobQueueOptions {
    * the jobs (a `JobWorker` or the host's own loop). Default: a new `AgentrixEvents`, as `queue.events`.
    */
   events?: AgentrixEvents;
+  /**
+   * Trace context for jobs: each job added stores the adder's trace (`carrier()`) and each attempt
+   * a `JobWorker` runs continues it (`runJob`), in whatever process. Pass `agentrix.telemetry`
+   * (or an `AgentrixTelemetry`). Default: none, jobs are not traced.
+   */
+  tracing?: JobTracing;
 }
 
 export interface AddResult {
@@ -97,6 +110,7 @@ export class JobQueue {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly events: AgentrixEvents;
+  readonly tracing: JobTracing | undefined;
   readonly #generateId: IdGenerator;
   readonly #maxAttempts: number;
   readonly #timeoutMs: number;
@@ -111,6 +125,7 @@ export class JobQueue {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.events = options.events ?? new AgentrixEvents();
+    this.tracing = options.tracing;
     this.#generateId = options.generateId ?? randomId;
     this.#maxAttempts = positive(options.maxAttempts ?? 5, 'maxAttempts');
     this.#timeoutMs = positive(options.timeoutMs ?? 300_000, 'timeoutMs');
@@ -144,6 +159,8 @@ export class JobQueue {
   async addMany(inputs: readonly AddJobInput[]): Promise<AddResult[]> {
     if (inputs.length === 0) return [];
     const now = this.clock.now();
+    // One carrier for the call: every job of it is added from the same active span.
+    const carrier = this.tracing?.carrier();
     const rows = inputs.map((input) => {
       if (typeof input?.type !== 'string' || input.type.length === 0 || input.type.length > 128) {
         throw invalidArgument(
@@ -163,6 +180,8 @@ export class JobQueue {
         idempotency_key: input.idempotencyKey ?? null,
         created_at: now,
         updated_at: now,
+        // Only when there is one: an untraced add is the statement it was before the column.
+        ...traceOf(input.trace ?? carrier),
       };
     });
     const inserted = new Set<string>();
@@ -500,6 +519,18 @@ function nonNegative(value: number, name: string): number {
   return value;
 }
 
+/** The carrier as stored: checked, since a malformed `traceparent` would break every attempt's span. */
+function traceOf(carrier: TraceCarrier | undefined): { trace?: string } {
+  if (carrier === undefined) return {};
+  const parsed = TraceCarrierSchema.safeParse(carrier);
+  if (!parsed.success) {
+    throw invalidArgument(
+      `A job's trace must be a W3C carrier like { traceparent: '00-<32 hex>-<16 hex>-01' }; got ${JSON.stringify(carrier)}`,
+    );
+  }
+  return { trace: JSON.stringify(parsed.data) };
+}
+
 function optional<T>(value: unknown, map: (value: unknown) => T): T | undefined {
   return value === null || value === undefined ? undefined : map(value);
 }
@@ -521,6 +552,7 @@ function toJob(row: Record<string, unknown>): StoredJob {
     lockedAt: optional(row.locked_at, toNumber),
     leaseUntil: optional(row.lease_until, toNumber),
     lastError: optional(row.last_error, String),
+    trace: optional(row.trace, (value) => value as TraceCarrier),
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
   };

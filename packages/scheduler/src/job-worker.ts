@@ -11,6 +11,7 @@ import {
 import type { z } from 'zod';
 import { invalidArgument } from './errors.js';
 import type { JobQueue, StoredJob } from './job-queue.js';
+import type { JobTracing } from './job-tracing.js';
 
 export interface JobHandlerContext {
   /** Fires when the job's timeout passes or the worker is closed with `abort: true`. */
@@ -92,6 +93,7 @@ export class JobWorker implements AsyncDisposable {
   readonly #clock: Clock;
   readonly #onError: (error: unknown) => void;
   readonly #logger: Logger;
+  readonly #tracing: JobTracing | undefined;
   readonly #stop = new AbortController();
   readonly #inFlight = new Map<string, AbortController>();
   #wake: AbortController | undefined;
@@ -120,6 +122,7 @@ export class JobWorker implements AsyncDisposable {
     this.#clock = options.clock ?? options.queue.clock;
     this.#onError = options.onError ?? (() => {});
     this.#logger = options.logger ?? options.queue.logger;
+    this.#tracing = options.queue.tracing;
   }
 
   get closed(): boolean {
@@ -315,11 +318,13 @@ export class JobWorker implements AsyncDisposable {
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
     try {
-      await Promise.race([
-        Promise.resolve().then(() => definition.handler(payload, { signal: controller.signal, job })),
-        timeout,
-        aborted,
-      ]);
+      const attempt = () =>
+        Promise.race([
+          Promise.resolve().then(() => definition.handler(payload, { signal: controller.signal, job })),
+          timeout,
+          aborted,
+        ]);
+      await (this.#tracing ? this.#tracing.runJob(job, attempt) : attempt());
       return undefined;
     } catch (error) {
       return { error, dead: false };

@@ -121,4 +121,12 @@ export const schedulerMigrations: readonly Migration[] = [
       );
     },
   },
+  {
+    // The trace context of whoever added a job, so its attempts continue that trace in any process
+    // (`JobQueueOptions.tracing`). A column of its own: the payload stays the host's.
+    name: '0005_scheduler_jobs_trace',
+    async up(db) {
+      await sql`alter table ${sql.table(JOBS_TABLE)} add column trace jsonb`.execute(db);
+    },
+  },
 ];

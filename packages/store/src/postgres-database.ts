@@ -15,6 +15,8 @@ interface PgClientLike {
   on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
   on(event: 'error' | 'end', listener: (error?: Error) => void): unknown;
   removeAllListeners(): unknown;
+  /** pg's connection: its socket is destroyed when a close cannot end the client politely. */
+  connection?: { stream?: { destroy(): void } };
 }
 interface PgPoolLike {
   on(event: 'error', listener: (error: Error) => void): unknown;
@@ -39,6 +41,25 @@ export interface PostgresDatabaseOptions {
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
+ * How long `close()` lets statements in flight finish before it drops their connections. A
+ * server that answers ends them in milliseconds; one that has not after this does not answer
+ * (stalled, or its network gone), and `pool.end()` would wait for it forever.
+ */
+const CLOSE_GRACE_MS = 2_000;
+
+/** Waits for `work` (its failure ignored) for at most `timeoutMs`. */
+async function settledWithin(work: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    work.catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+/**
  * A PostgreSQL server through a `pg` pool. Notifications use LISTEN/NOTIFY on one dedicated
  * connection (opened on the first `listen`, re-opened with backoff when it drops), so blocked
  * readers in other processes wake up too.
@@ -60,6 +81,8 @@ export class PostgresDatabase implements Database {
   #reconnectAttempt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #closing: Promise<void> | undefined;
+  /** The pool's open connections, to drop those a close cannot end (see `CLOSE_GRACE_MS`). */
+  readonly #connections: Set<PgClientLike>;
 
   private constructor(
     options: PostgresDatabaseOptions,
@@ -67,6 +90,7 @@ export class PostgresDatabase implements Database {
     clientConfig: Record<string, unknown>,
     kysely: Kysely<any>,
     hasVector: boolean,
+    connections: Set<PgClientLike>,
   ) {
     this.url = options.url;
     this.#pg = pg;
@@ -74,6 +98,7 @@ export class PostgresDatabase implements Database {
     this.kysely = kysely;
     this.hasVector = hasVector;
     this.#logger = options.logger ?? silentLogger;
+    this.#connections = connections;
   }
 
   static async open(options: PostgresDatabaseOptions): Promise<PostgresDatabase> {
@@ -94,7 +119,21 @@ export class PostgresDatabase implements Database {
       application_name: 'agentrix',
     };
     if (options.schema !== undefined) clientConfig.options = `-c search_path="${options.schema}",public`;
-    const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections });
+    // Every client of the pool, those still connecting included, so a close can drop them.
+    const connections = new Set<PgClientLike>();
+    const Client = class extends (pg.Client as new (config: Record<string, unknown>) => PgClientLike) {
+      constructor(config: Record<string, unknown>) {
+        super(config);
+        connections.add(this);
+        // A connection lost while the client is checked out (a query in flight, a transaction)
+        // is emitted as 'error' on the client, which the pool does not listen to then:
+        // unhandled, it ended the process (tests/integration/store-outage-health.int.test.ts,
+        // the 'cut' case). The query still fails with it, and the pool discards the client.
+        this.on('error', () => {});
+        this.on('end', () => connections.delete(this));
+      }
+    };
+    const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections, Client });
     // An idle client losing its connection must not crash the process; the next query reports it.
     pool.on('error', (error) =>
       options.logger?.warn(
@@ -119,7 +158,7 @@ export class PostgresDatabase implements Database {
         `The pgvector extension is not available on "${options.url}" (vector: 'required'). Install it on the server (CREATE EXTENSION vector) or use vector: 'auto' for the brute-force fallback.`,
       );
     }
-    return new PostgresDatabase(options, pg, clientConfig, kysely, hasVector);
+    return new PostgresDatabase(options, pg, clientConfig, kysely, hasVector, connections);
   }
 
   get closed(): boolean {
@@ -146,7 +185,9 @@ export class PostgresDatabase implements Database {
     }
     return async () => {
       if (!this.#notifier.remove(channel, listener) || this.#closing) return;
-      await this.#listener?.query(`unlisten "${channel}"`).catch(() => {});
+      // Best effort, and bounded: on a server that stopped answering it would wait forever.
+      const client = this.#listener;
+      if (client) await settledWithin(client.query(`unlisten "${channel}"`), CLOSE_GRACE_MS);
     };
   }
 
@@ -176,12 +217,17 @@ export class PostgresDatabase implements Database {
       this.#notifier.clear();
       const listener = this.#listener;
       this.#listener = undefined;
+      const drop = setTimeout(() => {
+        listener?.connection?.stream?.destroy();
+        for (const client of this.#connections) client.connection?.stream?.destroy();
+      }, CLOSE_GRACE_MS);
       if (listener) {
         listener.removeAllListeners();
         listener.on('error', () => {});
         await listener.end().catch((error: unknown) => failures.push(error));
       }
       await this.kysely.destroy().catch((error: unknown) => failures.push(error));
+      clearTimeout(drop);
       if (failures.length > 0) throw storeError(failures[0], 'closing the pool');
     })();
     return this.#closing;
