@@ -22,6 +22,8 @@ export interface MemoryEventMap {
     durationMs: number;
     vector: boolean;
   };
+  /** The rewrite model failed or answered off schema: the question was split by rules instead. */
+  'memory.rewrite-failed': { error: SerializedError };
   'memory.forgotten': { userId: string; facts: number; episodes: number };
 }
 

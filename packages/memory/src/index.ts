@@ -1,3 +1,8 @@
+export type { DistillEventMap } from './distill-events.js';
+export type { Distillation, DistilledFact } from './distill-schema.js';
+export { DISTILL_INSTRUCTIONS, DistillationSchema, sessionTranscript } from './distill-schema.js';
+export type { DistillerOptions, DistillResult } from './distiller.js';
+export { createDistiller, DISTILL_TAG, Distiller, splitSessions } from './distiller.js';
 export type { EpisodeSummary, StableFact } from './episode-summary.js';
 export { EpisodeSummarySchema, renderSummary, StableFactSchema, SUMMARY_INSTRUCTIONS } from './episode-summary.js';
 export type { SummarizeOptions, SummarizeResult } from './episode-writer.js';
@@ -7,6 +12,7 @@ export type { ForgetResult, RetrievedMemory } from './memory.js';
 export { createMemory, Memory } from './memory.js';
 export type { MemoryOptions, RecordEpisodeInput, RememberInput, RetrieveOptions } from './memory-options.js';
 export { embeddingColumn, memoryMigrations } from './migrations.js';
+export { MAX_SUB_QUERIES, REWRITE_INSTRUCTIONS, rewriteQuery } from './query-rewrite.js';
 export { RRF_K, reciprocalRankFusion } from './rank-fusion.js';
 export type { Episode, Fact } from './records.js';
 export type { MemoryQueryScope, MemoryScope } from './scope.js';

@@ -45,16 +45,19 @@ export async function lexicalSearch<Row>(
   const query = options.query.slice(0, MAX_QUERY_LENGTH);
   const table = sql.table(options.table);
   const scope = scopeCondition(options.scope);
+  // `materialized` and the scalar subqueries build the query's tsquery once: inlined, Postgres
+  // rebuilt it for every row of the scope (one user's 644 rows among 100,000: 21 ms -> 2.3 ms,
+  // EXPLAIN ANALYZE on PGlite).
   const result = await sql<Row & { score: number }>`
-    with terms as (
+    with terms as materialized (
       select distinct u.lexeme from unnest(to_tsvector(${TEXT_SEARCH_CONFIG}::regconfig, ${query})) u
       limit ${MAX_QUERY_TERMS}
     ),
-    query as (select string_agg(quote_literal(lexeme), ' | ')::tsquery as q from terms),
+    query as materialized (select string_agg(quote_literal(lexeme), ' | ')::tsquery as q from terms),
     matching as (
-      select t.id, t.search, t.search_length from ${table} t, query
-      where ${scope} and t.search @@ query.q
-      order by ts_rank(t.search, query.q) desc
+      select t.id, t.search, t.search_length from ${table} t
+      where ${scope} and t.search @@ (select q from query)
+      order by ts_rank(t.search, (select q from query)) desc
       limit ${sql.lit(MAX_CANDIDATES)}
     ),
     hits as (

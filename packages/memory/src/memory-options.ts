@@ -11,7 +11,14 @@ export interface MemoryOptions {
    * one, episodes are stored as plain text flagged `unstructured`.
    */
   model?: ChatModel | undefined;
-  /** The model tier asked for summaries. Default `'small'`. */
+  /**
+   * Rewrites each retrieval's question into search queries (one per part, in the words an answer
+   * would use), tier `summaryTier`, tag `memory.rewrite`: pass the gateway so the calls are
+   * budgeted and metered. One call per `retrieve` with a query. Without one, or when it fails
+   * (`memory.rewrite-failed`), multi-part questions are split by rules.
+   */
+  rewrite?: ChatModel | undefined;
+  /** The model tier asked for summaries and rewrites. Default `'small'`. */
   summaryTier?: string | undefined;
   /** Adds vector similarity to full-text search. Each distinct text is embedded once. */
   embedder?: Embedder | undefined;

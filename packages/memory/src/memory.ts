@@ -20,6 +20,7 @@ import { lexicalSearch } from './lexical-search.js';
 import type { MemoryOptions, RecordEpisodeInput, RememberInput, RetrieveOptions } from './memory-options.js';
 import { fillPrompt, type PromptHit } from './memory-prompt.js';
 import { embeddingColumn, memoryMigrations } from './migrations.js';
+import { rewriteQuery, rewriteWithModel } from './query-rewrite.js';
 import { reciprocalRankFusion } from './rank-fusion.js';
 import {
   EPISODE_COLUMNS,
@@ -58,6 +59,27 @@ interface PreparedFact {
   keepEmbedding: boolean;
 }
 
+/** An episode to record, validated: what is known before it is summarized. */
+interface PendingEpisode {
+  id: string;
+  scope: MemoryScope;
+  columns: ScopeColumns;
+  messageId: string | undefined;
+  occurredAt: number;
+}
+
+/** An episode ready to be inserted. */
+interface NewEpisode extends PendingEpisode {
+  text: string;
+  truncated: boolean;
+  summary: EpisodeSummary | undefined;
+  tags: string[];
+  embedding: number[] | undefined;
+}
+
+/** Identifies a recorded message: one episode per (agent, message). */
+const messageKey = (agentId: string, messageId: string | undefined) => `${agentId}\u0000${messageId ?? ''}`;
+
 interface WrittenFact {
   fact: Fact;
   updated: boolean;
@@ -83,6 +105,11 @@ export interface ForgetResult {
 }
 
 const DEFAULT_MAX_TEXT = 4000;
+/**
+ * Episodes one insert statement writes at most (14 parameters each, far below Postgres's 65,535):
+ * bench/memory, ingestion, one statement of 500 turns against one statement per turn.
+ */
+const INSERT_ROWS = 500;
 /** An event time this far past the clock is taken as the clock skew of another machine, not an error. */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
 /**
@@ -97,6 +124,8 @@ const NEIGHBOUR_TOKENS = 24;
  * which has to walk ~limit / selectivity entries to find `limit` rows of one user among many.
  */
 const EXACT_VECTOR_ROWS = 10_000;
+/** Rows each ranked list contributes to a fusion at least. */
+const FUSION_DEPTH = 20;
 /** Episodes the second (bridge) query contributes: the few that name what the first hop found. */
 const BRIDGE_RESULTS = 5;
 
@@ -116,6 +145,7 @@ export class Memory implements AsyncDisposable {
   readonly countTokens: TokenCounter;
   readonly #model: ChatModel | undefined;
   readonly #summaryTier: string;
+  readonly #rewrite: ChatModel | undefined;
   readonly #embeddings: EmbeddingCache | undefined;
   readonly #column: string | undefined;
   readonly #maxText: number;
@@ -130,6 +160,7 @@ export class Memory implements AsyncDisposable {
     this.database = options.database;
     this.#model = options.model;
     this.#summaryTier = options.summaryTier ?? 'small';
+    this.#rewrite = options.rewrite;
     this.#embeddings = options.embedder ? new EmbeddingCache(options.embedder) : undefined;
     this.#column = options.embedder ? embeddingColumn(options.embedder.dimensions) : undefined;
     this.#maxText = options.maxTextLength ?? DEFAULT_MAX_TEXT;
@@ -244,88 +275,171 @@ export class Memory implements AsyncDisposable {
    * a second call returns the stored one (a redelivered turn) and asks no model.
    */
   async recordEpisode(input: RecordEpisodeInput): Promise<Episode> {
+    const [episode] = await this.recordEpisodes([input], { signal: input?.signal });
+    return episode!;
+  }
+
+  /**
+   * Records many exchanges at once, as {@link recordEpisode} does each, in the order given: an
+   * import of an existing history (pass each turn's `occurredAt`, and a `messageId` so importing
+   * again writes nothing twice). The texts are embedded in one call, and the episodes and their
+   * facts written in one transaction, up to {@link INSERT_ROWS} episodes a statement: a crash
+   * leaves all of them or none. Returns the episodes in the order of `inputs` (the stored one
+   * for a message recorded before); an empty list records nothing.
+   */
+  async recordEpisodes(
+    inputs: readonly RecordEpisodeInput[],
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<Episode[]> {
     this.#checkOpen('record an episode');
+    if (!Array.isArray(inputs)) throw invalidArgument('recordEpisodes needs an array of { scope, messages }');
+    const signal = options.signal;
+    const pending = inputs.map((input) => this.#validateEpisode(input));
+    const episodes = new Array<Episode | undefined>(pending.length);
+    // Only a summary model makes a recorded message worth looking up first: it is not asked again.
+    // Without one, the insert skips a recorded message and the stored episode is read after.
+    if (this.#model) {
+      const recorded = await this.#episodesOf(pending);
+      pending.forEach((episode, index) => {
+        episodes[index] = recorded.get(messageKey(episode.columns.agent_id, episode.messageId));
+      });
+    }
+    const toWrite: Array<{ index: number; episode: NewEpisode; facts: PreparedFact[] }> = [];
+    for (const [index, episode] of pending.entries()) {
+      if (episodes[index]) continue;
+      const input = inputs[index]!;
+      const summary = await this.#summarize(input);
+      const raw = summary ? renderSummary(summary) : transcript(input.messages);
+      const { text, truncated } = truncateText(raw, this.#maxText);
+      const tags = [...new Set([...(input.tags ?? []), ...(summary?.tags ?? [])])];
+      // A user's facts follow the user into every thread: stored without the thread, one key is one fact.
+      const scope = input.scope ?? {};
+      const factScope: MemoryScope = scope.userId === undefined ? scope : { ...scope, threadId: undefined };
+      const facts: PreparedFact[] = [];
+      for (const fact of summary?.stableFacts ?? []) {
+        facts.push(await this.#prepareFact({ scope: factScope, key: fact.key, text: fact.text, signal: input.signal }));
+      }
+      toWrite.push({ index, episode: { ...episode, text, truncated, summary, tags, embedding: undefined }, facts });
+    }
+    const embeddings = await this.#embedManyForWrite(
+      toWrite.map(({ episode }) => episode.text),
+      toWrite[0]?.episode.scope ?? {},
+      signal,
+    );
+    toWrite.forEach((item, index) => {
+      item.episode.embedding = embeddings?.[index];
+    });
+    throwIfAborted(signal, 'record an episode');
+    for (const { index } of toWrite) throwIfAborted(inputs[index]!.signal, 'record an episode');
+    const write = async (db: QueryExecutorProvider) => {
+      const inserted = new Map<string, EpisodeRow>();
+      for (let from = 0; from < toWrite.length; from += INSERT_ROWS) {
+        const rows = await this.#insertEpisodes(
+          db,
+          toWrite.slice(from, from + INSERT_ROWS).map(({ episode }) => episode),
+        );
+        for (const row of rows) inserted.set(row.id, row);
+      }
+      const writtenFacts: WrittenFact[] = [];
+      for (const { episode, facts } of toWrite) {
+        if (!inserted.has(episode.id)) continue;
+        for (const fact of facts)
+          writtenFacts.push(await this.#upsertFact(db, { ...fact, sourceEpisodeId: episode.id }));
+      }
+      return { inserted, facts: writtenFacts };
+    };
+    // One statement is atomic by itself: a single episode without facts (a turn) needs no transaction.
+    const single = toWrite.length <= INSERT_ROWS && toWrite.every(({ facts }) => facts.length === 0);
+    const written = single
+      ? await write(this.database.kysely)
+      : await this.database.kysely.transaction().execute(write);
+    const skipped: PendingEpisode[] = [];
+    for (const { index, episode } of toWrite) {
+      const row = written.inserted.get(episode.id);
+      if (!row) {
+        skipped.push(episode);
+        continue;
+      }
+      const stored = toEpisode(row);
+      episodes[index] = stored;
+      this.events.emit('memory.episode-written', {
+        id: stored.id,
+        scope: stored.scope,
+        unstructured: stored.unstructured,
+        truncated: episode.truncated,
+      });
+    }
+    for (const fact of written.facts) this.#factWritten(fact);
+    // Another writer recorded these messages first (a redelivery racing its first attempt, an
+    // import run again, or an earlier input of this batch with the same message): theirs stand.
+    if (skipped.length > 0) {
+      const recorded = await this.#episodesOf(skipped);
+      for (const { index, episode } of toWrite) {
+        if (!episodes[index]) episodes[index] = recorded.get(messageKey(episode.columns.agent_id, episode.messageId));
+      }
+    }
+    // Every input has its episode now: a skipped one (two inputs of one message included) was read back.
+    return episodes as Episode[];
+  }
+
+  /** Checks an episode to record; what is known of it before it is summarized. */
+  #validateEpisode(input: RecordEpisodeInput): PendingEpisode {
     if (!Array.isArray(input?.messages) || input.messages.length === 0) {
       throw invalidArgument('recordEpisode needs { scope, messages } with at least one message');
     }
     const scope = input.scope ?? {};
-    const columns = scopeColumns(scope);
-    const occurredAt = this.#eventTime(input.occurredAt);
     const messageId = input.messageId;
-    if (messageId !== undefined) {
-      if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > 256) {
-        throw invalidArgument(
-          `recordEpisode needs a messageId of 1 to 256 characters or none, got ${JSON.stringify(messageId)}`,
-        );
-      }
-      const recorded = await this.#episodeOf(columns.agent_id, messageId);
-      if (recorded) return recorded;
+    if (
+      messageId !== undefined &&
+      (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > 256)
+    ) {
+      throw invalidArgument(
+        `recordEpisode needs a messageId of 1 to 256 characters or none, got ${JSON.stringify(messageId)}`,
+      );
     }
-    let summary: Awaited<ReturnType<typeof summarizeEpisode>>['summary'];
-    if (this.#model) {
-      try {
-        const result = await summarizeEpisode({
-          model: this.#model,
-          tier: this.#summaryTier,
-          messages: input.messages,
-          scope,
-          signal: input.signal,
-          onInvalid: (attempt, error) => this.events.emit('memory.summary-invalid', { attempt, error, scope }),
-        });
-        summary = result.summary;
-      } catch (error) {
-        if (AgentrixError.isInstance(error) && error.code === 'ABORTED') throw error;
-        this.events.emit('memory.summary-invalid', { attempt: 0, error: serializeError(error).message, scope });
-      }
-    }
-    const raw = summary ? renderSummary(summary) : transcript(input.messages);
-    const tags = [...new Set([...(input.tags ?? []), ...(summary?.tags ?? [])])];
-    const { text, truncated } = truncateText(raw, this.#maxText);
-    const embedding = await this.#embedForWrite(text, scope, input.signal);
-    // A user's facts follow the user into every thread: stored without the thread, one key is one fact.
-    const factScope: MemoryScope = scope.userId === undefined ? scope : { ...scope, threadId: undefined };
-    const facts: PreparedFact[] = [];
-    for (const fact of summary?.stableFacts ?? []) {
-      facts.push(await this.#prepareFact({ scope: factScope, key: fact.key, text: fact.text, signal: input.signal }));
-    }
-    throwIfAborted(input.signal, 'record an episode');
-    // One transaction: a crash leaves the episode with all its facts or nothing, so a retry redoes all.
-    const written = await this.database.kysely.transaction().execute(async (trx) => {
-      const row = await this.#insertEpisode(trx, {
-        columns,
-        messageId,
-        text,
-        truncated,
-        summary,
-        tags,
-        embedding,
-        occurredAt,
-      });
-      if (!row) return undefined;
-      const episode = toEpisode(row);
-      const writtenFacts: WrittenFact[] = [];
-      for (const fact of facts)
-        writtenFacts.push(await this.#upsertFact(trx, { ...fact, sourceEpisodeId: episode.id }));
-      return { episode, facts: writtenFacts };
-    });
-    // Another writer recorded this message first (a redelivery racing its first attempt): theirs stands.
-    if (!written) return (await this.#episodeOf(columns.agent_id, messageId!))!;
-    const { episode } = written;
-    this.events.emit('memory.episode-written', {
-      id: episode.id,
-      scope: episode.scope,
-      unstructured: episode.unstructured,
-      truncated,
-    });
-    for (const fact of written.facts) this.#factWritten(fact);
-    return episode;
+    return {
+      id: this.#generateId(),
+      scope,
+      columns: scopeColumns(scope),
+      messageId,
+      occurredAt: this.#eventTime(input.occurredAt),
+    };
   }
 
-  /** The episode recorded for `messageId` by the agent (`''`: no agent), if any. */
-  async #episodeOf(agentId: string, messageId: string): Promise<Episode | undefined> {
-    const result = await sql<EpisodeRow>`select ${sql.join(EPISODE_COLUMNS.map((name) => sql.ref(name)))}
-      from memory_episodes where agent_id = ${agentId} and message_id = ${messageId}`.execute(this.database.kysely);
-    return result.rows[0] ? toEpisode(result.rows[0]) : undefined;
+  /** The summary of an exchange by the model, or undefined (no model, or it failed: the transcript is stored). */
+  async #summarize(input: RecordEpisodeInput): Promise<EpisodeSummary | undefined> {
+    if (!this.#model) return undefined;
+    const scope = input.scope ?? {};
+    try {
+      const result = await summarizeEpisode({
+        model: this.#model,
+        tier: this.#summaryTier,
+        messages: input.messages,
+        scope,
+        signal: input.signal,
+        onInvalid: (attempt, error) => this.events.emit('memory.summary-invalid', { attempt, error, scope }),
+      });
+      return result.summary;
+    } catch (error) {
+      if (AgentrixError.isInstance(error) && error.code === 'ABORTED') throw error;
+      this.events.emit('memory.summary-invalid', { attempt: 0, error: serializeError(error).message, scope });
+      return undefined;
+    }
+  }
+
+  /** The stored episodes of these (agent, message) pairs, by {@link messageKey}. */
+  async #episodesOf(episodes: readonly PendingEpisode[]): Promise<Map<string, Episode>> {
+    const found = new Map<string, Episode>();
+    const pairs = episodes.filter((episode) => episode.messageId !== undefined);
+    for (let from = 0; from < pairs.length; from += INSERT_ROWS) {
+      const keys = pairs
+        .slice(from, from + INSERT_ROWS)
+        .map(({ columns, messageId }) => sql`(${columns.agent_id}, ${messageId})`);
+      const result = await sql<EpisodeRow>`select ${sql.join(EPISODE_COLUMNS.map((name) => sql.ref(name)))}
+        from memory_episodes where (agent_id, message_id) in (${sql.join(keys)})`.execute(this.database.kysely);
+      for (const row of result.rows) found.set(messageKey(row.agent_id, row.message_id ?? undefined), toEpisode(row));
+    }
+    return found;
   }
 
   /** The most recent episodes `scope` may see, newest first. */
@@ -431,12 +545,14 @@ export class Memory implements AsyncDisposable {
     limit: number,
     signal: AbortSignal | undefined,
   ): Promise<{ rows: OrderedEpisodeRow[]; vector: boolean }> {
+    // Each list deep enough for fusion to matter: the best of a sub-query may be 10th of the question's.
+    const depth = Math.max(limit, FUSION_DEPTH);
     const textRanked = await lexicalSearch<OrderedEpisodeRow>(this.database.kysely, {
       table: 'memory_episodes',
       columns: sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`))),
       scope,
       query,
-      limit,
+      limit: depth,
       tieBreak: sql`t.occurred_at`,
     });
     const vectorRanked = await this.#vector<OrderedEpisodeRow>(
@@ -444,7 +560,7 @@ export class Memory implements AsyncDisposable {
       ORDERED_EPISODE_COLUMNS,
       scope,
       query,
-      limit,
+      depth,
       signal,
     );
     // A second hop by rule: the names the best episodes introduce, for the half of a multi-hop
@@ -460,8 +576,43 @@ export class Memory implements AsyncDisposable {
           tieBreak: sql`t.occurred_at`,
         })
       : [];
-    const rows = reciprocalRankFusion([textRanked, vectorRanked ?? [], bridged], (row) => row.id).slice(0, limit);
+    // The parts of a multi-part question, searched one by one (by the model when one is set).
+    const parts = await this.#subQueries(scope, query, signal);
+    const partRanked: OrderedEpisodeRow[][] = [];
+    for (const part of parts) {
+      partRanked.push(
+        await lexicalSearch<OrderedEpisodeRow>(this.database.kysely, {
+          table: 'memory_episodes',
+          columns: sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`))),
+          scope,
+          query: part,
+          limit: depth,
+          tieBreak: sql`t.occurred_at`,
+        }),
+      );
+    }
+    const rows = reciprocalRankFusion([textRanked, vectorRanked ?? [], ...partRanked, bridged], (row) => row.id).slice(
+      0,
+      limit,
+    );
     return { rows, vector: vectorRanked !== undefined };
+  }
+
+  /**
+   * The sub-queries of a question: the rewrite model's when one is set (its failure is reported
+   * and the rules take over), else {@link rewriteQuery}'s rules; [] for a question of one part.
+   */
+  async #subQueries(scope: MemoryQueryScope, query: string, signal: AbortSignal | undefined): Promise<string[]> {
+    if (query.trim() === '') return [];
+    if (this.#rewrite) {
+      try {
+        return await rewriteWithModel({ model: this.#rewrite, tier: this.#summaryTier, query, scope, signal });
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        this.events.emit('memory.rewrite-failed', { error: serializeError(error) });
+      }
+    }
+    return rewriteQuery(query);
   }
 
   /** The turn before and the turn after each episode, in its own conversation (same scope columns). */
@@ -567,37 +718,31 @@ export class Memory implements AsyncDisposable {
   }
 
   /**
-   * Inserts an episode; undefined when its (agent, message) is already recorded. Runs in the
-   * caller's transaction.
+   * Inserts episodes in one statement, in the order given (their `seq`); returns the rows
+   * inserted, without those whose (agent, message) was recorded already. Runs in the caller's
+   * transaction, if any.
    */
-  async #insertEpisode(
-    db: QueryExecutorProvider,
-    episode: {
-      columns: ScopeColumns;
-      messageId: string | undefined;
-      text: string;
-      truncated: boolean;
-      summary: EpisodeSummary | undefined;
-      tags: string[];
-      embedding: number[] | undefined;
-      occurredAt: number;
-    },
-  ): Promise<EpisodeRow | undefined> {
-    const { columns, summary, embedding } = episode;
+  async #insertEpisodes(db: QueryExecutorProvider, episodes: readonly NewEpisode[]): Promise<EpisodeRow[]> {
+    if (episodes.length === 0) return [];
+    const now = this.#clock.now();
     const embeddingInsert = this.#column ? sql`, ${sql.ref(this.#column)}` : sql``;
-    const embeddingValues = this.#column
-      ? sql`, ${embedding === undefined ? sql`null` : toVector(this.database, embedding)}`
-      : sql``;
+    const values = episodes.map((episode) => {
+      const { columns, summary, embedding } = episode;
+      const embeddingValue = this.#column
+        ? sql`, ${embedding === undefined ? sql`null` : toVector(this.database, embedding)}`
+        : sql``;
+      return sql`(${episode.id}, ${columns.user_id}, ${columns.agent_id}, ${columns.thread_id}, ${columns.namespace},
+        ${episode.messageId ?? null}, ${episode.text}, ${summary === undefined ? null : JSON.stringify(summary)}::jsonb,
+        ${summary === undefined}, ${episode.truncated}, ${JSON.stringify(episode.tags)}::jsonb,
+        ${episode.occurredAt}::bigint, ${now}::bigint${embeddingValue})`;
+    });
     const result = await sql<EpisodeRow>`insert into memory_episodes
         (id, user_id, agent_id, thread_id, namespace, message_id, text, summary, unstructured, truncated, tags,
           occurred_at, created_at${embeddingInsert})
-      values (${this.#generateId()}, ${columns.user_id}, ${columns.agent_id}, ${columns.thread_id}, ${columns.namespace},
-        ${episode.messageId ?? null}, ${episode.text}, ${summary === undefined ? null : JSON.stringify(summary)}::jsonb,
-        ${summary === undefined}, ${episode.truncated}, ${JSON.stringify(episode.tags)}::jsonb,
-        ${episode.occurredAt}, ${this.#clock.now()}${embeddingValues})
+      values ${sql.join(values)}
       on conflict (agent_id, message_id) do nothing
       returning ${sql.join(EPISODE_COLUMNS.map((name) => sql.ref(name)))}`.execute(db);
-    return result.rows[0];
+    return result.rows;
   }
 
   /** Validates a fact and embeds it unless its stored embedding still fits: the work before its write. */
@@ -668,6 +813,27 @@ export class Memory implements AsyncDisposable {
       updated,
       truncated,
     });
+  }
+
+  /** Embeddings of texts to write, in one embedder call; undefined without an embedder or when it failed. */
+  async #embedManyForWrite(
+    texts: readonly string[],
+    scope: MemoryScope,
+    signal: AbortSignal | undefined,
+  ): Promise<number[][] | undefined> {
+    if (!this.#embeddings || texts.length === 0) return undefined;
+    try {
+      const options = { scope: callScope(scope, EMBEDDING_TAG), ...(signal ? { signal } : {}) };
+      return await this.#embeddings.embed(texts, options);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      this.events.emit('memory.embedder-failed', {
+        operation: 'write',
+        texts: texts.length,
+        error: serializeError(error),
+      });
+      return undefined;
+    }
   }
 
   async #embedForWrite(

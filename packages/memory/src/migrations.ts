@@ -1,5 +1,6 @@
 import { createVectorIndex, type Migration, vectorColumnType } from '@agentrix/store';
 import { sql } from 'kysely';
+import { distillMigration } from './distill-migration.js';
 import { invalidArgument } from './errors.js';
 
 /** The full-text configuration used for every memory table. */
@@ -106,7 +107,7 @@ export function embeddingColumn(dimensions: number): string {
  * written again.
  */
 export function memoryMigrations(options: { dimensions?: number | undefined } = {}): Migration[] {
-  const migrations = [baseMigration, threadsMigration, eventTimeMigration];
+  const migrations = [baseMigration, threadsMigration, eventTimeMigration, distillMigration];
   const dimensions = options.dimensions;
   if (dimensions !== undefined) {
     if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 16_000) {

@@ -12,6 +12,8 @@ export interface Fact {
   tags: string[];
   /** The episode it was distilled from, when any. */
   sourceEpisodeId?: string | undefined;
+  /** The episodes (turns) a distilled fact or summary was drawn from, in the order said; [] otherwise. */
+  evidenceEpisodeIds: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -64,6 +66,7 @@ export interface FactRow extends ScopeRow {
   truncated: boolean;
   tags: unknown;
   source_episode_id: string | null;
+  evidence: unknown;
   created_at: string | number;
   updated_at: string | number;
 }
@@ -79,6 +82,7 @@ export const FACT_COLUMNS = [
   'truncated',
   'tags',
   'source_episode_id',
+  'evidence',
   'created_at',
   'updated_at',
 ] as const;
@@ -92,6 +96,7 @@ export function toFact(row: FactRow): Fact {
     truncated: row.truncated,
     tags: json<string[]>(row.tags, []),
     sourceEpisodeId: row.source_episode_id ?? undefined,
+    evidenceEpisodeIds: json<string[]>(row.evidence, []),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Embedder } from '@agentrix/core';
 import type { Database } from '@agentrix/store';
+import { MockLLM } from '@agentrix/testing';
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { createMemory, type Memory } from './memory.js';
@@ -166,5 +167,64 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     const { facts, vector } = await memory.searchFacts({ userId }, 'seats window', 5);
     expect(vector).toBe(true);
     expect(facts.map((fact) => fact.text)).toEqual(['Prefers aisle seats']);
+  });
+
+  it('imports a history in one call: dates and order kept, idempotent by message, all or nothing', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    const input = (index: number, messageId = `m${index}`) => ({
+      scope: { userId },
+      messageId,
+      occurredAt: MAY_8 + index * MINUTE,
+      messages: [{ role: 'user' as const, name: 'Ana', content: `Turn ${index} about the kiln.` }],
+    });
+    const written = await memory.recordEpisodes([...Array.from({ length: 1200 }, (_, i) => input(i)), input(5)]);
+    expect(written).toHaveLength(1201);
+    expect(written[1200]!.id).toBe(written[5]!.id);
+    expect(written[7]!.occurredAt).toBe(MAY_8 + 7 * MINUTE);
+    expect(new Set(written.map((episode) => episode.id)).size).toBe(1200);
+    // Importing again writes nothing and returns the stored episodes.
+    const again = await memory.recordEpisodes([input(3), input(1300)]);
+    expect(again[0]!.id).toBe(written[3]!.id);
+    expect((await memory.recentEpisodes({ userId }, 2)).map((episode) => episode.text)).toEqual([
+      'Ana: Turn 1300 about the kiln.',
+      'Ana: Turn 1199 about the kiln.',
+    ]);
+    // One bad input fails the call before anything is written.
+    await expect(
+      memory.recordEpisodes([input(2000), { ...input(2001), occurredAt: Date.now() + 86_400_000 }]),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await memory.searchEpisodes({ userId }, 'Turn 2000', 1)).not.toContainEqual(
+      expect.objectContaining({ messageId: 'm2000' }),
+    );
+    expect(await memory.recordEpisodes([])).toEqual([]);
+  });
+
+  it('searches each part of a multi-part question, and the queries of a rewrite model when set', async () => {
+    const userId = user();
+    const turns = [
+      'Maria: I have been doing jigsaw puzzles every night.',
+      ...fillers(12, (i) => `Maria: Evan, Maria here, the weekend with Evan was fun, day ${i}.`),
+      'Evan: Puzzles are my secret addiction.',
+    ];
+    const plain = await createMemory({ database: database() });
+    await importTurns(plain, userId, turns);
+    const question = 'What puzzles do Maria and Evan both enjoy?';
+    const split = await plain.searchEpisodes({ userId }, question, 2);
+    expect(split.map((episode) => episode.text).sort()).toEqual([
+      'Evan: Puzzles are my secret addiction.',
+      'Maria: I have been doing jigsaw puzzles every night.',
+    ]);
+    const rewrite = new MockLLM({ script: [{ text: '{"queries": ["secret addiction"]}' }, { text: 'not json' }] });
+    const rewritten = await createMemory({ database: database(), migrate: false, rewrite });
+    const failures: string[] = [];
+    rewritten.events.on('memory.rewrite-failed', (event) => failures.push(event.error.message));
+    const found = await rewritten.searchEpisodes({ userId }, 'What is Evan hooked on?', 1);
+    expect(found.map((episode) => episode.text)).toEqual(['Evan: Puzzles are my secret addiction.']);
+    expect(rewrite.requests[0]).toMatchObject({ tier: 'small', scope: { userId, tags: ['memory.rewrite'] } });
+    // An answer off schema: reported, and the rules split the question.
+    const fallback = await rewritten.searchEpisodes({ userId }, question, 2);
+    expect(fallback).toHaveLength(2);
+    expect(failures).toHaveLength(1);
   });
 }

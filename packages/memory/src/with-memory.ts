@@ -9,6 +9,7 @@ import {
   type TurnCommitHook,
   type UserMessage,
 } from '@agentrix/core';
+import type { Distiller } from './distiller.js';
 import type { Memory } from './memory.js';
 import type { MemoryScope } from './scope.js';
 import { buildWorkingMemory, messageTokens } from './working-memory.js';
@@ -33,6 +34,11 @@ export interface WithMemoryOptions {
   facts?: number;
   /** Who the user is when `request.scope.userId` is not set. Default: the last user message's `name`. */
   resolveUserId?: (request: ChatRequest) => string | undefined;
+  /**
+   * Distils the conversation's sessions into facts and summaries after each turn's commit
+   * (`createDistiller`): queued, never awaited by the turn, and a failure is an event. Default none.
+   */
+  distiller?: Distiller | undefined;
 }
 
 /** A {@link ChatModel} that reads and writes memory; see {@link withMemory}. */
@@ -128,6 +134,8 @@ export function withMemory(model: ChatModel, memory: Memory, options: WithMemory
       messages: [commit.input, { role: 'assistant', content: commit.reply }],
       signal: commit.signal,
     });
+    // After the episode is stored, beside the rest of the commit: the turn never waits for it.
+    options.distiller?.afterTurn(turn.scope);
   }
 
   return {

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { rewriteQuery } from './query-rewrite.js';
+
+describe('rewriteQuery', () => {
+  it('gives one query per name of two joined names, without question words', () => {
+    expect(rewriteQuery('What pastime do Maria and Evan both enjoy?')).toEqual([
+      'Maria pastime enjoy',
+      'Evan pastime enjoy',
+    ]);
+  });
+
+  it('gives one query per side of a comparison, each with the names of the question', () => {
+    expect(rewriteQuery('Would Evan rather book a farm stay or a city break?')).toEqual([
+      'Evan rather book a farm stay',
+      'Evan a city break',
+    ]);
+  });
+
+  it('gives one query per sentence of a question of several', () => {
+    expect(rewriteQuery('When did Ana go to Lisbon? What did she buy there?')).toEqual([
+      'Ana go to Lisbon',
+      'she buy there',
+    ]);
+  });
+
+  it('gives nothing for a question of one part, an empty query or a document', () => {
+    expect(rewriteQuery('Where does Maria work now?')).toEqual([]);
+    expect(rewriteQuery('')).toEqual([]);
+    expect(rewriteQuery(`Ana and Ben ${'word '.repeat(200)}`)).toEqual([]);
+  });
+});
