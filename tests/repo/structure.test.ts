@@ -43,9 +43,6 @@ function allFiles(dir: string): string[] {
  * This list may only shrink: a test below fails when a file here no longer needs its exception.
  */
 const SRC_IMPORT_EXCEPTIONS = [
-  'packages/scheduler/src/job-worker.test.ts', // @agentrix/store/testing
-  'packages/scheduler/src/hq/hq.test.ts', // @agentrix/store/testing
-  'packages/scheduler/src/hq/hq.int.test.ts', // @agentrix/store/testing
   'packages/store/src/sql-message-bus.test.ts', // @agentrix/bus/testing
   'packages/store/src/sql-message-bus.int.test.ts', // @agentrix/bus/testing
   'packages/store/src/gateway-stores.test.ts', // the gateway's budget-store contract: no ./testing yet

@@ -2,6 +2,7 @@
 
 import type { AgentrixEventName } from '@agentrix/core';
 import type { Database } from '@agentrix/store';
+import { capturingLogger } from '@agentrix/store/testing';
 import { FakeClock } from '@agentrix/testing';
 import { sql } from 'kysely';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,7 +10,6 @@ import { z } from 'zod';
 import { JobQueue } from './job-queue.js';
 import { JobWorker } from './job-worker.js';
 import { JOBS_TABLE, schedulerMigrations } from './migrations.js';
-import { capturingLogger } from './testing/capturing-logger.js';
 
 /** The scheduler events a queue emitted, in order, as `[name, payload]`. */
 function record(queue: JobQueue, names: readonly AgentrixEventName[]): Array<[string, unknown]> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { openTestPglite, type TestPglite } from '@agentrix/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestPglite, type TestPglite } from '../../store/src/testing/pglite-template.js';
 import { JobQueue } from './job-queue.js';
 import { JobWorker } from './job-worker.js';
 import { schedulerMigrations } from './migrations.js';

@@ -1,5 +1,5 @@
+import { openTestPostgres, type TestPostgres } from '@agentrix/store/testing';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { openTestPostgres, type TestPostgres } from '../../../store/src/testing/postgres-schema.js';
 import { schedulerMigrations } from '../migrations.js';
 import { hqContract } from './hq.contract.js';
 

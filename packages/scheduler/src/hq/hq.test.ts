@@ -1,5 +1,5 @@
+import { openTestPglite, type TestPglite } from '@agentrix/store/testing';
 import { afterAll, beforeAll } from 'vitest';
-import { openTestPglite, type TestPglite } from '../../../store/src/testing/pglite-template.js';
 import { schedulerMigrations } from '../migrations.js';
 import { hqContract } from './hq.contract.js';
 

@@ -1,4 +1,4 @@
-// Test support (not exported): a Logger that keeps every line, in pino's argument order.
+// Test support (exported from @agentrix/store/testing): a Logger that keeps every line, in pino's argument order.
 import type { Logger, LogLevel } from '@agentrix/core';
 
 export interface LogLine {
