@@ -72,9 +72,10 @@ export function observeGauges(meter: Meter, sources: GaugeSources): () => void {
     }
     if (work.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
+    // Ref'd: a collection (an export on shutdown, say) awaits this wait, so it keeps the process
+    // alive until the bus and budgets answer or the deadline passes; it is cleared either way.
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, COLLECT_TIMEOUT_MS);
-      timer.unref();
     });
     await Promise.race([Promise.allSettled(work), deadline]);
     clearTimeout(timer);
