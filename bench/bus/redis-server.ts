@@ -1,6 +1,6 @@
-import { OwnRedisServer } from '../../packages/bus/src/redis-test-support.js';
+import { OwnRedisServer } from '@agentrix/bus/testing';
 
-export { REDIS_SERVER_BIN } from '../../packages/bus/src/redis-test-support.js';
+export { REDIS_SERVER_BIN } from '@agentrix/bus/testing';
 
 /** A Redis for the bench: `REDIS_URL` when set, else a redis-server of our own (stopped by `stop`). */
 export interface BenchRedis {

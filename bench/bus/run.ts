@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { createInMemoryBus, createRedisBus, type RedisClientLike, RedisStreamsBus } from '@agentrix/bus';
+import { OwnRedisCluster } from '@agentrix/bus/testing';
 import type { MessageBus } from '@agentrix/core';
 import { Cluster } from 'ioredis';
-import { OwnRedisCluster } from '../../packages/bus/src/redis-test-support.js';
 import { type Summary, summarize } from '../lib/stats.js';
 import { formatNumber, formatRatio, printTable, status } from '../lib/table.js';
 import { redisBenchmarkXadd } from './baseline.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import type { SendInput } from '@agentrix/core';
-import { JOBS_TABLE, JobQueue, JobWorker, Scheduler, schedulerMigrations } from '@agentrix/scheduler';
-import { type Database, openDatabase } from '@agentrix/store';
+import { JOBS_TABLE, JobQueue, JobWorker, Scheduler, schedulerKysely, schedulerMigrations } from '@agentrix/scheduler';
+import { type Database, jsonb, openDatabase } from '@agentrix/store';
 import { summarize } from '../lib/stats.js';
 import { formatNumber, formatRatio, printTable } from '../lib/table.js';
 import { withPostgres } from '../lib/with-postgres.js';
@@ -72,7 +72,7 @@ async function benchThroughput(target: Target): Promise<void> {
       const defaults = batchSize === 10 && prefetch;
       const status = target.postgres && defaults && workers !== 2 ? (rate >= target_ ? 'met' : 'MISSED') : '';
       rows.push([
-        `JobQueue + JobWorker, batch ${batchSize}${prefetch ? (defaults ? ' (defaults: prefetch, claims grow to 100)' : ', prefetch') : ', one claim per batch (before)'}`,
+        `JobQueue + JobWorker, batch ${batchSize}${prefetch ? (defaults ? ' (defaults: prefetch, claims grow to 500)' : ', prefetch') : ', one claim per batch (before)'}`,
         String(workers),
         formatNumber(rate),
         formatRatio(rate, baseline),
@@ -101,13 +101,13 @@ async function rawRate(database: Database): Promise<number> {
     const values = Array.from({ length: Math.min(1_000, JOBS - start) }, (_, index) => {
       const id = `${queue}-${start + index}`;
       ids.push(id);
-      return { id, queue, type: 'noop', payload: 'null', run_at: 0, created_at: 0, updated_at: 0 };
+      return { id, queue, type: 'noop', payload: jsonb(null), run_at: 0, created_at: 0, updated_at: 0 };
     });
-    await database.kysely.insertInto(JOBS_TABLE).values(values).execute();
+    await schedulerKysely(database).insertInto(JOBS_TABLE).values(values).execute();
   }
   const inserted = performance.now();
   for (let start = 0; start < ids.length; start += 100) {
-    await database.kysely
+    await schedulerKysely(database)
       .updateTable(JOBS_TABLE)
       .set({ status: 'done' })
       .where('id', 'in', ids.slice(start, start + 100))

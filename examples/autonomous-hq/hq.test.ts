@@ -15,7 +15,7 @@ describe('autonomous-hq example', () => {
     expect(result.tickReport.goals).toHaveLength(1);
     expect(result.report.spend?.totalUsd).toBeGreaterThan(0);
     expect(Object.keys(result.report.spend?.byAgent ?? {})).toContain('architect');
-    expect(result.report.agentBudgets).toEqual({ 'worker-1': 2, 'worker-2': 1 });
+    expect(result.report.agentBudgets).toEqual({ architect: 8, 'worker-1': 2, 'worker-2': 1 });
     expect(formatReport(result.report)).toContain('team budget:');
   }, 60_000);
 

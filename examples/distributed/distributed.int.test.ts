@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { requireRedisUrl } from '@agentrix/bus/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { requireRedisUrl } from '../../packages/bus/src/redis-test-support.js';
 import { runDistributed } from './distributed.js';
 
 describe('distributed example', () => {

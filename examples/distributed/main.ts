@@ -1,4 +1,4 @@
-import { OwnRedisServer } from '../../packages/bus/src/redis-test-support.js';
+import { OwnRedisServer } from '@agentrix/bus/testing';
 import { runDistributed } from './distributed.js';
 
 // Two worker processes sharing one Redis bus, started by one command:

@@ -81,11 +81,16 @@ describe('the HQ over HTTP (examples/hq-console)', () => {
   }, 60_000);
 
   it('budget, pause and resume, as the seed drives them', async () => {
+    // An agent's HQ budget is its own gateway budget: the HQ and the gateway show the same cap.
     const budget = await curl('POST', '/api/hq/budget', { agentId: 'worker-1', usdPerDay: 1.5 });
-    expect(budget.json.agentBudgets).toEqual({ 'worker-1': 1.5 });
-    expect((await curl('POST', '/api/hq/budget', { agentId: 'worker-1', usdPerDay: null })).json.agentBudgets).toEqual(
-      {},
-    );
+    expect(budget.json.agentBudgets).toEqual({ architect: 8, 'worker-1': 1.5, 'worker-2': 2 });
+    const own = await curl('GET', '/api/gateway/budgets?agentId=worker-1');
+    expect(own.json.budgets.find((line: { budget: string }) => line.budget === 'worker-1')).toMatchObject({
+      limit: 1.5,
+    });
+    // A gateway budget cannot be removed: null is refused, the cap stays.
+    const removal = await curl('POST', '/api/hq/budget', { agentId: 'worker-1', usdPerDay: null });
+    expect([removal.status, removal.json.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
     const team = await curl('PUT', '/api/gateway/budgets/team', { usd: 50 });
     expect(team.json.budgets[0].limit).toBe(50);
 
@@ -122,6 +127,8 @@ describe('the HQ over HTTP (examples/hq-console)', () => {
       ['POST', '/api/hq/strategic-goal', { goal: 'Again', id: 'docs-1.2' }, 400, 'INVALID_ARGUMENT'],
       ['POST', '/api/hq/budget', { agentId: 'ghost', usdPerDay: 1 }, 404, 'AGENT_NOT_FOUND'],
       ['POST', '/api/hq/budget', { agentId: 'worker-1', usdPerDay: -1 }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/api/hq/budget', { agentId: 'worker-1', usdPerDay: null }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/api/hq/budget', { agentId: 'release-manager', usdPerDay: 1 }, 404, 'NOT_FOUND'],
       ['GET', '/api/hq/goals/nope', undefined, 404, 'NOT_FOUND'],
     ] as const) {
       const answer = await curl(method, path, body);

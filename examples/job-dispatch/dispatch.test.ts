@@ -7,10 +7,10 @@ describe('job-dispatch example', () => {
     const { outcomes, profiles } = await runJobDispatch({ jobs: 2, log: (line) => lines.push(line) });
     expect(outcomes).toHaveLength(2);
     for (const outcome of outcomes) {
-      expect(outcome.job).toMatchObject({ status: 'COMPLETED', winner: 'quick' });
+      expect(outcome.job).toMatchObject({ status: 'completed', winner: 'quick' });
       expect(String(outcome.job.result)).toContain('-> 42');
       const statuses = Object.fromEntries(outcome.distributions.map((row) => [row.agentId, row.status]));
-      expect(statuses).toEqual({ expert: 'CANCELLED', quick: 'COMPLETED', flaky: 'FAILED' });
+      expect(statuses).toEqual({ expert: 'cancelled', quick: 'completed', flaky: 'failed' });
     }
     const byId = Object.fromEntries(profiles.map((profile) => [profile.agentId, profile]));
     expect(byId.quick).toMatchObject({ successes: 2, failures: 0 });
@@ -19,7 +19,7 @@ describe('job-dispatch example', () => {
     expect(byId.intern).toMatchObject({ successes: 0, failures: 0 });
     expect(byId.quick!.reputation).toBeGreaterThan(0.7);
     expect(byId.flaky!.reputation).toBeLessThan(0.4);
-    expect(lines[0]).toMatch(/^invoice-1: COMPLETED, winner quick/);
+    expect(lines[0]).toMatch(/^invoice-1: completed, winner quick/);
     expect(formatStats(profiles).split('\n')[1]).toMatch(/^expert/);
   }, 30_000);
 });

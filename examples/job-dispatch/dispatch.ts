@@ -29,8 +29,9 @@ export async function runJobDispatch(options: DispatchRunOptions = {}): Promise<
   const agentrix = await createAgentrix({
     models: {
       // The expert is right but slow; the quick one is fast; the flaky one answers with an error.
-      expert: new MockLLM({ fallback: (request) => ({ text: `expert: ${lastUser(request)} -> 42`, delayMs: 400 }) }),
-      quick: new MockLLM({ fallback: (request) => ({ text: `quick: ${lastUser(request)} -> 42`, delayMs: 40 }) }),
+      // The gaps are wide so the order holds on a loaded machine (flaky fails before quick wins).
+      expert: new MockLLM({ fallback: (request) => ({ text: `expert: ${lastUser(request)} -> 42`, delayMs: 600 }) }),
+      quick: new MockLLM({ fallback: (request) => ({ text: `quick: ${lastUser(request)} -> 42`, delayMs: 150 }) }),
       flaky: new MockLLM({ fallback: { text: 'ERROR: I cannot read that invoice', delayMs: 10 } }),
       intern: new MockLLM({ fallback: { text: 'intern answer' } }),
     },

@@ -1,14 +1,14 @@
 import { createRequire } from 'node:module';
 import { InMemoryBus } from '@agentrix/bus';
 import { AgentrixEvents } from '@agentrix/core';
+import { createTeam, publishRelease } from '@agentrix/example-autonomous-hq/team';
 import { createGateway } from '@agentrix/gateway';
+import { createHq } from '@agentrix/hq';
 import { createAgentrix } from '@agentrix/runtime';
-import { createHq, JobQueue } from '@agentrix/scheduler';
+import { JobQueue } from '@agentrix/scheduler';
 import { createServer } from '@agentrix/server';
-import { defineSkill } from '@agentrix/skills';
 import { openDatabase } from '@agentrix/store';
 import { MockLLM, type MockRequest, type MockStep } from '@agentrix/testing';
-import { z } from 'zod';
 import { until } from './console-fixture.js';
 
 const EVERYTHING = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
@@ -50,8 +50,9 @@ export interface ConsoleDemo {
 }
 
 /**
- * A small HQ behind the server and console, on the mock model: a gateway with daily budgets, an
- * architect, two workers and a release manager whose release waits for approval, an MCP server,
+ * A small HQ behind the server and console, on the mock model: a gateway with daily budgets, the
+ * team of examples/autonomous-hq (an architect, two workers and a release manager whose release
+ * waits for approval), an MCP server,
  * a thread with a tool call and a dead letter. Used to take the screenshots of docs/console.md.
  */
 export async function startConsoleDemo(consoleDir: string): Promise<ConsoleDemo> {
@@ -66,15 +67,10 @@ export async function startConsoleDemo(consoleDir: string): Promise<ConsoleDemo>
     budgets: [
       { id: 'team', scope: 'global', period: 'day', usd: 1 },
       { id: 'architect', scope: { agentId: 'architect' }, period: 'day', usd: 0.05 },
+      { id: 'worker-1', scope: { agentId: 'worker-1' }, period: 'day', usd: 0.02 },
+      { id: 'worker-2', scope: { agentId: 'worker-2' }, period: 'day', usd: 0.02 },
       { id: 'per-agent', scope: { agentId: '*' }, period: 'day', usd: 0.02 },
     ],
-  });
-  const publishRelease = defineSkill({
-    name: 'publish_release',
-    description: 'Publish a release to customers. A major decision: a human must approve it.',
-    input: z.object({ version: z.string().min(1), notes: z.string().default('') }),
-    requiresApproval: true,
-    execute: ({ version }) => ({ published: version }),
   });
   const bus = new InMemoryBus({ maxDeliveries: 2 });
   const agentrix = await createAgentrix({
@@ -84,23 +80,7 @@ export async function startConsoleDemo(consoleDir: string): Promise<ConsoleDemo>
     skills: [publishRelease],
     mcp: { servers: [{ name: 'everything', transport: 'stdio', command: process.execPath, args: [EVERYTHING] }] },
   });
-  await agentrix.create({
-    id: 'architect',
-    role: 'planner',
-    tier: 'large',
-    instructions: 'You are the architect. Break a goal into tasks. Reply with JSON only.',
-  });
-  for (const id of ['worker-1', 'worker-2']) {
-    await agentrix.create({ id, role: 'worker', tier: 'small', instructions: 'You are a worker.' });
-  }
-  await agentrix.create({
-    id: 'release-manager',
-    role: 'release',
-    tier: 'small',
-    tools: ['publish_release'],
-    turnTimeoutMs: 600_000,
-    instructions: 'You are the release manager. Publish with the publish_release tool.',
-  });
+  await createTeam(agentrix); // the team of examples/autonomous-hq
   await agentrix.create({ id: 'researcher', role: 'analyst', tier: 'small', tools: ['everything__get-sum'] });
   await agentrix.create({
     id: 'intake',
@@ -117,7 +97,6 @@ export async function startConsoleDemo(consoleDir: string): Promise<ConsoleDemo>
     gateway,
     reportCron: false,
     pollIntervalMs: 50,
-    agentBudgets: { 'worker-1': 2, 'worker-2': 2 },
   });
   await hq.addGoal({ id: 'docs-1.2', text: 'Ship version 1.2 of the documentation site', priority: 5 });
   await until(() => agentrix.pendingApprovals().length === 1, 30_000);

@@ -1,8 +1,8 @@
 import { createRedisBus } from '@agentrix/bus';
+import { OwnRedisServer } from '@agentrix/bus/testing';
 import { createAgentrix } from '@agentrix/runtime';
 import { MockLLM } from '@agentrix/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OwnRedisServer } from '../../packages/bus/src/redis-test-support.js';
 
 // Issue 12, items 2 and 3: ask() honours its timeout and close() its deadline whatever Redis does
 // (before the fix, an ask during an outage settled only when the outage ended: 40 s measured).

@@ -1,8 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { createRedisBus } from '@agentrix/bus';
+import { OwnRedisServer } from '@agentrix/bus/testing';
 import { type AgentrixEventName, defineTool, type Logger } from '@agentrix/core';
 import { createGateway, OpenAIProvider } from '@agentrix/gateway';
+import { incorrectApiKey, startFixtureServer } from '@agentrix/gateway/testing';
 import { createAgentrix } from '@agentrix/runtime';
 import { createAgentrixStore, openDatabase } from '@agentrix/store';
 import { MockLLM } from '@agentrix/testing';
@@ -10,8 +12,6 @@ import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { OwnRedisServer } from '../../packages/bus/src/redis-test-support.js';
-import { incorrectApiKey, startFixtureServer } from '../../packages/gateway/src/test-support/openai-fixture-server.js';
 
 // Issue 12, item 4: distinct secrets planted in the API key, the provider URL, the database URLs,
 // the Redis URLs and a tool's error; failures driven through every path; then every table, every

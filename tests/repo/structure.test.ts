@@ -37,28 +37,6 @@ function allFiles(dir: string): string[] {
   });
 }
 
-/**
- * Files that still import another package's `src/`, because their owners were mid-edit when the
- * rule came (issue 14): each should import the package's public entry or its `./testing` subpath.
- * This list may only shrink: a test below fails when a file here no longer needs its exception.
- */
-const SRC_IMPORT_EXCEPTIONS = [
-  'packages/store/src/sql-message-bus.test.ts', // @agentrix/bus/testing
-  'packages/store/src/sql-message-bus.int.test.ts', // @agentrix/bus/testing
-  'packages/store/src/gateway-stores.test.ts', // the gateway's budget-store contract: no ./testing yet
-  'packages/store/src/gateway-stores.int.test.ts', // the gateway's budget-store contract: no ./testing yet
-  'packages/memory/src/memory.test.ts', // @agentrix/store/testing
-  'packages/memory/src/memory.int.test.ts', // @agentrix/store/testing
-  'packages/memory/src/with-memory.int.test.ts', // @agentrix/store/testing
-  'packages/memory/src/commit-crash.int.test.ts', // @agentrix/store/testing
-  'tests/integration/ask-outage.int.test.ts', // @agentrix/bus/testing
-  'tests/integration/secrets.int.test.ts', // @agentrix/bus/testing; the gateway's fixture server
-  'examples/distributed/main.ts', // @agentrix/bus/testing
-  'examples/distributed/distributed.int.test.ts', // @agentrix/bus/testing
-  'bench/bus/run.ts', // @agentrix/bus/testing
-  'bench/bus/redis-server.ts', // @agentrix/bus/testing
-];
-
 /** Imports of `file` that reach into another package's files (its `src/` or anything else). */
 function foreignImports(file: string): string[] {
   const ownPackage = file.startsWith(packagesDir)
@@ -195,22 +173,10 @@ describe('repository structure', () => {
     for (const dir of ['packages', 'tests', 'examples', 'bench']) {
       for (const file of allFiles(join(root, dir))) {
         const path = relative(root, file);
-        if (SRC_IMPORT_EXCEPTIONS.includes(path)) continue;
         for (const spec of foreignImports(file)) problems.push(`${path} imports ${spec}`);
       }
     }
     expect(problems).toEqual([]);
-  });
-
-  it('keeps only exceptions to the src/ rule that are still needed', () => {
-    const stale = SRC_IMPORT_EXCEPTIONS.filter((path) => {
-      try {
-        return foreignImports(join(root, path)).length === 0;
-      } catch {
-        return true; // the file is gone
-      }
-    });
-    expect(stale, 'remove these from SRC_IMPORT_EXCEPTIONS').toEqual([]);
   });
 
   it('core depends on nothing heavy and on no other @agentrix package', () => {

@@ -1,4 +1,5 @@
-import { type Logger, type MessageBusOptions, messageBusOptionFields, parseWith } from '@agentrix/core';
+import { type Logger, type MessageBusOptions, parseWith } from '@agentrix/core';
+import { messageBusOptionFields } from '@agentrix/core/implement';
 import { z } from 'zod';
 import { loggerOption } from './logger-option.js';
 

@@ -1,43 +1,40 @@
 import {
-  AgentrixError,
   type AgentrixEvents,
-  armBlockedRead,
-  BACKGROUND_TIMER,
   type BroadcastInput,
-  busClosed,
   type Clock,
-  checkMessageSize,
-  checkSendInput,
-  completeEnvelope,
   type DeadLetter,
   type Delivery,
-  groupNotFound,
   type IdGenerator,
   type InboxStats,
   isReplyInbox,
   type Logger,
   type MessageBus,
   type MessageEnvelope,
-  messageIds,
   type NackOptions,
-  parseBroadcastInput,
-  positiveLimit,
   type ReadOptions,
   type RedriveOptions,
-  resolveReadOptions,
   type SendInput,
   serializeError,
-  settleBlockedRead,
-  validateAddress,
 } from '@agentrix/core';
+import {
+  busClosed,
+  checkMessageSize,
+  checkSendInput,
+  completeEnvelope,
+  DEFAULT_DEAD_LETTER_LIMIT,
+  groupNotFound,
+  messageIds,
+  parseBroadcastInput,
+  positiveLimit,
+  resolveReadOptions,
+  validateAddress,
+} from '@agentrix/core/implement';
 import { DedupeWindow } from './dedupe-window.js';
+import { addWaiter, closeFailure, releaseWaiters, removeWaiter, settleWaiter } from './implement/blocked-reads.js';
+import { emitDeadLettered } from './implement/dead-letter-events.js';
+import { InboxTimer } from './implement/inbox-timer.js';
 import { type InMemoryBusOptions, resolveInMemoryBusOptions } from './in-memory-bus-options.js';
 import { createInbox, type Inbox, type InboxEntry, type Waiter } from './inbox.js';
-
-/** Default `max` of `read`. */
-/** Default `limit` of `deadLetters`. */
-const DEFAULT_DEAD_LETTER_LIMIT = 100;
-/** Longest delay a platform timer takes; a longer `blockMs` waits without a timer. */
 
 /**
  * The default {@link MessageBus}: inboxes, groups and blocking reads inside one process.
@@ -311,11 +308,7 @@ export class InMemoryBus implements MessageBus {
     box.deadLetters = [];
     box.seenIds = undefined;
     box.seenExternalIds = undefined;
-    if (box.hasLeaseTimer) {
-      box.hasLeaseTimer = false;
-      this.#clock.clearTimeout(box.leaseTimer);
-      box.leaseTimer = undefined;
-    }
+    box.leaseTimer.clear();
     if (box.waiters.length === 0) this.#inboxes.delete(inbox);
   }
 
@@ -370,33 +363,16 @@ export class InMemoryBus implements MessageBus {
     const failures: unknown[] = [];
     for (const box of this.#inboxes.values()) {
       try {
-        if (box.hasLeaseTimer) {
-          box.hasLeaseTimer = false;
-          this.#clock.clearTimeout(box.leaseTimer);
-          box.leaseTimer = undefined;
-        }
+        box.leaseTimer.clear();
       } catch (error) {
         failures.push(error);
       }
-      const waiters = box.waiters.splice(0);
-      for (const waiter of waiters) {
-        try {
-          settleBlockedRead(waiter, this.#clock, []);
-        } catch (error) {
-          failures.push(error);
-        }
-      }
+      releaseWaiters(box.waiters, this.#clock, failures);
     }
     this.#inboxes.clear();
     this.#groups.clear();
-    this.#closing =
-      failures.length === 0
-        ? Promise.resolve()
-        : Promise.reject(
-            new AgentrixError('INTERNAL', `InMemoryBus closed with ${failures.length} cleanup error(s)`, {
-              cause: failures.length === 1 ? failures[0] : new AggregateError(failures),
-            }),
-          );
+    const failure = closeFailure('InMemoryBus', failures);
+    this.#closing = failure === undefined ? Promise.resolve() : Promise.reject(failure);
     return this.#closing;
   }
 
@@ -415,7 +391,8 @@ export class InMemoryBus implements MessageBus {
     let box = this.#inboxes.get(name);
     if (box === undefined) {
       if (!validated) validateAddress(name, 'inbox');
-      box = createInbox(name);
+      const created: Inbox = createInbox(name, new InboxTimer(this.#clock, () => this.#onLeaseTimer(created)));
+      box = created;
       this.#inboxes.set(name, box);
     }
     return box;
@@ -539,14 +516,7 @@ export class InMemoryBus implements MessageBus {
       },
       'InMemoryBus moved a message to dead letter',
     );
-    if (this.#events?.has('message.dead-lettered')) {
-      this.#events.emit('message.dead-lettered', {
-        inbox: box.name,
-        envelope: entry.envelope,
-        attempts: entry.attempt,
-        ...(entry.lastError === undefined ? {} : { error: entry.lastError }),
-      });
-    }
+    emitDeadLettered(this.#events, box.name, entry.envelope, entry.attempt, entry.lastError);
   }
 
   /** Hands available entries to blocked readers, oldest reader first, then fixes the lease timer. */
@@ -556,7 +526,7 @@ export class InMemoryBus implements MessageBus {
       const deliveries = this.#take(box, waiter.consumer, waiter.max, now);
       if (deliveries.length === 0) break; // everything left was dead-lettered
       box.waiters.shift();
-      settleBlockedRead(waiter, this.#clock, deliveries);
+      settleWaiter(waiter, this.#clock, deliveries);
     }
     this.#updateLeaseTimer(box);
   }
@@ -568,33 +538,16 @@ export class InMemoryBus implements MessageBus {
     blockMs: number | undefined,
     signal: AbortSignal | undefined,
   ): Promise<Delivery[]> {
-    return new Promise<Delivery[]>((resolve, reject) => {
-      const waiter: Waiter = {
-        consumer,
-        max,
-        resolve,
-        reject,
-        timer: undefined,
-        hasTimer: false,
-        signal,
-        onAbort: undefined,
-        leave: undefined,
-        clock: undefined,
-        box,
-      };
-      box.waiters.push(waiter);
-      armBlockedRead(waiter, this.#clock, blockMs, this.#leave);
-      this.#updateLeaseTimer(box);
-    });
+    const read = addWaiter(box, box.waiters, { consumer, max, blockMs, signal }, this.#clock, this.#leave);
+    this.#updateLeaseTimer(box);
+    return read;
   }
 
   /** How a blocked read leaves its inbox (one function for all reads). */
   readonly #leave = (waiter: Waiter): boolean => this.#removeWaiter(waiter.box, waiter);
 
   #removeWaiter(box: Inbox, waiter: Waiter): boolean {
-    const index = box.waiters.indexOf(waiter);
-    if (index < 0) return false;
-    box.waiters.splice(index, 1);
+    if (!removeWaiter(box.waiters, waiter)) return false;
     this.#updateLeaseTimer(box);
     return true;
   }
@@ -607,16 +560,12 @@ export class InMemoryBus implements MessageBus {
    * insert and removal per turn; this way a busy inbox arms it about once per lease.
    */
   #updateLeaseTimer(box: Inbox): void {
-    if (box.hasLeaseTimer || this.#closed || box.waiters.length === 0 || box.inFlight.size === 0) return;
+    if (box.leaseTimer.armed || this.#closed || box.waiters.length === 0 || box.inFlight.size === 0) return;
     const earliest = box.inFlight.values().next().value as InboxEntry;
-    const delay = Math.max(0, earliest.leasedUntil - this.#clock.now());
-    box.leaseTimer = this.#clock.setTimeout(() => this.#onLeaseTimer(box), delay, BACKGROUND_TIMER);
-    box.hasLeaseTimer = true;
+    box.leaseTimer.armAt(earliest.leasedUntil);
   }
 
   #onLeaseTimer(box: Inbox): void {
-    box.hasLeaseTimer = false;
-    box.leaseTimer = undefined;
     if (this.#closed) return;
     const now = this.#clock.now();
     this.#reclaimExpired(box, now);

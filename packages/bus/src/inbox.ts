@@ -1,6 +1,8 @@
-import type { BlockedRead, DeadLetter, MessageEnvelope, SerializedError, TimerHandle } from '@agentrix/core';
+import type { DeadLetter, MessageEnvelope, SerializedError } from '@agentrix/core';
 import type { DedupeWindow } from './dedupe-window.js';
 import { Deque } from './deque.js';
+import type { InboxWaiter } from './implement/blocked-reads.js';
+import type { InboxTimer } from './implement/inbox-timer.js';
 
 /** One message in one inbox, from `send` until `ack` (or dead letter). */
 export interface InboxEntry {
@@ -16,12 +18,8 @@ export interface InboxEntry {
   leasedUntil: number;
 }
 
-/** A blocked `read`: kept small, because thousands of idle agents each hold one. */
-export interface Waiter extends BlockedRead {
-  readonly consumer: string;
-  readonly max: number;
-  readonly box: Inbox;
-}
+/** A blocked `read` of the in-memory bus. */
+export type Waiter = InboxWaiter<Inbox>;
 
 /** Everything the in-memory bus keeps for one inbox. */
 export interface Inbox {
@@ -34,22 +32,20 @@ export interface Inbox {
   /** Blocked reads, first come first served. Non-empty only while `available` is empty. */
   readonly waiters: Waiter[];
   /** At most one timer per inbox, for the earliest lease expiry, only while a reader waits. */
-  leaseTimer: TimerHandle | undefined;
-  hasLeaseTimer: boolean;
+  readonly leaseTimer: InboxTimer;
   /** De-duplication memory, created on first use. */
   seenIds: DedupeWindow | undefined;
   seenExternalIds: DedupeWindow | undefined;
 }
 
-export function createInbox(name: string): Inbox {
+export function createInbox(name: string, leaseTimer: InboxTimer): Inbox {
   return {
     name,
     available: new Deque<InboxEntry>(),
     inFlight: new Map(),
     deadLetters: [],
     waiters: [],
-    leaseTimer: undefined,
-    hasLeaseTimer: false,
+    leaseTimer,
     seenIds: undefined,
     seenExternalIds: undefined,
   };

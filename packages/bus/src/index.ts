@@ -1,6 +1,6 @@
+export type { RedisClientLike } from '@agentrix/core/implement';
 export { createInMemoryBus, InMemoryBus } from './in-memory-bus.js';
 export type { InMemoryBusOptions } from './in-memory-bus-options.js';
-export type { RedisClientLike } from './redis-client.js';
 export { RedisStreamsBus } from './redis-streams-bus.js';
 export { createRedisBus } from './redis-streams-bus-factory.js';
 export type {

@@ -1,38 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AgentrixError } from '@agentrix/core';
-
-/**
- * The part of an ioredis client the Redis bus uses, so `@agentrix/bus` needs no ioredis types.
- * An `ioredis` `Redis` instance fits.
- */
-export interface RedisClientLike {
-  /** `wait`, `connecting`, `connect`, `ready`, `reconnecting`, `close`, `end`. */
-  readonly status: string;
-  call(command: string, ...args: Array<string | number | Buffer>): Promise<unknown>;
-  evalsha(sha: string, numberOfKeys: number, ...args: Array<string | number | Buffer>): Promise<unknown>;
-  eval(script: string, numberOfKeys: number, ...args: Array<string | number | Buffer>): Promise<unknown>;
-  /**
-   * `true` on an ioredis `Cluster`: the bus then splits its batch scripts per slot and declares
-   * every key they touch, so ioredis routes each one (and follows `MOVED` / `ASK`).
-   */
-  readonly isCluster?: boolean;
-  /** On a `Cluster`: slot -> node keys (`host:port`), primary first; names the node in errors. */
-  readonly slots?: ReadonlyArray<readonly string[] | undefined>;
-  /**
-   * A new client with the same options (the bus uses one for wake-up subscriptions). A `Cluster`
-   * takes startup nodes first (`[]`: the same ones), then the options.
-   */
-  duplicate(
-    overrideOrNodes?: Record<string, unknown> | unknown[],
-    clusterOverride?: Record<string, unknown>,
-  ): RedisClientLike;
-  subscribe(...channels: string[]): Promise<unknown>;
-  unsubscribe(...channels: string[]): Promise<unknown>;
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  off(event: string, listener: (...args: any[]) => void): unknown;
-  quit(): Promise<unknown>;
-  disconnect(): void;
-}
+import type { RedisClientLike } from '@agentrix/core/implement';
 
 /** A Lua script run with `EVALSHA`, falling back to `EVAL` once the server has forgotten it (restart, `SCRIPT FLUSH`). */
 export class RedisScript {

@@ -1,6 +1,8 @@
 import { AgentrixError, type Logger, redactUrl } from '@agentrix/core';
-import { isRedisAuthError, type RedisClientLike } from './redis-client.js';
-import { markClientOwned, RedisStreamsBus } from './redis-streams-bus.js';
+import type { RedisClientLike } from '@agentrix/core/implement';
+import { markClientOwned } from './redis-bus-context.js';
+import { isRedisAuthError } from './redis-client.js';
+import { RedisStreamsBus } from './redis-streams-bus.js';
 import { type CreateRedisBusOptions, resolveRedisStreamsBusOptions } from './redis-streams-bus-options.js';
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
@@ -27,9 +29,25 @@ export async function createRedisBus(options: CreateRedisBusOptions = {}): Promi
   if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) {
     throw new AgentrixError('INVALID_ARGUMENT', `connectTimeoutMs must be a positive number, got ${connectTimeoutMs}`);
   }
-  let Redis: typeof import('ioredis').Redis;
+  const redacted = redactUrl(url);
+  const client = newClient(await loadIoredis(), url, redacted, connectTimeoutMs);
+  await connect(client, logger, redacted, connectTimeoutMs);
+  const owned = client as unknown as RedisClientLike;
+  markClientOwned(owned);
   try {
-    ({ Redis } = await import('ioredis'));
+    return new RedisStreamsBus({ ...options, client: owned });
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+}
+
+type IoredisClass = typeof import('ioredis').Redis;
+type IoredisClient = InstanceType<IoredisClass>;
+
+async function loadIoredis(): Promise<IoredisClass> {
+  try {
+    return (await import('ioredis')).Redis;
   } catch (error) {
     throw new AgentrixError(
       'INVALID_ARGUMENT',
@@ -37,8 +55,11 @@ export async function createRedisBus(options: CreateRedisBusOptions = {}): Promi
       { cause: error },
     );
   }
-  const redacted = redactUrl(url);
-  let client: InstanceType<typeof Redis>;
+}
+
+/** A client for `url`, not connected yet; INVALID_ARGUMENT for a URL that does not parse. */
+function newClient(Redis: IoredisClass, url: string, redacted: string, connectTimeoutMs: number): IoredisClient {
+  let client: IoredisClient;
   try {
     client = new Redis(url, {
       lazyConnect: true,
@@ -69,6 +90,16 @@ export async function createRedisBus(options: CreateRedisBusOptions = {}): Promi
       { details: { url: redacted } },
     );
   }
+  return client;
+}
+
+/** Connects within `connectTimeoutMs`, or disconnects and throws what Redis refused (or BUS_UNAVAILABLE). */
+async function connect(
+  client: IoredisClient,
+  logger: Logger,
+  redacted: string,
+  connectTimeoutMs: number,
+): Promise<void> {
   const refusals = watchConnection(client, logger, redacted);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -90,18 +121,10 @@ export async function createRedisBus(options: CreateRedisBusOptions = {}): Promi
     client.disconnect();
     throw new AgentrixError(
       'DATABASE_NOT_FOUND',
-      `Redis at ${redacted} has no database ${database} (${refusals.database.message}). ` +
+      `Redis at ${redacted} has no database ${client.options.db} (${refusals.database.message}). ` +
         'A Redis server has the databases 0 to `databases - 1` of its config (16 by default): use an index below that.',
-      { cause: refusals.database, details: { url: redacted, database } },
+      { cause: refusals.database, details: { url: redacted, database: client.options.db } },
     );
-  }
-  const owned = client as unknown as RedisClientLike;
-  markClientOwned(owned);
-  try {
-    return new RedisStreamsBus({ ...options, client: owned });
-  } catch (error) {
-    client.disconnect();
-    throw error;
   }
 }
 

@@ -1,7 +1,8 @@
-import { type Logger, type MessageBusOptions, messageBusOptionFields, parseWith } from '@agentrix/core';
+import { type Logger, type MessageBusOptions, parseWith } from '@agentrix/core';
+import type { RedisClientLike } from '@agentrix/core/implement';
+import { messageBusOptionFields } from '@agentrix/core/implement';
 import { z } from 'zod';
 import { loggerOption } from './logger-option.js';
-import type { RedisClientLike } from './redis-client.js';
 
 /** Options shared by {@link RedisStreamsBusOptions} and {@link CreateRedisBusOptions}. */
 export interface RedisStreamsBusBaseOptions extends MessageBusOptions {

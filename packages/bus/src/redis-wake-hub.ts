@@ -1,5 +1,5 @@
 import { BACKGROUND_TIMER, type Clock, type Logger, type TimerHandle } from '@agentrix/core';
-import type { RedisClientLike } from './redis-client.js';
+import type { RedisClientLike } from '@agentrix/core/implement';
 
 /** What the hub knows of one inbox it is subscribed to. */
 interface Subscription {

@@ -59,25 +59,3 @@ export const AgentSpecSchema = z.strictObject({
 });
 export type AgentSpecInput = z.input<typeof AgentSpecSchema>;
 export type AgentSpec = z.output<typeof AgentSpecSchema> & { id: string; name: string };
-
-export const JOB_STATUSES = ['pending', 'running', 'done', 'failed', 'dead'] as const;
-export const JobStatusSchema = z.enum(JOB_STATUSES);
-export type JobStatus = z.infer<typeof JobStatusSchema>;
-
-/** A durable unit of work (the scheduler stores and claims these). */
-export const JobSchema = z.object({
-  id: z.string().min(1),
-  type: z.string().min(1).max(128),
-  payload: z.unknown(),
-  status: JobStatusSchema,
-  priority: z.number().int().default(0),
-  runAt: z.number(),
-  attempts: z.number().int().min(0).default(0),
-  maxAttempts: z.number().int().min(1).default(5),
-  timeoutMs: z.number().int().min(1).default(300_000),
-  idempotencyKey: z.string().max(200).optional(),
-  lockedBy: z.string().optional(),
-  lockedAt: z.number().optional(),
-  lastError: z.string().optional(),
-});
-export type Job = z.infer<typeof JobSchema>;

@@ -1,22 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import {
+  armBlockedRead,
+  type BlockedRead,
+  settleBlockedRead,
+  untilAborted,
+  unwatchAbort,
+  watchAbort,
+} from './implement.js';
+import {
   AgentrixError,
   abortError,
-  armBlockedRead,
   BACKGROUND_TIMER,
-  type BlockedRead,
   type Clock,
   createSequentialIds,
   type Delivery,
   randomId,
-  settleBlockedRead,
   sleep,
   systemClock,
   type TimerHandle,
   throwIfAborted,
-  untilAborted,
-  unwatchAbort,
-  watchAbort,
 } from './index.js';
 
 /** A clock whose timers run when the test says, with the options each timer was created with. */

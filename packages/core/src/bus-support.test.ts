@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
-  AgentrixError,
   busClosed,
   checkMessageSize,
   checkSendInput,
   completeEnvelope,
-  createSequentialIds,
   groupNotFound,
   messageBusOptionFields,
   messageIds,
@@ -14,11 +12,10 @@ import {
   positiveLimit,
   quote,
   resolveReadOptions,
-  SendInputSchema,
-  systemClock,
   utf8Length,
   validateAddress,
-} from './index.js';
+} from './implement.js';
+import { AgentrixError, createSequentialIds, SendInputSchema, systemClock } from './index.js';
 
 const MIB = 1024 * 1024;
 const TRACEPARENT = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { abortError } from './async.js';
 import { type Clock, systemClock } from './clock.js';
-import { AgentrixError } from './errors.js';
+import { AgentrixError, invalidArgument } from './errors.js';
 import { AgentrixEvents } from './events.js';
 import { type IdGenerator, randomId } from './ids.js';
 import {
@@ -13,7 +13,7 @@ import {
   SendInputSchema,
   TRACEPARENT,
 } from './message.js';
-import type { ReadOptions } from './message-bus.js';
+import type { MessageBusOptions, ReadOptions } from './message-bus.js';
 import { formatIssues } from './validation.js';
 
 // Shared by every MessageBus implementation (InMemoryBus, RedisStreamsBus, SqlMessageBus), so
@@ -73,7 +73,7 @@ export function validateAddress(value: string, what: string): string {
   if (result.success) return result.data;
   throw invalidArgument(
     `Invalid ${what} ${quote(value)}: ${result.error.issues.map((issue) => issue.message).join('; ')}`,
-    result.error,
+    { cause: result.error },
   );
 }
 
@@ -106,10 +106,6 @@ export function invalidMessage(error: Parameters<typeof formatIssues>[0]): Agent
   });
 }
 
-export function invalidArgument(message: string, cause?: unknown): AgentrixError {
-  return new AgentrixError('INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
-}
-
 /** What every method of a closed bus throws (`bus` names its class). */
 export function busClosed(bus: string, operation: string): AgentrixError {
   return new AgentrixError('CLOSED', `Cannot ${operation}: this ${bus} is closed. Create a new bus to continue.`);
@@ -126,30 +122,15 @@ export function quote(value: unknown): string {
   return typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
 }
 
-/** Options every MessageBus implementation takes (each adds its own). */
-export interface MessageBusOptions {
-  /** Where time comes from (`createdAt`, leases, `blockMs`). Default: `systemClock`. */
-  clock?: Clock;
-  /** Ids for messages the sender did not name. Default: `randomId` (UUID v4). */
-  generateId?: IdGenerator;
-  /** Receives `message.sent` (only built when someone listens) and `message.dead-lettered`. */
-  events?: AgentrixEvents;
-  /** Consumer name used by `read` when the caller gives none. Default `'default'`. */
-  consumer?: string;
-  /** A delivery not acked (or extended) within this many milliseconds is given to the next reader. Default 30_000. */
-  leaseMs?: number;
-  /** Deliveries a message gets before it moves to dead letter (with its last nack error). Default 5. */
-  maxDeliveries?: number;
-  /** Largest message, in UTF-8 bytes of `content` plus the JSON of `data`. Default 1 MiB. */
-  maxMessageBytes?: number;
-}
-
 const isClock = (value: unknown): value is Clock =>
   typeof value === 'object' &&
   value !== null &&
   typeof (value as Clock).now === 'function' &&
   typeof (value as Clock).setTimeout === 'function' &&
   typeof (value as Clock).clearTimeout === 'function';
+
+/** Default `limit` of `deadLetters` on every bus. */
+export const DEFAULT_DEAD_LETTER_LIMIT = 100;
 
 /** The zod fields (with defaults) of {@link MessageBusOptions}, to spread into a bus's own options schema. */
 export const messageBusOptionFields = {

@@ -63,8 +63,16 @@ export type AgentrixErrorCode =
   | 'STORE_UNAVAILABLE'
   /** A chat channel's API (Telegram's Bot API) refused a call or could not be reached; `isRetryable` says which. */
   | 'CHANNEL_ERROR'
-  | 'MOCK_SCRIPT_EXHAUSTED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | keyof AgentrixErrorCodeExtensions;
+
+/**
+ * Codes another package adds by declaration merging, the code as the key (the value is unused):
+ * `@agentrix/testing` adds `MOCK_SCRIPT_EXHAUSTED` this way, so core carries no test-only code.
+ * An added code is a `system` error, not retryable unless the thrower passes `retryable`.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in other packages.
+export interface AgentrixErrorCodeExtensions {}
 
 export type AgentrixErrorKind = 'user' | 'system';
 
@@ -229,4 +237,15 @@ export function toAgentrixError(
   if (AgentrixError.isInstance(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new AgentrixError(code, message, { ...options, cause: error });
+}
+
+/**
+ * A caller's mistake (bad options or input): `INVALID_ARGUMENT` with the message, and the cause
+ * (a zod error, a parse failure) or structured details when there are any.
+ */
+export function invalidArgument(
+  message: string,
+  options: Pick<AgentrixErrorOptions, 'cause' | 'details'> = {},
+): AgentrixError {
+  return new AgentrixError('INVALID_ARGUMENT', message, options);
 }

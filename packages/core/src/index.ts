@@ -1,30 +1,12 @@
-export type { AgentSpec, AgentSpecInput, AgentState, Job, JobStatus, RetryPolicy } from './agent.js';
+export type { AgentSpec, AgentSpecInput, AgentState, RetryPolicy } from './agent.js';
 export {
   AGENT_STATES,
   AgentSpecSchema,
   AgentStateSchema,
-  JOB_STATUSES,
-  JobSchema,
-  JobStatusSchema,
   RetryPolicySchema,
 } from './agent.js';
 export type { AgentRegistry, AgentRegistryEntry } from './agent-registry.js';
-export {
-  type AbortWatcher,
-  abortError,
-  backoffDelay,
-  sleep,
-  throwIfAborted,
-  untilAborted,
-  unwatchAbort,
-  watchAbort,
-} from './async.js';
-export {
-  armBlockedRead,
-  type BlockedRead,
-  clearBlockedReadTimer,
-  settleBlockedRead,
-} from './blocked-read.js';
+export { abortError, backoffDelay, sleep, throwIfAborted } from './async.js';
 export type {
   BudgetCounter,
   BudgetReservation,
@@ -36,24 +18,6 @@ export type {
   BudgetStore,
   ReleasedReservation,
 } from './budget-store.js';
-export type { CheckedSend, MessageBusOptions, ResolvedReadOptions } from './bus-support.js';
-export {
-  busClosed,
-  checkMessageSize,
-  checkSendInput,
-  completeEnvelope,
-  groupNotFound,
-  invalidArgument,
-  invalidMessage,
-  messageBusOptionFields,
-  messageIds,
-  parseBroadcastInput,
-  positiveLimit,
-  quote,
-  resolveReadOptions,
-  utf8Length,
-  validateAddress,
-} from './bus-support.js';
 export type {
   AssistantMessage,
   CallScope,
@@ -89,6 +53,7 @@ export type { AgentContext, ContextStore, ThreadInfo } from './context-store.js'
 export { AgentContextSchema, CONTEXT_VERSION } from './context-store.js';
 export type {
   AgentrixErrorCode,
+  AgentrixErrorCodeExtensions,
   AgentrixErrorKind,
   AgentrixErrorOptions,
   SerializedError,
@@ -121,6 +86,7 @@ export type {
   Delivery,
   InboxStats,
   MessageBus,
+  MessageBusOptions,
   NackOptions,
   ReadOptions,
   RedriveOptions,

@@ -1,4 +1,7 @@
+import type { Clock } from './clock.js';
 import type { SerializedError } from './errors.js';
+import type { AgentrixEvents } from './events.js';
+import type { IdGenerator } from './ids.js';
 import type { BroadcastInput, MessageEnvelope, SendInput } from './message.js';
 
 /** One message handed to a reader. It stays pending until acked (or nacked). */
@@ -109,4 +112,22 @@ export interface MessageBus extends AsyncDisposable {
 
   /** Stops blocked reads (they resolve with no deliveries) and releases what the bus opened. */
   close(): Promise<void>;
+}
+
+/** Options every MessageBus implementation takes (each adds its own). */
+export interface MessageBusOptions {
+  /** Where time comes from (`createdAt`, leases, `blockMs`). Default: `systemClock`. */
+  clock?: Clock;
+  /** Ids for messages the sender did not name. Default: `randomId` (UUID v4). */
+  generateId?: IdGenerator;
+  /** Receives `message.sent` (only built when someone listens) and `message.dead-lettered`. */
+  events?: AgentrixEvents;
+  /** Consumer name used by `read` when the caller gives none. Default `'default'`. */
+  consumer?: string;
+  /** A delivery not acked (or extended) within this many milliseconds is given to the next reader. Default 30_000. */
+  leaseMs?: number;
+  /** Deliveries a message gets before it moves to dead letter (with its last nack error). Default 5. */
+  maxDeliveries?: number;
+  /** Largest message, in UTF-8 bytes of `content` plus the JSON of `data`. Default 1 MiB. */
+  maxMessageBytes?: number;
 }

@@ -1,6 +1,6 @@
 // Every answer the provider sent is charged, including one that cannot be read (a malformed 200
 // body), and every attempt the gateway retries gets its own ledger record and charge.
-import { AgentrixError, type ChatRequest, createSequentialIds } from '@agentrix/core';
+import { type AgentrixError, createSequentialIds } from '@agentrix/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from './gateway.js';
 import type { GatewayEventMap } from './gateway-events.js';
@@ -12,6 +12,7 @@ import {
   type FixtureServer,
   startFixtureServer,
 } from './test-support/openai-fixture-server.js';
+import { failure, user } from './test-support/requests.js';
 import { countPromptTokens, countTextTokens } from './tokens.js';
 
 const MODELS = {
@@ -29,21 +30,6 @@ const TRUNCATED: FixtureReply = {
   contentType: 'application/json',
 };
 const GOOD: FixtureReply = { json: completion('fine', { prompt_tokens: 8, completion_tokens: 4 }) };
-
-const user = (content: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({
-  messages: [{ role: 'user', content }],
-  ...extra,
-});
-
-async function failure(promise: Promise<unknown>): Promise<AgentrixError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (AgentrixError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('every answered call is charged', () => {
   let server: FixtureServer;

@@ -1,4 +1,4 @@
-import { AgentrixError, type ChatRequest, type ChatStreamPart, createSequentialIds } from '@agentrix/core';
+import { AgentrixError, type ChatStreamPart, createSequentialIds } from '@agentrix/core';
 import { FakeClock, MockLLM } from '@agentrix/testing';
 import { LLMock } from '@copilotkit/aimock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import type { GatewayOptions } from './gateway-options.js';
 import { InMemoryLedger } from './ledger.js';
 import { OpenAIProvider } from './openai-provider.js';
 import { chunk, type FixtureServer, startFixtureServer } from './test-support/openai-fixture-server.js';
+import { failure, outcomes, user } from './test-support/requests.js';
 
 /** Simple prices: $1 per 1M input tokens, $2 per 1M output tokens (1,000 / 2,000 nano-dollars a token). */
 const MODELS = {
@@ -15,21 +16,6 @@ const MODELS = {
   'test-small': { inputPerMillion: 1, outputPerMillion: 2, contextWindow: 8_000, maxOutputTokens: 1_000 },
 };
 const TIERS = { large: 'test-large', small: 'test-small' };
-
-const user = (content: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({
-  messages: [{ role: 'user', content }],
-  ...extra,
-});
-
-async function failure(promise: Promise<unknown>): Promise<AgentrixError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (AgentrixError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 async function drain(stream: AsyncIterable<ChatStreamPart>): Promise<ChatStreamPart[]> {
   const parts: ChatStreamPart[] = [];
@@ -152,13 +138,7 @@ describe('gateway over a real OpenAI-compatible server (aimock)', () => {
     const results = await Promise.allSettled(
       Array.from({ length: 100 }, () => gateway.generate(user('tight', { maxTokens: 50 }))),
     );
-    const ok = results.filter((result) => result.status === 'fulfilled').length;
-    const refused = results.filter(
-      (result) =>
-        result.status === 'rejected' &&
-        AgentrixError.isInstance(result.reason) &&
-        result.reason.code === 'BUDGET_EXCEEDED',
-    ).length;
+    const { ok, refused } = outcomes(results, 'BUDGET_EXCEEDED');
     expect(ok + refused).toBe(100);
     expect(ok).toBe(9);
     expect(reserved).toHaveLength(9);

@@ -9,6 +9,7 @@ export type {
   BudgetStore,
   ReleasedReservation,
 } from '@agentrix/core';
+export type { RedisClientLike } from '@agentrix/core/implement';
 export type { BudgetStatus } from './budget-status.js';
 export { InMemoryBudgetStore } from './budget-store.js';
 export { canonicalJson, embeddingCacheKey, responseCacheKey } from './cache-key.js';
@@ -54,5 +55,4 @@ export type { RedisBudgetStoreOptions } from './redis-budget-store.js';
 export { RedisBudgetStore } from './redis-budget-store.js';
 export type { RedisCacheOptions } from './redis-cache.js';
 export { RedisCache } from './redis-cache.js';
-export type { RedisClientLike } from './redis-client.js';
 export { countMessageTokens, countPromptTokens, countTextTokens } from './tokens.js';

@@ -1,4 +1,4 @@
-import { AgentrixError, type ChatRequest, type ChatResponse, type ChatStreamPart } from '@agentrix/core';
+import type { ChatResponse, ChatStreamPart } from '@agentrix/core';
 import { LLMock } from '@copilotkit/aimock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAIProvider } from './openai-provider.js';
@@ -9,6 +9,7 @@ import {
   startFixtureServer,
   usageChunk,
 } from './test-support/openai-fixture-server.js';
+import { failure, user } from './test-support/requests.js';
 import { countPromptTokens, countTextTokens } from './tokens.js';
 
 const API_KEY = 'sk-test-secret-key-123456';
@@ -22,18 +23,6 @@ async function collect(
   if (last?.type !== 'finish') throw new Error('no finish part');
   return { parts, response: last.response };
 }
-
-async function failure(promise: Promise<unknown>): Promise<AgentrixError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (AgentrixError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
-
-const user = (content: string): ChatRequest => ({ messages: [{ role: 'user', content }] });
 
 describe('OpenAIProvider against aimock', () => {
   const mock = new LLMock({ port: 0 });

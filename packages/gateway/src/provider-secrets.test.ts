@@ -2,12 +2,13 @@
 // the password of a baseURL with `user:password@` reach no error message, cause chain, event,
 // ledger record or log line.
 import { inspect } from 'node:util';
-import { AgentrixError, type ChatRequest, type Logger, serializeError } from '@agentrix/core';
+import { type AgentrixError, type Logger, serializeError } from '@agentrix/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from './gateway.js';
 import type { GatewayEventName } from './gateway-events.js';
 import { OpenAIProvider } from './openai-provider.js';
 import { type FixtureServer, incorrectApiKey, startFixtureServer } from './test-support/openai-fixture-server.js';
+import { failure, user } from './test-support/requests.js';
 
 /** A key shaped like no known pattern: only the provider knows it is one. */
 const PLANTED_KEY = 'PlantedKey_7f3a9c2e5b1d';
@@ -28,18 +29,6 @@ const EVENT_NAMES: GatewayEventName[] = [
   'gateway.retry',
   'ledger.recorded',
 ];
-
-const user = (content: string): ChatRequest => ({ messages: [{ role: 'user', content }] });
-
-async function failure(promise: Promise<unknown>): Promise<AgentrixError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (AgentrixError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 /** Every way an error is commonly printed or stored. */
 function renderings(error: AgentrixError): string[] {

@@ -8,8 +8,8 @@ import {
   type BudgetStore,
   type ReleasedReservation,
 } from '@agentrix/core';
+import type { RedisClientLike } from '@agentrix/core/implement';
 import { duplicateReservation } from './budget-store.js';
-import type { RedisClientLike } from './redis-client.js';
 
 // Key layout under the prefix: `<key>` a counter (hash: spent, reserved), `reservation:<id>` a
 // reservation (hash: holder, expiresAt, lines as JSON with amounts as strings), `reservations`

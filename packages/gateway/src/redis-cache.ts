@@ -1,6 +1,6 @@
 import { AgentrixError } from '@agentrix/core';
+import type { RedisClientLike } from '@agentrix/core/implement';
 import type { CacheStore } from './cache-store.js';
-import type { RedisClientLike } from './redis-client.js';
 
 export interface RedisCacheOptions {
   /** An ioredis client; left open by `close()`. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AgentrixError, type ChatResponse } from '@agentrix/core';
+import type { ChatResponse } from '@agentrix/core';
 import { MockLLM } from '@agentrix/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { budgetStoreContract } from './budget-store.contract.js';
 import { createGateway } from './gateway.js';
 import { RedisBudgetStore } from './redis-budget-store.js';
 import { RedisCache } from './redis-cache.js';
+import { outcomes } from './test-support/requests.js';
 
 const url = process.env.REDIS_URL;
 if (!url) throw new Error('REDIS_URL is not set: run with node scripts/with-services.mjs -- vitest ...');
@@ -44,13 +45,7 @@ describe('gateways in several processes share one Redis budget', () => {
         (index % 2 === 0 ? first : second).generate({ messages: [{ role: 'user', content: 'tight' }], maxTokens: 50 }),
       ),
     );
-    const ok = results.filter((result) => result.status === 'fulfilled').length;
-    const refused = results.filter(
-      (result) =>
-        result.status === 'rejected' &&
-        AgentrixError.isInstance(result.reason) &&
-        result.reason.code === 'BUDGET_EXCEEDED',
-    ).length;
+    const { ok, refused } = outcomes(results, 'BUDGET_EXCEEDED');
     expect(ok + refused).toBe(100);
     expect(ok).toBe(9);
     const [status] = await first.budgetStatus();

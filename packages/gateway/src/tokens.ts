@@ -1,4 +1,5 @@
 import type { ChatMessage, ChatRequest, ToolDefinition } from '@agentrix/core';
+import { MESSAGE_OVERHEAD_TOKENS } from '@agentrix/core/implement';
 import { countTokens } from 'gpt-tokenizer';
 
 /**
@@ -7,8 +8,6 @@ import { countTokens } from 'gpt-tokenizer';
  * which add a margin on top, and for fitting prompts into a context window.
  */
 
-/** Tokens each message costs beyond its content (role and separators), as OpenAI documents it. */
-export const MESSAGE_OVERHEAD_TOKENS = 4;
 /** Tokens that prime the answer. */
 export const REPLY_PRIMING_TOKENS = 3;
 

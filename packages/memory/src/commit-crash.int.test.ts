@@ -10,9 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_THREAD } from '@agentrix/core';
 import { createAgentrixStore } from '@agentrix/store';
+import { pgliteTemplate } from '@agentrix/store/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { pgliteTemplate } from '../../store/src/testing/pglite-template.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const childScript = fileURLToPath(new URL('./crash/commit-crash-child.ts', import.meta.url));

@@ -10,10 +10,11 @@ import {
   systemClock,
   type TimerHandle,
 } from '@agentrix/core';
+import { invalidArgument } from '@agentrix/core/implement';
 import { type QueryExecutorProvider, sql } from 'kysely';
 import './distill-events.js';
 import { DISTILL_INSTRUCTIONS, type Distillation, parseDistillation, sessionTranscript } from './distill-schema.js';
-import { closedError, invalidArgument } from './errors.js';
+import { closedError } from './errors.js';
 import type { Memory } from './memory.js';
 import { dayHeader } from './memory-prompt.js';
 import { EPISODE_COLUMNS, type EpisodeRow, rowScope } from './records.js';

@@ -16,7 +16,7 @@ export { MAX_SUB_QUERIES, REWRITE_INSTRUCTIONS, rewriteQuery } from './query-rew
 export { RRF_K, reciprocalRankFusion } from './rank-fusion.js';
 export type { Episode, Fact } from './records.js';
 export type { MemoryQueryScope, MemoryScope } from './scope.js';
-export { truncateText, truncationMarker } from './text.js';
+export { truncateText } from './text.js';
 export type { TokenCounter } from './tokens.js';
 export { estimateTokens } from './tokens.js';
 export type { MemoryModel, WithMemoryOptions } from './with-memory.js';

@@ -14,8 +14,24 @@ const MAX_QUERY_TERMS = 64;
  * PGlite; a conversation of ~650 turns never reaches the cap, so its ranking is exact.
  */
 const MAX_CANDIDATES = 2000;
+/**
+ * A scope of at most this many rows is matched row by row (`ts_match_vq`, which no index serves)
+ * instead of through the GIN index, whose cost is the query words' matches in the whole table.
+ * bench/memory, 100,000 rows, one user's 666: the statement took 4.6-5.3 ms of CPU row by row
+ * against 11.8-26 ms when the planner intersected the index's 8,110 matches of a common word
+ * with the scope (same rows, same scores): row by row wins up to ~1,700 rows for that query.
+ */
+export const SCOPE_SCAN_ROWS = 1500;
 /** Characters of a query searched at most. */
 export const MAX_QUERY_LENGTH = 8000;
+
+/** The columns the search adds to the matching rows for its own use, dropped from the result. */
+interface MatchColumns {
+  match_id: string;
+  match_search: unknown;
+  match_length: number;
+  match_tie: unknown;
+}
 
 export interface LexicalSearchOptions {
   /** `memory_episodes` or `memory_facts`. */
@@ -45,30 +61,50 @@ export async function lexicalSearch<Row>(
   const query = options.query.slice(0, MAX_QUERY_LENGTH);
   const table = sql.table(options.table);
   const scope = scopeCondition(options.scope);
-  // `materialized` and the scalar subqueries build the query's tsquery once: inlined, Postgres
-  // rebuilt it for every row of the scope (one user's 644 rows among 100,000: 21 ms -> 2.3 ms,
-  // EXPLAIN ANALYZE on PGlite).
-  const result = await sql<Row & { score: number }>`
-    with terms as materialized (
+  // The query's lexemes first, in a statement of their own, so the search's plan is made with the
+  // real tsquery: built in the same statement (a CTE), it was unknown to the planner, which
+  // guessed 500 matching rows and intersected the GIN index (18,258 rows with a speaker's name
+  // among 100,000) with the scope instead of reading the scope's 666 rows (EXPLAIN ANALYZE,
+  // PGlite, one user among 100,000 rows: 2,155 ms; see docs/memory.md).
+  // The same statement reads the scope up to SCOPE_SCAN_ROWS + 1 rows: a smaller scope is read
+  // whole, so its row count and average length (BM25's corpus) are known here, and its rows are
+  // matched one by one; a larger one is matched through the index and its corpus read below.
+  const terms = await sql<{ terms: string[] | null; q: string | null; n: number; avgdl: number }>`
+    select array_agg(lexeme) as terms, string_agg(quote_literal(lexeme), ' | ') as q, s.n, s.avgdl
+    from (
       select distinct u.lexeme from unnest(to_tsvector(${TEXT_SEARCH_CONFIG}::regconfig, ${query})) u
       limit ${MAX_QUERY_TERMS}
-    ),
-    query as materialized (select string_agg(quote_literal(lexeme), ' | ')::tsquery as q from terms),
-    matching as (
-      select t.id, t.search, t.search_length from ${table} t
-      where ${scope} and t.search @@ (select q from query)
-      order by ts_rank(t.search, (select q from query)) desc
+    ) lexemes,
+    (select count(*)::int as n, greatest(avg(search_length), 1)::float8 as avgdl from (
+      select t.search_length from ${table} t where ${scope} limit ${SCOPE_SCAN_ROWS + 1}) scoped) s
+    group by s.n, s.avgdl`.execute(db);
+  const found = terms.rows[0];
+  if (!found?.terms || !found.q || Number(found.n) === 0) return [];
+  const { terms: lexemes, q } = found;
+  const small = Number(found.n) <= SCOPE_SCAN_ROWS;
+  const matches = small ? sql`ts_match_vq(t.search, ${q}::tsquery)` : sql`t.search @@ ${q}::tsquery`;
+  const corpus = small
+    ? sql`select ${Number(found.n)}::float8 as n, ${Number(found.avgdl)}::float8 as avgdl`
+    : sql`select count(*)::float8 as n, greatest(avg(t.search_length), 1)::float8 as avgdl from ${table} t where ${scope}`;
+  // The output columns are carried from the matching rows: joining the table again for them read
+  // all of its rows when the planner misjudged the count of matches.
+  const result = await sql<Row & MatchColumns & { score: number }>`
+    with matching as materialized (
+      select ${options.columns}, t.id as match_id, t.search as match_search, t.search_length as match_length,
+        ${options.tieBreak} as match_tie
+      from ${table} t
+      where ${scope} and ${matches}
+      order by ts_rank(t.search, ${q}::tsquery) desc
       limit ${sql.lit(MAX_CANDIDATES)}
     ),
     hits as (
-      select m.id, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 as tf, m.search_length::float8 as dl
-      from matching m, unnest(m.search) u
-      where u.lexeme in (select lexeme from terms)
+      select m.match_id as id, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 as tf,
+        m.match_length::float8 as dl
+      from matching m, unnest(m.match_search) u
+      where u.lexeme = any(${lexemes}::text[])
     ),
     frequency as (select lexeme, count(*)::float8 as df from hits group by lexeme),
-    corpus as (
-      select count(*)::float8 as n, greatest(avg(t.search_length), 1)::float8 as avgdl from ${table} t where ${scope}
-    ),
+    corpus as (${corpus}),
     ranked as (
       select h.id, sum(
         ln(1 + (corpus.n - f.df + 0.5) / (f.df + 0.5))
@@ -77,9 +113,12 @@ export async function lexicalSearch<Row>(
       from hits h join frequency f using (lexeme), corpus
       group by h.id
     )
-    select ${options.columns}, r.score::float8 as score
-    from ranked r join ${table} t on t.id = r.id
-    order by r.score desc, ${options.tieBreak} desc
+    select m.*, r.score::float8 as score
+    from ranked r join matching m on m.match_id = r.id
+    order by r.score desc, m.match_tie desc
     limit ${options.limit}`.execute(db);
-  return result.rows.map((row) => ({ ...row, score: Number(row.score) }));
+  return result.rows.map(({ match_id, match_search, match_length, match_tie, ...row }) => ({
+    ...(row as Row & { score: number }),
+    score: Number(row.score),
+  }));
 }

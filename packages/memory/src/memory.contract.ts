@@ -128,7 +128,7 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
       const fact = await memory.remember({ scope: { userId: user() }, key: 'long', text: 'x'.repeat(500) });
       expect(fact.text.length).toBeLessThanOrEqual(100);
       expect(fact.truncated).toBe(true);
-      expect(fact.text).toMatch(/…\[truncated \d+ chars\]$/);
+      expect(fact.text).toMatch(/…\[truncated \d+ characters\]$/);
     });
 
     it('writes a structured episode with a small-tier JSON call and distills its stable facts', async () => {

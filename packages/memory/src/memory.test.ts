@@ -1,4 +1,4 @@
-import { openTestPglite } from '../../store/src/testing/pglite-template.js';
+import { openTestPglite } from '@agentrix/store/testing';
 import { memoryContract } from './memory.contract.js';
 
 // A copy of the prepared template (~0.5 s) instead of a fresh initdb (~3 s, more under load): the

@@ -9,13 +9,14 @@ import {
   systemClock,
   throwIfAborted,
 } from '@agentrix/core';
+import { invalidArgument } from '@agentrix/core/implement';
 import { type Database, toVector, vectorSearch } from '@agentrix/store';
 import { type QueryExecutorProvider, type RawBuilder, sql } from 'kysely';
 import { bridgeQuery, speakersOf } from './bridge-query.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { type EpisodeSummary, renderSummary } from './episode-summary.js';
 import { summarizeEpisode, transcript } from './episode-writer.js';
-import { closedError, invalidArgument } from './errors.js';
+import { closedError } from './errors.js';
 import { lexicalSearch } from './lexical-search.js';
 import type { MemoryOptions, RecordEpisodeInput, RememberInput, RetrieveOptions } from './memory-options.js';
 import { fillPrompt, type PromptHit } from './memory-prompt.js';
@@ -40,6 +41,7 @@ import {
   scopeColumns,
   scopeCondition,
 } from './scope.js';
+import { TableStatistics } from './table-statistics.js';
 import { normalizeText, truncateText } from './text.js';
 import { estimateTokens, type TokenCounter } from './tokens.js';
 
@@ -152,6 +154,8 @@ export class Memory implements AsyncDisposable {
   readonly #clock: Clock;
   readonly #generateId: IdGenerator;
   readonly #disabled: Set<string>;
+  /** @internal The planner's statistics, kept up to date as autovacuum would (PGlite has none). */
+  readonly statistics: TableStatistics;
   #closing: Promise<void> | undefined;
 
   /** Use {@link createMemory}, which also applies the migrations. */
@@ -172,6 +176,7 @@ export class Memory implements AsyncDisposable {
     this.#generateId = options.generateId ?? randomId;
     this.#disabled = new Set(options.disabledAgents ?? []);
     this.events = options.events ?? new AgentrixEvents();
+    this.statistics = new TableStatistics(this.database.kysely);
   }
 
   /** Texts sent to the embedder so far (each distinct text once). */
@@ -370,6 +375,7 @@ export class Memory implements AsyncDisposable {
       });
     }
     for (const fact of written.facts) this.#factWritten(fact);
+    await this.statistics.wrote(written.inserted.size + written.facts.length);
     // Another writer recorded these messages first (a redelivery racing its first attempt, an
     // import run again, or an earlier input of this batch with the same message): theirs stand.
     if (skipped.length > 0) {
@@ -911,5 +917,6 @@ export async function createMemory(options: MemoryOptions): Promise<Memory> {
       ...(options.clock ? { clock: options.clock } : {}),
     });
   }
+  await memory.statistics.open();
   return memory;
 }

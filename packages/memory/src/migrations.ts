@@ -1,7 +1,7 @@
+import { invalidArgument } from '@agentrix/core/implement';
 import { createVectorIndex, type Migration, vectorColumnType } from '@agentrix/store';
 import { sql } from 'kysely';
 import { distillMigration } from './distill-migration.js';
-import { invalidArgument } from './errors.js';
 
 /** The full-text configuration used for every memory table. */
 export const TEXT_SEARCH_CONFIG = 'english';
@@ -94,6 +94,25 @@ const eventTimeMigration: Migration = {
   },
 };
 
+/**
+ * The planner's estimate of a scope's rows. A user's scope is `user_id in ('', user) and agent_id
+ * = ''`; with one agent's rows of no user in the table, the columns taken apart said half of the
+ * table (25,334 of 100,000 rows for a user's 666), so plans read the table where the scope index
+ * would do. Statistics of the two columns together (their most common pairs) give 653.
+ */
+const scopeStatisticsMigration: Migration = {
+  name: '0007_memory_scope_statistics',
+  async up(db) {
+    for (const table of ['memory_episodes', 'memory_facts']) {
+      await sql`create statistics ${sql.ref(`${table}_scope`)} (mcv) on user_id, agent_id from ${sql.table(table)}`.execute(
+        db,
+      );
+    }
+    // Filled by the next ANALYZE: now, for a database that already has rows.
+    await sql`analyze memory_episodes, memory_facts`.execute(db);
+  },
+};
+
 /** The embedding column for embedders of `dimensions` numbers: one column per dimension count. */
 export function embeddingColumn(dimensions: number): string {
   return `embedding_d${dimensions}`;
@@ -107,7 +126,7 @@ export function embeddingColumn(dimensions: number): string {
  * written again.
  */
 export function memoryMigrations(options: { dimensions?: number | undefined } = {}): Migration[] {
-  const migrations = [baseMigration, threadsMigration, eventTimeMigration, distillMigration];
+  const migrations = [baseMigration, threadsMigration, eventTimeMigration, distillMigration, scopeStatisticsMigration];
   const dimensions = options.dimensions;
   if (dimensions !== undefined) {
     if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 16_000) {

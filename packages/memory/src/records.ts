@@ -1,3 +1,4 @@
+import { jsonColumn } from '@agentrix/store';
 import type { EpisodeSummary } from './episode-summary.js';
 import type { MemoryScope } from './scope.js';
 
@@ -54,11 +55,6 @@ export function rowScope(row: ScopeRow): MemoryScope {
   return scope;
 }
 
-function json<T>(value: unknown, fallback: T): T {
-  if (value === null || value === undefined) return fallback;
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
-}
-
 export interface FactRow extends ScopeRow {
   id: string;
   key: string;
@@ -94,9 +90,9 @@ export function toFact(row: FactRow): Fact {
     key: row.key,
     text: row.text,
     truncated: row.truncated,
-    tags: json<string[]>(row.tags, []),
+    tags: jsonColumn<string[]>(row.tags, []),
     sourceEpisodeId: row.source_episode_id ?? undefined,
-    evidenceEpisodeIds: json<string[]>(row.evidence, []),
+    evidenceEpisodeIds: jsonColumn<string[]>(row.evidence, []),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -136,10 +132,10 @@ export function toEpisode(row: EpisodeRow): Episode {
     scope: rowScope(row),
     messageId: row.message_id ?? undefined,
     text: row.text,
-    summary: json<EpisodeSummary | undefined>(row.summary, undefined),
+    summary: jsonColumn<EpisodeSummary>(row.summary),
     unstructured: row.unstructured,
     truncated: row.truncated,
-    tags: json<string[]>(row.tags, []),
+    tags: jsonColumn<string[]>(row.tags, []),
     occurredAt: Number(row.occurred_at),
     createdAt: Number(row.created_at),
   };

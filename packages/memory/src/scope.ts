@@ -1,5 +1,5 @@
+import { invalidArgument } from '@agentrix/core/implement';
 import { type RawBuilder, type SqlBool, sql } from 'kysely';
-import { invalidArgument } from './errors.js';
 
 /**
  * Who a memory belongs to. A memory written with a `userId` is only seen by queries for that

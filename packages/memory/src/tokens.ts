@@ -4,9 +4,6 @@
  */
 export type TokenCounter = (text: string) => number;
 
-/** Tokens each message costs beyond its content (role and separators), as the gateway counts it. */
-export const MESSAGE_OVERHEAD_TOKENS = 4;
-
 /**
  * The default estimate: one token per 4 characters, rounded up. English prose with the o200k
  * encoding is 4 to 4.5 characters a token, so this errs on the side of more tokens.

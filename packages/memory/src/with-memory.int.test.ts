@@ -1,5 +1,5 @@
+import { openTestPostgres } from '@agentrix/store/testing';
 import { describe, it } from 'vitest';
-import { openTestPostgres } from '../../store/src/testing/postgres-schema.js';
 import { withMemoryContract } from './with-memory.contract.js';
 
 const url = process.env.DATABASE_URL;

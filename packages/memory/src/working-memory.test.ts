@@ -53,7 +53,7 @@ describe('helpers', () => {
     expect(truncateText('short', 100)).toEqual({ text: 'short', truncated: false });
     const cut = truncateText('a'.repeat(1000), 100);
     expect(cut.text.length).toBeLessThanOrEqual(100);
-    expect(cut.text).toMatch(/…\[truncated \d+ chars\]$/);
+    expect(cut.text).toMatch(/…\[truncated \d+ characters\]$/);
   });
 
   it('fuses ranks: items in both lists win', () => {

@@ -1,6 +1,6 @@
 import type { ChatMessage, SystemMessage } from '@agentrix/core';
-import { invalidArgument } from './errors.js';
-import { estimateTokens, MESSAGE_OVERHEAD_TOKENS, type TokenCounter } from './tokens.js';
+import { historyWindow, invalidArgument, MESSAGE_OVERHEAD_TOKENS } from '@agentrix/core/implement';
+import { estimateTokens, type TokenCounter } from './tokens.js';
 
 export interface WorkingMemoryOptions {
   /** The conversation so far, oldest first (system messages are left out: they are the caller's). */
@@ -39,9 +39,9 @@ export function taskStateMessage(taskState: unknown): SystemMessage {
 }
 
 /**
- * The last `maxMessages` messages plus the task state, fitted to `budgetTokens`: the oldest go
- * first; the newest message always stays. A kept tool result never loses the assistant message
- * that asked for it (leading tool results are dropped with it), so the history stays valid.
+ * The last `maxMessages` messages plus the task state, fitted to `budgetTokens` by core's one
+ * trimming policy ({@link historyWindow}): the oldest go first; the newest turn always stays. A
+ * kept tool result never loses the assistant message that asked for it, so the history stays valid.
  */
 export function buildWorkingMemory(options: WorkingMemoryOptions): WorkingMemory {
   const countTokens = options.countTokens ?? estimateTokens;
@@ -54,17 +54,13 @@ export function buildWorkingMemory(options: WorkingMemoryOptions): WorkingMemory
   }
   const conversation = options.messages.filter((message) => message.role !== 'system');
   const state = options.taskState === undefined ? undefined : taskStateMessage(options.taskState);
-  let tokens = state ? messageTokens(state, countTokens) : 0;
-  const kept: ChatMessage[] = [];
-  for (let index = conversation.length - 1; index >= 0 && kept.length < maxMessages; index--) {
-    const message = conversation[index]!;
-    const cost = messageTokens(message, countTokens);
-    if (kept.length > 0 && tokens + cost > options.budgetTokens) break;
-    kept.push(message);
-    tokens += cost;
-  }
-  kept.reverse();
-  while (kept.length > 1 && kept[0]!.role === 'tool') tokens -= messageTokens(kept.shift()!, countTokens);
+  const stateTokens = state ? messageTokens(state, countTokens) : 0;
+  const window = historyWindow(conversation, {
+    maxMessages,
+    maxTokens: options.budgetTokens - stateTokens,
+    countTokens: (message) => messageTokens(message, countTokens),
+  });
+  const kept = conversation.slice(window.start);
   const messages = state ? [state, ...kept] : kept;
-  return { messages, tokens, dropped: conversation.length - kept.length };
+  return { messages, tokens: stateTokens + window.tokens, dropped: window.start };
 }

@@ -1,15 +1,5 @@
-import type {
-  BroadcastInput,
-  DeadLetter,
-  Delivery,
-  InboxStats,
-  MessageBus,
-  MessageEnvelope,
-  NackOptions,
-  ReadOptions,
-  RedriveOptions,
-  SendInput,
-} from '@agentrix/core';
+import type { BroadcastInput, MessageBus, MessageEnvelope, SendInput } from '@agentrix/core';
+import { ForwardingBus } from '@agentrix/core/implement';
 import { type Context, context, type Span, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { bounded } from './attributes.js';
 import { ATTR } from './semantic.js';
@@ -31,8 +21,7 @@ export type TracingFailure = (where: string, error: unknown) => void;
  * one `ask()` is one trace. A message that already carries a trace keeps it. Everything else is
  * the inner bus's, unchanged; closing this closes nothing (the inner bus has its owner).
  */
-export class TracedBus implements MessageBus {
-  readonly #inner: MessageBus;
+export class TracedBus extends ForwardingBus {
   readonly #tracer: Tracer;
   readonly #parents: ParentFinder;
   readonly #system: string;
@@ -46,7 +35,7 @@ export class TracedBus implements MessageBus {
     maxAttributeLength: number,
     onFailure: TracingFailure,
   ) {
-    this.#inner = inner;
+    super(inner);
     this.#onFailure = onFailure;
     this.#tracer = tracer;
     this.#parents = parents;
@@ -54,25 +43,12 @@ export class TracedBus implements MessageBus {
     this.#maxAttributeLength = maxAttributeLength;
   }
 
-  get leaseMs(): number {
-    return this.#inner.leaseMs;
-  }
-
-  get maxDeliveries(): number {
-    return this.#inner.maxDeliveries;
-  }
-
-  /** The bus it wraps. */
-  get inner(): MessageBus {
-    return this.#inner;
-  }
-
-  async send(input: SendInput): Promise<MessageEnvelope> {
+  override async send(input: SendInput): Promise<MessageEnvelope> {
     const span = input.trace === undefined ? this.#start(input.from, input.to, input.threadId) : undefined;
-    if (span === undefined) return this.#inner.send(input);
+    if (span === undefined) return this.inner.send(input);
     const carrier = toCarrier(span.spanContext());
     try {
-      const envelope = await this.#inner.send(carrier === undefined ? input : { ...input, trace: carrier });
+      const envelope = await this.inner.send(carrier === undefined ? input : { ...input, trace: carrier });
       if (span.isRecording()) this.#guard('send', () => span.setAttribute(ATTR.messageId, envelope.id));
       return envelope;
     } catch (error) {
@@ -83,12 +59,12 @@ export class TracedBus implements MessageBus {
     }
   }
 
-  async broadcast(input: BroadcastInput): Promise<MessageEnvelope[]> {
+  override async broadcast(input: BroadcastInput): Promise<MessageEnvelope[]> {
     const span = input.trace === undefined ? this.#start(input.from, input.group, input.threadId) : undefined;
-    if (span === undefined) return this.#inner.broadcast(input);
+    if (span === undefined) return this.inner.broadcast(input);
     const carrier = toCarrier(span.spanContext());
     try {
-      return await this.#inner.broadcast(carrier === undefined ? input : { ...input, trace: carrier });
+      return await this.inner.broadcast(carrier === undefined ? input : { ...input, trace: carrier });
     } catch (error) {
       this.#guard('broadcast', () => this.#failed(span, error));
       throw error;
@@ -137,61 +113,5 @@ export class TracedBus implements MessageBus {
     span.setAttribute(ATTR.errorType, typeof code === 'string' ? code : 'Error');
     const message = error instanceof Error ? error.message : String(error);
     span.setStatus({ code: SpanStatusCode.ERROR, message: bounded(message, this.#maxAttributeLength) });
-  }
-
-  read(inbox: string, options?: ReadOptions): Promise<Delivery[]> {
-    return this.#inner.read(inbox, options);
-  }
-  ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
-    return this.#inner.ack(inbox, deliveryIds);
-  }
-  extendLease(inbox: string, deliveryIds: readonly string[], options?: { consumer?: string }): Promise<number> {
-    return this.#inner.extendLease(inbox, deliveryIds, options);
-  }
-  nack(inbox: string, deliveryId: string, options?: NackOptions): Promise<void> {
-    return this.#inner.nack(inbox, deliveryId, options);
-  }
-  releaseConsumer(inbox: string, consumer: string): Promise<number> {
-    return this.#inner.releaseConsumer(inbox, consumer);
-  }
-  stats(inbox: string): Promise<InboxStats> {
-    return this.#inner.stats(inbox);
-  }
-  deadLetters(inbox: string, options?: { limit?: number }): Promise<DeadLetter[]> {
-    return this.#inner.deadLetters(inbox, options);
-  }
-  redrive(inbox: string, options?: RedriveOptions): Promise<number> {
-    return this.#inner.redrive(inbox, options);
-  }
-  discardDeadLetters(inbox: string, ids: readonly string[]): Promise<number> {
-    return this.#inner.discardDeadLetters(inbox, ids);
-  }
-  deleteInbox(inbox: string): Promise<void> {
-    return this.#inner.deleteInbox(inbox);
-  }
-  createGroup(group: string): Promise<void> {
-    return this.#inner.createGroup(group);
-  }
-  deleteGroup(group: string): Promise<void> {
-    return this.#inner.deleteGroup(group);
-  }
-  join(group: string, member: string): Promise<void> {
-    return this.#inner.join(group, member);
-  }
-  leave(group: string, member: string): Promise<void> {
-    return this.#inner.leave(group, member);
-  }
-  members(group: string): Promise<string[]> {
-    return this.#inner.members(group);
-  }
-  groups(): Promise<string[]> {
-    return this.#inner.groups();
-  }
-  /** The inner bus belongs to whoever made it: closing the wrapper leaves it open. */
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }

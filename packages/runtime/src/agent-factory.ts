@@ -1,5 +1,6 @@
 import type { AgentSpec, AgentState, ChatModel, SerializedError, Tool } from '@agentrix/core';
 import { AgentrixError } from '@agentrix/core';
+import { isToolPattern } from '@agentrix/skills';
 import { AgentRuntime, type AgentRuntimeDependencies } from './agent-runtime.js';
 import { composeToolSets, createToolSet, type ToolSet, type ToolSource } from './tool-set.js';
 
@@ -41,7 +42,7 @@ export class AgentFactory {
       const external = source && elsewhere.length > 0 ? source.select(elsewhere) : undefined;
       const resolved = spec.tools.flatMap((name) => {
         const tool = this.deps.tools.get(name);
-        if (!tool && external && (name.endsWith('*') || external.byName.has(name))) return [];
+        if (!tool && external && (isToolPattern(name) || external.byName.has(name))) return [];
         if (!tool) {
           throw new AgentrixError(
             'TOOL_NOT_FOUND',

@@ -399,27 +399,34 @@ describe('AgentManager', () => {
   });
 
   it('keeps the lease of a turn that runs longer than the bus lease, so it runs once', async () => {
-    const bus = new InMemoryBus({ leaseMs: 40 });
+    // One FakeClock for the bus's lease and the runtime's heartbeat: the turn outlives six leases
+    // without a real wait, so the test cannot pass (or fail) by the machine's speed.
+    const clock = new FakeClock();
+    const bus = new InMemoryBus({ leaseMs: 40, clock });
+    let finish!: (value: string) => void;
     const slow = defineTool({
       name: 'slow',
       description: '',
       input: z.object({}),
-      execute: () => new Promise((resolve) => setTimeout(() => resolve('ok'), 250)),
+      execute: () => new Promise<string>((resolve) => (finish = resolve)),
     });
     const model = new MockLLM({
       fallback: (request) =>
         request.messages.at(-1)?.role === 'tool' ? { text: 'done' } : { toolCalls: [{ name: 'slow', arguments: {} }] },
     });
-    const agentrix = manager({ bus, model, tools: [slow] });
+    const agentrix = manager({ bus, clock, model, tools: [slow] });
     const attempts: number[] = [];
     agentrix.events.on('turn.started', (event) => attempts.push(event.attempt));
     await agentrix.create({ id: 'a1', tools: ['slow'] });
-    // A second process's consumer polls the inbox while the turn runs.
+    const started = next(agentrix.events, 'tool.called');
     await agentrix.send({ to: 'a1', content: 'go' });
+    await started;
+    // A second process's consumer polls the inbox while the turn runs: 240 ms, six leases.
     for (let i = 0; i < 6; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 40));
+      await clock.advance(40);
       expect(await bus.read('a1', { consumer: 'other-process', blockMs: 0 })).toEqual([]);
     }
+    finish('ok');
     await agentrix.waitForIdle();
     expect(attempts).toEqual([1]);
     expect(agentrix.get('a1').turns).toBe(1);

@@ -35,6 +35,7 @@ import {
   type ThreadInfo,
   type Tool,
 } from '@agentrix/core';
+import { matchesToolPattern } from '@agentrix/skills';
 import { AgentFactory } from './agent-factory.js';
 import {
   type AgentManagerOptions,
@@ -47,6 +48,7 @@ import { type AgentRequest, AgentRuntime, type ReplyInput } from './agent-runtim
 import type { Approvals, PendingApproval } from './approvals.js';
 import { askAgentTool } from './ask-agent-tool.js';
 import { ContextManager } from './context-manager.js';
+import { type Deadline, Deadlines } from './deadlines.js';
 import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 import { InMemoryContextStore } from './in-memory-context-store.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -123,6 +125,8 @@ export class AgentManager implements AsyncDisposable {
   readonly #asks = new Map<string, PendingAsk>();
   readonly #replyReading = new AbortController();
   readonly #leases: LeaseKeeper;
+  /** The deadlines of this manager's asks and of its agents' turns, on one timer. */
+  readonly #deadlines: Deadlines;
   #replyLoop: Promise<void> | undefined;
   readonly #forgetHooks: readonly ForgetHook[];
   #closing: Promise<void> | undefined;
@@ -149,6 +153,7 @@ export class AgentManager implements AsyncDisposable {
         consumer: this.#consumer,
         logger: this.#logger,
       });
+    this.#deadlines = new Deadlines(this.#clock);
     this.#leases = new LeaseKeeper(this.bus, this.#clock, this.#consumer, (error, lease) =>
       this.#logger.warn(
         { agentId: lease.inbox, deliveryId: lease.deliveryId, error: serializeError(error) },
@@ -192,6 +197,7 @@ export class AgentManager implements AsyncDisposable {
       reply: (input) => this.#reply(input),
       ask: (request) => this.#request(request),
       leases: this.#leases,
+      deadlines: this.#deadlines,
       registry: this.registry,
     });
   }
@@ -313,10 +319,8 @@ export class AgentManager implements AsyncDisposable {
     task?: string;
   }): Promise<{ id: string }> {
     const parent = this.#live(request.parentId).runtime.spec;
-    const allowed = (tool: string) =>
-      parent.tools.some((own) => own === tool || (own.endsWith('*') && tool.startsWith(own.slice(0, -1))));
     const tools = [...(request.tools ?? [])];
-    const refused = tools.filter((tool) => !allowed(tool));
+    const refused = tools.filter((tool) => !matchesToolPattern(parent.tools, tool));
     if (refused.length > 0) {
       throw new AgentrixError(
         'INVALID_ARGUMENT',
@@ -411,19 +415,27 @@ export class AgentManager implements AsyncDisposable {
    * when its turn fails for good (an `error` reply: any process, at once); with `TIMEOUT` after
    * `timeoutMs` whatever the bus does.
    */
-  async ask(agentId: string, content: string, options: AskOptions = {}): Promise<MessageEnvelope> {
-    this.#assertOpen();
-    checkAskOptions(options);
-    return this.#request({
+  ask(agentId: string, content: string, options: AskOptions = {}): Promise<MessageEnvelope> {
+    // Not `async` (nor is `#request` on a local agent): an async function that returns the answer's
+    // promise costs a resolve job and its garbage more per ask (bench/runtime section 4).
+    try {
+      this.#assertOpen();
+      checkAskOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Built field by field: conditional spreads made a throwaway object each (bench/runtime section 4).
+    const request: AgentRequest = {
       from: 'host',
       to: agentId,
       content,
       timeoutMs: options.timeoutMs ?? this.#askTimeoutMs,
-      ...(options.threadId !== undefined ? { threadId: options.threadId } : {}),
-      ...(options.data !== undefined ? { data: options.data } : {}),
-      ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {}),
-      ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    });
+    };
+    if (options.threadId !== undefined) request.threadId = options.threadId;
+    if (options.data !== undefined) request.data = options.data;
+    if (options.correlationId !== undefined) request.correlationId = options.correlationId;
+    if (options.signal !== undefined) request.signal = options.signal;
+    return this.#request(request);
   }
 
   /**
@@ -431,30 +443,42 @@ export class AgentManager implements AsyncDisposable {
    * out with `replyTo` this manager's reply inbox, and the reply (or error reply) is matched to
    * it by `inReplyTo` by one reader loop.
    */
-  async #request(request: AgentRequest): Promise<MessageEnvelope> {
+  #request(request: AgentRequest): Promise<MessageEnvelope> {
     const local = this.#agents.get(request.to);
-    refuseUnanswerable(
-      local === undefined || local.runtime.state === 'terminated' ? await this.#reachable(request.to) : local.runtime,
-    );
+    if (local !== undefined && local.runtime.state !== 'terminated') return this.#sendRequest(request, local.runtime);
+    return this.#reachable(request.to).then((target) => this.#sendRequest(request, target));
+  }
+
+  /** Sends a request to an agent that can answer it and returns the wait for its reply. */
+  #sendRequest(request: AgentRequest, target: AgentRuntime | AgentRegistryEntry): Promise<MessageEnvelope> {
+    try {
+      refuseUnanswerable(target);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const id = this.#generateId();
     const answer = this.#awaitReply(id, request);
     this.#replyLoop ??= this.#readReplies();
     // The answer settles the ask, whatever the send does meanwhile (an outage may hold it); a
     // send that fails settles it with its error.
-    this.bus
-      .send({
-        id,
-        from: request.from,
-        to: request.to,
-        replyTo: this.#replyInbox,
-        content: request.content,
-        ...(request.threadId !== undefined ? { threadId: request.threadId } : {}),
-        ...(request.data !== undefined ? { data: request.data } : {}),
-        ...(request.correlationId !== undefined ? { correlationId: request.correlationId } : {}),
-        ...(request.via !== undefined ? { via: request.via } : {}),
-        ...(request.scope !== undefined ? { scope: request.scope } : {}),
-      })
-      .catch((error: unknown) => this.#asks.get(id)?.settle(error, undefined));
+    const message: SendInput = {
+      id,
+      from: request.from,
+      to: request.to,
+      replyTo: this.#replyInbox,
+      content: request.content,
+    };
+    if (request.threadId !== undefined) message.threadId = request.threadId;
+    if (request.data !== undefined) message.data = request.data;
+    if (request.correlationId !== undefined) message.correlationId = request.correlationId;
+    if (request.via !== undefined) message.via = request.via;
+    if (request.scope !== undefined) message.scope = request.scope;
+    const settleWith = (error: unknown) => this.#asks.get(id)?.settle(error, undefined);
+    try {
+      this.bus.send(message).catch(settleWith);
+    } catch (error) {
+      settleWith(error);
+    }
     return answer;
   }
 
@@ -479,34 +503,14 @@ export class AgentManager implements AsyncDisposable {
   }
 
   /**
-   * A pending ask: settled by its reply, its timeout (whatever the bus does: the timer is ours),
-   * its signal, or the manager's close. Its timer is awaited, so it keeps the process alive.
+   * A pending ask: settled by its reply, its deadline (whatever the bus does: the timer is ours),
+   * its signal, or the manager's close. Its deadline is awaited, so it keeps the process alive.
    */
   #awaitReply(id: string, request: AgentRequest): Promise<MessageEnvelope> {
     return new Promise<MessageEnvelope>((resolve, reject) => {
-      const { signal, timeoutMs, to } = request;
-      const onAbort = () => pending.settle(abortError(signal!, `ask to "${to}"`), undefined);
-      const pending: PendingAsk = {
-        to,
-        settle: (error, reply) => {
-          if (!this.#asks.delete(id)) return;
-          this.#clock.clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          if (reply !== undefined) resolve(reply);
-          else reject(error);
-        },
-      };
+      const pending = new PendingAsk(id, request, this.#asks, this.#deadlines, resolve, reject);
       this.#asks.set(id, pending);
-      const timer = this.#clock.setTimeout(
-        () =>
-          pending.settle(
-            new AgentrixError('TIMEOUT', `Agent "${to}" did not reply within ${timeoutMs} ms`, { agentId: to }),
-            undefined,
-          ),
-        timeoutMs,
-      );
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
+      pending.watch();
     });
   }
 
@@ -872,8 +876,61 @@ function checkThreadId(threadId: unknown): void {
   }
 }
 
-/** An ask waiting for its reply. */
-interface PendingAsk {
-  to: string;
-  settle(error: unknown, reply: MessageEnvelope | undefined): void;
+/**
+ * An ask waiting for its reply: one object (no closures but its deadline's and, with a signal,
+ * its abort listener), removed from `asks` when settled.
+ */
+class PendingAsk {
+  readonly to: string;
+  readonly #id: string;
+  readonly #asks: Map<string, PendingAsk>;
+  readonly #deadlines: Deadlines;
+  readonly #resolve: (reply: MessageEnvelope) => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #signal: AbortSignal | undefined;
+  readonly #timeoutMs: number;
+  #deadline: Deadline | undefined;
+  #onAbort: (() => void) | undefined;
+
+  constructor(
+    id: string,
+    request: AgentRequest,
+    asks: Map<string, PendingAsk>,
+    deadlines: Deadlines,
+    resolve: (reply: MessageEnvelope) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.to = request.to;
+    this.#id = id;
+    this.#asks = asks;
+    this.#deadlines = deadlines;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = request.signal;
+    this.#timeoutMs = request.timeoutMs;
+  }
+
+  /** Starts the deadline and follows the signal. */
+  watch(): void {
+    const to = this.to;
+    this.#deadline = this.#deadlines.add(this.#timeoutMs, () =>
+      this.settle(
+        new AgentrixError('TIMEOUT', `Agent "${to}" did not reply within ${this.#timeoutMs} ms`, { agentId: to }),
+        undefined,
+      ),
+    );
+    const signal = this.#signal;
+    if (signal === undefined) return;
+    this.#onAbort = () => this.settle(abortError(signal, `ask to "${to}"`), undefined);
+    if (signal.aborted) this.#onAbort();
+    else signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  settle(error: unknown, reply: MessageEnvelope | undefined): void {
+    if (!this.#asks.delete(this.#id)) return;
+    if (this.#deadline !== undefined) this.#deadlines.cancel(this.#deadline);
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (reply !== undefined) this.#resolve(reply);
+    else this.#reject(error);
+  }
 }

@@ -8,6 +8,7 @@ import {
   BACKGROUND_TIMER,
   backoffDelay,
   type CallScope,
+  type ChatMessage,
   type ChatModel,
   type Clock,
   DEFAULT_THREAD,
@@ -32,13 +33,14 @@ import {
 import type { AgentPool } from './agent-pool.js';
 import { AgentStateMachine } from './agent-state-machine.js';
 import type { ContextManager } from './context-manager.js';
+import type { Deadlines } from './deadlines.js';
 import type { KeptLease, LeaseKeeper } from './lease-keeper.js';
-import { runTurnUnder, type TurnResult } from './run-turn.js';
+import { type RunTurnOptions, runTurnUnder, type TurnResult } from './run-turn.js';
 import type { ToolExecutor } from './tool-execution.js';
 import type { ToolSet } from './tool-set.js';
 import { classifyFailure, type PauseReason, recordedPause, replyId, speakerName } from './turn-failure.js';
 import { narrowToolSet, type TurnRouter } from './turn-router.js';
-import { reusable, TurnSignal } from './turn-signal.js';
+import { TurnSignal } from './turn-signal.js';
 
 /** A request from one agent to another (or from the host), answered by a reply envelope. */
 export interface AgentRequest {
@@ -69,6 +71,8 @@ export interface AgentRuntimeDependencies {
   consumer: string;
   /** Keeps the leases of deliveries waiting or running (one timer for the manager). */
   leases: LeaseKeeper;
+  /** The turns' deadlines (one timer for the manager, shared with its asks). */
+  deadlines: Deadlines;
   /** Sends on behalf of agents (the manager checks that the recipient exists). */
   send: MessageBus['send'];
   /** Sends a reply or an error reply (the manager hands one to its own asks in process). */
@@ -139,8 +143,8 @@ export class AgentRuntime {
   #halted: AgentrixError | undefined;
   /** The running turns' aborts, aborted together by stop (no listener per turn). */
   #turnSignals: Set<TurnSignal> | undefined;
-  /** The AbortController of the last turn, kept for the next (see `reusable` in turn-signal.ts). */
-  #spareController: AbortController | undefined;
+  /** The signal of the last turn, kept for the next (see `TurnSignal.reusable`). */
+  #spareTurn: TurnSignal | undefined;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   /** Deliveries taken but not started (a pause, an outage, a spent budget): first in line on resume. */
@@ -381,7 +385,7 @@ export class AgentRuntime {
       if (delivery === undefined) {
         const { signal } = this.#reading;
         try {
-          [delivery] = await bus.read(this.id, { consumer, max: 1, signal });
+          delivery = (await bus.read(this.id, { consumer, max: 1, signal }))[0];
           leasedAt = clock.now();
           if (this.#outages > 0)
             logger.info({ agentId: this.id, attempts: this.#outages }, 'agent inbox reachable again');
@@ -428,17 +432,22 @@ export class AgentRuntime {
 
   #start(delivery: Delivery, threadId: string, lease: KeptLease): void {
     if (this.#machine.state === 'idle') this.#machine.transition('running', `message ${delivery.envelope.id}`);
-    const turn = this.#handle(delivery, threadId, lease)
-      .catch((error: unknown) =>
-        this.#deps.logger.error({ agentId: this.id, error: this.#serialize(error) }, 'turn handling failed'),
-      )
-      .finally(() => {
-        this.#running.delete(threadId);
-        if (this.#running.size === 0) this.#settle();
-        this.#wakeUp();
-      });
+    const turn = this.#drive(delivery, threadId, lease);
     if (this.#running === NOTHING_RUNNING) this.#running = new Map();
     this.#running.set(threadId, turn);
+  }
+
+  /** Runs a turn on its thread, then frees the thread (one async function: `.catch().finally()` cost more). */
+  async #drive(delivery: Delivery, threadId: string, lease: KeptLease): Promise<void> {
+    try {
+      await this.#handle(delivery, threadId, lease);
+    } catch (error) {
+      this.#deps.logger.error({ agentId: this.id, error: this.#serialize(error) }, 'turn handling failed');
+    } finally {
+      this.#running.delete(threadId);
+      if (this.#running.size === 0) this.#settle();
+      this.#wakeUp();
+    }
   }
 
   /** Records what the agent does once its running turns end; a stronger decision wins. */
@@ -467,57 +476,18 @@ export class AgentRuntime {
     }
   }
 
+  /**
+   * One message's turn, in steps: a pool slot, the turn's work under its deadline, then its commit
+   * and `turn.completed`, or the failure policy; the slot, lease and deadline are released either way.
+   */
   async #handle(delivery: Delivery, threadId: string, lease: KeptLease): Promise<void> {
-    const { pool, events, clock, generateId, leases } = this.#deps;
-    const waiting = pool.acquire(this.#reading.signal);
-    if (waiting) {
-      try {
-        await waiting;
-      } catch {
-        leases.release(lease);
-        this.#hold(delivery);
-        return;
-      }
-    }
-    const { envelope } = delivery;
-    const turnId = generateId();
-    const started = clock.now();
-    if (delivery.attempt > 1) {
-      this.#deps.logger.info(
-        {
-          agentId: this.id,
-          messageId: envelope.id,
-          attempt: delivery.attempt,
-          ...(delivery.lastError ? { code: delivery.lastError.code } : {}),
-        },
-        'message redelivered',
-      );
-    }
-    if (events.has('message.received')) {
-      events.emit('message.received', { agentId: this.id, envelope, attempt: delivery.attempt });
-    }
-    if (events.has('turn.started')) {
-      events.emit('turn.started', {
-        agentId: this.id,
-        threadId,
-        turnId,
-        messageId: envelope.id,
-        attempt: delivery.attempt,
-      });
-    }
-    const controller = this.#spareController ?? new AbortController();
-    this.#spareController = undefined;
-    const turn = TurnSignal.own(controller);
-    if (this.#halted !== undefined) turn.abort(this.#halted);
-    this.#turnSignals ??= new Set();
-    this.#turnSignals.add(turn);
-    const timeout = clock.setTimeout(() => {
-      turn.abort(
-        new AgentrixError('TURN_TIMEOUT', `Agent "${this.id}" turn exceeded ${this.spec.turnTimeoutMs} ms`, {
-          agentId: this.id,
-        }),
-      );
-    }, this.spec.turnTimeoutMs);
+    const waiting = this.#deps.pool.acquire(this.#reading.signal);
+    if (waiting !== undefined && !(await this.#waitForSlot(waiting, delivery, lease))) return;
+    const turnId = this.#deps.generateId();
+    const started = this.#deps.clock.now();
+    this.#announce(delivery, threadId, turnId);
+    const turn = this.#openTurn();
+    const deadline = this.#deps.deadlines.add(this.spec.turnTimeoutMs, () => turn.abort(this.#turnTimeout()));
     try {
       // Bounded even when something in the turn ignores the signal and never settles: the turn
       // is abandoned at its deadline (or when the agent stops) and its late result ignored.
@@ -525,31 +495,85 @@ export class AgentRuntime {
       // The commit is not raced: abandoned half-way (its context saved, its ack not sent) the
       // message would be given back and its turn replayed. Close's own deadline bounds it.
       const result = await this.#commit(delivery, threadId, turnId, work, turn);
-      this.#turns++;
-      this.#outages = 0;
-      this.#budgetRefusals = 0;
-      if (events.has('turn.completed')) {
-        events.emit('turn.completed', {
-          agentId: this.id,
-          threadId,
-          turnId,
-          messageId: envelope.id,
-          steps: result.steps,
-          usage: result.usage,
-          durationMs: clock.now() - started,
-          stopReason: result.stopReason,
-          reply: result.reply,
-        });
-      }
+      this.#completed(delivery, threadId, turnId, started, result);
     } catch (thrown) {
       await this.#failed(delivery, threadId, turnId, started, turn, thrown);
     } finally {
-      leases.release(lease);
-      clock.clearTimeout(timeout);
-      this.#turnSignals.delete(turn);
-      if (reusable(controller)) this.#spareController = controller;
-      pool.release();
+      this.#deps.deadlines.cancel(deadline);
+      this.#closeTurn(turn, lease);
     }
+  }
+
+  /** Waits for a pool slot; false when the wait was cut (pause, stop): the delivery is held. */
+  async #waitForSlot(waiting: Promise<void>, delivery: Delivery, lease: KeptLease): Promise<boolean> {
+    try {
+      await waiting;
+      return true;
+    } catch {
+      this.#deps.leases.release(lease);
+      this.#hold(delivery);
+      return false;
+    }
+  }
+
+  /** Logs a redelivery and emits `message.received` and `turn.started`. */
+  #announce(delivery: Delivery, threadId: string, turnId: string): void {
+    const { events } = this.#deps;
+    const { envelope, attempt } = delivery;
+    if (attempt > 1) {
+      const fields: Record<string, unknown> = { agentId: this.id, messageId: envelope.id, attempt };
+      if (delivery.lastError) fields.code = delivery.lastError.code;
+      this.#deps.logger.info(fields, 'message redelivered');
+    }
+    if (events.has('message.received')) events.emit('message.received', { agentId: this.id, envelope, attempt });
+    if (events.has('turn.started')) {
+      events.emit('turn.started', { agentId: this.id, threadId, turnId, messageId: envelope.id, attempt });
+    }
+  }
+
+  /** The abort side of a new turn: the last turn's when it can serve again (see `TurnSignal.reusable`). */
+  #openTurn(): TurnSignal {
+    const turn = this.#spareTurn ?? TurnSignal.own(new AbortController());
+    this.#spareTurn = undefined;
+    if (this.#halted !== undefined) turn.abort(this.#halted);
+    this.#turnSignals ??= new Set();
+    this.#turnSignals.add(turn);
+    return turn;
+  }
+
+  #turnTimeout(): AgentrixError {
+    return new AgentrixError('TURN_TIMEOUT', `Agent "${this.id}" turn exceeded ${this.spec.turnTimeoutMs} ms`, {
+      agentId: this.id,
+    });
+  }
+
+  /** A turn is stored and acked: count it, and the outage and budget streaks end. */
+  #completed(delivery: Delivery, threadId: string, turnId: string, started: number, result: TurnResult): void {
+    this.#turns++;
+    this.#outages = 0;
+    this.#budgetRefusals = 0;
+    const { events } = this.#deps;
+    if (events.has('turn.completed')) {
+      events.emit('turn.completed', {
+        agentId: this.id,
+        threadId,
+        turnId,
+        messageId: delivery.envelope.id,
+        steps: result.steps,
+        usage: result.usage,
+        durationMs: this.#deps.clock.now() - started,
+        stopReason: result.stopReason,
+        reply: result.reply,
+      });
+    }
+  }
+
+  /** Releases what a turn held, whatever its end: its lease, its signal (kept for the next turn when it can be) and its pool slot. */
+  #closeTurn(turn: TurnSignal, lease: KeptLease): void {
+    this.#deps.leases.release(lease);
+    this.#turnSignals?.delete(turn);
+    if (turn.reusable()) this.#spareTurn = turn;
+    this.#deps.pool.release();
   }
 
   /** A turn failed: apply the failure policy to its message and its agent (see `turn-failure.ts`). */
@@ -649,7 +673,7 @@ export class AgentRuntime {
 
   /** The work of a turn, raced against its deadline: the model, the tools, the reply. */
   async #turn(delivery: Delivery, threadId: string, turnId: string, turn: TurnSignal): Promise<TurnWork> {
-    const { contexts, events, clock } = this.#deps;
+    const { contexts } = this.#deps;
     const { envelope } = delivery;
     let tools = this.#tools;
     const router = this.#deps.router;
@@ -660,51 +684,68 @@ export class AgentRuntime {
       );
       tools = narrowToolSet(tools, decision);
     }
-    const spec = this.spec;
     const scope = this.#scopeOf(envelope, threadId);
     const context: AgentContext = await contexts.load(this.id, threadId);
     const input: UserMessage = { role: 'user', content: envelope.content, name: speakerName(envelope.from) };
-    const result = await runTurnUnder(
-      {
-        model: this.#model,
-        instructions: spec.instructions,
-        messages: context.messages.length > 0 ? [...context.messages, input] : [input],
-        tools,
-        ...(this.#deps.toolExecutor ? { toolExecutor: this.#deps.toolExecutor } : {}),
-        maxSteps: spec.maxSteps,
-        stream: spec.stream,
-        modelRetry: spec.modelRetry,
-        ...(spec.tier !== undefined ? { tier: spec.tier } : {}),
-        scope,
-        agentId: this.id,
-        threadId,
-        turnId,
-        events,
-        clock,
-        send: (message) => this.#sendAs(message, threadId),
-        ask: (request) => this.#askAs(request, envelope, threadId, scope, turn.signal),
-        logger: this.#deps.logger,
-        ...(this.#deps.toolTimeoutMs !== undefined ? { toolTimeoutMs: this.#deps.toolTimeoutMs } : {}),
-        ...(this.#deps.secrets !== undefined ? { secrets: this.#deps.secrets } : {}),
-      },
-      turn,
-    );
+    const options = this.#turnOptions(envelope, threadId, turnId, turn, tools, scope, [...context.messages, input]);
+    const result = await runTurnUnder(options, turn);
     // A turn abandoned at its deadline must not answer or ack late.
     turn.throwIfAborted('turn');
-    if (envelope.replyTo) {
-      await this.#deps.reply({
-        // Derived from the request: a turn that runs again sends a reply the bus de-duplicates.
-        id: replyId(envelope.id),
-        from: this.id,
-        to: envelope.replyTo,
-        type: 'reply',
-        content: result.reply,
-        inReplyTo: envelope.id,
-        ...(envelope.correlationId !== undefined ? { correlationId: envelope.correlationId } : {}),
-        ...(envelope.threadId !== undefined ? { threadId: envelope.threadId } : {}),
-      });
-    }
+    if (envelope.replyTo) await this.#sendReply(envelope, envelope.replyTo, result.reply);
     return { result, context, input, scope };
+  }
+
+  /** What `runTurn` gets for a turn of this agent. */
+  #turnOptions(
+    envelope: MessageEnvelope,
+    threadId: string,
+    turnId: string,
+    turn: TurnSignal,
+    tools: ToolSet,
+    scope: CallScope,
+    messages: ChatMessage[],
+  ): RunTurnOptions {
+    const spec = this.spec;
+    const deps = this.#deps;
+    const options: RunTurnOptions = {
+      model: this.#model,
+      instructions: spec.instructions,
+      messages,
+      tools,
+      maxSteps: spec.maxSteps,
+      stream: spec.stream,
+      modelRetry: spec.modelRetry,
+      scope,
+      agentId: this.id,
+      threadId,
+      turnId,
+      events: deps.events,
+      clock: deps.clock,
+      send: (message) => this.#sendAs(message, threadId),
+      ask: (request) => this.#askAs(request, envelope, threadId, scope, turn.signal),
+      logger: deps.logger,
+    };
+    // Set field by field: conditional spreads made a throwaway object each (bench/runtime section 4).
+    if (deps.toolExecutor !== undefined) options.toolExecutor = deps.toolExecutor;
+    if (spec.tier !== undefined) options.tier = spec.tier;
+    if (deps.toolTimeoutMs !== undefined) options.toolTimeoutMs = deps.toolTimeoutMs;
+    if (deps.secrets !== undefined) options.secrets = deps.secrets;
+    return options;
+  }
+
+  /** The turn's answer to its asker, with an id derived from the request: a turn that runs again sends a reply the bus de-duplicates. */
+  #sendReply(envelope: MessageEnvelope, to: string, content: string): Promise<unknown> {
+    const reply: ReplyInput = {
+      id: replyId(envelope.id),
+      from: this.id,
+      to,
+      type: 'reply',
+      content,
+      inReplyTo: envelope.id,
+    };
+    if (envelope.correlationId !== undefined) reply.correlationId = envelope.correlationId;
+    if (envelope.threadId !== undefined) reply.threadId = envelope.threadId;
+    return this.#deps.reply(reply);
   }
 
   /** The commit of a turn: hooks (memory), then the context, then the ack. */

@@ -1,16 +1,21 @@
 import type { AgentContext, ContextStore, ThreadInfo } from '@agentrix/core';
 
 /**
- * Contexts that `ContextManager` built and will never change: the in-memory store keeps them as
- * they are instead of copying them (a copy on each save and load was 9% of an ask, bench/runtime
- * section 4; freezing them instead cost more than the copies).
+ * The context `ContextManager` is saving right now, built by it and never changed afterwards: the
+ * in-memory store keeps it as it is instead of copying it (a copy on each save and load was 9% of
+ * an ask, bench/runtime section 4; freezing cost more than copying; marking it in a WeakSet cost
+ * 0.7 µs an ask and weak-table work in every GC). A store that saves later than the call copies.
  */
-const handedOver = new WeakSet<AgentContext>();
+let handing: AgentContext | undefined;
 
-/** Hands a context over to the store that saves it: nobody changes it afterwards. */
-export function handOver(context: AgentContext): AgentContext {
-  handedOver.add(context);
-  return context;
+/** Saves a context nobody changes afterwards: the in-memory store keeps it without a copy. */
+export function saveHandedOver(store: ContextStore, context: AgentContext): Promise<void> {
+  handing = context;
+  try {
+    return store.save(context);
+  } finally {
+    handing = undefined;
+  }
 }
 
 /**
@@ -31,7 +36,7 @@ export class InMemoryContextStore implements ContextStore {
       threads = new Map();
       this.#agents.set(context.agentId, threads);
     }
-    threads.set(context.threadId, handedOver.has(context) ? context : copy(context));
+    threads.set(context.threadId, context === handing ? context : copy(context));
   }
 
   async delete(agentId: string, threadId?: string): Promise<number> {

@@ -1,16 +1,6 @@
-import type {
-  BroadcastInput,
-  DeadLetter,
-  Delivery,
-  InboxStats,
-  MessageBus,
-  MessageEnvelope,
-  NackOptions,
-  ReadOptions,
-  RedriveOptions,
-  SendInput,
-} from '@agentrix/core';
+import type { Delivery, MessageBus, ReadOptions } from '@agentrix/core';
 import { abortError, isReplyInbox } from '@agentrix/core';
+import { ForwardingBus } from '@agentrix/core/implement';
 
 /**
  * The bus as `createAgentrix` hands it to the manager: the host's bus, plus what a process needs
@@ -25,10 +15,10 @@ import { abortError, isReplyInbox } from '@agentrix/core';
  * - With `reclaim`, the first read of each inbox first releases what the same consumer name held
  *   before (a restarted process with a stable name takes its own deliveries back at once).
  *
- * Closing it closes nothing: the inner bus has its owner.
+ * Closing it closes nothing: the inner bus (`inner`: the host's, the store's, a Redis bus, traced
+ * when there is telemetry) has its owner.
  */
-export class LifecycleBus implements MessageBus {
-  readonly #inner: MessageBus;
+export class LifecycleBus extends ForwardingBus {
   readonly #reclaim: boolean;
   /** The last consumer that read each inbox (almost always the only one). */
   readonly #readers = new Map<string, string>();
@@ -37,21 +27,8 @@ export class LifecycleBus implements MessageBus {
   #draining = false;
 
   constructor(inner: MessageBus, options: { reclaim: boolean }) {
-    this.#inner = inner;
+    super(inner);
     this.#reclaim = options.reclaim;
-  }
-
-  get leaseMs(): number {
-    return this.#inner.leaseMs;
-  }
-
-  get maxDeliveries(): number {
-    return this.#inner.maxDeliveries;
-  }
-
-  /** The bus it wraps: the host's, the store's, a Redis bus (traced when there is telemetry). */
-  get inner(): MessageBus {
-    return this.#inner;
   }
 
   get draining(): boolean {
@@ -63,14 +40,14 @@ export class LifecycleBus implements MessageBus {
     this.#draining = true;
   }
 
-  read(inbox: string, options: ReadOptions = {}): Promise<Delivery[]> {
+  override read(inbox: string, options: ReadOptions = {}): Promise<Delivery[]> {
     const consumer = options.consumer;
     // One map read per read, no allocation: a read is on every message's path (bench/runtime section 5).
     if (consumer !== undefined && this.#readers.get(inbox) !== consumer)
       return this.#firstRead(inbox, consumer, options);
     // Reply inboxes (`host:<consumer>`) keep being read: a draining turn may wait for an answer.
     if (this.#draining && !isReplyInbox(inbox)) return this.#idle(options);
-    return this.#inner.read(inbox, options);
+    return this.inner.read(inbox, options);
   }
 
   /** Remembers who reads the inbox (for `releaseHeld`) and, with `reclaim`, first releases what that name held. */
@@ -85,7 +62,7 @@ export class LifecycleBus implements MessageBus {
     held.add(consumer);
     // Once per (inbox, consumer), before its first read: later it would take back what it holds now.
     // A failure to release is not a failure to read: the lease brings them back anyway.
-    if (this.#reclaim) await this.#inner.releaseConsumer(inbox, consumer).catch(() => 0);
+    if (this.#reclaim) await this.inner.releaseConsumer(inbox, consumer).catch(() => 0);
     return this.read(inbox, options);
   }
 
@@ -103,70 +80,15 @@ export class LifecycleBus implements MessageBus {
   async releaseHeld(): Promise<number> {
     const releases: Promise<number>[] = [];
     for (const [inbox, consumers] of this.#held) {
-      for (const consumer of consumers) releases.push(this.#inner.releaseConsumer(inbox, consumer).catch(() => 0));
+      for (const consumer of consumers) releases.push(this.inner.releaseConsumer(inbox, consumer).catch(() => 0));
     }
     const counts = await Promise.all(releases);
     return counts.reduce((sum, count) => sum + count, 0);
   }
 
-  send(input: SendInput): Promise<MessageEnvelope> {
-    return this.#inner.send(input);
-  }
-  broadcast(input: BroadcastInput): Promise<MessageEnvelope[]> {
-    return this.#inner.broadcast(input);
-  }
-  ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
-    return this.#inner.ack(inbox, deliveryIds);
-  }
-  extendLease(inbox: string, deliveryIds: readonly string[], options?: { consumer?: string }): Promise<number> {
-    return this.#inner.extendLease(inbox, deliveryIds, options);
-  }
-  nack(inbox: string, deliveryId: string, options?: NackOptions): Promise<void> {
-    return this.#inner.nack(inbox, deliveryId, options);
-  }
-  releaseConsumer(inbox: string, consumer: string): Promise<number> {
-    return this.#inner.releaseConsumer(inbox, consumer);
-  }
-  stats(inbox: string): Promise<InboxStats> {
-    return this.#inner.stats(inbox);
-  }
-  deadLetters(inbox: string, options?: { limit?: number }): Promise<DeadLetter[]> {
-    return this.#inner.deadLetters(inbox, options);
-  }
-  redrive(inbox: string, options?: RedriveOptions): Promise<number> {
-    return this.#inner.redrive(inbox, options);
-  }
-  discardDeadLetters(inbox: string, ids: readonly string[]): Promise<number> {
-    return this.#inner.discardDeadLetters(inbox, ids);
-  }
-  deleteInbox(inbox: string): Promise<void> {
+  override deleteInbox(inbox: string): Promise<void> {
     this.#readers.delete(inbox);
     this.#held.delete(inbox);
-    return this.#inner.deleteInbox(inbox);
-  }
-  createGroup(group: string): Promise<void> {
-    return this.#inner.createGroup(group);
-  }
-  deleteGroup(group: string): Promise<void> {
-    return this.#inner.deleteGroup(group);
-  }
-  join(group: string, member: string): Promise<void> {
-    return this.#inner.join(group, member);
-  }
-  leave(group: string, member: string): Promise<void> {
-    return this.#inner.leave(group, member);
-  }
-  members(group: string): Promise<string[]> {
-    return this.#inner.members(group);
-  }
-  groups(): Promise<string[]> {
-    return this.#inner.groups();
-  }
-  /** The inner bus belongs to whoever made it. */
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+    return this.inner.deleteInbox(inbox);
   }
 }

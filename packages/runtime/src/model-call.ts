@@ -47,10 +47,17 @@ export async function callModel(
 ): Promise<ChatResponse> {
   const attempts = model.managesRetries === true ? 1 : context.retry.attempts;
   for (let attempt = 1; ; attempt++) {
+    let stream: AsyncIterator<ChatStreamPart> | undefined;
     try {
-      const response = context.stream
-        ? await consumeStream(model, request, context)
-        : await context.turn.race(model.generate(request), `call to model "${model.name}"`);
+      let response: ChatResponse;
+      if (context.stream) {
+        stream = model.stream(request)[Symbol.asyncIterator]();
+        // One race for the whole stream (not one per part): a stream that stops yielding is
+        // abandoned when the turn is aborted.
+        response = await context.turn.race(readStream(stream, model, context), `stream from model "${model.name}"`);
+      } else {
+        response = await context.turn.race(model.generate(request), `call to model "${model.name}"`);
+      }
       if (!response?.message) {
         throw new AgentrixError(
           'MODEL_RESPONSE_INVALID',
@@ -62,7 +69,11 @@ export async function callModel(
       }
       return response;
     } catch (thrown) {
-      if (context.turn.aborted) throw thrown;
+      if (context.turn.aborted) {
+        // Ends the provider's stream (closes the connection); detached: a stuck stream may never acknowledge.
+        if (stream !== undefined) Promise.resolve(stream.return?.()).catch(() => {});
+        throw thrown;
+      }
       const error = toAgentrixError(thrown, 'MODEL_ERROR', { retryable: true });
       if (!error.isRetryable || attempt >= attempts) throw error;
       const delayMs = error.retryAfterMs ?? backoffDelay(attempt, context.retry);
@@ -92,19 +103,6 @@ export async function callModel(
       // Awaited: this wait keeps the process alive (a plain script must not exit in it).
       await sleep(delayMs, { clock: context.clock, signal: context.turn.signal });
     }
-  }
-}
-
-async function consumeStream(model: ChatModel, request: ChatRequest, context: ModelCallContext): Promise<ChatResponse> {
-  const iterator = model.stream(request)[Symbol.asyncIterator]();
-  try {
-    // One race for the whole stream (not one per part): a stream that stops yielding is abandoned
-    // when the turn is aborted.
-    return await context.turn.race(readStream(iterator, model, context), `stream from model "${model.name}"`);
-  } catch (error) {
-    // Ends the provider's stream (closes the connection); detached: a stuck stream may never acknowledge.
-    if (context.turn.aborted) Promise.resolve(iterator.return?.()).catch(() => {});
-    throw error;
   }
 }
 

@@ -23,6 +23,20 @@ const lastToolResult = (request: ChatRequest) => {
 };
 
 describe('request/reply over the bus', () => {
+  it('bad ask input and a closed manager reject the returned promise, never throw at the call', async () => {
+    const host = manager({ model: new MockLLM({ fallback: { text: 'ok' } }) });
+    await host.create({ id: 'a' });
+    const badTimeout = host.ask('a', 'hi', { timeoutMs: -1 });
+    await expect(badTimeout).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const missing = host.ask('nobody', 'hi');
+    await expect(missing).rejects.toMatchObject({ code: 'AGENT_NOT_FOUND' });
+    host.pause('a');
+    await expect(host.ask('a', 'hi')).rejects.toMatchObject({ code: 'AGENT_PAUSED' });
+    await host.close();
+    const closed = host.ask('a', 'hi');
+    await expect(closed).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
   it('asks an agent hosted by another manager and gets its answer', async () => {
     const { here, there } = twoHosts({ there: new MockLLM({ fallback: { text: 'from over there' } }) });
     await there.create({ id: 'remote' });

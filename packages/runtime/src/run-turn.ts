@@ -16,7 +16,7 @@ import {
   type ToolContext,
   type Usage,
 } from '@agentrix/core';
-import { callModel } from './model-call.js';
+import { callModel, type ModelCallContext } from './model-call.js';
 import { sequentialToolExecutor, type ToolExecutionContext, type ToolExecutor } from './tool-execution.js';
 import { emptyToolSet, type ToolSet } from './tool-set.js';
 import { TurnSignal } from './turn-signal.js';
@@ -116,6 +116,20 @@ export async function runTurnUnder(options: RunTurnOptions, turn: TurnSignal): P
     toolTimeoutMs: options.toolTimeoutMs,
     secrets: options.secrets,
   };
+  // One context for the turn's model calls, its step set before each (a literal per step was garbage).
+  const call: ModelCallContext = {
+    agentId,
+    threadId: toolContext.threadId,
+    turnId,
+    step: 0,
+    stream,
+    retry: modelRetry,
+    clock,
+    events,
+    turn,
+    logger: options.logger,
+    secrets: options.secrets,
+  };
   let last: AssistantMessage | undefined;
   for (let step = 1; step <= maxSteps; step++) {
     turn.throwIfAborted('turn');
@@ -125,19 +139,8 @@ export async function runTurnUnder(options: RunTurnOptions, turn: TurnSignal): P
     if (options.scope !== undefined) request.scope = options.scope;
     request.signal = turn.signal;
     const started = events ? clock.now() : 0;
-    const response = await callModel(model, request, {
-      agentId,
-      threadId: toolContext.threadId,
-      turnId,
-      step,
-      stream,
-      retry: modelRetry,
-      clock,
-      events,
-      turn,
-      logger: options.logger,
-      secrets: options.secrets,
-    });
+    call.step = step;
+    const response = await callModel(model, request, call);
     addUsage(usage, response.usage);
     if (events?.has('model.responded')) {
       events.emit('model.responded', {
@@ -159,8 +162,10 @@ export async function runTurnUnder(options: RunTurnOptions, turn: TurnSignal): P
     }
     // Bounded by the turn's signal even when an executor waits on a tool that never settles.
     const results = await turn.race(toolExecutor.executeToolCalls(calls, tools, toolContext), 'tool calls');
-    conversation.push(...results);
-    added.push(...results);
+    for (const result of results) {
+      conversation.push(result);
+      added.push(result);
+    }
   }
   return { reply: last?.content ?? '', messages: added, steps: maxSteps, usage, stopReason: 'max-steps' };
 }

@@ -1,16 +1,17 @@
 import { z } from 'zod';
 
+/** Lower case, like the job queue's statuses and the values stored in the tables. */
 export const DISPATCH_JOB_STATUSES = [
-  'OPEN',
-  'DISTRIBUTED',
-  'IN_PROGRESS',
-  'COMPLETED',
-  'CANCELLED',
-  'EXPIRED',
+  'open',
+  'distributed',
+  'in-progress',
+  'completed',
+  'cancelled',
+  'expired',
 ] as const;
 export type DispatchJobStatus = (typeof DISPATCH_JOB_STATUSES)[number];
 
-export const DISTRIBUTION_STATUSES = ['ASSIGNED', 'WORKING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT'] as const;
+export const DISTRIBUTION_STATUSES = ['assigned', 'working', 'completed', 'failed', 'cancelled', 'timeout'] as const;
 export type DistributionStatus = (typeof DISTRIBUTION_STATUSES)[number];
 
 /** What a job asks of the agents that may take it. Every given condition must hold. */

@@ -9,6 +9,7 @@ import { agentManagerRunner, Dispatcher, type RunAgent } from './dispatcher.js';
 import { HttpJobSource } from './http-job-source.js';
 import { AGENT_PROFILES_TABLE, DISPATCH_JOBS_TABLE, DISTRIBUTIONS_TABLE } from './migrations.js';
 import { rankAgents } from './ranking.js';
+import { schedulerKysely } from './scheduler-tables.js';
 
 const delay = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -25,24 +26,34 @@ const delay = (ms: number, signal: AbortSignal) =>
 
 export function dispatcherContract(name: string, getDatabase: () => Database): void {
   beforeEach(async () => {
-    for (const table of [DISTRIBUTIONS_TABLE, DISPATCH_JOBS_TABLE, AGENT_PROFILES_TABLE]) {
-      await getDatabase().kysely.deleteFrom(table).execute();
+    for (const table of [DISTRIBUTIONS_TABLE, DISPATCH_JOBS_TABLE, AGENT_PROFILES_TABLE] as const) {
+      await schedulerKysely(getDatabase()).deleteFrom(table).execute();
     }
   });
   describe(`Dispatcher on ${name}`, () => {
     it('three agents, one fails, one slow: the fastest success wins, the rest are cancelled, stats updated', async () => {
       const aborted: string[] = [];
+      let failed!: () => void;
+      const failingDone = new Promise<void>((resolve) => {
+        failed = resolve;
+      });
+      let slowStarted!: () => void;
+      const slowRunning = new Promise<void>((resolve) => {
+        slowStarted = resolve;
+      });
       const runAgent: RunAgent = async (agentId, job, signal) => {
         signal.addEventListener('abort', () => aborted.push(agentId), { once: true });
         if (agentId === 'failing') {
-          await delay(5, signal);
+          // a macrotask later the dispatcher has taken the failure (in microtasks): then fast answers
+          setTimeout(failed, 0);
           throw new Error('cannot do it');
         }
         if (agentId === 'slow') {
+          slowStarted();
           await delay(10_000, signal);
           return 'slow answer';
         }
-        await delay(30, signal); // real time: the failing agent has failed before the fast one wins
+        await Promise.all([failingDone, slowRunning]); // fast wins once failing failed and slow runs
         clock.set(clock.now() + 42);
         return `fast answer to ${String(job.payload)}`;
       };
@@ -59,9 +70,9 @@ export function dispatcherContract(name: string, getDatabase: () => Database): v
       });
 
       const outcome = await dispatcher.dispatch('job-1');
-      expect(outcome.job).toMatchObject({ status: 'COMPLETED', winner: 'fast', result: 'fast answer to the question' });
+      expect(outcome.job).toMatchObject({ status: 'completed', winner: 'fast', result: 'fast answer to the question' });
       const statuses = Object.fromEntries(outcome.distributions.map((row) => [row.agentId, row.status]));
-      expect(statuses).toEqual({ failing: 'FAILED', slow: 'CANCELLED', fast: 'COMPLETED' });
+      expect(statuses).toEqual({ failing: 'failed', slow: 'cancelled', fast: 'completed' });
       expect(aborted).toContain('slow');
       const fast = await dispatcher.profile('fast');
       const failing = await dispatcher.profile('failing');
@@ -73,10 +84,10 @@ export function dispatcherContract(name: string, getDatabase: () => Database): v
       expect(failing!.reputation).toBeCloseTo(0.45);
       expect(slow).toMatchObject({ successes: 0, failures: 0 });
       // a second dispatch of the same job does nothing
-      expect((await dispatcher.dispatch('job-1')).job.status).toBe('COMPLETED');
+      expect((await dispatcher.dispatch('job-1')).job.status).toBe('completed');
     });
 
-    it('ranks by weights and takes the top N; no match leaves the job OPEN', async () => {
+    it('ranks by weights and takes the top N; no match leaves the job open', async () => {
       const ran: string[] = [];
       const dispatcher = new Dispatcher({
         database: getDatabase(),
@@ -99,7 +110,7 @@ export function dispatcherContract(name: string, getDatabase: () => Database): v
       ]);
       expect(ran.sort()).toEqual(['high', 'mid']);
       await dispatcher.submit({ id: 'nobody', conditions: { tags: ['rust'] } });
-      expect((await dispatcher.dispatch('nobody')).job.status).toBe('OPEN');
+      expect((await dispatcher.dispatch('nobody')).job.status).toBe('open');
     });
 
     it('best mode lets a scorer pick; timeouts expire the job; past expiresAt expires it', async () => {
@@ -113,7 +124,7 @@ export function dispatcherContract(name: string, getDatabase: () => Database): v
       await best.upsertProfile({ agentId: 'a' });
       await best.upsertProfile({ agentId: 'b' });
       await best.submit({ id: 'best' });
-      expect((await best.dispatch('best')).job).toMatchObject({ status: 'COMPLETED', winner: 'b' });
+      expect((await best.dispatch('best')).job).toMatchObject({ status: 'completed', winner: 'b' });
 
       const hanging = new Dispatcher({
         database: getDatabase(),
@@ -122,30 +133,33 @@ export function dispatcherContract(name: string, getDatabase: () => Database): v
       });
       await hanging.submit({ id: 'hang' });
       const outcome = await hanging.dispatch('hang');
-      expect(outcome.job.status).toBe('EXPIRED');
-      expect(outcome.distributions.every((row) => row.status === 'TIMEOUT')).toBe(true);
+      expect(outcome.job.status).toBe('expired');
+      expect(outcome.distributions.every((row) => row.status === 'timeout')).toBe(true);
 
       await hanging.submit({ id: 'old', expiresAt: 1 });
-      expect((await hanging.dispatch('old')).job.status).toBe('EXPIRED');
+      expect((await hanging.dispatch('old')).job.status).toBe('expired');
     });
 
-    it('cancel aborts the running agents and the job ends CANCELLED', async () => {
+    it('cancel aborts the running agents and the job ends cancelled', async () => {
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => {
+        started = resolve;
+      });
       const dispatcher = new Dispatcher({
         database: getDatabase(),
-        runAgent: (_agentId, _job, signal) => delay(10_000, signal).then(() => 'never'),
+        runAgent: (_agentId, _job, signal) => {
+          started();
+          return delay(10_000, signal).then(() => 'never');
+        },
       });
       await dispatcher.upsertProfile({ agentId: 'a' });
       await dispatcher.submit({ id: 'c' });
-      const running = dispatcher.dispatch('c');
-      // Wait for the run to start (a bound in time, not in polls: a loaded machine is slow to get there).
-      const deadline = Date.now() + 5_000;
-      while (Date.now() < deadline && (await dispatcher.job('c'))?.status !== 'IN_PROGRESS') {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      const dispatched = dispatcher.dispatch('c');
+      await running; // the agent runs: the job is in progress
       await dispatcher.cancel('c');
-      const outcome = await running;
-      expect(outcome.job.status).toBe('CANCELLED');
-      expect(outcome.distributions[0]?.status).toBe('CANCELLED');
+      const outcome = await dispatched;
+      expect(outcome.job.status).toBe('cancelled');
+      expect(outcome.distributions[0]?.status).toBe('cancelled');
     });
 
     it('runs agents through an AgentManager-like ask', async () => {
@@ -181,7 +195,7 @@ export function dispatcherContract(name: string, getDatabase: () => Database): v
         const dispatcher = new Dispatcher({ database: getDatabase(), runAgent: async () => 'done' });
         await dispatcher.upsertProfile({ agentId: 'a', tags: ['ts'] });
         const outcomes = await dispatcher.pull(new HttpJobSource({ url: `http://127.0.0.1:${port}/jobs` }));
-        expect(outcomes.map((outcome) => [outcome.job.id, outcome.job.status])).toEqual([['remote-1', 'COMPLETED']]);
+        expect(outcomes.map((outcome) => [outcome.job.id, outcome.job.status])).toEqual([['remote-1', 'completed']]);
         // fetched again: already stored, not dispatched twice
         expect(await dispatcher.pull(new HttpJobSource({ url: `http://127.0.0.1:${port}/jobs` }))).toEqual([]);
         await expect(new HttpJobSource({ url: `http://127.0.0.1:${port}/missing` }).fetch()).rejects.toThrow(

@@ -1,6 +1,7 @@
 import { AgentrixError, type Clock, systemClock } from '@agentrix/core';
-import type { Database } from '@agentrix/store';
-import { sql } from 'kysely';
+import { invalidArgument, toNumber } from '@agentrix/core/implement';
+import { type Database, jsonb } from '@agentrix/store';
+import { type RawBuilder, type Selectable, sql } from 'kysely';
 import {
   type AgentProfile,
   type AgentProfileInput,
@@ -11,12 +12,17 @@ import {
   type DispatchJobStatus,
   type Distribution,
   type DistributionStatus,
-  type JobConditions,
   type RankWeights,
 } from './dispatch-types.js';
-import { errorText, invalidArgument, toNumber } from './errors.js';
+import { errorText } from './errors.js';
 import { AGENT_PROFILES_TABLE, DISPATCH_JOBS_TABLE, DISTRIBUTIONS_TABLE, schedulerMigrations } from './migrations.js';
 import { rankAgents } from './ranking.js';
+import {
+  type AgentProfilesTable,
+  type DispatchJobsTable,
+  type DistributionsTable,
+  schedulerKysely,
+} from './scheduler-tables.js';
 
 /** Runs one agent on one job. Reject to fail; stop when `signal` fires (the job went to another agent). */
 export type RunAgent = (agentId: string, job: DispatchJob, signal: AbortSignal) => Promise<unknown>;
@@ -86,7 +92,7 @@ export class Dispatcher {
   }
 
   get #db() {
-    return this.#database.kysely;
+    return schedulerKysely(this.#database);
   }
 
   #ready(): Promise<unknown> {
@@ -102,8 +108,8 @@ export class Dispatcher {
     const profile = parsed.data;
     const row = {
       agent_id: profile.agentId,
-      tags: JSON.stringify(profile.tags),
-      categories: JSON.stringify(profile.categories),
+      tags: jsonb(profile.tags),
+      categories: jsonb(profile.categories),
       skill_level: Math.trunc(profile.skillLevel),
       reputation: profile.reputation,
       updated_at: this.#clock.now(),
@@ -140,7 +146,7 @@ export class Dispatcher {
     return rows.map(toProfile);
   }
 
-  /** Stores a job as OPEN. A job id already stored is a no-op (returns the stored job). */
+  /** Stores a job as `open`. A job id already stored is a no-op (returns the stored job). */
   async submit(input: DispatchJobInput): Promise<DispatchJob> {
     await this.#ready();
     const parsed = DispatchJobInputSchema.safeParse(input);
@@ -151,9 +157,9 @@ export class Dispatcher {
       .insertInto(DISPATCH_JOBS_TABLE)
       .values({
         id: job.id,
-        payload: JSON.stringify(job.payload ?? null),
-        conditions: JSON.stringify(job.conditions),
-        status: 'OPEN',
+        payload: jsonb(job.payload ?? null),
+        conditions: jsonb(job.conditions),
+        status: 'open',
         expires_at: job.expiresAt ?? null,
         created_at: now,
         updated_at: now,
@@ -186,48 +192,48 @@ export class Dispatcher {
     const outcomes: DispatchOutcome[] = [];
     for (const input of inputs) {
       const job = await this.submit(input);
-      if (job.status === 'OPEN') outcomes.push(await this.dispatch(job.id, options));
+      if (job.status === 'open') outcomes.push(await this.dispatch(job.id, options));
     }
     return outcomes;
   }
 
-  /** Dispatches every OPEN job in the table, oldest first, one after another. */
+  /** Dispatches every `open` job in the table, oldest first, one after another. */
   async dispatchOpen(options: { signal?: AbortSignal; limit?: number } = {}): Promise<DispatchOutcome[]> {
     await this.#ready();
     const rows = await this.#db
       .selectFrom(DISPATCH_JOBS_TABLE)
       .select('id')
-      .where('status', '=', 'OPEN')
+      .where('status', '=', 'open')
       .orderBy('created_at')
       .limit(options.limit ?? 100)
       .execute();
     const outcomes: DispatchOutcome[] = [];
-    for (const row of rows) outcomes.push(await this.dispatch(row.id as string, options));
+    for (const row of rows) outcomes.push(await this.dispatch(row.id, options));
     return outcomes;
   }
 
   /**
-   * Runs one OPEN job: match, rank, take the top N, run them, keep the winner. A job no agent
-   * matches stays OPEN; a job past its `expiresAt`, or whose runs all time out, is EXPIRED; a job
-   * every agent failed is CANCELLED with the errors. Only one caller gets to dispatch a job.
+   * Runs one `open` job: match, rank, take the top N, run them, keep the winner. A job no agent
+   * matches stays `open`; a job past its `expiresAt`, or whose runs all time out, is `expired`; a
+   * job every agent failed is `cancelled` with the errors. Only one caller gets to dispatch a job.
    */
   async dispatch(jobId: string, options: { signal?: AbortSignal } = {}): Promise<DispatchOutcome> {
     await this.#ready();
     const job = await this.job(jobId);
     if (!job) throw invalidArgument(`No dispatch job "${jobId}": submit it first`);
-    if (job.status !== 'OPEN') return { job, distributions: await this.distributions(jobId) };
+    if (job.status !== 'open') return { job, distributions: await this.distributions(jobId) };
     const now = this.#clock.now();
     if (job.expiresAt !== undefined && job.expiresAt <= now) {
-      await this.#setJob(jobId, 'EXPIRED', {
-        from: 'OPEN',
+      await this.#setJob(jobId, 'expired', {
+        from: 'open',
         error: `expired at ${job.expiresAt} before it was dispatched`,
       });
       return { job: (await this.job(jobId))!, distributions: [] };
     }
     const ranked = rankAgents(await this.profiles(), job.conditions, { weights: this.#weights, limit: this.#topN });
     if (ranked.length === 0) return { job, distributions: [] };
-    // OPEN -> DISTRIBUTED, claimed by this caller only
-    if (!(await this.#setJob(jobId, 'DISTRIBUTED', { from: 'OPEN' }))) {
+    // open -> distributed, claimed by this caller only
+    if (!(await this.#setJob(jobId, 'distributed', { from: 'open' }))) {
       return { job: (await this.job(jobId))!, distributions: await this.distributions(jobId) };
     }
     await this.#db
@@ -238,12 +244,12 @@ export class Dispatcher {
           agent_id: entry.profile.agentId,
           rank: index + 1,
           score: entry.score,
-          status: 'ASSIGNED',
+          status: 'assigned',
         })),
       )
       .execute();
-    await this.#setJob(jobId, 'IN_PROGRESS', { from: 'DISTRIBUTED' });
-    const running = { ...job, status: 'IN_PROGRESS' as const };
+    await this.#setJob(jobId, 'in-progress', { from: 'distributed' });
+    const running = { ...job, status: 'in-progress' as const };
     const jobController = new AbortController();
     this.#running.set(jobId, jobController);
     const onOuterAbort = () => jobController.abort(options.signal?.reason);
@@ -261,109 +267,123 @@ export class Dispatcher {
     return { job: (await this.job(jobId))!, distributions: await this.distributions(jobId) };
   }
 
-  /** Aborts a running job's agents; it ends CANCELLED. An OPEN job is cancelled at once. */
+  /** Aborts a running job's agents; it ends `cancelled`. An `open` job is cancelled at once. */
   async cancel(jobId: string): Promise<void> {
     const controller = this.#running.get(jobId);
     if (controller) controller.abort(new AgentrixError('ABORTED', `Job ${jobId} was cancelled`));
-    else await this.#setJob(jobId, 'CANCELLED', { from: 'OPEN', error: 'cancelled' });
+    else await this.#setJob(jobId, 'cancelled', { from: 'open', error: 'cancelled' });
   }
 
+  /** Runs the agents concurrently, then settles the job from what they did. */
   async #runAll(job: DispatchJob, agentIds: string[], jobController: AbortController): Promise<void> {
-    const successes: { agentId: string; result: unknown; durationMs: number }[] = [];
-    const failures: string[] = [];
-    let timeouts = 0;
-    let winner: { agentId: string; result: unknown } | undefined;
-    const controllers = new Map<string, AbortController>();
-    const runs = agentIds.map(async (agentId) => {
-      const controller = new AbortController();
-      controllers.set(agentId, controller);
-      const signal = AbortSignal.any([controller.signal, jobController.signal]);
-      const started = this.#clock.now();
-      await this.#setDistribution(job.id, agentId, 'WORKING', { started_at: started });
-      let timer: unknown;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = this.#clock.setTimeout(() => {
-          const error = new AgentrixError('TIMEOUT', `Agent "${agentId}" took longer than ${this.#timeoutMs} ms`, {
-            agentId,
-          });
-          controller.abort(error);
-          reject(error);
-        }, this.#timeoutMs);
-      });
-      const aborted = new Promise<never>((_, reject) => {
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      });
-      try {
-        const result = await Promise.race([this.#runAgent(agentId, job, signal), timeout, aborted]);
-        const finished = this.#clock.now();
-        if (this.#mode === 'first' && winner) {
-          await this.#setDistribution(job.id, agentId, 'CANCELLED', {
-            finished_at: finished,
-            error: 'another agent won',
-          });
-          return;
-        }
-        successes.push({ agentId, result, durationMs: finished - started });
-        if (this.#mode === 'first') {
-          winner = { agentId, result };
-          for (const [other, otherController] of controllers) {
-            if (other !== agentId)
-              otherController.abort(new AgentrixError('ABORTED', `Agent "${agentId}" won job ${job.id}`));
-          }
-        }
-        await this.#setDistribution(job.id, agentId, 'COMPLETED', {
-          finished_at: finished,
-          result: JSON.stringify(result ?? null),
-        });
-        await this.#recordStats(agentId, true, finished - started);
-      } catch (error) {
-        const finished = this.#clock.now();
-        const cancelled =
-          signal.aborted && !(AgentrixError.isInstance(signal.reason) && signal.reason.code === 'TIMEOUT');
-        if (cancelled || (this.#mode === 'first' && winner)) {
-          await this.#setDistribution(job.id, agentId, 'CANCELLED', {
-            finished_at: finished,
-            error: errorText(signal.reason ?? error),
-          });
-          return;
-        }
-        const isTimeout = AgentrixError.isInstance(error) && error.code === 'TIMEOUT';
-        if (isTimeout) timeouts++;
-        failures.push(`${agentId}: ${errorText(error)}`);
-        await this.#setDistribution(job.id, agentId, isTimeout ? 'TIMEOUT' : 'FAILED', {
-          finished_at: finished,
-          error: errorText(error),
-        });
-        await this.#recordStats(agentId, false, finished - started);
-      } finally {
-        this.#clock.clearTimeout(timer);
-        timeout.catch(() => {});
-        aborted.catch(() => {});
-      }
-    });
-    await Promise.all(runs);
-    if (this.#mode === 'best' && successes.length > 0 && !jobController.signal.aborted) {
-      const chosen = await this.#scorer!(successes, job);
-      winner = successes.find((entry) => entry.agentId === chosen) ?? successes[0]!;
+    const race: Race = { successes: [], failures: [], timeouts: 0, winner: undefined, controllers: new Map() };
+    for (const agentId of agentIds) race.controllers.set(agentId, new AbortController());
+    await Promise.all(agentIds.map((agentId) => this.#runOne(job, agentId, race, jobController.signal)));
+    if (this.#mode === 'best' && race.successes.length > 0 && !jobController.signal.aborted) {
+      const chosen = await this.#scorer!(race.successes, job);
+      race.winner = race.successes.find((entry) => entry.agentId === chosen) ?? race.successes[0]!;
     }
-    if (winner) {
-      await this.#setJob(job.id, 'COMPLETED', {
-        from: 'IN_PROGRESS',
-        winner: winner.agentId,
-        result: JSON.stringify(winner.result ?? null),
+    await this.#settleJob(job, race, agentIds.length, jobController.signal);
+  }
+
+  /** One agent's run: `working`, then `completed`, `failed`, `timeout` or `cancelled`, with its stats. */
+  async #runOne(job: DispatchJob, agentId: string, race: Race, jobSignal: AbortSignal): Promise<void> {
+    const controller = race.controllers.get(agentId)!;
+    const signal = AbortSignal.any([controller.signal, jobSignal]);
+    const started = this.#clock.now();
+    await this.#setDistribution(job.id, agentId, 'working', { started_at: started });
+    try {
+      const result = await this.#raceDeadline(agentId, job, controller, signal);
+      const finished = this.#clock.now();
+      if (this.#mode === 'first' && race.winner) {
+        await this.#setDistribution(job.id, agentId, 'cancelled', {
+          finished_at: finished,
+          error: 'another agent won',
+        });
+        return;
+      }
+      race.successes.push({ agentId, result, durationMs: finished - started });
+      if (this.#mode === 'first') this.#win(job, agentId, result, race);
+      await this.#setDistribution(job.id, agentId, 'completed', {
+        finished_at: finished,
+        result: jsonb(result ?? null),
       });
-    } else if (jobController.signal.aborted) {
-      await this.#setJob(job.id, 'CANCELLED', { from: 'IN_PROGRESS', error: errorText(jobController.signal.reason) });
-    } else if (timeouts === agentIds.length) {
-      await this.#setJob(job.id, 'EXPIRED', {
-        from: 'IN_PROGRESS',
-        error: `every agent timed out: ${failures.join('; ')}`,
+      await this.#recordStats(agentId, true, finished - started);
+    } catch (error) {
+      const finished = this.#clock.now();
+      const cancelled = signal.aborted && !isTimeout(signal.reason);
+      if (cancelled || (this.#mode === 'first' && race.winner)) {
+        await this.#setDistribution(job.id, agentId, 'cancelled', {
+          finished_at: finished,
+          error: errorText(signal.reason ?? error),
+        });
+        return;
+      }
+      if (isTimeout(error)) race.timeouts++;
+      race.failures.push(`${agentId}: ${errorText(error)}`);
+      await this.#setDistribution(job.id, agentId, isTimeout(error) ? 'timeout' : 'failed', {
+        finished_at: finished,
+        error: errorText(error),
       });
+      await this.#recordStats(agentId, false, finished - started);
+    }
+  }
+
+  /** The agent's result, or its TIMEOUT after `timeoutMs`, or the abort reason: whichever comes first. */
+  async #raceDeadline(
+    agentId: string,
+    job: DispatchJob,
+    controller: AbortController,
+    signal: AbortSignal,
+  ): Promise<unknown> {
+    let timer: unknown;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = this.#clock.setTimeout(() => {
+        const error = new AgentrixError('TIMEOUT', `Agent "${agentId}" took longer than ${this.#timeoutMs} ms`, {
+          agentId,
+        });
+        controller.abort(error);
+        reject(error);
+      }, this.#timeoutMs);
+    });
+    const aborted = new Promise<never>((_, reject) => {
+      // Already aborted when another agent won while this one's row was being written: the
+      // listener would never fire, and a run that ignores its signal would be waited for.
+      if (signal.aborted) reject(signal.reason);
+      else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    try {
+      return await Promise.race([this.#runAgent(agentId, job, signal), timeout, aborted]);
+    } finally {
+      this.#clock.clearTimeout(timer);
+      timeout.catch(() => {});
+      aborted.catch(() => {});
+    }
+  }
+
+  /** `first` mode: the first success wins and the other agents are aborted. */
+  #win(job: DispatchJob, agentId: string, result: unknown, race: Race): void {
+    race.winner = { agentId, result };
+    for (const [other, controller] of race.controllers) {
+      if (other !== agentId) controller.abort(new AgentrixError('ABORTED', `Agent "${agentId}" won job ${job.id}`));
+    }
+  }
+
+  /** `completed` with the winner; else `cancelled` (aborted, or every agent failed) or `expired` (every agent timed out). */
+  async #settleJob(job: DispatchJob, race: Race, agents: number, jobSignal: AbortSignal): Promise<void> {
+    const from = 'in-progress';
+    if (race.winner) {
+      await this.#setJob(job.id, 'completed', {
+        from,
+        winner: race.winner.agentId,
+        result: jsonb(race.winner.result ?? null),
+      });
+    } else if (jobSignal.aborted) {
+      await this.#setJob(job.id, 'cancelled', { from, error: errorText(jobSignal.reason) });
+    } else if (race.timeouts === agents) {
+      await this.#setJob(job.id, 'expired', { from, error: `every agent timed out: ${race.failures.join('; ')}` });
     } else {
-      await this.#setJob(job.id, 'CANCELLED', {
-        from: 'IN_PROGRESS',
-        error: `every agent failed: ${failures.join('; ')}`,
-      });
+      await this.#setJob(job.id, 'cancelled', { from, error: `every agent failed: ${race.failures.join('; ')}` });
     }
   }
 
@@ -392,7 +412,7 @@ export class Dispatcher {
   async #setJob(
     jobId: string,
     status: DispatchJobStatus,
-    fields: { from: DispatchJobStatus; winner?: string; result?: string; error?: string },
+    fields: { from: DispatchJobStatus; winner?: string; result?: RawBuilder<unknown>; error?: string },
   ): Promise<boolean> {
     const result = await this.#db
       .updateTable(DISPATCH_JOBS_TABLE)
@@ -413,7 +433,7 @@ export class Dispatcher {
     jobId: string,
     agentId: string,
     status: DistributionStatus,
-    fields: { started_at?: number; finished_at?: number; result?: string; error?: string },
+    fields: { started_at?: number; finished_at?: number; result?: RawBuilder<unknown>; error?: string },
   ): Promise<void> {
     await this.#db
       .updateTable(DISTRIBUTIONS_TABLE)
@@ -422,6 +442,19 @@ export class Dispatcher {
       .where('agent_id', '=', agentId)
       .execute();
   }
+}
+
+/** What the runs of one job share while it is dispatched. */
+interface Race {
+  successes: { agentId: string; result: unknown; durationMs: number }[];
+  failures: string[];
+  timeouts: number;
+  winner: { agentId: string; result: unknown } | undefined;
+  controllers: Map<string, AbortController>;
+}
+
+function isTimeout(error: unknown): boolean {
+  return AgentrixError.isInstance(error) && error.code === 'TIMEOUT';
 }
 
 /** Where jobs come from besides `submit`: a remote endpoint, another system. */
@@ -444,18 +477,14 @@ export function agentManagerRunner(manager: {
   };
 }
 
-function parseJson(value: unknown): unknown {
-  return value ?? undefined;
-}
-
-function toProfile(row: Record<string, unknown>): AgentProfile {
+function toProfile(row: Selectable<AgentProfilesTable>): AgentProfile {
   const successes = toNumber(row.successes);
   const failures = toNumber(row.failures);
   const total = toNumber(row.total_ms);
   return {
-    agentId: row.agent_id as string,
-    tags: parseJson(row.tags) as string[],
-    categories: parseJson(row.categories) as string[],
+    agentId: row.agent_id,
+    tags: row.tags,
+    categories: row.categories,
     skillLevel: toNumber(row.skill_level),
     reputation: toNumber(row.reputation),
     successes,
@@ -465,30 +494,30 @@ function toProfile(row: Record<string, unknown>): AgentProfile {
   };
 }
 
-function toJob(row: Record<string, unknown>): DispatchJob {
+function toJob(row: Selectable<DispatchJobsTable>): DispatchJob {
   return {
-    id: row.id as string,
+    id: row.id,
     payload: row.payload ?? null,
-    conditions: parseJson(row.conditions) as JobConditions,
-    status: row.status as DispatchJobStatus,
-    winner: (row.winner as string | null) ?? undefined,
-    result: parseJson(row.result),
-    error: (row.error as string | null) ?? undefined,
+    conditions: row.conditions,
+    status: row.status,
+    winner: row.winner ?? undefined,
+    result: row.result ?? undefined,
+    error: row.error ?? undefined,
     expiresAt: row.expires_at === null || row.expires_at === undefined ? undefined : toNumber(row.expires_at),
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
   };
 }
 
-function toDistribution(row: Record<string, unknown>): Distribution {
+function toDistribution(row: Selectable<DistributionsTable>): Distribution {
   return {
-    jobId: row.job_id as string,
-    agentId: row.agent_id as string,
+    jobId: row.job_id,
+    agentId: row.agent_id,
     rank: toNumber(row.rank),
     score: toNumber(row.score),
-    status: row.status as DistributionStatus,
-    result: parseJson(row.result),
-    error: (row.error as string | null) ?? undefined,
+    status: row.status,
+    result: row.result ?? undefined,
+    error: row.error ?? undefined,
     startedAt: row.started_at === null || row.started_at === undefined ? undefined : toNumber(row.started_at),
     finishedAt: row.finished_at === null || row.finished_at === undefined ? undefined : toNumber(row.finished_at),
   };

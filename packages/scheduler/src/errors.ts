@@ -1,10 +1,5 @@
 import { AgentrixError } from '@agentrix/core';
 
-/** A caller's mistake: bad options or input. */
-export function invalidArgument(message: string, details?: Record<string, unknown>): AgentrixError {
-  return new AgentrixError('INVALID_ARGUMENT', message, details ? { details } : {});
-}
-
 /** Thrown for a cron expression croner cannot parse; `expression` is the text given. */
 export class InvalidCronError extends AgentrixError {
   readonly expression: string;
@@ -27,8 +22,4 @@ export function errorText(error: unknown): string {
     return `${code}${error.message}`.slice(0, 4000);
   }
   return String(error).slice(0, 4000);
-}
-
-export function toNumber(value: unknown): number {
-  return typeof value === 'number' ? value : Number(value);
 }

@@ -1,8 +1,8 @@
 import { AgentrixError } from '@agentrix/core';
+import { invalidArgument } from '@agentrix/core/implement';
 import { z } from 'zod';
 import { type DispatchJobInput, DispatchJobInputSchema } from './dispatch-types.js';
 import type { JobSource } from './dispatcher.js';
-import { invalidArgument } from './errors.js';
 
 export interface HttpJobSourceOptions {
   /** GET returns a JSON array of jobs (`{ id, payload?, conditions?, expiresAt? }`) or `{ jobs: [...] }`. */

@@ -18,28 +18,13 @@ export {
 } from './dispatch-types.js';
 export type { DispatcherOptions, DispatchOutcome, JobSource, ResultScorer, RunAgent } from './dispatcher.js';
 export { agentManagerRunner, Dispatcher } from './dispatcher.js';
-export { InvalidCronError } from './errors.js';
+export { errorText, InvalidCronError } from './errors.js';
 export type { SchedulerEventMap, SchedulerEventName } from './events.js';
-export type {
-  Goal,
-  GoalInput,
-  GoalStatus,
-  HqAgentManager,
-  HqBudgetLine,
-  HqEvent,
-  HqGateway,
-  HqOptions,
-  HqReport,
-  HqTask,
-  PlannedTask,
-  TaskCounts,
-  TaskResult,
-} from './hq/hq.js';
-export { createHq, Hq, PlannedTaskSchema, PlanSchema, parsePlan } from './hq/hq.js';
 export type { HttpJobSourceOptions } from './http-job-source.js';
 export { HttpJobSource } from './http-job-source.js';
 export type { AddJobInput, AddResult, JobQueueOptions, StoredJob } from './job-queue.js';
 export { JobQueue } from './job-queue.js';
+export type { JobStatus } from './job-status.js';
 export type { JobTracing } from './job-tracing.js';
 export type { JobDefinition, JobHandlerContext, JobWorkerOptions, JobWorkerStats } from './job-worker.js';
 export { JobWorker } from './job-worker.js';
@@ -55,3 +40,12 @@ export type { RankedAgent } from './ranking.js';
 export { matches, rankAgents, scoreAgent } from './ranking.js';
 export type { ScheduleInput, ScheduleRecord, SchedulerOptions, TickData, TickTarget } from './scheduler.js';
 export { nextCronRun, Scheduler } from './scheduler.js';
+export type {
+  AgentProfilesTable,
+  DispatchJobsTable,
+  DistributionsTable,
+  JobsTable,
+  SchedulerTables,
+  SchedulesTable,
+} from './scheduler-tables.js';
+export { schedulerKysely } from './scheduler-tables.js';

@@ -7,6 +7,7 @@ import { FakeClock } from '@agentrix/testing';
 import { sql } from 'kysely';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { Dispatcher } from './dispatcher.js';
 import { JobQueue } from './job-queue.js';
 import { JobWorker } from './job-worker.js';
 import { JOBS_TABLE, schedulerMigrations } from './migrations.js';
@@ -65,7 +66,7 @@ export function jobQueueContract(name: string, getDatabase: () => Database, open
       expect(claimed).toMatchObject({ id: onB.id, queue: `${queueName}-b`, type: 'b' });
     });
 
-    it('migrates a jobs table with table-wide idempotency keys to keys per queue, keeping its rows', async () => {
+    it('migrates per-queue idempotency keys and lower-case dispatch statuses, keeping the rows', async () => {
       const fresh = await openFresh();
       try {
         const { database } = fresh;
@@ -79,8 +80,18 @@ export function jobQueueContract(name: string, getDatabase: () => Database, open
           idempotencyKey: 'shared',
         });
         expect(dropped.added).toBe(false);
+        // Dispatch statuses as they were spelled then (upper case).
+        await sql`insert into agentrix_dispatch_jobs (id, conditions, status, created_at, updated_at)
+          values ('old-1', '{"tags":[],"minSkillLevel":0}', 'IN_PROGRESS', 1, 1),
+                 ('old-2', '{"tags":[],"minSkillLevel":0}', 'OPEN', 2, 2)`.execute(database.kysely);
+        await sql`insert into agentrix_dispatch_distributions (job_id, agent_id, rank, score, status)
+          values ('old-1', 'a', 1, 0.5, 'TIMEOUT')`.execute(database.kysely);
         const result = await database.migrate(schedulerMigrations);
-        expect(result.applied).toEqual(['0004_scheduler_jobs_idempotency_per_queue', '0005_scheduler_jobs_trace']);
+        expect(result.applied).toEqual([
+          '0004_scheduler_jobs_idempotency_per_queue',
+          '0005_scheduler_jobs_trace',
+          '0006_scheduler_dispatch_status_lower_case',
+        ]);
         const queueA = new JobQueue({ database, queue: 'a', clock });
         const queueB = new JobQueue({ database, queue: 'b', clock });
         expect(await queueA.get(stored.id)).toMatchObject({
@@ -92,12 +103,19 @@ export function jobQueueContract(name: string, getDatabase: () => Database, open
         const onB = await queueB.add({ type: 'new', idempotencyKey: 'shared' });
         expect(onB.added).toBe(true);
         expect((await queueB.claim('w', 1)).map((job) => job.id)).toEqual([onB.id]);
+        const dispatcher = new Dispatcher({ database, runAgent: async () => 'unused' });
+        expect((await dispatcher.job('old-1'))?.status).toBe('in-progress');
+        expect((await dispatcher.distributions('old-1')).map((row) => row.status)).toEqual(['timeout']);
+        // the `open` index is rebuilt: dispatchOpen finds the open job (no agent matches: it stays open)
+        expect((await dispatcher.dispatchOpen()).map((outcome) => [outcome.job.id, outcome.job.status])).toEqual([
+          ['old-2', 'open'],
+        ]);
         // Applying the migrations again changes nothing.
         expect((await database.migrate(schedulerMigrations)).applied).toEqual([]);
       } finally {
         await fresh.dispose();
       }
-    });
+    }, 30_000); // a fresh database of its own: seconds on a loaded machine
 
     it('stores the trace a job was added in (given, else the tracing carrier) and runs each attempt through runJob', async () => {
       const given = { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'k=v' };
@@ -187,6 +205,24 @@ export function jobQueueContract(name: string, getDatabase: () => Database, open
       expect(await queue.discard(first.id)).toBe(false);
       expect(await queue.redrive({ ids: [first.id] })).toBe(0);
       expect(await queue.counts()).toMatchObject({ pending: 1, dead: 0 });
+    });
+
+    it('lists the jobs of some types oldest first, of this queue only, whatever their status', async () => {
+      const other = new JobQueue({ database: getDatabase(), queue: `${queueName}-b`, clock, leaseGraceMs: 0 });
+      await other.add({ type: 'plan', id: `${queueName}-elsewhere` });
+      const plan = await queue.add({ type: 'plan', id: `${queueName}-z`, payload: { goal: 'g' }, maxAttempts: 1 });
+      await clock.advance(1);
+      const task = await queue.add({ type: 'task', id: `${queueName}-a` });
+      await queue.add({ type: 'note' });
+      const [claimed] = await queue.claim('w', 1);
+      await queue.fail(claimed!, new Error('boom'));
+      const listed = await queue.listByType(['plan', 'task']);
+      expect(listed.map((job) => [job.id, job.type, job.status])).toEqual([
+        [plan.id, 'plan', 'dead'],
+        [task.id, 'task', 'pending'],
+      ]);
+      expect(listed[0]).toMatchObject({ payload: { goal: 'g' }, lastError: 'boom' });
+      expect(await queue.listByType([])).toEqual([]);
     });
 
     it('reclaims a job whose lease expired', async () => {

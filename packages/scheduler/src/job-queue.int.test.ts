@@ -4,6 +4,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '@agentrix/store';
 import { openTestPostgres, type TestPostgres } from '@agentrix/store/testing';
+import { FakeClock } from '@agentrix/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobQueueContract } from './job-queue.contract.js';
 import { JobQueue } from './job-queue.js';
@@ -114,12 +115,20 @@ describe.skipIf(!url)('Postgres', () => {
       child.once('message', () => resolve());
       child.once('exit', (code) => reject(new Error(`fixture exited early with ${code}`)));
     });
-    expect(await queue.get(id)).toMatchObject({ status: 'running', attempts: 1 });
+    const held = await queue.get(id);
+    expect(held).toMatchObject({ status: 'running', attempts: 1 });
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
-    const worker = new JobWorker({ queue, workerId: 'survivor', handlers: { hang: { handler: () => 'ok' } } });
+    // The survivor's clock, not a real wait, moves past the dead process's 1.5 s lease.
+    const clock = new FakeClock(held!.lockedAt!);
+    const survivor = new JobQueue({ database: postgres.database, queue: queueName, leaseGraceMs: 0, clock });
+    const worker = new JobWorker({
+      queue: survivor,
+      workerId: 'survivor',
+      handlers: { hang: { handler: () => 'ok' } },
+    });
     expect(await worker.runOnce()).toBe(0); // lease still held by the dead process
-    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    clock.set(clock.now() + 1_600);
     expect(await worker.runOnce()).toBe(1);
     expect(await queue.get(id)).toMatchObject({ status: 'done', attempts: 2 });
     await worker.close();

@@ -3,7 +3,6 @@ import {
   AgentrixEvents,
   type Clock,
   type IdGenerator,
-  type JobStatus,
   type Logger,
   randomId,
   serializeError,
@@ -12,11 +11,14 @@ import {
   type TraceCarrier,
   TraceCarrierSchema,
 } from '@agentrix/core';
-import type { Database } from '@agentrix/store';
-import { sql } from 'kysely';
-import { errorText, invalidArgument, toNumber } from './errors.js';
+import { invalidArgument, toNumber } from '@agentrix/core/implement';
+import { type Database, jsonb } from '@agentrix/store';
+import { type RawBuilder, type Selectable, sql } from 'kysely';
+import { errorText } from './errors.js';
+import type { JobStatus } from './job-status.js';
 import type { JobTracing } from './job-tracing.js';
 import { JOBS_TABLE, schedulerMigrations } from './migrations.js';
+import { type JobsTable, schedulerKysely } from './scheduler-tables.js';
 
 /** A job as stored. Times are epoch milliseconds. */
 export interface StoredJob {
@@ -146,7 +148,7 @@ export class JobQueue {
   }
 
   get #db() {
-    return this.database.kysely;
+    return schedulerKysely(this.database);
   }
 
   /** Adds one job. With an idempotency key already stored on this queue, nothing is added. */
@@ -171,8 +173,8 @@ export class JobQueue {
         id: input.id ?? this.#generateId(),
         queue: this.queue,
         type: input.type,
-        payload: JSON.stringify(input.payload ?? null),
-        status: 'pending',
+        payload: jsonb<unknown>(input.payload ?? null),
+        status: 'pending' as const,
         priority: Math.trunc(input.priority ?? 0),
         run_at: input.runAt ?? now,
         max_attempts: positive(input.maxAttempts ?? this.#maxAttempts, 'maxAttempts'),
@@ -193,7 +195,7 @@ export class JobQueue {
         .onConflict((conflict) => conflict.doNothing())
         .returning('id')
         .execute();
-      for (const row of result) inserted.add(row.id as string);
+      for (const row of result) inserted.add(row.id);
     }
     const missingKeys = rows.filter((row) => !inserted.has(row.id) && row.idempotency_key !== null);
     const existing = new Map<string, string>();
@@ -208,7 +210,7 @@ export class JobQueue {
           missingKeys.map((row) => row.idempotency_key),
         )
         .execute();
-      for (const row of found) existing.set(row.idempotency_key as string, row.id as string);
+      for (const row of found) if (row.idempotency_key !== null) existing.set(row.idempotency_key, row.id);
     }
     if (inserted.size > 0) await this.#notify();
     return rows.map((row) =>
@@ -229,7 +231,7 @@ export class JobQueue {
     const size = Math.max(1, Math.trunc(limit));
     // Two index-friendly candidate sets (due pending jobs in priority order, expired leases),
     // each locked with SKIP LOCKED, then one UPDATE of at most `size` of them.
-    const result = await sql<Record<string, unknown>>`
+    const result = await sql<Selectable<JobsTable> & { reclaimed_from: string | null }>`
       with due as (
         select id from ${sql.table(JOBS_TABLE)}
         where queue = ${this.queue} and status = 'pending' and run_at <= ${now}::bigint
@@ -256,10 +258,10 @@ export class JobQueue {
         continue;
       const fields = {
         queue: this.queue,
-        jobId: row.id as string,
-        type: row.type as string,
+        jobId: row.id,
+        type: row.type,
         attempt,
-        previousHolder: row.reclaimed_from as string,
+        previousHolder: row.reclaimed_from,
         workerId,
       };
       this.logger.info(fields, 'job lease expired: its holder did not finish; taken over');
@@ -309,7 +311,7 @@ export class JobQueue {
         .execute();
       count += rows.length;
       if (this.events.has('job.completed')) {
-        const done = new Set(rows.map((row) => row.id as string));
+        const done = new Set(rows.map((row) => row.id));
         for (const job of held) {
           if (!done.has(job.id)) continue;
           this.events.emit('job.completed', {
@@ -473,6 +475,20 @@ export class JobQueue {
     return rows.map(toJob);
   }
 
+  /** Every job of these types on this queue, oldest first (the order they were added in). */
+  async listByType(types: readonly string[]): Promise<StoredJob[]> {
+    if (types.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom(JOBS_TABLE)
+      .selectAll()
+      .where('queue', '=', this.queue)
+      .where('type', 'in', [...types])
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toJob);
+  }
+
   /** Deletes a dead job (a dead letter nobody will redrive). False when no dead job of this queue has that id. */
   async discard(id: string): Promise<boolean> {
     const result = await this.#db
@@ -493,7 +509,7 @@ export class JobQueue {
       .groupBy('status')
       .execute();
     const counts: Record<JobStatus, number> = { pending: 0, running: 0, done: 0, failed: 0, dead: 0 };
-    for (const row of rows) counts[row.status as JobStatus] = Number(row.count);
+    for (const row of rows) counts[row.status] = Number(row.count);
     return counts;
   }
 
@@ -520,7 +536,7 @@ function nonNegative(value: number, name: string): number {
 }
 
 /** The carrier as stored: checked, since a malformed `traceparent` would break every attempt's span. */
-function traceOf(carrier: TraceCarrier | undefined): { trace?: string } {
+function traceOf(carrier: TraceCarrier | undefined): { trace?: RawBuilder<TraceCarrier> } {
   if (carrier === undefined) return {};
   const parsed = TraceCarrierSchema.safeParse(carrier);
   if (!parsed.success) {
@@ -528,20 +544,20 @@ function traceOf(carrier: TraceCarrier | undefined): { trace?: string } {
       `A job's trace must be a W3C carrier like { traceparent: '00-<32 hex>-<16 hex>-01' }; got ${JSON.stringify(carrier)}`,
     );
   }
-  return { trace: JSON.stringify(parsed.data) };
+  return { trace: jsonb(parsed.data) };
 }
 
 function optional<T>(value: unknown, map: (value: unknown) => T): T | undefined {
   return value === null || value === undefined ? undefined : map(value);
 }
 
-function toJob(row: Record<string, unknown>): StoredJob {
+function toJob(row: Selectable<JobsTable>): StoredJob {
   return {
-    id: row.id as string,
-    queue: row.queue as string,
-    type: row.type as string,
+    id: row.id,
+    queue: row.queue,
+    type: row.type,
     payload: row.payload ?? null,
-    status: row.status as JobStatus,
+    status: row.status,
     priority: toNumber(row.priority),
     runAt: toNumber(row.run_at),
     attempts: toNumber(row.attempts),
@@ -552,7 +568,7 @@ function toJob(row: Record<string, unknown>): StoredJob {
     lockedAt: optional(row.locked_at, toNumber),
     leaseUntil: optional(row.lease_until, toNumber),
     lastError: optional(row.last_error, String),
-    trace: optional(row.trace, (value) => value as TraceCarrier),
+    trace: row.trace ?? undefined,
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
   };

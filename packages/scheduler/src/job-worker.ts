@@ -8,8 +8,8 @@ import {
   serializeError,
   sleep,
 } from '@agentrix/core';
+import { invalidArgument } from '@agentrix/core/implement';
 import type { z } from 'zod';
-import { invalidArgument } from './errors.js';
 import type { JobQueue, StoredJob } from './job-queue.js';
 import type { JobTracing } from './job-tracing.js';
 
@@ -46,7 +46,8 @@ export interface JobWorkerOptions {
    * Most jobs one claim takes while a backlog lasts. The claim size starts at `batchSize`,
    * doubles while claims come back full and batches end within half the lease grace, and drops
    * back to `batchSize` once a claim comes back short; at most `batchSize` of them run at once.
-   * Default 100 (bench/jobs: one claim and one completion per 100 jobs instead of per 10).
+   * Default 500 (bench/jobs, Postgres: Postgres spent about 43 µs of CPU per job with claims of
+   * 100 and about 26 µs with claims of 400-800, the statements' planning and round trips shared by more jobs).
    */
   maxClaimSize?: number;
   /**
@@ -116,7 +117,7 @@ export class JobWorker implements AsyncDisposable {
     this.workerId = options.workerId ?? `worker-${randomId()}`;
     this.#batchSize = Math.max(1, Math.trunc(options.batchSize ?? 10));
     this.#prefetch = options.prefetch ?? true;
-    this.#maxClaimSize = Math.max(this.#batchSize, Math.trunc(options.maxClaimSize ?? 100));
+    this.#maxClaimSize = Math.max(this.#batchSize, Math.trunc(options.maxClaimSize ?? 500));
     this.#claimSize = this.#batchSize;
     this.#pollIntervalMs = Math.max(0, options.pollIntervalMs ?? 1_000);
     this.#clock = options.clock ?? options.queue.clock;

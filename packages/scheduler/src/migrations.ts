@@ -129,4 +129,18 @@ export const schedulerMigrations: readonly Migration[] = [
       await sql`alter table ${sql.table(JOBS_TABLE)} add column trace jsonb`.execute(db);
     },
   },
+  {
+    // Dispatch statuses were upper case (`IN_PROGRESS`) beside the jobs table's lower case
+    // (`pending`): one spelling now, lower case with a hyphen (`in-progress`), rows included.
+    name: '0006_scheduler_dispatch_status_lower_case',
+    async up(db) {
+      for (const table of [DISPATCH_JOBS_TABLE, DISTRIBUTIONS_TABLE]) {
+        await sql`update ${sql.table(table)} set status = replace(lower(status), '_', '-')`.execute(db);
+      }
+      await sql`drop index if exists agentrix_dispatch_jobs_open`.execute(db);
+      await sql`create index agentrix_dispatch_jobs_open on ${sql.table(DISPATCH_JOBS_TABLE)} (created_at) where status = 'open'`.execute(
+        db,
+      );
+    },
+  },
 ];

@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidCronError } from './errors.js';
 import { SCHEDULES_TABLE } from './migrations.js';
 import { nextCronRun, Scheduler } from './scheduler.js';
+import { schedulerKysely } from './scheduler-tables.js';
 
 const MINUTE = 60_000;
 const START = Date.UTC(2026, 0, 1, 0, 0, 0);
@@ -20,7 +21,7 @@ export function schedulerContract(name: string, getDatabase: () => Database): vo
     beforeEach(async () => {
       clock = new FakeClock(START);
       sent = [];
-      await getDatabase().kysely.deleteFrom(SCHEDULES_TABLE).execute();
+      await schedulerKysely(getDatabase()).deleteFrom(SCHEDULES_TABLE).execute();
       scheduler = new Scheduler({
         database: getDatabase(),
         send: async (input) => void sent.push(input),

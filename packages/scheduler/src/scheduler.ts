@@ -9,10 +9,13 @@ import {
   silentLogger,
   systemClock,
 } from '@agentrix/core';
-import type { Database } from '@agentrix/store';
+import { invalidArgument, toNumber } from '@agentrix/core/implement';
+import { type Database, jsonb } from '@agentrix/store';
 import { Cron } from 'croner';
-import { InvalidCronError, invalidArgument, toNumber } from './errors.js';
+import type { Selectable } from 'kysely';
+import { InvalidCronError } from './errors.js';
 import { SCHEDULES_TABLE, schedulerMigrations } from './migrations.js';
+import { type SchedulesTable, schedulerKysely } from './scheduler-tables.js';
 
 /**
  * Where ticks go: a `send(input)` function, or anything with one (`AgentManager`, a `MessageBus`).
@@ -134,7 +137,7 @@ export class Scheduler implements AsyncDisposable {
   }
 
   get #db() {
-    return this.#database.kysely;
+    return schedulerKysely(this.#database);
   }
 
   /** Applies the migrations, loads the stored schedules, sends each missed tick once, and arms the timer. */
@@ -160,7 +163,7 @@ export class Scheduler implements AsyncDisposable {
       cron: input.cron,
       timezone: input.timezone ?? null,
       content: input.content ?? 'tick',
-      data: input.data === undefined ? null : JSON.stringify(input.data),
+      data: input.data === undefined ? null : jsonb(input.data),
       next_run_at: nextRunAt,
       last_run_at: null,
       paused: false,
@@ -438,14 +441,13 @@ export function nextCronRun(expression: string, timezone: string | undefined, af
   return next.getTime();
 }
 
-function toRecord(row: Record<string, unknown>): ScheduleRecord {
-  const data = row.data;
+function toRecord(row: Selectable<SchedulesTable>): ScheduleRecord {
   return {
-    agentId: row.agent_id as string,
-    cron: row.cron as string,
-    timezone: (row.timezone as string | null) ?? undefined,
-    content: row.content as string,
-    data: (data as Record<string, unknown> | null) ?? undefined,
+    agentId: row.agent_id,
+    cron: row.cron,
+    timezone: row.timezone ?? undefined,
+    content: row.content,
+    data: row.data ?? undefined,
     nextRunAt: toNumber(row.next_run_at),
     lastRunAt: row.last_run_at === null || row.last_run_at === undefined ? undefined : toNumber(row.last_run_at),
     paused: Boolean(row.paused),

@@ -83,8 +83,8 @@ export const StrategicGoalBody = z.strictObject({
 });
 export const HqBudgetBody = z.strictObject({
   agentId: z.string().min(1),
-  /** USD per UTC day; null removes the cap. */
-  usdPerDay: z.number().finite().positive().nullable(),
+  /** USD per UTC day: the agent's own gateway budget (a gateway budget cannot be removed). */
+  usdPerDay: z.number().finite().positive(),
 });
 
 // Response shapes, for the OpenAPI document (the handlers build them from typed values).

@@ -1,5 +1,6 @@
+import type { Hq } from '@agentrix/hq';
 import type { Agentrix } from '@agentrix/runtime';
-import type { Hq, JobQueue, Scheduler } from '@agentrix/scheduler';
+import type { JobQueue, Scheduler } from '@agentrix/scheduler';
 import type { EventHub } from './event-hub.js';
 import type { RecentEvents } from './recent-events.js';
 

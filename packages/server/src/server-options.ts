@@ -1,6 +1,7 @@
 import type { Logger } from '@agentrix/core';
+import type { Hq } from '@agentrix/hq';
 import type { Agentrix } from '@agentrix/runtime';
-import type { Hq, JobQueue, Scheduler } from '@agentrix/scheduler';
+import type { JobQueue, Scheduler } from '@agentrix/scheduler';
 
 /** What a token may do: `read` < `operate` < `admin` (a scope allows the ones below it). */
 export type Scope = 'read' | 'operate' | 'admin';

@@ -39,5 +39,5 @@ export type { ToolSetLike } from './skill-executor.js';
 export { hashInput, SkillExecutor } from './skill-executor.js';
 export type { SkillCallContext, SkillExecutorOptions } from './skill-executor-options.js';
 export type { RegisterOptions, SkillFilter, SkillRegistryOptions, SkillSet } from './skill-registry.js';
-export { isAllowed, SkillRegistry } from './skill-registry.js';
-export { TRUNCATION_MARKER, truncateText } from './truncate.js';
+export { SkillRegistry } from './skill-registry.js';
+export { isToolPattern, matchesToolPattern } from './tool-pattern.js';

@@ -80,7 +80,7 @@ describe('a plain host script finishes the calls it awaits', () => {
       }
     });
     await restarted;
-    expect(exit.stdout).toBe('READY Echo: one\nDROPPED\nWAITING reconnecting\nRESULT Echo: two\n');
+    expect(exit.stdout, exit.stderr).toBe('READY Echo: one\nDROPPED\nWAITING reconnecting\nRESULT Echo: two\n');
     expect(exit.code).toBe(0);
   });
 
@@ -96,7 +96,7 @@ describe('a plain host script finishes the calls it awaits', () => {
       },
     );
     await stopped;
-    expect(exit.stdout).toBe('READY Echo: one\nDROPPED\n');
+    expect(exit.stdout, exit.stderr).toBe('READY Echo: one\nDROPPED\n');
     expect(exit.code).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { AgentrixEvents, type ChatModel, type Clock, systemClock } from '@agentr
 import { z } from 'zod';
 import type { Skill } from './skill.js';
 import type { SkillSet } from './skill-registry.js';
+import { matchesToolPattern } from './tool-pattern.js';
 
 /** A cheap, deterministic routing rule. The first rule that matches decides. */
 export interface RouterRule {
@@ -188,8 +189,6 @@ function sortByCost(skills: readonly Skill<any, unknown>[]): Skill<any, unknown>
 
 /** The available skills named (or prefixed) by `wanted`, cheapest first; unknown names are dropped. */
 function pick(available: readonly Skill<any, unknown>[], wanted: readonly string[]): string[] {
-  const chosen = available.filter((skill) =>
-    wanted.some((entry) => (entry.endsWith('*') ? skill.name.startsWith(entry.slice(0, -1)) : entry === skill.name)),
-  );
+  const chosen = available.filter((skill) => matchesToolPattern(wanted, skill.name));
   return sortByCost(chosen).map((skill) => skill.name);
 }

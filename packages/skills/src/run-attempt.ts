@@ -1,5 +1,4 @@
 import {
-  type AbortWatcher,
   AgentrixError,
   abortError,
   type Clock,
@@ -7,9 +6,8 @@ import {
   type Tool,
   type ToolContext,
   throwIfAborted,
-  unwatchAbort,
-  watchAbort,
 } from '@agentrix/core';
+import { type AbortWatcher, unwatchAbort, watchAbort } from '@agentrix/core/implement';
 import type { SkillCallContext } from './skill-executor-options.js';
 
 const noSend: ToolContext['send'] = () => {

@@ -22,13 +22,13 @@ import {
   type ToolCall,
   type ToolMessage,
 } from '@agentrix/core';
+import { truncateText } from '@agentrix/core/implement';
 import { ApprovalGate } from './approval-gate.js';
 import { InMemoryIdempotencyStore } from './in-memory-idempotency-store.js';
 import { AttemptContext, runAttempt } from './run-attempt.js';
 import { isSkill, type Skill, skillFromTool } from './skill.js';
 import type { SkillCallContext, SkillExecutorOptions } from './skill-executor-options.js';
 import type { SkillRegistry } from './skill-registry.js';
-import { truncateText } from './truncate.js';
 
 /**
  * What an agent may call: a `SkillSet` from `registry.select(...)`, or the runtime's `ToolSet`

@@ -1,5 +1,6 @@
 import { AgentrixError, AgentrixEvents, type Tool, type ToolDefinition } from '@agentrix/core';
 import { isSkill, type Skill, type SkillSource, skillFromTool } from './skill.js';
+import { matchesToolPattern } from './tool-pattern.js';
 
 /**
  * The skills one agent may see and call, with their model-facing definitions. Structurally a
@@ -126,14 +127,6 @@ export class SkillRegistry {
   }
 }
 
-/** True when `name` passes the allow-list (exact names, or prefixes ending in `*`). */
-export function isAllowed(name: string, allow: readonly string[]): boolean {
-  for (const entry of allow) {
-    if (entry.endsWith('*') ? name.startsWith(entry.slice(0, -1)) : entry === name) return true;
-  }
-  return false;
-}
-
 class LiveSkillSet implements SkillSet {
   readonly #registry: SkillRegistry;
   readonly #allow: readonly string[];
@@ -162,7 +155,7 @@ class LiveSkillSet implements SkillSet {
     this.#version = version;
     const byName = new Map<string, Skill<any, unknown>>();
     for (const skill of this.#registry.list()) {
-      if (isAllowed(skill.name, this.#allow)) byName.set(skill.name, skill);
+      if (matchesToolPattern(this.#allow, skill.name)) byName.set(skill.name, skill);
     }
     this.#byName = byName;
     this.#definitions = [...byName.values()].map((skill) => ({

@@ -1,7 +1,7 @@
 import type { AgentrixEvents, Clock, IdGenerator, Logger } from '@agentrix/core';
+import { invalidArgument } from '@agentrix/core/implement';
 import type { Database } from './database.js';
 import type { DatabaseOptions } from './database-options.js';
-import { invalidArgument } from './errors.js';
 import type { Migration } from './migrations.js';
 import { createDatabase } from './open-database.js';
 import { SqlAgentRegistry } from './sql-agent-registry.js';

@@ -165,7 +165,7 @@ describe.skipIf(!url)('Postgres credentials and database names', () => {
         // A statement failing on the server, wrapped by the store with pg's error as its cause.
         const failing = {
           name: `failing_${randomUUID()}`,
-          up: async (db: Kysely<any>) => {
+          up: async (db: Kysely<unknown>) => {
             await sql`select * from no_such_table`.execute(db);
           },
         };

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { redactUrl } from '@agentrix/core';
-import { invalidArgument } from './errors.js';
+import { invalidArgument } from '@agentrix/core/implement';
 
 /** Where a database lives, decided from its URL. */
 export type DatabaseLocation =
@@ -61,7 +61,7 @@ export function parseDatabaseUrl(url: unknown): DatabaseLocation {
       } catch (error) {
         throw invalidArgument(
           `Invalid database URL "${displayUrl(value)}": a file URL must be absolute, like "file:///var/lib/agentrix" (or give a plain directory path).`,
-          error,
+          { cause: error },
         );
       }
       return { kind: 'pglite-directory', directory };
@@ -74,7 +74,7 @@ export function parseDatabaseUrl(url: unknown): DatabaseLocation {
         throw invalidArgument(
           `Invalid database URL "${displayUrl(value)}": not a valid URL; expected "postgres://user:password@host:5432/database". ` +
             'Percent-encode characters such as @ / ? # % : in the user and password (encodeURIComponent).',
-          error,
+          { cause: error },
         );
       }
       return { kind: 'postgres', connectionString: value };

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { AgentrixError } from '@agentrix/core';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Database } from './database.js';
+import { jsonb, jsonColumn } from './json.js';
 import type { Migration } from './migrations.js';
+import { storeKysely } from './store-tables.js';
 import { toVector, vectorColumnType, vectorSearch } from './vector.js';
 
 export interface DatabaseContractOptions {
@@ -13,6 +15,13 @@ export interface DatabaseContractOptions {
   openAnother?: () => Promise<Database>;
   /** Whether pgvector is expected. */
   expectVector: boolean;
+}
+
+/** This suite's throwaway tables: each test creates its own, named by {@link table}. */
+type ScratchTables = Record<string, { id: number; label: string | null; extra: string | null; doc: unknown }>;
+
+function scratch(database: Database): Kysely<ScratchTables> {
+  return database.kysely as Kysely<ScratchTables>;
 }
 
 /** A fresh table name per test. */
@@ -63,14 +72,14 @@ export function databaseContract(name: string, options: DatabaseContractOptions)
         const second = await db().migrate(migrations);
         expect(second).toEqual({ applied: [], skipped: [`${name1}_0001`, `${name1}_0002`] });
         expect(calls).toEqual(['0001', '0002']);
-        const recorded = await db()
-          .kysely.selectFrom('agentrix_migrations')
+        const recorded = await storeKysely(db().kysely)
+          .selectFrom('agentrix_migrations')
           .select('name')
           .where('name', 'like', `${name1}%`)
           .orderBy('name')
           .execute();
         expect(recorded.map((row) => row.name)).toEqual([`${name1}_0001`, `${name1}_0002`]);
-        await db().kysely.insertInto(name1).values({ id: 1, label: 'x', extra: '{"a":1}' }).execute();
+        await scratch(db()).insertInto(name1).values({ id: 1, label: 'x', extra: '{"a":1}' }).execute();
       });
 
       it('rolls back a failing migration and reports it by name', async () => {
@@ -99,8 +108,8 @@ export function databaseContract(name: string, options: DatabaseContractOptions)
         const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables
           where table_name in (${good}, ${bad}) and table_schema = any(current_schemas(false))`.execute(db().kysely);
         expect(tables.rows.map((row) => row.name)).toEqual([good]);
-        const recorded = await db()
-          .kysely.selectFrom('agentrix_migrations')
+        const recorded = await storeKysely(db().kysely)
+          .selectFrom('agentrix_migrations')
           .select('name')
           .where('name', 'in', [`${good}_ok`, `${bad}_broken`])
           .execute();
@@ -126,20 +135,20 @@ export function databaseContract(name: string, options: DatabaseContractOptions)
       it('commits and rolls back', async () => {
         const name1 = table();
         await sql`create table ${sql.table(name1)} (id int primary key)`.execute(db().kysely);
-        await db()
-          .kysely.transaction()
+        await scratch(db())
+          .transaction()
           .execute(async (trx) => {
             await trx.insertInto(name1).values({ id: 1 }).execute();
           });
         await expect(
-          db()
-            .kysely.transaction()
+          scratch(db())
+            .transaction()
             .execute(async (trx) => {
               await trx.insertInto(name1).values({ id: 2 }).execute();
               throw new Error('roll back');
             }),
         ).rejects.toThrow('roll back');
-        const rows = await db().kysely.selectFrom(name1).select('id').execute();
+        const rows = await scratch(db()).selectFrom(name1).select('id').execute();
         expect(rows.map((row) => row.id)).toEqual([1]);
       });
     });
@@ -159,12 +168,28 @@ export function databaseContract(name: string, options: DatabaseContractOptions)
           nested: { deep: { deeper: { deepest: 'yes' } } },
         };
         await sql`insert into ${sql.table(name1)} values (1, ${JSON.stringify(doc)}::jsonb)`.execute(db().kysely);
-        const row = await db().kysely.selectFrom(name1).select('doc').executeTakeFirstOrThrow();
+        const row = await scratch(db()).selectFrom(name1).select('doc').executeTakeFirstOrThrow();
         expect(row.doc).toEqual(doc);
         const field = await sql<{
           deepest: string;
         }>`select doc->'nested'->'deep'->'deeper'->>'deepest' as deepest from ${sql.table(name1)}`.execute(db().kysely);
         expect(field.rows[0]?.deepest).toBe('yes');
+      });
+
+      it('reads back what jsonb wrote through jsonColumn, top-level strings included', async () => {
+        const name1 = table();
+        await sql`create table ${sql.table(name1)} (id int primary key, doc jsonb)`.execute(db().kysely);
+        // "123" and "[1]" are JSON strings: parsing them again (the old string-or-object branch)
+        // would make them a number and an array.
+        const docs: unknown[] = ['123', '[1]', 'plain', [1, 'two'], { a: { b: null } }, 0, false];
+        await scratch(db())
+          .insertInto(name1)
+          .values(docs.map((doc, id) => ({ id, doc: jsonb(doc) })))
+          .execute();
+        await sql`insert into ${sql.table(name1)} values (${docs.length}, null)`.execute(db().kysely);
+        const rows = await scratch(db()).selectFrom(name1).select('doc').orderBy('id').execute();
+        expect(rows.map((row) => jsonColumn(row.doc, 'absent'))).toEqual([...docs, 'absent']);
+        expect(jsonColumn(rows.at(-1)?.doc)).toBeUndefined();
       });
     });
 

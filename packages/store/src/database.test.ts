@@ -1,6 +1,6 @@
 import util from 'node:util';
 import { AgentrixError } from '@agentrix/core';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseContract } from './database.contract.js';
 import type { Database } from './database.js';
@@ -139,7 +139,8 @@ describe('PGlite lifecycle', () => {
     await database.close();
     const reopened: Database = await openDatabase(`file://${pglite.directory}`);
     try {
-      const row = await reopened.kysely.selectFrom('kept').select('doc').executeTakeFirstOrThrow();
+      const kept = reopened.kysely as Kysely<{ kept: { id: number; doc: unknown } }>;
+      const row = await kept.selectFrom('kept').select('doc').executeTakeFirstOrThrow();
       expect(row.doc).toEqual({ kept: true });
     } finally {
       await reopened.close();

@@ -13,12 +13,16 @@ export type NotificationListener = (payload: string) => void;
  * in memory or on disk) and {@link PostgresDatabase} (a `pg` pool on a server); open one with
  * `openDatabase(url)`.
  */
-export interface Database<DB = any> extends AsyncDisposable {
+export interface Database extends AsyncDisposable {
   readonly dialect: DatabaseDialect;
   /** The URL it was opened from, with credentials redacted. */
   readonly url: string;
-  /** The query builder. Each package declares its own table types: `database.kysely.withTables<MyTables>()`. */
-  readonly kysely: Kysely<DB>;
+  /**
+   * The query builder, shared by every package's tables, so it names none: each package declares
+   * its tables as a kysely database interface and views this through it in one place
+   * (`database.kysely as Kysely<StoreTables>`). Raw `sql` runs on it as it is.
+   */
+  readonly kysely: Kysely<unknown>;
   /** True when the pgvector extension is loaded (always on PGlite; on a server when installed). */
   readonly hasVector: boolean;
   /** True when `notify` reaches other processes (Postgres LISTEN/NOTIFY); PGlite lives in one process. */

@@ -1,9 +1,5 @@
 import { AgentrixError } from '@agentrix/core';
 
-export function invalidArgument(message: string, cause?: unknown): AgentrixError {
-  return new AgentrixError('INVALID_ARGUMENT', message, cause === undefined ? {} : { cause });
-}
-
 export function closedError(what: string, operation: string): AgentrixError {
   return new AgentrixError('CLOSED', `Cannot ${operation}: this ${what} is closed. Open a new one to continue.`);
 }

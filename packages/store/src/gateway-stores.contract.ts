@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Database } from './database.js';
 import { SqlBudgetStore } from './sql-budget-store.js';
 import { SqlLedger } from './sql-ledger.js';
+import { storeKysely } from './store-tables.js';
 
 const MODELS = {
   'test-small': { inputPerMillion: 1, outputPerMillion: 2, contextWindow: 8_000, maxOutputTokens: 1_000 },
@@ -130,14 +131,14 @@ export function gatewayStoresContract(name: string, getDatabase: () => Database)
         ],
       });
       expect(refused).toEqual({ ok: false, key: fresh, counter: { key: fresh, spent: 0, reserved: 0 } });
-      const rows = await getDatabase()
-        .kysely.selectFrom('agentrix_budget_counters')
+      const rows = await storeKysely(getDatabase().kysely)
+        .selectFrom('agentrix_budget_counters')
         .select('key')
         .where('key', 'in', [fits, fresh])
         .execute();
       expect(rows).toEqual([]);
-      const reservations = await getDatabase()
-        .kysely.selectFrom('agentrix_budget_reservations')
+      const reservations = await storeKysely(getDatabase().kysely)
+        .selectFrom('agentrix_budget_reservations')
         .select('id')
         .where('id', '=', id)
         .execute();

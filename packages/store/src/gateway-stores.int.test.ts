@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { AgentrixError } from '@agentrix/core';
 import { createGateway } from '@agentrix/gateway';
+import { budgetStoreContract } from '@agentrix/gateway/testing';
 import { MockLLM } from '@agentrix/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { budgetStoreContract } from '../../gateway/src/budget-store.contract.js';
 import { gatewayStoresContract } from './gateway-stores.contract.js';
 import { SqlBudgetStore } from './sql-budget-store.js';
 import { SqlLedger } from './sql-ledger.js';

@@ -1,5 +1,5 @@
+import { budgetStoreContract } from '@agentrix/gateway/testing';
 import { afterAll, beforeAll } from 'vitest';
-import { budgetStoreContract } from '../../gateway/src/budget-store.contract.js';
 import { gatewayStoresContract } from './gateway-stores.contract.js';
 import { SqlBudgetStore } from './sql-budget-store.js';
 import { storeMigrations } from './store-migrations.js';

@@ -1,7 +1,9 @@
 import { AgentrixError, type Clock, systemClock, throwIfAborted } from '@agentrix/core';
+import { invalidArgument } from '@agentrix/core/implement';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './database.js';
-import { invalidArgument, storeError } from './errors.js';
+import { storeError } from './errors.js';
+import { storeKysely } from './store-tables.js';
 
 /** The table that records applied migrations. */
 export const MIGRATIONS_TABLE = 'agentrix_migrations';
@@ -13,7 +15,7 @@ export const MIGRATIONS_TABLE = 'agentrix_migrations';
 export interface Migration {
   name: string;
   /** Runs inside a transaction: `db` is that transaction. `database` tells the dialect and vector support. */
-  up(db: Kysely<any>, database: Database): Promise<void>;
+  up(db: Kysely<unknown>, database: Database): Promise<void>;
 }
 
 export interface MigrateOptions {
@@ -48,7 +50,7 @@ export async function migrate(
 ): Promise<MigrationResult> {
   const clock = options.clock ?? systemClock;
   validateMigrations(migrations);
-  const db = database.kysely;
+  const db = storeKysely(database.kysely);
   try {
     await db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(trx);
@@ -61,9 +63,7 @@ export async function migrate(
     throw storeError(error, `creating ${MIGRATIONS_TABLE}`);
   }
   const result: MigrationResult = { applied: [], skipped: [] };
-  const done = new Set(
-    (await db.selectFrom(MIGRATIONS_TABLE).select('name').execute()).map((row) => row.name as string),
-  );
+  const done = new Set((await db.selectFrom(MIGRATIONS_TABLE).select('name').execute()).map((row) => row.name));
   for (const migration of migrations) {
     throwIfAborted(options.signal, 'migration');
     if (done.has(migration.name)) {
@@ -72,16 +72,20 @@ export async function migrate(
     }
     let appliedHere = false;
     try {
-      await db.transaction().execute(async (trx) => {
+      // The migration gets the transaction as every package sees the database: no tables named.
+      await database.kysely.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(trx);
-        const existing = await trx
+        const existing = await storeKysely(trx)
           .selectFrom(MIGRATIONS_TABLE)
           .select('name')
           .where('name', '=', migration.name)
           .executeTakeFirst();
         if (existing) return; // another process applied it while we waited for the lock
         await migration.up(trx, database);
-        await trx.insertInto(MIGRATIONS_TABLE).values({ name: migration.name, applied_at: clock.now() }).execute();
+        await storeKysely(trx)
+          .insertInto(MIGRATIONS_TABLE)
+          .values({ name: migration.name, applied_at: clock.now() })
+          .execute();
         appliedHere = true;
       });
     } catch (error) {

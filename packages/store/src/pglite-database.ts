@@ -36,7 +36,7 @@ export interface PgliteDatabaseOptions {
 export class PgliteDatabase implements Database {
   readonly dialect = 'pglite' as const;
   readonly url: string;
-  readonly kysely: Kysely<any>;
+  readonly kysely: Kysely<unknown>;
   readonly hasVector: boolean;
   readonly crossProcessNotify = false;
   /** The data directory, or `undefined` in memory. */
@@ -48,7 +48,7 @@ export class PgliteDatabase implements Database {
   private constructor(
     url: string,
     directory: string | undefined,
-    kysely: Kysely<any>,
+    kysely: Kysely<unknown>,
     hasVector: boolean,
     pglite: PGlite,
   ) {
@@ -121,7 +121,7 @@ export class PgliteDatabase implements Database {
         { cause: error, retryable: false },
       );
     }
-    const kysely = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
+    const kysely = new Kysely<unknown>({ dialect: new PGliteDialect(pglite) });
     return new PgliteDatabase(options.url, options.directory, kysely, wantVector, pglite);
   }
 

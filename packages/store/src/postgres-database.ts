@@ -67,7 +67,7 @@ async function settledWithin(work: Promise<unknown>, timeoutMs: number): Promise
 export class PostgresDatabase implements Database {
   readonly dialect = 'postgres' as const;
   readonly url: string;
-  readonly kysely: Kysely<any>;
+  readonly kysely: Kysely<unknown>;
   readonly hasVector: boolean;
   readonly crossProcessNotify = true;
   readonly #pg: PgModule;
@@ -88,7 +88,7 @@ export class PostgresDatabase implements Database {
     options: PostgresDatabaseOptions,
     pg: PgModule,
     clientConfig: Record<string, unknown>,
-    kysely: Kysely<any>,
+    kysely: Kysely<unknown>,
     hasVector: boolean,
     connections: Set<PgClientLike>,
   ) {
@@ -141,7 +141,7 @@ export class PostgresDatabase implements Database {
         'postgres pool: an idle connection failed',
       ),
     );
-    const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: pool as never }) });
+    const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: pool as never }) });
     let hasVector = false;
     try {
       if (options.schema !== undefined)
@@ -316,7 +316,7 @@ function checkChannel(channel: string): void {
 }
 
 /** Creates the pgvector extension when the server has it; false when it is missing or not allowed. */
-async function enableVector(kysely: Kysely<any>): Promise<boolean> {
+async function enableVector(kysely: Kysely<unknown>): Promise<boolean> {
   const installed = await sql<{
     ok: boolean;
   }>`select exists(select 1 from pg_extension where extname = 'vector') as ok`.execute(kysely);

@@ -1,9 +1,11 @@
 import type { AgentRegistry, AgentRegistryEntry, AgentState, Clock, SerializedError } from '@agentrix/core';
 import { systemClock } from '@agentrix/core';
-import { sql } from 'kysely';
+import { invalidArgument, toNumber } from '@agentrix/core/implement';
+import type { Kysely, Selectable } from 'kysely';
 import type { Database } from './database.js';
-import { invalidArgument, storeError } from './errors.js';
-import { jsonb, toNumber } from './json.js';
+import { storeError } from './errors.js';
+import { jsonb, jsonColumn } from './json.js';
+import { type AgentsTable, type StoreTables, storeKysely } from './store-tables.js';
 
 export interface SqlAgentRegistryOptions {
   /** A database migrated with `storeMigrations`. Not closed by the registry. */
@@ -12,13 +14,7 @@ export interface SqlAgentRegistryOptions {
   clock?: Clock;
 }
 
-interface AgentRow {
-  spec: AgentRegistryEntry['spec'];
-  state: AgentState;
-  last_error: SerializedError | null;
-  created_at: unknown;
-  updated_at: unknown;
-}
+type AgentRow = Pick<Selectable<AgentsTable>, 'spec' | 'state' | 'last_error' | 'created_at' | 'updated_at'>;
 
 /**
  * Agent specs and states in `agentrix_agents`, so a restarted process can bring every agent
@@ -26,12 +22,12 @@ interface AgentRow {
  * so parents come before the children they created.
  */
 export class SqlAgentRegistry implements AgentRegistry {
-  readonly #database: Database;
+  readonly #db: Kysely<StoreTables>;
   readonly #clock: Clock;
 
   constructor(options: SqlAgentRegistryOptions) {
     if (!options?.database) throw invalidArgument('SqlAgentRegistry needs { database }');
-    this.#database = options.database;
+    this.#db = storeKysely(options.database.kysely);
     this.#clock = options.clock ?? systemClock;
   }
 
@@ -46,7 +42,7 @@ export class SqlAgentRegistry implements AgentRegistry {
       updated_at: entry.updatedAt,
     };
     try {
-      await this.#database.kysely
+      await this.#db
         .insertInto('agentrix_agents')
         .values({ agent_id: id, created_at: entry.createdAt, ...values })
         .onConflict((conflict) => conflict.column('agent_id').doUpdateSet({ ...values, created_at: entry.createdAt }))
@@ -58,7 +54,7 @@ export class SqlAgentRegistry implements AgentRegistry {
 
   async setState(agentId: string, state: AgentState, lastError?: SerializedError): Promise<void> {
     try {
-      await this.#database.kysely
+      await this.#db
         .updateTable('agentrix_agents')
         .set({
           state,
@@ -75,7 +71,7 @@ export class SqlAgentRegistry implements AgentRegistry {
   async load(agentId: string): Promise<AgentRegistryEntry | undefined> {
     try {
       const row = await this.#select().where('agent_id', '=', agentId).executeTakeFirst();
-      return row === undefined ? undefined : toEntry(row as AgentRow);
+      return row === undefined ? undefined : toEntry(row);
     } catch (error) {
       throw storeError(error, `loading agent ${agentId}`);
     }
@@ -84,7 +80,7 @@ export class SqlAgentRegistry implements AgentRegistry {
   async list(): Promise<AgentRegistryEntry[]> {
     try {
       const rows = await this.#select().orderBy('seq').execute();
-      return rows.map((row) => toEntry(row as AgentRow));
+      return rows.map(toEntry);
     } catch (error) {
       throw storeError(error, 'listing agents');
     }
@@ -94,7 +90,7 @@ export class SqlAgentRegistry implements AgentRegistry {
   async children(parentId: string): Promise<AgentRegistryEntry[]> {
     try {
       const rows = await this.#select().where('parent_id', '=', parentId).orderBy('seq').execute();
-      return rows.map((row) => toEntry(row as AgentRow));
+      return rows.map(toEntry);
     } catch (error) {
       throw storeError(error, `listing the children of ${parentId}`);
     }
@@ -102,16 +98,14 @@ export class SqlAgentRegistry implements AgentRegistry {
 
   async delete(agentId: string): Promise<void> {
     try {
-      await this.#database.kysely.deleteFrom('agentrix_agents').where('agent_id', '=', agentId).execute();
+      await this.#db.deleteFrom('agentrix_agents').where('agent_id', '=', agentId).execute();
     } catch (error) {
       throw storeError(error, `deleting agent ${agentId}`);
     }
   }
 
   #select() {
-    return this.#database.kysely
-      .selectFrom('agentrix_agents')
-      .select(['spec', 'state', 'last_error', 'created_at', 'updated_at', sql<string>`seq`.as('seq')]);
+    return this.#db.selectFrom('agentrix_agents').select(['spec', 'state', 'last_error', 'created_at', 'updated_at']);
   }
 }
 
@@ -122,6 +116,7 @@ function toEntry(row: AgentRow): AgentRegistryEntry {
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
   };
-  if (row.last_error !== null && row.last_error !== undefined) entry.lastError = row.last_error;
+  const lastError = jsonColumn<SerializedError>(row.last_error);
+  if (lastError !== undefined) entry.lastError = lastError;
   return entry;
 }

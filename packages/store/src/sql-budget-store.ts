@@ -11,10 +11,12 @@ import type {
   ReleasedReservation,
 } from '@agentrix/core';
 import { systemClock } from '@agentrix/core';
-import { type Kysely, sql } from 'kysely';
+import { invalidArgument, toNumber } from '@agentrix/core/implement';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { Database } from './database.js';
-import { closedError, invalidArgument, storeError } from './errors.js';
-import { jsonb, toNumber } from './json.js';
+import { closedError, storeError } from './errors.js';
+import { jsonb } from './json.js';
+import { type StoreTables, storeKysely } from './store-tables.js';
 
 export interface SqlBudgetStoreOptions {
   /** A database migrated with `storeMigrations`. Not closed by the store. */
@@ -23,17 +25,8 @@ export interface SqlBudgetStoreOptions {
   clock?: Clock;
 }
 
-interface CounterRow {
-  spent: unknown;
-  reserved: unknown;
-}
-
-interface ReservationRow {
-  id: string;
-  holder: string;
-  expires_at: unknown;
-  lines: unknown;
-}
+/** A condition on reservation rows: which ones a sweep releases. */
+type ReservationFilter = (eb: ExpressionBuilder<StoreTables, 'agentrix_budget_reservations'>) => Expression<SqlBool>;
 
 /** Thrown inside the reservation transaction to roll it back; never leaves this file. */
 class Refused {
@@ -57,13 +50,13 @@ class Refused {
  * starts a new row; `expiresAt` only says when {@link SqlBudgetStore.deleteExpired} may drop one.
  */
 export class SqlBudgetStore implements BudgetStore {
-  readonly #database: Database;
+  readonly #db: Kysely<StoreTables>;
   readonly #clock: Clock;
   #closed = false;
 
   constructor(options: SqlBudgetStoreOptions) {
     if (!options?.database) throw invalidArgument('SqlBudgetStore needs { database } (a migrated Database)');
-    this.#database = options.database;
+    this.#db = storeKysely(options.database.kysely);
     this.#clock = options.clock ?? systemClock;
   }
 
@@ -76,12 +69,19 @@ export class SqlBudgetStore implements BudgetStore {
     const counters: BudgetCounter[] = new Array(lines.length);
     const held = jsonb(lines.map((line) => ({ key: line.key, amount: line.amount })));
     try {
-      await this.#database.kysely.transaction().execute(async (trx) => {
-        const inserted = await sql`
-          insert into agentrix_budget_reservations (id, holder, expires_at, lines, created_at)
-          values (${reservation.id}, ${reservation.holder}, ${reservation.expiresAt}, ${held}, ${this.#clock.now()})
-          on conflict (id) do nothing`.execute(trx);
-        if (Number(inserted.numAffectedRows ?? 0) === 0) {
+      await this.#db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('agentrix_budget_reservations')
+          .values({
+            id: reservation.id,
+            holder: reservation.holder,
+            expires_at: reservation.expiresAt,
+            lines: held,
+            created_at: this.#clock.now(),
+          })
+          .onConflict((conflict) => conflict.column('id').doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
           // Nothing was written; storeError below passes this AgentrixError through as it is.
           throw invalidArgument(
             `Budget reservation "${reservation.id}" is already held: give each reservation a new id`,
@@ -90,15 +90,19 @@ export class SqlBudgetStore implements BudgetStore {
         const refused: number[] = [];
         for (const index of order) {
           const line = lines[index]!;
-          await sql`
-            insert into agentrix_budget_counters (key, spent, reserved, expires_at)
-            values (${line.key}, 0, 0, ${line.expiresAt ?? null})
-            on conflict (key) do nothing`.execute(trx);
-          const updated = await sql<CounterRow>`
-            update agentrix_budget_counters set reserved = reserved + ${line.amount}
-            where key = ${line.key} and spent + reserved + ${line.amount} <= ${line.limit}
-            returning spent, reserved`.execute(trx);
-          const row = updated.rows[0];
+          await trx
+            .insertInto('agentrix_budget_counters')
+            .values({ key: line.key, spent: 0, reserved: 0, expires_at: line.expiresAt ?? null })
+            .onConflict((conflict) => conflict.column('key').doNothing())
+            .execute();
+          // Takes the amount only when it fits under the cap: one statement, so no race.
+          const row = await trx
+            .updateTable('agentrix_budget_counters')
+            .set((eb) => ({ reserved: eb('reserved', '+', line.amount) }))
+            .where('key', '=', line.key)
+            .where((eb) => eb(eb(eb('spent', '+', eb.ref('reserved')), '+', line.amount), '<=', line.limit))
+            .returning(['spent', 'reserved'])
+            .executeTakeFirst();
           if (row === undefined) refused.push(index);
           else counters[index] = { key: line.key, spent: toNumber(row.spent), reserved: toNumber(row.reserved) };
         }
@@ -121,12 +125,14 @@ export class SqlBudgetStore implements BudgetStore {
     settlement.lines.forEach(checkSettleLine);
     let held = false;
     try {
-      await this.#database.kysely.transaction().execute(async (trx) => {
-        const deleted = await sql<{ lines: unknown }>`
-          delete from agentrix_budget_reservations where id = ${settlement.id} returning lines`.execute(trx);
-        const row = deleted.rows[0];
+      await this.#db.transaction().execute(async (trx) => {
+        const row = await trx
+          .deleteFrom('agentrix_budget_reservations')
+          .where('id', '=', settlement.id)
+          .returning('lines')
+          .executeTakeFirst();
         held = row !== undefined;
-        await applyToCounters(trx, row ? storedLines(row.lines) : [], settlement.lines);
+        await applyToCounters(trx, row?.lines ?? [], settlement.lines);
       });
     } catch (error) {
       throw storeError(error, 'settling budget');
@@ -137,13 +143,13 @@ export class SqlBudgetStore implements BudgetStore {
   async releaseExpired(now: number): Promise<ReleasedReservation[]> {
     this.#assertOpen('releaseExpired');
     checkAmount('now', now, 'releaseExpired');
-    return this.#release(sql`expires_at <= ${now}`, 'releasing expired budget reservations');
+    return this.#release((eb) => eb('expires_at', '<=', now), 'releasing expired budget reservations');
   }
 
   async releaseHolder(holder: string): Promise<ReleasedReservation[]> {
     this.#assertOpen('releaseHolder');
     checkKey(holder, 'holder');
-    return this.#release(sql`holder = ${holder}`, 'releasing budget reservations of a holder');
+    return this.#release((eb) => eb('holder', '=', holder), 'releasing budget reservations of a holder');
   }
 
   async read(keys: readonly string[]): Promise<BudgetCounter[]> {
@@ -151,11 +157,11 @@ export class SqlBudgetStore implements BudgetStore {
     for (const key of keys) checkKey(key);
     if (keys.length === 0) return [];
     try {
-      const rows = (await this.#database.kysely
+      const rows = await this.#db
         .selectFrom('agentrix_budget_counters')
         .select(['key', 'spent', 'reserved'])
         .where('key', 'in', [...new Set(keys)])
-        .execute()) as (CounterRow & { key: string })[];
+        .execute();
       const byKey = new Map(rows.map((row) => [row.key, row]));
       return keys.map((key) => {
         const row = byKey.get(key);
@@ -173,7 +179,7 @@ export class SqlBudgetStore implements BudgetStore {
   async deleteExpired(): Promise<number> {
     this.#assertOpen('deleteExpired');
     try {
-      const result = await this.#database.kysely
+      const result = await this.#db
         .deleteFrom('agentrix_budget_counters')
         .where('expires_at', '<=', this.#clock.now())
         .executeTakeFirst();
@@ -187,18 +193,29 @@ export class SqlBudgetStore implements BudgetStore {
    * Deletes the matching reservation rows (skipping rows another transaction is settling or
    * sweeping: those are released there) and gives back what they held, in one transaction.
    */
-  async #release(where: ReturnType<typeof sql>, what: string): Promise<ReleasedReservation[]> {
+  async #release(where: ReservationFilter, what: string): Promise<ReleasedReservation[]> {
     try {
-      return await this.#database.kysely.transaction().execute(async (trx) => {
-        const deleted = await sql<ReservationRow>`
-          delete from agentrix_budget_reservations where id in (
-            select id from agentrix_budget_reservations where ${where} order by id for update skip locked
-          ) returning id, holder, expires_at, lines`.execute(trx);
-        const released = deleted.rows.map((row) => ({
+      return await this.#db.transaction().execute(async (trx) => {
+        const deleted = await trx
+          .deleteFrom('agentrix_budget_reservations')
+          .where(
+            'id',
+            'in',
+            trx
+              .selectFrom('agentrix_budget_reservations')
+              .select('id')
+              .where(where)
+              .orderBy('id')
+              .forUpdate()
+              .skipLocked(),
+          )
+          .returning(['id', 'holder', 'expires_at', 'lines'])
+          .execute();
+        const released = deleted.map((row) => ({
           id: row.id,
           holder: row.holder,
           expiresAt: toNumber(row.expires_at),
-          lines: storedLines(row.lines),
+          lines: row.lines,
         }));
         await applyToCounters(
           trx,
@@ -227,7 +244,7 @@ export class SqlBudgetStore implements BudgetStore {
  * A key only released is updated when its row still exists; a key spent on is created if needed.
  */
 async function applyToCounters(
-  db: Kysely<any>,
+  db: Kysely<StoreTables>,
   released: readonly { key: string; amount: number }[],
   spent: readonly BudgetSettleLine[],
 ): Promise<void> {
@@ -249,25 +266,25 @@ async function applyToCounters(
   for (const key of [...changes.keys()].sort(compareKeys)) {
     const { release, actual, expiresAt } = changes.get(key)!;
     if (actual > 0) {
-      await sql`
-        insert into agentrix_budget_counters as c (key, spent, reserved, expires_at)
-        values (${key}, ${actual}, 0, ${expiresAt ?? null})
-        on conflict (key) do update set
-          reserved = greatest(0, c.reserved - ${release}),
-          spent = c.spent + ${actual},
-          expires_at = coalesce(excluded.expires_at, c.expires_at)`.execute(db);
+      await db
+        .insertInto('agentrix_budget_counters')
+        .values({ key, spent: actual, reserved: 0, expires_at: expiresAt ?? null })
+        .onConflict((conflict) =>
+          conflict.column('key').doUpdateSet((eb) => ({
+            reserved: eb.fn('greatest', [eb.lit(0), eb('agentrix_budget_counters.reserved', '-', release)]),
+            spent: eb('agentrix_budget_counters.spent', '+', actual),
+            expires_at: eb.fn.coalesce('excluded.expires_at', 'agentrix_budget_counters.expires_at'),
+          })),
+        )
+        .execute();
     } else if (release > 0) {
-      await sql`
-        update agentrix_budget_counters set reserved = greatest(0, reserved - ${release})
-        where key = ${key}`.execute(db);
+      await db
+        .updateTable('agentrix_budget_counters')
+        .set((eb) => ({ reserved: eb.fn('greatest', [eb.lit(0), eb('reserved', '-', release)]) }))
+        .where('key', '=', key)
+        .execute();
     }
   }
-}
-
-/** The `lines` column: what a reservation holds, per key. */
-function storedLines(value: unknown): { key: string; amount: number }[] {
-  const lines = (typeof value === 'string' ? JSON.parse(value) : value) as { key: string; amount: unknown }[];
-  return lines.map((line) => ({ key: line.key, amount: toNumber(line.amount) }));
 }
 
 /** Byte order, the same in every process, so concurrent reservations lock rows in one order. */

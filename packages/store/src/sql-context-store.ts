@@ -1,8 +1,10 @@
 import type { AgentContext, ContextStore, ThreadInfo } from '@agentrix/core';
-import { sql } from 'kysely';
+import { invalidArgument, toNumber } from '@agentrix/core/implement';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from './database.js';
-import { invalidArgument, storeError } from './errors.js';
-import { jsonb, toNumber } from './json.js';
+import { storeError } from './errors.js';
+import { jsonb } from './json.js';
+import { type StoreTables, storeKysely } from './store-tables.js';
 
 export interface SqlContextStoreOptions {
   /** A database migrated with `storeMigrations`. Not closed by the store. */
@@ -16,22 +18,22 @@ export interface SqlContextStoreOptions {
  * document (written before threads) is its agent's `main` thread.
  */
 export class SqlContextStore implements ContextStore {
-  readonly #database: Database;
+  readonly #db: Kysely<StoreTables>;
 
   constructor(options: SqlContextStoreOptions) {
     if (!options?.database) throw invalidArgument('SqlContextStore needs { database }');
-    this.#database = options.database;
+    this.#db = storeKysely(options.database.kysely);
   }
 
   async load(agentId: string, threadId: string): Promise<AgentContext | undefined> {
     try {
-      const row = await this.#database.kysely
+      const row = await this.#db
         .selectFrom('agentrix_contexts')
         .select('context')
         .where('agent_id', '=', agentId)
         .where('thread_id', '=', threadId)
         .executeTakeFirst();
-      return row?.context as AgentContext | undefined;
+      return row?.context;
     } catch (error) {
       throw storeError(error, `loading the context of ${agentId} (thread ${threadId})`);
     }
@@ -44,7 +46,7 @@ export class SqlContextStore implements ContextStore {
     const document = jsonb(context);
     const updatedAt = context.updatedAt ?? 0;
     try {
-      await this.#database.kysely
+      await this.#db
         .insertInto('agentrix_contexts')
         .values({ agent_id: context.agentId, thread_id: threadId, version, context: document, updated_at: updatedAt })
         .onConflict((conflict) =>
@@ -60,7 +62,7 @@ export class SqlContextStore implements ContextStore {
 
   async delete(agentId: string, threadId?: string): Promise<number> {
     try {
-      let query = this.#database.kysely.deleteFrom('agentrix_contexts').where('agent_id', '=', agentId);
+      let query = this.#db.deleteFrom('agentrix_contexts').where('agent_id', '=', agentId);
       if (threadId !== undefined) query = query.where('thread_id', '=', threadId);
       const result = await query.executeTakeFirst();
       return Number(result.numDeletedRows);
@@ -78,16 +80,17 @@ export class SqlContextStore implements ContextStore {
       throw invalidArgument(`Invalid threads limit ${String(limit)}: expected a whole number from 1 to 10000`);
     }
     try {
-      const rows = await this.#database.kysely
+      const rows = await this.#db
         .selectFrom('agentrix_contexts')
-        .select(['thread_id', 'updated_at', sql<string>`context->>'turns'`.as('turns')])
+        // A JSON field as text (null in a document without it): JSON operators stay raw SQL.
+        .select(['thread_id', 'updated_at', sql<string | null>`context->>'turns'`.as('turns')])
         .where('agent_id', '=', agentId)
         .orderBy('updated_at', 'desc')
         .orderBy('thread_id')
         .limit(limit)
         .execute();
       return rows.map((row) => ({
-        threadId: row.thread_id as string,
+        threadId: row.thread_id,
         turns: toNumber(row.turns ?? 0),
         updatedAt: toNumber(row.updated_at),
       }));

@@ -7,10 +7,12 @@ import type {
   SerializedError,
 } from '@agentrix/core';
 import { silentLogger, systemClock } from '@agentrix/core';
-import { sql } from 'kysely';
+import { invalidArgument, toNumber } from '@agentrix/core/implement';
+import type { Kysely } from 'kysely';
 import type { Database } from './database.js';
-import { invalidArgument, storeError } from './errors.js';
-import { jsonb, optionalNumber, toNumber } from './json.js';
+import { storeError } from './errors.js';
+import { jsonb, jsonColumn, optionalNumber } from './json.js';
+import { type StoreTables, storeKysely } from './store-tables.js';
 
 export interface SqlIdempotencyStoreOptions {
   /** A database migrated with `storeMigrations`. Not closed by the store. */
@@ -21,28 +23,19 @@ export interface SqlIdempotencyStoreOptions {
   logger?: Logger;
 }
 
-interface IdempotencyRow {
-  key: string;
-  status: 'pending' | 'completed';
-  result: unknown;
-  lease_until: unknown;
-  created_at: unknown;
-  updated_at: unknown;
-}
-
 /**
  * Tool-call idempotency records in `agentrix_idempotency`. `claim` is one atomic upsert: it
  * takes a free key, or a pending key whose lease expired (its holder crashed), and otherwise
  * returns the record holding it. Safe across processes on a Postgres server.
  */
 export class SqlIdempotencyStore implements IdempotencyStore {
-  readonly #database: Database;
+  readonly #db: Kysely<StoreTables>;
   readonly #clock: Clock;
   readonly #logger: Logger;
 
   constructor(options: SqlIdempotencyStoreOptions) {
     if (!options?.database) throw invalidArgument('SqlIdempotencyStore needs { database }');
-    this.#database = options.database;
+    this.#db = storeKysely(options.database.kysely);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
   }
@@ -58,14 +51,20 @@ export class SqlIdempotencyStore implements IdempotencyStore {
       for (let attempt = 0; attempt < 5; attempt++) {
         const now = this.#clock.now();
         const until = now + leaseMs;
-        const claimed = await sql<{ key: string }>`
-          insert into agentrix_idempotency as r (key, status, lease_until, created_at, updated_at)
-          values (${key}, 'pending', ${until}, ${now}, ${now})
-          on conflict (key) do update set lease_until = excluded.lease_until, updated_at = excluded.updated_at,
-            created_at = excluded.created_at, last_error = null
-          where r.status = 'pending' and r.lease_until <= ${now}
-          returning key`.execute(this.#database.kysely);
-        if (claimed.rows.length > 0) return { claimed: true };
+        // Takes the key when it is free or its lease expired (the conflict's `where` is on the stored row).
+        const claimed = await this.#db
+          .insertInto('agentrix_idempotency')
+          .values({ key, status: 'pending', lease_until: until, created_at: now, updated_at: now })
+          .onConflict((conflict) =>
+            conflict
+              .column('key')
+              .doUpdateSet({ lease_until: until, updated_at: now, created_at: now, last_error: null })
+              .where('agentrix_idempotency.status', '=', 'pending')
+              .where('agentrix_idempotency.lease_until', '<=', now),
+          )
+          .returning('key')
+          .executeTakeFirst();
+        if (claimed !== undefined) return { claimed: true };
         const record = await this.get(key);
         if (record !== undefined) return { claimed: false, record };
       }
@@ -80,11 +79,15 @@ export class SqlIdempotencyStore implements IdempotencyStore {
     const now = this.#clock.now();
     const value = result === undefined ? null : jsonb(result);
     try {
-      await sql`
-        insert into agentrix_idempotency as r (key, status, result, created_at, updated_at)
-        values (${key}, 'completed', ${value}, ${now}, ${now})
-        on conflict (key) do update set status = 'completed', result = excluded.result, lease_until = null,
-          last_error = null, updated_at = excluded.updated_at`.execute(this.#database.kysely);
+      await this.#db
+        .insertInto('agentrix_idempotency')
+        .values({ key, status: 'completed', result: value, created_at: now, updated_at: now })
+        .onConflict((conflict) =>
+          conflict
+            .column('key')
+            .doUpdateSet({ status: 'completed', result: value, lease_until: null, last_error: null, updated_at: now }),
+        )
+        .execute();
     } catch (error) {
       throw storeError(error, `completing idempotency key ${key}`);
     }
@@ -93,7 +96,7 @@ export class SqlIdempotencyStore implements IdempotencyStore {
   async release(key: string, error?: SerializedError): Promise<void> {
     checkKey(key);
     try {
-      await this.#database.kysely
+      await this.#db
         .deleteFrom('agentrix_idempotency')
         .where('key', '=', key)
         .where('status', '=', 'pending')
@@ -107,11 +110,11 @@ export class SqlIdempotencyStore implements IdempotencyStore {
   async get(key: string): Promise<IdempotencyRecord | undefined> {
     checkKey(key);
     try {
-      const row = (await this.#database.kysely
+      const row = await this.#db
         .selectFrom('agentrix_idempotency')
         .select(['key', 'status', 'result', 'lease_until', 'created_at', 'updated_at'])
         .where('key', '=', key)
-        .executeTakeFirst()) as IdempotencyRow | undefined;
+        .executeTakeFirst();
       if (row === undefined) return undefined;
       const record: IdempotencyRecord = {
         key: row.key,
@@ -119,7 +122,8 @@ export class SqlIdempotencyStore implements IdempotencyStore {
         createdAt: toNumber(row.created_at),
         updatedAt: toNumber(row.updated_at),
       };
-      if (row.status === 'completed' && row.result !== null && row.result !== undefined) record.result = row.result;
+      const result = jsonColumn<unknown>(row.result);
+      if (row.status === 'completed' && result !== undefined) record.result = result;
       const leaseUntil = optionalNumber(row.lease_until);
       if (row.status === 'pending' && leaseUntil !== undefined) record.leaseUntil = leaseUntil;
       return record;

@@ -1,35 +1,17 @@
 import type { DegradationStep, LedgerQuery, LedgerRecord, LedgerStore } from '@agentrix/core';
+import { invalidArgument, toNumber } from '@agentrix/core/implement';
+import type { Kysely, Selectable } from 'kysely';
 import type { Database } from './database.js';
-import { closedError, invalidArgument, storeError } from './errors.js';
-import { jsonb, toNumber } from './json.js';
+import { closedError, storeError } from './errors.js';
+import { jsonb, jsonColumn } from './json.js';
+import { type LedgerTable, type StoreTables, storeKysely } from './store-tables.js';
 
 export interface SqlLedgerOptions {
   /** A database migrated with `storeMigrations`. Not closed by the ledger. */
   database: Database;
 }
 
-interface LedgerRow {
-  id: string;
-  at: unknown;
-  day: string;
-  agent_id: string | null;
-  user_id: string | null;
-  workflow_id: string | null;
-  tags: string[] | null;
-  model: string;
-  tier: string | null;
-  input_tokens: unknown;
-  output_tokens: unknown;
-  cached_input_tokens: unknown;
-  estimated: boolean;
-  cost_usd: unknown;
-  latency_ms: unknown;
-  stream: boolean;
-  cache_hit: boolean;
-  degraded_from: string | null;
-  degradation: string | null;
-  error: { code: string; message: string } | null;
-}
+type LedgerRow = Selectable<LedgerTable>;
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -40,19 +22,19 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
  * oldest first, in append order.
  */
 export class SqlLedger implements LedgerStore {
-  readonly #database: Database;
+  readonly #db: Kysely<StoreTables>;
   #closed = false;
 
   constructor(options: SqlLedgerOptions) {
     if (!options?.database) throw invalidArgument('SqlLedger needs { database } (a migrated Database)');
-    this.#database = options.database;
+    this.#db = storeKysely(options.database.kysely);
   }
 
   async append(record: LedgerRecord): Promise<void> {
     this.#assertOpen('append');
     checkRecord(record);
     try {
-      await this.#database.kysely
+      await this.#db
         .insertInto('agentrix_ledger')
         .values({
           id: record.id,
@@ -92,13 +74,13 @@ export class SqlLedger implements LedgerStore {
       }
     }
     try {
-      let select = this.#database.kysely.selectFrom('agentrix_ledger').selectAll();
+      let select = this.#db.selectFrom('agentrix_ledger').selectAll();
       if (query.fromDay !== undefined) select = select.where('day', '>=', query.fromDay);
       if (query.toDay !== undefined) select = select.where('day', '<=', query.toDay);
       if (query.agentId !== undefined) select = select.where('agent_id', '=', query.agentId);
       if (query.userId !== undefined) select = select.where('user_id', '=', query.userId);
       if (query.workflowId !== undefined) select = select.where('workflow_id', '=', query.workflowId);
-      const rows = (await select.orderBy('seq').execute()) as LedgerRow[];
+      const rows = await select.orderBy('seq').execute();
       return rows.map(toRecord);
     } catch (error) {
       throw storeError(error, 'querying the ledger');
@@ -133,11 +115,13 @@ function toRecord(row: LedgerRow): LedgerRecord {
   if (row.agent_id !== null) record.agentId = row.agent_id;
   if (row.user_id !== null) record.userId = row.user_id;
   if (row.workflow_id !== null) record.workflowId = row.workflow_id;
-  if (row.tags !== null) record.tags = row.tags;
+  const tags = jsonColumn<string[]>(row.tags);
+  if (tags !== undefined) record.tags = tags;
   if (row.tier !== null) record.tier = row.tier;
   if (row.degraded_from !== null) record.degradedFrom = row.degraded_from;
   if (row.degradation !== null) record.degradation = row.degradation as DegradationStep;
-  if (row.error !== null) record.error = row.error;
+  const error = jsonColumn<LedgerRecord['error']>(row.error);
+  if (error !== undefined) record.error = error;
   return record;
 }
 

@@ -1,4 +1,5 @@
-import { type Logger, type MessageBusOptions, messageBusOptionFields, parseWith, silentLogger } from '@agentrix/core';
+import { type Logger, type MessageBusOptions, parseWith, silentLogger } from '@agentrix/core';
+import { messageBusOptionFields } from '@agentrix/core/implement';
 import { z } from 'zod';
 import type { Database } from './database.js';
 

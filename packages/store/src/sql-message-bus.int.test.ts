@@ -1,5 +1,5 @@
+import { messageBusContract } from '@agentrix/bus/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messageBusContract } from '../../bus/src/message-bus.contract.js';
 import { SqlMessageBus } from './sql-message-bus.js';
 import { storeMigrations } from './store-migrations.js';
 import { openTestPostgres, type TestPostgres } from './testing/postgres-schema.js';

@@ -1,8 +1,8 @@
+import { messageBusContract } from '@agentrix/bus/testing';
 import { AgentrixError, AgentrixEvents } from '@agentrix/core';
 import { FakeClock } from '@agentrix/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { messageBusContract } from '../../bus/src/message-bus.contract.js';
 import { openDatabase } from './open-database.js';
 import { SqlMessageBus } from './sql-message-bus.js';
 import { storeMigrations } from './store-migrations.js';

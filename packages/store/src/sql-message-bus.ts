@@ -1,86 +1,47 @@
+import { closeFailure } from '@agentrix/bus/implement';
 import {
   AgentrixError,
   abortError,
-  armBlockedRead,
-  BACKGROUND_TIMER,
-  type BlockedRead,
   type BroadcastInput,
-  backoffDelay,
+  type DeadLetter,
+  type Delivery,
+  type InboxStats,
+  type MessageBus,
+  type MessageEnvelope,
+  type NackOptions,
+  type ReadOptions,
+  type RedriveOptions,
+  type SendInput,
+  type SerializedError,
+  serializeError,
+} from '@agentrix/core';
+import {
   busClosed,
   checkMessageSize,
   checkSendInput,
   completeEnvelope,
-  type DeadLetter,
-  type Delivery,
+  DEFAULT_DEAD_LETTER_LIMIT,
   groupNotFound,
-  type InboxStats,
-  invalidArgument,
-  type MessageBus,
-  type MessageEnvelope,
   messageIds,
-  type NackOptions,
   parseBroadcastInput,
   positiveLimit,
-  type ReadOptions,
-  type RedriveOptions,
   resolveReadOptions,
-  type SendInput,
-  type SerializedError,
-  serializeError,
-  settleBlockedRead,
-  type TimerHandle,
+  toNumber,
   validateAddress,
-} from '@agentrix/core';
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+} from '@agentrix/core/implement';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from './database.js';
 import { storeError } from './errors.js';
-import { toNumber } from './json.js';
+import { numericIds, type RequeuedRow, SqlBusLeases } from './sql-message-bus-leases.js';
 import {
   type ResolvedSqlMessageBusOptions,
   resolveSqlMessageBusOptions,
   type SqlMessageBusOptions,
 } from './sql-message-bus-options.js';
+import { SqlBlockedReaders } from './sql-message-bus-readers.js';
+import { type StoreTables, storeKysely } from './store-tables.js';
 
-const DEFAULT_DEAD_LETTER_LIMIT = 100;
-const MAX_TIMER_MS = 2_147_483_647;
 const FOREIGN_KEY_VIOLATION = '23503';
-
-/** A blocked `read` (timer and abort handling shared with the other buses: `armBlockedRead`). */
-interface Waiter extends BlockedRead {
-  readonly consumer: string;
-  readonly max: number;
-  readonly box: InboxWaiters;
-  /** Settled (woken, timed out, aborted or closed): whatever is claimed for it now goes back. */
-  done: boolean;
-}
-
-/** The blocked readers of one inbox in this process. */
-interface InboxWaiters {
-  readonly inbox: string;
-  readonly waiters: Waiter[];
-  pumping: boolean;
-  /** A wake-up arrived during a pump: pump again. */
-  again: boolean;
-  leaseTimer: TimerHandle | undefined;
-  leaseTimerAt: number;
-  retryAttempt: number;
-}
-
-interface ClaimedRow {
-  id: unknown;
-  envelope: MessageEnvelope;
-  attempt: number;
-  last_error: SerializedError | null;
-  requeue_rank: unknown;
-}
-
-interface RequeuedRow {
-  id: unknown;
-  state: 'ready' | 'dead';
-  envelope: MessageEnvelope;
-  attempt: number;
-  last_error: SerializedError | null;
-}
 
 /**
  * A durable {@link MessageBus} on SQL (`agentrix_bus_*` tables): every message is a row from
@@ -99,19 +60,21 @@ interface RequeuedRow {
 export class SqlMessageBus implements MessageBus {
   readonly #options: ResolvedSqlMessageBusOptions;
   readonly #database: Database;
-  readonly #db: Kysely<any>;
-  readonly #waiting = new Map<string, InboxWaiters>();
-  /** Counts wake-ups, so a reader that found nothing can tell whether it raced with a send. */
-  #wakes = 0;
-  #listening: Promise<void> | undefined;
-  #unlisten: (() => Promise<void>) | undefined;
+  readonly #db: Kysely<StoreTables>;
+  readonly #leases: SqlBusLeases;
+  readonly #readers: SqlBlockedReaders;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: SqlMessageBusOptions) {
     this.#options = resolveSqlMessageBusOptions(options);
     this.#database = this.#options.database;
-    this.#db = this.#database.kysely;
+    this.#db = storeKysely(this.#database.kysely);
+    const isClosed = () => this.#closed;
+    this.#leases = new SqlBusLeases(this.#options, this.#db, isClosed, (inbox, until) =>
+      this.#readers.onLeased(inbox, until),
+    );
+    this.#readers = new SqlBlockedReaders(this.#options, this.#leases, isClosed);
   }
 
   get leaseMs(): number {
@@ -199,7 +162,11 @@ export class SqlMessageBus implements MessageBus {
   }
 
   /** Inserts the envelope unless its dedupe key or external id is known; returns what the inbox holds. */
-  async #append(db: Kysely<any>, envelope: MessageEnvelope, dedupeKey: string | undefined): Promise<MessageEnvelope> {
+  async #append(
+    db: Kysely<StoreTables>,
+    envelope: MessageEnvelope,
+    dedupeKey: string | undefined,
+  ): Promise<MessageEnvelope> {
     const externalId = envelope.externalId ?? null;
     const key = dedupeKey ?? null;
     const remote = this.#database.remoteNotification(this.#options.channel, envelope.to);
@@ -240,19 +207,19 @@ export class SqlMessageBus implements MessageBus {
     this.#assertOpen('read');
     validateAddress(inbox, 'inbox');
     const { consumer, max, blockMs, signal } = resolveReadOptions(options, this.#options.consumer);
-    if (blockMs !== 0) await this.#listen();
-    const wakesBefore = this.#wakes;
-    const deliveries = await this.#claim(inbox, consumer, max);
+    if (blockMs !== 0) await this.#readers.listen();
+    const wakesBefore = this.#readers.wakes;
+    const deliveries = await this.#leases.claim(inbox, consumer, max);
     if (deliveries.length > 0) {
       if (signal?.aborted) {
-        await this.#unclaim(inbox, consumer, deliveries);
+        await this.#leases.unclaim(inbox, consumer, deliveries);
         throw abortError(signal, 'read');
       }
       return deliveries;
     }
     if (blockMs === 0 || this.#closed) return [];
     if (signal?.aborted) throw abortError(signal, 'read');
-    return this.#wait(inbox, consumer, max, blockMs, signal, this.#wakes !== wakesBefore);
+    return this.#readers.wait(inbox, consumer, max, blockMs, signal, this.#readers.wakes !== wakesBefore);
   }
 
   /** Removes deliveries for good (keeping a tombstone for de-duplication keys). Unknown ids are ignored. */
@@ -307,7 +274,7 @@ export class SqlMessageBus implements MessageBus {
     const ids = numericIds([deliveryId]);
     if (ids === undefined) return;
     const error = options?.error === undefined ? null : JSON.stringify(serializeError(options.error));
-    const rows = await this.#requeue(
+    const rows = await this.#leases.requeue(
       inbox,
       sql`m.id = any(${ids}::bigint[])`,
       sql`coalesce(${error}::jsonb, m.last_error)`,
@@ -315,7 +282,8 @@ export class SqlMessageBus implements MessageBus {
     );
     for (const row of rows) {
       // The consumer decided to retry and logs it; this is the bus's side of it.
-      if (row.state === 'ready') this.#options.logger.debug(this.#rowFields(inbox, row), 'bus message requeued (nack)');
+      if (row.state === 'ready')
+        this.#options.logger.debug(this.#leases.rowFields(inbox, row), 'bus message requeued (nack)');
     }
     if (rows.length > 0) await this.#wake(inbox, rows);
   }
@@ -323,7 +291,7 @@ export class SqlMessageBus implements MessageBus {
   async releaseConsumer(inbox: string, consumer: string): Promise<number> {
     this.#assertOpen('releaseConsumer');
     validateAddress(inbox, 'inbox');
-    const rows = await this.#requeue(inbox, sql`m.consumer = ${consumer}`, sql`m.last_error`, 'releaseConsumer');
+    const rows = await this.#leases.requeue(inbox, sql`m.consumer = ${consumer}`, sql`m.last_error`, 'releaseConsumer');
     if (rows.length > 0) await this.#wake(inbox, rows);
     return rows.length;
   }
@@ -334,7 +302,7 @@ export class SqlMessageBus implements MessageBus {
     this.#assertOpen('stats');
     validateAddress(inbox, 'inbox');
     try {
-      const reclaimed = await this.#reclaimExpired(inbox);
+      const reclaimed = await this.#leases.reclaimExpired(inbox);
       if (reclaimed > 0) this.#database.notifyLocal(this.#options.channel, inbox);
       const result = await sql<{ unread: unknown; in_flight: unknown; dead: unknown }>`select
           count(*) filter (where state = 'ready') as unread,
@@ -537,17 +505,11 @@ export class SqlMessageBus implements MessageBus {
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
-    for (const state of this.#waiting.values()) {
-      this.#clearLeaseTimer(state);
-      for (const waiter of state.waiters.splice(0)) this.#settle(waiter, []);
-    }
-    this.#waiting.clear();
-    this.#closing = (async () => {
-      await this.#listening?.catch(() => {});
-      const unlisten = this.#unlisten;
-      this.#unlisten = undefined;
-      await unlisten?.().catch(() => {});
-    })();
+    const failures: unknown[] = [];
+    this.#closing = this.#readers.close(failures).then(() => {
+      const failure = closeFailure('SqlMessageBus', failures);
+      if (failure !== undefined) throw failure;
+    });
     return this.#closing;
   }
 
@@ -569,33 +531,9 @@ export class SqlMessageBus implements MessageBus {
     }
   }
 
-  #listen(): Promise<void> {
-    this.#listening ??= this.#database
-      .listen(this.#options.channel, (payload) => this.#onNotification(payload))
-      .then((unlisten) => {
-        if (this.#closed) return void unlisten().catch(() => {});
-        this.#unlisten = unlisten;
-      })
-      .catch((error: unknown) => {
-        this.#listening = undefined;
-        throw storeError(error, 'listening for new messages');
-      });
-    return this.#listening;
-  }
-
-  #onNotification(payload: string): void {
-    this.#wakes++;
-    if (this.#closed) return;
-    if (payload === '*') {
-      for (const inbox of this.#waiting.keys()) void this.#pump(inbox);
-      return;
-    }
-    if (this.#waiting.has(payload)) void this.#pump(payload);
-  }
-
   /** Wakes readers of `inbox` here and elsewhere, and reports dead letters among `rows`. */
   async #wake(inbox: string, rows: readonly RequeuedRow[]): Promise<void> {
-    this.#reportDead(inbox, rows);
+    this.#leases.reportDead(inbox, rows);
     if (rows.length === 0 || rows.some((row) => row.state === 'ready')) {
       if (this.#database.crossProcessNotify) {
         await this.#database.notify(this.#options.channel, inbox).catch((error: unknown) => {
@@ -605,309 +543,6 @@ export class SqlMessageBus implements MessageBus {
       } else this.#database.notifyLocal(this.#options.channel, inbox);
     }
   }
-
-  #reportDead(inbox: string, rows: readonly RequeuedRow[]): void {
-    const events = this.#options.events;
-    for (const row of rows) {
-      if (row.state !== 'dead') continue;
-      this.#options.logger.warn(
-        { ...this.#rowFields(inbox, row), attempts: row.attempt, code: row.last_error?.code },
-        'bus message dead-lettered after its last delivery',
-      );
-      if (events === undefined || !events.has('message.dead-lettered')) continue;
-      events.emit('message.dead-lettered', {
-        inbox,
-        envelope: row.envelope,
-        attempts: row.attempt,
-        ...(row.last_error === null ? {} : { error: row.last_error }),
-      });
-    }
-  }
-
-  /** Log fields of a stored message (never its content). */
-  #rowFields(inbox: string, row: RequeuedRow): { inbox: string; messageId: string; attempt: number } {
-    return { inbox, messageId: row.envelope.id, attempt: row.attempt };
-  }
-
-  /** Moves leased rows matching `where` back to ready (front of the inbox) or, when spent, to dead letter. */
-  async #requeue(
-    inbox: string,
-    where: RawBuilder<unknown>,
-    lastError: RawBuilder<unknown>,
-    operation: string,
-  ): Promise<RequeuedRow[]> {
-    const max = this.#options.maxDeliveries;
-    const now = this.#options.clock.now();
-    try {
-      const result = await sql<RequeuedRow>`with rank as (select nextval('agentrix_bus_rank') as r)
-        update agentrix_bus_messages m set
-          state = case when m.attempt >= ${max} then 'dead' else 'ready' end,
-          requeue_rank = rank.r, consumer = null, leased_until = null,
-          last_error = ${lastError},
-          dead_at = case when m.attempt >= ${max} then ${now}::bigint else null end
-        from rank
-        where m.inbox = ${inbox} and m.state = 'leased' and ${where}
-        returning m.id, m.state, m.envelope, m.attempt, m.last_error`.execute(this.#db);
-      return result.rows;
-    } catch (error) {
-      throw storeError(error, `${operation} in ${inbox}`);
-    }
-  }
-
-  /** Takes back leases that ended; returns how many rows changed. */
-  async #reclaimExpired(inbox: string): Promise<number> {
-    const max = this.#options.maxDeliveries;
-    const now = this.#options.clock.now();
-    const result = await sql<RequeuedRow>`with expired as (
-        select id from agentrix_bus_messages
-        where inbox = ${inbox} and state = 'leased' and leased_until <= ${now}
-        for update skip locked
-      ), rank as (select nextval('agentrix_bus_rank') as r where exists (select 1 from expired))
-      update agentrix_bus_messages m set
-        state = case when m.attempt >= ${max} then 'dead' else 'ready' end,
-        requeue_rank = rank.r, consumer = null, leased_until = null,
-        dead_at = case when m.attempt >= ${max} then ${now}::bigint else null end
-      from expired, rank
-      where m.id = expired.id
-      returning m.id, m.state, m.envelope, m.attempt, m.last_error`.execute(this.#db);
-    for (const row of result.rows) {
-      // Nobody else sees this: the consumer that held it crashed or stalled past its lease.
-      if (row.state === 'ready') {
-        this.#options.logger.info(
-          this.#rowFields(inbox, row),
-          'bus lease expired without ack; message will be redelivered',
-        );
-      }
-    }
-    if (result.rows.length > 0) this.#reportDead(inbox, result.rows);
-    return result.rows.length;
-  }
-
-  /** Reclaims expired leases, then leases up to `max` ready rows to `consumer`, in delivery order. */
-  async #claim(inbox: string, consumer: string, max: number): Promise<Delivery[]> {
-    const now = this.#options.clock.now();
-    const until = now + this.#options.leaseMs;
-    let rows: ClaimedRow[];
-    try {
-      await this.#reclaimExpired(inbox);
-      const result = await sql<ClaimedRow>`with picked as (
-          select id from agentrix_bus_messages
-          where inbox = ${inbox} and state = 'ready'
-          order by requeue_rank desc nulls last, id
-          limit ${max}
-          for update skip locked
-        )
-        update agentrix_bus_messages m set state = 'leased', attempt = m.attempt + 1, consumer = ${consumer},
-          leased_until = ${until}
-        from picked where m.id = picked.id
-        returning m.id, m.envelope, m.attempt, m.last_error, m.requeue_rank`.execute(this.#db);
-      rows = result.rows;
-    } catch (error) {
-      throw storeError(error, `read from ${inbox}`);
-    }
-    if (rows.length === 0) return [];
-    if (rows.length > 1) rows.sort(deliveryOrder);
-    for (const row of rows) {
-      if (row.attempt > 1) {
-        this.#options.logger.debug(
-          { inbox, messageId: row.envelope.id, attempt: row.attempt, consumer },
-          'bus redelivery',
-        );
-      }
-    }
-    const state = this.#waiting.get(inbox);
-    if (state !== undefined && state.waiters.length > 0) this.#armLeaseTimer(state, until);
-    return rows.map((row) => {
-      const delivery: Delivery = { deliveryId: String(row.id), envelope: row.envelope, attempt: row.attempt };
-      if (row.last_error !== null && row.last_error !== undefined) delivery.lastError = row.last_error;
-      return delivery;
-    });
-  }
-
-  /** Gives back deliveries claimed for a reader that left meanwhile, as if never delivered. */
-  async #unclaim(inbox: string, consumer: string, deliveries: readonly Delivery[]): Promise<void> {
-    const ids = numericIds(deliveries.map((delivery) => delivery.deliveryId));
-    if (ids === undefined || this.#database.closed) return;
-    try {
-      await sql`with rank as (select nextval('agentrix_bus_rank') as r)
-        update agentrix_bus_messages m set state = 'ready', attempt = m.attempt - 1, consumer = null,
-          leased_until = null, requeue_rank = rank.r
-        from rank
-        where m.inbox = ${inbox} and m.id = any(${ids}::bigint[]) and m.state = 'leased' and m.consumer = ${consumer}`.execute(
-        this.#db,
-      );
-    } catch (error) {
-      // The lease expires on its own; the message is redelivered then (as a later attempt).
-      const serialized = serializeError(error);
-      this.#options.logger.warn(
-        { inbox, code: serialized.code, error: serialized },
-        'could not give back deliveries of an aborted read',
-      );
-      return;
-    }
-    if (!this.#closed) this.#database.notifyLocal(this.#options.channel, inbox);
-  }
-
-  #wait(
-    inbox: string,
-    consumer: string,
-    max: number,
-    blockMs: number | undefined,
-    signal: AbortSignal | undefined,
-    raced: boolean,
-  ): Promise<Delivery[]> {
-    let state = this.#waiting.get(inbox);
-    if (state === undefined) {
-      state = {
-        inbox,
-        waiters: [],
-        pumping: false,
-        again: false,
-        leaseTimer: undefined,
-        leaseTimerAt: Number.POSITIVE_INFINITY,
-        retryAttempt: 0,
-      };
-      this.#waiting.set(inbox, state);
-    }
-    const box = state;
-    const promise = new Promise<Delivery[]>((resolve, reject) => {
-      const waiter: Waiter = {
-        consumer,
-        max,
-        resolve,
-        reject,
-        signal,
-        timer: undefined,
-        hasTimer: false,
-        onAbort: undefined,
-        leave: undefined,
-        clock: undefined,
-        box,
-        done: false,
-      };
-      box.waiters.push(waiter);
-      armBlockedRead(waiter, this.#options.clock, blockMs, this.#leave);
-    });
-    if (raced) void this.#pump(inbox);
-    else void this.#refreshLeaseTimer(box);
-    return promise;
-  }
-
-  /** How a blocked read leaves its inbox when its timer or signal fires (one function for all reads). */
-  readonly #leave = (waiter: Waiter): boolean => {
-    if (!this.#removeWaiter(waiter.box, waiter)) return false;
-    waiter.done = true;
-    return true;
-  };
-
-  #removeWaiter(state: InboxWaiters, waiter: Waiter): boolean {
-    const index = state.waiters.indexOf(waiter);
-    if (index < 0) return false;
-    state.waiters.splice(index, 1);
-    if (state.waiters.length === 0) this.#dropIfIdle(state);
-    return true;
-  }
-
-  #dropIfIdle(state: InboxWaiters): void {
-    if (state.waiters.length > 0 || state.pumping) return;
-    this.#clearLeaseTimer(state);
-    if (this.#waiting.get(state.inbox) === state) this.#waiting.delete(state.inbox);
-  }
-
-  /** Marks the waiter settled and resolves it (dropping its timer and its watch on the signal). */
-  #settle(waiter: Waiter, deliveries: Delivery[]): void {
-    waiter.done = true;
-    settleBlockedRead(waiter, this.#options.clock, deliveries);
-  }
-
-  /** Hands ready messages to the blocked readers of `inbox`, oldest reader first; one pump per inbox at a time. */
-  async #pump(inbox: string): Promise<void> {
-    const state = this.#waiting.get(inbox);
-    if (state === undefined) return;
-    if (state.pumping) {
-      state.again = true;
-      return;
-    }
-    state.pumping = true;
-    try {
-      do {
-        state.again = false;
-        while (state.waiters.length > 0 && !this.#closed) {
-          const waiter = state.waiters[0]!;
-          const deliveries = await this.#claim(inbox, waiter.consumer, waiter.max);
-          if (deliveries.length === 0) break;
-          if (waiter.done || this.#closed) {
-            await this.#unclaim(inbox, waiter.consumer, deliveries);
-            continue;
-          }
-          state.waiters.shift();
-          this.#settle(waiter, deliveries);
-        }
-        if (!state.again && state.waiters.length > 0 && !this.#closed) await this.#refreshLeaseTimer(state);
-      } while (state.again && !this.#closed);
-      if (state.retryAttempt > 0) {
-        this.#options.logger.info({ inbox, attempt: state.retryAttempt }, 'bus reads recovered');
-        state.retryAttempt = 0;
-      }
-    } catch (error) {
-      if (this.#closed) return;
-      // The database is failing: keep the readers waiting and try again with backoff.
-      const delay = backoffDelay(++state.retryAttempt, { baseDelayMs: 100, maxDelayMs: 5_000 });
-      const serialized = serializeError(error);
-      this.#options.logger.warn(
-        { inbox, attempt: state.retryAttempt, delayMs: delay, code: serialized.code, error: serialized },
-        'bus read failed; retrying',
-      );
-      this.#armLeaseTimer(state, this.#options.clock.now() + delay);
-    } finally {
-      state.pumping = false;
-      this.#dropIfIdle(state);
-    }
-  }
-
-  /** Arms the lease timer of `state` for the earliest lease of its inbox (any process). */
-  async #refreshLeaseTimer(state: InboxWaiters): Promise<void> {
-    let earliest: number | undefined;
-    try {
-      const result = await sql<{ at: unknown }>`select min(leased_until) as at from agentrix_bus_messages
-        where inbox = ${state.inbox} and state = 'leased'`.execute(this.#db);
-      const at = result.rows[0]?.at;
-      earliest = at === null || at === undefined ? undefined : toNumber(at);
-    } catch (error) {
-      if (this.#closed) return;
-      const serialized = serializeError(error);
-      this.#options.logger.warn(
-        { inbox: state.inbox, code: serialized.code, error: serialized },
-        'bus lease check failed; checking again in 1 s',
-      );
-      earliest = this.#options.clock.now() + 1000;
-    }
-    if (earliest !== undefined) this.#armLeaseTimer(state, earliest);
-  }
-
-  #armLeaseTimer(state: InboxWaiters, at: number): void {
-    if (this.#closed || state.waiters.length === 0) return;
-    if (state.leaseTimer !== undefined && state.leaseTimerAt <= at) return;
-    this.#clearLeaseTimer(state);
-    state.leaseTimerAt = at;
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - this.#options.clock.now()) + 1);
-    state.leaseTimer = this.#options.clock.setTimeout(
-      () => {
-        state.leaseTimer = undefined;
-        state.leaseTimerAt = Number.POSITIVE_INFINITY;
-        void this.#pump(state.inbox);
-      },
-      delay,
-      BACKGROUND_TIMER,
-    );
-  }
-
-  #clearLeaseTimer(state: InboxWaiters): void {
-    if (state.leaseTimer === undefined) return;
-    this.#options.clock.clearTimeout(state.leaseTimer);
-    state.leaseTimer = undefined;
-    state.leaseTimerAt = Number.POSITIVE_INFINITY;
-  }
 }
 
 /**
@@ -916,22 +551,4 @@ export class SqlMessageBus implements MessageBus {
  */
 export function createSqlMessageBus(options: SqlMessageBusOptions): SqlMessageBus {
   return new SqlMessageBus(options);
-}
-
-function deliveryOrder(a: ClaimedRow, b: ClaimedRow): number {
-  const rankA = a.requeue_rank === null ? null : toNumber(a.requeue_rank);
-  const rankB = b.requeue_rank === null ? null : toNumber(b.requeue_rank);
-  if (rankA !== rankB) {
-    if (rankA === null) return 1;
-    if (rankB === null) return -1;
-    return rankB - rankA;
-  }
-  return toNumber(a.id) - toNumber(b.id);
-}
-
-/** Delivery ids as a Postgres array literal, leaving out ids this bus never issued. */
-function numericIds(deliveryIds: readonly string[]): string | undefined {
-  if (!Array.isArray(deliveryIds)) throw invalidArgument('expected an array of delivery ids');
-  const ids = deliveryIds.filter((id) => typeof id === 'string' && /^[1-9][0-9]{0,17}$/.test(id));
-  return ids.length === 0 ? undefined : `{${ids.join(',')}}`;
 }

@@ -9,6 +9,7 @@ import { SqlAgentRegistry } from './sql-agent-registry.js';
 import { SqlContextStore } from './sql-context-store.js';
 import { SqlIdempotencyStore } from './sql-idempotency-store.js';
 import { storeMigrations } from './store-migrations.js';
+import { storeKysely } from './store-tables.js';
 
 /** Every context version ever released, with the fixture that proves it still loads. */
 const CONTEXT_FIXTURES: { version: number; file: string }[] = [
@@ -154,8 +155,8 @@ export function storesContract(
         expect(upgraded.agentId).toBe(agentId);
         expect(upgraded.threadId).toBe(raw.threadId ?? 'main');
         expect(upgraded.messages.length).toBeGreaterThan(0);
-        const row = await getDatabase()
-          .kysely.selectFrom('agentrix_contexts')
+        const row = await storeKysely(getDatabase().kysely)
+          .selectFrom('agentrix_contexts')
           .select('version')
           .where('agent_id', '=', agentId)
           .executeTakeFirstOrThrow();

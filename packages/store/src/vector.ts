@@ -1,6 +1,7 @@
+import { invalidArgument } from '@agentrix/core/implement';
 import { type Expression, type QueryExecutorProvider, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Database } from './database.js';
-import { invalidArgument, storeError } from './errors.js';
+import { storeError } from './errors.js';
 
 /**
  * The column type for embeddings of `dimensions` numbers: `vector(n)` with pgvector, else

@@ -1,9 +1,5 @@
 import { AgentrixError, redactError, redactText } from '@agentrix/core';
 
-export function invalidArgument(message: string, details?: Record<string, unknown>): AgentrixError {
-  return new AgentrixError('INVALID_ARGUMENT', message, details === undefined ? {} : { details });
-}
-
 /** What the Bot API answers when a call fails (grammY's `GrammyError` has these fields). */
 interface BotApiFailure {
   error_code: number;

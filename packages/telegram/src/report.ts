@@ -1,5 +1,5 @@
 /**
- * The part of a report the channel formats: the HQ's `HqReport` (from `@agentrix/scheduler`)
+ * The part of a report the channel formats: the HQ's `HqReport` (from `@agentrix/hq`)
  * fits it as it is.
  */
 export interface DailyReport {

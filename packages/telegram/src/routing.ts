@@ -1,5 +1,5 @@
 import { AddressSchema, ThreadIdSchema } from '@agentrix/core';
-import { invalidArgument } from './errors.js';
+import { invalidArgument } from '@agentrix/core/implement';
 import type { TelegramAllowList, TelegramRoute } from './telegram-options.js';
 
 /** Where one chat's messages go. */

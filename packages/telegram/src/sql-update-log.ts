@@ -1,6 +1,6 @@
 import { AgentrixError, type SerializedError } from '@agentrix/core';
-import type { Database, Migration } from '@agentrix/store';
-import { sql } from 'kysely';
+import { type Database, type Int8Column, type JsonbColumn, jsonb, jsonColumn, type Migration } from '@agentrix/store';
+import { type Generated, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import type { MarkFields, UpdateLog, UpdateRecord, UpdateStatus } from './update-log.js';
 
 /** The telegram package's tables: one row per update, keyed by (bot, update_id). */
@@ -36,20 +36,25 @@ export const telegramMigrations: readonly Migration[] = [
   },
 ];
 
-interface UpdateRow {
+/** The tables of {@link telegramMigrations}, as kysely sees them: a renamed column fails the type check. */
+export interface TelegramTables {
+  telegram_updates: UpdatesTable;
+}
+
+interface UpdatesTable {
   bot_id: string;
-  update_id: unknown;
+  update_id: Int8Column;
   status: UpdateStatus;
-  payload: unknown;
-  chat_id: unknown;
-  topic_id: unknown;
+  payload: JsonbColumn<unknown>;
+  chat_id: Int8Column | null;
+  topic_id: Int8Column | null;
   agent_id: string | null;
   thread_id: string | null;
-  attempts: unknown;
-  error: SerializedError | null;
-  shown_message_id: unknown;
-  received_at: unknown;
-  updated_at: unknown;
+  attempts: Generated<number>;
+  error: JsonbColumn<SerializedError> | null;
+  shown_message_id: Int8Column | null;
+  received_at: Int8Column;
+  updated_at: Int8Column;
 }
 
 /**
@@ -58,22 +63,29 @@ interface UpdateRow {
  * retried to another replica) record it once, and a restarted process finds what it was doing.
  */
 export class SqlUpdateLog implements UpdateLog {
-  readonly #database: Database;
+  readonly #db: Kysely<TelegramTables>;
 
   /** Use {@link openSqlUpdateLog}, which applies the migration first. */
   constructor(database: Database) {
-    this.#database = database;
+    this.#db = database.kysely as Kysely<TelegramTables>;
   }
 
   async record(botId: string, updateId: number, update: unknown, at: number) {
-    const db = this.#database.kysely;
-    const inserted = await guard('record', () =>
-      sql<UpdateRow>`insert into telegram_updates (bot_id, update_id, status, payload, received_at, updated_at)
-        values (${botId}, ${updateId}, 'received', ${JSON.stringify(update)}::jsonb, ${at}, ${at})
-        on conflict do nothing
-        returning *`.execute(db),
+    const row = await guard('record', () =>
+      this.#db
+        .insertInto('telegram_updates')
+        .values({
+          bot_id: botId,
+          update_id: updateId,
+          status: 'received',
+          payload: jsonb(update),
+          received_at: at,
+          updated_at: at,
+        })
+        .onConflict((conflict) => conflict.doNothing())
+        .returningAll()
+        .executeTakeFirst(),
     );
-    const row = inserted.rows[0];
     if (row !== undefined) return { fresh: true, record: fromRow(row) };
     const known = await this.get(botId, updateId);
     if (known === undefined) throw new AgentrixError('INTERNAL', `Update ${updateId} vanished while being recorded`);
@@ -81,12 +93,14 @@ export class SqlUpdateLog implements UpdateLog {
   }
 
   async get(botId: string, updateId: number): Promise<UpdateRecord | undefined> {
-    const result = await guard('get', () =>
-      sql<UpdateRow>`select * from telegram_updates where bot_id = ${botId} and update_id = ${updateId}`.execute(
-        this.#database.kysely,
-      ),
+    const row = await guard('get', () =>
+      this.#db
+        .selectFrom('telegram_updates')
+        .selectAll()
+        .where('bot_id', '=', botId)
+        .where('update_id', '=', updateId)
+        .executeTakeFirst(),
     );
-    const row = result.rows[0];
     return row === undefined ? undefined : fromRow(row);
   }
 
@@ -98,37 +112,62 @@ export class SqlUpdateLog implements UpdateLog {
     fields: MarkFields = {},
   ): Promise<void> {
     await guard('mark', () =>
-      sql`update telegram_updates set
-          status = case when status in ('answered', 'failed') and ${status} in ('received', 'dispatched')
-            then status else ${status} end,
-          updated_at = ${at},
-          chat_id = coalesce(${fields.chatId ?? null}, chat_id),
-          topic_id = coalesce(${fields.topicId ?? null}, topic_id),
-          agent_id = coalesce(${fields.agentId ?? null}, agent_id),
-          thread_id = coalesce(${fields.threadId ?? null}, thread_id),
-          attempts = coalesce(${fields.attempts ?? null}, attempts),
-          shown_message_id = coalesce(${fields.shownMessageId ?? null}, shown_message_id),
-          error = coalesce(${fields.error === undefined ? null : JSON.stringify(fields.error)}::jsonb, error)
-        where bot_id = ${botId} and update_id = ${updateId}`.execute(this.#database.kysely),
+      this.#db
+        .updateTable('telegram_updates')
+        .set((eb) => ({
+          // An answered or failed update keeps that status: a late received / dispatched mark
+          // (the answer came before the dispatch was recorded) does not undo it.
+          status:
+            status === 'received' || status === 'dispatched'
+              ? eb.case().when('status', 'in', ['answered', 'failed']).then(eb.ref('status')).else(status).end()
+              : status,
+          updated_at: at,
+          ...givenFields(fields),
+        }))
+        .where('bot_id', '=', botId)
+        .where('update_id', '=', updateId)
+        .execute(),
     );
   }
 
   async unhandled(botId: string, limit: number): Promise<UpdateRecord[]> {
-    const result = await guard('unhandled', () =>
-      sql<UpdateRow>`select * from telegram_updates where bot_id = ${botId} and status = 'received'
-        order by update_id limit ${limit}`.execute(this.#database.kysely),
+    const rows = await guard('unhandled', () =>
+      this.#db
+        .selectFrom('telegram_updates')
+        .selectAll()
+        .where('bot_id', '=', botId)
+        .where('status', '=', 'received')
+        .orderBy('update_id')
+        .limit(limit)
+        .execute(),
     );
-    return result.rows.map(fromRow);
+    return rows.map(fromRow);
   }
 
   async prune(botId: string, before: number): Promise<number> {
     const result = await guard('prune', () =>
-      sql`delete from telegram_updates where bot_id = ${botId} and status <> 'received' and updated_at < ${before}`.execute(
-        this.#database.kysely,
-      ),
+      this.#db
+        .deleteFrom('telegram_updates')
+        .where('bot_id', '=', botId)
+        .where('status', '<>', 'received')
+        .where('updated_at', '<', before)
+        .executeTakeFirst(),
     );
-    return Number(result.numAffectedRows ?? 0);
+    return Number(result.numDeletedRows);
   }
+}
+
+/** The columns a mark sets besides the status: only those given (the others keep their value). */
+function givenFields(fields: MarkFields): Updateable<UpdatesTable> {
+  const set: Updateable<UpdatesTable> = {};
+  if (fields.chatId != null) set.chat_id = fields.chatId;
+  if (fields.topicId != null) set.topic_id = fields.topicId;
+  if (fields.agentId != null) set.agent_id = fields.agentId;
+  if (fields.threadId != null) set.thread_id = fields.threadId;
+  if (fields.attempts != null) set.attempts = fields.attempts;
+  if (fields.shownMessageId != null) set.shown_message_id = fields.shownMessageId;
+  if (fields.error != null) set.error = jsonb(fields.error);
+  return set;
 }
 
 /** Applies {@link telegramMigrations} on `database` and returns the log on it. */
@@ -146,7 +185,7 @@ async function guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-function fromRow(row: UpdateRow): UpdateRecord {
+function fromRow(row: Selectable<UpdatesTable>): UpdateRecord {
   const record: UpdateRecord = {
     botId: row.bot_id,
     updateId: Number(row.update_id),
@@ -160,7 +199,8 @@ function fromRow(row: UpdateRow): UpdateRecord {
   if (row.topic_id !== null) record.topicId = Number(row.topic_id);
   if (row.agent_id !== null) record.agentId = row.agent_id;
   if (row.thread_id !== null) record.threadId = row.thread_id;
-  if (row.error !== null) record.error = row.error;
+  const error = jsonColumn<SerializedError>(row.error);
+  if (error !== undefined) record.error = error;
   if (row.shown_message_id !== null) record.shownMessageId = Number(row.shown_message_id);
   return record;
 }

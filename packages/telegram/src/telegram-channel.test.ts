@@ -1,7 +1,7 @@
 import { InMemoryBus } from '@agentrix/bus';
 import { AgentrixError, type AgentrixEventMap } from '@agentrix/core';
+import type { HqReport } from '@agentrix/hq';
 import { type Agentrix, type AgentrixOptions, createAgentrix } from '@agentrix/runtime';
-import type { HqReport } from '@agentrix/scheduler';
 import { defineSkill } from '@agentrix/skills';
 import { MockLLM } from '@agentrix/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

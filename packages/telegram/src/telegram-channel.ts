@@ -15,11 +15,12 @@ import {
   sleep,
   systemClock,
 } from '@agentrix/core';
+import { invalidArgument } from '@agentrix/core/implement';
 import type { Agentrix } from '@agentrix/runtime';
 import { Bot, type Context } from 'grammy';
 import type { Update } from 'grammy/types';
 import { ApprovalButtons } from './approval-buttons.js';
-import { invalidArgument, statusOf, telegramError } from './errors.js';
+import { statusOf, telegramError } from './errors.js';
 import { Poller } from './poller.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ReplyStream } from './reply-stream.js';

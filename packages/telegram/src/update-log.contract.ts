@@ -31,6 +31,9 @@ export function updateLogContract(open: () => Promise<UpdateLog>): void {
     await log.mark(botId, 1, 'answered', 1);
     await log.mark(botId, 1, 'dispatched', 2, { agentId: 'a', shownMessageId: 55 });
     expect(await log.get(botId, 1)).toMatchObject({ status: 'answered', agentId: 'a', shownMessageId: 55 });
+    // A mark without fields keeps the ones stored.
+    await log.mark(botId, 1, 'failed', 3);
+    expect(await log.get(botId, 1)).toMatchObject({ status: 'failed', agentId: 'a', shownMessageId: 55, updatedAt: 3 });
   });
 
   it('lists the updates still received (interrupted), oldest first, and prunes finished ones', async () => {

@@ -54,6 +54,8 @@ describe('MockLLM script', () => {
     expect(AgentrixError.isInstance(error)).toBe(true);
     const agentrixError = error as AgentrixError;
     expect(agentrixError.code).toBe('MOCK_SCRIPT_EXHAUSTED');
+    // The code is testing's own (merged into core's codes): a system error, not retried.
+    expect([agentrixError.kind, agentrixError.isRetryable]).toEqual(['system', false]);
     expect(agentrixError.message).toContain('call #2');
     expect(agentrixError.message).toContain('1 call was scripted');
     expect(agentrixError.message).toContain('"what now?"');

@@ -10,6 +10,13 @@ import {
   type Usage,
 } from '@agentrix/core';
 
+declare module '@agentrix/core' {
+  interface AgentrixErrorCodeExtensions {
+    /** A MockLLM with no step left and no fallback: a system error, not retryable, so a turn fails at once. */
+    MOCK_SCRIPT_EXHAUSTED: true;
+  }
+}
+
 /** A request as {@link MockLLM} records it: the {@link ChatRequest} without its `signal`. */
 export type MockRequest = Omit<ChatRequest, 'signal'>;
 

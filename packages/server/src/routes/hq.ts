@@ -1,4 +1,4 @@
-import type { Hq } from '@agentrix/scheduler';
+import type { Hq } from '@agentrix/hq';
 import { notFound } from '../http-error.js';
 import { route } from '../route.js';
 import { HqBudgetBody, ReportQuery, StrategicGoalBody } from '../schemas.js';
@@ -57,12 +57,12 @@ export function hqRoutes(context: ServerContext) {
       path: '/api/hq/budget',
       scope: 'admin',
       tag: 'hq',
-      summary: "Set (or remove, with null) an agent's HQ budget in USD per UTC day",
+      summary: "Set an agent's HQ budget in USD per UTC day: its own gateway budget (scope { agentId })",
       body: HqBudgetBody,
       handler: async ({ body }) => {
         const found = hq();
         context.agentrix.get(body.agentId); // AGENT_NOT_FOUND for an unknown agent
-        found.setAgentBudget(body.agentId, body.usdPerDay ?? undefined);
+        await found.setAgentBudget(body.agentId, body.usdPerDay);
         return { agentBudgets: (await found.report()).agentBudgets };
       },
     }),

@@ -158,41 +158,43 @@ export class McpConnection {
       return result as CallToolResult;
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      if (error instanceof UnauthorizedError) {
-        throw new AgentrixError('AUTH_FAILED', `MCP server "${this.name}" refused tool "${name}": ${error.message}`, {
-          cause: error,
-          toolName: name,
-          retryable: false,
-          details: { server: this.name },
-        });
-      }
-      if (error instanceof McpError) {
-        if (error.code === ErrorCode.RequestTimeout) {
-          throw new AgentrixError(
-            'TOOL_TIMEOUT',
-            `Tool "${name}" of MCP server "${this.name}" did not answer within ${timeout} ms`,
-            {
-              cause: error,
-              toolName: name,
-              details: { server: this.name },
-            },
-          );
-        }
-        if (error.code !== ErrorCode.ConnectionClosed) {
-          throw new AgentrixError('TOOL_FAILED', `MCP server "${this.name}" refused tool "${name}": ${error.message}`, {
-            cause: error,
-            toolName: name,
-            retryable: false,
-            details: { server: this.name, mcpCode: error.code },
-          });
-        }
-      }
-      // The connection broke under the call (a dead server, a refused HTTP request).
-      this.#lost(generation, error);
-      throw this.#unavailable(name, error);
+      throw this.#callFailure(error, name, timeout, generation);
     } finally {
       outer?.removeEventListener('abort', forward);
     }
+  }
+
+  /**
+   * The typed error for a failed call: refused (auth or the server's own error), timed out, or
+   * lost with the connection, which starts the reconnect.
+   */
+  #callFailure(error: unknown, name: string, timeout: number, generation: number): AgentrixError {
+    if (error instanceof UnauthorizedError) {
+      return new AgentrixError('AUTH_FAILED', `MCP server "${this.name}" refused tool "${name}": ${error.message}`, {
+        cause: error,
+        toolName: name,
+        retryable: false,
+        details: { server: this.name },
+      });
+    }
+    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+      return new AgentrixError(
+        'TOOL_TIMEOUT',
+        `Tool "${name}" of MCP server "${this.name}" did not answer within ${timeout} ms`,
+        { cause: error, toolName: name, details: { server: this.name } },
+      );
+    }
+    if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed) {
+      return new AgentrixError('TOOL_FAILED', `MCP server "${this.name}" refused tool "${name}": ${error.message}`, {
+        cause: error,
+        toolName: name,
+        retryable: false,
+        details: { server: this.name, mcpCode: error.code },
+      });
+    }
+    // The connection broke under the call (a dead server, a refused HTTP request).
+    this.#lost(generation, error);
+    return this.#unavailable(name, error);
   }
 
   /** Closes the client (and the child process of a stdio server) and stops reconnecting. Idempotent. */
@@ -277,12 +279,8 @@ export class McpConnection {
       try {
         await client.connect(transport, { timeout });
       } catch (error) {
-        const options = this.options;
-        if (!(error instanceof UnauthorizedError) || options.transport === 'stdio' || !options.authorizationCode)
-          throw error;
         // OAuth authorization-code flow: the provider redirected; finish it and connect again.
-        const code = await options.authorizationCode();
-        await (transport as StreamableHTTPClientTransport | SSEClientTransport).finishAuth(code);
+        await this.#finishAuthorization(error, transport);
         await client.close().catch(() => {});
         client = this.#createClient(generation);
         transport = this.#createTransport();
@@ -387,13 +385,22 @@ export class McpConnection {
     try {
       return await request();
     } catch (error) {
-      const options = this.options;
-      if (!(error instanceof UnauthorizedError) || options.transport === 'stdio' || !options.authorizationCode)
-        throw error;
-      const code = await options.authorizationCode();
-      await (transport as StreamableHTTPClientTransport | SSEClientTransport).finishAuth(code);
+      await this.#finishAuthorization(error, transport);
       return await request();
     }
+  }
+
+  /**
+   * Finishes the OAuth authorization-code flow that `error` (the SDK's `UnauthorizedError`) asks
+   * for, with the code from `authorizationCode`; any other error, or no way to get a code, is rethrown.
+   */
+  async #finishAuthorization(error: unknown, transport: Transport | undefined): Promise<void> {
+    const options = this.options;
+    if (!(error instanceof UnauthorizedError) || options.transport === 'stdio' || !options.authorizationCode) {
+      throw error;
+    }
+    const code = await options.authorizationCode();
+    await (transport as StreamableHTTPClientTransport | SSEClientTransport).finishAuth(code);
   }
 
   async #listTools(client: Client, timeout: number): Promise<McpTool[]> {

@@ -1,8 +1,8 @@
 import { AgentrixError } from '@agentrix/core';
+import { truncateText } from '@agentrix/core/implement';
 import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Skill } from '../skill.js';
-import { truncateText } from '../truncate.js';
 import type { McpConnection } from './mcp-connection.js';
 import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_RECONNECT_WAIT_MS } from './mcp-server-options.js';
 

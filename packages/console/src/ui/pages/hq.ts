@@ -117,17 +117,15 @@ function AgentBudgets({ budgets, onChange }: { budgets: Record<string, number>; 
     const data = new FormData(event.target as HTMLFormElement);
     const agentId = String(data.get('agentId') ?? '').trim();
     const text = String(data.get('usd') ?? '').trim();
-    if (!agentId) return;
+    if (!agentId || text === '') return;
     void action.run(() =>
-      api('api/hq/budget', { method: 'POST', body: { agentId, usdPerDay: text === '' ? null : Number(text) } }).then(
-        onChange,
-      ),
+      api('api/hq/budget', { method: 'POST', body: { agentId, usdPerDay: Number(text) } }).then(onChange),
     );
   };
   return html`<h2>Daily budgets per agent</h2>
     <table><tbody>${Object.entries(budgets).map(([agentId, value]) => html`<tr><td>${agentId}</td><td class="num">${usd(value)} a day</td></tr>`)}</tbody></table>
     <form class="inline" onSubmit=${submit}>
-      <input name="agentId" placeholder="agent id" required /> <input name="usd" type="number" min="0" step="any" placeholder="USD a day (empty: none)" />
+      <input name="agentId" placeholder="agent id" required /> <input name="usd" type="number" min="0" step="any" placeholder="USD a day" required />
       <button disabled=${action.busy}>Set budget</button>
     </form>
     <${ErrorNote} error=${action.error} />`;

@@ -1,6 +1,6 @@
+import { schedulerMigrations } from '@agentrix/scheduler';
 import { openTestPostgres, type TestPostgres } from '@agentrix/store/testing';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { schedulerMigrations } from '../migrations.js';
 import { hqContract } from './hq.contract.js';
 
 const url = process.env.DATABASE_URL;

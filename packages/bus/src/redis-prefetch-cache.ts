@@ -1,0 +1,129 @@
+import { BACKGROUND_TIMER, type Delivery, type TimerHandle } from '@agentrix/core';
+import { settleWaiter } from './implement/blocked-reads.js';
+import type { RedisBusContext } from './redis-bus-context.js';
+import type { RedisHandoffs } from './redis-handoff.js';
+import { quarterLease, type RedisLeaseManager } from './redis-lease-manager.js';
+import type { Waiter, WaitingInbox } from './redis-waiting-inbox.js';
+
+/**
+ * How long a message fetched with an ack (or handed off between two reads) waits for its
+ * reader's next `read` before it is given back; capped at a quarter of the lease.
+ */
+const PREFETCH_HOLD_MAX_MS = 200;
+
+/**
+ * Deliveries held for a reader loop between two of its reads: fetched by its ack, or handed off
+ * while it was handling the last one. Its next `read` takes them without a round trip; a reader
+ * that does not come back within the hold time has them given back (attempt counts kept) and its
+ * hand-off arm disarmed. One timer for the whole bus sweeps the inboxes holding something.
+ */
+export class PrefetchCache {
+  readonly #context: RedisBusContext;
+  readonly #leases: RedisLeaseManager;
+  readonly #handoffs: RedisHandoffs;
+  readonly #removeWaiter: (box: WaitingInbox, waiter: Waiter) => boolean;
+  readonly #holdMs: number;
+  /** Boxes holding something for their reader (see #arm), and the one timer that sweeps them. */
+  readonly #holding = new Set<WaitingInbox>();
+  #sweep: TimerHandle | undefined;
+  #hasSweep = false;
+
+  constructor(
+    context: RedisBusContext,
+    leases: RedisLeaseManager,
+    handoffs: RedisHandoffs,
+    removeWaiter: (box: WaitingInbox, waiter: Waiter) => boolean,
+  ) {
+    this.#context = context;
+    this.#leases = leases;
+    this.#handoffs = handoffs;
+    this.#removeWaiter = removeWaiter;
+    this.#holdMs = quarterLease(context.leaseMs, PREFETCH_HOLD_MAX_MS);
+  }
+
+  /** Keeps deliveries for the reader's next read; given back if it does not come in time. */
+  hold(box: WaitingInbox, deliveries: Delivery[]): void {
+    const context = this.#context;
+    if (context.closed) {
+      context.track(this.#leases.giveBack(box.keys, box.name, deliveries));
+      return;
+    }
+    if (box.prefetched === undefined) box.prefetched = deliveries;
+    else box.prefetched.push(...deliveries);
+    // A reader already waiting takes them at once.
+    const waiter = box.waiters.find((candidate) => candidate.consumer === box.lastConsumer);
+    if (waiter !== undefined) {
+      this.#removeWaiter(box, waiter);
+      settleWaiter(waiter, context.clock, this.take(box, waiter.max));
+      return;
+    }
+    this.arm(box);
+  }
+
+  /** Up to `max` of what is held for the box's reader. */
+  take(box: WaitingInbox, max: number): Delivery[] {
+    const prefetched = box.prefetched ?? [];
+    const taken = prefetched.length <= max ? prefetched : prefetched.splice(0, max);
+    if (taken === prefetched) box.prefetched = undefined;
+    if (box.prefetched === undefined && box.armedFor === undefined) this.clear(box);
+    return taken;
+  }
+
+  /** Starts the hold time of the box (what it holds, or an arm made by an ack, is given up at its end). */
+  arm(box: WaitingInbox): void {
+    const context = this.#context;
+    if (box.holdUntil !== 0 || context.closed) return;
+    box.holdUntil = context.clock.now() + this.#holdMs;
+    this.#holding.add(box);
+    if (!this.#hasSweep) {
+      this.#hasSweep = true;
+      this.#sweep = context.clock.setTimeout(() => this.#sweepHolds(), this.#holdMs, BACKGROUND_TIMER);
+    }
+  }
+
+  clear(box: WaitingInbox): void {
+    if (box.holdUntil === 0) return;
+    box.holdUntil = 0;
+    this.#holding.delete(box);
+  }
+
+  /** Forgets deliveries held for `consumer` (any when undefined): Redis no longer leases them to it. */
+  drop(box: WaitingInbox | undefined, consumer: string | undefined): void {
+    if (box?.prefetched === undefined || (consumer !== undefined && box.lastConsumer !== consumer)) return;
+    box.prefetched = undefined;
+    if (box.armedFor === undefined) this.clear(box);
+  }
+
+  /** The reader did not come back (or the bus is closing): give back what was held for it, disarm. */
+  release(box: WaitingInbox): void {
+    this.clear(box);
+    const held = box.prefetched;
+    box.prefetched = undefined;
+    if (held !== undefined && held.length > 0) this.#context.track(this.#leases.giveBack(box.keys, box.name, held));
+    if (box.waiters.length === 0 && box.armedFor !== undefined) this.#context.track(this.#handoffs.disarm(box));
+  }
+
+  /** Stops the sweep timer (the bus is closing). */
+  stop(): void {
+    if (!this.#hasSweep) return;
+    this.#hasSweep = false;
+    this.#context.clock.clearTimeout(this.#sweep);
+  }
+
+  #sweepHolds(): void {
+    const context = this.#context;
+    this.#hasSweep = false;
+    this.#sweep = undefined;
+    if (context.closed) return;
+    const now = context.clock.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const box of this.#holding) {
+      if (box.holdUntil <= now) this.release(box);
+      else next = Math.min(next, box.holdUntil);
+    }
+    if (this.#holding.size > 0) {
+      this.#hasSweep = true;
+      this.#sweep = context.clock.setTimeout(() => this.#sweepHolds(), Math.max(1, next - now), BACKGROUND_TIMER);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import type { Delivery } from '@agentrix/core';
+import type { InboxWaiter } from './implement/blocked-reads.js';
+import type { InboxPump } from './implement/inbox-pump.js';
+import type { InboxTimer } from './implement/inbox-timer.js';
+import type { InboxKeys } from './redis-keys.js';
+import { READ_HANDOFF, READ_WANT_HINT } from './redis-scripts.js';
+
+/** A blocked `read` of the Redis bus. */
+export type Waiter = InboxWaiter<WaitingInbox>;
+
+/**
+ * Local readers of one inbox: the blocked reads and the loop that feeds them, and what a reader
+ * loop's ack fetched for its next read. Kept while the wake-up hub listens to the inbox.
+ */
+export interface WaitingInbox {
+  readonly name: string;
+  readonly keys: InboxKeys;
+  readonly waiters: Waiter[];
+  /** Consumer of the last blocked read: the reader loop an ack fetches the next message for. */
+  lastConsumer: string | undefined;
+  /** Deliveries held for `lastConsumer`'s next read (fetched with its ack, or handed off between reads). */
+  prefetched: Delivery[] | undefined;
+  /** When `prefetched` (or an arm made by an ack) is given up if the reader has not come back; 0: nothing held. */
+  holdUntil: number;
+  /** The loop that feeds the waiters. */
+  readonly pump: InboxPump;
+  /** An ack is fetching the reader loop's next message: no loop starts meanwhile (its end pumps if someone waits). */
+  fetching: boolean;
+  /** The next read must look for expired leases (a lease-end timer fired). */
+  checkLeases: boolean;
+  /**
+   * The consumer a drained read of this inbox armed a hand-off for (the next send hands its
+   * message to that consumer of this bus in the wake-up); undefined once any wake-up came.
+   */
+  armedFor: string | undefined;
+  /** The earliest lease end while the inbox is drained, or the retry of a failed loop. */
+  readonly timer: InboxTimer;
+}
+
+export function createWaitingInbox(name: string, keys: InboxKeys, pump: InboxPump, timer: InboxTimer): WaitingInbox {
+  return {
+    name,
+    keys,
+    waiters: [],
+    pump,
+    fetching: false,
+    checkLeases: false,
+    armedFor: undefined,
+    lastConsumer: undefined,
+    prefetched: undefined,
+    holdUntil: 0,
+    timer,
+  };
+}
+
+/** Someone reads for the inbox right now (its loop, or an ack fetching ahead). */
+export function isReading(box: WaitingInbox): boolean {
+  return box.pump.running || box.fetching;
+}
+
+/** Flags of a read for a blocked reader: a hint, and a hand-off unless the consumer name cannot carry one. */
+export function blockedReadFlags(consumer: string): number {
+  // A hand-off names the consumer after a line break: a name with one gets plain wake-ups.
+  return consumer.includes('\n') ? READ_WANT_HINT : READ_WANT_HINT | READ_HANDOFF;
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { TurnSignal } from './turn-signal.js';
+
+describe('TurnSignal', () => {
+  it('an abort rejects every waiting race with the abort and detaches the raced promises', async () => {
+    const turn = TurnSignal.own(new AbortController());
+    const never = new Promise<string>(() => {});
+    const first = turn.race(never, 'the model');
+    const second = turn.race(Promise.reject(new Error('late')), 'a tool');
+    await expect(second).rejects.toThrow('late');
+    turn.abort(new Error('deadline'));
+    await expect(first).rejects.toThrow(/the model/);
+    expect(turn.aborted).toBe(true);
+    await expect(turn.race(Promise.resolve(1), 'after')).rejects.toThrow(/after/);
+    expect(() => turn.throwIfAborted('turn')).toThrow();
+  });
+
+  it('serves the next turn only when nothing waits, nothing listens and it did not abort', async () => {
+    const turn = TurnSignal.own(new AbortController());
+    let release: (value: number) => void = () => {};
+    const waiting = turn.race(new Promise<number>((resolve) => (release = resolve)), 'a tool');
+    expect(turn.reusable()).toBe(false);
+    release(5);
+    expect(await waiting).toBe(5);
+    expect(turn.reusable()).toBe(true);
+    const listener = () => {};
+    turn.signal.addEventListener('abort', listener);
+    expect(turn.reusable()).toBe(false);
+    turn.signal.removeEventListener('abort', listener);
+    expect(turn.reusable()).toBe(true);
+    turn.abort(new Error('stop'));
+    expect(turn.reusable()).toBe(false);
+    expect(TurnSignal.following(undefined).reusable()).toBe(false);
+  });
+});
