@@ -2,49 +2,15 @@
 // before the turn's context was saved and its message acked loses nothing. The restarted host
 // answers the redelivered message, records no second episode, and keeps the turn once in the
 // context. Runs on PGlite (on disk) always and on Postgres when DATABASE_URL is set.
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { cp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_THREAD } from '@agentrix/core';
 import { createAgentrixStore } from '@agentrix/store';
-import { pgliteTemplate } from '@agentrix/store/testing';
+import { onPgliteDirectory, onPostgresSchema, runScriptChild } from '@agentrix/store/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const childScript = fileURLToPath(new URL('./crash/commit-crash-child.ts', import.meta.url));
 const AGENT = 'assistant';
-
-/** Runs the child; with `killOn`, SIGKILLs it as soon as it prints that line. */
-function runChild(env: Record<string, string>, killOn?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=agentrix-source', '--import', 'tsx', childScript], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    let errors = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk;
-      if (killOn !== undefined && output.includes(`${killOn}\n`)) child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      errors = (errors + chunk).slice(-4000);
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      const expected = killOn === undefined ? code === 0 : signal === 'SIGKILL' && output.includes(`${killOn}\n`);
-      if (expected) resolve(output);
-      else reject(new Error(`child ended with code ${code}, signal ${signal}:\n${output}\n${errors}`));
-    });
-  });
-}
 
 interface Observed {
   /** Episode ids by message id. */
@@ -96,7 +62,8 @@ async function crashAfterMemory(url: string, schema: string | undefined): Promis
     }
   }
   const env = { COMMIT_DATABASE_URL: url, COMMIT_SCHEMA: schema ?? '' };
-  await runChild({ ...env, COMMIT_BLOCK: '1' }, 'COMMITTED m-1');
+  const crash = await runScriptChild(childScript, { env: { ...env, COMMIT_BLOCK: '1' }, killOn: 'COMMITTED m-1' });
+  expect(crash.killed).toBe(true);
 
   const killed = await observe(url, schema);
   // Memory wrote the episode (and its fact) in the commit; the context and the ack never happened.
@@ -107,7 +74,7 @@ async function crashAfterMemory(url: string, schema: string | undefined): Promis
   expect(killed.inbox.unread + killed.inbox.inFlight).toBe(2);
   expect(killed.replies).toEqual({ 'm-1': 1 });
 
-  const output = await runChild(env);
+  const { output } = await runScriptChild(childScript, { env });
   // The episode of m-1 was there: only m-2 was summarized.
   expect(output).toContain('SUMMARIES 1\n');
   const restarted = await observe(url, schema);
@@ -128,28 +95,16 @@ async function crashAfterMemory(url: string, schema: string | undefined): Promis
 
 describe('memory before ack: SIGKILL between the episode write and the context save', () => {
   it('loses nothing and records the episode once on PGlite (on disk)', async () => {
-    const directory = path.join(os.tmpdir(), `agentrix-memory-commit-${randomUUID()}`);
-    // A copy of an initdb'd directory: a fresh initdb takes ~10 s here.
-    await cp(await pgliteTemplate(), directory, { recursive: true });
-    await rm(path.join(directory, 'READY'));
-    try {
-      await crashAfterMemory(directory, undefined);
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
+    await onPgliteDirectory('memory-commit', (directory) => crashAfterMemory(directory, undefined), {
+      fromTemplate: true,
+    });
   }, 120_000);
 
   it.skipIf(!process.env.DATABASE_URL)(
     'loses nothing and records the episode once on Postgres',
     async () => {
       const url = process.env.DATABASE_URL!;
-      const schema = `memory_commit_${randomUUID().replaceAll('-', '')}`;
-      try {
-        await crashAfterMemory(url, schema);
-      } finally {
-        await using store = await createAgentrixStore({ url, schema, vector: 'off' });
-        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.database.kysely);
-      }
+      await onPostgresSchema(url, 'memory_commit', (schema) => crashAfterMemory(url, schema));
     },
     120_000,
   );

@@ -135,4 +135,4 @@ it('meters the summary and embedding calls of memory writes in the gateway, embe
   await again.close();
   await memory.close();
   await gateway.close();
-});
+}, 15_000); // opens PGlite and migrates inside the test: 4.5-5.8 s at a load average of 18 (2 cores)

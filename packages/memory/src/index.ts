@@ -8,7 +8,8 @@ export { EpisodeSummarySchema, renderSummary, StableFactSchema, SUMMARY_INSTRUCT
 export type { SummarizeOptions, SummarizeResult } from './episode-writer.js';
 export { summarizeEpisode, transcript } from './episode-writer.js';
 export type { MemoryEventMap, MemoryEventName } from './events.js';
-export type { ForgetResult, RetrievedMemory } from './memory.js';
+export type { ForgetResult } from './forgetting.js';
+export type { RetrievedMemory } from './memory.js';
 export { createMemory, Memory } from './memory.js';
 export type { MemoryOptions, RecordEpisodeInput, RememberInput, RetrieveOptions } from './memory-options.js';
 export { embeddingColumn, memoryMigrations } from './migrations.js';

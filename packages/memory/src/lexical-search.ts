@@ -21,7 +21,7 @@ const MAX_CANDIDATES = 2000;
  * against 11.8-26 ms when the planner intersected the index's 8,110 matches of a common word
  * with the scope (same rows, same scores): row by row wins up to ~1,700 rows for that query.
  */
-export const SCOPE_SCAN_ROWS = 1500;
+export const SCOPE_SCAN_ROWS = 1500; // below MAX_CANDIDATES: such a scope's matches are never cut
 /** Characters of a query searched at most. */
 export const MAX_QUERY_LENGTH = 8000;
 
@@ -66,26 +66,22 @@ export async function lexicalSearch<Row>(
   // guessed 500 matching rows and intersected the GIN index (18,258 rows with a speaker's name
   // among 100,000) with the scope instead of reading the scope's 666 rows (EXPLAIN ANALYZE,
   // PGlite, one user among 100,000 rows: 2,155 ms; see docs/memory.md).
-  // The same statement reads the scope up to SCOPE_SCAN_ROWS + 1 rows: a smaller scope is read
-  // whole, so its row count and average length (BM25's corpus) are known here, and its rows are
-  // matched one by one; a larger one is matched through the index and its corpus read below.
-  const terms = await sql<{ terms: string[] | null; q: string | null; n: number; avgdl: number }>`
-    select array_agg(lexeme) as terms, string_agg(quote_literal(lexeme), ' | ') as q, s.n, s.avgdl
+  // The same statement counts the scope's rows up to SCOPE_SCAN_ROWS + 1, to choose how to match.
+  const terms = await sql<{ terms: string[] | null; q: string | null; scoped: number }>`
+    select array_agg(lexeme) as terms, string_agg(quote_literal(lexeme), ' | ') as q,
+      (select count(*)::int from (select 1 from ${table} t where ${scope} limit ${SCOPE_SCAN_ROWS + 1}) s) as scoped
     from (
       select distinct u.lexeme from unnest(to_tsvector(${TEXT_SEARCH_CONFIG}::regconfig, ${query})) u
       limit ${MAX_QUERY_TERMS}
-    ) lexemes,
-    (select count(*)::int as n, greatest(avg(search_length), 1)::float8 as avgdl from (
-      select t.search_length from ${table} t where ${scope} limit ${SCOPE_SCAN_ROWS + 1}) scoped) s
-    group by s.n, s.avgdl`.execute(db);
-  const found = terms.rows[0];
-  if (!found?.terms || !found.q || Number(found.n) === 0) return [];
-  const { terms: lexemes, q } = found;
-  const small = Number(found.n) <= SCOPE_SCAN_ROWS;
-  const matches = small ? sql`ts_match_vq(t.search, ${q}::tsquery)` : sql`t.search @@ ${q}::tsquery`;
-  const corpus = small
-    ? sql`select ${Number(found.n)}::float8 as n, ${Number(found.avgdl)}::float8 as avgdl`
-    : sql`select count(*)::float8 as n, greatest(avg(t.search_length), 1)::float8 as avgdl from ${table} t where ${scope}`;
+    ) lexemes`.execute(db);
+  const { terms: lexemes, q, scoped } = terms.rows[0] ?? { terms: null, q: null, scoped: 0 };
+  // An empty scope has nothing to rank (a user with no facts yet): no second statement.
+  if (!lexemes || !q || Number(scoped) === 0) return [];
+  // A small scope's matches are fewer than MAX_CANDIDATES: all of them are ranked, none cut by ts_rank.
+  const matching =
+    Number(scoped) <= SCOPE_SCAN_ROWS
+      ? sql`ts_match_vq(t.search, ${q}::tsquery)`
+      : sql`t.search @@ ${q}::tsquery order by ts_rank(t.search, ${q}::tsquery) desc limit ${sql.lit(MAX_CANDIDATES)}`;
   // The output columns are carried from the matching rows: joining the table again for them read
   // all of its rows when the planner misjudged the count of matches.
   const result = await sql<Row & MatchColumns & { score: number }>`
@@ -93,9 +89,7 @@ export async function lexicalSearch<Row>(
       select ${options.columns}, t.id as match_id, t.search as match_search, t.search_length as match_length,
         ${options.tieBreak} as match_tie
       from ${table} t
-      where ${scope} and ${matches}
-      order by ts_rank(t.search, ${q}::tsquery) desc
-      limit ${sql.lit(MAX_CANDIDATES)}
+      where ${scope} and ${matching}
     ),
     hits as (
       select m.match_id as id, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 as tf,
@@ -104,7 +98,9 @@ export async function lexicalSearch<Row>(
       where u.lexeme = any(${lexemes}::text[])
     ),
     frequency as (select lexeme, count(*)::float8 as df from hits group by lexeme),
-    corpus as (${corpus}),
+    corpus as (
+      select count(*)::float8 as n, greatest(avg(t.search_length), 1)::float8 as avgdl from ${table} t where ${scope}
+    ),
     ranked as (
       select h.id, sum(
         ln(1 + (corpus.n - f.df + 0.5) / (f.df + 0.5))

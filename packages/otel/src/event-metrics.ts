@@ -10,6 +10,42 @@ export interface OperationSignals {
   'job.dead-lettered': { queue: string; type: string; error: { code?: string; name: string } };
 }
 
+/** Every instrument this records, by its key in METRIC: kind, unit and description. */
+const INSTRUMENTS = {
+  turnDuration: ['histogram', 's', 'Time from taking a message to its turn being committed or failing'],
+  operationDuration: ['histogram', 's', 'Duration of one model call (GenAI client operation)'],
+  tokenUsage: ['histogram', '{token}', 'Tokens per model call, by gen_ai.token.type (input, output)'],
+  cost: ['counter', 'USD', 'Cost charged by the gateway'],
+  toolDuration: ['histogram', 's', 'Duration of a tool call'],
+  toolFailures: ['counter', '{call}', 'Tool calls that ended in an error'],
+  queueTime: ['histogram', 's', 'Age of a message when its turn starts (time spent in the inbox)'],
+  redeliveries: ['counter', '{message}', 'Deliveries of a message after its first'],
+  deadLetters: ['counter', '{message}', 'Messages moved to dead letter'],
+  jobRetries: ['counter', '{job}', 'Job attempts retried'],
+  jobDeadLetters: ['counter', '{job}', 'Jobs moved to dead letter'],
+} as const satisfies Partial<Record<keyof typeof METRIC, readonly ['histogram' | 'counter', string, string]>>;
+
+type Instruments = {
+  [K in keyof typeof INSTRUMENTS]: (typeof INSTRUMENTS)[K][0] extends 'histogram' ? Histogram : Counter;
+};
+
+/** Creates every instrument of INSTRUMENTS on `meter`. */
+function createInstruments(meter: Meter): Instruments {
+  const entries = Object.entries(INSTRUMENTS) as [
+    keyof typeof INSTRUMENTS,
+    (typeof INSTRUMENTS)[keyof typeof INSTRUMENTS],
+  ][];
+  return Object.fromEntries(
+    entries.map(([key, [kind, unit, description]]) => {
+      const options = { unit, description };
+      return [
+        key,
+        kind === 'histogram' ? meter.createHistogram(METRIC[key], options) : meter.createCounter(METRIC[key], options),
+      ];
+    }),
+  ) as Instruments;
+}
+
 /**
  * Metrics recorded from the one event stream: turn and model latency, tokens and cost by agent
  * and model, tool latency and failures, queue time, redeliveries and dead letters. Durations are
@@ -17,74 +53,27 @@ export interface OperationSignals {
  * agents may drop `gen_ai.agent.id` with a View.
  */
 export class EventMetrics {
-  readonly #turnDuration: Histogram;
-  readonly #operationDuration: Histogram;
-  readonly #tokenUsage: Histogram;
-  readonly #cost: Counter;
-  readonly #toolDuration: Histogram;
-  readonly #toolFailures: Counter;
-  readonly #queueTime: Histogram;
-  readonly #redeliveries: Counter;
-  readonly #deadLetters: Counter;
-  readonly #jobRetries: Counter;
-  readonly #jobDeadLetters: Counter;
+  readonly #metric: Instruments;
   /** The clock of `envelope.createdAt` (the bus's): queue time is now minus it. */
   readonly #now: () => number;
 
   constructor(meter: Meter, now: () => number) {
     this.#now = now;
-    this.#turnDuration = meter.createHistogram(METRIC.turnDuration, {
-      unit: 's',
-      description: 'Time from taking a message to its turn being committed or failing',
-    });
-    this.#operationDuration = meter.createHistogram(METRIC.operationDuration, {
-      unit: 's',
-      description: 'Duration of one model call (GenAI client operation)',
-    });
-    this.#tokenUsage = meter.createHistogram(METRIC.tokenUsage, {
-      unit: '{token}',
-      description: 'Tokens per model call, by gen_ai.token.type (input, output)',
-    });
-    this.#cost = meter.createCounter(METRIC.cost, { unit: 'USD', description: 'Cost charged by the gateway' });
-    this.#toolDuration = meter.createHistogram(METRIC.toolDuration, {
-      unit: 's',
-      description: 'Duration of a tool call',
-    });
-    this.#toolFailures = meter.createCounter(METRIC.toolFailures, {
-      unit: '{call}',
-      description: 'Tool calls that ended in an error',
-    });
-    this.#queueTime = meter.createHistogram(METRIC.queueTime, {
-      unit: 's',
-      description: 'Age of a message when its turn starts (time spent in the inbox)',
-    });
-    this.#redeliveries = meter.createCounter(METRIC.redeliveries, {
-      unit: '{message}',
-      description: 'Deliveries of a message after its first',
-    });
-    this.#deadLetters = meter.createCounter(METRIC.deadLetters, {
-      unit: '{message}',
-      description: 'Messages moved to dead letter',
-    });
-    this.#jobRetries = meter.createCounter(METRIC.jobRetries, { unit: '{job}', description: 'Job attempts retried' });
-    this.#jobDeadLetters = meter.createCounter(METRIC.jobDeadLetters, {
-      unit: '{job}',
-      description: 'Jobs moved to dead letter',
-    });
+    this.#metric = createInstruments(meter);
   }
 
   received({ agentId, envelope, attempt }: AgentrixEventMap['message.received']): void {
     const agent = { [ATTR.agentId]: agentId };
-    this.#queueTime.record(Math.max(0, this.#now() - envelope.createdAt) / 1000, agent);
-    if (attempt > 1) this.#redeliveries.add(1, agent);
+    this.#metric.queueTime.record(Math.max(0, this.#now() - envelope.createdAt) / 1000, agent);
+    if (attempt > 1) this.#metric.redeliveries.add(1, agent);
   }
 
   turnCompleted({ agentId, durationMs }: AgentrixEventMap['turn.completed']): void {
-    this.#turnDuration.record(durationMs / 1000, { [ATTR.agentId]: agentId, [ATTR.outcome]: 'completed' });
+    this.#metric.turnDuration.record(durationMs / 1000, { [ATTR.agentId]: agentId, [ATTR.outcome]: 'completed' });
   }
 
   turnFailed({ agentId, durationMs, error }: AgentrixEventMap['turn.failed']): void {
-    this.#turnDuration.record(durationMs / 1000, {
+    this.#metric.turnDuration.record(durationMs / 1000, {
       [ATTR.agentId]: agentId,
       [ATTR.outcome]: 'failed',
       [ATTR.errorType]: error.code ?? error.name,
@@ -93,16 +82,16 @@ export class EventMetrics {
 
   modelResponded({ agentId, model, usage, durationMs }: AgentrixEventMap['model.responded']): void {
     const base = { [ATTR.operation]: 'chat', [ATTR.requestModel]: model, [ATTR.agentId]: agentId };
-    this.#operationDuration.record(durationMs / 1000, base);
-    this.#tokenUsage.record(usage.inputTokens, { ...base, [ATTR.tokenType]: 'input' });
-    this.#tokenUsage.record(usage.outputTokens, { ...base, [ATTR.tokenType]: 'output' });
+    this.#metric.operationDuration.record(durationMs / 1000, base);
+    this.#metric.tokenUsage.record(usage.inputTokens, { ...base, [ATTR.tokenType]: 'input' });
+    this.#metric.tokenUsage.record(usage.outputTokens, { ...base, [ATTR.tokenType]: 'output' });
   }
 
   toolCompleted({ agentId, name, isError, durationMs, error }: AgentrixEventMap['tool.completed']): void {
     const attributes = { [ATTR.toolName]: name, [ATTR.agentId]: agentId, [ATTR.outcome]: isError ? 'error' : 'ok' };
-    this.#toolDuration.record(durationMs / 1000, attributes);
+    this.#metric.toolDuration.record(durationMs / 1000, attributes);
     if (isError)
-      this.#toolFailures.add(1, {
+      this.#metric.toolFailures.add(1, {
         [ATTR.toolName]: name,
         [ATTR.agentId]: agentId,
         [ATTR.errorType]: error?.code ?? 'tool_error',
@@ -110,30 +99,27 @@ export class EventMetrics {
   }
 
   deadLettered({ inbox }: AgentrixEventMap['message.dead-lettered']): void {
-    this.#deadLetters.add(1, { [ATTR.destination]: inbox });
+    this.#metric.deadLetters.add(1, { [ATTR.destination]: inbox });
   }
 
   recorded({ record }: OperationSignals['ledger.recorded']): void {
     if (record.costUsd <= 0) return;
-    this.#cost.add(record.costUsd, {
+    this.#metric.cost.add(record.costUsd, {
       [ATTR.requestModel]: record.model,
       ...(record.agentId !== undefined ? { [ATTR.agentId]: record.agentId } : {}),
     });
   }
 
-  jobRetried({ queue, type, error }: OperationSignals['job.retried']): void {
-    this.#jobRetries.add(1, {
-      [ATTR.jobQueue]: queue,
-      [ATTR.jobType]: type,
-      [ATTR.errorType]: error.code ?? error.name,
-    });
+  jobRetried(event: OperationSignals['job.retried']): void {
+    this.#metric.jobRetries.add(1, jobFailure(event));
   }
 
-  jobDeadLettered({ queue, type, error }: OperationSignals['job.dead-lettered']): void {
-    this.#jobDeadLetters.add(1, {
-      [ATTR.jobQueue]: queue,
-      [ATTR.jobType]: type,
-      [ATTR.errorType]: error.code ?? error.name,
-    });
+  jobDeadLettered(event: OperationSignals['job.dead-lettered']): void {
+    this.#metric.jobDeadLetters.add(1, jobFailure(event));
   }
+}
+
+/** The attributes of a failed job attempt: its queue, type and error. */
+function jobFailure({ queue, type, error }: OperationSignals['job.retried']) {
+  return { [ATTR.jobQueue]: queue, [ATTR.jobType]: type, [ATTR.errorType]: error.code ?? error.name };
 }

@@ -1,8 +1,7 @@
+// The agent manager: creates, restores and runs agents, and is the host's entry point to them.
 import { InMemoryBus } from '@agentrix/bus';
 import {
-  AddressSchema,
   type AgentRegistry,
-  type AgentRegistryEntry,
   AgentrixError,
   type AgentrixEventMap,
   type AgentrixEventName,
@@ -11,31 +10,23 @@ import {
   type AgentSpecInput,
   AgentSpecSchema,
   type AgentState,
-  abortError,
   type BroadcastInput,
-  backoffDelay,
   type ChatModel,
   type Clock,
-  type Delivery,
   type IdGenerator,
   type Logger,
   type MessageBus,
   type MessageEnvelope,
   parseWith,
-  REPLY_INBOX_PREFIX,
   randomId,
   redactingLogger,
   type SendInput,
-  type SerializedError,
   serializeError,
   silentLogger,
-  sleep,
   systemClock,
-  ThreadIdSchema,
   type ThreadInfo,
   type Tool,
 } from '@agentrix/core';
-import { matchesToolPattern } from '@agentrix/skills';
 import { AgentFactory } from './agent-factory.js';
 import {
   type AgentManagerOptions,
@@ -44,57 +35,33 @@ import {
   type ForgetHook,
 } from './agent-manager-options.js';
 import { AgentPool } from './agent-pool.js';
-import { type AgentRequest, AgentRuntime, type ReplyInput } from './agent-runtime.js';
+import type { AgentRequest } from './agent-runtime.js';
 import type { Approvals, PendingApproval } from './approvals.js';
 import { askAgentTool } from './ask-agent-tool.js';
+import { type AskOptions, checkAskOptions, checkThreadId } from './ask-options.js';
+import { childSpec, type SpawnChildRequest } from './child-spec.js';
 import { ContextManager } from './context-manager.js';
-import { type Deadline, Deadlines } from './deadlines.js';
+import { Deadlines } from './deadlines.js';
 import { InMemoryAgentRegistry } from './in-memory-agent-registry.js';
 import { InMemoryContextStore } from './in-memory-context-store.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import {
+  type AgentInfo,
+  adoptChild,
+  agentInfo,
+  liveAgent,
+  type ManagedAgent,
+  managedAgent,
+  reachableAgent,
+  validAgentId,
+} from './managed-agents.js';
+import { RequestReply } from './request-reply.js';
 import { sendMessageTool } from './send-message-tool.js';
-import { type PauseReason, recordedPause } from './turn-failure.js';
-
-/** A snapshot of one agent, for the host. */
-export interface AgentInfo {
-  id: string;
-  name: string;
-  role: string | undefined;
-  state: AgentState;
-  parentId: string | undefined;
-  children: string[];
-  turns: number;
-  lastError: SerializedError | undefined;
-  /** Why a paused agent is paused (host, outage or budget), and when it tries again by itself. */
-  pause: PauseReason | undefined;
-  spec: AgentSpec;
-}
+import { type WaitForIdleOptions, waitForIdle } from './wait-for-idle.js';
 
 export interface CreateAgentOptions {
   /** Start taking messages at once. Default true. */
   start?: boolean;
-}
-
-export interface AskOptions {
-  /** Default: the manager's `askTimeoutMs` (60 s). Honoured whatever the bus does (an outage included). */
-  timeoutMs?: number;
-  /** The conversation to ask in (one context per thread). Default `main`. */
-  threadId?: string;
-  signal?: AbortSignal;
-  data?: unknown;
-  correlationId?: string;
-}
-
-export interface WaitForIdleOptions {
-  /** Default 30 s; then a TIMEOUT error names the agents still busy. */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
-
-interface ManagedAgent {
-  runtime: AgentRuntime;
-  /** Created on the first child: most agents have none. */
-  children: Set<string> | undefined;
 }
 
 /**
@@ -120,14 +87,10 @@ export class AgentManager implements AsyncDisposable {
   readonly #agents = new Map<string, ManagedAgent>();
   readonly #factory: AgentFactory;
   readonly #approvals: Approvals | undefined;
-  /** Where replies to this manager's asks arrive (one inbox per manager, read by one loop). */
-  readonly #replyInbox: string;
-  readonly #asks = new Map<string, PendingAsk>();
-  readonly #replyReading = new AbortController();
+  readonly #requests: RequestReply;
   readonly #leases: LeaseKeeper;
   /** The deadlines of this manager's asks and of its agents' turns, on one timer. */
   readonly #deadlines: Deadlines;
-  #replyLoop: Promise<void> | undefined;
   readonly #forgetHooks: readonly ForgetHook[];
   #closing: Promise<void> | undefined;
 
@@ -139,7 +102,6 @@ export class AgentManager implements AsyncDisposable {
     this.#logger = options.logger ? redactingLogger(options.logger, options.secrets) : silentLogger;
     this.events = options.events ?? new AgentrixEvents();
     this.#consumer = options.consumer ?? `runtime-${this.#generateId()}`;
-    this.#replyInbox = `${REPLY_INBOX_PREFIX}${this.#consumer}`;
     this.#forgetHooks = options.onForget === undefined ? [] : [options.onForget].flat();
     this.#askTimeoutMs = options.askTimeoutMs ?? 60_000;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
@@ -154,6 +116,15 @@ export class AgentManager implements AsyncDisposable {
         logger: this.#logger,
       });
     this.#deadlines = new Deadlines(this.#clock);
+    this.#requests = new RequestReply({
+      bus: this.bus,
+      clock: this.#clock,
+      events: this.events,
+      generateId: this.#generateId,
+      logger: this.#logger,
+      consumer: this.#consumer,
+      deadlines: this.#deadlines,
+    });
     this.#leases = new LeaseKeeper(this.bus, this.#clock, this.#consumer, (error, lease) =>
       this.#logger.warn(
         { agentId: lease.inbox, deliveryId: lease.deliveryId, error: serializeError(error) },
@@ -194,7 +165,7 @@ export class AgentManager implements AsyncDisposable {
       logger: this.#logger,
       consumer: this.#consumer,
       send: (input) => this.send(input),
-      reply: (input) => this.#reply(input),
+      reply: (input) => this.#requests.reply(input),
       ask: (request) => this.#request(request),
       leases: this.#leases,
       deadlines: this.#deadlines,
@@ -250,7 +221,7 @@ export class AgentManager implements AsyncDisposable {
         agentId: id,
       });
     }
-    const parent = spec.parentId === undefined ? undefined : this.#live(spec.parentId);
+    const parent = spec.parentId === undefined ? undefined : liveAgent(this.#agents, spec.parentId);
     const runtime = this.#factory.create(spec);
     for (const group of spec.groups) {
       await this.bus.createGroup(group);
@@ -259,13 +230,10 @@ export class AgentManager implements AsyncDisposable {
     const now = this.#clock.now();
     await this.registry.save({ spec, state: 'created', createdAt: now, updatedAt: now });
     this.#agents.set(id, { runtime, children: undefined });
-    if (parent) {
-      parent.children ??= new Set();
-      parent.children.add(id);
-    }
+    if (parent) adoptChild(parent, id);
     if (this.events.has('agent.created')) this.events.emit('agent.created', { agentId: id, spec });
     if (options.start ?? true) runtime.start();
-    return this.#info(id);
+    return agentInfo(this.#agents, id);
   }
 
   /**
@@ -288,16 +256,13 @@ export class AgentManager implements AsyncDisposable {
     for (const [id, { runtime }] of this.#agents) {
       const parentId = runtime.spec.parentId;
       const parent = parentId === undefined ? undefined : this.#agents.get(parentId);
-      if (parent) {
-        parent.children ??= new Set();
-        parent.children.add(id);
-      }
+      if (parent) adoptChild(parent, id);
     }
     for (const id of restored) {
-      const { runtime } = this.#record(id);
+      const { runtime } = managedAgent(this.#agents, id);
       if (runtime.state === 'created') runtime.start();
     }
-    return restored.map((id) => this.#info(id));
+    return restored.map((id) => agentInfo(this.#agents, id));
   }
 
   /** Creates a child of `parentId`; it is terminated when its parent is. */
@@ -310,34 +275,9 @@ export class AgentManager implements AsyncDisposable {
    * this): the child gets the parent's model, tier and scope, and only tools the parent has;
    * `task`, when given, is its first message, with the reply going to the parent.
    */
-  async spawnChild(request: {
-    parentId: string;
-    instructions: string;
-    tools?: readonly string[];
-    name?: string;
-    role?: string;
-    task?: string;
-  }): Promise<{ id: string }> {
-    const parent = this.#live(request.parentId).runtime.spec;
-    const tools = [...(request.tools ?? [])];
-    const refused = tools.filter((tool) => !matchesToolPattern(parent.tools, tool));
-    if (refused.length > 0) {
-      throw new AgentrixError(
-        'INVALID_ARGUMENT',
-        `A child may only use tools its parent has; "${parent.id}" does not have: ${refused.join(', ')}`,
-        { agentId: parent.id },
-      );
-    }
-    const child = await this.create({
-      parentId: parent.id,
-      instructions: request.instructions,
-      tools,
-      model: parent.model,
-      ...(parent.tier !== undefined ? { tier: parent.tier } : {}),
-      ...(parent.scope !== undefined ? { scope: parent.scope } : {}),
-      ...(request.name !== undefined ? { name: request.name } : {}),
-      ...(request.role !== undefined ? { role: request.role } : {}),
-    });
+  async spawnChild(request: SpawnChildRequest): Promise<{ id: string }> {
+    const parent = liveAgent(this.#agents, request.parentId).runtime.spec;
+    const child = await this.create(childSpec(parent, request));
     if (request.task !== undefined) {
       await this.send({ to: child.id, from: parent.id, replyTo: parent.id, content: request.task });
     }
@@ -345,23 +285,23 @@ export class AgentManager implements AsyncDisposable {
   }
 
   start(agentId: string): AgentInfo {
-    this.#live(agentId).runtime.start();
-    return this.#info(agentId);
+    liveAgent(this.#agents, agentId).runtime.start();
+    return agentInfo(this.#agents, agentId);
   }
 
   pause(agentId: string): AgentInfo {
-    this.#live(agentId).runtime.pause();
-    return this.#info(agentId);
+    liveAgent(this.#agents, agentId).runtime.pause();
+    return agentInfo(this.#agents, agentId);
   }
 
   resume(agentId: string): AgentInfo {
-    this.#live(agentId).runtime.resume();
-    return this.#info(agentId);
+    liveAgent(this.#agents, agentId).runtime.resume();
+    return agentInfo(this.#agents, agentId);
   }
 
   /** Terminates the agent and, first, all its descendants. Pending messages stay in its inbox. */
   async terminate(agentId: string, reason = 'terminated by host'): Promise<void> {
-    const record = this.#record(agentId);
+    const record = managedAgent(this.#agents, agentId);
     for (const child of record.children ?? []) {
       if (this.#agents.get(child)?.runtime.state !== 'terminated')
         await this.terminate(child, `parent ${agentId} terminated`);
@@ -371,7 +311,7 @@ export class AgentManager implements AsyncDisposable {
   }
 
   get(agentId: string): AgentInfo {
-    return this.#info(this.#validId(agentId));
+    return agentInfo(this.#agents, validAgentId(this.#agents, agentId));
   }
 
   has(agentId: string): boolean {
@@ -384,7 +324,7 @@ export class AgentManager implements AsyncDisposable {
       if (filter.state !== undefined && runtime.state !== filter.state) continue;
       if (filter.role !== undefined && runtime.spec.role !== filter.role) continue;
       if (filter.parentId !== undefined && runtime.spec.parentId !== filter.parentId) continue;
-      out.push(this.#info(id));
+      out.push(agentInfo(this.#agents, id));
     }
     return out;
   }
@@ -397,7 +337,8 @@ export class AgentManager implements AsyncDisposable {
     this.#assertOpen();
     if (input.threadId !== undefined) checkThreadId(input.threadId);
     const local = this.#agents.get(input.to);
-    if (local === undefined || local.runtime.state === 'terminated') await this.#reachable(input.to);
+    if (local === undefined || local.runtime.state === 'terminated')
+      await reachableAgent(this.#agents, this.registry, input.to);
     return this.bus.send({ ...input, from: input.from ?? 'host' } as SendInput);
   }
 
@@ -438,148 +379,20 @@ export class AgentManager implements AsyncDisposable {
     return this.#request(request);
   }
 
-  /**
-   * Request/reply over the bus, for the host's asks and agents' delegated asks: the request goes
-   * out with `replyTo` this manager's reply inbox, and the reply (or error reply) is matched to
-   * it by `inReplyTo` by one reader loop.
-   */
+  /** The host's asks and agents' delegated asks, to an agent here or in another process. */
   #request(request: AgentRequest): Promise<MessageEnvelope> {
     const local = this.#agents.get(request.to);
-    if (local !== undefined && local.runtime.state !== 'terminated') return this.#sendRequest(request, local.runtime);
-    return this.#reachable(request.to).then((target) => this.#sendRequest(request, target));
-  }
-
-  /** Sends a request to an agent that can answer it and returns the wait for its reply. */
-  #sendRequest(request: AgentRequest, target: AgentRuntime | AgentRegistryEntry): Promise<MessageEnvelope> {
-    try {
-      refuseUnanswerable(target);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const id = this.#generateId();
-    const answer = this.#awaitReply(id, request);
-    this.#replyLoop ??= this.#readReplies();
-    // The answer settles the ask, whatever the send does meanwhile (an outage may hold it); a
-    // send that fails settles it with its error.
-    const message: SendInput = {
-      id,
-      from: request.from,
-      to: request.to,
-      replyTo: this.#replyInbox,
-      content: request.content,
-    };
-    if (request.threadId !== undefined) message.threadId = request.threadId;
-    if (request.data !== undefined) message.data = request.data;
-    if (request.correlationId !== undefined) message.correlationId = request.correlationId;
-    if (request.via !== undefined) message.via = request.via;
-    if (request.scope !== undefined) message.scope = request.scope;
-    const settleWith = (error: unknown) => this.#asks.get(id)?.settle(error, undefined);
-    try {
-      this.bus.send(message).catch(settleWith);
-    } catch (error) {
-      settleWith(error);
-    }
-    return answer;
-  }
-
-  /**
-   * Sends an agent's reply (or error reply). One to an ask of this manager is handed to the ask
-   * in process: through the bus it would only come back here (one bus round trip, a fifth of a
-   * local ask: bench/runtime section 4). An ask that no longer waits drops it, as its reply
-   * inbox would. It is still announced as `message.sent`.
-   */
-  #reply(input: ReplyInput): Promise<unknown> {
-    if (input.to !== this.#replyInbox) return this.bus.send(input);
-    // The runtime builds each reply afresh: it becomes the envelope itself (a copy was 3% of an ask).
-    const envelope = input as MessageEnvelope;
-    envelope.createdAt = this.#clock.now();
-    if (this.events.has('message.sent')) this.events.emit('message.sent', { envelope });
-    const pending = this.#asks.get(input.inReplyTo);
-    if (pending !== undefined) {
-      if (envelope.type === 'error') pending.settle(errorFromReply(envelope, pending.to), undefined);
-      else pending.settle(undefined, envelope);
-    }
-    return Promise.resolve(envelope);
-  }
-
-  /**
-   * A pending ask: settled by its reply, its deadline (whatever the bus does: the timer is ours),
-   * its signal, or the manager's close. Its deadline is awaited, so it keeps the process alive.
-   */
-  #awaitReply(id: string, request: AgentRequest): Promise<MessageEnvelope> {
-    return new Promise<MessageEnvelope>((resolve, reject) => {
-      const pending = new PendingAsk(id, request, this.#asks, this.#deadlines, resolve, reject);
-      this.#asks.set(id, pending);
-      pending.watch();
-    });
-  }
-
-  /** The one loop reading this manager's reply inbox; runs from the first ask until close. */
-  async #readReplies(): Promise<void> {
-    const inbox = this.#replyInbox;
-    const { signal } = this.#replyReading;
-    let failures = 0;
-    while (!signal.aborted) {
-      let deliveries: Delivery[];
-      try {
-        deliveries = await this.bus.read(inbox, { consumer: this.#consumer, max: 64, signal });
-        failures = 0;
-      } catch (error) {
-        if (signal.aborted) return;
-        failures++;
-        const delayMs = backoffDelay(failures, { baseDelayMs: 100, maxDelayMs: 5_000 });
-        this.#logger.warn(
-          { inbox, attempt: failures, delayMs, error: serializeError(error) },
-          'reply inbox unreadable; retrying',
-        );
-        await sleep(delayMs, { clock: this.#clock, signal, background: true }).catch(() => {});
-        continue;
-      }
-      for (const { envelope } of deliveries) {
-        const pending = envelope.inReplyTo === undefined ? undefined : this.#asks.get(envelope.inReplyTo);
-        if (pending === undefined) continue; // the ask timed out or was aborted: nobody waits
-        if (envelope.type === 'error') pending.settle(errorFromReply(envelope, pending.to), undefined);
-        else pending.settle(undefined, envelope);
-      }
-      // Not awaited: the next read need not wait for the ack (a reply is settled once either way).
-      if (deliveries.length > 0) {
-        this.bus
-          .ack(
-            inbox,
-            deliveries.map((delivery) => delivery.deliveryId),
-          )
-          .catch((error: unknown) => this.#logger.warn({ inbox, error: serializeError(error) }, 'replies not acked'));
-      }
-    }
-  }
-
-  /**
-   * An agent that may receive messages: one of this manager's (live), or one in the shared
-   * registry hosted by another process. AGENT_NOT_FOUND / AGENT_TERMINATED otherwise.
-   */
-  async #reachable(agentId: string): Promise<AgentRuntime | AgentRegistryEntry> {
-    const local = this.#agents.get(this.#validId(agentId));
-    if (local !== undefined) return this.#live(agentId).runtime;
-    const entry = await this.registry.load(agentId);
-    if (entry === undefined) {
-      throw new AgentrixError(
-        'AGENT_NOT_FOUND',
-        `No agent with id "${agentId}" here (known: ${this.#knownIds()}) nor in the registry; create it first`,
-        { agentId },
-      );
-    }
-    if (entry.state === 'terminated') {
-      throw new AgentrixError('AGENT_TERMINATED', `Agent "${agentId}" is terminated and takes no more messages`, {
-        agentId,
-      });
-    }
-    return entry;
+    if (local !== undefined && local.runtime.state !== 'terminated') return this.#requests.send(request, local.runtime);
+    return reachableAgent(this.#agents, this.registry, request.to).then((target) =>
+      this.#requests.send(request, target),
+    );
   }
 
   /** The conversations of an agent (this manager's or another process's), most recent first. */
   async threads(agentId: string, options: { limit?: number } = {}): Promise<ThreadInfo[]> {
     this.#assertOpen();
-    if (!this.#agents.has(this.#validId(agentId))) await this.#reachable(agentId);
+    if (!this.#agents.has(validAgentId(this.#agents, agentId)))
+      await reachableAgent(this.#agents, this.registry, agentId);
     return this.contexts.store.threads(agentId, options);
   }
 
@@ -591,8 +404,8 @@ export class AgentManager implements AsyncDisposable {
   async forget(agentId: string, threadId: string): Promise<void> {
     this.#assertOpen();
     checkThreadId(threadId);
-    const local = this.#agents.get(this.#validId(agentId));
-    if (local === undefined) await this.#reachable(agentId);
+    const local = this.#agents.get(validAgentId(this.#agents, agentId));
+    if (local === undefined) await reachableAgent(this.#agents, this.registry, agentId);
     else await local.runtime.threadSettled(threadId);
     const deleted = await this.contexts.store.delete(agentId, threadId);
     if (deleted === 0) {
@@ -634,47 +447,8 @@ export class AgentManager implements AsyncDisposable {
    * Resolves when no agent is running and no idle agent has a message waiting or in flight.
    * Paused, errored and terminated agents count as settled.
    */
-  async waitForIdle(options: WaitForIdleOptions = {}): Promise<void> {
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    const { signal } = options;
-    // Subscribe before the first check, so a change during an (async) check is never missed.
-    let changes = 0;
-    let wake: (() => void) | undefined;
-    const onChange = () => {
-      changes++;
-      wake?.();
-    };
-    this.events.on('agent.state', onChange);
-    signal?.addEventListener('abort', onChange);
-    let timedOut = false;
-    const timer = this.#clock.setTimeout(() => {
-      timedOut = true;
-      wake?.();
-    }, timeoutMs);
-    try {
-      for (;;) {
-        const seen = changes;
-        let busy = await this.#busyAgents();
-        if (busy.length === 0) {
-          // Let work that was just scheduled show itself before declaring calm.
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          busy = await this.#busyAgents();
-          if (busy.length === 0) return;
-        }
-        if (signal?.aborted) throw signal.reason;
-        if (timedOut) throw new AgentrixError('TIMEOUT', `Agents still busy after ${timeoutMs} ms: ${busy.join(', ')}`);
-        if (changes === seen) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          wake = undefined;
-        }
-      }
-    } finally {
-      this.#clock.clearTimeout(timer);
-      this.events.off('agent.state', onChange);
-      signal?.removeEventListener('abort', onChange);
-    }
+  waitForIdle(options: WaitForIdleOptions = {}): Promise<void> {
+    return waitForIdle(this.#agents, { bus: this.bus, events: this.events, clock: this.#clock }, options);
   }
 
   /**
@@ -714,12 +488,7 @@ export class AgentManager implements AsyncDisposable {
           'close: agents did not stop in time; releasing them',
         );
       }
-      this.#replyReading.abort();
-      const closed = new AgentrixError('CLOSED', 'The agent manager closed while waiting for a reply');
-      for (const waiting of [...this.#asks.values()]) waiting.settle(closed, undefined);
-      if (this.#replyLoop !== undefined) {
-        await within(this.#replyLoop.then(() => this.bus.deleteInbox(this.#replyInbox)).catch(() => {}));
-      }
+      await within(this.#requests.close());
       if (this.#ownsBus && (await within(this.bus.close().catch(() => {}))) === 'deadline') {
         this.#logger.warn({ timeoutMs }, 'close: the bus did not close in time');
       }
@@ -732,205 +501,7 @@ export class AgentManager implements AsyncDisposable {
     return this.close();
   }
 
-  async #busyAgents(): Promise<string[]> {
-    const busy: string[] = [];
-    for (const [id, { runtime }] of this.#agents) {
-      if (runtime.state === 'running') busy.push(id);
-      else if (runtime.state === 'idle') {
-        const stats = await this.bus.stats(id);
-        if (stats.unread + stats.inFlight > 0) busy.push(id);
-      }
-    }
-    return busy;
-  }
-
   #assertOpen(): void {
     if (this.#closing) throw new AgentrixError('CLOSED', 'This agent manager is closed');
-  }
-
-  #validId(agentId: string): string {
-    // An agent of this manager's has a valid id (a parse costs more than the rest of the lookup).
-    if (!this.#agents.has(agentId) && !AddressSchema.safeParse(agentId).success) {
-      throw new AgentrixError(
-        'INVALID_ARGUMENT',
-        `Invalid agent id ${JSON.stringify(agentId)}: expected 1-128 letters, digits, "_", ".", ":" or "-"`,
-      );
-    }
-    return agentId;
-  }
-
-  #record(agentId: string): ManagedAgent {
-    const record = this.#agents.get(this.#validId(agentId));
-    if (!record) {
-      throw new AgentrixError(
-        'AGENT_NOT_FOUND',
-        `No agent with id "${agentId}"; create it first (known: ${this.#knownIds()})`,
-        {
-          agentId,
-        },
-      );
-    }
-    return record;
-  }
-
-  #live(agentId: string): ManagedAgent {
-    const record = this.#record(agentId);
-    if (record.runtime.state === 'terminated') {
-      throw new AgentrixError(
-        'AGENT_TERMINATED',
-        `Agent "${agentId}" is terminated and takes no more messages or commands`,
-        {
-          agentId,
-        },
-      );
-    }
-    return record;
-  }
-
-  #knownIds(): string {
-    const ids = [...this.#agents.keys()];
-    if (ids.length === 0) return 'none';
-    return ids.length > 10 ? `${ids.slice(0, 10).join(', ')}, ...` : ids.join(', ');
-  }
-
-  #info(agentId: string): AgentInfo {
-    const { runtime, children } = this.#record(agentId);
-    return {
-      id: runtime.id,
-      name: runtime.spec.name,
-      role: runtime.spec.role,
-      state: runtime.state,
-      parentId: runtime.spec.parentId,
-      children: children ? [...children] : [],
-      turns: runtime.turns,
-      lastError: runtime.lastError,
-      pause: runtime.pauseReason,
-      spec: runtime.spec,
-    };
-  }
-}
-
-function checkAskOptions(options: AskOptions): void {
-  const { timeoutMs } = options;
-  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    throw new AgentrixError(
-      'INVALID_ARGUMENT',
-      `Invalid ask timeoutMs ${String(timeoutMs)}: expected a positive number of milliseconds (or leave it out for the manager's askTimeoutMs)`,
-    );
-  }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new AgentrixError('INVALID_ARGUMENT', 'Invalid ask signal: expected an AbortSignal');
-  }
-  if (options.threadId !== undefined) checkThreadId(options.threadId);
-}
-
-/** An agent that cannot answer: the asker learns why at once instead of waiting for its timeout. */
-function refuseUnanswerable(target: AgentRuntime | AgentRegistryEntry): void {
-  const local = target instanceof AgentRuntime;
-  const id = local ? target.id : target.spec.id;
-  const { state, lastError: last } = target;
-  if (state === 'error') {
-    throw new AgentrixError(
-      'AGENT_FAILED',
-      `Agent "${id}" stopped on an error${last ? ` (${last.code ?? last.name}: ${last.message})` : ''} and takes no work until resume()`,
-      { agentId: id, details: last ? { lastError: last } : {} },
-    );
-  }
-  if (state !== 'paused') return;
-  // A remote agent's pause is known by the error it was recorded with.
-  const pause = local ? target.pauseReason : recordedPause(last);
-  if (pause?.kind === 'host') {
-    throw new AgentrixError('AGENT_PAUSED', `Agent "${id}" is paused; resume() it to ask it anything`, {
-      agentId: id,
-    });
-  }
-  if (pause?.kind === 'budget') {
-    throw new AgentrixError(
-      'BUDGET_EXCEEDED',
-      `Agent "${id}" is paused because its budget is spent${pause.error ? ` (${pause.error.message})` : ''}; it tries again by itself${pause.resumesAt !== undefined ? ` at ${new Date(pause.resumesAt).toISOString()}` : ''}`,
-      {
-        agentId: id,
-        retryable: false,
-        details: { ...(pause.error ? { error: pause.error } : {}), resumesAt: pause.resumesAt },
-      },
-    );
-  }
-}
-
-/** The error an `error` reply carries, as the asker's AgentrixError (its code kept). */
-function errorFromReply(envelope: MessageEnvelope, agentId: string): AgentrixError {
-  const error = (envelope.data as { error?: SerializedError } | undefined)?.error;
-  return new AgentrixError(
-    (error?.code ?? 'INTERNAL') as AgentrixError['code'],
-    `Agent "${agentId}" failed to answer: ${error?.message ?? envelope.content}`,
-    { agentId, ...(error?.retryable !== undefined ? { retryable: error.retryable } : {}), details: { error } },
-  );
-}
-
-function checkThreadId(threadId: unknown): void {
-  if (!ThreadIdSchema.safeParse(threadId).success) {
-    throw new AgentrixError(
-      'INVALID_ARGUMENT',
-      `Invalid thread id ${JSON.stringify(threadId)}: expected 1-200 letters, digits, "_", ".", ":", "@" or "-"`,
-    );
-  }
-}
-
-/**
- * An ask waiting for its reply: one object (no closures but its deadline's and, with a signal,
- * its abort listener), removed from `asks` when settled.
- */
-class PendingAsk {
-  readonly to: string;
-  readonly #id: string;
-  readonly #asks: Map<string, PendingAsk>;
-  readonly #deadlines: Deadlines;
-  readonly #resolve: (reply: MessageEnvelope) => void;
-  readonly #reject: (error: unknown) => void;
-  readonly #signal: AbortSignal | undefined;
-  readonly #timeoutMs: number;
-  #deadline: Deadline | undefined;
-  #onAbort: (() => void) | undefined;
-
-  constructor(
-    id: string,
-    request: AgentRequest,
-    asks: Map<string, PendingAsk>,
-    deadlines: Deadlines,
-    resolve: (reply: MessageEnvelope) => void,
-    reject: (error: unknown) => void,
-  ) {
-    this.to = request.to;
-    this.#id = id;
-    this.#asks = asks;
-    this.#deadlines = deadlines;
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#signal = request.signal;
-    this.#timeoutMs = request.timeoutMs;
-  }
-
-  /** Starts the deadline and follows the signal. */
-  watch(): void {
-    const to = this.to;
-    this.#deadline = this.#deadlines.add(this.#timeoutMs, () =>
-      this.settle(
-        new AgentrixError('TIMEOUT', `Agent "${to}" did not reply within ${this.#timeoutMs} ms`, { agentId: to }),
-        undefined,
-      ),
-    );
-    const signal = this.#signal;
-    if (signal === undefined) return;
-    this.#onAbort = () => this.settle(abortError(signal, `ask to "${to}"`), undefined);
-    if (signal.aborted) this.#onAbort();
-    else signal.addEventListener('abort', this.#onAbort, { once: true });
-  }
-
-  settle(error: unknown, reply: MessageEnvelope | undefined): void {
-    if (!this.#asks.delete(this.#id)) return;
-    if (this.#deadline !== undefined) this.#deadlines.cancel(this.#deadline);
-    if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort);
-    if (reply !== undefined) this.#resolve(reply);
-    else this.#reject(error);
   }
 }

@@ -17,6 +17,7 @@ import {
 import { errorText } from './errors.js';
 import { AGENT_PROFILES_TABLE, DISPATCH_JOBS_TABLE, DISTRIBUTIONS_TABLE, schedulerMigrations } from './migrations.js';
 import { rankAgents } from './ranking.js';
+import { replacedColumns } from './replaced-columns.js';
 import {
   type AgentProfilesTable,
   type DispatchJobsTable,
@@ -118,13 +119,9 @@ export class Dispatcher {
       .insertInto(AGENT_PROFILES_TABLE)
       .values(row)
       .onConflict((conflict) =>
-        conflict.column('agent_id').doUpdateSet({
-          tags: row.tags,
-          categories: row.categories,
-          skill_level: row.skill_level,
-          reputation: row.reputation,
-          updated_at: row.updated_at,
-        }),
+        conflict
+          .column('agent_id')
+          .doUpdateSet(replacedColumns(row, ['tags', 'categories', 'skill_level', 'reputation', 'updated_at'])),
       )
       .execute();
     return (await this.profile(profile.agentId))!;

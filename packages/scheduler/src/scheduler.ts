@@ -15,6 +15,7 @@ import { Cron } from 'croner';
 import type { Selectable } from 'kysely';
 import { InvalidCronError } from './errors.js';
 import { SCHEDULES_TABLE, schedulerMigrations } from './migrations.js';
+import { replacedColumns } from './replaced-columns.js';
 import { type SchedulesTable, schedulerKysely } from './scheduler-tables.js';
 
 /**
@@ -173,13 +174,9 @@ export class Scheduler implements AsyncDisposable {
       .insertInto(SCHEDULES_TABLE)
       .values(row)
       .onConflict((conflict) =>
-        conflict.column('agent_id').doUpdateSet({
-          cron: row.cron,
-          timezone: row.timezone,
-          content: row.content,
-          data: row.data,
-          next_run_at: row.next_run_at,
-        }),
+        conflict
+          .column('agent_id')
+          .doUpdateSet(replacedColumns(row, ['cron', 'timezone', 'content', 'data', 'next_run_at'])),
       )
       .execute();
     const stored = await this.get(input.agentId);

@@ -1,17 +1,13 @@
 // Crash test: agents on a durable store are SIGKILLed at random points during 1,000 turns and
 // restarted; every message must be answered (at least once), none lost. Runs on PGlite (on disk)
 // always and on Postgres when DATABASE_URL is set.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createAgentrixStore } from './agentrix-store.js';
+import { onPgliteDirectory, onPostgresSchema } from './testing/crash-databases.js';
+import { runScriptChild } from './testing/script-child.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const childScript = fileURLToPath(new URL('./crash/crash-child.ts', import.meta.url));
 const AGENTS = 5;
 const PER_AGENT = 200;
@@ -30,44 +26,6 @@ interface CrashReport {
   deadLetters: number;
   turnsInContexts: number;
   seconds: number;
-}
-
-function runChild(env: Record<string, string>, killAfterMs: number): Promise<{ done: boolean; killed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(
-      process.execPath,
-      ['--conditions=agentrix-source', '--import', 'tsx', childScript],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    let errors = '';
-    let killed = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk;
-      if (timer === undefined && output.includes('READY\n') && !output.includes('DONE\n')) {
-        timer = setTimeout(() => {
-          killed = true;
-          child.kill('SIGKILL');
-        }, killAfterMs);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      errors = (errors + chunk).slice(-4000);
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (timer !== undefined) clearTimeout(timer);
-      const done = output.includes('DONE\n');
-      if (done && code === 0) return resolve({ done: true, killed: false });
-      if (killed && signal === 'SIGKILL') return resolve({ done, killed: true });
-      reject(new Error(`crash child failed (code ${code}, signal ${signal}):\n${output}\n${errors}`));
-    });
-  });
 }
 
 async function crashTest(url: string, schema: string | undefined): Promise<CrashReport> {
@@ -96,9 +54,10 @@ async function crashTest(url: string, schema: string | undefined): Promise<Crash
     if (runs > MAX_RUNS) throw new Error(`not done after ${MAX_RUNS} runs`);
     const [min, max] = KILL_AFTER_MS[url.startsWith('postgres') ? 'postgres' : 'pglite'];
     const killAfter = min + Math.random() * (max - min);
-    const outcome = await runChild(env, killAfter);
-    if (outcome.killed) kills++;
-    if (outcome.done) break;
+    // Killed at a random point once it is READY, unless it finished all turns (DONE) before.
+    const { output, killed } = await runScriptChild(childScript, { env, killOn: 'READY', killAfterMs: killAfter });
+    if (killed) kills++;
+    if (output.includes('DONE\n')) break;
   }
   await using store = await createAgentrixStore({ url, vector: 'off', ...(schema ? { schema } : {}) });
   const answers = new Map<string, number>();
@@ -152,25 +111,14 @@ function check(name: string, report: CrashReport): void {
 
 describe('crash test: SIGKILL during 1,000 turns', () => {
   it('loses no message on PGlite (on disk)', async () => {
-    const directory = path.join(os.tmpdir(), `agentrix-crash-${randomUUID()}`);
-    try {
-      check('PGlite', await crashTest(directory, undefined));
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
+    await onPgliteDirectory('crash', async (directory) => check('PGlite', await crashTest(directory, undefined)));
   }, 180_000);
 
   it.skipIf(!process.env.DATABASE_URL)(
     'loses no message on Postgres',
     async () => {
       const url = process.env.DATABASE_URL!;
-      const schema = `crash_${randomUUID().replaceAll('-', '')}`;
-      try {
-        check('Postgres', await crashTest(url, schema));
-      } finally {
-        await using store = await createAgentrixStore({ url, schema });
-        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.database.kysely);
-      }
+      await onPostgresSchema(url, 'crash', async (schema) => check('Postgres', await crashTest(url, schema)));
     },
     180_000,
   );

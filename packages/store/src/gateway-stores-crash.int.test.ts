@@ -2,11 +2,7 @@
 // not leak: a host restarted with the same holder id releases it when it starts, and any host's
 // sweep releases it once it has expired. Runs on PGlite (on disk) always, on Postgres when
 // DATABASE_URL is set.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@agentrix/core';
 import { createGateway, type Gateway, type GatewayOptions } from '@agentrix/gateway';
@@ -14,43 +10,18 @@ import { FakeClock, MockLLM } from '@agentrix/testing';
 import { sql } from 'kysely';
 import { describe, expect, it, vi } from 'vitest';
 import { type AgentrixStore, createAgentrixStore } from './agentrix-store.js';
+import { onPgliteDirectory, onPostgresSchema } from './testing/crash-databases.js';
+import { runScriptChild } from './testing/script-child.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const childScript = fileURLToPath(new URL('./crash/budget-reservation-child.ts', import.meta.url));
 const TTL = 60_000;
 const SWEEP = 10_000;
 const RESERVED = 9 + 100; // the child's prompt (with the 10% margin) and its maxTokens
 
 /** Runs the child until it holds its reservation, then SIGKILLs it. */
-function reserveAndDie(env: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=agentrix-source', '--import', 'tsx', childScript], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    let errors = '';
-    let killed = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk;
-      if (!killed && output.includes('RESERVED\n')) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      errors = (errors + chunk).slice(-4000);
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (killed && signal === 'SIGKILL') resolve();
-      else
-        reject(
-          new Error(`budget child exited (code ${code}, signal ${signal}) before it was killed:\n${output}\n${errors}`),
-        );
-    });
-  });
+async function reserveAndDie(env: Record<string, string>): Promise<void> {
+  const { killed } = await runScriptChild(childScript, { env, killOn: 'RESERVED' });
+  expect(killed).toBe(true);
 }
 
 interface LogLine {
@@ -124,25 +95,14 @@ async function crashAndRelease(url: string, schema: string | undefined): Promise
 
 describe('budget reservations of a process killed between reserve and settle', () => {
   it('are released on PGlite (on disk): by the restarted holder, and by a sweep once expired', async () => {
-    const directory = path.join(os.tmpdir(), `agentrix-budget-crash-${randomUUID()}`);
-    try {
-      await crashAndRelease(directory, undefined);
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
+    await onPgliteDirectory('budget-crash', (directory) => crashAndRelease(directory, undefined));
   }, 120_000);
 
   it.skipIf(!process.env.DATABASE_URL)(
     'are released on Postgres: by the restarted holder, and by a sweep once expired',
     async () => {
       const url = process.env.DATABASE_URL!;
-      const schema = `budget_crash_${randomUUID().replaceAll('-', '')}`;
-      try {
-        await crashAndRelease(url, schema);
-      } finally {
-        await using store = await createAgentrixStore({ url, schema, vector: 'off' });
-        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.database.kysely);
-      }
+      await onPostgresSchema(url, 'budget_crash', (schema) => crashAndRelease(url, schema));
     },
     120_000,
   );

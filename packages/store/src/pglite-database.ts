@@ -4,12 +4,11 @@ import path from 'node:path';
 import { AgentrixError } from '@agentrix/core';
 import type { Extension, PGlite } from '@electric-sql/pglite';
 import { Kysely } from 'kysely';
-import type { Database, NotificationListener } from './database.js';
+import type { NotificationListener } from './database.js';
 import type { VectorMode } from './database-options.js';
 import { storeError } from './errors.js';
-import { type MigrateOptions, type Migration, type MigrationResult, migrate } from './migrations.js';
-import { LocalNotifier } from './notifier.js';
 import { discardPgliteTemplate, pgliteTemplate } from './pglite-template.js';
+import { SqlDatabase } from './sql-database.js';
 
 export interface PgliteDatabaseOptions {
   /** Data directory; `undefined` keeps everything in memory. */
@@ -33,17 +32,12 @@ export interface PgliteDatabaseOptions {
  * directory. One connection, so statements run one at a time; kysely queues the rest.
  * Notifications stay in this process (nothing else can open the same directory).
  */
-export class PgliteDatabase implements Database {
+export class PgliteDatabase extends SqlDatabase {
   readonly dialect = 'pglite' as const;
-  readonly url: string;
-  readonly kysely: Kysely<unknown>;
-  readonly hasVector: boolean;
   readonly crossProcessNotify = false;
   /** The data directory, or `undefined` in memory. */
   readonly directory: string | undefined;
-  readonly #notifier = new LocalNotifier();
   readonly #pglite: PGlite;
-  #closing: Promise<void> | undefined;
 
   private constructor(
     url: string,
@@ -52,11 +46,9 @@ export class PgliteDatabase implements Database {
     hasVector: boolean,
     pglite: PGlite,
   ) {
+    super(url, kysely, hasVector);
     this.#pglite = pglite;
-    this.url = url;
     this.directory = directory;
-    this.kysely = kysely;
-    this.hasVector = hasVector;
   }
 
   static async open(options: PgliteDatabaseOptions): Promise<PgliteDatabase> {
@@ -125,34 +117,21 @@ export class PgliteDatabase implements Database {
     return new PgliteDatabase(options.url, options.directory, kysely, wantVector, pglite);
   }
 
-  get closed(): boolean {
-    return this.#closing !== undefined;
-  }
-
-  migrate(migrations: readonly Migration[], options?: MigrateOptions): Promise<MigrationResult> {
-    this.#assertOpen('migrate');
-    return migrate(this, migrations, options);
-  }
-
   async listen(channel: string, listener: NotificationListener): Promise<() => Promise<void>> {
-    this.#assertOpen('listen');
-    this.#notifier.add(channel, listener);
+    this.assertOpen('listen');
+    this.notifier.add(channel, listener);
     return async () => {
-      this.#notifier.remove(channel, listener);
+      this.notifier.remove(channel, listener);
     };
   }
 
   async notify(channel: string, payload: string): Promise<void> {
-    this.#assertOpen('notify');
-    this.#notifier.emit(channel, payload);
+    this.assertOpen('notify');
+    this.notifier.emit(channel, payload);
   }
 
   remoteNotification(): undefined {
     return undefined;
-  }
-
-  notifyLocal(channel: string, payload: string): void {
-    this.#notifier.emit(channel, payload);
   }
 
   /**
@@ -161,7 +140,7 @@ export class PgliteDatabase implements Database {
    * `new PGlite(dir, { loadDataDir: blob })` once, or by extracting it into an empty directory.
    */
   async dumpDataDir(compression: 'gzip' | 'none' = 'gzip'): Promise<Blob> {
-    this.#assertOpen('dumpDataDir');
+    this.assertOpen('dumpDataDir');
     try {
       return await this.#pglite.dumpDataDir(compression === 'gzip' ? 'gzip' : 'none');
     } catch (error) {
@@ -169,27 +148,16 @@ export class PgliteDatabase implements Database {
     }
   }
 
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#notifier.clear();
-      try {
-        await this.kysely.destroy();
-        // kysely closes PGlite only when a query ran; an unclosed PGlite started from a template
-        // keeps the process alive.
-        if (!this.#pglite.closed) await this.#pglite.close();
-      } catch (error) {
-        throw storeError(error, 'closing PGlite');
-      }
-    })();
-    return this.#closing;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  #assertOpen(operation: string): void {
-    if (this.#closing) throw new AgentrixError('CLOSED', `Cannot ${operation}: the database "${this.url}" is closed`);
+  protected async shutdown(): Promise<void> {
+    this.notifier.clear();
+    try {
+      await this.kysely.destroy();
+      // kysely closes PGlite only when a query ran; an unclosed PGlite started from a template
+      // keeps the process alive.
+      if (!this.#pglite.closed) await this.#pglite.close();
+    } catch (error) {
+      throw storeError(error, 'closing PGlite');
+    }
   }
 }
 

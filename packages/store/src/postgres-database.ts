@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AgentrixError, backoffDelay, type Logger, serializeError, silentLogger } from '@agentrix/core';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import type { Database, NotificationListener } from './database.js';
+import type { NotificationListener } from './database.js';
 import type { VectorMode } from './database-options.js';
 import { storeError } from './errors.js';
-import { type MigrateOptions, type Migration, type MigrationResult, migrate } from './migrations.js';
-import { LocalNotifier } from './notifier.js';
+import { SqlDatabase } from './sql-database.js';
 
 /** The subset of `pg` we use (pg stays an optional peer dependency). */
 interface PgClientLike {
@@ -64,23 +63,18 @@ async function settledWithin(work: Promise<unknown>, timeoutMs: number): Promise
  * connection (opened on the first `listen`, re-opened with backoff when it drops), so blocked
  * readers in other processes wake up too.
  */
-export class PostgresDatabase implements Database {
+export class PostgresDatabase extends SqlDatabase {
   readonly dialect = 'postgres' as const;
-  readonly url: string;
-  readonly kysely: Kysely<unknown>;
-  readonly hasVector: boolean;
   readonly crossProcessNotify = true;
   readonly #pg: PgModule;
   readonly #clientConfig: Record<string, unknown>;
   readonly #logger: Logger;
-  readonly #notifier = new LocalNotifier();
   /** Tags this instance's own notifications, which its listeners already got locally. */
   readonly #token = randomUUID().slice(0, 8);
   #listener: PgClientLike | undefined;
   #listenerReady: Promise<PgClientLike> | undefined;
   #reconnectAttempt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  #closing: Promise<void> | undefined;
   /** The pool's open connections, to drop those a close cannot end (see `CLOSE_GRACE_MS`). */
   readonly #connections: Set<PgClientLike>;
 
@@ -92,11 +86,9 @@ export class PostgresDatabase implements Database {
     hasVector: boolean,
     connections: Set<PgClientLike>,
   ) {
-    this.url = options.url;
+    super(options.url, kysely, hasVector);
     this.#pg = pg;
     this.#clientConfig = clientConfig;
-    this.kysely = kysely;
-    this.hasVector = hasVector;
     this.#logger = options.logger ?? silentLogger;
     this.#connections = connections;
   }
@@ -161,30 +153,21 @@ export class PostgresDatabase implements Database {
     return new PostgresDatabase(options, pg, clientConfig, kysely, hasVector, connections);
   }
 
-  get closed(): boolean {
-    return this.#closing !== undefined;
-  }
-
-  migrate(migrations: readonly Migration[], options?: MigrateOptions): Promise<MigrationResult> {
-    this.#assertOpen('migrate');
-    return migrate(this, migrations, options);
-  }
-
   async listen(channel: string, listener: NotificationListener): Promise<() => Promise<void>> {
-    this.#assertOpen('listen');
+    this.assertOpen('listen');
     checkChannel(channel);
-    const first = this.#notifier.add(channel, listener);
+    const first = this.notifier.add(channel, listener);
     if (first) {
       try {
         const client = await this.#connectListener();
         await client.query(`listen "${channel}"`);
       } catch (error) {
-        this.#notifier.remove(channel, listener);
+        this.notifier.remove(channel, listener);
         throw storeError(error, `listen ${channel}`);
       }
     }
     return async () => {
-      if (!this.#notifier.remove(channel, listener) || this.#closing) return;
+      if (!this.notifier.remove(channel, listener) || this.closed) return;
       // Best effort, and bounded: on a server that stopped answering it would wait forever.
       const client = this.#listener;
       if (client) await settledWithin(client.query(`unlisten "${channel}"`), CLOSE_GRACE_MS);
@@ -192,9 +175,9 @@ export class PostgresDatabase implements Database {
   }
 
   async notify(channel: string, payload: string): Promise<void> {
-    this.#assertOpen('notify');
+    this.assertOpen('notify');
     checkChannel(channel);
-    this.#notifier.emit(channel, payload);
+    this.notifier.emit(channel, payload);
     try {
       await sql`select pg_notify(${channel}, ${`${this.#token}:${payload}`})`.execute(this.kysely);
     } catch (error) {
@@ -206,39 +189,24 @@ export class PostgresDatabase implements Database {
     return [channel, `${this.#token}:${payload}`];
   }
 
-  notifyLocal(channel: string, payload: string): void {
-    this.#notifier.emit(channel, payload);
-  }
-
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      const failures: unknown[] = [];
-      if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
-      this.#notifier.clear();
-      const listener = this.#listener;
-      this.#listener = undefined;
-      const drop = setTimeout(() => {
-        listener?.connection?.stream?.destroy();
-        for (const client of this.#connections) client.connection?.stream?.destroy();
-      }, CLOSE_GRACE_MS);
-      if (listener) {
-        listener.removeAllListeners();
-        listener.on('error', () => {});
-        await listener.end().catch((error: unknown) => failures.push(error));
-      }
-      await this.kysely.destroy().catch((error: unknown) => failures.push(error));
-      clearTimeout(drop);
-      if (failures.length > 0) throw storeError(failures[0], 'closing the pool');
-    })();
-    return this.#closing;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  #assertOpen(operation: string): void {
-    if (this.#closing) throw new AgentrixError('CLOSED', `Cannot ${operation}: the database "${this.url}" is closed`);
+  protected async shutdown(): Promise<void> {
+    const failures: unknown[] = [];
+    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    this.notifier.clear();
+    const listener = this.#listener;
+    this.#listener = undefined;
+    const drop = setTimeout(() => {
+      listener?.connection?.stream?.destroy();
+      for (const client of this.#connections) client.connection?.stream?.destroy();
+    }, CLOSE_GRACE_MS);
+    if (listener) {
+      listener.removeAllListeners();
+      listener.on('error', () => {});
+      await listener.end().catch((error: unknown) => failures.push(error));
+    }
+    await this.kysely.destroy().catch((error: unknown) => failures.push(error));
+    clearTimeout(drop);
+    if (failures.length > 0) throw storeError(failures[0], 'closing the pool');
   }
 
   #connectListener(): Promise<PgClientLike> {
@@ -264,11 +232,11 @@ export class PostgresDatabase implements Database {
   #onNotification(channel: string, wirePayload: string): void {
     const colon = wirePayload.indexOf(':');
     if (colon >= 0 && wirePayload.slice(0, colon) === this.#token) return; // already delivered locally
-    this.#notifier.emit(channel, colon >= 0 ? wirePayload.slice(colon + 1) : wirePayload);
+    this.notifier.emit(channel, colon >= 0 ? wirePayload.slice(colon + 1) : wirePayload);
   }
 
   #onListenerLost(client: PgClientLike, error?: Error): void {
-    if (this.#closing || this.#listener !== client) return;
+    if (this.closed || this.#listener !== client) return;
     this.#listener = undefined;
     this.#listenerReady = undefined;
     client.removeAllListeners();
@@ -282,16 +250,16 @@ export class PostgresDatabase implements Database {
   }
 
   #scheduleReconnect(): void {
-    if (this.#closing) return;
+    if (this.closed) return;
     const delay = backoffDelay(++this.#reconnectAttempt, { baseDelayMs: 250, maxDelayMs: 10_000 });
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       void (async () => {
         try {
           const client = await this.#connectListener();
-          for (const channel of this.#notifier.channels()) await client.query(`listen "${channel}"`);
+          for (const channel of this.notifier.channels()) await client.query(`listen "${channel}"`);
           // Notifications may have been missed while disconnected: tell everyone to re-check.
-          this.#notifier.emitAll('*');
+          this.notifier.emitAll('*');
         } catch (error) {
           const failure = storeError(error, 'reconnecting the LISTEN connection');
           this.#logger.warn(

@@ -2,62 +2,30 @@
 // once, groups, stray button presses, deleted messages, logs at debug, a stop during a long poll.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AgentrixError, type AgentrixEventMap, type Logger, silentLogger, systemClock } from '@agentrix/core';
-import { type Agentrix, type AgentrixOptions, createAgentrix } from '@agentrix/runtime';
-import { defineSkill } from '@agentrix/skills';
+import { AgentrixError, type Logger, silentLogger, systemClock } from '@agentrix/core';
+import { createAgentrix } from '@agentrix/runtime';
 import { MockLLM } from '@agentrix/testing';
 import { Bot } from 'grammy';
 import type { Update } from 'grammy/types';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { channelTests, collect, TRANSFER_SCRIPT, transferSkill } from './channel-test-support.js';
 import { ReplyStream } from './reply-stream.js';
 import { TelegramApi } from './telegram-api.js';
 import { TelegramChannel } from './telegram-channel.js';
-import type { TelegramChannelOptions } from './telegram-options.js';
-import { testToken } from './test-support.js';
+import { SlowStreamModel, testToken } from './test-support.js';
 import { FakeBotApi } from './testing/index.js';
 import { InMemoryUpdateLog } from './update-log.js';
 
 const REFUSED = '2222:refusedrefusedrefusedrefused00';
 let fake: FakeBotApi;
-const open: { close(): Promise<void> }[] = [];
 beforeAll(async () => {
   fake = await FakeBotApi.start({ refusedTokens: [REFUSED] });
 });
 afterAll(() => fake.close());
-afterEach(async () => {
-  while (open.length > 0) await open.pop()!.close();
+const { open, setup } = channelTests(() => fake, {
+  streamEditIntervalMs: false,
+  limits: { privateChatIntervalMs: 0, groupChatIntervalMs: 0 },
 });
-
-async function setup(
-  model: ConstructorParameters<typeof MockLLM>[0],
-  options: Partial<TelegramChannelOptions> & { skills?: AgentrixOptions['skills']; polling?: boolean } = {},
-) {
-  const { skills, polling, ...channelOptions } = options;
-  const mock = new MockLLM(model);
-  const agentrix: Agentrix = await createAgentrix({ model: mock, ...(skills ? { skills } : {}) });
-  open.push(agentrix);
-  const token = testToken(1000 + Math.floor(Math.random() * 1e6));
-  const channel = new TelegramChannel(agentrix, {
-    token,
-    agent: 'assistant',
-    apiRoot: fake.apiRoot,
-    allow: { users: [7] },
-    streamEditIntervalMs: false,
-    limits: { privateChatIntervalMs: 0, groupChatIntervalMs: 0 },
-    ...channelOptions,
-  });
-  await agentrix.create({ id: 'assistant', tools: skills ? skills.map((skill) => skill.name) : [] });
-  await channel.start(polling === undefined ? {} : { polling });
-  open.push(channel);
-  return { agentrix, channel, token, mock };
-}
-
-function collect<K extends keyof AgentrixEventMap>(agentrix: Agentrix, name: K): AgentrixEventMap[K][] {
-  const seen: AgentrixEventMap[K][] = [];
-  agentrix.on(name, ((event: AgentrixEventMap[K]) => seen.push(event)) as never);
-  return seen;
-}
 
 let nextUpdateId = 10_000;
 /** A text message update as Telegram sends it. */
@@ -95,31 +63,10 @@ describe('replies', () => {
 
   it('streamed edits of one chat keep its spacing from the previous send (private chat interval)', async () => {
     const words = Array.from({ length: 12 }, (_, index) => `word${index}`).join(' ');
-    const mock = new MockLLM({ script: [{ text: words }] });
-    const slow = {
-      name: 'slow',
-      generate: (request: never) => mock.generate(request),
-      async *stream(request: never) {
-        for await (const part of mock.stream(request)) {
-          if (part.type === 'text-delta') await new Promise((resolve) => setTimeout(resolve, 25));
-          yield part;
-        }
-      },
-    };
-    const agentrix = await createAgentrix({ model: slow as never });
-    open.push(agentrix);
-    const token = testToken(1000 + Math.floor(Math.random() * 1e6));
-    const channel = new TelegramChannel(agentrix, {
-      token,
-      agent: 'assistant',
-      apiRoot: fake.apiRoot,
-      allow: { users: [7] },
+    const { token } = await setup(new SlowStreamModel(new MockLLM({ script: [{ text: words }] }), 25), {
       streamEditIntervalMs: 20,
       limits: { privateChatIntervalMs: 150 },
     });
-    await agentrix.create({ id: 'assistant' });
-    await channel.start();
-    open.push(channel);
     await fake.sendText(token, 'stream please', { chatId: 7 });
     await fake.waitFor(() => fake.messages(token, 7)[0]?.text === words);
     const sends = [...fake.callsOf(token, 'sendMessage', 7), ...fake.callsOf(token, 'editMessageText', 7)]
@@ -237,10 +184,12 @@ describe('updates', () => {
 
   it('groups: commands for another bot and talk not addressed to the bot are ignored; mentions, replies and /cmd@thisbot are answered', async () => {
     const group = { id: -1001, type: 'supergroup' as const };
-    const { agentrix, channel, token, mock } = await setup(
-      { fallback: { text: 'hi group' } },
-      { allow: { chats: [group.id] }, polling: false },
-    );
+    const {
+      agentrix,
+      channel,
+      token,
+      model: mock,
+    } = await setup({ fallback: { text: 'hi group' } }, { allow: { chats: [group.id] }, polling: false });
     const bot = 'TestNameBot'; // the fake's getMe
     const command = (text: string, chat: { id: number; type: 'private' | 'supergroup' } = group) =>
       textUpdate(text, chat, 55, {
@@ -289,22 +238,13 @@ describe('updates', () => {
   });
 
   it('a button press decides an approval only from an approver: not a stranger, not an inline message, not a mere member', async () => {
-    let transfers = 0;
-    const transfer = defineSkill({
-      name: 'transfer',
-      description: 'Send money',
-      input: z.object({ amount: z.number() }),
-      requiresApproval: true,
-      execute: () => {
-        transfers++;
-        return { ok: true };
-      },
-    });
+    const { skill: transfer, transfers } = transferSkill();
     const group = -1002;
-    const { agentrix, channel, token } = await setup(
-      { script: [{ toolCalls: [{ name: 'transfer', arguments: { amount: 5 } }] }, { text: 'Sent 5.' }] },
-      { skills: [transfer], allow: { users: [7], chats: [group] }, approvalsChatId: group },
-    );
+    const { agentrix, channel, token } = await setup(TRANSFER_SCRIPT, {
+      skills: [transfer],
+      allow: { users: [7], chats: [group] },
+      approvalsChatId: group,
+    });
     const dead = collect(agentrix, 'telegram.dead-lettered');
     const asked = agentrix.ask('assistant', 'send 5 to Bob');
     const request = await fake.waitFor(() => fake.messages(token, group).find((message) => message.replyMarkup));
@@ -339,7 +279,7 @@ describe('updates', () => {
     });
     await fake.pressButton(token, approve, { chatId: group, userId: 7 });
     expect((await asked).content).toBe('Sent 5.');
-    expect(transfers).toBe(1);
+    expect(transfers()).toBe(1);
     // Pressed again once decided.
     await fake.pressButton(token, approve, { chatId: group, userId: 7 });
     await fake.waitFor(() => presses().length === 4);

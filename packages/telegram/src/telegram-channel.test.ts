@@ -1,66 +1,24 @@
 import { InMemoryBus } from '@agentrix/bus';
-import { AgentrixError, type AgentrixEventMap } from '@agentrix/core';
+import { AgentrixError } from '@agentrix/core';
 import type { HqReport } from '@agentrix/hq';
-import { type Agentrix, type AgentrixOptions, createAgentrix } from '@agentrix/runtime';
-import { defineSkill } from '@agentrix/skills';
+import { createAgentrix } from '@agentrix/runtime';
 import { MockLLM } from '@agentrix/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { channelTests, collect, TRANSFER_SCRIPT, transferSkill } from './channel-test-support.js';
 import { TelegramChannel } from './telegram-channel.js';
-import type { TelegramChannelOptions } from './telegram-options.js';
 import { SlowStreamModel, testToken } from './test-support.js';
 import { FakeBotApi } from './testing/index.js';
 
 let fake: FakeBotApi;
-const open: { close(): Promise<void> }[] = [];
-
 beforeAll(async () => {
   fake = await FakeBotApi.start({ refusedTokens: ['1111:revokedrevokedrevokedrevoked000'] });
 });
 afterAll(() => fake.close());
-afterEach(async () => {
-  while (open.length > 0) await open.pop()!.close();
+const { open, setup } = channelTests(() => fake, {
+  streamEditIntervalMs: 50,
+  // Telegram's spacing (1 s per private chat) would make every test wait; the 429 test turns it back on.
+  limits: { privateChatIntervalMs: 0 },
 });
-
-/** A runtime with one agent `assistant` and a started channel on a fresh bot token (its own namespace). */
-async function setup(
-  model: ConstructorParameters<typeof MockLLM>[0] | SlowStreamModel,
-  options: Partial<TelegramChannelOptions> & {
-    skills?: AgentrixOptions['skills'];
-    bus?: AgentrixOptions['bus'];
-    polling?: boolean;
-  } = {},
-) {
-  const { skills, bus, polling, ...channelOptions } = options;
-  const chatModel = model instanceof SlowStreamModel ? model : new MockLLM(model);
-  const agentrix: Agentrix = await createAgentrix({
-    model: chatModel,
-    ...(skills ? { skills } : {}),
-    ...(bus ? { bus } : {}),
-  });
-  open.push(agentrix);
-  const token = testToken(1000 + Math.floor(Math.random() * 1e6));
-  const channel = new TelegramChannel(agentrix, {
-    token,
-    agent: 'assistant',
-    apiRoot: fake.apiRoot,
-    allow: { users: [7] },
-    streamEditIntervalMs: 50,
-    // Telegram's spacing (1 s per private chat) would make every test wait; the 429 test turns it back on.
-    limits: { privateChatIntervalMs: 0 },
-    ...channelOptions,
-  });
-  await agentrix.create({ id: 'assistant', tools: skills ? skills.map((skill) => skill.name) : [] });
-  await channel.start(polling === undefined ? {} : { polling });
-  open.push(channel);
-  return { agentrix, channel, token, model: chatModel };
-}
-
-function collect<K extends keyof AgentrixEventMap>(agentrix: Agentrix, name: K): AgentrixEventMap[K][] {
-  const seen: AgentrixEventMap[K][] = [];
-  agentrix.on(name, ((event: AgentrixEventMap[K]) => seen.push(event)) as never);
-  return seen;
-}
 
 describe('TelegramChannel on a fake Bot API', () => {
   it('streams an answer by editing one message, after a typing indicator', async () => {
@@ -105,7 +63,7 @@ describe('TelegramChannel on a fake Bot API', () => {
     await agentrix.waitForIdle();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(fake.messages(token, 7).map((message) => message.text)).toEqual(['Once.']);
-    expect((model as MockLLM).calls).toBe(1);
+    expect(model.calls).toBe(1);
     expect(channel.stats()).toMatchObject({ received: 1, duplicates: 1, answered: 1 });
   });
 
@@ -115,7 +73,7 @@ describe('TelegramChannel on a fake Bot API', () => {
     await fake.sendText(token, 'spend your budget for me', { chatId: 99, userId: 99 });
     await fake.waitFor(() => fake.messages(token, 99).length === 1);
     expect(fake.messages(token, 99)[0]?.text).toMatch(/private/);
-    expect((model as MockLLM).calls).toBe(0);
+    expect(model.calls).toBe(0);
     expect(refused).toMatchObject([{ chatId: 99, userId: 99 }]);
     expect(channel.stats().refused).toBe(1);
   });
@@ -124,7 +82,7 @@ describe('TelegramChannel on a fake Bot API', () => {
     const { token, model } = await setup({ fallback: { text: 'no' } }, { allow: undefined });
     await fake.sendText(token, 'hi', { chatId: 7 });
     await fake.waitFor(() => fake.messages(token, 7).length === 1);
-    expect((model as MockLLM).calls).toBe(0);
+    expect(model.calls).toBe(0);
   });
 
   it('waits out a 429 retry_after before sending again', async () => {
@@ -197,7 +155,7 @@ describe('TelegramChannel on a fake Bot API', () => {
       });
     expect((await channel.webhook(withSecret('{not json'))).status).toBe(400);
     expect((await channel.webhook(withSecret('{"no":"update id"}'))).status).toBe(400);
-    expect((model as MockLLM).calls).toBe(0);
+    expect(model.calls).toBe(0);
     expect(channel.stats().received).toBe(0);
   });
 
@@ -206,7 +164,7 @@ describe('TelegramChannel on a fake Bot API', () => {
     await fake.sendText(token, 'remember me', { chatId: 7 });
     await fake.waitFor(() => fake.messages(token, 7).length === 1);
     await agentrix.waitForIdle();
-    expect((model as MockLLM).calls).toBe(1);
+    expect(model.calls).toBe(1);
     await fake.sendText(token, '/status', { chatId: 7 });
     await fake.waitFor(() => fake.messages(token, 7).length === 2);
     expect(fake.messages(token, 7)[1]?.text).toMatch(/idle[\s\S]*1 turns, 2 messages/);
@@ -217,7 +175,7 @@ describe('TelegramChannel on a fake Bot API', () => {
     await fake.sendText(token, '/start', { chatId: 7 });
     await fake.waitFor(() => fake.messages(token, 7).length === 4);
     expect(fake.messages(token, 7)[3]?.text).toMatch(/Hello/);
-    expect((model as MockLLM).calls).toBe(1);
+    expect(model.calls).toBe(1);
   });
 
   it('answers a sticker or a file clearly, ignores and counts other update kinds', async () => {
@@ -239,7 +197,7 @@ describe('TelegramChannel on a fake Bot API', () => {
     await channel.whenHandled();
     expect(ignored).toMatchObject([{ updateId: 9001, kind: 'edited_message' }]);
     expect(channel.stats().ignored).toBe(1);
-    expect((model as MockLLM).calls).toBe(0);
+    expect(model.calls).toBe(0);
   });
 
   it('refuses a message longer than maxInputChars without a model call', async () => {
@@ -247,7 +205,7 @@ describe('TelegramChannel on a fake Bot API', () => {
     await fake.sendText(token, 'x'.repeat(101), { chatId: 7 });
     await fake.waitFor(() => fake.messages(token, 7).length === 1);
     expect(fake.messages(token, 7)[0]?.text).toMatch(/too long.*100 characters/);
-    expect((model as MockLLM).calls).toBe(0);
+    expect(model.calls).toBe(0);
   });
 
   it('splits a long answer into messages within the limit', async () => {
@@ -314,21 +272,8 @@ describe('TelegramChannel on a fake Bot API', () => {
   });
 
   it('turns a pending approval into buttons, and a press approves it', async () => {
-    let transfers = 0;
-    const transfer = defineSkill({
-      name: 'transfer',
-      description: 'Send money',
-      input: z.object({ amount: z.number() }),
-      requiresApproval: true,
-      execute: () => {
-        transfers++;
-        return { ok: true };
-      },
-    });
-    const { agentrix, token } = await setup(
-      { script: [{ toolCalls: [{ name: 'transfer', arguments: { amount: 5 } }] }, { text: 'Sent 5.' }] },
-      { skills: [transfer], streamEditIntervalMs: false },
-    );
+    const { skill: transfer, transfers } = transferSkill();
+    const { agentrix, token } = await setup(TRANSFER_SCRIPT, { skills: [transfer], streamEditIntervalMs: false });
     await fake.sendText(token, 'send 5 to Bob', { chatId: 7 });
     const request = await fake.waitFor(() => fake.messages(token, 7).find((message) => message.replyMarkup));
     const [approve, reject] = request.replyMarkup!.inline_keyboard![0]!;
@@ -337,7 +282,7 @@ describe('TelegramChannel on a fake Bot API', () => {
     expect(agentrix.pendingApprovals()).toHaveLength(1);
     await fake.pressButton(token, approve!.callback_data!, { chatId: 7 });
     await fake.waitFor(() => fake.messages(token, 7).some((message) => message.text === 'Sent 5.'));
-    expect(transfers).toBe(1);
+    expect(transfers()).toBe(1);
     expect(fake.callsOf(token, 'answerCallbackQuery').at(-1)?.body.text).toBe('Approved');
     await fake.waitFor(() => fake.messages(token, 7)[0]?.text.includes('Approved by telegram:7'));
   });

@@ -5,7 +5,6 @@ import {
   type AgentrixEvents,
   backoffDelay,
   type Clock,
-  type Delivery,
   type Logger,
   type MessageEnvelope,
   redactingLogger,
@@ -17,13 +16,14 @@ import {
 } from '@agentrix/core';
 import { invalidArgument } from '@agentrix/core/implement';
 import type { Agentrix } from '@agentrix/runtime';
-import { Bot, type Context } from 'grammy';
+import { Bot } from 'grammy';
 import type { Update } from 'grammy/types';
+import { AnswerStreams } from './answer-streams.js';
 import { ApprovalButtons } from './approval-buttons.js';
 import { statusOf, telegramError } from './errors.js';
 import { Poller } from './poller.js';
 import { RateLimiter } from './rate-limiter.js';
-import { ReplyStream } from './reply-stream.js';
+import { readReplies } from './reply-inbox.js';
 import { type DailyReport, formatReport } from './report.js';
 import { retryTransformer } from './retry-transformer.js';
 import { ChatRouter } from './routing.js';
@@ -31,45 +31,20 @@ import { createSendTelegramSkill } from './send-telegram-skill.js';
 import { openSqlUpdateLog } from './sql-update-log.js';
 import { type ChatAddress, TelegramApi } from './telegram-api.js';
 import type { TelegramChannelOptions } from './telegram-options.js';
+import { emptyStats, type TelegramStats } from './telegram-stats.js';
 import { DEFAULT_TEXTS, type TelegramTexts } from './texts.js';
-import { InMemoryUpdateLog, type UpdateLog, type UpdateStatus, type UpdateTarget } from './update-log.js';
-
-/** Counts since the channel started. */
-export interface TelegramStats {
-  received: number;
-  duplicates: number;
-  /** Updates of kinds the channel does not handle (edits, channel posts, polls, ...). */
-  ignored: number;
-  /** Messages from chats outside the allow-list. */
-  refused: number;
-  /** Text messages handed to an agent. */
-  dispatched: number;
-  /** Answers delivered to a chat. */
-  answered: number;
-  deadLettered: number;
-}
-
-/** What handling one update came to. */
-interface Outcome {
-  status: UpdateStatus;
-  target?: UpdateTarget;
-}
+import { chatAddressOf, chatOf, kindOf } from './update-fields.js';
+import { installUpdateHandlers, type Outcome } from './update-handlers.js';
+import { InMemoryUpdateLog, type UpdateLog } from './update-log.js';
 
 /** Telegram bot tokens are `<bot id>:<secret>`. */
 const TOKEN = /^(\d{1,20}):[A-Za-z0-9_-]{20,}$/;
-const APPROVAL_DATA = /^approval:(.+):(y|n)$/;
 /**
  * A recorded update nobody has marked for this long was interrupted by a crash: a copy arriving
  * now is handled. Handling marks the record at each attempt, the longest pause between two
  * marks is the retry backoff (10 s at most).
  */
 const INTERRUPTED_AFTER_MS = 60_000;
-/**
- * Answers delivered at once, to different conversations (one at a time per conversation, in
- * order): a chat waiting out a 429 or a backoff holds back no other chat, and a flood of
- * answers does not open a connection each.
- */
-const MAX_DELIVERIES = 32;
 
 /**
  * Connects a Telegram bot to the agents of an `Agentrix`. Updates come in by long polling
@@ -98,29 +73,16 @@ export class TelegramChannel {
   readonly #logger: Logger;
   readonly #approvals: ApprovalButtons;
   readonly #approvers: ReadonlySet<number>;
-  readonly #stats: TelegramStats = {
-    received: 0,
-    duplicates: 0,
-    ignored: 0,
-    refused: 0,
-    dispatched: 0,
-    answered: 0,
-    deadLettered: 0,
-  };
+  readonly #stats = emptyStats();
   #log: UpdateLog | undefined;
-  /** Answers on their way, by the id of the message sent to the agent. */
-  readonly #streams = new Map<string, ReplyStream>();
-  /** Running turns that answer a chat: turn id -> message id (and the model step last seen). */
-  readonly #turns = new Map<string, { messageId: string; step: number }>();
+  readonly #streams: AnswerStreams;
   /** The outcome of the update being handled by grammY (set by the middleware). */
   readonly #outcomes = new Map<number, Outcome>();
-  /** Updates being handled in this process, and the chain of each chat (updates of one chat in order). */
+  /** Updates being handled in this process. */
   readonly #handling = new Set<number>();
   /** Updates being written to the update log by `handleUpdate` now. */
   readonly #recording = new Set<number>();
-  /** Answers being delivered (at most `MAX_DELIVERIES`), and the chain of each conversation (its answers in order). */
-  readonly #delivering = new Set<Promise<void>>();
-  readonly #replyChains = new Map<string, Promise<void>>();
+  /** The chain of each chat (its updates in order). */
   readonly #chains = new Map<string, Promise<void>>();
   readonly #unsubscribe: (() => void)[] = [];
   readonly #stop = new AbortController();
@@ -169,13 +131,35 @@ export class TelegramChannel {
       }),
     );
     this.#api = new TelegramApi(this.#bot.api, options.token, this.#stop.signal);
+    const interval = options.streamEditIntervalMs;
+    this.#streams = new AnswerStreams({
+      api: this.#api,
+      clock: this.#clock,
+      logger: this.#logger,
+      editIntervalMs: interval === undefined ? 1000 : interval,
+      typingIntervalMs: options.typingIntervalMs ?? 4500,
+    });
     this.#approvals = new ApprovalButtons({
       api: this.#api,
       logger: this.#logger,
-      chatOfTurn: (turnId) => this.#chatOfTurn(turnId),
+      chatOfTurn: (turnId) => this.#streams.chatOfTurn(turnId),
       ...(options.approvalsChatId !== undefined ? { fallbackChatId: options.approvalsChatId } : {}),
     });
-    this.#installHandlers();
+    installUpdateHandlers(this.#bot, {
+      botId: this.botId,
+      agentrix,
+      api: this.#api,
+      router: this.#router,
+      approvers: this.#approvers,
+      texts: this.#texts,
+      events: this.#events,
+      logger: this.#logger,
+      stats: this.#stats,
+      groupMessages: options.groupMessages,
+      maxInputChars: options.maxInputChars ?? 4096,
+      outcomes: this.#outcomes,
+      dispatch: (updateId, text, userId, to, route) => this.#dispatch(updateId, text, userId, to, route),
+    });
     if (options.registerSkill !== false && !agentrix.skills.registry.has('send_telegram')) {
       agentrix.skills.registry.register(
         createSendTelegramSkill({
@@ -215,7 +199,16 @@ export class TelegramChannel {
     // Nothing below fails: the channel is started.
     this.#log = log;
     this.#listen();
-    this.#replyLoop = this.#readReplies();
+    this.#replyLoop = readReplies({
+      bus: this.#agentrix.bus,
+      inbox: this.inbox,
+      consumer: `telegram-${this.botId}`,
+      clock: this.#clock,
+      logger: this.#logger,
+      secrets: [this.#token],
+      signal: this.#stop.signal,
+      answer: (envelope, lastAttempt) => this.#answer(envelope, lastAttempt),
+    });
     for (const record of interrupted) {
       this.#logger.info({ updateId: record.updateId }, 'telegram update interrupted by a restart; handling it');
       this.#schedule(record.update as Update, record.attempts);
@@ -345,8 +338,7 @@ export class TelegramChannel {
       await this.whenHandled();
       await this.#replyLoop;
       for (const unsubscribe of this.#unsubscribe) unsubscribe();
-      for (const stream of this.#streams.values()) stream.close();
-      this.#streams.clear();
+      this.#streams.close();
       this.#approvals.close();
     })();
     return this.#closing;
@@ -421,8 +413,7 @@ export class TelegramChannel {
     const error = serializeError(cause, { secrets: [this.#token] });
     this.#stats.deadLettered++;
     this.#logger.error({ updateId, error }, 'telegram update dead-lettered');
-    this.#streams.get(this.#messageIdOf(updateId))?.close();
-    this.#streams.delete(this.#messageIdOf(updateId));
+    this.#streams.drop(this.#messageIdOf(updateId));
     await this.#log
       ?.mark(this.botId, updateId, 'failed', this.#clock.now(), { error })
       .catch((failure: unknown) =>
@@ -455,158 +446,6 @@ export class TelegramChannel {
     return Number.isSafeInteger(id) ? id : undefined;
   }
 
-  #installHandlers(): void {
-    const bot = this.#bot;
-    const done = (ctx: Context, status: UpdateStatus, target?: UpdateTarget) =>
-      this.#outcomes.set(ctx.update.update_id, { status, ...(target !== undefined ? { target } : {}) });
-
-    // Messages not meant for this bot: a command for another bot (`/status@other_bot`), and in a
-    // group, talk that does not address it (see `groupMessages`). Ignored without a word.
-    bot.on('message', async (ctx, next) => {
-      if (this.#addressed(ctx)) return next();
-      this.#ignore(ctx);
-    });
-
-    // The allow-list, before anything else: a stranger's message costs no model call.
-    bot.on('message', async (ctx, next) => {
-      if (this.#router.allows(ctx.chat.id, ctx.from?.id)) return next();
-      this.#refuse(ctx, ctx.chat.id);
-      await this.#say(ctx, addressOf(ctx), this.#texts.notAllowed);
-      done(ctx, 'answered', { chatId: ctx.chat.id });
-    });
-
-    // A button press decides an approval: only an approver may, whatever chat the button is in
-    // (a button of an inline message has no chat at all).
-    bot.on('callback_query', async (ctx, next) => {
-      if (this.#approvers.has(ctx.from.id)) return next();
-      this.#refuse(ctx, ctx.chat?.id ?? ctx.from.id);
-      await this.#answerCallback(ctx.callbackQuery.id, this.#texts.notAllowed);
-      done(ctx, 'answered', ctx.chat !== undefined ? { chatId: ctx.chat.id } : undefined);
-    });
-
-    bot.command('start', async (ctx) => {
-      await this.#say(ctx, addressOf(ctx), this.#texts.start);
-      done(ctx, 'answered', { chatId: ctx.chat.id });
-    });
-
-    bot.command('reset', async (ctx) => {
-      const to = addressOf(ctx);
-      const route = this.#router.route(ctx.chat.id, to.topicId);
-      let text = this.#texts.reset;
-      try {
-        await this.#agentrix.forget(route.agentId, route.threadId);
-      } catch (error) {
-        if (!AgentrixError.isInstance(error) || error.code !== 'THREAD_NOT_FOUND') throw error;
-        text = this.#texts.nothingToReset;
-      }
-      await this.#say(ctx, to, text);
-      done(ctx, 'answered', { chatId: ctx.chat.id, ...route });
-    });
-
-    bot.command('status', async (ctx) => {
-      const to = addressOf(ctx);
-      const route = this.#router.route(ctx.chat.id, to.topicId);
-      await this.#say(ctx, to, await this.#status(route.agentId, route.threadId));
-      done(ctx, 'answered', { chatId: ctx.chat.id, ...route });
-    });
-
-    bot.on('message:text', async (ctx) => {
-      const to = addressOf(ctx);
-      const target = { chatId: ctx.chat.id, ...(to.topicId !== undefined ? { topicId: to.topicId } : {}) };
-      const max = this.#options.maxInputChars ?? 4096;
-      if (ctx.message.text.length > max) {
-        await this.#say(ctx, to, this.#texts.tooLong.replace('{max}', String(max)));
-        done(ctx, 'answered', target);
-        return;
-      }
-      const route = this.#router.route(ctx.chat.id, to.topicId);
-      await this.#dispatch(ctx.update.update_id, ctx.message.text, ctx.from?.id, to, route);
-      done(ctx, 'dispatched', { ...target, ...route });
-    });
-
-    bot.on('callback_query:data', async (ctx) => {
-      const match = APPROVAL_DATA.exec(ctx.callbackQuery.data);
-      if (match === null) {
-        await this.#answerCallback(ctx.callbackQuery.id, 'This button does nothing any more.');
-      } else {
-        const [, approvalId, choice] = match as unknown as [string, string, 'y' | 'n'];
-        await this.#answerCallback(ctx.callbackQuery.id, this.#decide(approvalId, choice, ctx.from.id));
-      }
-      done(ctx, 'answered', ctx.chat !== undefined ? { chatId: ctx.chat.id } : undefined);
-    });
-
-    // Files, stickers, photos, voice, locations...: a clear reply instead of silence.
-    bot.on('message', async (ctx) => {
-      await this.#say(ctx, addressOf(ctx), this.#texts.unsupported);
-      done(ctx, 'answered', { chatId: ctx.chat.id });
-    });
-
-    // Everything else (edits, channel posts, polls, reactions, ...): counted, not answered.
-    bot.use((ctx) => this.#ignore(ctx));
-  }
-
-  #ignore(ctx: Context): void {
-    this.#stats.ignored++;
-    this.#events.emit('telegram.update-ignored', {
-      botId: this.botId,
-      updateId: ctx.update.update_id,
-      kind: kindOf(ctx.update),
-    });
-    this.#outcomes.set(ctx.update.update_id, { status: 'ignored' });
-  }
-
-  #refuse(ctx: Context, chatId: number): void {
-    this.#stats.refused++;
-    this.#events.emit('telegram.refused', {
-      botId: this.botId,
-      updateId: ctx.update.update_id,
-      chatId,
-      ...(ctx.from !== undefined ? { userId: ctx.from.id } : {}),
-    });
-  }
-
-  /** Whether a message is for this bot (see `groupMessages`); a command for another bot never is. */
-  #addressed(ctx: Context): boolean {
-    const message = ctx.message;
-    if (message === undefined) return true;
-    const me = ctx.me.username.toLowerCase();
-    const text = message.text ?? message.caption ?? '';
-    const entities = message.entities ?? message.caption_entities ?? [];
-    const command = entities.find((entity) => entity.type === 'bot_command' && entity.offset === 0);
-    if (command !== undefined) {
-      const target = text.slice(0, command.length).split('@')[1];
-      return target === undefined || target.toLowerCase() === me;
-    }
-    if (message.chat.type === 'private' || this.#options.groupMessages === 'all') return true;
-    if (message.reply_to_message?.from?.id === ctx.me.id) return true;
-    return entities.some(
-      (entity) =>
-        (entity.type === 'mention' &&
-          text.slice(entity.offset + 1, entity.offset + entity.length).toLowerCase() === me) ||
-        (entity.type === 'text_mention' && entity.user.id === ctx.me.id),
-    );
-  }
-
-  /** The toast of a button press: a press answered late (Telegram allows 15 s or so) is still decided. */
-  async #answerCallback(id: string, text: string): Promise<void> {
-    await this.#api
-      .answerCallback(id, text)
-      .catch((error: unknown) =>
-        this.#logger.warn({ error: serializeError(error) }, 'telegram button press not acknowledged'),
-      );
-  }
-
-  /** Answers an update with a text of the channel's own (no model call). */
-  async #say(ctx: Context, to: ChatAddress, text: string): Promise<void> {
-    const messageIds = await this.#api.sendText(to, text);
-    this.#events.emit('telegram.replied', {
-      botId: this.botId,
-      chatId: Number(to.chatId),
-      messageIds,
-      updateId: ctx.update.update_id,
-    });
-  }
-
   /** Hands a text to the chat's agent over the bus, with typing shown until the answer streams in. */
   async #dispatch(
     updateId: number,
@@ -616,27 +455,14 @@ export class TelegramChannel {
     route: { agentId: string; threadId: string },
   ): Promise<void> {
     const id = this.#messageIdOf(updateId);
-    if (!this.#streams.has(id)) {
-      const interval = this.#options.streamEditIntervalMs;
-      const stream = new ReplyStream({
-        api: this.#api,
-        to,
-        clock: this.#clock,
-        logger: this.#logger,
-        editIntervalMs: interval === undefined ? 1000 : interval,
-        typingIntervalMs: this.#options.typingIntervalMs ?? 4500,
-        // Kept, so that after a crash the answer replaces the partial one instead of following it.
-        onShown: (shownMessageId) => {
-          this.#log
-            ?.mark(this.botId, updateId, 'dispatched', this.#clock.now(), { shownMessageId })
-            .catch((error: unknown) =>
-              this.#logger.warn({ updateId, error: serializeError(error) }, 'telegram streamed message not recorded'),
-            );
-        },
-      });
-      this.#streams.set(id, stream);
-      stream.startTyping();
-    }
+    // The shown message is kept, so that after a crash the answer replaces the partial one instead of following it.
+    this.#streams.open(id, to, (shownMessageId) => {
+      this.#log
+        ?.mark(this.botId, updateId, 'dispatched', this.#clock.now(), { shownMessageId })
+        .catch((error: unknown) =>
+          this.#logger.warn({ updateId, error: serializeError(error) }, 'telegram streamed message not recorded'),
+        );
+    });
     try {
       await this.#agentrix.send({
         id,
@@ -648,43 +474,10 @@ export class TelegramChannel {
         data: { telegram: { chatId: to.chatId, topicId: to.topicId, userId, updateId } },
       });
     } catch (error) {
-      this.#streams.get(id)?.close();
-      this.#streams.delete(id);
+      this.#streams.drop(id);
       throw error;
     }
     this.#stats.dispatched++;
-  }
-
-  async #status(agentId: string, threadId: string): Promise<string> {
-    const lines: string[] = [];
-    if (this.#agentrix.has(agentId)) {
-      const info = this.#agentrix.get(agentId);
-      lines.push(`Agent **${info.name}**: ${info.state}${info.pause ? ` (${info.pause.kind})` : ''}.`);
-    } else {
-      lines.push(`Agent **${agentId}** runs in another process.`);
-    }
-    const context = await this.#agentrix.contexts.load(agentId, threadId);
-    lines.push(`This conversation: ${context.turns} turns, ${context.messages.length} messages remembered.`);
-    return lines.join('\n');
-  }
-
-  #decide(approvalId: string, choice: 'y' | 'n', userId: number): string {
-    const by = `telegram:${userId}`;
-    try {
-      if (choice === 'y') this.#agentrix.approve(approvalId, { by });
-      else this.#agentrix.reject(approvalId, `rejected in Telegram by ${by}`, { by });
-      return choice === 'y' ? 'Approved' : 'Rejected';
-    } catch (error) {
-      if (AgentrixError.isInstance(error) && error.code === 'INVALID_ARGUMENT') {
-        return 'This request was already decided or has expired.';
-      }
-      throw error;
-    }
-  }
-
-  #chatOfTurn(turnId: string): ChatAddress | undefined {
-    const turn = this.#turns.get(turnId);
-    return turn === undefined ? undefined : this.#streams.get(turn.messageId)?.to;
   }
 
   // ---------------------------------------------------------------- events and replies
@@ -695,96 +488,12 @@ export class TelegramChannel {
       events.on(name, listener as never);
       this.#unsubscribe.push(() => events.off(name, listener as never));
     };
-    on('turn.started', (event) => {
-      const stream = this.#streams.get(event.messageId);
-      if (stream === undefined) return;
-      stream.restart();
-      this.#turns.set(event.turnId, { messageId: event.messageId, step: 0 });
-    });
-    on('model.token', (event) => {
-      const turn = this.#turns.get(event.turnId);
-      if (turn === undefined) return;
-      const stream = this.#streams.get(turn.messageId);
-      if (turn.step !== event.step) {
-        turn.step = event.step;
-        stream?.restart(); // a new model step: show its words, not the last step's
-      }
-      stream?.push(event.text);
-    });
-    on('turn.completed', (event) => this.#turns.delete(event.turnId));
-    on('turn.failed', (event) => this.#turns.delete(event.turnId));
+    on('turn.started', (event) => this.#streams.turnStarted(event.turnId, event.messageId));
+    on('model.token', (event) => this.#streams.token(event.turnId, event.step, event.text));
+    on('turn.completed', (event) => this.#streams.turnEnded(event.turnId));
+    on('turn.failed', (event) => this.#streams.turnEnded(event.turnId));
     on('approval.requested', (event) => this.#approvals.requested(event.request));
     on('approval.resolved', (event) => this.#approvals.resolved(event.request.id, event.outcome, event.by));
-  }
-
-  /** The one loop reading the agents' replies from the channel's inbox, until close. */
-  async #readReplies(): Promise<void> {
-    const bus = this.#agentrix.bus;
-    const signal = this.#stop.signal;
-    const consumer = `telegram-${this.botId}`;
-    let failures = 0;
-    while (!signal.aborted) {
-      if (this.#delivering.size >= MAX_DELIVERIES) {
-        await Promise.race(this.#delivering);
-        continue;
-      }
-      let deliveries: Delivery[];
-      try {
-        deliveries = await bus.read(this.inbox, { consumer, max: MAX_DELIVERIES - this.#delivering.size, signal });
-        failures = 0;
-      } catch (error) {
-        if (signal.aborted) break;
-        if (AgentrixError.isInstance(error) && error.code === 'CLOSED') {
-          this.#logger.warn({}, 'telegram reply inbox closed: close the channel before the runtime');
-          break;
-        }
-        failures++;
-        const delayMs = backoffDelay(failures, { baseDelayMs: 100, maxDelayMs: 5_000 });
-        this.#logger.warn(
-          { attempt: failures, delayMs, error: serializeError(error) },
-          'telegram reply inbox unreadable',
-        );
-        await sleep(delayMs, { clock: this.#clock, signal, background: true }).catch(() => {});
-        continue;
-      }
-      for (const delivery of deliveries) this.#queueDelivery(delivery);
-    }
-    await Promise.all(this.#delivering);
-  }
-
-  /** Delivers an answer after the answers before it in its conversation; other conversations go on meanwhile. */
-  #queueDelivery(delivery: Delivery): void {
-    const { envelope } = delivery;
-    const key = envelope.threadId ?? envelope.inReplyTo ?? delivery.deliveryId;
-    const next = (this.#replyChains.get(key) ?? Promise.resolve()).then(() => this.#deliver(delivery));
-    this.#replyChains.set(key, next);
-    this.#delivering.add(next);
-    void next.finally(() => {
-      this.#delivering.delete(next);
-      if (this.#replyChains.get(key) === next) this.#replyChains.delete(key);
-    });
-  }
-
-  /** Delivers one reply to its chat, then acks it; a failure is retried by the bus, then dead-lettered. */
-  async #deliver(delivery: Delivery): Promise<void> {
-    const bus = this.#agentrix.bus;
-    const { envelope } = delivery;
-    try {
-      await this.#answer(envelope, delivery.attempt >= bus.maxDeliveries);
-      await bus.ack(this.inbox, [delivery.deliveryId]);
-    } catch (error) {
-      this.#logger.warn(
-        {
-          messageId: envelope.inReplyTo,
-          attempt: delivery.attempt,
-          error: serializeError(error, { secrets: [this.#token] }),
-        },
-        'telegram answer not delivered; retrying',
-      );
-      const delayMs = backoffDelay(delivery.attempt, { baseDelayMs: 1000, maxDelayMs: 30_000 });
-      await sleep(delayMs, { clock: this.#clock, signal: this.#stop.signal }).catch(() => {});
-      await bus.nack(this.inbox, delivery.deliveryId, { error }).catch(() => {});
-    }
   }
 
   async #answer(envelope: MessageEnvelope, lastAttempt: boolean): Promise<void> {
@@ -799,21 +508,9 @@ export class TelegramChannel {
       await this.#deadLetter(updateId, to, errorOfReply(envelope));
       return;
     }
-    const stream =
-      this.#streams.get(messageId) ??
-      new ReplyStream({
-        api: this.#api,
-        to,
-        clock: this.#clock,
-        logger: this.#logger,
-        editIntervalMs: false,
-        typingIntervalMs: 4500,
-        ...(record.shownMessageId !== undefined ? { messageId: record.shownMessageId } : {}),
-      });
-    this.#streams.set(messageId, stream);
     try {
-      const messageIds = await stream.finish(envelope.content.trim() === '' ? this.#texts.empty : envelope.content);
-      this.#streams.delete(messageId);
+      const text = envelope.content.trim() === '' ? this.#texts.empty : envelope.content;
+      const messageIds = await this.#streams.finish(messageId, to, text, record.shownMessageId);
       await this.#log!.mark(this.botId, updateId, 'answered', this.#clock.now(), { chatId: Number(to.chatId) });
       this.#stats.answered++;
       this.#events.emit('telegram.replied', { botId: this.botId, chatId: Number(to.chatId), messageIds, updateId });
@@ -826,28 +523,6 @@ export class TelegramChannel {
       throw error;
     }
   }
-}
-
-function kindOf(update: Update): string {
-  return Object.keys(update).find((key) => key !== 'update_id') ?? 'unknown';
-}
-
-function chatOf(update: Update): { id: number } | undefined {
-  return update.message?.chat ?? update.callback_query?.message?.chat ?? undefined;
-}
-
-function chatAddressOf(update: Update): ChatAddress | undefined {
-  const chat = chatOf(update);
-  if (chat === undefined) return undefined;
-  const message = update.message;
-  const topicId = message?.is_topic_message === true ? message.message_thread_id : undefined;
-  return { chatId: chat.id, ...(topicId !== undefined ? { topicId } : {}) };
-}
-
-function addressOf(ctx: Context): ChatAddress {
-  const message = ctx.message;
-  const topicId = message?.is_topic_message === true ? message.message_thread_id : undefined;
-  return { chatId: (ctx.chat as { id: number }).id, ...(topicId !== undefined ? { topicId } : {}) };
 }
 
 /** grammY wraps what a middleware throws in a `BotError` whose `error` is the original. */

@@ -1,3 +1,4 @@
+// Test helpers free of vitest, so the crash tests' child scripts can use them too.
 import type { ChatModel, ChatRequest, ChatStreamPart } from '@agentrix/core';
 import type { MockLLM } from '@agentrix/testing';
 

@@ -1,4 +1,5 @@
 // The shapes of @agentrix/server's answers that the console reads (packages/server/API.md).
+import type { BudgetStatus } from '@agentrix/gateway';
 
 export type AgentState = 'created' | 'idle' | 'running' | 'paused' | 'error' | 'terminated';
 
@@ -7,15 +8,9 @@ export interface SerializedError {
   message: string;
 }
 
-export interface BudgetStatus {
-  budget: string;
-  period: 'day' | 'month' | 'total';
-  unit: 'usd' | 'tokens';
-  limit: number;
-  spent: number;
-  reserved: number;
-  remaining: number;
-}
+// The budgets answer is the gateway's own status, serialized as it is: a type-only import, erased
+// from the browser bundle.
+export type { BudgetStatus };
 
 export interface Agent {
   id: string;

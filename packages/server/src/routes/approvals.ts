@@ -1,4 +1,5 @@
 import type { Agentrix } from '@agentrix/runtime';
+import type { z } from 'zod';
 import { notFound } from '../http-error.js';
 import { route } from '../route.js';
 import { ApprovalsQuery, ApproveBody, RejectBody } from '../schemas.js';
@@ -17,6 +18,33 @@ function requirePending(agentrix: Agentrix, id: string): void {
   if (!pending(agentrix).some((request) => request.id === id)) {
     throw notFound(`No pending approval "${id}" (it was decided, timed out or never existed)`, { id });
   }
+}
+
+/**
+ * `POST /api/approvals/:id/<verb>`: decides a pending call, in the name of the body's `by` or
+ * else the caller's, and answers its outcome.
+ */
+function decisionRoute<Body extends { by?: string | undefined }>(
+  agentrix: Agentrix,
+  verb: 'approve' | 'reject',
+  summary: string,
+  body: z.ZodType<Body>,
+  decide: (id: string, body: Body, by: { by?: string }) => void,
+) {
+  return route({
+    method: 'POST',
+    path: `/api/approvals/:id/${verb}`,
+    scope: 'operate',
+    tag: 'approvals',
+    summary,
+    body,
+    handler: ({ params, body, principal }) => {
+      requirePending(agentrix, params.id!);
+      const by = body.by ?? principal.name;
+      decide(params.id!, body, by !== undefined ? { by } : {});
+      return { id: params.id, outcome: verb === 'approve' ? 'approved' : 'rejected' };
+    },
+  });
 }
 
 export function approvalRoutes(context: ServerContext) {
@@ -38,33 +66,15 @@ export function approvalRoutes(context: ServerContext) {
         })),
       }),
     }),
-    route({
-      method: 'POST',
-      path: '/api/approvals/:id/approve',
-      scope: 'operate',
-      tag: 'approvals',
-      summary: 'Let a waiting skill call run',
-      body: ApproveBody,
-      handler: ({ params, body, principal }) => {
-        requirePending(agentrix, params.id!);
-        const by = body.by ?? principal.name;
-        agentrix.approve(params.id!, by !== undefined ? { by } : {});
-        return { id: params.id, outcome: 'approved' };
-      },
-    }),
-    route({
-      method: 'POST',
-      path: '/api/approvals/:id/reject',
-      scope: 'operate',
-      tag: 'approvals',
-      summary: 'Refuse a waiting skill call (the model gets the refusal)',
-      body: RejectBody,
-      handler: ({ params, body, principal }) => {
-        requirePending(agentrix, params.id!);
-        const by = body.by ?? principal.name;
-        agentrix.reject(params.id!, body.reason, by !== undefined ? { by } : {});
-        return { id: params.id, outcome: 'rejected' };
-      },
-    }),
+    decisionRoute(agentrix, 'approve', 'Let a waiting skill call run', ApproveBody, (id, _body, by) =>
+      agentrix.approve(id, by),
+    ),
+    decisionRoute(
+      agentrix,
+      'reject',
+      'Refuse a waiting skill call (the model gets the refusal)',
+      RejectBody,
+      (id, body, by) => agentrix.reject(id, body.reason, by),
+    ),
   ];
 }

@@ -58,6 +58,12 @@ export function pgliteTemplate(): Promise<string> {
   return templateReady;
 }
 
+/** Makes `directory` a copy of the template: a PGlite data directory ready to open. */
+export async function copyTemplate(directory: string): Promise<void> {
+  await cp(await pgliteTemplate(), directory, { recursive: true });
+  await rm(path.join(directory, 'READY'), { force: true });
+}
+
 export interface TestPglite {
   database: Database;
   directory: string;
@@ -67,10 +73,8 @@ export interface TestPglite {
 
 /** A fresh on-disk PGlite database copied from the template, in its own temp directory. */
 export async function openTestPglite(): Promise<TestPglite> {
-  const template = await pgliteTemplate();
   const directory = path.join(os.tmpdir(), `agentrix-pglite-test-${randomUUID()}`);
-  await cp(template, directory, { recursive: true });
-  await rm(path.join(directory, 'READY'), { force: true });
+  await copyTemplate(directory);
   const database = await openDatabase(directory);
   return {
     database,
