@@ -108,13 +108,20 @@ export class RedisBusContext {
     this.client.off('close', this.#onConnectionLost);
     this.client.off('ready', this.#onConnectionBack);
     if (!this.ownsClient) return;
+    // A ref'd grace timer: `close()` awaits it, so it must keep Node alive (a QUIT queued on a dead
+    // connection holds no handle of its own), and it is cleared as soon as the QUIT answers.
+    let grace: ReturnType<typeof setTimeout> | undefined;
     try {
       await Promise.race([
         this.client.quit(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('QUIT timed out')), CLOSE_GRACE_MS).unref()),
+        new Promise((_, reject) => {
+          grace = setTimeout(() => reject(new Error('QUIT timed out')), CLOSE_GRACE_MS);
+        }),
       ]);
     } catch {
       this.client.disconnect();
+    } finally {
+      clearTimeout(grace);
     }
   }
 
