@@ -17,6 +17,17 @@ export interface EndToEndOptions {
   durationMs: number;
   /** Inbox name prefix (fresh per run). */
   prefix: string;
+  /** The Redis server's CPU time so far (µs), for its CPU per message; omitted for the in-memory bus. */
+  serverCpuMicros?: () => Promise<number>;
+}
+
+export interface EndToEndResult {
+  /** Acked messages per second in the window. */
+  rate: number;
+  /** This process's CPU time (user + system) per acked message in the window, µs. */
+  nodeMicros: number;
+  /** The Redis server's CPU time per acked message in the window, µs (NaN without `serverCpuMicros`). */
+  serverMicros: number;
 }
 
 /**
@@ -24,7 +35,7 @@ export interface EndToEndOptions {
  * no-op) -> `ack`, with `senders` sender chains and `agents` agent loops in this process.
  * Counts acks between the end of the warmup and the end of the window.
  */
-export async function endToEndThroughput(bus: MessageBus, options: EndToEndOptions): Promise<number> {
+export async function endToEndThroughput(bus: MessageBus, options: EndToEndOptions): Promise<EndToEndResult> {
   const agents = Array.from({ length: options.agents }, (_, index) => `${options.prefix}-agent-${index}`);
   // One signal per agent, as the runtime has: a signal shared by every blocked read would make
   // each read pay for the listeners of all the others (EventTarget walks its listener list).
@@ -64,6 +75,8 @@ export async function endToEndThroughput(bus: MessageBus, options: EndToEndOptio
   let next = 0;
   let ackedAtWarmEnd = -1;
   let warmEndAt = 0;
+  let nodeCpuAtWarmEnd: NodeJS.CpuUsage | undefined;
+  let serverCpuAtWarmEnd: Promise<number> | undefined;
   const sender = async () => {
     for (;;) {
       const now = performance.now();
@@ -72,6 +85,8 @@ export async function endToEndThroughput(bus: MessageBus, options: EndToEndOptio
       if (ackedAtWarmEnd < 0 && now >= warmEnd) {
         ackedAtWarmEnd = acked;
         warmEndAt = now;
+        nodeCpuAtWarmEnd = process.cpuUsage();
+        serverCpuAtWarmEnd = options.serverCpuMicros?.();
       }
       if (sent - acked >= maxBacklog) {
         await new Promise<void>((resolve) => blocked.push(resolve));
@@ -83,10 +98,15 @@ export async function endToEndThroughput(bus: MessageBus, options: EndToEndOptio
     }
   };
   await Promise.all(Array.from({ length: options.senders }, sender));
-  const rate = ((acked - ackedAtWarmEnd) / (performance.now() - warmEndAt)) * 1000;
+  const counted = acked - ackedAtWarmEnd;
+  const rate = (counted / (performance.now() - warmEndAt)) * 1000;
+  const nodeCpu = process.cpuUsage(nodeCpuAtWarmEnd);
+  const serverCpu = options.serverCpuMicros
+    ? (await options.serverCpuMicros()) - (await serverCpuAtWarmEnd!)
+    : Number.NaN;
   for (const controller of controllers) controller.abort();
   for (const resume of blocked) resume();
   await Promise.all(loops);
   await Promise.all(agents.map((agent) => bus.deleteInbox(agent)));
-  return rate;
+  return { rate, nodeMicros: (nodeCpu.user + nodeCpu.system) / counted, serverMicros: serverCpu / counted };
 }

@@ -13,8 +13,9 @@ import { Cluster } from 'ioredis';
 import { type Summary, summarize } from '../lib/stats.js';
 import { formatNumber, formatRatio, printTable, status } from '../lib/table.js';
 import { redisBenchmarkXadd } from './baseline.js';
-import { endToEndThroughput } from './end-to-end.js';
+import { type EndToEndResult, endToEndThroughput } from './end-to-end.js';
 import { startBenchRedis } from './redis-server.js';
+import { RedisServerCpu } from './server-cpu.js';
 import { wakeLatency } from './wake-latency.js';
 
 /** Issue 19's targets: 100 agents, 1,000 agents (end to end, one process); wake p99 at 20k msg/s. */
@@ -31,9 +32,15 @@ function collectGarbage(): void {
   if (gc !== undefined) for (let i = 0; i < 3; i++) gc();
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+/** The run with the median rate (its CPU figures come with it). */
+function medianRun(runs: EndToEndResult[]): EndToEndResult {
+  const sorted = [...runs].sort((a, b) => a.rate - b.rate);
   return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** CPU µs per message, one decimal ('-' when not measured). */
+function formatMicros(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(1) : '-';
 }
 
 const began = performance.now();
@@ -46,6 +53,7 @@ const redis = await startBenchRedis();
 console.log(`redis: ${redis.own ? `own redis-server on port ${redis.port} (no persistence)` : 'REDIS_URL'}`);
 const namespace = `bench-${randomUUID()}`;
 const buses: MessageBus[] = [];
+const serverCpu = new RedisServerCpu(redis.url);
 // A three-primary Redis Cluster on this machine, for the cluster row (BUS_CLUSTER=0 skips it).
 const cluster = process.env.BUS_CLUSTER === '0' ? undefined : await OwnRedisCluster.start({ primaries: 3 });
 const clusterClient = cluster && new Cluster(cluster.startupNodes, { enableAutoPipelining: false });
@@ -58,8 +66,8 @@ try {
   buses.push(memory, redisBus);
 
   const throughputRows: string[][] = [
-    ['redis-benchmark XADD -c 50 (baseline)', formatNumber(baseline), '1.00x', '-', '-'],
-    ['redis-benchmark XADD -c 50 -P 16', formatNumber(pipelined), formatRatio(pipelined, baseline), '-', '-'],
+    ['redis-benchmark XADD -c 50 (baseline)', formatNumber(baseline), '1.00x', '-', '-', '-', '-'],
+    ['redis-benchmark XADD -c 50 -P 16', formatNumber(pipelined), formatRatio(pipelined, baseline), '-', '-', '-', '-'],
   ];
   const clusterBus =
     clusterClient && new RedisStreamsBus({ client: clusterClient as unknown as RedisClientLike, namespace });
@@ -82,12 +90,12 @@ try {
       : []),
   ];
   for (const [label, bus, agents, senders, readMax] of cases) {
-    const rates: number[] = [];
+    const runs: EndToEndResult[] = [];
     // The same inbox names for every run of a case (each run deletes its inboxes at the end).
     const prefix = `e2e-${randomUUID()}`;
     for (let run = 0; run < RUNS; run++) {
       collectGarbage();
-      rates.push(
+      runs.push(
         await endToEndThroughput(bus, {
           agents,
           senders,
@@ -95,23 +103,27 @@ try {
           warmupMs: 500,
           durationMs: 3000,
           prefix,
+          // The cluster's servers are not this one: no server CPU for that row.
+          serverCpuMicros: bus === redisBus ? () => serverCpu.micros() : undefined,
         }),
       );
     }
-    const rate = median(rates);
+    const { rate, nodeMicros, serverMicros } = medianRun(runs);
     const target =
       bus === redisBus && readMax === 1 ? (agents >= 1000 ? TARGET_THROUGHPUT_1000 : TARGET_THROUGHPUT_100) : 0;
     throughputRows.push([
       label,
       formatNumber(rate),
       formatRatio(rate, baseline),
+      formatMicros(nodeMicros),
+      formatMicros(serverMicros),
       target > 0 ? `>= ${formatNumber(target)}` : '-',
       target > 0 ? status(rate >= target) : '-',
     ]);
   }
   printTable({
     title: `End-to-end throughput: send -> delivered into an agent turn -> ack (one process, median of ${RUNS} runs)`,
-    headers: ['case', 'messages/s', 'vs baseline', 'target', 'status'],
+    headers: ['case', 'messages/s', 'vs baseline', 'node CPU µs/msg', 'redis CPU µs/msg', 'target', 'status'],
     rows: throughputRows,
     notes: [
       'Baseline: redis-benchmark XADD with 50 clients on the same Redis and machine. Per message the bus runs',
@@ -119,6 +131,8 @@ try {
       'no round trip); scripts are batched with every inbox active in the same tick (up to 24 per script).',
       'Senders pause while 20 messages per agent are sent and not yet acked (a sustained rate, not a',
       'growing backlog). Senders, agents and ioredis share one Node thread, Redis the other core.',
+      'CPU µs/msg: CPU time (user + system) per acked message in the window, of this process (senders,',
+      'agents, bus, ioredis) and of redis-server (INFO cpu); unlike the rate it holds when the machine is loaded.',
       'The cluster row runs three redis-servers on the same cores; its batches are split per slot',
       '(about one script per inbox), so it shows the cost of the split, not what more machines buy.',
     ],
@@ -175,6 +189,7 @@ try {
   });
 } finally {
   for (const bus of buses) await bus.close();
+  await serverCpu.close();
   await clusterClient?.quit();
   await cluster?.stop();
   await redis.stop();

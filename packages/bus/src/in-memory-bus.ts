@@ -97,23 +97,26 @@ export class InMemoryBus implements MessageBus {
    * Appends a message to `input.to`. A repeated explicit `id` or `externalId` (within
    * `dedupeWindow` per inbox) is not enqueued again: the original envelope is returned. Explicit
    * ids of messages to or answered at a reply inbox are not remembered (see `REPLY_INBOX_PREFIX`).
+   * Not `async` (nor is `ack`): a frame per call on the path of every ask (bench/runtime section 4).
    */
-  async send(input: SendInput): Promise<MessageEnvelope> {
-    this.#assertOpen('send');
-    const message = checkSendInput(input, this.#maxMessageBytes);
-    const inbox = this.#inbox(message.to, true);
-    // Asks and their replies are matched by their asker, which drops duplicates: their ids are not
-    // remembered (see REPLY_INBOX_PREFIX).
-    const explicitId =
-      isReplyInbox(message.to) || (message.replyTo && isReplyInbox(message.replyTo)) ? undefined : message.id;
-    const externalId = message.externalId;
-    if (explicitId !== undefined || externalId !== undefined) {
+  send(input: SendInput): Promise<MessageEnvelope> {
+    try {
+      this.#assertOpen('send');
+      const message = checkSendInput(input, this.#maxMessageBytes);
+      const inbox = this.#inbox(message.to, true);
+      // Asks and their replies are matched by their asker, which drops duplicates: their ids are not
+      // remembered (see REPLY_INBOX_PREFIX).
+      const explicitId =
+        isReplyInbox(message.to) || (message.replyTo && isReplyInbox(message.replyTo)) ? undefined : message.id;
+      const externalId = message.externalId;
       const duplicate = findDuplicate(inbox, explicitId, externalId);
-      if (duplicate !== undefined) return duplicate;
+      if (duplicate !== undefined) return Promise.resolve(duplicate);
+      const envelope = completeEnvelope(message, this.#generateId, this.#clock.now());
+      this.#deliverNew(inbox, envelope, explicitId, externalId, envelope.createdAt);
+      return Promise.resolve(envelope);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const envelope = completeEnvelope(message, this.#generateId, this.#clock.now());
-    this.#deliverNew(inbox, envelope, explicitId, externalId);
-    return envelope;
   }
 
   /**
@@ -142,7 +145,7 @@ export class InMemoryBus implements MessageBus {
         }
       }
       const envelope: MessageEnvelope = { ...message, id: this.#generateId(), to: member, type, createdAt };
-      this.#deliverNew(inbox, envelope, explicitId, externalId);
+      this.#deliverNew(inbox, envelope, explicitId, externalId, createdAt);
       envelopes.push(envelope);
     }
     return envelopes;
@@ -178,11 +181,15 @@ export class InMemoryBus implements MessageBus {
   }
 
   /** Removes deliveries for good. Unknown ids (already acked, dropped inbox) are ignored. */
-  async ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
-    this.#assertOpen('ack');
-    const box = this.#existing(inbox);
-    if (box === undefined) return;
-    for (const deliveryId of deliveryIds) box.inFlight.delete(deliveryId);
+  ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
+    try {
+      this.#assertOpen('ack');
+      const box = this.#existing(inbox);
+      if (box !== undefined) for (const deliveryId of deliveryIds) box.inFlight.delete(deliveryId);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Restarts the lease of deliveries `consumer` still holds; returns how many it held. */
@@ -423,12 +430,13 @@ export class InMemoryBus implements MessageBus {
     };
   }
 
-  /** Enqueues a new envelope, remembers it for de-duplication, announces it, wakes a reader. */
+  /** Enqueues a new envelope (made at `now`), remembers it for de-duplication, announces it, wakes a reader. */
   #deliverNew(
     box: Inbox,
     envelope: MessageEnvelope,
     explicitId: string | undefined,
     externalId: string | undefined,
+    now: number,
   ): void {
     if (this.#dedupeWindow > 0) {
       if (explicitId !== undefined) {
@@ -442,7 +450,7 @@ export class InMemoryBus implements MessageBus {
     }
     box.available.pushBack(this.#newEntry(envelope));
     if (this.#events?.has('message.sent')) this.#events.emit('message.sent', { envelope });
-    if (box.waiters.length > 0) this.#dispatch(box, this.#clock.now());
+    if (box.waiters.length > 0) this.#dispatch(box, now);
   }
 
   /** Leases up to `max` available entries to `consumer`. */
@@ -466,15 +474,9 @@ export class InMemoryBus implements MessageBus {
       entry.consumer = consumer;
       entry.leasedUntil = leasedUntil;
       box.inFlight.set(entry.deliveryId, entry);
+      const { deliveryId, envelope, attempt, lastError } = entry;
       deliveries.push(
-        entry.lastError === undefined
-          ? { deliveryId: entry.deliveryId, envelope: entry.envelope, attempt: entry.attempt }
-          : {
-              deliveryId: entry.deliveryId,
-              envelope: entry.envelope,
-              attempt: entry.attempt,
-              lastError: entry.lastError,
-            },
+        lastError === undefined ? { deliveryId, envelope, attempt } : { deliveryId, envelope, attempt, lastError },
       );
     }
     return deliveries;
@@ -561,7 +563,7 @@ export class InMemoryBus implements MessageBus {
    */
   #updateLeaseTimer(box: Inbox): void {
     if (box.leaseTimer.armed || this.#closed || box.waiters.length === 0 || box.inFlight.size === 0) return;
-    const earliest = box.inFlight.values().next().value as InboxEntry;
+    const earliest = box.inFlight.first() as InboxEntry;
     box.leaseTimer.armAt(earliest.leasedUntil);
   }
 

@@ -3,6 +3,7 @@ import type { DedupeWindow } from './dedupe-window.js';
 import { Deque } from './deque.js';
 import type { InboxWaiter } from './implement/blocked-reads.js';
 import type { InboxTimer } from './implement/inbox-timer.js';
+import { InFlight } from './in-memory-bus-in-flight.js';
 
 /** One message in one inbox, from `send` until `ack` (or dead letter). */
 export interface InboxEntry {
@@ -27,7 +28,7 @@ export interface Inbox {
   /** Ready for delivery: redeliveries at the front, first deliveries in send order behind them. */
   readonly available: Deque<InboxEntry>;
   /** Delivered and not acked, in lease order (a re-lease deletes and re-inserts), keyed by delivery id. */
-  readonly inFlight: Map<string, InboxEntry>;
+  readonly inFlight: InFlight;
   deadLetters: DeadLetter[];
   /** Blocked reads, first come first served. Non-empty only while `available` is empty. */
   readonly waiters: Waiter[];
@@ -42,7 +43,7 @@ export function createInbox(name: string, leaseTimer: InboxTimer): Inbox {
   return {
     name,
     available: new Deque<InboxEntry>(),
-    inFlight: new Map(),
+    inFlight: new InFlight(),
     deadLetters: [],
     waiters: [],
     leaseTimer,

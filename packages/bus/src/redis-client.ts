@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AgentrixError } from '@agentrix/core';
 import type { RedisClientLike } from '@agentrix/core/implement';
+import { sendScript } from './redis-script-command.js';
 
 /** A Lua script run with `EVALSHA`, falling back to `EVAL` once the server has forgotten it (restart, `SCRIPT FLUSH`). */
 export class RedisScript {
@@ -15,10 +16,10 @@ export class RedisScript {
 
   async run(client: RedisClientLike, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
     try {
-      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+      return await sendScript(client, 'evalsha', this.sha, keys, args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.eval(this.source, keys.length, ...keys, ...args);
+      return sendScript(client, 'eval', this.source, keys, args);
     }
   }
 }

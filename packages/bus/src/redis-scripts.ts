@@ -66,7 +66,8 @@ end
  */
 const INBOX_KEYS = `
 local inboxPrefix = ARGV[1]
-local function inbox_base(inbox) return inboxPrefix .. '{' .. inbox .. '}:' end
+-- One concatenation per key name (a Lua string made from parts is hashed and interned once).
+local function inbox_key(inbox, name) return inboxPrefix .. '{' .. inbox .. '}:' .. name end
 `;
 
 /**
@@ -88,15 +89,16 @@ export const sendBatchScript = new RedisScript(
   'send-batch',
   `${INBOX_KEYS}${BATCH_ITEM}
 local wakePrefix, window, group = ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local function wake(base, stream, inbox)
-  local armed = redis.call('GET', base .. 'armed')
+local function wake(stream, inbox)
+  local armedKey = inbox_key(inbox, 'armed')
+  local armed = redis.call('GET', armedKey)
   if not armed then return end
-  redis.call('DEL', base .. 'armed')
+  redis.call('DEL', armedKey)
   local channel = wakePrefix .. inbox
   local split = string.find(armed, '\\n', 1, true)
   if split then
     local consumer = string.sub(armed, split + 1)
-    local ok, reply = pcall(redis.call, 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', 1, 'STREAMS', stream, '>')
+    local ok, reply = pcall(redis.call, 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', '1', 'STREAMS', stream, '>')
     if ok and reply and reply[1] and reply[1][2][1] then
       local entry = reply[1][2][1]
       local fields, envelope = entry[2], ''
@@ -118,10 +120,9 @@ local function remember(seen, list, key, envelope)
 end
 local function send_one(a)
   local inbox, envelope, id, external = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
-  local base = inbox_base(inbox)
   local dedupe = window > 0 and (id ~= '' or external ~= '')
   if dedupe then
-    local seen = base .. 'seen'
+    local seen = inbox_key(inbox, 'seen')
     if id ~= '' then
       local found = redis.call('HGET', seen, 'i:' .. id)
       if found then return {0, found} end
@@ -131,14 +132,14 @@ local function send_one(a)
       if found then return {0, found} end
     end
   end
-  local stream = base .. 'stream'
+  local stream = inbox_key(inbox, 'stream')
   redis.call('XADD', stream, '*', 'envelope', envelope)
   if dedupe then
-    local seen = base .. 'seen'
-    if id ~= '' then remember(seen, base .. 'seen-ids', 'i:' .. id, envelope) end
-    if external ~= '' then remember(seen, base .. 'seen-ext', 'e:' .. external, envelope) end
+    local seen = inbox_key(inbox, 'seen')
+    if id ~= '' then remember(seen, inbox_key(inbox, 'seen-ids'), 'i:' .. id, envelope) end
+    if external ~= '' then remember(seen, inbox_key(inbox, 'seen-ext'), 'e:' .. external, envelope) end
   end
-  wake(base, stream, inbox)
+  wake(stream, inbox)
   return 1
 end
 local out = {}
@@ -185,7 +186,16 @@ export const readBatchScript = new RedisScript(
 local group, lease, maxDeliveries = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local now, deadMax, token = ARGV[5], ARGV[6], ARGV[7]
 local malformed = ${luaString(NO_ENVELOPE_ERROR)}
+-- The reply of every ack that reads nothing (one table for all of them: replies are only read).
+local ACKED = {1, -1, 1, 0}
 
+-- Appends a delivery to a read's reply (no closure made per read).
+local function take(reply, id, attempt, envelope, err)
+  local n = #reply
+  reply[n + 1], reply[n + 2], reply[n + 3], reply[n + 4] = id, attempt, envelope, err
+end
+
+-- count is a string (a Lua number argument is formatted with %.17g by redis.call: 0.2 µs).
 local function read_new(stream, consumer, count)
   local ok, reply = pcall(redis.call, 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>')
   if ok then return reply end
@@ -196,10 +206,15 @@ end
 local function read_one(a)
   local inbox, consumer, max, flags = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local acks = tonumber(ARGV[a + 4])
-  local base = inbox_base(inbox)
-  local stream, errors, dead, reclaim = base .. 'stream', base .. 'errors', base .. 'dead', base .. 'reclaim'
+  local stream, errors, reclaim = inbox_key(inbox, 'stream'), inbox_key(inbox, 'errors'), inbox_key(inbox, 'reclaim')
+  -- Which of the two markers exist, in one call (usually neither: nothing was nacked lately).
+  -- Key names and calls cost about 0.25 µs each in a script, about as much as EXISTS itself.
+  local hasErrors, hasReclaim = false, false
+  if redis.call('EXISTS', errors, reclaim) > 0 then
+    hasErrors = redis.call('EXISTS', errors) == 1
+    hasReclaim = redis.call('EXISTS', reclaim) == 1
+  end
   if acks > 0 then
-    local hasErrors = redis.call('EXISTS', errors) == 1
     for i = a + 5, a + 4 + acks do
       local ok, n = pcall(redis.call, 'XACK', stream, group, ARGV[i])
       if ok and n == 1 then
@@ -208,19 +223,17 @@ local function read_one(a)
       end
     end
   end
-  if max == 0 then return {1, -1, 1, 0} end
-  -- out: 4 values per delivery; taken: how many deliveries.
-  local out, deadOut, taken = {}, {}, 0
+  if max == 0 then return ACKED end
+  -- reply: the header (hint, more and dead count set at the end), then 4 values per delivery
+  -- (dead letters, rare, are put in front at the end); taken: how many deliveries.
+  -- deadOut: made on the first dead letter. Tables and closures made per read cost Redis more than
+  -- they look: building the reply in place instead of in a second table, with no closure per read,
+  -- cut Redis's instructions per message by 4.5% (bench/bus/redis-instructions.ts).
+  local reply, deadOut, taken = {1, -1, 0, 0}, nil, 0
   local rounds = 0
-  local function take(id, attempt, envelope, err)
-    out[#out + 1] = id
-    out[#out + 1] = attempt
-    out[#out + 1] = envelope
-    out[#out + 1] = err
-    taken = taken + 1
-  end
 
-  if flags % 4 >= 2 or redis.call('EXISTS', reclaim) == 1 then
+  if flags % 4 >= 2 or hasReclaim then
+    local dead = inbox_key(inbox, 'dead')
     local ok, pending = pcall(redis.call, 'XPENDING', stream, group, 'IDLE', lease, '-', '+', max)
     if not ok then
       redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
@@ -234,14 +247,17 @@ local function read_one(a)
         if taken >= max then break end
         local id, count = p[1], tonumber(p[4])
         if count >= maxDeliveries then
+          deadOut = deadOut or {}
           dead_letter(stream, errors, dead, group, id, count, now, deadMax, '', deadOut)
         else
           local claimed = redis.call('XCLAIM', stream, group, consumer, 0, id)
           if claimed[1] then
             local envelope = field(claimed[1][2], 'envelope')
             if envelope then
-              take(id, count + 1, envelope, redis.call('HGET', errors, id) or '')
+              take(reply, id, count + 1, envelope, redis.call('HGET', errors, id) or '')
+              taken = taken + 1
             else
+              deadOut = deadOut or {}
               dead_letter(stream, errors, dead, group, id, count + 1, now, deadMax, malformed, deadOut)
             end
           else
@@ -257,14 +273,18 @@ local function read_one(a)
   end
 
   while taken < max do
-    local reply = read_new(stream, consumer, max - taken)
-    if not reply or not reply[1] or #reply[1][2] == 0 then break end
-    for _, entry in ipairs(reply[1][2]) do
+    local count = ARGV[a + 2]
+    if taken > 0 then count = tostring(max - taken) end
+    local read = read_new(stream, consumer, count)
+    if not read or not read[1] or #read[1][2] == 0 then break end
+    for _, entry in ipairs(read[1][2]) do
       local envelope = field(entry[2], 'envelope')
       if envelope then
-        take(entry[1], 1, envelope, '')
+        take(reply, entry[1], 1, envelope, '')
+        taken = taken + 1
       else
-        dead_letter(stream, errors, dead, group, entry[1], 1, now, deadMax, malformed, deadOut)
+        deadOut = deadOut or {}
+        dead_letter(stream, errors, inbox_key(inbox, 'dead'), group, entry[1], 1, now, deadMax, malformed, deadOut)
       end
     end
   end
@@ -275,9 +295,9 @@ local function read_one(a)
   if rounds >= 10 or taken >= max then more = 1 end
   if more == 0 then
     if taken == 0 and flags % 8 >= 4 then
-      redis.call('SET', base .. 'armed', token .. '\\n' .. consumer)
+      redis.call('SET', inbox_key(inbox, 'armed'), token .. '\\n' .. consumer)
     else
-      redis.call('SET', base .. 'armed', '1')
+      redis.call('SET', inbox_key(inbox, 'armed'), '1')
     end
   end
 
@@ -293,12 +313,14 @@ local function read_one(a)
     end
     if #inFlight >= 100 and (hint < 0 or hint > lease) then hint = lease end
   end
-  local reply = {1, hint, more, #deadOut}
+  reply[2], reply[3] = hint, more
+  if deadOut == nil then return reply end
+  local withDead = {1, hint, more, #deadOut}
   for _, letter in ipairs(deadOut) do
-    for i = 1, 4 do reply[#reply + 1] = letter[i] end
+    for i = 1, 4 do withDead[#withDead + 1] = letter[i] end
   end
-  for i = 1, #out do reply[#reply + 1] = out[i] end
-  return reply
+  for i = 5, #reply do withDead[#withDead + 1] = reply[i] end
+  return withDead
 end
 
 local replies, a = {}, 8

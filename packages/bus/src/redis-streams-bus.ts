@@ -59,11 +59,12 @@ function allEntryIds(ids: readonly string[]): boolean {
  *   channels of the inboxes that have local blocked readers; every write that makes something
  *   readable publishes there, and the woken inbox is read with a non-blocking script.
  *
- * The parts, one file each: key names (`redis-keys.ts`), Lua scripts (`redis-scripts.ts`), the
- * batches of the hot path (`redis-script-batches.ts`), leases (`redis-lease-manager.ts`), dead
- * letters (`redis-dead-letters.ts`), groups (`redis-groups.ts`), wake-ups (`redis-wake-hub.ts`),
- * and the blocked reads: the loop per inbox (`redis-reader-pump.ts`), hand-offs
- * (`redis-handoff.ts`) and what an ack fetches ahead (`redis-prefetch-cache.ts`).
+ * The parts, one file each: key names (`redis-keys.ts`), Lua scripts (`redis-scripts.ts`, sent
+ * by `redis-script-command.ts`), the batches of the hot path (`redis-script-batches.ts`), leases
+ * (`redis-lease-manager.ts`), dead letters (`redis-dead-letters.ts`), groups (`redis-groups.ts`),
+ * wake-ups (`redis-wake-hub.ts`), and the blocked reads: the loop per inbox
+ * (`redis-reader-pump.ts`), hand-offs (`redis-handoff.ts`) and what an ack fetches ahead
+ * (`redis-prefetch-cache.ts`).
  *
  * A client passed in is never closed; the bus closes only the subscriber connection it opened
  * (and the client `createRedisBus` opened from a URL).

@@ -25,40 +25,47 @@ export interface AbortWatcher {
   onAbort(): void;
 }
 
-/** Per signal: the watchers waiting on it, behind the one listener the signal has for them all. */
-const abortWatchers = new WeakMap<AbortSignal, Set<AbortWatcher>>();
+/**
+ * Per signal: the watchers waiting on it, behind the one listener the signal has for them all. An
+ * array, not a Set: a Set whose last entry is deleted reallocates its table, once per read of an
+ * agent's inbox (bench/runtime section 4). Reads settle oldest first, so a removal finds its
+ * watcher at the front.
+ */
+const abortWatchers = new WeakMap<AbortSignal, AbortWatcher[]>();
 
 /**
  * Calls `watcher.onAbort()` once when `signal` fires, until {@link unwatchAbort}. Every watcher of
  * one signal shares one `abort` listener: code that waits many times on a long-lived signal (an
- * agent's read loop, a pool's acquire) adds a set entry per wait instead of an EventTarget
+ * agent's read loop, a pool's acquire) adds an entry per wait instead of an EventTarget
  * listener, whose registration and removal cost far more (in Node 20 a listener added and removed
  * per wait also keeps young objects alive long enough to be promoted, which lengthens GC pauses).
- * The signal must not have fired yet.
+ * The signal must not have fired yet, and the watcher must not be watching it already.
  */
 export function watchAbort(signal: AbortSignal, watcher: AbortWatcher): void {
   let watchers = abortWatchers.get(signal);
   if (watchers === undefined) {
-    const created = new Set<AbortWatcher>();
+    const created: AbortWatcher[] = [];
     watchers = created;
     abortWatchers.set(signal, created);
     signal.addEventListener(
       'abort',
       () => {
         abortWatchers.delete(signal);
-        const fired = [...created];
-        created.clear();
-        for (const each of fired) each.onAbort();
+        for (const each of created.splice(0)) each.onAbort();
       },
       { once: true },
     );
   }
-  watchers.add(watcher);
+  watchers.push(watcher);
 }
 
 /** Stops {@link watchAbort} telling `watcher`; nothing happens when it was not watching. */
 export function unwatchAbort(signal: AbortSignal, watcher: AbortWatcher): void {
-  abortWatchers.get(signal)?.delete(watcher);
+  const watchers = abortWatchers.get(signal);
+  const index = watchers === undefined ? -1 : watchers.indexOf(watcher);
+  // shift() for the usual oldest one: splice returns an array of what it removed.
+  if (index === 0) watchers!.shift();
+  else if (index !== -1) watchers!.splice(index, 1);
 }
 
 /**

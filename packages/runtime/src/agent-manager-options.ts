@@ -83,6 +83,7 @@ export interface AgentManagerOptions {
   /** Hooks run when a thread is forgotten (`forget(agentId, threadId)`): memory forgets the thread's episodes. */
   onForget?: ForgetHook | readonly ForgetHook[];
   clock?: Clock;
+  /** Ids of agents, asks, turns and the consumer. Default: a random UUID prefix per manager and a counter (unique across processes). */
   generateId?: IdGenerator;
   events?: AgentrixEvents;
   logger?: Logger;

@@ -18,7 +18,6 @@ import {
   type MessageBus,
   type MessageEnvelope,
   parseWith,
-  randomId,
   redactingLogger,
   type SendInput,
   serializeError,
@@ -57,6 +56,7 @@ import {
 } from './managed-agents.js';
 import { RequestReply } from './request-reply.js';
 import { sendMessageTool } from './send-message-tool.js';
+import { createUniqueIds } from './unique-ids.js';
 import { type WaitForIdleOptions, waitForIdle } from './wait-for-idle.js';
 
 export interface CreateAgentOptions {
@@ -97,7 +97,8 @@ export class AgentManager implements AsyncDisposable {
   constructor(options: AgentManagerOptions = {}) {
     parseWith(AgentManagerOptionsSchema, options, 'INVALID_ARGUMENT', 'agent manager options');
     this.#clock = options.clock ?? systemClock;
-    this.#generateId = options.generateId ?? randomId;
+    // Ask, turn and message ids: unique across processes, without a random UUID each (see createUniqueIds).
+    this.#generateId = options.generateId ?? createUniqueIds();
     // Every log line passes through redaction: the host's secrets and URL credentials never reach it.
     this.#logger = options.logger ? redactingLogger(options.logger, options.secrets) : silentLogger;
     this.events = options.events ?? new AgentrixEvents();

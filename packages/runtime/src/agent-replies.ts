@@ -13,7 +13,7 @@ export function sendReply(
   envelope: MessageEnvelope,
   to: string,
   content: string,
-): Promise<unknown> {
+): Promise<unknown> | undefined {
   const reply: ReplyInput = {
     id: replyId(envelope.id),
     from: agentId,
@@ -40,8 +40,8 @@ export async function sendErrorReply(
   key: string,
 ): Promise<void> {
   if (envelope.replyTo === undefined) return;
-  await deps
-    .reply({
+  try {
+    await deps.reply({
       id: replyId(key),
       from: agentId,
       to: envelope.replyTo,
@@ -51,11 +51,11 @@ export async function sendErrorReply(
       inReplyTo: envelope.id,
       ...(envelope.correlationId !== undefined ? { correlationId: envelope.correlationId } : {}),
       ...(envelope.threadId !== undefined ? { threadId: envelope.threadId } : {}),
-    })
-    .catch((sendError: unknown) =>
-      deps.logger.warn(
-        { agentId, messageId: envelope.id, error: serializeError(sendError, { secrets: deps.secrets }) },
-        'error reply not sent',
-      ),
+    });
+  } catch (sendError) {
+    deps.logger.warn(
+      { agentId, messageId: envelope.id, error: serializeError(sendError, { secrets: deps.secrets }) },
+      'error reply not sent',
     );
+  }
 }

@@ -32,9 +32,10 @@ import { logStateChange } from './agent-state-log.js';
 import { AgentStateMachine } from './agent-state-machine.js';
 import { AgentTurns } from './agent-turns.js';
 import type { ContextManager } from './context-manager.js';
-import type { Deadlines } from './deadlines.js';
+import type { Deadline, Deadlines } from './deadlines.js';
 import type { KeptLease, LeaseKeeper } from './lease-keeper.js';
 import type { TurnResult } from './run-turn.js';
+import { RunningTurns } from './running-turns.js';
 import type { ToolExecutor } from './tool-execution.js';
 import type { ToolSet } from './tool-set.js';
 import { announceTurn, emitTurnCompleted } from './turn-events.js';
@@ -75,8 +76,8 @@ export interface AgentRuntimeDependencies {
   deadlines: Deadlines;
   /** Sends on behalf of agents (the manager checks that the recipient exists). */
   send: MessageBus['send'];
-  /** Sends a reply or an error reply (the manager hands one to its own asks in process). */
-  reply: (input: ReplyInput) => Promise<unknown>;
+  /** Sends a reply or an error reply; nothing to wait for when the manager handed it to one of its own asks in process. */
+  reply: (input: ReplyInput) => Promise<unknown> | undefined;
   /** Asks another agent and waits for its reply (the manager's request/reply over the bus). */
   ask: (request: AgentRequest) => Promise<MessageEnvelope>;
   /** Where lasting states (not the idle/running flips of each turn) are recorded. */
@@ -125,16 +126,14 @@ export class AgentRuntime {
   #reading = new AbortController();
   /** Set by stop and terminate: running turns are aborted with it (their messages go back). */
   #halted: AgentrixError | undefined;
-  /** The running turns' aborts, aborted together by stop (no listener per turn). */
-  #turnSignals: Set<TurnSignal> | undefined;
   /** The signal of the last turn, kept for the next (see `TurnSignal.reusable`). */
   #spareTurn: TurnSignal | undefined;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   /** Deliveries taken but not started (a pause, an outage, a spent budget): first in line on resume. */
   #held: Delivery[] | undefined;
-  /** The turn running on each busy thread. */
-  #running: Map<string, Promise<void>> = NOTHING_RUNNING;
+  /** The turn running on each busy thread, and the running turns' aborts (stop aborts them together). */
+  readonly #running = new RunningTurns();
   #stopping = false;
   #turns = 0;
   #lastError: SerializedError | undefined;
@@ -277,7 +276,7 @@ export class AgentRuntime {
     this.#pauses.cancel();
     const reason = new AgentrixError('ABORTED', `Agent "${this.id}" stopped`, { agentId: this.id });
     this.#halted = reason;
-    for (const turn of this.#turnSignals ?? []) turn.abort(reason);
+    this.#running.abortAll(reason);
     this.#reading.abort(reason);
     this.#wakeUp();
     await this.#loop;
@@ -330,6 +329,8 @@ export class AgentRuntime {
 
   async #run(): Promise<void> {
     const { bus, consumer, logger, clock } = this.#deps;
+    // The read's options, made again only when a resume brings a new signal (an object less a message).
+    let reading = { consumer, max: 1, signal: this.#reading.signal };
     while (!this.#done()) {
       if (!this.#accepting() || this.#running.size >= this.spec.maxConcurrentThreads) {
         await new Promise<void>((resolve) => {
@@ -343,7 +344,8 @@ export class AgentRuntime {
       if (delivery === undefined) {
         const { signal } = this.#reading;
         try {
-          delivery = (await bus.read(this.id, { consumer, max: 1, signal }))[0];
+          if (reading.signal !== signal) reading = { consumer, max: 1, signal };
+          delivery = (await bus.read(this.id, reading))[0];
           leasedAt = clock.now();
           if (this.#pauses.outages > 0)
             logger.info({ agentId: this.id, attempts: this.#pauses.outages }, 'agent inbox reachable again');
@@ -392,17 +394,43 @@ export class AgentRuntime {
   #start(delivery: Delivery, threadId: string, lease: KeptLease): void {
     if (this.#machine.state === 'idle') this.#machine.transition('running', `message ${delivery.envelope.id}`);
     const turn = this.#drive(delivery, threadId, lease);
-    if (this.#running === NOTHING_RUNNING) this.#running = new Map();
     this.#running.set(threadId, turn);
   }
 
-  /** Runs a turn on its thread, then frees the thread (one async function: `.catch().finally()` cost more). */
+  /**
+   * One message's turn on its thread, in steps: a pool slot, the turn's work under its deadline,
+   * then its commit and `turn.completed`, or the failure policy; the slot, lease and deadline are
+   * released either way, then the thread is free. One `async` function for all of it: a frame per
+   * layer was garbage of every ask (bench/runtime section 4).
+   */
   async #drive(delivery: Delivery, threadId: string, lease: KeptLease): Promise<void> {
+    let turn: TurnSignal | undefined;
+    let deadline: Deadline | undefined;
     try {
-      await this.#handle(delivery, threadId, lease);
+      const waiting = this.#deps.pool.acquire(this.#reading.signal);
+      if (waiting !== undefined && !(await this.#waitForSlot(waiting, delivery, lease))) return;
+      const turnId = this.#deps.generateId();
+      const started = this.#deps.clock.now();
+      announceTurn(this.#deps, this.id, delivery, threadId, turnId);
+      const opened = this.#openTurn();
+      turn = opened;
+      deadline = this.#deps.deadlines.add(this.spec.turnTimeoutMs, () => opened.abort(this.#turnTimeout()));
+      try {
+        // Bounded even when something in the turn ignores the signal and never settles: the turn
+        // is abandoned at its deadline (or when the agent stops) and its late result ignored.
+        const work = await opened.race(this.#work.work(delivery, threadId, turnId, opened), 'turn');
+        // The commit is not raced: abandoned half-way (its context saved, its ack not sent) the
+        // message would be given back and its turn replayed. Close's own deadline bounds it.
+        const result = await this.#work.commit(delivery, threadId, turnId, work, opened);
+        this.#completed(delivery, threadId, turnId, started, result);
+      } catch (thrown) {
+        await this.#failed(delivery, threadId, turnId, started, opened, thrown);
+      }
     } catch (error) {
       this.#deps.logger.error({ agentId: this.id, error: this.#serialize(error) }, 'turn handling failed');
     } finally {
+      if (deadline !== undefined) this.#deps.deadlines.cancel(deadline);
+      if (turn !== undefined) this.#closeTurn(turn, lease);
       this.#running.delete(threadId);
       if (this.#running.size === 0) this.#settle();
       this.#wakeUp();
@@ -430,34 +458,6 @@ export class AgentRuntime {
     }
   }
 
-  /**
-   * One message's turn, in steps: a pool slot, the turn's work under its deadline, then its commit
-   * and `turn.completed`, or the failure policy; the slot, lease and deadline are released either way.
-   */
-  async #handle(delivery: Delivery, threadId: string, lease: KeptLease): Promise<void> {
-    const waiting = this.#deps.pool.acquire(this.#reading.signal);
-    if (waiting !== undefined && !(await this.#waitForSlot(waiting, delivery, lease))) return;
-    const turnId = this.#deps.generateId();
-    const started = this.#deps.clock.now();
-    announceTurn(this.#deps, this.id, delivery, threadId, turnId);
-    const turn = this.#openTurn();
-    const deadline = this.#deps.deadlines.add(this.spec.turnTimeoutMs, () => turn.abort(this.#turnTimeout()));
-    try {
-      // Bounded even when something in the turn ignores the signal and never settles: the turn
-      // is abandoned at its deadline (or when the agent stops) and its late result ignored.
-      const work = await turn.race(this.#work.work(delivery, threadId, turnId, turn), 'turn');
-      // The commit is not raced: abandoned half-way (its context saved, its ack not sent) the
-      // message would be given back and its turn replayed. Close's own deadline bounds it.
-      const result = await this.#work.commit(delivery, threadId, turnId, work, turn);
-      this.#completed(delivery, threadId, turnId, started, result);
-    } catch (thrown) {
-      await this.#failed(delivery, threadId, turnId, started, turn, thrown);
-    } finally {
-      this.#deps.deadlines.cancel(deadline);
-      this.#closeTurn(turn, lease);
-    }
-  }
-
   /** Waits for a pool slot; false when the wait was cut (pause, stop): the delivery is held. */
   async #waitForSlot(waiting: Promise<void>, delivery: Delivery, lease: KeptLease): Promise<boolean> {
     try {
@@ -475,8 +475,7 @@ export class AgentRuntime {
     const turn = this.#spareTurn ?? TurnSignal.own(new AbortController());
     this.#spareTurn = undefined;
     if (this.#halted !== undefined) turn.abort(this.#halted);
-    this.#turnSignals ??= new Set();
-    this.#turnSignals.add(turn);
+    this.#running.addSignal(turn);
     return turn;
   }
 
@@ -497,7 +496,7 @@ export class AgentRuntime {
   /** Releases what a turn held, whatever its end: its lease, its signal (kept for the next turn when it can be) and its pool slot. */
   #closeTurn(turn: TurnSignal, lease: KeptLease): void {
     this.#deps.leases.release(lease);
-    this.#turnSignals?.delete(turn);
+    this.#running.removeSignal(turn);
     if (turn.reusable()) this.#spareTurn = turn;
     this.#deps.pool.release();
   }
@@ -582,9 +581,6 @@ export class AgentRuntime {
     if (this.#machine.can('error')) this.#machine.transition('error', error.message);
   }
 }
-
-/** The running turns of an agent with none: an idle agent allocates no map (10,000 idle agents: bench section 3). */
-const NOTHING_RUNNING = new Map<string, Promise<void>>();
 
 /** A reply as the runtime sends it: to the asker, answering a message, with an id of its own. */
 export type ReplyInput = SendInput & { id: string; type: 'reply' | 'error'; inReplyTo: string };

@@ -71,13 +71,17 @@ export class AgentTurns {
       tools = narrowToolSet(tools, decision);
     }
     const scope = this.#scopeOf(envelope, threadId);
-    const context: AgentContext = await contexts.load(this.#id, threadId);
+    const context = contexts.loaded(await contexts.store.load(this.#id, threadId), this.#id, threadId);
     const input: UserMessage = { role: 'user', content: envelope.content, name: speakerName(envelope.from) };
     const options = this.#turnOptions(envelope, threadId, turnId, turn, tools, scope, [...context.messages, input]);
     const result = await runTurnUnder(options, turn);
     // A turn abandoned at its deadline must not answer or ack late.
     turn.throwIfAborted('turn');
-    if (envelope.replyTo) await sendReply(this.#deps, this.#id, envelope, envelope.replyTo, result.reply);
+    if (envelope.replyTo) {
+      // Nothing to wait for when the reply went to an ask of this manager in process.
+      const sent = sendReply(this.#deps, this.#id, envelope, envelope.replyTo, result.reply);
+      if (sent !== undefined) await sent;
+    }
     return { result, context, input, scope };
   }
 

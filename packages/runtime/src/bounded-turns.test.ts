@@ -69,6 +69,57 @@ describe('bounded turns', () => {
     });
   }
 
+  it('a model stream that stops yielding is closed when the turn times out', async () => {
+    let closed = 0;
+    const stalled: ChatModel = {
+      ...hungModel,
+      stream: () => ({
+        [Symbol.asyncIterator]: () => ({
+          next: () => new Promise<IteratorResult<ChatStreamPart>>(() => {}),
+          return: async () => {
+            closed++;
+            return { done: true, value: undefined };
+          },
+        }),
+      }),
+    };
+    const agentrix = manager({ model: stalled, bus: new InMemoryBus({ maxDeliveries: 1 }) });
+    await agentrix.create({ id: 'a1', turnTimeoutMs: 50 });
+    await expect(agentrix.ask('a1', 'hi', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'TURN_TIMEOUT' });
+    expect(closed).toBe(1);
+  });
+
+  it('a model answer that comes after the turn timed out runs no tool', async () => {
+    let ran = 0;
+    const counted = defineTool({ name: 'counted', description: 'Counts', input: z.object({}), execute: () => ++ran });
+    const late: ChatModel = {
+      name: 'late',
+      generate: () =>
+        new Promise<ChatResponse>((resolve) =>
+          setTimeout(
+            () =>
+              resolve({
+                message: {
+                  role: 'assistant',
+                  content: '',
+                  toolCalls: [{ id: 'c1', name: 'counted', arguments: '{}' }],
+                },
+                finishReason: 'tool_calls',
+                usage: { inputTokens: 1, outputTokens: 1 },
+                model: 'late',
+              }),
+            80,
+          ),
+        ),
+      stream: hungModel.stream,
+    };
+    const agentrix = manager({ model: late, tools: [counted], bus: new InMemoryBus({ maxDeliveries: 1 }) });
+    await agentrix.create({ id: 'a1', tools: ['counted'], stream: false, turnTimeoutMs: 30 });
+    await expect(agentrix.ask('a1', 'hi', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'TURN_TIMEOUT' });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(ran).toBe(0);
+  });
+
   it('close() resolves while a tool ignores its signal, and gives the message back', async () => {
     const bus = new InMemoryBus();
     const model = new MockLLM({ fallback: callStuck });

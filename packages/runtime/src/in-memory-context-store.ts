@@ -26,17 +26,23 @@ export function saveHandedOver(store: ContextStore, context: AgentContext): Prom
 export class InMemoryContextStore implements ContextStore {
   readonly #agents = new Map<string, Map<string, AgentContext>>();
 
-  async load(agentId: string, threadId: string): Promise<AgentContext | undefined> {
-    return this.#agents.get(agentId)?.get(threadId);
+  // load and save are not `async`: a frame each per turn (bench/runtime section 4); their promises are settled already.
+  load(agentId: string, threadId: string): Promise<AgentContext | undefined> {
+    return Promise.resolve(this.#agents.get(agentId)?.get(threadId));
   }
 
-  async save(context: AgentContext): Promise<void> {
-    let threads = this.#agents.get(context.agentId);
-    if (threads === undefined) {
-      threads = new Map();
-      this.#agents.set(context.agentId, threads);
+  save(context: AgentContext): Promise<void> {
+    try {
+      let threads = this.#agents.get(context.agentId);
+      if (threads === undefined) {
+        threads = new Map();
+        this.#agents.set(context.agentId, threads);
+      }
+      threads.set(context.threadId, context === handing ? context : copy(context));
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
     }
-    threads.set(context.threadId, context === handing ? context : copy(context));
   }
 
   async delete(agentId: string, threadId?: string): Promise<number> {

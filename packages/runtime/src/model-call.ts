@@ -37,8 +37,12 @@ export interface ModelCallContext {
  * `retryAfterMs`; anything else, or the last attempt, throws. A model that retries by itself
  * (`managesRetries`, the gateway) gets one attempt: exactly one layer retries.
  *
- * The call is bounded by `signal` even when the model ignores it: a `generate` that never
- * settles or a stream that stops yielding is abandoned when the signal fires.
+ * Not raced against the turn's abort here: the turn as a whole is (`runTurn`, and the runtime's
+ * turn deadline), so a model that ignores its signal and never settles still ends the turn, and
+ * its late answer is dropped (`runTurnUnder` checks the abort after each call). A race per call
+ * and an `async` stream reader each cost a promise, closures and a frame per call (about 1.5 KB
+ * of an ask's garbage, bench/runtime section 4). A stream still open when the turn aborts is
+ * closed by the turn (`TurnSignal.closeOnAbort`): that ends the provider's connection.
  */
 export async function callModel(
   model: ChatModel,
@@ -46,17 +50,46 @@ export async function callModel(
   context: ModelCallContext,
 ): Promise<ChatResponse> {
   const attempts = model.managesRetries === true ? 1 : context.retry.attempts;
+  const turn = context.turn;
   for (let attempt = 1; ; attempt++) {
     let stream: AsyncIterator<ChatStreamPart> | undefined;
     try {
-      let response: ChatResponse;
+      let response: ChatResponse | undefined;
       if (context.stream) {
         stream = model.stream(request)[Symbol.asyncIterator]();
-        // One race for the whole stream (not one per part): a stream that stops yielding is
-        // abandoned when the turn is aborted.
-        response = await context.turn.race(readStream(stream, model, context), `stream from model "${model.name}"`);
+        turn.closeOnAbort(stream);
+        const events = context.events?.has('model.token') ? context.events : undefined;
+        for (;;) {
+          const next = await stream.next();
+          if (next.done) break;
+          const part = next.value;
+          if (part.type === 'finish') {
+            // Let the model finish its own bookkeeping (the gateway settles the budget and writes the
+            // ledger when its stream ends) before the turn goes on.
+            await stream.return?.();
+            response = part.response;
+            break;
+          }
+          if (part.type === 'text-delta' && events) {
+            events.emit('model.token', {
+              agentId: context.agentId,
+              threadId: context.threadId,
+              turnId: context.turnId,
+              step: context.step,
+              text: part.text,
+            });
+          }
+        }
+        turn.streamEnded(stream);
+        if (response === undefined) {
+          throw new AgentrixError(
+            'MODEL_RESPONSE_INVALID',
+            `The stream from model "${model.name}" ended without a finish part`,
+            { retryable: true },
+          );
+        }
       } else {
-        response = await context.turn.race(model.generate(request), `call to model "${model.name}"`);
+        response = await model.generate(request);
       }
       if (!response?.message) {
         throw new AgentrixError(
@@ -69,11 +102,9 @@ export async function callModel(
       }
       return response;
     } catch (thrown) {
-      if (context.turn.aborted) {
-        // Ends the provider's stream (closes the connection); detached: a stuck stream may never acknowledge.
-        if (stream !== undefined) Promise.resolve(stream.return?.()).catch(() => {});
-        throw thrown;
-      }
+      if (stream !== undefined) turn.streamEnded(stream);
+      // The abort closed the stream, if one was open.
+      if (turn.aborted) throw thrown;
       const error = toAgentrixError(thrown, 'MODEL_ERROR', { retryable: true });
       if (!error.isRetryable || attempt >= attempts) throw error;
       const delayMs = error.retryAfterMs ?? backoffDelay(attempt, context.retry);
@@ -104,39 +135,4 @@ export async function callModel(
       await sleep(delayMs, { clock: context.clock, signal: context.turn.signal });
     }
   }
-}
-
-async function readStream(
-  iterator: AsyncIterator<ChatStreamPart>,
-  model: ChatModel,
-  context: ModelCallContext,
-): Promise<ChatResponse> {
-  const events = context.events?.has('model.token') ? context.events : undefined;
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) break;
-    const part = next.value;
-    if (part.type === 'finish') {
-      // Let the model finish its own bookkeeping (the gateway settles the budget and writes the
-      // ledger when its stream ends) before the turn goes on.
-      await iterator.return?.();
-      return part.response;
-    }
-    if (part.type === 'text-delta' && events) {
-      events.emit('model.token', {
-        agentId: context.agentId,
-        threadId: context.threadId,
-        turnId: context.turnId,
-        step: context.step,
-        text: part.text,
-      });
-    }
-  }
-  throw new AgentrixError(
-    'MODEL_RESPONSE_INVALID',
-    `The stream from model "${model.name}" ended without a finish part`,
-    {
-      retryable: true,
-    },
-  );
 }

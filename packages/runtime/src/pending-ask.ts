@@ -5,15 +5,18 @@ import type { Deadline, Deadlines } from './deadlines.js';
 
 /**
  * An ask waiting for its reply: one object (no closures but its deadline's and, with a signal,
- * its abort listener), removed from `asks` when settled.
+ * its abort listener), removed from `asks` when settled. Settled, it lets go of its promise's
+ * functions: a Map keeps a deleted entry's value in the table it replaces when it rehashes, and
+ * that table, promoted, held the whole finished ask (its promise, the asker's frame) through the
+ * next young collections into the old generation (bench/runtime section 4, `--trace-gc-nvp`).
  */
 export class PendingAsk {
   readonly to: string;
   readonly #id: string;
   readonly #asks: Map<string, PendingAsk>;
   readonly #deadlines: Deadlines;
-  readonly #resolve: (reply: MessageEnvelope) => void;
-  readonly #reject: (error: unknown) => void;
+  #resolve: ((reply: MessageEnvelope) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
   readonly #signal: AbortSignal | undefined;
   readonly #timeoutMs: number;
   #deadline: Deadline | undefined;
@@ -57,7 +60,10 @@ export class PendingAsk {
     if (!this.#asks.delete(this.#id)) return;
     if (this.#deadline !== undefined) this.#deadlines.cancel(this.#deadline);
     if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort);
-    if (reply !== undefined) this.#resolve(reply);
-    else this.#reject(error);
+    const resolve = this.#resolve!;
+    const reject = this.#reject!;
+    this.#resolve = this.#reject = this.#deadline = this.#onAbort = undefined;
+    if (reply !== undefined) resolve(reply);
+    else reject(error);
   }
 }

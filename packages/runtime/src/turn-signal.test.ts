@@ -32,4 +32,30 @@ describe('TurnSignal', () => {
     expect(turn.reusable()).toBe(false);
     expect(TurnSignal.following(undefined).reusable()).toBe(false);
   });
+
+  it('closes the model streams still open when the turn aborts, and only those', async () => {
+    const closed: string[] = [];
+    const stream = (name: string): AsyncIterator<unknown> => ({
+      next: () => new Promise(() => {}),
+      return: async () => {
+        closed.push(name);
+        return { done: true, value: undefined };
+      },
+    });
+    const turn = TurnSignal.own(new AbortController());
+    const [open, ended] = [stream('open'), stream('ended')];
+    turn.closeOnAbort(open);
+    turn.closeOnAbort(ended);
+    turn.streamEnded(ended);
+    expect(turn.reusable()).toBe(false);
+    turn.abort(new Error('deadline'));
+    turn.closeOnAbort(stream('after'));
+    expect(closed).toEqual(['open', 'after']);
+
+    const caller = new AbortController();
+    const following = TurnSignal.following(caller.signal);
+    following.closeOnAbort(stream('followed'));
+    caller.abort();
+    expect(closed).toEqual(['open', 'after', 'followed']);
+  });
 });

@@ -19,8 +19,12 @@ export class TurnSignal {
    * a Set's add and delete reallocated its table on every race (bench/runtime section 4, allocation profile).
    */
   readonly #waiting: (() => void)[] = [];
+  /** Model streams open in this turn: an abort closes them (see {@link closeOnAbort}). */
+  readonly #open: AsyncIterator<unknown>[] = [];
   /** Set by {@link abort}: reading an AbortSignal's `aborted` costs a validation call each time. */
   #aborted = false;
+  /** A followed caller's signal: the listener that closes open streams, while one is open. */
+  #onCallerAbort: (() => void) | undefined;
 
   private constructor(signal: AbortSignal, controller: AbortController | undefined) {
     this.signal = signal;
@@ -49,8 +53,43 @@ export class TurnSignal {
     if (this.#controller === undefined || this.#aborted) return;
     this.#aborted = true;
     this.#controller.abort(reason);
+    this.#closeOpen();
     const waiting = this.#waiting.splice(0);
     for (const onAbort of waiting) onAbort();
+  }
+
+  /**
+   * Closes `stream` (ends the provider's connection) if the turn aborts before {@link streamEnded}:
+   * a turn abandoned at its deadline leaves no model stream open. At once when already aborted.
+   */
+  closeOnAbort(stream: AsyncIterator<unknown>): void {
+    if (this.aborted) {
+      closeDetached(stream);
+      return;
+    }
+    this.#open.push(stream);
+    if (this.#controller === undefined && this.signal !== neverAborted && this.#onCallerAbort === undefined) {
+      this.#onCallerAbort = () => this.#closeOpen();
+      this.signal.addEventListener('abort', this.#onCallerAbort, { once: true });
+    }
+  }
+
+  /** `stream` ended (or failed) by itself: an abort no longer closes it. */
+  streamEnded(stream: AsyncIterator<unknown>): void {
+    const open = this.#open;
+    const index = open.indexOf(stream);
+    if (index === -1) return;
+    const last = open.pop()!;
+    if (index < open.length) open[index] = last;
+    if (open.length === 0 && this.#onCallerAbort !== undefined) {
+      this.signal.removeEventListener('abort', this.#onCallerAbort);
+      this.#onCallerAbort = undefined;
+    }
+  }
+
+  #closeOpen(): void {
+    this.#onCallerAbort = undefined;
+    for (const stream of this.#open.splice(0)) closeDetached(stream);
   }
 
   /**
@@ -64,6 +103,7 @@ export class TurnSignal {
       this.#controller !== undefined &&
       !this.#aborted &&
       this.#waiting.length === 0 &&
+      this.#open.length === 0 &&
       getEventListeners(this.signal, 'abort').length === 0
     );
   }
@@ -109,5 +149,14 @@ export class TurnSignal {
     if (index === -1) return;
     const last = waiting.pop()!;
     if (index < waiting.length) waiting[index] = last;
+  }
+}
+
+/** Ends a stream without waiting: a stuck stream may never acknowledge. */
+function closeDetached(stream: AsyncIterator<unknown>): void {
+  try {
+    Promise.resolve(stream.return?.()).catch(() => {});
+  } catch {
+    // A stream whose return() throws is closed as far as we can close it.
   }
 }
