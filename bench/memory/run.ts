@@ -5,8 +5,13 @@
 //
 //   node --conditions=agentrix-source --expose-gc --import tsx bench/memory/run.ts [recall|tuning|held-out] [distill] [ingestion] [latency]
 //
-// MEMORY_BENCH_EPISODES=10000 skips the 100k row of the latency section.
+// MEMORY_BENCH_EPISODES=10000 skips the 100k row of the latency section. MEMORY_BENCH_DIR=<dir>
+// keeps the latency section's rows in a PGlite data directory and reuses them on the next run;
+// MEMORY_BENCH_IMPORT_ONLY=1 imports and measures nothing (build once, then time under a lock).
 
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Embedder } from '@agentrix/core';
 import { countTextTokens } from '@agentrix/gateway';
 import { createMemory, type Memory, withMemory } from '@agentrix/memory';
@@ -56,10 +61,19 @@ interface Score {
 class Tally {
   readonly byKind = new Map<QuestionKind | 'all', Score>();
   readonly latencies: number[] = [];
+  /** Process CPU time (user + system) of the retrievals, ms: PGlite runs in the process. */
+  cpuMs = 0;
   tokens = 0;
   fullTokens = 0;
 
-  add(question: Question, found: ReadonlySet<string>, tokens: number, fullTokens: number, ms: number): void {
+  add(
+    question: Question,
+    found: ReadonlySet<string>,
+    tokens: number,
+    fullTokens: number,
+    ms: number,
+    cpu: NodeJS.CpuUsage,
+  ): void {
     const hits = question.evidence.filter((id) => found.has(id)).length;
     for (const kind of [question.kind, 'all'] as const) {
       const score = this.byKind.get(kind) ?? { questions: 0, complete: 0, evidence: 0, found: 0 };
@@ -72,6 +86,7 @@ class Tally {
     this.tokens += tokens;
     this.fullTokens += fullTokens;
     this.latencies.push(ms);
+    this.cpuMs += (cpu.user + cpu.system) / 1000;
   }
 
   row(name: string): string[] {
@@ -89,6 +104,7 @@ class Tally {
       `${((this.tokens / this.fullTokens) * 100).toFixed(1)}%`,
       formatNumber(percentile(sorted, 0.5), 1),
       formatNumber(percentile(sorted, 0.95), 1),
+      formatNumber(this.cpuMs / this.latencies.length, 1),
     ];
   }
 
@@ -167,13 +183,24 @@ async function recallSection(split: Split): Promise<void> {
     fullTokens += full;
     for (const question of conversation.questions) {
       let started = performance.now();
+      let cpu = process.cpuUsage();
       const bm25 = bm25Retrieve(index, question.text, budget);
-      baseline.add(question, bm25.found, bm25.tokens, full, performance.now() - started);
+      baseline.add(question, bm25.found, bm25.tokens, full, performance.now() - started, process.cpuUsage(cpu));
       started = performance.now();
+      cpu = process.cpuUsage();
       const found = await memory.retrieve({ scope: { userId }, query: question.text, maxTokens: budget });
       const ms = performance.now() - started;
-      retrieval.add(question, turnIds(found.episodes.map((episode) => episode.messageId)), found.tokens, full, ms);
+      const used = process.cpuUsage(cpu);
+      retrieval.add(
+        question,
+        turnIds(found.episodes.map((episode) => episode.messageId)),
+        found.tokens,
+        full,
+        ms,
+        used,
+      );
       started = performance.now();
+      cpu = process.cpuUsage();
       await remembered.generate({
         messages: [{ role: 'user', content: question.text }],
         scope: { agentId: 'assistant', userId },
@@ -184,6 +211,7 @@ async function recallSection(split: Split): Promise<void> {
         countTextTokens(memoryText),
         full,
         performance.now() - started,
+        process.cpuUsage(cpu),
       );
     }
   }
@@ -198,6 +226,7 @@ async function recallSection(split: Split): Promise<void> {
       'tokens vs full',
       'p50 ms',
       'p95 ms',
+      'CPU ms a call',
     ],
     rows: [
       baseline.row('BM25 over single turns (baseline)'),
@@ -284,7 +313,7 @@ function hashVector(text: string): number[] {
  * time (its statistics kept up to date on the way): odd conversations each of a user, even ones
  * all of one agent with no user (one scope of half the rows).
  */
-async function insertEpisodes(memory: Memory, count: number): Promise<string[]> {
+async function insertEpisodes(memory: Memory, count: number, write = true): Promise<string[]> {
   const users: string[] = [];
   for (let seed = 1; count > 0; seed++) {
     const conversation = generateConversation({ seed: 1000 + seed, split: 'tuning' });
@@ -293,6 +322,7 @@ async function insertEpisodes(memory: Memory, count: number): Promise<string[]> 
     if (!shared) users.push(userId);
     const turns = conversation.turns.slice(0, count);
     count -= turns.length;
+    if (!write) continue;
     await memory.recordEpisodes(
       turns.map((turn) => ({
         scope: shared ? { agentId: SHARED_AGENT } : { userId },
@@ -311,14 +341,26 @@ async function latencySection(): Promise<void> {
   const notes: string[] = [];
   const questions = generateConversation({ seed: 1, split: 'tuning' }).questions.map((question) => question.text);
   for (const size of sizes) {
-    const database = await openDatabase('memory://');
+    // MEMORY_BENCH_DIR keeps the imported rows in a PGlite directory for the next run (the 100k
+    // import takes minutes: build once, then time under the bench lock). A second run migrates
+    // the directory as an upgrade would and imports nothing.
+    const directory = process.env.MEMORY_BENCH_DIR ? path.join(process.env.MEMORY_BENCH_DIR, String(size)) : undefined;
+    const imported = directory !== undefined && existsSync(path.join(directory, 'imported'));
+    const database = await openDatabase(directory ?? 'memory://', { relaxedDurability: true });
     const hybrid = await createMemory({ database, embedder: hashEmbedder, countTokens: countTextTokens });
     const textOnly = await createMemory({ database, migrate: false, countTokens: countTextTokens });
     const started = performance.now();
-    const users = await insertEpisodes(hybrid, size);
+    const users = await insertEpisodes(hybrid, size, !imported);
+    if (directory !== undefined) await writeFile(path.join(directory, 'imported'), '');
     notes.push(
-      `${formatNumber(size)} episodes, half of ${users.length} users, half of one agent (64-d embeddings, HNSW index kept up to date) imported by recordEpisodes in ${formatNumber(performance.now() - started)} ms.`,
+      imported
+        ? `${formatNumber(size)} episodes, half of ${users.length} users, half of one agent (64-d embeddings, HNSW index) from ${directory}, imported by an earlier run.`
+        : `${formatNumber(size)} episodes, half of ${users.length} users, half of one agent (64-d embeddings, HNSW index kept up to date) imported by recordEpisodes in ${formatNumber(performance.now() - started)} ms.`,
     );
+    if (process.env.MEMORY_BENCH_IMPORT_ONLY) {
+      await database.close();
+      continue;
+    }
     let index = 0;
     const next = () => ({ userId: users[index % users.length]!, query: questions[index++ % questions.length]! });
     let cpuMs = 0;
@@ -356,12 +398,15 @@ async function latencySection(): Promise<void> {
     summary('one user: retrieve, hybrid (exact vectors: a small scope)', await measure(hybrid, 'user'), target);
     summary('one agent, half the rows: full text (BM25)', await measure(textOnly, 'agent'), target);
     summary('one agent, half the rows: hybrid, HNSW index', await measure(hybrid, 'agent'), target);
-    await database.kysely.schema.dropIndex('memory_episodes_embedding_d64_hnsw').execute();
-    summary('one agent, half the rows: hybrid, ordered scan (no index)', await measure(hybrid, 'agent'), false);
+    // A kept directory keeps its index (building it again takes minutes): no ordered-scan row.
+    if (directory === undefined) {
+      await database.kysely.schema.dropIndex('memory_episodes_embedding_d64_hnsw').execute();
+      summary('one agent, half the rows: hybrid, ordered scan (no index)', await measure(hybrid, 'agent'), false);
+    }
     await database.close();
   }
   printTable({
-    title: 'Memory: retrieve() latency on PGlite (in memory, pgvector loaded), 1,000 tokens',
+    title: `Memory: retrieve() latency on PGlite (${process.env.MEMORY_BENCH_DIR ? 'a data directory' : 'in memory'}, pgvector loaded), 1,000 tokens`,
     headers: ['case', 'p50 ms', 'p95 ms', 'CPU ms a call', 'target', 'status'],
     rows,
     notes: [...notes, 'Queries: the questions of a generated conversation; query embeddings cached after the first.'],

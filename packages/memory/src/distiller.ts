@@ -70,6 +70,8 @@ const START: Cursor = { occurredAt: -1, seq: -1 };
 const PAGE = 1000;
 const TURN_COLUMNS = [...EPISODE_COLUMNS, 'seq'] as const;
 const EMPTY: DistillResult = { sessions: 0, facts: 0, summaries: 0, deferred: 0 };
+/** Characters of a distilled fact's key kept. */
+const MAX_KEY_LENGTH = 200;
 
 /**
  * Distils conversations into facts and session summaries with a small model: the semantic and
@@ -311,7 +313,10 @@ export class Distiller implements AsyncDisposable {
         !(await this.#moveCursor(trx, columns, cursor, { occurredAt: Number(last.occurred_at), seq: Number(last.seq) }))
       )
         return false;
-      for (const fact of facts) await this.#upsertFact(trx, factColumns, fact);
+      // In key order (bytes), as a turn writes its facts (`byFactKey`): writers lock rows in one order.
+      const key = (fact: { key: string }) => Buffer.from(fact.key.slice(0, MAX_KEY_LENGTH));
+      for (const fact of facts.sort((a, b) => Buffer.compare(key(a), key(b))))
+        await this.#upsertFact(trx, factColumns, fact);
       return true;
     });
     if (!stored) return EMPTY;
@@ -399,7 +404,7 @@ export class Distiller implements AsyncDisposable {
         (id, user_id, agent_id, thread_id, namespace, key, text, truncated, tags, source_episode_id, evidence,
           created_at, updated_at)
       values (${this.#generateId()}, ${columns.user_id}, ${columns.agent_id}, ${columns.thread_id}, ${columns.namespace},
-        ${fact.key.slice(0, 200)}, ${text}, ${truncated}, ${JSON.stringify(fact.tags)}::jsonb, ${fact.evidence.at(-1) ?? null},
+        ${fact.key.slice(0, MAX_KEY_LENGTH)}, ${text}, ${truncated}, ${JSON.stringify(fact.tags)}::jsonb, ${fact.evidence.at(-1) ?? null},
         ${JSON.stringify(fact.evidence)}::jsonb, ${now}, ${now})
       on conflict (user_id, agent_id, namespace, thread_id, key) do update set
         text = excluded.text, truncated = excluded.truncated, tags = excluded.tags,

@@ -8,7 +8,7 @@ import { toVector } from '@agentrix/store';
 import { type QueryExecutorProvider, sql } from 'kysely';
 import { type EpisodeSummary, renderSummary } from './episode-summary.js';
 import { summarizeEpisode, transcript } from './episode-writer.js';
-import { factWritten, type PreparedFact, prepareFact, upsertFact, type WrittenFact } from './facts.js';
+import { byFactKey, factWritten, type PreparedFact, prepareFact, upsertFact, type WrittenFact } from './facts.js';
 import type { MemoryContext } from './memory-context.js';
 import { embedManyForWrite } from './memory-embeddings.js';
 import type { RecordEpisodeInput } from './memory-options.js';
@@ -108,11 +108,12 @@ export async function recordEpisodes(
       for (const row of rows) inserted.set(row.id, row);
     }
     const writtenFacts: WrittenFact[] = [];
-    for (const { episode, facts } of toWrite) {
-      if (!inserted.has(episode.id)) continue;
-      for (const fact of facts)
-        writtenFacts.push(await upsertFact(context, db, { ...fact, sourceEpisodeId: episode.id }));
-    }
+    const facts = toWrite.flatMap(({ episode, facts }) =>
+      inserted.has(episode.id) ? facts.map((fact) => ({ ...fact, sourceEpisodeId: episode.id })) : [],
+    );
+    // In key order (a stable sort: a key taught twice is written in the order taught), so two
+    // turns writing the same facts lock their rows in the same order instead of deadlocking.
+    for (const fact of facts.sort(byFactKey)) writtenFacts.push(await upsertFact(context, db, fact));
     return { inserted, facts: writtenFacts };
   };
   // One statement is atomic by itself: a single episode without facts (a turn) needs no transaction.

@@ -6,7 +6,7 @@ import { throwIfAborted } from '@agentrix/core';
 import { invalidArgument } from '@agentrix/core/implement';
 import { toVector } from '@agentrix/store';
 import { type QueryExecutorProvider, type RawBuilder, sql } from 'kysely';
-import { lexicalSearch } from './lexical-search.js';
+import { lexicalSearch, type QueryStatistics } from './lexical-search.js';
 import type { MemoryContext } from './memory-context.js';
 import { embedForWrite, rankByVector } from './memory-embeddings.js';
 import type { RememberInput } from './memory-options.js';
@@ -99,6 +99,21 @@ export async function upsertFact(
   return { fact: toFact(row), updated: !row.inserted, truncated: fact.truncated };
 }
 
+/**
+ * Orders facts by their unique key (scope, then key) in byte order: a transaction writing several
+ * facts in this order locks their rows in the order of any other (and of forgetting.ts), so two
+ * cannot deadlock.
+ */
+export function byFactKey(
+  a: { columns: ScopeColumns; key: string },
+  b: { columns: ScopeColumns; key: string },
+): number {
+  // UTF-8 bytes, joined by NUL (which no text column holds): the order of `collate "C"` in SQL.
+  const key = ({ columns, key }: { columns: ScopeColumns; key: string }) =>
+    Buffer.from([columns.user_id, columns.agent_id, columns.namespace, columns.thread_id, key].join('\u0000'));
+  return Buffer.compare(key(a), key(b));
+}
+
 /** Reports a written fact as `memory.fact-written`. */
 export function factWritten(context: MemoryContext, { fact, updated, truncated }: WrittenFact): void {
   context.events.emit('memory.fact-written', {
@@ -130,7 +145,7 @@ export async function forgetFact(context: MemoryContext, scope: MemoryScope, key
 
 /**
  * The top `limit` facts `scope` may see for `query`: full-text search ranked by BM25 (see
- * {@link lexicalSearch}) fused by reciprocal rank with vector similarity when an embedder is
+ * {@link lexicalSearch}, with `statistics` read before when given) fused by reciprocal rank with vector similarity when an embedder is
  * configured, then de-duplicated by normalized text.
  */
 export async function searchFacts(
@@ -139,16 +154,21 @@ export async function searchFacts(
   query: string,
   limit: number,
   signal: AbortSignal | undefined,
+  statistics?: QueryStatistics,
 ): Promise<{ facts: Array<Fact & { score: number }>; vector: boolean }> {
   const candidates = Math.max(limit * 3, 20);
-  const textRanked = await lexicalSearch<FactRow>(context.database.kysely, {
-    table: 'memory_facts',
-    columns: sql.join(FACT_COLUMNS.map((name) => sql.ref(`t.${name}`))),
-    scope,
-    query,
-    limit: candidates,
-    tieBreak: sql`t.updated_at`,
-  });
+  const textRanked = await lexicalSearch<FactRow>(
+    context.database.kysely,
+    {
+      table: 'memory_facts',
+      columns: sql.join(FACT_COLUMNS.map((name) => sql.ref(`t.${name}`))),
+      scope,
+      query,
+      limit: candidates,
+      tieBreak: sql`t.updated_at`,
+    },
+    statistics,
+  );
   const vectorRanked = await rankByVector<FactRow>(
     context,
     'memory_facts',

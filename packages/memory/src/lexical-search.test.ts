@@ -1,7 +1,7 @@
 import { openTestPglite, type TestPglite } from '@agentrix/store/testing';
 import { type CompiledQuery, type QueryExecutorProvider, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lexicalSearch, SCOPE_SCAN_ROWS } from './lexical-search.js';
+import { lexicalSearch, lexicalSearches, SCOPE_SCAN_ROWS, searchStatistics } from './lexical-search.js';
 import { createMemory } from './memory.js';
 
 interface PlanNode {
@@ -58,6 +58,7 @@ describe('lexicalSearch plans on PGlite', () => {
   async function explained<T>(search: (db: QueryExecutorProvider) => Promise<T>) {
     const plans: PlanNode[] = [];
     const statements: string[] = [];
+    const parameters: unknown[][] = [];
     const executor = test.database.kysely.getExecutor();
     const explaining: QueryExecutorProvider = {
       getExecutor: () =>
@@ -67,6 +68,7 @@ describe('lexicalSearch plans on PGlite', () => {
     };
     async function executeQuery(query: CompiledQuery) {
       statements.push(query.sql);
+      parameters.push([...query.parameters]);
       if (query.sql.includes('with matching')) {
         const result = await executor.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>({
           ...query,
@@ -76,7 +78,7 @@ describe('lexicalSearch plans on PGlite', () => {
       }
       return executor.executeQuery(query);
     }
-    return { result: await search(explaining), plans, statements };
+    return { result: await search(explaining), plans, statements, parameters };
   }
 
   const episodes = (db: QueryExecutorProvider, scope: { userId?: string; agentId?: string }, query: string) =>
@@ -114,9 +116,52 @@ describe('lexicalSearch plans on PGlite', () => {
     expect(large.result[0]?.text).toBe('Evan: Evan here, day 7, the weather was fine.');
     const ranking = large.statements.find((statement) => statement.includes('with matching'));
     expect(ranking).toContain('@@');
-    expect(ranking).toContain('ts_rank(');
     expect(ranking).not.toContain('ts_match_vq(');
     expect(SCOPE_SCAN_ROWS).toBeLessThan(1600);
+  });
+
+  // A large scope's candidates are the matches of its rarest words while they add up to at most
+  // 2,000 rows: "7" is in one row of the agent's 1,600 ("day 17" is "17"), "day", "Evan" and
+  // "weather" in all of them, so "7" and one of the others (by name) are matched, not all four.
+  it("scores a large scope's matches of its rarest words only, and never counts its rows", async () => {
+    const { result, statements, parameters } = await explained((db) =>
+      episodes(db, { agentId: 'shared' }, 'Evan day 7 weather'),
+    );
+    expect(result[0]?.text).toBe('Evan: Evan here, day 7, the weather was fine.');
+    const ranking = statements.findIndex((statement) => statement.includes('with matching'));
+    expect(parameters[ranking]).toContain("'7' | 'day'");
+    // No statement reads the scope for its size: the statistics tables say it.
+    expect(statements.filter((statement) => /count\(/.test(statement))).toEqual([]);
+  });
+
+  it('searches several queries with one statistics statement, each list as lexicalSearch gives it', async () => {
+    const queries = ['Which dog did Evan adopt?', 'beagle shelter', 'the of and', 'weather day 7'];
+    const options = {
+      table: 'memory_episodes' as const,
+      columns: sql`t.text`,
+      scope: { userId: 'ana' },
+      tieBreak: sql`t.occurred_at`,
+    };
+    // Every match (at most 41), sorted: rows of equal score may come in any order.
+    const sorted = (rows: Array<{ text: string; score: number }>) =>
+      rows.map(({ text, score }) => `${score.toFixed(9)} ${text}`).sort();
+    const { result, statements } = await explained((db) =>
+      lexicalSearches<{ text: string }>(db, {
+        ...options,
+        queries: queries.map((query) => ({ query, limit: 50 })),
+      }),
+    );
+    for (const [index, query] of queries.entries()) {
+      const alone = await lexicalSearch<{ text: string }>(test.database.kysely, {
+        ...options,
+        query,
+        limit: 50,
+      });
+      expect(sorted(result[index]!)).toEqual(sorted(alone));
+    }
+    expect(result[0]![0]?.text).toBe('Evan: I adopted a beagle from the shelter.');
+    expect(result[2]).toEqual([]); // stop words only: no search statement
+    expect(statements).toHaveLength(1 + 3);
   });
 
   it('asks no ranking statement of an empty scope', async () => {
@@ -132,5 +177,30 @@ describe('lexicalSearch plans on PGlite', () => {
     );
     expect(result).toEqual([]);
     expect(statements).toHaveLength(1);
+  });
+
+  // Last: it writes a fact into Ana's scope, which the test above reads empty.
+  it("reads the statistics of a retrieve's facts and episodes in one statement, as each alone", async () => {
+    await sql`insert into memory_facts (id, user_id, key, text, created_at, updated_at)
+      values ('f-beagle', 'ana', 'pet', 'Ana walks the beagle Evan adopted', 0, 0)`.execute(test.database.kysely);
+    const scope = { userId: 'ana' };
+    const episodeQueries = ['Which dog did Evan adopt?', 'the of and', 'weather day 7'];
+    const { result, statements } = await explained((db) =>
+      searchStatistics(db, scope, [
+        { table: 'memory_facts', queries: ['Which dog did Evan adopt?'] },
+        { table: 'memory_episodes', queries: episodeQueries },
+      ]),
+    );
+    expect(statements).toHaveLength(1);
+    const [facts] = await searchStatistics(test.database.kysely, scope, [
+      { table: 'memory_facts', queries: ['Which dog did Evan adopt?'] },
+    ]);
+    const [episodes] = await searchStatistics(test.database.kysely, scope, [
+      { table: 'memory_episodes', queries: episodeQueries },
+    ]);
+    expect(result).toEqual([facts, episodes]);
+    expect(facts![0]).toMatchObject({ rows: 1, terms: [{ lexeme: 'adopt' }, { lexeme: 'evan' }] });
+    expect(episodes![1]!.terms).toEqual([]); // stop words only
+    expect(episodes![0]!.rows).toBeGreaterThan(1);
   });
 });

@@ -9,9 +9,12 @@ const B = 0.75;
 /** Query words searched at most (a pasted document asks for its first words only). */
 const MAX_QUERY_TERMS = 64;
 /**
- * Matching rows scored by BM25 at most: beyond, the best by `ts_rank` (computed in C, no IDF).
- * A scope of 50,000 turns where a query's words matched 8-17k rows took 270-450 ms uncapped on
- * PGlite; a conversation of ~650 turns never reaches the cap, so its ranking is exact.
+ * Rows of a large scope scored at most: the matches of the query's rarest words, while their
+ * document frequencies add up to this (the rows with only common words score little: their
+ * words' IDF is small), else the newest matches of the rarest word. bench/memory, one agent's
+ * 50,000 of 100,000 rows: scoring every match of the question's words (8-17k rows, cut to 2,000
+ * by `ts_rank`) took ~110 ms of CPU a statement, their rarest words' 18-19 ms (a cap of 1,000:
+ * 17 ms, within the noise).
  */
 const MAX_CANDIDATES = 2000;
 /**
@@ -20,22 +23,23 @@ const MAX_CANDIDATES = 2000;
  * bench/memory, 100,000 rows, one user's 666: the statement took 4.6-5.3 ms of CPU row by row
  * against 11.8-26 ms when the planner intersected the index's 8,110 matches of a common word
  * with the scope (same rows, same scores): row by row wins up to ~1,700 rows for that query.
+ * Every match of such a scope is scored: its ranking is exact.
  */
-export const SCOPE_SCAN_ROWS = 1500; // below MAX_CANDIDATES: such a scope's matches are never cut
+export const SCOPE_SCAN_ROWS = 1500;
 /** Characters of a query searched at most. */
 export const MAX_QUERY_LENGTH = 8000;
 
 /** The columns the search adds to the matching rows for its own use, dropped from the result. */
 interface MatchColumns {
   match_id: string;
-  match_search: unknown;
+  match_terms: unknown;
   match_length: number;
   match_tie: unknown;
 }
 
 export interface LexicalSearchOptions {
   /** `memory_episodes` or `memory_facts`. */
-  table: string;
+  table: 'memory_episodes' | 'memory_facts';
   /** The columns to return, of the table aliased `t`. */
   columns: RawBuilder<unknown>;
   scope: MemoryQueryScope;
@@ -45,76 +49,199 @@ export interface LexicalSearchOptions {
   tieBreak: RawBuilder<unknown>;
 }
 
+/** Several queries searched together: {@link lexicalSearches}. */
+export interface LexicalSearchesOptions extends Omit<LexicalSearchOptions, 'query' | 'limit'> {
+  queries: ReadonlyArray<{ query: string; limit: number }>;
+}
+
+/** A query lexeme with its document frequency in the scope and its tsquery literal. */
+export interface Term {
+  lexeme: string;
+  documents: number;
+  literal: string;
+}
+
 /**
  * The rows of `scope` that share a word with `query`, ranked by BM25 in SQL: each query lexeme
  * weighs by its inverse document frequency among the scope's rows (so a speaker's name, in half
  * of the turns, counts little and a rare word much), its count in the row saturates (k1 1.2),
  * and long rows are normalised by their length (`search_length`, distinct lexemes) against the
- * scope's average (b 0.75). Document frequencies are counted over the rows that match (every
- * row with a term matches), the row count over the scope: exact per scope up to
- * {@link MAX_CANDIDATES} matching rows, and no statistics table to keep up on write. Stop words and stemming are Postgres's `english` configuration.
+ * scope's average (b 0.75). The row count, total length and document frequencies come from the
+ * statistics the database keeps per scope on every write (migration
+ * `0008_memory_term_statistics`), so no statement counts a scope's rows. A scope of at most
+ * {@link SCOPE_SCAN_ROWS} rows is ranked exactly; a larger one scores the matches of its rarest
+ * words ({@link MAX_CANDIDATES}). Stop words and stemming are Postgres's `english` configuration.
  */
 export async function lexicalSearch<Row>(
   db: QueryExecutorProvider,
   options: LexicalSearchOptions,
+  statistics?: QueryStatistics,
 ): Promise<Array<Row & { score: number }>> {
-  const query = options.query.slice(0, MAX_QUERY_LENGTH);
+  const { query, limit, ...rest } = options;
+  const [ranked] = await lexicalSearches<Row>(
+    db,
+    { ...rest, queries: [{ query, limit }] },
+    statistics ? [statistics] : undefined,
+  );
+  return ranked!;
+}
+
+/** A query's words in a scope and the scope's size, for BM25: {@link searchStatistics}. */
+export interface QueryStatistics {
+  /** Rows of the table in the scope. */
+  rows: number;
+  averageLength: number;
+  /** The query's lexemes found in the scope, rarest first. */
+  terms: Term[];
+}
+
+/**
+ * The statistics of several searches of one scope (the tables' sizes, each query's lexemes and
+ * their document frequencies) in one statement: one list per request, one entry per query. The
+ * lexemes come first, in a statement of their own, so each search's plan is made with the real
+ * tsquery: built in the same statement (a CTE), it was unknown to the planner, which guessed 500
+ * matching rows and intersected the GIN index (18,258 rows with a speaker's name among 100,000)
+ * with the scope instead of reading the scope's 666 rows (EXPLAIN ANALYZE, PGlite, one user
+ * among 100,000 rows: 2,155 ms; see docs/memory.md). PGlite runs one statement at a time,
+ * `select 1` alone ~0.7 ms of CPU: a retrieve asks for its facts' and episodes' together.
+ */
+export async function searchStatistics(
+  db: QueryExecutorProvider,
+  scope: MemoryQueryScope,
+  requests: ReadonlyArray<{ table: LexicalSearchOptions['table']; queries: readonly string[] }>,
+): Promise<QueryStatistics[][]> {
+  const queries = requests.flatMap(({ queries }) => queries.map((query) => query.slice(0, MAX_QUERY_LENGTH)));
+  const sources = requests.flatMap(({ table, queries }) => queries.map(() => table));
+  const found = requests.map(({ queries }) =>
+    queries.map((): QueryStatistics => ({ rows: 0, averageLength: 1, terms: [] })),
+  );
+  if (queries.length === 0) return found;
+  const flat = found.flat();
+  const statisticsScope = scopeCondition(scope, 's');
+  const statistics = await sql<{
+    query_index: number;
+    lexeme: string;
+    literal: string;
+    documents: number;
+    rows: number;
+    length: number;
+  }>`
+    with lexemes as (
+      select q.query_index, q.source, l.lexeme
+      from unnest(${queries}::text[], ${sources}::text[]) with ordinality as q(query, source, query_index)
+      cross join lateral (
+        select distinct u.lexeme from unnest(to_tsvector(${TEXT_SEARCH_CONFIG}::regconfig, q.query)) u
+        limit ${MAX_QUERY_TERMS}
+      ) l
+    ),
+    size as (
+      select s.source, coalesce(sum(s.documents), 0)::float8 as rows, coalesce(sum(s.length), 0)::float8 as length
+      from memory_scope_statistics s where s.source = any(${[...new Set(sources)]}::text[]) and ${statisticsScope}
+      group by s.source
+    )
+    select l.query_index::int as query_index, l.lexeme, quote_literal(l.lexeme) as literal,
+      coalesce(z.rows, 0) as rows, coalesce(z.length, 0) as length,
+      coalesce((select sum(s.documents) from memory_term_statistics s
+        where s.source = l.source and s.lexeme = l.lexeme and ${statisticsScope}), 0)::float8 as documents
+    from lexemes l left join size z on z.source = l.source`.execute(db);
+  for (const row of statistics.rows) {
+    const entry = flat[row.query_index - 1]!;
+    const rows = Number(row.rows);
+    entry.rows = rows;
+    if (rows > 0) entry.averageLength = Math.max(Number(row.length) / rows, 1);
+    if (Number(row.documents) === 0) continue;
+    entry.terms.push({ lexeme: row.lexeme, literal: row.literal, documents: Number(row.documents) });
+  }
+  for (const entry of flat) entry.terms.sort((a, b) => a.documents - b.documents || (a.lexeme < b.lexeme ? -1 : 1));
+  return found;
+}
+
+/**
+ * {@link lexicalSearch} for several queries (a question and its sub-queries): their statistics in
+ * one statement ({@link searchStatistics}, or `statistics` read before with others), then one
+ * search statement for each query that has a word in the scope. Each list is the one
+ * `lexicalSearch` gives for its query.
+ */
+export async function lexicalSearches<Row>(
+  db: QueryExecutorProvider,
+  options: LexicalSearchesOptions,
+  statistics?: readonly QueryStatistics[],
+): Promise<Array<Array<Row & { score: number }>>> {
+  const found = options.queries.map((): Array<Row & { score: number }> => []);
+  if (options.queries.length === 0) return found;
+  const known =
+    statistics ??
+    (
+      await searchStatistics(db, options.scope, [
+        { table: options.table, queries: options.queries.map((q) => q.query) },
+      ])
+    )[0]!;
+  for (const [index, { rows, averageLength, terms }] of known.entries()) {
+    // An empty scope or no word of the query in it: no search statement.
+    if (rows === 0 || terms.length === 0) continue;
+    found[index] = await rankedSearch<Row>(db, options, terms, rows, averageLength, options.queries[index]!.limit);
+  }
+  return found;
+}
+
+/** One query's search: its matching rows of the scope, ranked by BM25 with the scope's statistics. */
+async function rankedSearch<Row>(
+  db: QueryExecutorProvider,
+  options: LexicalSearchesOptions,
+  terms: readonly Term[],
+  rows: number,
+  averageLength: number,
+  limit: number,
+): Promise<Array<Row & { score: number }>> {
   const table = sql.table(options.table);
-  const scope = scopeCondition(options.scope);
-  // The query's lexemes first, in a statement of their own, so the search's plan is made with the
-  // real tsquery: built in the same statement (a CTE), it was unknown to the planner, which
-  // guessed 500 matching rows and intersected the GIN index (18,258 rows with a speaker's name
-  // among 100,000) with the scope instead of reading the scope's 666 rows (EXPLAIN ANALYZE,
-  // PGlite, one user among 100,000 rows: 2,155 ms; see docs/memory.md).
-  // The same statement counts the scope's rows up to SCOPE_SCAN_ROWS + 1, to choose how to match.
-  const terms = await sql<{ terms: string[] | null; q: string | null; scoped: number }>`
-    select array_agg(lexeme) as terms, string_agg(quote_literal(lexeme), ' | ') as q,
-      (select count(*)::int from (select 1 from ${table} t where ${scope} limit ${SCOPE_SCAN_ROWS + 1}) s) as scoped
-    from (
-      select distinct u.lexeme from unnest(to_tsvector(${TEXT_SEARCH_CONFIG}::regconfig, ${query})) u
-      limit ${MAX_QUERY_TERMS}
-    ) lexemes`.execute(db);
-  const { terms: lexemes, q, scoped } = terms.rows[0] ?? { terms: null, q: null, scoped: 0 };
-  // An empty scope has nothing to rank (a user with no facts yet): no second statement.
-  if (!lexemes || !q || Number(scoped) === 0) return [];
-  // A small scope's matches are fewer than MAX_CANDIDATES: all of them are ranked, none cut by ts_rank.
+  const tsquery = (chosen: readonly Term[]) => chosen.map((term) => term.literal).join(' | ');
   const matching =
-    Number(scoped) <= SCOPE_SCAN_ROWS
-      ? sql`ts_match_vq(t.search, ${q}::tsquery)`
-      : sql`t.search @@ ${q}::tsquery order by ts_rank(t.search, ${q}::tsquery) desc limit ${sql.lit(MAX_CANDIDATES)}`;
+    rows <= SCOPE_SCAN_ROWS
+      ? sql`ts_match_vq(t.search, ${tsquery(terms)}::tsquery)`
+      : sql`t.search @@ ${tsquery(rarest(terms))}::tsquery order by ${options.tieBreak} desc limit ${sql.lit(MAX_CANDIDATES)}`;
+  const lexemes = terms.map((term) => term.lexeme);
+  const weights = terms.map((term) => Math.log(1 + (rows - term.documents + 0.5) / (term.documents + 0.5)));
   // The output columns are carried from the matching rows: joining the table again for them read
-  // all of its rows when the planner misjudged the count of matches.
+  // all of its rows when the planner misjudged the count of matches. Each row keeps only the
+  // query's lexemes (marked with weight A, then filtered): unnesting every lexeme of every
+  // matching row, with its positions, was a third of the statement. Each row is scored on its
+  // own (a subquery, no grouping of all rows' terms and no join back): one user's search
+  // statement at 100,000 rows, 4.7 -> 4.0 ms of CPU.
   const result = await sql<Row & MatchColumns & { score: number }>`
     with matching as materialized (
-      select ${options.columns}, t.id as match_id, t.search as match_search, t.search_length as match_length,
-        ${options.tieBreak} as match_tie
+      select ${options.columns}, t.id as match_id, ts_filter(setweight(t.search, 'A', ${lexemes}::text[]), '{a}') as match_terms,
+        t.search_length as match_length, ${options.tieBreak} as match_tie
       from ${table} t
-      where ${scope} and ${matching}
+      where ${scopeCondition(options.scope)} and ${matching}
     ),
-    hits as (
-      select m.match_id as id, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 as tf,
-        m.match_length::float8 as dl
-      from matching m, unnest(m.match_search) u
-      where u.lexeme = any(${lexemes}::text[])
-    ),
-    frequency as (select lexeme, count(*)::float8 as df from hits group by lexeme),
-    corpus as (
-      select count(*)::float8 as n, greatest(avg(t.search_length), 1)::float8 as avgdl from ${table} t where ${scope}
-    ),
-    ranked as (
-      select h.id, sum(
-        ln(1 + (corpus.n - f.df + 0.5) / (f.df + 0.5))
-        * h.tf * ${sql.lit(K1 + 1)} / (h.tf + ${sql.lit(K1)} * (${sql.lit(1 - B)} + ${sql.lit(B)} * h.dl / corpus.avgdl))
-      ) as score
-      from hits h join frequency f using (lexeme), corpus
-      group by h.id
-    )
-    select m.*, r.score::float8 as score
-    from ranked r join matching m on m.match_id = r.id
-    order by r.score desc, m.match_tie desc
-    limit ${options.limit}`.execute(db);
-  return result.rows.map(({ match_id, match_search, match_length, match_tie, ...row }) => ({
+    terms as materialized (select * from unnest(${lexemes}::text[], ${weights}::float8[]) as q(lexeme, idf))
+    select m.*, (
+      select sum(
+        q.idf * u.tf * ${sql.lit(K1 + 1)}
+        / (u.tf + ${sql.lit(K1)} * (${sql.lit(1 - B)} + ${sql.lit(B)} * m.match_length::float8 / ${averageLength}::float8))
+      ) from (select v.lexeme, coalesce(array_length(v.positions, 1), 1)::float8 as tf from unnest(m.match_terms) v) u
+      join terms q on q.lexeme = u.lexeme
+    )::float8 as score
+    from matching m
+    order by score desc nulls last, m.match_tie desc
+    limit ${limit}`.execute(db);
+  return result.rows.map(({ match_id, match_terms, match_length, match_tie, ...row }) => ({
     ...(row as Row & { score: number }),
     score: Number(row.score),
   }));
+}
+
+/**
+ * The rarest terms whose matches add up to at most {@link MAX_CANDIDATES} rows (at least the
+ * rarest one): a large scope's candidates. `terms` is sorted rarest first.
+ */
+function rarest(terms: readonly Term[]): Term[] {
+  const chosen = [terms[0]!];
+  let documents = terms[0]!.documents;
+  for (const term of terms.slice(1)) {
+    documents += term.documents;
+    if (documents > MAX_CANDIDATES) break;
+    chosen.push(term);
+  }
+  return chosen;
 }

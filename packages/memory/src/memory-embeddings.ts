@@ -70,8 +70,10 @@ export async function rankByVector<Row>(
     return undefined;
   }
   const where = scopeCondition(scope);
-  const rows = await sql<{ rows: string }>`select count(*) as rows from (
-      select 1 from ${sql.table(table)} t where ${where} limit ${EXACT_VECTOR_ROWS + 1}) scoped`.execute(
+  // The scope's size from the statistics kept on write (migration 0008): counting it read up to
+  // 10,001 rows a search.
+  const rows = await sql<{ rows: number }>`select coalesce(sum(s.documents), 0)::float8 as rows
+    from memory_scope_statistics s where s.source = ${table} and ${scopeCondition(scope, 's')}`.execute(
     context.database.kysely,
   );
   return vectorSearch<Row>(context.database, {

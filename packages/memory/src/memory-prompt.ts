@@ -13,7 +13,7 @@ export interface PromptFact {
   text: string;
 }
 
-/** A ranked episode and the turns around it that go with it (the turn before, the one after). */
+/** A ranked episode and the turns that go with it (memory gives its short reply). */
 export interface PromptHit<E extends PromptEpisode> {
   episode: E;
   neighbours: E[];

@@ -9,6 +9,7 @@ import type { MemoryEventMap } from './events.js';
 import { createMemory } from './memory.js';
 import { memoryMigrations } from './migrations.js';
 import { retrievalContract } from './retrieval.contract.js';
+import { statisticsDrift } from './statistics-drift.js';
 
 /** A deterministic bag-of-words embedder: each word hashed into one of 64 dimensions. */
 export function hashEmbedder(options: { fail?: () => boolean } = {}): Embedder & { calls: string[][] } {
@@ -290,6 +291,61 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
       await expect(memory.forgetThread({ agentId } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     });
 
+    it("keeps BM25's statistics of every scope equal to its rows through writes, updates, deletes and races", async () => {
+      const model = new MockLLM({ fallback: { text: summary() } });
+      const memory = await createMemory({ database, model });
+      const plain = await createMemory({ database, migrate: false });
+      const agentId = `agent-${randomUUID()}`;
+      const ada = user();
+      const said = (content: string) => [{ role: 'user' as const, content }];
+      const drift = () => statisticsDrift(database);
+      await plain.recordEpisodes(
+        Array.from({ length: 30 }, (_, index) => ({
+          scope: { agentId, threadId: `t${index % 3}` },
+          messageId: `import-${index}`,
+          messages: said(`The kayak trip ${index} on the lake was calm, the lake was cold.`),
+        })),
+      );
+      // With a summary model: an episode and its fact, then the same fact key again (an update).
+      await memory.recordEpisode({
+        scope: { agentId, userId: ada, threadId: 't1' },
+        messages: said('teal'),
+        messageId: 'm1',
+      });
+      await memory.recordEpisode({
+        scope: { agentId, userId: ada, threadId: 't2' },
+        messages: said('teal'),
+        messageId: 'm2',
+      });
+      await memory.remember({ scope: { userId: ada }, key: 'city', text: 'Lives in Oslo by the fjord' });
+      await memory.remember({ scope: { userId: ada }, key: 'city', text: 'Lives in Bergen now' });
+      expect(await drift()).toBe(0);
+      // Two writers of one scope at once, the same words (the same statistics rows) in both.
+      await Promise.all(
+        [0, 1].map((writer) =>
+          plain.recordEpisodes(
+            Array.from({ length: 20 }, (_, index) => ({
+              scope: { agentId, threadId: 't0' },
+              messageId: `race-${writer}-${index}`,
+              messages: said(`Racing writer ${writer}: the kayak and the lake again, turn ${index}.`),
+            })),
+          ),
+        ),
+      );
+      expect(await drift()).toBe(0);
+      const found = await plain.searchEpisodes({ agentId, threadId: 't0' }, 'racing kayak', 3);
+      expect(found[0]?.text).toMatch(/Racing writer/);
+      await memory.forgetThread({ agentId, threadId: 't1' });
+      await memory.forgetUser(ada);
+      expect(await drift()).toBe(0);
+      // A scope emptied by deletes leaves no statistics behind.
+      await memory.forgetThread({ agentId, threadId: 't2' });
+      const left = await sql<{ rows: number }>`select count(*)::int as rows from memory_scope_statistics
+        where agent_id = ${agentId} and thread_id = 't2'`.execute(database.kysely);
+      expect(left.rows[0]!.rows).toBe(0);
+      expect(await drift()).toBe(0);
+    });
+
     retrievalContract(
       () => database,
       () => hashEmbedder(),
@@ -311,6 +367,9 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
         expect(episodes.map((episode) => [episode.id, episode.scope])).toEqual([['e1', { userId: 'ada' }]]);
         // Event time starts as the write time.
         expect(episodes[0]).toMatchObject({ occurredAt: 1, createdAt: 1 });
+        // Rows written before the search statistics existed are counted by their migration.
+        expect((await memory.searchEpisodes({ userId: 'ada' }, 'Oslo')).map((episode) => episode.id)).toEqual(['e1']);
+        expect((await memory.searchFacts({ userId: 'ada' }, 'Bergen')).facts.map((fact) => fact.id)).toEqual(['f1']);
       } finally {
         await fresh.dispose();
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rewriteQuery } from './query-rewrite.js';
+import { joinsNames, rewriteQuery } from './query-rewrite.js';
 
 describe('rewriteQuery', () => {
   it('gives one query per name of two joined names, without question words', () => {
@@ -27,5 +27,15 @@ describe('rewriteQuery', () => {
     expect(rewriteQuery('Where does Maria work now?')).toEqual([]);
     expect(rewriteQuery('')).toEqual([]);
     expect(rewriteQuery(`Ana and Ben ${'word '.repeat(200)}`)).toEqual([]);
+  });
+});
+
+describe('joinsNames', () => {
+  it('is true of two names joined, not of two options, one name or a document', () => {
+    expect(joinsNames('What pastime do Maria and Evan both enjoy?')).toBe(true);
+    expect(joinsNames('Did you ask Ana? What do Maria or Evan play?')).toBe(true);
+    expect(joinsNames('Would Evan rather book a farm stay or a city break?')).toBe(false);
+    expect(joinsNames('Where does Maria work now?')).toBe(false);
+    expect(joinsNames(`Ana and Ben ${'word '.repeat(200)}`)).toBe(false);
   });
 });

@@ -27,10 +27,7 @@ const NAME = /^\p{Lu}[\p{Ll}'’-]+$/u;
  */
 export function rewriteQuery(query: string): string[] {
   if (query.length > MAX_REWRITE_LENGTH) return [];
-  const sentences = query
-    .split(/[?!;]+|\.\s+/)
-    .map((sentence) => sentence.trim())
-    .filter((sentence) => sentence.length > 0);
+  const sentences = sentencesOf(query);
   const queries: string[] = [];
   const names = [...new Set(words(query).filter((word, index) => index > 0 && NAME.test(word)))];
   for (const sentence of sentences) {
@@ -57,6 +54,33 @@ export function rewriteQuery(query: string): string[] {
     0,
     MAX_SUB_QUERIES,
   );
+}
+
+/**
+ * True when the question joins two names ("What do Maria and Evan both enjoy?"): its parts are
+ * about one subject, which memory's feedback search looks for (`feedbackSearch`). Two options
+ * joined ("a farm stay or a city break") are alternatives, not a shared subject: false.
+ */
+export function joinsNames(query: string): boolean {
+  if (query.length > MAX_REWRITE_LENGTH) return false;
+  return sentencesOf(query).some((sentence) => {
+    const tokens = words(sentence);
+    return tokens.some(
+      (word, index) =>
+        index > 0 &&
+        index < tokens.length - 1 &&
+        COORDINATOR.test(word) &&
+        NAME.test(tokens[index - 1]!) &&
+        NAME.test(tokens[index + 1]!),
+    );
+  });
+}
+
+function sentencesOf(query: string): string[] {
+  return query
+    .split(/[?!;]+|\.\s+/)
+    .map((sentence) => sentence.trim())
+    .filter((sentence) => sentence.length > 0);
 }
 
 function words(text: string): string[] {

@@ -77,7 +77,7 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     expect(await memory.recentEpisodes({ userId }, 10)).toHaveLength(3);
   });
 
-  it('keeps the short follow-up with the turn it answers', async () => {
+  it('keeps the short reply with the turn that matched, not the turn before it', async () => {
     const memory = await createMemory({ database: database() });
     const userId = user();
     await importTurns(memory, userId, [
@@ -87,6 +87,8 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
         (i) =>
           `Ana: We talked about the lake house, the summer plans and the chores for the weekend and the week after, part ${i}.`,
       ),
+      // Short, and said just before the match: the old rule kept it too, spending the budget.
+      'Ana: Any ideas for me?',
       'Ben: You should try kayaking on the lake, it is calm in the mornings.',
       "Ana: Yeah, good idea! I'll give it a try.",
       ...fillers(10, (i) => `Ben: Long week at work, nothing much to report, day ${i}.`),
@@ -149,6 +151,29 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
         'Ana: Guess what, Rafi runs a little bakery now.',
       ]),
     );
+  });
+
+  it('finds the other part of a two-part question through the rare words of the part it found', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    await importTurns(memory, userId, [
+      'Ben: I play chess online every evening.',
+      // Shares no word with the question but the speaker's name, which the short turns below say too.
+      'Ana: Chess in the park on Saturdays has become my thing.',
+      'Ben: Ana, we played cards all evening again.',
+      ...fillers(7, () => 'Ana: Quiet evening, cards again.'),
+      // Everyday words: many turns say them.
+      ...fillers(40, (i) => `Cleo: Quiet evening, cards again, ${i}.`),
+    ]);
+    const chess = [
+      'Ben: I play chess online every evening.',
+      'Ana: Chess in the park on Saturdays has become my thing.',
+    ];
+    const found = await memory.searchEpisodes({ userId }, 'Which game do Ana and Ben both play?', 8);
+    expect(found.map((episode) => episode.text)).toEqual(expect.arrayContaining(chess));
+    // Without the feedback search (a question of one part asks none), the turn ranks below the short ones.
+    const single = await memory.searchEpisodes({ userId }, 'Which game does Ana play?', 8);
+    expect(single.map((episode) => episode.text)).not.toContain(chess[1]);
   });
 
   it('searches vectors through an HNSW index when pgvector is loaded, one user among many', async () => {

@@ -78,6 +78,16 @@ export function scopeCondition(scope: MemoryQueryScope, alias = 't'): RawBuilder
 }
 
 /**
+ * The (user, agent) pairs whose rows `scope` may see: the rows of one pair are one range of the
+ * `(user_id, agent_id, occurred_at, seq)` index, read newest first without a sort.
+ */
+export function scopeOwners(scope: MemoryQueryScope): Array<{ user_id: string; agent_id: string }> {
+  const users = [...new Set(['', column(scope.userId, 'userId')])];
+  const agents = [...new Set(['', column(scope.agentId, 'agentId')])];
+  return users.flatMap((user_id) => agents.map((agent_id) => ({ user_id, agent_id })));
+}
+
+/**
  * The gateway scope of a call memory makes for `scope` (its user, agent and thread, so budgets
  * and the ledger see them), tagged with what the call is for (`memory.summary`, `memory.embedding`).
  */
