@@ -2,11 +2,11 @@
 // valgrind's callgrind, so the figure does not depend on what else the machine runs (CPU time
 // per message does, by 30% and more on a shared 2-core machine). Needs valgrind.
 //
-//   node --conditions=agentrix-source --import tsx bench/bus/redis-instructions.ts [messages]
+//   node --conditions=agentrix-source --import tsx bench/bus/redis-instructions.ts [messages] [agents]
 //
 // Starts redis-server under callgrind on a free port (no persistence), warms up with 3,000
 // messages, zeroes the counters, delivers [messages] (default 5,000) through RedisStreamsBus
-// (100 agents, read max 1, ack) and prints the instructions Redis ran per message. Under
+// ([agents], default 100, read max 1, ack) and prints the instructions Redis ran per message. Under
 // valgrind Redis is ~50x slower, so its batches are full: the figure is the per-message work of
 // full batches.
 import { execFileSync, spawn } from 'node:child_process';
@@ -19,6 +19,7 @@ import { deliverFixedCount } from './fixed-count.js';
 import { REDIS_SERVER_BIN } from './redis-server.js';
 
 const messages = Number(process.argv[2] ?? 5_000);
+const agents = Number(process.argv[3] ?? 100);
 const dir = mkdtempSync(path.join(tmpdir(), 'agentrix-callgrind-'));
 const port = 20_000 + Math.floor(Math.random() * 20_000);
 const server = spawn(
@@ -42,9 +43,9 @@ const url = `redis://127.0.0.1:${port}`;
 try {
   await waitForRedis(url);
   const bus = await createRedisBus({ url, namespace: 'instructions' });
-  await deliverFixedCount(bus, 3_000, 'warm-up');
+  await deliverFixedCount(bus, 3_000, 'warm-up', agents);
   execFileSync('callgrind_control', ['--zero', String(server.pid)], { stdio: 'ignore' });
-  await deliverFixedCount(bus, messages, 'measured');
+  await deliverFixedCount(bus, messages, 'measured', agents);
   execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' });
   await bus.close();
   // The dump after the zeroing is the first numbered part (callgrind.out.1).
@@ -53,7 +54,7 @@ try {
   if (!totals) throw new Error(`no callgrind dump in ${dir}`);
   const perMessage = Number(totals[1]) / messages;
   console.log(
-    `Redis instructions per message: ${Math.round(perMessage).toLocaleString('en-US')} (${messages} messages)`,
+    `Redis instructions per message: ${Math.round(perMessage).toLocaleString('en-US')} (${messages} messages, ${agents} agents)`,
   );
 } finally {
   if (server.exitCode === null && server.signalCode === null) {

@@ -69,6 +69,7 @@ export class RedisHandoffs {
       return true;
     }
     const delivery: Delivery = { deliveryId, envelope, attempt: 1 };
+    if (box !== undefined) box.handedOff = true;
     const waiter = context.closed ? undefined : box?.waiters.find((candidate) => candidate.consumer === consumer);
     if (box === undefined || waiter === undefined) {
       // Between two reads of the reader loop it was armed for: held for its next read.

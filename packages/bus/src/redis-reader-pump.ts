@@ -10,7 +10,7 @@ import type { ReadResult, RedisInboxReader } from './redis-inbox-reader.js';
 import type { RedisLeaseManager } from './redis-lease-manager.js';
 import { PrefetchCache } from './redis-prefetch-cache.js';
 import type { RedisScriptBatches } from './redis-script-batches.js';
-import { READ_CHECK_LEASES, READ_HANDOFF } from './redis-scripts.js';
+import { READ_CHECK_LEASES, READ_HANDOFF, READ_MAYBE_EMPTY } from './redis-scripts.js';
 import {
   blockedReadFlags,
   createWaitingInbox,
@@ -143,7 +143,8 @@ export class RedisReaderPump {
 
   #ackAndFetch(box: WaitingInbox, consumer: string, ids: readonly string[]): Promise<void> {
     const issuedAt = this.#hub.sequence;
-    const flags = this.#leases.checkFlag(box.name, blockedReadFlags(consumer));
+    const flags = this.#leases.checkFlag(box.name, blockedReadFlags(consumer) | (box.handedOff ? READ_MAYBE_EMPTY : 0));
+    box.handedOff = false;
     // The reader is between reads: nobody else reads for it until this returns.
     box.fetching = true;
     return this.#batches.read({ inbox: box.name, consumer, max: 1, flags, ack: ids }).then(

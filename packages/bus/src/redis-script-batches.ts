@@ -27,7 +27,7 @@ export interface ReadItem {
   /** '' with max 0: an ack only. */
   readonly consumer: string;
   readonly max: number;
-  /** READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF */
+  /** READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF | READ_MAYBE_EMPTY */
   readonly flags: number;
   /** Entry ids acked before reading. */
   readonly ack: readonly string[];

@@ -90,10 +90,9 @@ export const sendBatchScript = new RedisScript(
   `${INBOX_KEYS}${BATCH_ITEM}
 local wakePrefix, window, group = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local function wake(stream, inbox)
-  local armedKey = inbox_key(inbox, 'armed')
-  local armed = redis.call('GET', armedKey)
+  -- GETDEL (Redis 6.2): one command instead of GET + DEL on every wake-up.
+  local armed = redis.call('GETDEL', inbox_key(inbox, 'armed'))
   if not armed then return end
-  redis.call('DEL', armedKey)
   local channel = wakePrefix .. inbox
   local split = string.find(armed, '\\n', 1, true)
   if split then
@@ -156,21 +155,27 @@ export const READ_WANT_HINT = 1;
 export const READ_CHECK_LEASES = 2;
 /** When the read takes nothing, arm the inbox for a hand-off to this bus and consumer (see SEND). */
 export const READ_HANDOFF = 4;
+/**
+ * The inbox may well be empty (the reader's last message came in a hand-off, so the inbox held
+ * only that one): look with XLEN before reading. A hint only: a stream that is not empty is read.
+ */
+export const READ_MAYBE_EMPTY = 8;
 
 /**
  * ACK AND READ, for a batch of inboxes: `ack` and `read` both go through it, and an ack may fetch
  * the reader's next message in the same call. KEYS: none, or on a cluster every key the script
  * touches (stream, errors, dead, reclaim, armed per inbox). ARGV: inbox key prefix, group, leaseMs,
  * maxDeliveries, now, deadMax, bus token, then per
- * inbox: inbox, consumer, max, flags (READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF), the
+ * inbox: inbox, consumer, max, flags (READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF |
+ * READ_MAYBE_EMPTY), the
  * number of entry ids to ack, those ids.
  *
  * Per inbox: first acks and deletes the ids given (unknown ones are ignored); with max 0 that is
  * all. Then, when asked to check leases, or when the inbox's `reclaim` marker is set (a nack,
  * give-back or release parked deliveries), first claims deliveries idle for leaseMs or more
  * (expired leases, and parked deliveries, which are idle for years) in entry order,
- * dead-lettering those that had maxDeliveries; then reads new entries. Creates the consumer group
- * (from the stream's start) when it is missing. Fewer than max taken means the inbox is drained:
+ * dead-lettering those that had maxDeliveries; then reads new entries (none when READ_MAYBE_EMPTY
+ * and the stream is empty). Creates the consumer group (from the stream's start) when it is missing. Fewer than max taken means the inbox is drained:
  * it is armed (the next send publishes a wake-up; with READ_HANDOFF and nothing taken, the next
  * send hands its message to `consumer` of this bus in the wake-up).
  * Reply, one flat array per inbox (no nested tables to build and parse on the hot path):
@@ -272,7 +277,11 @@ local function read_one(a)
     if taken < max and rounds < 10 then redis.call('DEL', reclaim) end
   end
 
-  while taken < max do
+  -- An empty stream has nothing unread and nothing in flight: no XREADGROUP that finds nothing, no
+  -- XPENDING for the hint. Asked for by the ack of a message handed off in a wake-up (1,000 agents:
+  -- 11.7 -> 9.6 commands per message, bench/bus/command-counts.ts); XLEN is the cheapest command.
+  local empty = taken == 0 and flags >= 8 and redis.call('XLEN', stream) == 0
+  while taken < max and not empty do
     local count = ARGV[a + 2]
     if taken > 0 then count = tostring(max - taken) end
     local read = read_new(stream, consumer, count)
@@ -304,7 +313,7 @@ local function read_one(a)
   local hint = -1
   if rounds >= 10 then
     hint = 0
-  elseif more == 0 and flags % 2 == 1 then
+  elseif more == 0 and flags % 2 == 1 and not empty then
     local inFlight = redis.call('XPENDING', stream, group, '-', '+', 100)
     for _, p in ipairs(inFlight) do
       local left = lease - tonumber(p[3])

@@ -267,6 +267,34 @@ describe('RedisStreamsBus', () => {
       expect(Date.now() - started).toBeLessThan(1000);
     });
 
+    it('acks a handed-off message without reading the inbox it left empty, and hands the next one off too', async () => {
+      const namespace = `test-${randomUUID()}`;
+      const bus = await openBus({ namespace });
+      const stream = `agentrix:${namespace}:inbox:{agent}:stream`;
+      // Every command Redis runs on this inbox's stream, those inside scripts included.
+      const monitor = await openClient().monitor();
+      cleanups.push(() => monitor.disconnect());
+      const commands: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args.includes(stream)) commands.push(args[0]!.toUpperCase());
+      });
+      const { read: first } = await blockedRead(bus, 'agent', { consumer: 'loop' });
+      commands.length = 0;
+      for (const content of ['one', 'two']) {
+        const read = content === 'one' ? first : bus.read('agent', { consumer: 'loop' });
+        await bus.send({ from: 'host', to: 'agent', content });
+        const [delivery] = await read;
+        expect(delivery).toMatchObject({ envelope: { content }, attempt: 1 });
+        await bus.ack('agent', [delivery!.deliveryId]);
+      }
+      await wait(50);
+      // Per message: the send's XADD and the XREADGROUP of its hand-off; the ack's XACK, XDEL and
+      // XLEN, which found the stream empty (no XREADGROUP finding nothing, no XPENDING).
+      const perMessage = ['XADD', 'XREADGROUP', 'XACK', 'XDEL', 'XLEN'];
+      expect(commands).toEqual([...perMessage, ...perMessage]);
+      expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
+    });
+
     it('redelivers a message handed to a reader that died, after its lease, to a reader that waits', async () => {
       const namespace = `test-${randomUUID()}`;
       const bus = await openBus({ namespace, leaseMs: 300 });

@@ -33,6 +33,8 @@ export interface WaitingInbox {
    * message to that consumer of this bus in the wake-up); undefined once any wake-up came.
    */
   armedFor: string | undefined;
+  /** The reader's last message came in a hand-off: its ack's read looks whether the inbox is empty first. */
+  handedOff: boolean;
   /** The earliest lease end while the inbox is drained, or the retry of a failed loop. */
   readonly timer: InboxTimer;
 }
@@ -46,6 +48,7 @@ export function createWaitingInbox(name: string, keys: InboxKeys, pump: InboxPum
     fetching: false,
     checkLeases: false,
     armedFor: undefined,
+    handedOff: false,
     lastConsumer: undefined,
     prefetched: undefined,
     holdUntil: 0,

@@ -414,7 +414,7 @@ export class AgentRuntime {
       announceTurn(this.#deps, this.id, delivery, threadId, turnId);
       const opened = this.#openTurn();
       turn = opened;
-      deadline = this.#deps.deadlines.add(this.spec.turnTimeoutMs, () => opened.abort(this.#turnTimeout()));
+      deadline = this.#deps.deadlines.add(this.spec.turnTimeoutMs, () => opened.abort(this.#turnTimeout()), started);
       try {
         // Bounded even when something in the turn ignores the signal and never settles: the turn
         // is abandoned at its deadline (or when the agent stops) and its late result ignored.

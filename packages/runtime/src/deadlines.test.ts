@@ -24,6 +24,19 @@ describe('Deadlines', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('counts from the time the caller read, when it passes one', async () => {
+    const clock = new FakeClock(1_000);
+    const deadlines = new Deadlines(clock);
+    const fired: number[] = [];
+    const readBefore = clock.now();
+    await clock.advance(30);
+    deadlines.add(100, () => fired.push(clock.now()), readBefore);
+    await clock.advance(69);
+    expect(fired).toEqual([]);
+    await clock.advance(1);
+    expect(fired).toEqual([1_100]);
+  });
+
   it('a cancelled deadline never fires; the timer goes when none is left (nothing keeps the process alive)', async () => {
     const clock = new FakeClock();
     const deadlines = new Deadlines(clock);

@@ -50,9 +50,12 @@ export class Deadlines {
     return this.#size;
   }
 
-  /** Calls `onExpire` in `ms` unless the deadline is cancelled first. */
-  add(ms: number, onExpire: () => void): Deadline {
-    const at = this.#clock.now() + ms;
+  /**
+   * Calls `onExpire` in `ms` unless the deadline is cancelled first. `now`: the clock read a
+   * moment ago by a caller that needs it too (a turn's start), so the turn reads it once.
+   */
+  add(ms: number, onExpire: () => void, now = this.#clock.now()): Deadline {
+    const at = now + ms;
     let lane = this.#lanes.get(ms);
     if (lane === undefined) {
       lane = new Lane(ms);

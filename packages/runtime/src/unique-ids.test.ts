@@ -17,4 +17,13 @@ describe('createUniqueIds', () => {
     expect(ids.size).toBe(20_000);
     expect(first().slice(0, 24)).not.toBe(second().slice(0, 24));
   });
+
+  it('pads the counter to 12 hex digits', () => {
+    const next = createUniqueIds();
+    const ids = Array.from({ length: 300 }, next);
+    expect(ids[0]!.slice(24)).toBe('000000000000');
+    expect(ids[255]!.slice(24)).toBe('0000000000ff');
+    expect(ids[256]!.slice(24)).toBe('000000000100');
+    expect(new Set(ids.map((id) => id.slice(0, 24))).size).toBe(1);
+  });
 });
