@@ -1,4 +1,5 @@
 import type { MessageBus } from '@agentrix/core';
+import { readAckLoop } from './agent-loop.js';
 
 export interface EndToEndOptions {
   /** Agents, each one runtime-style loop: read, handle, ack. */
@@ -45,29 +46,17 @@ export async function endToEndThroughput(bus: MessageBus, options: EndToEndOptio
   const maxBacklog = options.maxBacklog ?? options.agents * 20;
   /** Senders waiting for the backlog to shrink. */
   let blocked: Array<() => void> = [];
-  const agentLoop = async (agent: string, index: number) => {
-    const signal = controllers[index]!.signal;
-    while (!signal.aborted) {
-      let deliveries: Awaited<ReturnType<MessageBus['read']>>;
-      try {
-        deliveries = await bus.read(agent, { consumer: 'bench', max: options.readMax, signal });
-      } catch {
-        return; // aborted
-      }
-      if (deliveries.length === 0) continue;
-      await bus.ack(
-        agent,
-        deliveries.map((delivery) => delivery.deliveryId),
-      );
-      acked += deliveries.length;
-      if (blocked.length > 0 && sent - acked < maxBacklog) {
-        const wake = blocked;
-        blocked = [];
-        for (const resume of wake) resume();
-      }
+  const onAcked = (count: number) => {
+    acked += count;
+    if (blocked.length > 0 && sent - acked < maxBacklog) {
+      const wake = blocked;
+      blocked = [];
+      for (const resume of wake) resume();
     }
   };
-  const loops = agents.map(agentLoop);
+  const loops = agents.map((agent, index) =>
+    readAckLoop(bus, agent, { max: options.readMax, signal: controllers[index]!.signal, onAcked }),
+  );
 
   const started = performance.now();
   const warmEnd = started + options.warmupMs;

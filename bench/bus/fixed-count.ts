@@ -1,4 +1,5 @@
 import type { MessageBus } from '@agentrix/core';
+import { readAckLoop } from './agent-loop.js';
 
 /**
  * Sends `total` messages round-robin to `agents` agent loops (read max 1, ack) from 100 sender
@@ -14,24 +15,16 @@ export async function deliverFixedCount(bus: MessageBus, total: number, prefix: 
   const finished = new Promise<void>((resolve) => {
     allAcked = resolve;
   });
-  const loops = inboxes.map(async (inbox, index) => {
-    const signal = controllers[index]!.signal;
-    while (!signal.aborted) {
-      let deliveries: Awaited<ReturnType<MessageBus['read']>>;
-      try {
-        deliveries = await bus.read(inbox, { consumer: 'bench', max: 1, signal });
-      } catch {
-        return; // aborted
-      }
-      if (deliveries.length === 0) continue;
-      await bus.ack(
-        inbox,
-        deliveries.map((delivery) => delivery.deliveryId),
-      );
-      acked += deliveries.length;
-      if (acked === total) allAcked();
-    }
-  });
+  const loops = inboxes.map((inbox, index) =>
+    readAckLoop(bus, inbox, {
+      max: 1,
+      signal: controllers[index]!.signal,
+      onAcked: (count) => {
+        acked += count;
+        if (acked === total) allAcked();
+      },
+    }),
+  );
   const sender = async () => {
     while (sent < total) {
       if (sent - acked >= agents * 20) {

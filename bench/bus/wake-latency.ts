@@ -1,4 +1,5 @@
 import type { MessageBus } from '@agentrix/core';
+import { readAckLoop } from './agent-loop.js';
 
 export interface WakeLatencyOptions {
   /** Agents blocked on their inboxes; messages go to them round-robin. */
@@ -23,26 +24,15 @@ export async function wakeLatency(bus: MessageBus, options: WakeLatencyOptions):
   const started = performance.now();
   const warmEnd = started + options.warmupMs;
   const end = warmEnd + options.durationMs;
-  const agentLoop = async (agent: string, index: number) => {
-    const signal = controllers[index]!.signal;
-    while (!signal.aborted) {
-      let deliveries: Awaited<ReturnType<MessageBus['read']>>;
-      try {
-        deliveries = await bus.read(agent, { consumer: 'bench', max: 1, signal });
-      } catch {
-        return;
-      }
-      const now = performance.now();
-      for (const delivery of deliveries) {
-        const sentAt = Number(delivery.envelope.content);
-        if (sentAt >= warmEnd) samples.push((now - sentAt) * 1000);
-      }
-      await bus.ack(
-        agent,
-        deliveries.map((delivery) => delivery.deliveryId),
-      );
+  const onRead = (deliveries: Awaited<ReturnType<MessageBus['read']>>) => {
+    const now = performance.now();
+    for (const delivery of deliveries) {
+      const sentAt = Number(delivery.envelope.content);
+      if (sentAt >= warmEnd) samples.push((now - sentAt) * 1000);
     }
   };
+  const agentLoop = (agent: string, index: number) =>
+    readAckLoop(bus, agent, { max: 1, signal: controllers[index]!.signal, onRead });
   const loops = agents.map(agentLoop);
   // Let every agent block first.
   await new Promise((resolve) => setTimeout(resolve, 200));

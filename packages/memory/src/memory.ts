@@ -55,6 +55,8 @@ const BRIDGE_RESULTS = 5;
 /** An episode row with its insertion order (`seq`), for the neighbours of a turn and the order in a prompt. */
 type OrderedEpisodeRow = EpisodeRow & { seq: string | number };
 const ORDERED_EPISODE_COLUMNS = [...EPISODE_COLUMNS, 'seq'] as const;
+/** Those columns of the episodes table aliased `t`, as searches and the recent query select them. */
+const EPISODE_SELECT = sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`)));
 
 /**
  * Episodic and semantic memory on an Agentrix {@link Database} (PGlite or Postgres), with
@@ -311,7 +313,7 @@ export class Memory implements AsyncDisposable {
       this.database.kysely,
       {
         table: 'memory_episodes',
-        columns: sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`))),
+        columns: EPISODE_SELECT,
         scope,
         queries: [query, ...parts].map((text) => ({ query: text, limit: depth })),
         tieBreak: sql`t.occurred_at`,
@@ -329,33 +331,17 @@ export class Memory implements AsyncDisposable {
     );
     // A second hop by rule: the names the best episodes introduce, for the half of a multi-hop
     // question that shares no word with it (bench/memory: multi-hop 15% -> see docs/memory.md).
-    const bridge = bridgeQuery(query, textRanked, speakersOf(textRanked));
-    const bridged = bridge
-      ? await lexicalSearch<OrderedEpisodeRow>(this.database.kysely, {
-          table: 'memory_episodes',
-          columns: sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`))),
-          scope,
-          query: bridge,
-          limit: BRIDGE_RESULTS,
-          tieBreak: sql`t.occurred_at`,
-        })
-      : [];
+    const speakers = speakersOf(textRanked);
+    const bridge = bridgeQuery(query, textRanked, speakers);
+    const bridged = bridge ? await this.#searchEpisodes(scope, bridge, BRIDGE_RESULTS) : [];
     // A question about two people asks about one subject ("Which game do Ana and Ben both play?"):
     // the rare words of the best episodes found for it, searched again (see docs/memory.md).
     const fedBack = joinsNames(query)
       ? await feedbackSearch({
           query,
           ranked: reciprocalRankFusion([textRanked, ...partRanked], (row) => row.id),
-          speakers: speakersOf(textRanked),
-          search: (feedback, feedbackLimit) =>
-            lexicalSearch<OrderedEpisodeRow>(this.database.kysely, {
-              table: 'memory_episodes',
-              columns: sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`))),
-              scope,
-              query: feedback,
-              limit: feedbackLimit,
-              tieBreak: sql`t.occurred_at`,
-            }),
+          speakers,
+          search: (feedback, feedbackLimit) => this.#searchEpisodes(scope, feedback, feedbackLimit),
           limit: BRIDGE_RESULTS,
         })
       : [];
@@ -364,6 +350,18 @@ export class Memory implements AsyncDisposable {
       (row) => row.id,
     ).slice(0, limit);
     return { rows, vector: vectorRanked !== undefined };
+  }
+
+  /** One BM25 search of the episodes of `scope` (the second hop's and the feedback's). */
+  #searchEpisodes(scope: MemoryQueryScope, query: string, limit: number): Promise<OrderedEpisodeRow[]> {
+    return lexicalSearch<OrderedEpisodeRow>(this.database.kysely, {
+      table: 'memory_episodes',
+      columns: EPISODE_SELECT,
+      scope,
+      query,
+      limit,
+      tieBreak: sql`t.occurred_at`,
+    });
   }
 
   /**
@@ -389,10 +387,9 @@ export class Memory implements AsyncDisposable {
    * sorted all of it: one agent's 50,000 of 100,000 rows, 75 ms of CPU on PGlite (bench/memory).
    */
   #recentQuery(scope: MemoryQueryScope, limit: number): RawBuilder<OrderedEpisodeRow> {
-    const columns = sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`)));
     const where = scopeCondition(scope);
     const owners = scopeOwners(scope).map(
-      (owner) => sql`(select ${columns} from memory_episodes t
+      (owner) => sql`(select ${EPISODE_SELECT} from memory_episodes t
         where t.user_id = ${owner.user_id} and t.agent_id = ${owner.agent_id} and ${where}
         order by t.occurred_at desc, t.seq desc limit ${limit})`,
     );
