@@ -2,9 +2,9 @@
 // by function (V8's sampling heap profiler, objects collected by GC included), so allocation can
 // be found and cut: GC is about a sixth of the bus's Node CPU.
 //
-//   node --conditions=agentrix-source --import tsx bench/bus/allocation.ts [messages]
+//   node --conditions=agentrix-source --import tsx bench/bus/allocation.ts [messages] [agents]
 //
-// Delivers [messages] (default 20,000) through RedisStreamsBus (100 agents, read max 1, ack)
+// Delivers [messages] (default 20,000) through RedisStreamsBus ([agents], default 100, read max 1, ack)
 // after a warm-up and prints the bytes per message, total and of the 20 largest functions.
 import { randomUUID } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
@@ -19,18 +19,19 @@ interface ProfileNode {
 }
 
 const messages = Number(process.argv[2] ?? 20_000);
+const agents = Number(process.argv[3] ?? 100);
 const redis = await startBenchRedis();
 const bus = await createRedisBus({ url: redis.url, namespace: `allocation-${randomUUID()}` });
 const session = new Session();
 try {
-  await deliverFixedCount(bus, 5_000, `warm-up-${randomUUID()}`);
+  await deliverFixedCount(bus, 5_000, `warm-up-${randomUUID()}`, agents);
   session.connect();
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: 1024,
     includeObjectsCollectedByMinorGC: true,
     includeObjectsCollectedByMajorGC: true,
   } as never);
-  await deliverFixedCount(bus, messages, `measured-${randomUUID()}`);
+  await deliverFixedCount(bus, messages, `measured-${randomUUID()}`, agents);
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } };
   const bytes = new Map<string, number>();
   let total = 0;

@@ -5,7 +5,7 @@ import { keySlot } from './redis-slot.js';
  * scripts that touch several of them stay on one slot.
  *
  * ```
- * {prefix}:{namespace}:inbox:{<inbox>}:stream      stream: one entry per unacked message (field `envelope`)
+ * {prefix}:{namespace}:inbox:{<inbox>}:stream      stream: unread and in-flight messages (field `envelope`), acked ones until trimmed
  * {prefix}:{namespace}:inbox:{<inbox>}:errors      hash: entry id -> last nack error (JSON)
  * {prefix}:{namespace}:inbox:{<inbox>}:dead        stream: dead letters
  * {prefix}:{namespace}:inbox:{<inbox>}:seen        hash: `i:<id>` / `e:<externalId>` -> envelope JSON

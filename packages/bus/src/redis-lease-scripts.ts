@@ -91,6 +91,13 @@ return #pending
 /**
  * STATS. KEYS: stream, errors, dead. ARGV: group, leaseMs, maxDeliveries, now, deadMax.
  * Dead-letters spent expired deliveries first (as a read would). Reply: {unread, inFlight, dead, deadLetters}.
+ *
+ * Acked entries stay in the stream until a read trims them (see TRIM in the read script), so
+ * unread is not XLEN minus pending: it is XLEN minus every entry up to the group's last delivered
+ * id. The script trims first (what is older than the oldest delivery in flight is acked), so those
+ * left are the deliveries in flight and the acked entries among them, counted 1,000 a page: the
+ * cost follows the span of the deliveries in flight, not the backlog. (Redis 7's XINFO GROUPS
+ * `lag` is not used: it is unknown after an XDEL near the last delivered entry, and 6.2 lacks it.)
  */
 export const statsScript = new RedisScript(
   'stats',
@@ -98,7 +105,7 @@ export const statsScript = new RedisScript(
 local stream, errors, dead = KEYS[1], KEYS[2], KEYS[3]
 local group, lease, maxDeliveries, now, deadMax = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local deadOut = {}
-local available, pendingTotal = 0, 0
+local available, pendingTotal, delivered = 0, 0, 0
 local ok, expired = pcall(redis.call, 'XPENDING', stream, group, 'IDLE', lease, '-', '+', 1000000)
 if ok then
   for _, p in ipairs(expired) do
@@ -109,9 +116,28 @@ if ok then
       available = available + 1
     end
   end
-  pendingTotal = redis.call('XPENDING', stream, group)[1]
+  local summary = redis.call('XPENDING', stream, group)
+  pendingTotal = summary[1]
+  local last = '0-0'
+  for _, info in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+    local fields = {}
+    for i = 1, #info, 2 do fields[info[i]] = info[i + 1] end
+    if fields['name'] == group then last = fields['last-delivered-id'] end
+  end
+  if pendingTotal > 0 then
+    redis.call('XTRIM', stream, 'MINID', summary[2])
+  elseif last ~= '0-0' then
+    redis.call('XTRIM', stream, 'MINID', after(last))
+  end
+  local from = '-'
+  while true do
+    local page = redis.call('XRANGE', stream, from, last, 'COUNT', 1000)
+    delivered = delivered + #page
+    if #page < 1000 then break end
+    from = '(' .. page[#page][1]
+  end
 end
-local unread = redis.call('XLEN', stream) - pendingTotal
+local unread = redis.call('XLEN', stream) - delivered
 if unread < 0 then unread = 0 end
 return {unread + available, pendingTotal - available, redis.call('XLEN', dead), deadOut}
 `,

@@ -23,6 +23,25 @@ describe('RedisScript on a Redis client: arguments built once and written as one
     expect(reply).toEqual([1, expect.stringMatching(/^test-/), '42', '', 'héllo ✓ 😀', 70_000, 'last']);
   });
 
+  it('encodes every argument length exactly, at the short / long boundary and with multi-byte text', async () => {
+    // Arguments up to 64 characters are copied by a loop when ASCII, longer or non-ASCII ones by Buffer.
+    const args = [
+      'a'.repeat(9),
+      'b'.repeat(10),
+      'c'.repeat(63),
+      'd'.repeat(64),
+      'e'.repeat(65),
+      'é'.repeat(40),
+      `${'f'.repeat(63)}é`,
+      '😀',
+      '\r\n$3\r\n',
+      '0',
+      ...Array.from({ length: 100 }, (_, index) => `x${index}`),
+    ];
+    const script = new RedisScript('echo-all', 'return ARGV');
+    expect(await script.run(client as never, [], args)).toEqual(args);
+  });
+
   it('falls back to EVAL through the same path when Redis does not know the script (NOSCRIPT)', async () => {
     // A source Redis has never seen (a fresh comment makes a fresh sha).
     const script = new RedisScript('fresh', `-- ${randomUUID()}\nreturn ARGV[1] .. '!'`);

@@ -156,17 +156,66 @@ describe('RedisStreamsBus', () => {
     expect((await blocked).map((delivery) => delivery.envelope.content)).toEqual(['later']);
   });
 
-  it('keeps acked messages out of the stream, so the stream is the backlog and never needs trimming', async () => {
+  it('trims acked entries from the stream (never one unread or in flight) and counts the backlog', async () => {
     const namespace = `test-${randomUUID()}`;
     const bus = await openBus({ namespace });
     const client = openClient();
+    const stream = `agentrix:${namespace}:inbox:{agent}:stream`;
     for (let index = 0; index < 50; index++) await bus.send({ from: 'host', to: 'agent', content: String(index) });
-    const deliveries = await bus.read('agent', { max: 30, blockMs: 0 });
+    const [held] = await bus.read('agent', { consumer: 'slow', max: 1, blockMs: 0 });
+    const deliveries = await bus.read('agent', { max: 29, blockMs: 0 });
+    // Acked with XACK alone: the entries stay until a trim, and a trim stops at the oldest delivery
+    // in flight (held), so nothing before it is counted unread.
+    await bus.ack('agent', [deliveries[0]!.deliveryId]);
+    expect(await client.xlen(stream)).toBe(50);
+    expect(await bus.stats('agent')).toEqual({ unread: 20, inFlight: 29, deadLetters: 0 });
     await bus.ack(
       'agent',
-      deliveries.map((delivery) => delivery.deliveryId),
+      deliveries.slice(1).map((delivery) => delivery.deliveryId),
     );
-    expect(await client.xlen(`agentrix:${namespace}:inbox:{agent}:stream`)).toBe(20);
+    expect(await client.xlen(stream)).toBe(50);
+    expect(await bus.stats('agent')).toEqual({ unread: 20, inFlight: 1, deadLetters: 0 });
+    // That was 29 acks of this inbox: the 16th asked for a trim, which stopped at held.
+    await bus.ack('agent', [held!.deliveryId]);
+    expect(await client.xlen(stream)).toBe(50);
+    // stats trims too, before it counts.
+    expect(await bus.stats('agent')).toEqual({ unread: 20, inFlight: 0, deadLetters: 0 });
+    expect(await client.xlen(stream)).toBe(20);
+    const rest = await bus.read('agent', { max: 100, blockMs: 0 });
+    expect(rest.map((delivery) => delivery.envelope.content)).toEqual(
+      Array.from({ length: 20 }, (_, index) => String(30 + index)),
+    );
+    const ids = rest.map((delivery) => delivery.deliveryId);
+    await bus.ack('agent', ids.slice(0, 10));
+    expect(await client.xlen(stream)).toBe(20);
+    // A read that finds the inbox drained trims up to the oldest delivery in flight.
+    expect(await bus.read('agent', { blockMs: 0 })).toEqual([]);
+    expect(await client.xlen(stream)).toBe(10);
+    // The 16th ack since the last trim (held was the first) asks for one.
+    await bus.ack('agent', ids.slice(10, 14));
+    expect(await client.xlen(stream)).toBe(10);
+    await bus.ack('agent', ids.slice(14, 15));
+    expect(await client.xlen(stream)).toBe(5);
+    expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 5, deadLetters: 0 });
+  });
+
+  it('never trims a nacked delivery away: it comes back first, after the acked entries around it were trimmed', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const bus = await openBus({ namespace });
+    const client = openClient();
+    const stream = `agentrix:${namespace}:inbox:{agent}:stream`;
+    for (let index = 0; index < 40; index++) await bus.send({ from: 'host', to: 'agent', content: String(index) });
+    const taken = await bus.read('agent', { max: 20, blockMs: 0 });
+    await bus.nack('agent', taken[3]!.deliveryId, { error: new Error('retry me') });
+    const acked = taken.filter((_, index) => index !== 3).map((delivery) => delivery.deliveryId);
+    await bus.ack('agent', acked);
+    // 19 acks asked for a trim: the 3 entries before the parked one went, the rest stay behind it.
+    expect(await client.xlen(stream)).toBe(37);
+    expect(await bus.stats('agent')).toEqual({ unread: 21, inFlight: 0, deadLetters: 0 });
+    const [again, next] = await bus.read('agent', { max: 2, blockMs: 0 });
+    expect(again).toMatchObject({ deliveryId: taken[3]!.deliveryId, attempt: 2, envelope: { content: '3' } });
+    expect(again!.lastError?.message).toBe('retry me');
+    expect(next!.envelope.content).toBe('20');
   });
 
   it('gives back what a read took when its signal fires mid-flight, keeping the attempt count', async () => {

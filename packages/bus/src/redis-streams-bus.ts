@@ -48,8 +48,9 @@ function allEntryIds(ids: readonly string[]): boolean {
  *
  * - One stream per inbox; one consumer group (`consumerGroup`) on each, so every message goes to
  *   one reader whichever process it runs in. Every operation is one Lua script, atomic on the server.
- * - `ack` is `XACK` + `XDEL`: a stream holds exactly the unacked messages, so it never needs
- *   trimming and nothing unacked is ever trimmed away.
+ * - `ack` is `XACK`; the acked entries at the head of the stream are trimmed (`XTRIM MINID` to the
+ *   oldest delivery in flight) every 16 acks of an inbox and by every read that drains it, so
+ *   nothing unacked is ever trimmed away.
  * - Leases are Redis idle times: a delivery idle for `leaseMs` is claimed (`XCLAIM`) by the next
  *   read, with `attempt` = Redis's delivery count. `nack` and `releaseConsumer` park deliveries on
  *   a reserved consumer with a huge idle time, so the next read claims them first (delivery id,
@@ -226,7 +227,7 @@ export class RedisStreamsBus implements MessageBus {
   }
 
   /**
-   * Acks and deletes deliveries. Unknown ids (already acked, dropped inbox, not an entry id) are ignored.
+   * Acks deliveries (their entries are trimmed from the stream soon after). Unknown ids (already acked, dropped inbox, not an entry id) are ignored.
    *
    * When a reader loop of this bus blocks on the inbox between messages (the runtime's agents
    * do), the same script also fetches that reader's next message, which its next `read` then
