@@ -1,7 +1,8 @@
 // Diagnostic (not part of run.ts): Redis's CPU time per message for four ways of sending the same
 // batch of 24 messages (100 inboxes, none armed), the question behind "send without a script":
 //
-//   script      the bus's send batch script (XADD + GETDEL of the arm marker inside Lua)
+//   script      the bus's own sends (RedisStreamsBus batches concurrent sends into its send script:
+//               XADD + GETDEL of the arm marker inside Lua)
 //   xadd+wake   24 plain XADDs, then one small script that takes the 24 arm markers (GETDEL)
 //   xadd+getdel 24 plain XADD + GETDEL pairs (no script: not safe against a crash between the two)
 //   multi       MULTI, the 24 XADDs and the wake script, EXEC (atomic again)
@@ -10,8 +11,9 @@
 //
 // Starts its own redis-server (no persistence) unless REDIS_URL is set; prints each form's Redis
 // CPU µs per message per round (INFO cpu), the forms taking turns so that load hits them alike.
+import { randomUUID } from 'node:crypto';
+import { createRedisBus } from '@agentrix/bus';
 import { Redis } from 'ioredis';
-import { sendBatchScript } from '../../packages/bus/src/redis-scripts.js';
 import { startBenchRedis } from './redis-server.js';
 import { RedisServerCpu } from './server-cpu.js';
 
@@ -40,19 +42,12 @@ for i = 2, #ARGV do
 end
 return 1`;
 const wakeSha = (await client.script('LOAD', wakeScript)) as string;
-await client.script('LOAD', sendBatchScript.source);
+const namespace = `send-forms-${randomUUID()}`;
+const bus = await createRedisBus({ url: redis.url, namespace });
+const content = JSON.parse(envelope).content as string;
 
 const forms: Record<string, (batch: string[]) => Promise<unknown>> = {
-  script: (batch) =>
-    client.evalsha(
-      sendBatchScript.sha,
-      0,
-      prefix,
-      'wake:',
-      100,
-      'g',
-      ...batch.flatMap((inbox) => [inbox, envelope, '', '']),
-    ),
+  script: (batch) => Promise.all(batch.map((inbox) => bus.send({ from: 'sender-1', to: inbox, content }))),
   'xadd+wake': (batch) => {
     const pipeline = client.pipeline();
     for (const inbox of batch) pipeline.xadd(`${prefix}{${inbox}}:stream`, '*', 'envelope', envelope);
@@ -75,11 +70,17 @@ const forms: Record<string, (batch: string[]) => Promise<unknown>> = {
   },
 };
 
+/** Deletes the streams of both key layouts (the forms' own, and the bus's namespace). */
+async function clear(): Promise<void> {
+  const busKeys = await client.keys(`agentrix:${namespace}:*`);
+  await client.del(...streams, ...busKeys);
+}
+
 const results = new Map<string, string[]>();
 try {
   for (let round = 0; round < rounds; round++) {
     for (const [name, send] of Object.entries(forms)) {
-      await client.del(...streams);
+      await clear();
       const before = await serverCpu.micros();
       const inFlight: Array<Promise<unknown>> = [];
       for (let sent = 0; sent < MESSAGES; sent += BATCH) {
@@ -93,7 +94,8 @@ try {
   }
   for (const [name, perRound] of results) console.log(`${name.padEnd(12)} Redis µs/msg: ${perRound.join(', ')}`);
 } finally {
-  await client.del(...streams);
+  await clear();
+  await bus.close();
   client.disconnect();
   await serverCpu.close();
   await redis.stop();
