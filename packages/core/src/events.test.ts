@@ -20,6 +20,26 @@ describe('AgentrixEvents.tap', () => {
     expect(seen).toHaveLength(3);
   });
 
+  it('has() follows listeners added and removed by every means (on, once, off, removeAllListeners)', () => {
+    const events = new AgentrixEvents();
+    expect(events.has('turn.started')).toBe(false);
+    const listener = () => {};
+    events.on('turn.started', listener);
+    events.once('turn.failed', listener);
+    expect([events.has('turn.started'), events.has('turn.failed'), events.has('turn.completed')]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    events.off('turn.started', listener);
+    expect(events.has('turn.started')).toBe(false);
+    events.emit('turn.failed', {} as never);
+    expect(events.has('turn.failed')).toBe(false);
+    events.on('model.token', listener);
+    events.removeAllListeners();
+    expect(events.has('model.token')).toBe(false);
+  });
+
   it('keeps the other taps when one is removed', () => {
     const events = new AgentrixEvents();
     const a: string[] = [];

@@ -90,7 +90,9 @@ export class AgentrixEvents extends EventEmitter<Listeners> {
 
   /** True when someone listens (a tap listens to every name): lets hot paths skip building payloads. */
   has(name: AgentrixEventName): boolean {
-    return this.#taps.length > 0 || this.listenerCount(name) > 0;
+    // eventemitter3's count of names listened to first: when nothing listens at all, a field read
+    // instead of a call and a lookup (about ten checks an ask: 1.6% of it, bench/runtime section 4).
+    return this.#taps.length > 0 || ((this as unknown as Counted)._eventsCount > 0 && this.listenerCount(name) > 0);
   }
 
   /**
@@ -115,6 +117,11 @@ export class AgentrixEvents extends EventEmitter<Listeners> {
       if (before > 0 && this.#taps.length === 0) delete (this as { emit?: unknown }).emit;
     };
   }
+}
+
+/** eventemitter3's own count of the event names that have listeners (it keeps it in every version). */
+interface Counted {
+  _eventsCount: number;
 }
 
 /** A listener of every event: its name and payload. */

@@ -1,7 +1,8 @@
 import type { AgentSpec, AgentState, ChatModel, SerializedError, Tool } from '@agentrix/core';
 import { AgentrixError } from '@agentrix/core';
 import { isToolPattern } from '@agentrix/skills';
-import { AgentRuntime, type AgentRuntimeDependencies } from './agent-runtime.js';
+import { AgentRuntime } from './agent-runtime.js';
+import type { AgentRuntimeDependencies } from './agent-runtime-dependencies.js';
 import { composeToolSets, createToolSet, type ToolSet, type ToolSource } from './tool-set.js';
 
 /** What every agent shares, plus the models and tools its spec picks from by name. */

@@ -34,7 +34,7 @@ import {
   type ForgetHook,
 } from './agent-manager-options.js';
 import { AgentPool } from './agent-pool.js';
-import type { AgentRequest } from './agent-runtime.js';
+import type { AgentRequest } from './agent-runtime-dependencies.js';
 import type { Approvals, PendingApproval } from './approvals.js';
 import { askAgentTool } from './ask-agent-tool.js';
 import { type AskOptions, checkAskOptions, checkThreadId } from './ask-options.js';
@@ -166,7 +166,7 @@ export class AgentManager implements AsyncDisposable {
       logger: this.#logger,
       consumer: this.#consumer,
       send: (input) => this.send(input),
-      reply: (input) => this.#requests.reply(input),
+      reply: (input, now) => this.#requests.reply(input, now),
       ask: (request) => this.#request(request),
       leases: this.#leases,
       deadlines: this.#deadlines,

@@ -10,7 +10,7 @@ import {
   type SerializedError,
   type TimerHandle,
 } from '@agentrix/core';
-import type { AgentRuntimeDependencies } from './agent-runtime.js';
+import type { AgentRuntimeDependencies } from './agent-runtime-dependencies.js';
 import { type PauseReason, recordedPause } from './turn-failure.js';
 
 /**

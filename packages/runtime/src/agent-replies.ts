@@ -3,16 +3,20 @@
  * why its message is not (or not yet) answered.
  */
 import { type MessageEnvelope, type SerializedError, serializeError } from '@agentrix/core';
-import type { AgentRuntimeDependencies, ReplyInput } from './agent-runtime.js';
+import type { AgentRuntimeDependencies, ReplyInput } from './agent-runtime-dependencies.js';
 import { replyId } from './turn-failure.js';
 
-/** The turn's answer to its asker, with an id derived from the request: a turn that runs again sends a reply the bus de-duplicates. */
+/**
+ * The turn's answer to its asker, with an id derived from the request: a turn that runs again sends
+ * a reply the bus de-duplicates. `now`: the turn's clock reading for the reply (see `deps.reply`).
+ */
 export function sendReply(
   deps: AgentRuntimeDependencies,
   agentId: string,
   envelope: MessageEnvelope,
   to: string,
   content: string,
+  now: number,
 ): Promise<unknown> | undefined {
   const reply: ReplyInput = {
     id: replyId(envelope.id),
@@ -24,7 +28,7 @@ export function sendReply(
   };
   if (envelope.correlationId !== undefined) reply.correlationId = envelope.correlationId;
   if (envelope.threadId !== undefined) reply.threadId = envelope.threadId;
-  return deps.reply(reply);
+  return deps.reply(reply, now);
 }
 
 /**

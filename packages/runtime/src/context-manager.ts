@@ -49,8 +49,14 @@ export class ContextManager {
   /**
    * Appends a turn's messages, trims to `maxHistory`, and saves. The saved context is handed over
    * to the store (nothing changes it afterwards), so the in-memory store keeps it without a copy.
+   * `now`: its `updatedAt`, a clock reading the caller made a moment ago (else read here).
    */
-  append(context: AgentContext, messages: readonly ChatMessage[], maxHistory: number): Promise<void> {
+  append(
+    context: AgentContext,
+    messages: readonly ChatMessage[],
+    maxHistory: number,
+    now: number = this.clock.now(),
+  ): Promise<void> {
     // A literal of the context's fields: a spread copy cost more (CloneObject), bench/runtime section 4.
     // Not `async`: the store's promise is returned as it is (one frame less per turn).
     return saveHandedOver(this.store, {
@@ -60,7 +66,7 @@ export class ContextManager {
       messages: trimHistory(context.messages.concat(messages), maxHistory),
       state: context.state,
       turns: context.turns + 1,
-      updatedAt: this.clock.now(),
+      updatedAt: now,
     });
   }
 }

@@ -1,6 +1,6 @@
 // One ask waiting for its reply, settled by the reply, its deadline, its signal or the close.
 import { AgentrixError, abortError, type MessageEnvelope } from '@agentrix/core';
-import type { AgentRequest } from './agent-runtime.js';
+import type { AgentRequest } from './agent-runtime-dependencies.js';
 import type { Deadline, Deadlines } from './deadlines.js';
 
 /**

@@ -16,7 +16,8 @@ import {
   serializeError,
   sleep,
 } from '@agentrix/core';
-import { type AgentRequest, AgentRuntime, type ReplyInput } from './agent-runtime.js';
+import { AgentRuntime } from './agent-runtime.js';
+import type { AgentRequest, ReplyInput } from './agent-runtime-dependencies.js';
 import type { Deadlines } from './deadlines.js';
 import { PendingAsk } from './pending-ask.js';
 import { recordedPause } from './turn-failure.js';
@@ -99,13 +100,14 @@ export class RequestReply {
    * in process: through the bus it would only come back here (one bus round trip, a fifth of a
    * local ask: bench/runtime section 4). An ask that no longer waits drops it, as its reply
    * inbox would. It is still announced as `message.sent`. Returns nothing then (the turn has no
-   * send to wait for: an `await` less per ask), else the bus's send.
+   * send to wait for: an `await` less per ask), else the bus's send. `now`: a clock reading of
+   * the caller's, the reply's `createdAt` in process (else read here).
    */
-  reply(input: ReplyInput): Promise<unknown> | undefined {
+  reply(input: ReplyInput, now?: number): Promise<unknown> | undefined {
     if (input.to !== this.inbox) return this.#bus.send(input);
     // The runtime builds each reply afresh: it becomes the envelope itself (a copy was 3% of an ask).
     const envelope = input as MessageEnvelope;
-    envelope.createdAt = this.#clock.now();
+    envelope.createdAt = now ?? this.#clock.now();
     if (this.#events.has('message.sent')) this.#events.emit('message.sent', { envelope });
     const pending = this.#asks.get(input.inReplyTo);
     if (pending !== undefined) {

@@ -1,4 +1,11 @@
-import { AgentrixError, AgentrixEvents, defineTool, type ToolMessage } from '@agentrix/core';
+import {
+  AgentrixError,
+  AgentrixEvents,
+  type ChatModel,
+  type ChatResponse,
+  defineTool,
+  type ToolMessage,
+} from '@agentrix/core';
 import { MockLLM } from '@agentrix/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -167,6 +174,41 @@ describe('runTurn', () => {
       code: 'AUTH_FAILED',
     });
     expect(auth.calls).toBe(1);
+  });
+
+  it('retries a stream that ends without its finish part and an answer without a message, then fails typed', async () => {
+    const calls = { stream: 0, generate: 0 };
+    const truncated: ChatModel = {
+      name: 'truncated',
+      // A text delta, then the end: no finish part (a dropped connection a provider did not report).
+      stream: async function* () {
+        calls.stream++;
+        yield { type: 'text-delta', text: 'half' };
+      },
+      generate: async () => {
+        calls.generate++;
+        return calls.generate < 3
+          ? ({
+              finishReason: 'stop',
+              usage: { inputTokens: 1, outputTokens: 1 },
+              model: 'x',
+            } as unknown as ChatResponse)
+          : {
+              message: { role: 'assistant', content: 'whole' },
+              finishReason: 'stop',
+              usage: { inputTokens: 1, outputTokens: 1 },
+              model: 'x',
+            };
+      },
+    };
+    const messages = [{ role: 'user' as const, content: 'x' }];
+    await expect(runTurn({ model: truncated, messages, modelRetry: fastRetry })).rejects.toMatchObject({
+      code: 'MODEL_RESPONSE_INVALID',
+      message: 'The stream from model "truncated" ended without a finish part',
+    });
+    expect(calls.stream).toBe(3);
+    const result = await runTurn({ model: truncated, messages, modelRetry: fastRetry, stream: false });
+    expect([result.reply, calls.generate]).toEqual(['whole', 3]);
   });
 
   it('streams tokens as events, and generate() is used when streaming is off', async () => {

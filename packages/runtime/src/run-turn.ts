@@ -7,6 +7,8 @@ import {
   type ChatMessage,
   type ChatModel,
   type ChatRequest,
+  type ChatResponse,
+  type ChatStreamPart,
   type Clock,
   DEFAULT_THREAD,
   emptyUsage,
@@ -16,7 +18,7 @@ import {
   type ToolContext,
   type Usage,
 } from '@agentrix/core';
-import { callModel, type ModelCallContext } from './model-call.js';
+import { checkedResponse, type ModelCallContext, openModelStream, retryModelCall, streamPart } from './model-call.js';
 import {
   runToolCallsInOrder,
   sequentialToolExecutor,
@@ -134,7 +136,6 @@ export async function runTurnUnder(options: RunTurnOptions, turn: TurnSignal): P
     threadId: toolContext.threadId,
     turnId,
     step: 0,
-    stream,
     retry: modelRetry,
     clock,
     events,
@@ -153,7 +154,33 @@ export async function runTurnUnder(options: RunTurnOptions, turn: TurnSignal): P
     // Timed only when someone listens at the call's start (a clock read is 70 ns, bench/runtime section 4).
     const started = events?.has('model.responded') ? clock.now() : -1;
     call.step = step;
-    const response = await callModel(model, request, call);
+    // The model call, read here rather than in an `async` function of its own (see `model-call.ts`).
+    let response: ChatResponse | undefined;
+    for (let attempt = 1; response === undefined; attempt++) {
+      let parts: AsyncIterator<ChatStreamPart> | undefined;
+      try {
+        if (stream) {
+          parts = openModelStream(model, request, call);
+          const tokens = events?.has('model.token') ? events : undefined;
+          let answer: ChatResponse | undefined;
+          for (let next = await parts.next(); !next.done; next = await parts.next()) {
+            answer = streamPart(next.value, call, tokens);
+            if (answer === undefined) continue;
+            // Let the model finish its own bookkeeping (the gateway settles the budget and writes
+            // the ledger when its stream ends) before the turn goes on.
+            await parts.return?.();
+            break;
+          }
+          turn.streamEnded(parts);
+          response = checkedResponse(model, answer, true);
+        } else {
+          response = checkedResponse(model, await model.generate(request), false);
+        }
+      } catch (thrown) {
+        if (parts !== undefined) turn.streamEnded(parts);
+        await retryModelCall(model, thrown, attempt, call);
+      }
+    }
     turn.throwIfAborted('turn');
     addUsage(usage, response.usage);
     if (started >= 0 && events?.has('model.responded')) {

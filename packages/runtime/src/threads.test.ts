@@ -1,5 +1,5 @@
 import { InMemoryBus } from '@agentrix/bus';
-import { defineTool } from '@agentrix/core';
+import { defineTool, systemClock } from '@agentrix/core';
 import { MockLLM } from '@agentrix/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -32,6 +32,18 @@ describe('conversations (threads)', () => {
       'hi from bob',
       'hi from bob',
     ]);
+  });
+
+  it("stamps the reply and the thread's updatedAt with one clock reading", async () => {
+    // Every reading differs: two reads could not give one time.
+    let now = 1_000;
+    const agentrix = manager({ model: echoHistory(), clock: { ...systemClock, now: () => now++ } });
+    await agentrix.create({ id: 'bot' });
+    const reply = await agentrix.ask('bot', 'hi', { threadId: 'chat:1' });
+    await agentrix.waitForIdle();
+    const [thread] = await agentrix.threads('bot');
+    expect(thread?.updatedAt).toBe(reply.createdAt);
+    expect((await agentrix.contexts.load('bot', 'chat:1')).updatedAt).toBe(reply.createdAt);
   });
 
   it('names the thread on every event of a turn (turn, model tokens, tools)', async () => {

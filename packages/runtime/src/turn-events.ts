@@ -4,7 +4,7 @@
  * `turn.failed` is emitted with the failure policy, in `agent-runtime.ts`.
  */
 import type { Delivery } from '@agentrix/core';
-import type { AgentRuntimeDependencies } from './agent-runtime.js';
+import type { AgentRuntimeDependencies } from './agent-runtime-dependencies.js';
 import type { TurnResult } from './run-turn.js';
 
 /** Logs a redelivery and emits `message.received` and `turn.started`. */

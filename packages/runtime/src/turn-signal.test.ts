@@ -33,6 +33,21 @@ describe('TurnSignal', () => {
     expect(TurnSignal.following(undefined).reusable()).toBe(false);
   });
 
+  it('expire aborts with the deadline reason it was made with, on every turn the signal serves', () => {
+    let made = 0;
+    const turn = TurnSignal.own(new AbortController(), () => new Error(`deadline ${++made}`));
+    const { expire } = turn;
+    expect(turn.reusable()).toBe(true);
+    expire();
+    expect(turn.aborted).toBe(true);
+    expect((turn.reason as Error).message).toBe('deadline 1');
+    expire();
+    expect(made).toBe(1);
+    const following = TurnSignal.following(undefined);
+    following.expire();
+    expect(following.aborted).toBe(false);
+  });
+
   it('closes the model streams still open when the turn aborts, and only those', async () => {
     const closed: string[] = [];
     const stream = (name: string): AsyncIterator<unknown> => ({

@@ -3,6 +3,7 @@ import { abortError } from '@agentrix/core';
 import { untilAborted } from '@agentrix/core/implement';
 
 const neverAborted = new AbortController().signal;
+const ignore = () => {};
 
 /**
  * The abort side of one turn: its deadline and a stop abort it, and everything the turn awaits is
@@ -26,19 +27,35 @@ export class TurnSignal {
   /** A followed caller's signal: the listener that closes open streams, while one is open. */
   #onCallerAbort: (() => void) | undefined;
 
-  private constructor(signal: AbortSignal, controller: AbortController | undefined) {
+  /**
+   * Aborts the turn with its deadline's reason: one function per signal, handed to `Deadlines` by
+   * each turn the signal serves (a closure per turn was garbage of every ask, bench/runtime section 4).
+   */
+  readonly expire: () => void;
+
+  private constructor(
+    signal: AbortSignal,
+    controller: AbortController | undefined,
+    deadlineReason: (() => unknown) | undefined,
+  ) {
     this.signal = signal;
     this.#controller = controller;
+    this.expire =
+      deadlineReason === undefined
+        ? ignore
+        : () => {
+            if (!this.#aborted) this.abort(deadlineReason());
+          };
   }
 
-  /** A turn the runtime aborts itself (with {@link abort}). */
-  static own(controller: AbortController): TurnSignal {
-    return new TurnSignal(controller.signal, controller);
+  /** A turn the runtime aborts itself (with {@link abort}, or {@link expire} with `deadlineReason`). */
+  static own(controller: AbortController, deadlineReason?: () => unknown): TurnSignal {
+    return new TurnSignal(controller.signal, controller, deadlineReason);
   }
 
   /** A turn bounded by a caller's signal (or by nothing). */
   static following(signal: AbortSignal | undefined): TurnSignal {
-    return new TurnSignal(signal ?? neverAborted, undefined);
+    return new TurnSignal(signal ?? neverAborted, undefined, undefined);
   }
 
   get aborted(): boolean {
