@@ -1,7 +1,13 @@
 import { openTestPglite, type TestPglite } from '@agentrix/store/testing';
 import { type CompiledQuery, type QueryExecutorProvider, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lexicalSearch, lexicalSearches, SCOPE_SCAN_ROWS, searchStatistics } from './lexical-search.js';
+import {
+  lexicalSearch,
+  lexicalSearches,
+  lexicalSearchInScope,
+  SCOPE_SCAN_ROWS,
+  searchStatistics,
+} from './lexical-search.js';
 import { createMemory } from './memory.js';
 
 interface PlanNode {
@@ -27,6 +33,13 @@ describe('lexicalSearch plans on PGlite', () => {
         messageId: `${scope.userId ?? scope.agentId}-${index}`,
         messages: [{ role: 'user' as const, name: 'Evan', content: `Evan here, day ${index}, the weather was fine.` }],
       }));
+    // A news agent of 4,200 rows, half of them about rain (written by SQL: fast, and counted by the
+    // statistics triggers all the same; the import's ANALYZE below sees them). The 1,000th says it
+    // three times in few words: the best BM25 match, among the newest 2,000 but not the newest 500.
+    await sql`insert into memory_episodes (id, agent_id, text, created_at, occurred_at)
+      select 'news-' || i, 'news', case when i = 1000 then 'Rain, rain, rain.'
+        when i <= 2100 then 'Rain in the valley, report ' || i else 'Sun over the hills, note ' || i end, 0, i
+      from generate_series(1, 4200) i`.execute(test.database.kysely);
     // One import, one ANALYZE after it: an agent's memory of no user (the planner took half the
     // table to be in Ana's scope), other users, then Ana.
     await memory.recordEpisodes([
@@ -69,7 +82,7 @@ describe('lexicalSearch plans on PGlite', () => {
     async function executeQuery(query: CompiledQuery) {
       statements.push(query.sql);
       parameters.push([...query.parameters]);
-      if (query.sql.includes('with matching')) {
+      if (query.sql.includes('matching as materialized')) {
         const result = await executor.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>({
           ...query,
           sql: `explain (format json) ${query.sql}`,
@@ -108,30 +121,64 @@ describe('lexicalSearch plans on PGlite', () => {
     expect(small.result.map((row) => row.text)).toEqual(['Evan: I adopted a beagle from the shelter.']);
     expect(indexes(small.plans[0]!)).not.toContain('memory_episodes_search');
     // The planner's pick at 100,000 rows (bench/memory) whatever the scope: the function keeps it off the index.
-    const scan = small.statements.find((statement) => statement.includes('with matching'));
+    const scan = small.statements.find((statement) => statement.includes('matching as materialized'));
     expect(scan).toContain('ts_match_vq(');
     // Fewer rows than MAX_CANDIDATES: no pre-ranking by ts_rank to cut them.
     expect(scan).not.toContain('ts_rank(');
     const large = await explained((db) => episodes(db, { agentId: 'shared' }, 'Evan day 7 weather'));
     expect(large.result[0]?.text).toBe('Evan: Evan here, day 7, the weather was fine.');
-    const ranking = large.statements.find((statement) => statement.includes('with matching'));
+    const ranking = large.statements.find((statement) => statement.includes('matching as materialized'));
     expect(ranking).toContain('@@');
     expect(ranking).not.toContain('ts_match_vq(');
     expect(SCOPE_SCAN_ROWS).toBeLessThan(1600);
   });
 
   // A large scope's candidates are the matches of its rarest words while they add up to at most
-  // 2,000 rows: "7" is in one row of the agent's 1,600 ("day 17" is "17"), "day", "Evan" and
-  // "weather" in all of them, so "7" and one of the others (by name) are matched, not all four.
+  // 2,000 rows, of the words in at most half of its rows: "7" is in one row of the agent's 1,600
+  // ("day 17" is "17"), "day", "Evan" and "weather" in all of them, so "7" alone is matched.
   it("scores a large scope's matches of its rarest words only, and never counts its rows", async () => {
     const { result, statements, parameters } = await explained((db) =>
       episodes(db, { agentId: 'shared' }, 'Evan day 7 weather'),
     );
     expect(result[0]?.text).toBe('Evan: Evan here, day 7, the weather was fine.');
-    const ranking = statements.findIndex((statement) => statement.includes('with matching'));
-    expect(parameters[ranking]).toContain("'7' | 'day'");
+    const ranking = statements.findIndex((statement) => statement.includes('matching as materialized'));
+    expect(parameters[ranking]).toContain("'7'");
+    expect(parameters[ranking]).not.toContain("'7' | 'day'");
     // No statement reads the scope for its size: the statistics tables say it.
     expect(statements.filter((statement) => /count\(/.test(statement))).toEqual([]);
+  });
+
+  // "Evan" is in all of Ana's 41 rows: it matches none, but counts in the row "beagle" matches.
+  it('matches by the words in at most half of the scope, and scores every query word', async () => {
+    const both = await episodes(test.database.kysely, { userId: 'ana' }, 'Evan beagle');
+    expect(both.map((row) => row.text)).toEqual(['Evan: I adopted a beagle from the shelter.']);
+    const [beagle] = await episodes(test.database.kysely, { userId: 'ana' }, 'beagle');
+    expect(both[0]!.score).toBeGreaterThan(beagle!.score);
+    // A query of such words only still finds their rows.
+    expect(await episodes(test.database.kysely, { userId: 'ana' }, 'Evan')).toHaveLength(5);
+  });
+
+  // "rain" is in 2,100 of the news agent's 4,200 rows, over MAX_CANDIDATES (2,000): its newest 500
+  // matches are read in time order, not all 2,100 through the GIN index.
+  it("scores a large scope's newest matches of a word in more than 2,000 of its rows", async () => {
+    const { result, plans, statements } = await explained((db) => episodes(db, { agentId: 'news' }, 'rain'));
+    expect(result).toHaveLength(5);
+    expect(result.map((row) => row.text)).not.toContain('Rain, rain, rain.');
+    for (const row of result) expect(Number(row.text.match(/\d+$/)![0])).toBeGreaterThan(2100 - 500);
+    expect(indexes(plans[0]!)).not.toContain('memory_episodes_search');
+    expect(indexes(plans[0]!)).toContain('memory_episodes_recent');
+    expect(statements.find((statement) => statement.includes('matching as materialized'))).toContain('limit 500');
+  });
+
+  it('keeps no pending list in the full-text indexes (PGlite has no autovacuum to empty it)', async () => {
+    const options = await sql<{ relname: string; reloptions: string[] }>`select relname, reloptions from pg_class
+      where relname in ('memory_episodes_search', 'memory_facts_search') order by relname`.execute(
+      test.database.kysely,
+    );
+    expect(options.rows).toEqual([
+      { relname: 'memory_episodes_search', reloptions: ['fastupdate=off'] },
+      { relname: 'memory_facts_search', reloptions: ['fastupdate=off'] },
+    ]);
   });
 
   it('searches several queries with one statistics statement, each list as lexicalSearch gives it', async () => {
@@ -162,6 +209,42 @@ describe('lexicalSearch plans on PGlite', () => {
     expect(result[0]![0]?.text).toBe('Evan: I adopted a beagle from the shelter.');
     expect(result[2]).toEqual([]); // stop words only: no search statement
     expect(statements).toHaveLength(1 + 3);
+  });
+
+  it('searches a small scope of known size in one statement, as lexicalSearch does', async () => {
+    const options = {
+      table: 'memory_episodes' as const,
+      columns: sql`t.text`,
+      scope: { userId: 'ana' },
+      tieBreak: sql`t.occurred_at`,
+      limit: 50,
+    };
+    const sorted = (rows: Array<{ text: string; score: number }>) =>
+      rows.map(({ text, score }) => `${score.toFixed(9)} ${text}`).sort();
+    const size = (
+      await searchStatistics(test.database.kysely, options.scope, [
+        { table: 'memory_episodes', queries: ['Which dog did Evan adopt?'] },
+      ])
+    )[0]![0]!;
+    for (const query of ['Which dog did Evan adopt?', 'Evan beagle', 'Evan', 'beagle shelter', 'the of and', 'zebra']) {
+      const { result, statements } = await explained((db) =>
+        lexicalSearchInScope<{ text: string }>(db, { ...options, query }, size),
+      );
+      const alone = await lexicalSearch<{ text: string }>(test.database.kysely, { ...options, query });
+      expect(sorted(result)).toEqual(sorted(alone));
+      expect(statements).toHaveLength(1);
+    }
+    // A large scope is searched as lexicalSearch does: statistics, then the search.
+    const news = (
+      await searchStatistics(test.database.kysely, { agentId: 'news' }, [
+        { table: 'memory_episodes', queries: ['rain'] },
+      ])
+    )[0]![0]!;
+    const large = await explained((db) =>
+      lexicalSearchInScope<{ text: string }>(db, { ...options, scope: { agentId: 'news' }, query: 'rain' }, news),
+    );
+    expect(large.statements).toHaveLength(2);
+    expect(large.result).toHaveLength(50);
   });
 
   it('asks no ranking statement of an empty scope', async () => {
@@ -202,5 +285,25 @@ describe('lexicalSearch plans on PGlite', () => {
     expect(facts![0]).toMatchObject({ rows: 1, terms: [{ lexeme: 'adopt' }, { lexeme: 'evan' }] });
     expect(episodes![1]!.terms).toEqual([]); // stop words only
     expect(episodes![0]!.rows).toBeGreaterThan(1);
+  });
+  // After the test above (its fact is Ana's first). "Evan" is in two of Ana's three facts, over
+  // half of them: in episodes it would pick no rows, in facts it does (a fact is about its subject).
+  it("matches facts by a name in most of them, unlike episodes", async () => {
+    await sql`insert into memory_facts (id, user_id, key, text, created_at, updated_at) values
+      ('f-hiking', 'ana', 'evan-hobby', 'Evan is into hiking', 0, 0),
+      ('f-chess', 'ana', 'ben-hobby', 'Ben plays chess on Sundays', 0, 0)`.execute(test.database.kysely);
+    const facts = await lexicalSearch<{ text: string }>(test.database.kysely, {
+      table: 'memory_facts',
+      columns: sql`t.text`,
+      scope: { userId: 'ana' },
+      query: 'Would Evan enjoy chess?',
+      limit: 5,
+      tieBreak: sql`t.updated_at`,
+    });
+    expect(facts.map((row) => row.text).sort()).toEqual([
+      'Ana walks the beagle Evan adopted',
+      'Ben plays chess on Sundays',
+      'Evan is into hiking',
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import { type QueryExecutorProvider, type RawBuilder, sql } from 'kysely';
 import { TEXT_SEARCH_CONFIG } from './migrations.js';
 import type { MemoryQueryScope } from './scope.js';
-import { scopeCondition } from './scope.js';
+import { scopeCondition, scopeOwners } from './scope.js';
 
 /** BM25's term-frequency saturation and length normalisation (the usual values, Robertson et al.). */
 const K1 = 1.2;
@@ -11,12 +11,23 @@ const MAX_QUERY_TERMS = 64;
 /**
  * Rows of a large scope scored at most: the matches of the query's rarest words, while their
  * document frequencies add up to this (the rows with only common words score little: their
- * words' IDF is small), else the newest matches of the rarest word. bench/memory, one agent's
+ * words' IDF is small), else the newest matches of the rarest word ({@link NEWEST_CANDIDATES}). bench/memory, one agent's
  * 50,000 of 100,000 rows: scoring every match of the question's words (8-17k rows, cut to 2,000
  * by `ts_rank`) took ~110 ms of CPU a statement, their rarest words' 18-19 ms (a cap of 1,000:
  * 17 ms, within the noise).
  */
 const MAX_CANDIDATES = 2000;
+/**
+ * Rows of a large scope scored when its rarest word alone is in more than {@link MAX_CANDIDATES}
+ * of them: that word's newest matches, found by reading the scope newest first (the index
+ * `memory_episodes_recent`) until there are this many. Their ranking differs by that word's
+ * count and the row's length only (the other query words are commoner still), so a few times a
+ * list's depth do. bench/memory, one agent's 50,000 of 100,000 rows: its newest 2,000 matches,
+ * read through the GIN index as all of the word's matches in the table (7,757 rows for "work"),
+ * then sorted, took 33.0 ms of CPU a retrieve; its newest 500 read in order 27.5 ms (p95 64 ->
+ * 46 ms; interleaved, load average 4).
+ */
+const NEWEST_CANDIDATES = 500;
 /**
  * A scope of at most this many rows is matched row by row (`ts_match_vq`, which no index serves)
  * instead of through the GIN index, whose cost is the query words' matches in the whole table.
@@ -195,12 +206,93 @@ async function rankedSearch<Row>(
 ): Promise<Array<Row & { score: number }>> {
   const table = sql.table(options.table);
   const tsquery = (chosen: readonly Term[]) => chosen.map((term) => term.literal).join(' | ');
-  const matching =
-    rows <= SCOPE_SCAN_ROWS
-      ? sql`ts_match_vq(t.search, ${tsquery(terms)}::tsquery)`
-      : sql`t.search @@ ${tsquery(rarest(terms))}::tsquery order by ${options.tieBreak} desc limit ${sql.lit(MAX_CANDIDATES)}`;
+  const selecting = options.table === 'memory_episodes' ? selective(terms, rows) : terms;
+  const candidates = rarest(selecting);
+  const scope = scopeCondition(options.scope);
+  let source: RawBuilder<unknown> = table;
+  let matching: RawBuilder<unknown>;
+  if (rows <= SCOPE_SCAN_ROWS) matching = sql`ts_match_vq(t.search, ${tsquery(selecting)}::tsquery)`;
+  else if (candidates[0]!.documents > MAX_CANDIDATES) {
+    // The newest matches of one common word: each (user, agent) range of the scope read newest
+    // first until it has them, not every match of the word in the table (see NEWEST_CANDIDATES).
+    const owners = scopeOwners(options.scope).map(
+      (owner) => sql`(select * from ${table} t where t.user_id = ${owner.user_id} and t.agent_id = ${owner.agent_id}
+        and ${scope} and t.search @@ ${tsquery(candidates)}::tsquery
+        order by ${options.tieBreak} desc limit ${sql.lit(NEWEST_CANDIDATES)})`,
+    );
+    source = sql`(select * from (${sql.join(owners, sql` union all `)}) t
+      order by ${options.tieBreak} desc limit ${sql.lit(NEWEST_CANDIDATES)})`;
+    matching = sql`true`;
+  } else matching = sql`t.search @@ ${tsquery(candidates)}::tsquery`;
   const lexemes = terms.map((term) => term.lexeme);
   const weights = terms.map((term) => Math.log(1 + (rows - term.documents + 0.5) / (term.documents + 0.5)));
+  return scoreMatches<Row>(db, options, {
+    terms: sql`select * from unnest(${lexemes}::text[], ${weights}::float8[]) as q(lexeme, idf)`,
+    lexemes: sql`${lexemes}::text[]`,
+    source,
+    matching,
+    averageLength,
+    limit,
+  });
+}
+
+/**
+ * {@link lexicalSearch} in a scope whose size a retrieve has just read (its second hop and
+ * feedback searches): when the scope is small enough to be matched row by row, the query's
+ * lexemes and their document frequencies are read inside the search statement, one statement
+ * instead of two. That plan (the scope's rows through its index, each matched) does not depend on
+ * the query, so the planner needs no literal tsquery here; a larger scope is searched as
+ * `lexicalSearch` does. Each list is the one `lexicalSearch` gives.
+ */
+export async function lexicalSearchInScope<Row>(
+  db: QueryExecutorProvider,
+  options: LexicalSearchOptions,
+  size: { rows: number; averageLength: number },
+): Promise<Array<Row & { score: number }>> {
+  // 0: not known (a question of no words has no statistics row).
+  if (size.rows === 0 || size.rows > SCOPE_SCAN_ROWS) return lexicalSearch<Row>(db, options);
+  const rows = size.rows;
+  const found = sql`found as materialized (
+      select l.lexeme, d.documents from (
+        select distinct u.lexeme from unnest(to_tsvector(${TEXT_SEARCH_CONFIG}::regconfig, ${options.query.slice(0, MAX_QUERY_LENGTH)})) u
+        limit ${MAX_QUERY_TERMS}
+      ) l cross join lateral (
+        select sum(s.documents)::float8 as documents from memory_term_statistics s
+        where s.source = ${options.table} and s.lexeme = l.lexeme and ${scopeCondition(options.scope, 's')}
+      ) d where d.documents > 0
+    )`;
+  // selective(), in SQL: the words in at most half of the rows, else all of them.
+  const selecting = sql`(select string_agg(quote_literal(lexeme), ' | ')::tsquery from terms
+    where documents * 2 <= ${rows} or not exists (select from terms where documents * 2 <= ${rows}))`;
+  return scoreMatches<Row>(db, options, {
+    prelude: found,
+    terms: sql`select lexeme, ln(1 + (${rows}::float8 - documents + 0.5) / (documents + 0.5)) as idf, documents from found`,
+    lexemes: sql`(select array_agg(lexeme) from terms)`,
+    source: sql.table(options.table),
+    matching: sql`ts_match_vq(t.search, ${selecting})`,
+    averageLength: size.averageLength,
+    limit: options.limit,
+  });
+}
+
+/**
+ * The matching rows of the scope, ranked by BM25: `terms` (lexeme, idf) are the query's words,
+ * `lexemes` their array, `matching` the condition on `source` aliased `t`.
+ */
+async function scoreMatches<Row>(
+  db: QueryExecutorProvider,
+  options: Omit<LexicalSearchesOptions, 'queries'>,
+  statement: {
+    prelude?: RawBuilder<unknown>;
+    terms: RawBuilder<unknown>;
+    lexemes: RawBuilder<unknown>;
+    source: RawBuilder<unknown>;
+    matching: RawBuilder<unknown>;
+    averageLength: number;
+    limit: number;
+  },
+): Promise<Array<Row & { score: number }>> {
+  const { prelude, terms, lexemes, source, matching, averageLength, limit } = statement;
   // The output columns are carried from the matching rows: joining the table again for them read
   // all of its rows when the planner misjudged the count of matches. Each row keeps only the
   // query's lexemes (marked with weight A, then filtered): unnesting every lexeme of every
@@ -208,13 +300,14 @@ async function rankedSearch<Row>(
   // own (a subquery, no grouping of all rows' terms and no join back): one user's search
   // statement at 100,000 rows, 4.7 -> 4.0 ms of CPU.
   const result = await sql<Row & MatchColumns & { score: number }>`
-    with matching as materialized (
-      select ${options.columns}, t.id as match_id, ts_filter(setweight(t.search, 'A', ${lexemes}::text[]), '{a}') as match_terms,
+    with ${prelude ? sql`${prelude},` : sql``}
+    terms as materialized (${terms}),
+    matching as materialized (
+      select ${options.columns}, t.id as match_id, ts_filter(setweight(t.search, 'A', ${lexemes}), '{a}') as match_terms,
         t.search_length as match_length, ${options.tieBreak} as match_tie
-      from ${table} t
+      from ${source} t
       where ${scopeCondition(options.scope)} and ${matching}
-    ),
-    terms as materialized (select * from unnest(${lexemes}::text[], ${weights}::float8[]) as q(lexeme, idf))
+    )
     select m.*, (
       select sum(
         q.idf * u.tf * ${sql.lit(K1 + 1)}
@@ -229,6 +322,23 @@ async function rankedSearch<Row>(
     ...(row as Row & { score: number }),
     score: Number(row.score),
   }));
+}
+
+/**
+ * The terms that pick a search's candidates: those in at most half of the scope's rows, when the
+ * query has any; a word in more of them (a speaker's name, in 64% of a conversation's turns) is
+ * still scored in the rows the others match. Its classic IDF, log((N - n + 0.5) / (n + 0.5)), is
+ * below zero there (BM25's +1 form keeps it under ln 2 = 0.69, against 2.1 for a word in 12% of
+ * the rows): a row with only that word ranks below nearly every row with another query word, and
+ * matching it made a user's search score two thirds of the conversation instead of its few
+ * matches of the other words (bench/memory: see docs/memory.md). Episodes only: a fact is a
+ * distilled statement about its subject, so a name there is what the fact is about, and facts
+ * are few and short (bench/memory's distill section, tuning seeds: 89.4% -> 91.2% with facts
+ * picked by names too, the rows without facts unchanged).
+ */
+function selective(terms: readonly Term[], rows: number): readonly Term[] {
+  const chosen = terms.filter((term) => term.documents * 2 <= rows);
+  return chosen.length > 0 ? chosen : terms;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayHeader, fillPrompt, type PromptEpisode } from './memory-prompt.js';
+import { dayHeader, distinctLines, fillPrompt, type PromptEpisode } from './memory-prompt.js';
 import { estimateTokens } from './tokens.js';
 
 const DAY = 86_400_000;
@@ -66,6 +66,40 @@ describe('fillPrompt', () => {
       expect(some.tokens).toBeLessThanOrEqual(maxTokens);
       expect(estimateTokens(some.text)).toBe(some.tokens);
     }
+  });
+
+  it('fills what the hits and recent episodes left with the rest, in its order, never displacing a hit', () => {
+    const hits = [1, 2].map((n) => ({ episode: episode(`Ana: match ${n}`, MAY_8 + n), neighbours: [] }));
+    const long = episode(`Ben: ${'a long answer '.repeat(6)}`, MAY_8 + 10);
+    const short = episode('Ben: short answer', MAY_8 + 11);
+    const all = fillPrompt({
+      facts: [],
+      hits,
+      recent: [],
+      rest: [long, short],
+      maxTokens: 1000,
+      countTokens: estimateTokens,
+    });
+    expect(all.episodes).toEqual([hits[0]!.episode, hits[1]!.episode, long, short]);
+    const cost = (texts: string[]) => texts.reduce((sum, text) => sum + estimateTokens(text) + 1, 0);
+    const budget = cost(['Earlier conversations:', dayHeader(MAY_8), 'Ana: match 1', 'Ana: match 2', short.text]);
+    const some = fillPrompt({
+      facts: [],
+      hits,
+      recent: [],
+      rest: [long, short],
+      maxTokens: budget,
+      countTokens: estimateTokens,
+    });
+    expect(some.episodes).toEqual([hits[0]!.episode, hits[1]!.episode, short]);
+  });
+
+  it('keeps the best ranked of episodes that print the same line', () => {
+    const bye = episode('Ben: Bye! Take care.', MAY_8);
+    const again = episode('Ben: Bye! Take care.', MAY_8 + DAY);
+    const other = episode('Ana: Bye! Take care.', MAY_8 + DAY);
+    const museum = episode('Ben: Take the kids to the museum.', MAY_8 - DAY);
+    expect(distinctLines([bye, again, other, museum])).toEqual([bye, other, museum]);
   });
 
   it('drops the last items when the whole text counts more than its lines (a tokenizer merging lines)', () => {

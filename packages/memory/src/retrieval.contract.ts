@@ -100,6 +100,49 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     ]);
   });
 
+  it('says a line once: the copies of a turn said again and again leave room for the one that answers', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    // A farewell at the end of every day, short and sharing the question's one common word.
+    for (let day = 0; day < 10; day++) {
+      await importTurns(
+        memory,
+        userId,
+        ['Ana: Long day at the office, the printer jammed twice again.', 'Ben: Bye! Take care.'],
+        MAY_8 - (10 - day) * 86_400_000,
+      );
+    }
+    await importTurns(memory, userId, [
+      'Ben: Take the kids to the science museum, it is free on the first Friday of the month.',
+      'Ana: Haha okay, you convinced me.',
+    ]);
+    const found = await memory.retrieve({
+      scope: { userId },
+      query: 'Where did Ana decide to take them?',
+      recentEpisodes: 0,
+      maxTokens: 80,
+    });
+    expect(found.text.split('Bye! Take care.')).toHaveLength(2);
+    expect(found.episodes.map((episode) => episode.text)).toContain('Ana: Haha okay, you convinced me.');
+  });
+
+  it('fills what the matches leave with their longer replies, within the budget', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    const answer = `Ana: I did, four hours and ten minutes, my legs were shaking for the whole last mile but I kept going until the end.`;
+    await importTurns(memory, userId, [
+      ...fillers(6, (i) => `Ana: Work was quiet today, nothing to tell, day ${i}.`),
+      'Ben: Did you finish the marathon?',
+      answer,
+      ...fillers(6, (i) => `Ben: Work was busy today, meetings all afternoon, day ${i}.`),
+    ]);
+    const query = { scope: { userId }, query: 'marathon', recentEpisodes: 0 };
+    const wide = await memory.retrieve({ ...query, maxTokens: 200 });
+    expect(wide.episodes.map((episode) => episode.text)).toEqual(['Ben: Did you finish the marathon?', answer]);
+    const tight = await memory.retrieve({ ...query, maxTokens: 30 });
+    expect(tight.episodes.map((episode) => episode.text)).toEqual(['Ben: Did you finish the marathon?']);
+  });
+
   it('fills the token budget instead of fixed counts, and never goes over it', async () => {
     const memory = await createMemory({ database: database() });
     const userId = user();
