@@ -1,7 +1,7 @@
 import type { CreateRedisBusOptions, RedisClientLike } from '@agentrix/bus';
 import type { MessageBus } from '@agentrix/core';
 import type { Gateway, GatewayOptions } from '@agentrix/gateway';
-import type { Memory, MemoryOptions, WithMemoryOptions } from '@agentrix/memory';
+import type { DistillerOptions, Memory, MemoryOptions, WithMemoryOptions } from '@agentrix/memory';
 import type { AgentrixTelemetry, TelemetryOptions } from '@agentrix/otel';
 import type {
   ApprovalGate,
@@ -32,6 +32,19 @@ export interface AgentrixMemoryOptions
   model?: MemoryOptions['model'];
   /** How the prompt is assembled around the retrieved memories (`withMemory` options). */
   prompt?: WithMemoryOptions;
+  /**
+   * Distils each finished session into facts and summaries with a small model (`createDistiller`;
+   * `withMemory` queues a pass after every turn): `true` for the defaults, or distiller options.
+   * Its model is the gateway (tier `small`: budgeted and metered) unless `distill.model` is
+   * given; without a gateway it must be. Closed by `close()`; `agentrix.distiller` runs
+   * `distill(scope)` or `sweep()` on demand.
+   */
+  distill?: true | AgentrixDistillOptions;
+}
+
+/** `memory.distill` options: the distiller's, with its model optional (default: the gateway). */
+export interface AgentrixDistillOptions extends Omit<DistillerOptions, 'memory' | 'model' | 'clock' | 'generateId'> {
+  model?: DistillerOptions['model'];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '@agentrix/core';
 import type { Gateway } from '@agentrix/gateway';
-import type { Memory } from '@agentrix/memory';
+import type { Distiller, Memory } from '@agentrix/memory';
 import type { AgentrixTelemetry } from '@agentrix/otel';
 import type { McpClientManager, SkillExecutor, SkillRegistry } from '@agentrix/skills';
 import type { AgentrixStore } from '@agentrix/store';
@@ -24,6 +24,8 @@ export interface AgentrixParts {
   skills: AgentrixSkills;
   mcp: McpClientManager | undefined;
   memory: Memory | undefined;
+  /** `memory.distill` as built: `distill(scope)` / `sweep()` on demand. */
+  distiller: Distiller | undefined;
   /** `options.telemetry` as built; pass it to a `JobQueue` (`tracing`) so its jobs continue the trace that added them. */
   telemetry: AgentrixTelemetry | undefined;
 }
@@ -48,6 +50,7 @@ export class Agentrix extends AgentManager {
   readonly skills: AgentrixSkills;
   readonly mcp: McpClientManager | undefined;
   readonly memory: Memory | undefined;
+  readonly distiller: Distiller | undefined;
   readonly telemetry: AgentrixTelemetry | undefined;
   readonly #owned: OwnedResources;
   readonly #operations: AgentrixOperations;
@@ -69,6 +72,7 @@ export class Agentrix extends AgentManager {
     this.skills = parts.skills;
     this.mcp = parts.mcp;
     this.memory = parts.memory;
+    this.distiller = parts.distiller;
     this.telemetry = parts.telemetry;
     this.#owned = owned;
     this.#operations = operations;

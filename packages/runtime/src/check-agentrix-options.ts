@@ -45,6 +45,15 @@ export function checkAgentrixOptions(options: AgentrixOptions): void {
       "memory is kept on the store's database: pass a store too (store: 'memory://', a directory or a postgres:// URL), or a Memory you created",
     );
   }
+  const distill = memory !== undefined && memory !== true && !isMemory(memory) ? memory.distill : undefined;
+  if (distill !== undefined && distill !== true && (typeof distill !== 'object' || distill === null)) {
+    throw invalid(`Invalid memory.distill option ${describe(distill)}: expected true or distiller options`);
+  }
+  if (distill !== undefined && options.gateway === undefined && (distill === true || distill.model === undefined)) {
+    throw invalid(
+      'memory.distill needs a small model: pass a gateway (its `small` tier is used, budgeted and metered) or memory.distill.model',
+    );
+  }
 }
 
 function checkStore(store: AgentrixOptions['store']): void {

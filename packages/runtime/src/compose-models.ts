@@ -1,6 +1,6 @@
 import type { ChatModel, TurnCommitHook } from '@agentrix/core';
 import type { Gateway } from '@agentrix/gateway';
-import type { Memory, WithMemoryOptions } from '@agentrix/memory';
+import type { Distiller, Memory, WithMemoryOptions } from '@agentrix/memory';
 import type { AgentrixStore } from '@agentrix/store';
 import type { ForgetHook } from './agent-manager-options.js';
 import type { AgentrixOptions } from './agentrix-options.js';
@@ -35,11 +35,11 @@ export async function buildMemory(
   gateway: Gateway | undefined,
   shared: Shared,
   owned: OwnedResources,
-): Promise<{ memory: Memory; prompt: WithMemoryOptions } | undefined> {
+): Promise<BuiltMemory | undefined> {
   if (option === undefined) return undefined;
-  if (isMemory(option)) return { memory: option, prompt: {} };
-  const { prompt = {}, model, ...rest } = option === true ? {} : option;
-  const { createMemory } = await import('@agentrix/memory');
+  if (isMemory(option)) return { memory: option, prompt: {}, distiller: undefined };
+  const { prompt = {}, model, distill, ...rest } = option === true ? {} : option;
+  const { createDistiller, createMemory } = await import('@agentrix/memory');
   const memory = await createMemory({
     ...rest,
     // checkAgentrixOptions refuses memory options without a store.
@@ -51,7 +51,26 @@ export async function buildMemory(
   });
   // Episodes are written inside each turn's commit: closing only stops the memory, before the gateway and the store close.
   owned.add('memory', () => memory.close());
-  return { memory, prompt };
+  if (distill === undefined) return { memory, prompt, distiller: undefined };
+  const { model: distillModel, ...distillOptions } = distill === true ? {} : distill;
+  const distiller = createDistiller({
+    ...distillOptions,
+    memory,
+    // checkAgentrixOptions refuses distill without a gateway or a model of its own.
+    model: (distillModel ?? gateway) as NonNullable<typeof distillModel>,
+    ...(shared.clock ? { clock: shared.clock } : {}),
+    ...(shared.generateId ? { generateId: shared.generateId } : {}),
+  });
+  // Added after the memory, so closed before it (newest first): its pass in flight ends first.
+  owned.add('distiller', () => distiller.close());
+  return { memory, prompt: { ...prompt, distiller }, distiller };
+}
+
+/** The memory `createAgentrix` wraps its models with, and the distiller it built, if any. */
+export interface BuiltMemory {
+  memory: Memory;
+  prompt: WithMemoryOptions;
+  distiller: Distiller | undefined;
 }
 
 /**
@@ -63,7 +82,7 @@ export async function buildMemory(
 export async function composeModels(
   options: AgentrixOptions,
   gateway: Gateway | undefined,
-  memory: { memory: Memory; prompt: WithMemoryOptions } | undefined,
+  memory: BuiltMemory | undefined,
 ): Promise<{ models: Record<string, ChatModel>; commitHooks: TurnCommitHook[]; forgetHooks: ForgetHook[] }> {
   const models: Record<string, ChatModel> = {
     ...(options.model ? { default: options.model } : {}),

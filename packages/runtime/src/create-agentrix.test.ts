@@ -167,6 +167,45 @@ describe('createAgentrix: what it builds', STORE_TIMEOUT, () => {
     expect(memory!.closed).toBe(true);
   });
 
+  it("distils sessions with the gateway's small tier when memory.distill is set, and closes the distiller", async () => {
+    const models = {
+      'test-large': { inputPerMillion: 10, outputPerMillion: 20, contextWindow: 8_000, maxOutputTokens: 1_000 },
+      'test-small': { inputPerMillion: 1, outputPerMillion: 2, contextWindow: 8_000, maxOutputTokens: 1_000 },
+    };
+    // The agent's turns go to the large tier; the distiller asks the small one for JSON facts.
+    const distilling = (request: { messages: readonly { content: string }[] }) =>
+      request.messages[0]?.content.startsWith('You distill') === true;
+    const provider = new MockLLM({
+      fallback: (request) =>
+        distilling(request)
+          ? {
+              text: JSON.stringify({
+                summary: { text: 'Ada introduced herself.', evidence: [1] },
+                facts: [{ key: 'ada.name', text: 'The user is called Ada', evidence: [1] }],
+              }),
+            }
+          : { text: 'noted' },
+    });
+    const agentrix = await createAgentrix({
+      store: 'memory://',
+      gateway: { provider, models, tiers: { large: 'test-large', small: 'test-small' }, defaultTier: 'large' },
+      memory: { distill: true },
+    });
+    // The conversation a turn's episodes belong to: the agent's scope, the agent and the thread.
+    const scope = { userId: 'u1', agentId: 'a1', threadId: 'main' };
+    await agentrix.create({ id: 'a1', scope: { userId: 'u1' } });
+    await agentrix.ask('a1', 'my name is Ada');
+    await agentrix.waitForIdle();
+    expect(await agentrix.distiller!.distill(scope)).toMatchObject({ sessions: 1, facts: 1, summaries: 1 });
+    const found = await agentrix.memory!.retrieve({ scope, query: 'What is the user called?', maxTokens: 200 });
+    expect(found.facts.map((fact) => fact.text)).toEqual(['The user is called Ada']);
+    expect(provider.requests[0]!.model).toBe('test-large');
+    expect(provider.requests.filter(distilling).map((request) => request.model)).toEqual(['test-small']);
+    await agentrix.close();
+    // close() closed the distiller it built.
+    await expect(async () => agentrix.distiller!.distill(scope)).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
   it('leaves open everything the host passed in', async () => {
     const store = await createAgentrixStore({ url: 'memory://' });
     const bus = new InMemoryBus();
@@ -210,6 +249,16 @@ describe('createAgentrix: bad input', () => {
     ['gateway options without a provider', { gateway: {} }, /A gateway needs a provider/],
     ['a gateway and a default model', { model, gateway: { provider: model } }, /Both a gateway and a default model/],
     ['memory without a store', { model, memory: true }, /pass a store too/],
+    [
+      'memory.distill without a model',
+      { model, store: 'memory://', memory: { distill: true } },
+      /memory.distill needs a small model/,
+    ],
+    [
+      'a memory.distill that is not an object',
+      { model, store: 'memory://', memory: { distill: 'yes' as unknown as true } },
+      /Invalid memory.distill option/,
+    ],
     ['mcp without servers', { model, mcp: {} as AgentrixOptions['mcp'] }, /expected \{ servers/],
     ['a bad manager option', { model, maxConcurrentTurns: 0 }, /maxConcurrentTurns/],
   ];

@@ -74,7 +74,7 @@ export async function createAgentrix(options: AgentrixOptions = {}): Promise<Age
         onTurnCommit: [...(onTurnCommit === undefined ? [] : [onTurnCommit].flat()), ...commitHooks],
         onForget: [...(onForget === undefined ? [] : [onForget].flat()), ...forgetHooks],
       },
-      { gateway, store, skills, mcp, memory: memory?.memory, telemetry },
+      { gateway, store, skills, mcp, memory: memory?.memory, distiller: memory?.distiller, telemetry },
       owned,
       {
         bus,

@@ -9,7 +9,12 @@ export { AgentRuntime } from './agent-runtime.js';
 export type { AgentRuntimeDependencies, AgentRuntimeParts } from './agent-runtime-dependencies.js';
 export { AGENT_TRANSITIONS, AgentStateMachine } from './agent-state-machine.js';
 export type { Agentrix, AgentrixSkills } from './agentrix.js';
-export type { AgentrixMcpOptions, AgentrixMemoryOptions, AgentrixOptions } from './agentrix-options.js';
+export type {
+  AgentrixDistillOptions,
+  AgentrixMcpOptions,
+  AgentrixMemoryOptions,
+  AgentrixOptions,
+} from './agentrix-options.js';
 export type { Approvals, PendingApproval } from './approvals.js';
 export type { AskOptions } from './ask-options.js';
 export { ContextManager, trimHistory, upgradeContext } from './context-manager.js';
