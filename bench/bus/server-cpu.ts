@@ -18,6 +18,16 @@ export class RedisServerCpu {
     return (field('used_cpu_sys') + field('used_cpu_user')) * 1_000_000;
   }
 
+  /**
+   * How many times the server has read from and written to its clients' sockets so far
+   * (`INFO stats`): per message, how well the commands of many messages share one socket write.
+   */
+  async socketCalls(): Promise<{ reads: number; writes: number }> {
+    const info = await this.#client.info('stats');
+    const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? 0);
+    return { reads: field('total_reads_processed'), writes: field('total_writes_processed') };
+  }
+
   async close(): Promise<void> {
     await this.#client.quit();
   }

@@ -1,31 +1,42 @@
-// Diagnostic (not part of run.ts): only the wake-latency cases, for profiling.
+// Diagnostic (not part of run.ts): only the wake-latency cases, for profiling and A/B runs.
+// Prints p50 / p99 / max from send to the reader's delivery, with the CPU per message of Node
+// and redis-server over the whole run (warmup included), how many socket reads and writes Redis
+// made per message (how well messages share a write) and the load average.
 //
 //   node --conditions=agentrix-source --expose-gc --import tsx bench/bus/wake-only.ts [rates] [repeats]
 //   rates: comma list of messages/s (default 1000,5000,20000)
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { createRedisBus } from '@agentrix/bus';
 import { summarize } from '../lib/stats.js';
 import { startBenchRedis } from './redis-server.js';
+import { RedisServerCpu } from './server-cpu.js';
 import { wakeLatency } from './wake-latency.js';
 
 const rates = (process.argv[2] ?? '1000,5000,20000').split(',').map(Number);
 const repeats = Number(process.argv[3] ?? 1);
+const warmupMs = 500;
+const durationMs = 3000;
 const redis = await startBenchRedis();
 const bus = await createRedisBus({ url: redis.url, namespace: `wake-${randomUUID()}` });
+const serverCpu = new RedisServerCpu(redis.url);
 for (const rate of rates) {
   for (let i = 0; i < repeats; i++) {
-    const samples = await wakeLatency(bus, {
-      agents: 100,
-      rate,
-      warmupMs: 500,
-      durationMs: 3000,
-      prefix: `w-${randomUUID()}`,
-    });
+    const nodeBefore = process.cpuUsage();
+    const redisBefore = await serverCpu.micros();
+    const callsBefore = await serverCpu.socketCalls();
+    const samples = await wakeLatency(bus, { agents: 100, rate, warmupMs, durationMs, prefix: `w-${randomUUID()}` });
+    const redisMicros = (await serverCpu.micros()) - redisBefore;
+    const calls = await serverCpu.socketCalls();
+    const node = process.cpuUsage(nodeBefore);
+    // Messages sent over the run, warmup included (the CPU covers it too).
+    const messages = (rate * (warmupMs + durationMs)) / 1000;
     const s = summarize(samples);
     console.log(
-      `${String(rate).padStart(6)}/s  n=${s.count}  p50 ${Math.round(s.median)} µs  p99 ${Math.round(s.p99)} µs  max ${Math.round(s.max)} µs`,
+      `${String(rate).padStart(6)}/s  n=${s.count}  p50 ${Math.round(s.median)} µs  p99 ${Math.round(s.p99)} µs  max ${Math.round(s.max)} µs  node ${((node.user + node.system) / messages).toFixed(1)} µs/msg  redis ${(redisMicros / messages).toFixed(1)} µs/msg  socket reads ${((calls.reads - callsBefore.reads) / messages).toFixed(2)} writes ${((calls.writes - callsBefore.writes) / messages).toFixed(2)} /msg  load ${loadavg()[0]!.toFixed(2)}`,
     );
   }
 }
+await serverCpu.close();
 await bus.close();
 await redis.stop();

@@ -144,6 +144,22 @@ describe('send input: the fast path agrees with SendInputSchema', () => {
     for (const input of cases) expect(sendOutcome(input).outcome, JSON.stringify(input)).toEqual(schemaOutcome(input));
   });
 
+  it('agrees with the schema on addresses after more of them than it remembers', () => {
+    // The fast path remembers the addresses it checked (a bounded set, emptied when full).
+    for (let index = 0; index < 5000; index++) {
+      expect(sendOutcome({ from: 'host', to: `agent-${index}`, content: 'x' }).usedSchema).toBe(false);
+    }
+    for (const to of ['agent-1', 'agent-4999', 'has space', 'a'.repeat(129), 'ünïcode']) {
+      for (const input of [
+        { from: 'host', to, content: 'x' },
+        { from: to, to: 'agent-1', content: 'x' },
+        { from: 'host', to: 'agent-1', replyTo: to, content: 'x' },
+      ]) {
+        expect(sendOutcome(input).outcome, JSON.stringify(input)).toEqual(schemaOutcome(input));
+      }
+    }
+  });
+
   it('rejects what is not an object at all with INVALID_MESSAGE', () => {
     for (const input of [null, 'text', 42, [{ from: 'a', to: 'b', content: 'c' }]]) {
       expect(sendOutcome(input).outcome).toEqual({ rejected: 'INVALID_MESSAGE' });

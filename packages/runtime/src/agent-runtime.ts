@@ -362,7 +362,13 @@ export class AgentRuntime {
         const { contexts, bus } = this.#deps;
         if (this.#deps.commitHooks.length > 0)
           await this.#work.runCommitHooks(delivery, threadId, turnId, work, opened);
-        await contexts.append(work.context, [work.input, ...work.result.messages], this.spec.maxHistory, work.at);
+        const saving = contexts.append(
+          work.context,
+          [work.input, ...work.result.messages],
+          this.spec.maxHistory,
+          work.at,
+        );
+        if (saving !== undefined) await saving; // undefined: kept by the in-process store already
         await bus.ack(this.id, [delivery.deliveryId]);
         this.#completed(delivery, threadId, turnId, started, work.result);
       } catch (thrown) {

@@ -73,7 +73,10 @@ export class AgentTurns {
       tools = narrowToolSet(tools, decision);
     }
     const scope = this.#scopeOf(envelope, threadId);
-    const context = contexts.loaded(await contexts.store.load(this.#id, threadId), this.#id, threadId);
+    // The in-process store answers at once: an `await` less per turn (bench/runtime section 4, fifth pass).
+    const local = contexts.inProcess;
+    const stored = local !== undefined ? local.get(this.#id, threadId) : await contexts.store.load(this.#id, threadId);
+    const context = contexts.loaded(stored, this.#id, threadId);
     const input: UserMessage = { role: 'user', content: envelope.content, name: speakerName(envelope.from) };
     const options = this.#turnOptions(envelope, threadId, turnId, turn, tools, scope, [...context.messages, input]);
     const result = await runTurnUnder(options, turn);

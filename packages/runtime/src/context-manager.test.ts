@@ -45,6 +45,36 @@ describe('ContextManager', () => {
     expect((await contexts.load('a1')).messages).toEqual([user('own'), user('next')]);
   });
 
+  it('saves to the in-process store at once, and through the promise of any other store', async () => {
+    const store = new InMemoryContextStore();
+    const contexts = new ContextManager(store, systemClock);
+    const first = contexts.loaded(store.get('a1', 'main'), 'a1', 'main');
+    // Nothing to wait for: the context is stored when append returns.
+    expect(contexts.append(first, [user('1')], 10, 42)).toBeUndefined();
+    expect(store.get('a1', 'main')).toMatchObject({ turns: 1, updatedAt: 42, messages: [user('1')] });
+    expect(await store.load('a1', 'main')).toBe(store.get('a1', 'main'));
+
+    // A store of another kind (here one that wraps the in-process store) is saved through its promise.
+    const saved: unknown[] = [];
+    const other = new ContextManager(
+      {
+        load: (agentId, threadId) => store.load(agentId, threadId),
+        save: async (context) => {
+          saved.push(context);
+        },
+        delete: (agentId, threadId) => store.delete(agentId, threadId),
+        threads: (agentId) => store.threads(agentId),
+      },
+      systemClock,
+    );
+    expect(other.inProcess).toBeUndefined();
+    const saving = other.append(await other.load('a1'), [user('2')], 10);
+    expect(saving).toBeInstanceOf(Promise);
+    await saving;
+    expect(saved).toEqual([expect.objectContaining({ turns: 2, messages: [user('1'), user('2')] })]);
+    expect(store.get('a1', 'main')?.turns).toBe(1);
+  });
+
   it('loads every fixture of an old version and rejects unknown versions', () => {
     expect(upgradeContext(v1).messages).toHaveLength(2);
     expect(() => upgradeContext({ ...v1, version: 99 })).toThrow(
