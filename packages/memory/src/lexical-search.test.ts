@@ -40,6 +40,11 @@ describe('lexicalSearch plans on PGlite', () => {
       select 'news-' || i, 'news', case when i = 1000 then 'Rain, rain, rain.'
         when i <= 2100 then 'Rain in the valley, report ' || i else 'Sun over the hills, note ' || i end, 0, i
       from generate_series(1, 4200) i`.execute(test.database.kysely);
+    // A forum agent of 2,000 rows: "kayak" in 600 of them, "paddle" in 800 (100 with both).
+    await sql`insert into memory_episodes (id, agent_id, text, created_at, occurred_at)
+      select 'forum-' || i, 'forum', case when i <= 100 then 'Kayak and paddle trip ' || i
+        when i <= 600 then 'Kayak trip ' || i when i <= 1300 then 'Paddle club ' || i else 'Hello forum ' || i end, 0, i
+      from generate_series(1, 2000) i`.execute(test.database.kysely);
     // One import, one ANALYZE after it: an agent's memory of no user (the planner took half the
     // table to be in Ana's scope), other users, then Ana.
     await memory.recordEpisodes([
@@ -146,6 +151,19 @@ describe('lexicalSearch plans on PGlite', () => {
     expect(parameters[ranking]).not.toContain("'7' | 'day'");
     // No statement reads the scope for its size: the statistics tables say it.
     expect(statements.filter((statement) => /count\(/.test(statement))).toEqual([]);
+  });
+
+  // "kayak" (600 rows) and "paddle" (800) add up to over 1,000 matches: only the rarer one's rows
+  // are scored, and those with both words rank first.
+  it("scores a large scope's next rarest word only while their matches add up to 1,000 rows", async () => {
+    const { result, statements, parameters } = await explained((db) =>
+      episodes(db, { agentId: 'forum' }, 'paddle kayak'),
+    );
+    const ranking = statements.findIndex((statement) => statement.includes('matching as materialized'));
+    expect(parameters[ranking]).toContain("'kayak'");
+    expect(parameters[ranking]).not.toContain("'kayak' | 'paddl'");
+    expect(result).toHaveLength(5);
+    for (const row of result) expect(row.text).toMatch(/^Kayak and paddle trip \d+$/);
   });
 
   // "Evan" is in all of Ana's 41 rows: it matches none, but counts in the row "beagle" matches.
@@ -288,7 +306,7 @@ describe('lexicalSearch plans on PGlite', () => {
   });
   // After the test above (its fact is Ana's first). "Evan" is in two of Ana's three facts, over
   // half of them: in episodes it would pick no rows, in facts it does (a fact is about its subject).
-  it("matches facts by a name in most of them, unlike episodes", async () => {
+  it('matches facts by a name in most of them, unlike episodes', async () => {
     await sql`insert into memory_facts (id, user_id, key, text, created_at, updated_at) values
       ('f-hiking', 'ana', 'evan-hobby', 'Evan is into hiking', 0, 0),
       ('f-chess', 'ana', 'ben-hobby', 'Ben plays chess on Sundays', 0, 0)`.execute(test.database.kysely);

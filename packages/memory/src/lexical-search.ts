@@ -9,14 +9,24 @@ const B = 0.75;
 /** Query words searched at most (a pasted document asks for its first words only). */
 const MAX_QUERY_TERMS = 64;
 /**
- * Rows of a large scope scored at most: the matches of the query's rarest words, while their
- * document frequencies add up to this (the rows with only common words score little: their
- * words' IDF is small), else the newest matches of the rarest word ({@link NEWEST_CANDIDATES}). bench/memory, one agent's
- * 50,000 of 100,000 rows: scoring every match of the question's words (8-17k rows, cut to 2,000
- * by `ts_rank`) took ~110 ms of CPU a statement, their rarest words' 18-19 ms (a cap of 1,000:
- * 17 ms, within the noise).
+ * Rows of a large scope scored at most: the matches of the query's rarest word when it is in at
+ * most this many of them, with those of the next rarest ({@link MORE_WORDS_CANDIDATES}; the rows
+ * with only common words score little: their words' IDF is small), else that word's newest
+ * matches ({@link NEWEST_CANDIDATES}). bench/memory, one agent's 50,000 of 100,000 rows: scoring
+ * every match of the question's words (8-17k rows, cut to 2,000 by `ts_rank`) took ~110 ms of
+ * CPU a statement, their rarest words' 18-19 ms.
  */
 const MAX_CANDIDATES = 2000;
+/**
+ * The next rarest words of a large scope's query are matched too while all the chosen words'
+ * matches add up to at most this many rows: a row that only a commoner word matches ranks below
+ * the rows of the rarer ones, and there are many of them. bench/memory, one agent's 50,000 of
+ * 100,000 rows, the 51 search statements of its questions: a sum of 2,000 scored 1,396 rows for
+ * "When did Evan present to the agency's biggest client?" and 7.2 ms of CPU a statement, 1,000
+ * 6.5 ms with the same top 20 of every list (99.5% of the top 84, a retrieve's depth; 750: 5.8 ms,
+ * 98% of the top 20). Compared list by list on the 100k directory: see docs/memory.md.
+ */
+const MORE_WORDS_CANDIDATES = 1000;
 /**
  * Rows of a large scope scored when its rarest word alone is in more than {@link MAX_CANDIDATES}
  * of them: that word's newest matches, found by reading the scope newest first (the index
@@ -342,15 +352,15 @@ function selective(terms: readonly Term[], rows: number): readonly Term[] {
 }
 
 /**
- * The rarest terms whose matches add up to at most {@link MAX_CANDIDATES} rows (at least the
- * rarest one): a large scope's candidates. `terms` is sorted rarest first.
+ * The rarest terms whose matches add up to at most {@link MORE_WORDS_CANDIDATES} rows (at least
+ * the rarest one): a large scope's candidates. `terms` is sorted rarest first.
  */
 function rarest(terms: readonly Term[]): Term[] {
   const chosen = [terms[0]!];
   let documents = terms[0]!.documents;
   for (const term of terms.slice(1)) {
     documents += term.documents;
-    if (documents > MAX_CANDIDATES) break;
+    if (documents > MORE_WORDS_CANDIDATES) break;
     chosen.push(term);
   }
   return chosen;
