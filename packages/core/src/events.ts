@@ -92,7 +92,8 @@ export class AgentrixEvents extends EventEmitter<Listeners> {
   has(name: AgentrixEventName): boolean {
     // eventemitter3's count of names listened to first: when nothing listens at all, a field read
     // instead of a call and a lookup (about ten checks an ask: 1.6% of it, bench/runtime section 4).
-    return this.#taps.length > 0 || ((this as unknown as Counted)._eventsCount > 0 && this.listenerCount(name) > 0);
+    // `!== 0`, not `> 0`: were the field ever gone (undefined), listenerCount still decides.
+    return this.#taps.length > 0 || ((this as unknown as Counted)._eventsCount !== 0 && this.listenerCount(name) > 0);
   }
 
   /**
