@@ -312,7 +312,9 @@ local function read_one(a)
       pending = redis.call('XPENDING', stream, group, 'IDLE', lease, '(' .. last, '+', max - taken)
     end
     -- Everything claimable was claimed: parked deliveries no longer need a look on every read.
-    if taken < max and rounds < 10 then redis.call('DEL', reclaim) end
+    -- (Only when the marker is set: a DEL after every periodic lease check was 0.05 commands per
+    -- message with 1,000 agents, bench/bus/command-counts.ts.)
+    if hasReclaim and taken < max and rounds < 10 then redis.call('DEL', reclaim) end
   end
 
   -- An empty stream has nothing unread and nothing in flight: no XREADGROUP that finds nothing, no
