@@ -281,6 +281,39 @@ describe('lexicalSearch plans on PGlite', () => {
   });
 
   // Last: it writes a fact into Ana's scope, which the test above reads empty.
+  // A search returns up to a retrieve's depth of rows (84 for 1,000 tokens) and a prompt holds
+  // fewer: the rows it may place are read whole with their replies (see RankedEpisodeRow).
+  it("returns a few columns of each row from a retrieve's searches, and whole episodes", async () => {
+    const statements: string[] = [];
+    const executor = test.database.kysely.getExecutor();
+    const recording = new Proxy(executor, {
+      get: (target, name) =>
+        name === 'executeQuery'
+          ? (query: CompiledQuery) => {
+              statements.push(query.sql);
+              return target.executeQuery(query);
+            }
+          : Reflect.get(target, name).bind(target),
+    });
+    const kysely = new Proxy(test.database.kysely, {
+      get: (target, name) => (name === 'getExecutor' ? () => recording : Reflect.get(target, name)),
+    });
+    const database = Object.create(test.database, { kysely: { value: kysely } }) as typeof test.database;
+    const memory = await createMemory({ database, migrate: false });
+    const found = await memory.retrieve({
+      scope: { userId: 'ana' },
+      query: 'Which dog did Evan adopt?',
+      maxTokens: 200,
+    });
+    expect(found.episodes.find((episode) => episode.messageId === 'dog')).toMatchObject({
+      text: 'Evan: I adopted a beagle from the shelter.',
+      tags: [],
+    });
+    const searches = statements.filter((statement) => statement.includes('matching as materialized'));
+    expect(searches).toHaveLength(1);
+    expect(searches[0]).toMatch(/select "t"\."id", "t"\."text", "t"\."occurred_at", "t"\."seq", t\.id as match_id/);
+  });
+
   it("reads the statistics of a retrieve's facts and episodes in one statement, as each alone", async () => {
     await sql`insert into memory_facts (id, user_id, key, text, created_at, updated_at)
       values ('f-beagle', 'ana', 'pet', 'Ana walks the beagle Evan adopted', 0, 0)`.execute(test.database.kysely);
@@ -304,6 +337,7 @@ describe('lexicalSearch plans on PGlite', () => {
     expect(episodes![1]!.terms).toEqual([]); // stop words only
     expect(episodes![0]!.rows).toBeGreaterThan(1);
   });
+
   // After the test above (its fact is Ana's first). "Evan" is in two of Ana's three facts, over
   // half of them: in episodes it would pick no rows, in facts it does (a fact is about its subject).
   it('matches facts by a name in most of them, unlike episodes', async () => {

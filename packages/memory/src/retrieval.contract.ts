@@ -100,6 +100,27 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     ]);
   });
 
+  // The searches return a few columns of each row; the episodes come back whole all the same,
+  // a match placed past the rows whose replies were read (the first is too long) included.
+  it('returns whole episodes, a match placed past the rows whose replies were read included', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    const record = (content: string, index: number) =>
+      memory.recordEpisode({
+        scope: { userId, threadId: 'studio' },
+        messageId: `m-${index}`,
+        occurredAt: MAY_8 + index * MINUTE,
+        tags: ['craft'],
+        messages: [{ role: 'user', name: 'Ana', content }],
+      });
+    const short = await record('I sold my pottery at the fair.', 0);
+    // Said 80 times in one distinct word: the best BM25 match, and longer than the budget.
+    const long = await record(Array.from({ length: 80 }, () => 'pottery').join(' '), 1);
+    expect(await memory.searchEpisodes({ userId }, 'pottery', 5)).toEqual([long, short]);
+    const found = await memory.retrieve({ scope: { userId }, query: 'pottery', recentEpisodes: 0, maxTokens: 40 });
+    expect(found.episodes).toEqual([short]);
+  });
+
   it('says a line once: the copies of a turn said again and again leave room for the one that answers', async () => {
     const memory = await createMemory({ database: database() });
     const userId = user();
