@@ -69,6 +69,12 @@ interface Score {
 /** A question's kind, all questions, or whether a lexical search can reach its evidence at all. */
 type Group = QuestionKind | 'all' | 'reachable' | 'unreachable';
 
+/** What one retrieval found: the evidence turns, and the tokens it spent. */
+interface Retrieved {
+  found: ReadonlySet<string>;
+  tokens: number;
+}
+
 class Tally {
   readonly byKind = new Map<Group, Score>();
   readonly latencies: number[] = [];
@@ -76,6 +82,19 @@ class Tally {
   cpuMs = 0;
   tokens = 0;
   fullTokens = 0;
+
+  /** Runs one retrieval, timed (wall clock and process CPU), and adds what it found. */
+  async measure(
+    question: Question,
+    fullTokens: number,
+    reachable: boolean,
+    run: () => Promise<Retrieved> | Retrieved,
+  ): Promise<void> {
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    const { found, tokens } = await run();
+    this.add(question, found, tokens, fullTokens, performance.now() - started, process.cpuUsage(cpu), reachable);
+  }
 
   add(
     question: Question,
@@ -197,64 +216,21 @@ async function recallSection(split: Split): Promise<void> {
     fullTokens += full;
     for (const question of conversation.questions) {
       const reachable = await lexicallyReachable(lexemes, conversation, question);
-      let started = performance.now();
-      let cpu = process.cpuUsage();
-      const bm25 = bm25Retrieve(index, question.text, budget);
-      baseline.add(
-        question,
-        bm25.found,
-        bm25.tokens,
-        full,
-        performance.now() - started,
-        process.cpuUsage(cpu),
-        reachable,
-      );
-      started = performance.now();
-      cpu = process.cpuUsage();
-      const found = await memory.retrieve({ scope: { userId }, query: question.text, maxTokens: budget });
-      const ms = performance.now() - started;
-      const used = process.cpuUsage(cpu);
-      retrieval.add(
-        question,
-        turnIds(found.episodes.map((episode) => episode.messageId)),
-        found.tokens,
-        full,
-        ms,
-        used,
-        reachable,
-      );
+      await baseline.measure(question, full, reachable, () => bm25Retrieve(index, question.text, budget));
+      const retrieved = (maxTokens: number) => async () => {
+        const found = await memory.retrieve({ scope: { userId }, query: question.text, maxTokens });
+        return { found: turnIds(found.episodes.map((episode) => episode.messageId)), tokens: found.tokens };
+      };
+      await retrieval.measure(question, full, reachable, retrieved(budget));
       // Half the budget: where ranking and packing still decide (see TIGHT_SHARE).
-      started = performance.now();
-      cpu = process.cpuUsage();
-      const halved = await memory.retrieve({
-        scope: { userId },
-        query: question.text,
-        maxTokens: Math.floor(full * TIGHT_SHARE),
+      await tight.measure(question, full, reachable, retrieved(Math.floor(full * TIGHT_SHARE)));
+      await wrapped.measure(question, full, reachable, async () => {
+        await remembered.generate({
+          messages: [{ role: 'user', content: question.text }],
+          scope: { agentId: 'assistant', userId },
+        });
+        return { found: turnIds(retrievedIds.map((id) => messageIds.get(id))), tokens: countTextTokens(memoryText) };
       });
-      tight.add(
-        question,
-        turnIds(halved.episodes.map((episode) => episode.messageId)),
-        halved.tokens,
-        full,
-        performance.now() - started,
-        process.cpuUsage(cpu),
-        reachable,
-      );
-      started = performance.now();
-      cpu = process.cpuUsage();
-      await remembered.generate({
-        messages: [{ role: 'user', content: question.text }],
-        scope: { agentId: 'assistant', userId },
-      });
-      wrapped.add(
-        question,
-        turnIds(retrievedIds.map((id) => messageIds.get(id))),
-        countTextTokens(memoryText),
-        full,
-        performance.now() - started,
-        process.cpuUsage(cpu),
-        reachable,
-      );
     }
   }
   const questions = baseline.byKind.get('all')!.questions;
