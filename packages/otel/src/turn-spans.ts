@@ -122,7 +122,8 @@ export class TurnSpans {
 
   modelResponded(event: AgentrixEventMap['model.responded']): void {
     const turn = this.#turns.get(event.turnId);
-    // The SDK's own clock (sub-millisecond), so the model span sorts right beside the tool spans.
+    // Sub-millisecond, from the clock the SDK measures durations with (its default span starts
+    // are Date.now(), whole milliseconds: spans within one millisecond may sort either way).
     const end = performance.timeOrigin + performance.now();
     const span = this.#tracer.startSpan(
       `chat ${event.model}`,
