@@ -111,7 +111,7 @@ export class RedisScriptBatches {
       counts.set(item.inbox, count);
       return item;
     }
-    counts.set(item.inbox, 0);
+    counts.delete(item.inbox);
     return { ...item, flags: item.flags | READ_TRIM };
   }
 

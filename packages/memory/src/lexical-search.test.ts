@@ -17,6 +17,9 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
+/** A search of facts' text, newest first on ties. */
+const FACT_SEARCH = { table: 'memory_facts', columns: sql`t.text`, tieBreak: sql`t.updated_at` } as const;
+
 const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
 
 // The plan of one user's search among many users who say the same name: read the user's rows,
@@ -267,43 +270,23 @@ describe('lexicalSearch plans on PGlite', () => {
 
   it('asks no ranking statement of an empty scope', async () => {
     const { result, statements } = await explained((db) =>
-      lexicalSearch(db, {
-        table: 'memory_facts',
-        columns: sql`t.text`,
-        scope: { userId: 'ana' },
-        query: 'Which dog did Evan adopt?',
-        limit: 5,
-        tieBreak: sql`t.updated_at`,
-      }),
+      lexicalSearch(db, { ...FACT_SEARCH, scope: { userId: 'ana' }, query: 'Which dog did Evan adopt?', limit: 5 }),
     );
     expect(result).toEqual([]);
     expect(statements).toHaveLength(1);
   });
 
-  // Last: it writes a fact into Ana's scope, which the test above reads empty.
   // A search returns up to a retrieve's depth of rows (84 for 1,000 tokens) and a prompt holds
   // fewer: the rows it may place are read whole with their replies (see RankedEpisodeRow).
   it("returns a few columns of each row from a retrieve's searches, and whole episodes", async () => {
-    const statements: string[] = [];
-    const executor = test.database.kysely.getExecutor();
-    const recording = new Proxy(executor, {
-      get: (target, name) =>
-        name === 'executeQuery'
-          ? (query: CompiledQuery) => {
-              statements.push(query.sql);
-              return target.executeQuery(query);
-            }
-          : Reflect.get(target, name).bind(target),
-    });
-    const kysely = new Proxy(test.database.kysely, {
-      get: (target, name) => (name === 'getExecutor' ? () => recording : Reflect.get(target, name)),
-    });
-    const database = Object.create(test.database, { kysely: { value: kysely } }) as typeof test.database;
-    const memory = await createMemory({ database, migrate: false });
-    const found = await memory.retrieve({
-      scope: { userId: 'ana' },
-      query: 'Which dog did Evan adopt?',
-      maxTokens: 200,
+    const { result: found, statements } = await explained(async (db) => {
+      // The memory's statements through the recording executor.
+      const kysely = new Proxy(test.database.kysely, {
+        get: (target, name) => (name === 'getExecutor' ? () => db.getExecutor() : Reflect.get(target, name)),
+      });
+      const database = Object.create(test.database, { kysely: { value: kysely } }) as typeof test.database;
+      const memory = await createMemory({ database, migrate: false });
+      return memory.retrieve({ scope: { userId: 'ana' }, query: 'Which dog did Evan adopt?', maxTokens: 200 });
     });
     expect(found.episodes.find((episode) => episode.messageId === 'dog')).toMatchObject({
       text: 'Evan: I adopted a beagle from the shelter.',
@@ -314,6 +297,7 @@ describe('lexicalSearch plans on PGlite', () => {
     expect(searches[0]).toMatch(/select "t"\."id", "t"\."text", "t"\."occurred_at", "t"\."seq", t\.id as match_id/);
   });
 
+  // Last but one: it writes a fact into Ana's scope, which the tests above read empty.
   it("reads the statistics of a retrieve's facts and episodes in one statement, as each alone", async () => {
     await sql`insert into memory_facts (id, user_id, key, text, created_at, updated_at)
       values ('f-beagle', 'ana', 'pet', 'Ana walks the beagle Evan adopted', 0, 0)`.execute(test.database.kysely);
@@ -344,18 +328,19 @@ describe('lexicalSearch plans on PGlite', () => {
     await sql`insert into memory_facts (id, user_id, key, text, created_at, updated_at) values
       ('f-hiking', 'ana', 'evan-hobby', 'Evan is into hiking', 0, 0),
       ('f-chess', 'ana', 'ben-hobby', 'Ben plays chess on Sundays', 0, 0)`.execute(test.database.kysely);
-    const facts = await lexicalSearch<{ text: string }>(test.database.kysely, {
-      table: 'memory_facts',
-      columns: sql`t.text`,
-      scope: { userId: 'ana' },
-      query: 'Would Evan enjoy chess?',
-      limit: 5,
-      tieBreak: sql`t.updated_at`,
-    });
+    const options = { ...FACT_SEARCH, scope: { userId: 'ana' }, query: 'Would Evan enjoy chess?', limit: 5 };
+    const facts = await lexicalSearch<{ text: string }>(test.database.kysely, options);
     expect(facts.map((row) => row.text).sort()).toEqual([
       'Ana walks the beagle Evan adopted',
       'Ben plays chess on Sundays',
       'Evan is into hiking',
     ]);
+    // The one-statement search of a small scope matches facts the same way.
+    const [statistics] = await searchStatistics(test.database.kysely, options.scope, [
+      { table: 'memory_facts', queries: [options.query] },
+    ]);
+    const inScope = await lexicalSearchInScope<{ text: string }>(test.database.kysely, options, statistics![0]!);
+    expect(inScope.map((row) => row.text)).toEqual(facts.map((row) => row.text));
+    for (const [index, row] of inScope.entries()) expect(row.score).toBeCloseTo(facts[index]!.score, 9);
   });
 });

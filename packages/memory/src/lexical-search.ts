@@ -271,9 +271,11 @@ export async function lexicalSearchInScope<Row>(
         where s.source = ${options.table} and s.lexeme = l.lexeme and ${scopeCondition(options.scope, 's')}
       ) d where d.documents > 0
     )`;
-  // selective(), in SQL: the words in at most half of the rows, else all of them.
+  // selective(), in SQL (episodes only, as in rankedSearch): the words in at most half of the
+  // rows, else all of them.
+  const byRareWords = options.table === 'memory_episodes';
   const selecting = sql`(select string_agg(quote_literal(lexeme), ' | ')::tsquery from terms
-    where documents * 2 <= ${rows} or not exists (select from terms where documents * 2 <= ${rows}))`;
+    where ${sql.lit(!byRareWords)} or documents * 2 <= ${rows} or not exists (select from terms where documents * 2 <= ${rows}))`;
   return scoreMatches<Row>(db, options, {
     prelude: found,
     terms: sql`select lexeme, ln(1 + (${rows}::float8 - documents + 0.5) / (documents + 0.5)) as idf, documents from found`,

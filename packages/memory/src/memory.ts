@@ -219,7 +219,7 @@ export class Memory implements AsyncDisposable {
       { table: 'memory_episodes', queries: [query, ...parts] },
     ]);
     const { rows } = await this.#rankEpisodes(scope, query, parts, statistics!, limit, signal);
-    const whole = await this.#wholeRows(rows);
+    const whole = await this.#wholeRows(rows.map((row) => row.id));
     return rows.map((row) => toEpisode(whole.get(row.id)!));
   }
 
@@ -304,8 +304,10 @@ export class Memory implements AsyncDisposable {
       countTokens,
     });
     // A match placed past the rows whose replies were read (0.15 a retrieve, bench/memory) is read whole here.
-    const missing = filled.episodes.filter((episode) => !whole.has(episode.id)).map((episode) => episode.row);
-    for (const [id, row] of await this.#wholeRows(missing)) whole.set(id, row);
+    await this.#wholeRows(
+      filled.episodes.filter((episode) => !whole.has(episode.id)).map((episode) => episode.id),
+      whole,
+    );
     const episodes = filled.episodes.map((episode) => toEpisode(whole.get(episode.id)!));
     this.events.emit('memory.retrieved', {
       facts: filled.facts.length,
@@ -426,19 +428,16 @@ export class Memory implements AsyncDisposable {
     return (await this.#recentQuery(scope, limit).execute(this.database.kysely)).rows;
   }
 
-  /** Every column of `rows` (ranked rows carry a few), by id: one statement for those that lack them. */
-  async #wholeRows(rows: readonly RankedEpisodeRow[]): Promise<Map<string, OrderedEpisodeRow>> {
-    const whole = new Map<string, OrderedEpisodeRow>();
-    const ids: string[] = [];
-    for (const row of rows) {
-      if ('user_id' in row) whole.set(row.id, row as OrderedEpisodeRow);
-      else ids.push(row.id);
-    }
-    if (ids.length === 0) return whole;
+  /** Every column of the episodes `ids` (a search returns a few), by id: one statement, none for no ids. */
+  async #wholeRows(
+    ids: readonly string[],
+    into = new Map<string, OrderedEpisodeRow>(),
+  ): Promise<Map<string, OrderedEpisodeRow>> {
+    if (ids.length === 0) return into;
     const read = await sql<OrderedEpisodeRow>`select ${EPISODE_SELECT} from memory_episodes t
       where t.id = any(${ids}::text[])`.execute(this.database.kysely);
-    for (const row of read.rows) whole.set(row.id, row);
-    return whole;
+    for (const row of read.rows) into.set(row.id, row);
+    return into;
   }
 
   /**

@@ -74,9 +74,8 @@ export class AgentTurns {
     }
     const scope = this.#scopeOf(envelope, threadId);
     // The in-process store answers at once: an `await` less per turn (bench/runtime section 4, fifth pass).
-    const local = contexts.inProcess;
-    const stored = local !== undefined ? local.get(this.#id, threadId) : await contexts.store.load(this.#id, threadId);
-    const context = contexts.loaded(stored, this.#id, threadId);
+    const loading = contexts.loadForTurn(this.#id, threadId);
+    const context = loading instanceof Promise ? await loading : loading;
     const input: UserMessage = { role: 'user', content: envelope.content, name: speakerName(envelope.from) };
     const options = this.#turnOptions(envelope, threadId, turnId, turn, tools, scope, [...context.messages, input]);
     const result = await runTurnUnder(options, turn);

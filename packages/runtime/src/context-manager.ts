@@ -18,25 +18,32 @@ import { InMemoryContextStore } from './in-memory-context-store.js';
  * typed error.
  */
 export class ContextManager {
-  /** The store when it is the in-process one: a turn reads (`get`) and saves it without an `await`. */
-  readonly inProcess: InMemoryContextStore | undefined;
+  /** The store when it is the in-process one: a turn reads and saves it without an `await`. */
+  readonly #inProcess: InMemoryContextStore | undefined;
 
   constructor(
     readonly store: ContextStore,
     private readonly clock: Clock,
   ) {
-    this.inProcess = store instanceof InMemoryContextStore ? store : undefined;
+    this.#inProcess = store instanceof InMemoryContextStore ? store : undefined;
   }
 
   async load(agentId: string, threadId: string = DEFAULT_THREAD): Promise<AgentContext> {
-    return this.loaded(await this.store.load(agentId, threadId), agentId, threadId);
+    return this.#loaded(await this.store.load(agentId, threadId), agentId, threadId);
   }
 
   /**
-   * The context of what `store.load(agentId, threadId)` gave: upgraded, or a new one. A turn
-   * awaits the store itself and calls this (an `async` layer less per turn, bench/runtime section 4).
+   * What a turn starts from: `load`'s context, at once (no promise) from the in-process store (an
+   * `await` less per turn, bench/runtime section 4, fifth pass).
    */
-  loaded(stored: AgentContext | undefined, agentId: string, threadId: string): AgentContext {
+  loadForTurn(agentId: string, threadId: string): AgentContext | Promise<AgentContext> {
+    return this.#inProcess === undefined
+      ? this.load(agentId, threadId)
+      : this.#loaded(this.#inProcess.get(agentId, threadId), agentId, threadId);
+  }
+
+  /** The context of what the store gave: upgraded, or a new one. */
+  #loaded(stored: AgentContext | undefined, agentId: string, threadId: string): AgentContext {
     if (!stored) {
       return {
         version: CONTEXT_VERSION,
@@ -73,8 +80,8 @@ export class ContextManager {
       turns: context.turns + 1,
       updatedAt: now,
     };
-    if (this.inProcess === undefined) return this.store.save(next);
-    this.inProcess.keep(next);
+    if (this.#inProcess === undefined) return this.store.save(next);
+    this.#inProcess.keep(next);
     return undefined;
   }
 }
