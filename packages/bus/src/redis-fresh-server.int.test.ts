@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageBus } from '@agentrix/core';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisBus } from './index.js';
 import { OwnRedisServer } from './redis-test-support.js';
@@ -78,5 +79,63 @@ describe('RedisStreamsBus on a freshly started Redis (issue 12, item 14)', () =>
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
     }
     expect(lost).toBe(0);
+  });
+});
+
+// The cluster contract run once lost 'after abort' (a send right after a blocked read was aborted
+// was handed to the reader that left). Both orders that did it, forced on a server of our own:
+// `CLIENT PAUSE` and `SCRIPT FLUSH` would stall or slow the tests sharing the suite's Redis.
+describe('RedisStreamsBus: a send right after a blocked reader left is not handed to it', () => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  });
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  async function open(): Promise<{ bus: MessageBus; admin: Redis }> {
+    const server = await OwnRedisServer.start({ persistence: false });
+    cleanups.push(() => server.stop());
+    const bus = await createRedisBus({ url: server.url, namespace: 'left' });
+    cleanups.push(() => bus.close());
+    const admin = new Redis(server.url);
+    cleanups.push(() => admin.quit());
+    return { bus, admin };
+  }
+
+  async function abortAndSend(bus: MessageBus, read: Promise<unknown>, controller: AbortController): Promise<void> {
+    controller.abort();
+    await expect(read).rejects.toMatchObject({ code: 'ABORTED' });
+    await bus.send({ from: 'host', to: 'agent', content: 'after abort' });
+    // Another consumer: a message handed to the reader that left would sit in its lease.
+    const deliveries = await bus.read('agent', { consumer: 'next', blockMs: 0 });
+    expect(deliveries.map((delivery) => delivery.envelope.content)).toEqual(['after abort']);
+  }
+
+  it('when the reader left while its read was in flight', async () => {
+    const { bus, admin } = await open();
+    // The inbox is subscribed and not known drained (a wake-up came): the next blocked read reads.
+    const first = bus.read('agent', { consumer: 'w0', blockMs: 5_000 });
+    await wait(50);
+    await bus.send({ from: 'host', to: 'agent', content: 'first' });
+    expect((await first).map((delivery) => delivery.envelope.content)).toEqual(['first']);
+    // Scripts wait 150 ms: the read below is in flight when its reader leaves, and arms the inbox for it.
+    await admin.call('CLIENT', 'PAUSE', '150', 'WRITE');
+    const controller = new AbortController();
+    const read = bus.read('agent', { consumer: 'gone', signal: controller.signal });
+    await wait(20);
+    await abortAndSend(bus, read, controller);
+  });
+
+  it('when Redis forgot the disarm script (its EVAL comes a round trip late)', async () => {
+    const { bus, admin } = await open();
+    const controller = new AbortController();
+    const read = bus.read('agent', { consumer: 'gone', signal: controller.signal });
+    read.catch(() => {});
+    await wait(50);
+    expect(await admin.get('agentrix:left:inbox:{agent}:armed')).toMatch(/\ngone$/);
+    // As after a restart, except that the send script is loaded again (by a send elsewhere).
+    await admin.call('SCRIPT', 'FLUSH');
+    await bus.send({ from: 'host', to: 'elsewhere', content: 'loads the send script' });
+    await abortAndSend(bus, read, controller);
   });
 });

@@ -134,6 +134,7 @@ export class RedisReaderPump {
       box.timer.clear();
       this.#cache.release(box);
       if (box.armedFor !== undefined) this.#context.track(this.#handoffs.disarm(box));
+      this.#endLeaving(box, undefined);
       releaseWaiters(box.waiters, this.#context.clock, failures);
     }
     this.#waiting.clear();
@@ -287,6 +288,8 @@ export class RedisReaderPump {
     } finally {
       box.pump.stop();
       if (box.waiters.length === 0) this.#idleInbox(box);
+      // A reader came back meanwhile: the loop armed the inbox for it, not for the one that left.
+      else this.#endLeaving(box, undefined);
     }
   }
 
@@ -314,8 +317,46 @@ export class RedisReaderPump {
 
   // ---------------------------------------------------------------- leaving
 
-  /** How a blocked read leaves its inbox (one function for all reads). */
-  readonly #leave = (waiter: Waiter): boolean => this.#removeWaiter(waiter.box, waiter);
+  /**
+   * How a blocked read leaves its inbox when its signal fires or its `blockMs` passes (one
+   * function for all reads). When it was the last reader and a read for it is in flight or the
+   * inbox is armed for it, sends from this bus wait until the arm is taken back (see `leaving`).
+   */
+  readonly #leave = (waiter: Waiter): boolean => {
+    const box = waiter.box;
+    if (
+      box.leaving === undefined &&
+      box.waiters.length === 1 &&
+      box.waiters[0] === waiter &&
+      // Ended by the loop's end or by the disarm; an ack fetching ahead arms for the reader loop itself.
+      (box.pump.running || (box.armedFor !== undefined && !box.fetching)) &&
+      !this.#context.closed
+    ) {
+      box.leaving = new Promise<void>((resolve) => {
+        box.endLeaving = resolve;
+      });
+    }
+    return this.#removeWaiter(box, waiter);
+  };
+
+  /** What a send to `inbox` waits for first: a reader that left is being disarmed (see `leaving`). */
+  leaving(inbox: string): Promise<void> | undefined {
+    return this.#waiting.get(inbox)?.leaving;
+  }
+
+  /** The loop stopped and the arm is taken back (after `disarmed`): sends go on. */
+  #endLeaving(box: WaitingInbox, disarmed: Promise<void> | undefined): void {
+    const end = box.endLeaving;
+    if (end === undefined) return;
+    const leaving = box.leaving;
+    box.endLeaving = undefined;
+    const done = () => {
+      if (box.leaving === leaving) box.leaving = undefined;
+      end();
+    };
+    if (disarmed === undefined) done();
+    else void disarmed.then(done);
+  }
 
   #removeWaiter(box: WaitingInbox, waiter: Waiter): boolean {
     if (!removeWaiter(box.waiters, waiter)) return false;
@@ -329,6 +370,11 @@ export class RedisReaderPump {
    */
   #idleInbox(box: WaitingInbox): void {
     box.timer.clear();
-    if (box.armedFor !== undefined && !this.#context.closed) this.#context.track(this.#handoffs.disarm(box));
+    let disarmed: Promise<void> | undefined;
+    if (box.armedFor !== undefined && !this.#context.closed) {
+      disarmed = this.#handoffs.disarm(box);
+      this.#context.track(disarmed);
+    }
+    this.#endLeaving(box, disarmed);
   }
 }

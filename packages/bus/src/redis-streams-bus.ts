@@ -190,7 +190,10 @@ export class RedisStreamsBus implements MessageBus {
       explicitId: explicitId ?? '',
       externalId: externalId ?? '',
     };
-    return this.#batches.send(item).then((reply) => {
+    // A blocked reader of the inbox here just left: its arm is taken back first (see `leaving`).
+    const leaving = this.#readers.leaving(item.inbox);
+    const sent = leaving === undefined ? this.#batches.send(item) : leaving.then(() => this.#batches.send(item));
+    return sent.then((reply) => {
       if (reply !== 1) return parseEnvelope(reply[1]) ?? envelope;
       const events = this.#context.events;
       if (events?.has('message.sent')) events.emit('message.sent', { envelope });

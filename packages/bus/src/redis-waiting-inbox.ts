@@ -37,6 +37,13 @@ export interface WaitingInbox {
   handedOff: boolean;
   /** The earliest lease end while the inbox is drained, or the retry of a failed loop. */
   readonly timer: InboxTimer;
+  /**
+   * Set while the last blocked reader of the inbox left (abort, timeout) with a read in flight
+   * or the inbox armed for it, until the loop stopped and the arm was taken back: this process's
+   * sends to the inbox wait for it, so none is handed to the reader that left.
+   */
+  leaving: Promise<void> | undefined;
+  endLeaving: (() => void) | undefined;
 }
 
 export function createWaitingInbox(name: string, keys: InboxKeys, pump: InboxPump, timer: InboxTimer): WaitingInbox {
@@ -53,6 +60,8 @@ export function createWaitingInbox(name: string, keys: InboxKeys, pump: InboxPum
     prefetched: undefined,
     holdUntil: 0,
     timer,
+    leaving: undefined,
+    endLeaving: undefined,
   };
 }
 
