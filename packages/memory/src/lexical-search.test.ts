@@ -131,7 +131,7 @@ describe('lexicalSearch plans on PGlite', () => {
     // The planner's pick at 100,000 rows (bench/memory) whatever the scope: the function keeps it off the index.
     const scan = small.statements.find((statement) => statement.includes('matching as materialized'));
     expect(scan).toContain('ts_match_vq(');
-    // Fewer rows than MAX_CANDIDATES: no pre-ranking by ts_rank to cut them.
+    // Fewer rows than twice CANDIDATES: no pre-ranking by ts_rank to cut them.
     expect(scan).not.toContain('ts_rank(');
     const large = await explained((db) => episodes(db, { agentId: 'shared' }, 'Evan day 7 weather'));
     expect(large.result[0]?.text).toBe('Evan: Evan here, day 7, the weather was fine.');
@@ -179,7 +179,7 @@ describe('lexicalSearch plans on PGlite', () => {
     expect(await episodes(test.database.kysely, { userId: 'ana' }, 'Evan')).toHaveLength(5);
   });
 
-  // "rain" is in 2,100 of the news agent's 4,200 rows, over MAX_CANDIDATES (2,000): its newest 500
+  // "rain" is in 2,100 of the news agent's 4,200 rows, over twice CANDIDATES (2,000): its newest 500
   // matches are read in time order, not all 2,100 through the GIN index.
   it("scores a large scope's newest matches of a word in more than 2,000 of its rows", async () => {
     const { result, plans, statements } = await explained((db) => episodes(db, { agentId: 'news' }, 'rain'));
@@ -189,6 +189,59 @@ describe('lexicalSearch plans on PGlite', () => {
     expect(indexes(plans[0]!)).not.toContain('memory_episodes_search');
     expect(indexes(plans[0]!)).toContain('memory_episodes_recent');
     expect(statements.find((statement) => statement.includes('matching as materialized'))).toContain('limit 500');
+  });
+
+  // A retrieve's extra searches score fewer rows of a large scope: "rain" in 2,100 rows is over
+  // twice a budget of 400, so its newest 200 matches are scored (500 with the default budget).
+  it("scores a large scope's newest matches within a search's candidate budget", async () => {
+    const { result, statements } = await explained((db) =>
+      lexicalSearch<{ text: string }>(db, {
+        table: 'memory_episodes',
+        columns: sql`t.text`,
+        scope: { agentId: 'news' },
+        query: 'rain',
+        limit: 300,
+        tieBreak: sql`t.occurred_at`,
+        candidates: 400,
+      }),
+    );
+    expect(result).toHaveLength(200);
+    for (const row of result) expect(Number(row.text.match(/\d+$/)![0])).toBeGreaterThan(2100 - 200);
+    expect(statements.find((statement) => statement.includes('matching as materialized'))).toContain('limit 200');
+    // "kayak" (600 rows) alone fits a budget of 400 twice over: matched whole, "paddle" (800) left out.
+    const forum = await lexicalSearch<{ text: string }>(test.database.kysely, {
+      table: 'memory_episodes',
+      columns: sql`t.text`,
+      scope: { agentId: 'forum' },
+      query: 'paddle kayak',
+      limit: 1000,
+      tieBreak: sql`t.occurred_at`,
+      candidates: 400,
+    });
+    expect(forum).toHaveLength(600);
+  });
+
+  it('searches queries of the same words in the scope once, each list as lexicalSearch gives it', async () => {
+    const options = {
+      table: 'memory_episodes' as const,
+      columns: sql`t.text`,
+      scope: { userId: 'ana' },
+      tieBreak: sql`t.occurred_at`,
+    };
+    // "Which" and "did" are stop words, "zebra" is in none of Ana's rows: all three are {dog, evan, adopt}.
+    const queries = ['Which dog did Evan adopt?', 'Evan adopt dog', 'zebra dog Evan adopt', 'beagle'];
+    const { result, statements } = await explained((db) =>
+      lexicalSearches<{ text: string }>(db, { ...options, queries: queries.map((query) => ({ query, limit: 50 })) }),
+    );
+    expect(statements).toHaveLength(1 + 2);
+    const alone = await lexicalSearch<{ text: string }>(test.database.kysely, {
+      ...options,
+      query: queries[0]!,
+      limit: 50,
+    });
+    expect(alone[0]?.text).toBe('Evan: I adopted a beagle from the shelter.');
+    for (const list of result.slice(0, 3)) expect(list).toEqual(alone);
+    expect(result[3]!.map((row) => row.text)).toEqual(['Evan: I adopted a beagle from the shelter.']);
   });
 
   it('keeps no pending list in the full-text indexes (PGlite has no autovacuum to empty it)', async () => {
@@ -295,6 +348,29 @@ describe('lexicalSearch plans on PGlite', () => {
     const searches = statements.filter((statement) => statement.includes('matching as materialized'));
     expect(searches).toHaveLength(1);
     expect(searches[0]).toMatch(/select "t"\."id", "t"\."text", "t"\."occurred_at", "t"\."seq", t\.id as match_id/);
+  });
+
+  // The news agent's 4,200 rows are a large scope, every word of this question in 2,100 of them:
+  // the question's search scores its rarest word's newest 500 matches, each sentence's (a
+  // sub-query, fused with it) the newest 200 (EXTRA_CANDIDATES in memory.ts).
+  it("scores fewer rows of a large scope for a retrieve's sub-queries than for its question", async () => {
+    const { result: found, statements } = await explained(async (db) => {
+      const kysely = new Proxy(test.database.kysely, {
+        get: (target, name) => (name === 'getExecutor' ? () => db.getExecutor() : Reflect.get(target, name)),
+      });
+      const database = Object.create(test.database, { kysely: { value: kysely } }) as typeof test.database;
+      const memory = await createMemory({ database, migrate: false });
+      return memory.retrieve({
+        scope: { agentId: 'news' },
+        query: 'Was there rain in the valley? Was there sun over the hills?',
+        maxTokens: 200,
+      });
+    });
+    expect(found.episodes.length).toBeGreaterThan(0);
+    const searches = statements.filter((statement) => statement.includes('matching as materialized'));
+    expect(searches).toHaveLength(3);
+    expect(searches[0]).toContain('limit 500');
+    for (const part of searches.slice(1)) expect(part).toContain('limit 200');
   });
 
   // Last but one: it writes a fact into Ana's scope, which the tests above read empty.

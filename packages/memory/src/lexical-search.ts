@@ -9,35 +9,28 @@ const B = 0.75;
 /** Query words searched at most (a pasted document asks for its first words only). */
 const MAX_QUERY_TERMS = 64;
 /**
- * Rows of a large scope scored at most: the matches of the query's rarest word when it is in at
- * most this many of them, with those of the next rarest ({@link MORE_WORDS_CANDIDATES}; the rows
- * with only common words score little: their words' IDF is small), else that word's newest
- * matches ({@link NEWEST_CANDIDATES}). bench/memory, one agent's 50,000 of 100,000 rows: scoring
- * every match of the question's words (8-17k rows, cut to 2,000 by `ts_rank`) took ~110 ms of
- * CPU a statement, their rarest words' 18-19 ms.
+ * Rows of a large scope a search scores at most (its candidate budget, by default; a retrieve's
+ * extra searches take less, see memory.ts): the next rarest words of the query are matched with
+ * its rarest while all the chosen words' matches add up to at most this many rows; a row that
+ * only a commoner word matches ranks below the rows of the rarer ones (the rows with only common
+ * words score little: their words' IDF is small). bench/memory, one agent's 50,000 of 100,000
+ * rows: scoring every match of the question's words (8-17k rows, cut to 2,000 by `ts_rank`) took
+ * ~110 ms of CPU a statement, their rarest words' 18-19 ms; the 51 search statements of its
+ * questions, a sum of 2,000 scored 1,396 rows for "When did Evan present to the agency's biggest
+ * client?" and 7.2 ms of CPU a statement, 1,000 6.5 ms with the same top 20 of every list (99.5%
+ * of the top 84, a retrieve's depth; 750: 5.8 ms, 98% of the top 20). Compared list by list on the
+ * 100k directory: see docs/memory.md.
+ *
+ * The rarest word alone is matched whole up to twice the budget (2,000 rows); in more rows than
+ * that, its newest matches, half the budget (500), found by reading the scope newest first (the
+ * index `memory_episodes_recent`) until there are that many. Their ranking differs by that
+ * word's count and the row's length only (the other query words are commoner still), so a few
+ * times a list's depth do. bench/memory, one agent's 50,000 of 100,000 rows: its newest 2,000
+ * matches, read through the GIN index as all of the word's matches in the table (7,757 rows for
+ * "work"), then sorted, took 33.0 ms of CPU a retrieve; its newest 500 read in order 27.5 ms (p95
+ * 64 -> 46 ms; interleaved, load average 4).
  */
-const MAX_CANDIDATES = 2000;
-/**
- * The next rarest words of a large scope's query are matched too while all the chosen words'
- * matches add up to at most this many rows: a row that only a commoner word matches ranks below
- * the rows of the rarer ones, and there are many of them. bench/memory, one agent's 50,000 of
- * 100,000 rows, the 51 search statements of its questions: a sum of 2,000 scored 1,396 rows for
- * "When did Evan present to the agency's biggest client?" and 7.2 ms of CPU a statement, 1,000
- * 6.5 ms with the same top 20 of every list (99.5% of the top 84, a retrieve's depth; 750: 5.8 ms,
- * 98% of the top 20). Compared list by list on the 100k directory: see docs/memory.md.
- */
-const MORE_WORDS_CANDIDATES = 1000;
-/**
- * Rows of a large scope scored when its rarest word alone is in more than {@link MAX_CANDIDATES}
- * of them: that word's newest matches, found by reading the scope newest first (the index
- * `memory_episodes_recent`) until there are this many. Their ranking differs by that word's
- * count and the row's length only (the other query words are commoner still), so a few times a
- * list's depth do. bench/memory, one agent's 50,000 of 100,000 rows: its newest 2,000 matches,
- * read through the GIN index as all of the word's matches in the table (7,757 rows for "work"),
- * then sorted, took 33.0 ms of CPU a retrieve; its newest 500 read in order 27.5 ms (p95 64 ->
- * 46 ms; interleaved, load average 4).
- */
-const NEWEST_CANDIDATES = 500;
+const CANDIDATES = 1000;
 /**
  * A scope of at most this many rows is matched row by row (`ts_match_vq`, which no index serves)
  * instead of through the GIN index, whose cost is the query words' matches in the whole table.
@@ -68,11 +61,13 @@ export interface LexicalSearchOptions {
   limit: number;
   /** Orders equal scores (newest first). */
   tieBreak: RawBuilder<unknown>;
+  /** Rows a large scope's search scores at most: {@link CANDIDATES}, the default. */
+  candidates?: number | undefined;
 }
 
 /** Several queries searched together: {@link lexicalSearches}. */
-export interface LexicalSearchesOptions extends Omit<LexicalSearchOptions, 'query' | 'limit'> {
-  queries: ReadonlyArray<{ query: string; limit: number }>;
+export interface LexicalSearchesOptions extends Omit<LexicalSearchOptions, 'query' | 'limit' | 'candidates'> {
+  queries: ReadonlyArray<{ query: string; limit: number; candidates?: number | undefined }>;
 }
 
 /** A query lexeme with its document frequency in the scope and its tsquery literal. */
@@ -91,17 +86,17 @@ export interface Term {
  * statistics the database keeps per scope on every write (migration
  * `0008_memory_term_statistics`), so no statement counts a scope's rows. A scope of at most
  * {@link SCOPE_SCAN_ROWS} rows is ranked exactly; a larger one scores the matches of its rarest
- * words ({@link MAX_CANDIDATES}). Stop words and stemming are Postgres's `english` configuration.
+ * words ({@link CANDIDATES}). Stop words and stemming are Postgres's `english` configuration.
  */
 export async function lexicalSearch<Row>(
   db: QueryExecutorProvider,
   options: LexicalSearchOptions,
   statistics?: QueryStatistics,
 ): Promise<Array<Row & { score: number }>> {
-  const { query, limit, ...rest } = options;
+  const { query, limit, candidates, ...rest } = options;
   const [ranked] = await lexicalSearches<Row>(
     db,
-    { ...rest, queries: [{ query, limit }] },
+    { ...rest, queries: [{ query, limit, candidates }] },
     statistics ? [statistics] : undefined,
   );
   return ranked!;
@@ -197,15 +192,28 @@ export async function lexicalSearches<Row>(
         { table: options.table, queries: options.queries.map((q) => q.query) },
       ])
     )[0]!;
+  // Queries of the same lexemes in the scope (a sub-query that only drops words the scope does not
+  // have) rank alike: one statement, the first's (the question's, with its candidate budget), its
+  // list shared. bench/memory, one agent's 50,000 rows: "What activity did Maria suggest for Evan
+  // and the dog?" and its part "Maria suggest Evan dog" are both {dog, maria, evan} there.
+  const searched = new Map<string, Array<Row & { score: number }>>();
   for (const [index, { rows, averageLength, terms }] of known.entries()) {
     // An empty scope or no word of the query in it: no search statement.
     if (rows === 0 || terms.length === 0) continue;
-    found[index] = await rankedSearch<Row>(db, options, terms, rows, averageLength, options.queries[index]!.limit);
+    const { limit, candidates = CANDIDATES } = options.queries[index]!;
+    const key = JSON.stringify([terms.map((term) => term.lexeme), limit]);
+    const list =
+      searched.get(key) ?? (await rankedSearch<Row>(db, options, terms, rows, averageLength, limit, candidates));
+    searched.set(key, list);
+    found[index] = [...list];
   }
   return found;
 }
 
-/** One query's search: its matching rows of the scope, ranked by BM25 with the scope's statistics. */
+/**
+ * One query's search: its matching rows of the scope, ranked by BM25 with the scope's statistics;
+ * in a large scope, the matches of its rarest words within `budget` rows ({@link CANDIDATES}).
+ */
 async function rankedSearch<Row>(
   db: QueryExecutorProvider,
   options: LexicalSearchesOptions,
@@ -213,25 +221,27 @@ async function rankedSearch<Row>(
   rows: number,
   averageLength: number,
   limit: number,
+  budget: number,
 ): Promise<Array<Row & { score: number }>> {
   const table = sql.table(options.table);
   const tsquery = (chosen: readonly Term[]) => chosen.map((term) => term.literal).join(' | ');
   const selecting = options.table === 'memory_episodes' ? selective(terms, rows) : terms;
-  const candidates = rarest(selecting);
+  const candidates = rarest(selecting, budget);
   const scope = scopeCondition(options.scope);
   let source: RawBuilder<unknown> = table;
   let matching: RawBuilder<unknown>;
   if (rows <= SCOPE_SCAN_ROWS) matching = sql`ts_match_vq(t.search, ${tsquery(selecting)}::tsquery)`;
-  else if (candidates[0]!.documents > MAX_CANDIDATES) {
+  else if (candidates[0]!.documents > 2 * budget) {
     // The newest matches of one common word: each (user, agent) range of the scope read newest
-    // first until it has them, not every match of the word in the table (see NEWEST_CANDIDATES).
+    // first until it has them, not every match of the word in the table (see CANDIDATES).
+    const newest = sql.lit(Math.ceil(budget / 2));
     const owners = scopeOwners(options.scope).map(
       (owner) => sql`(select * from ${table} t where t.user_id = ${owner.user_id} and t.agent_id = ${owner.agent_id}
         and ${scope} and t.search @@ ${tsquery(candidates)}::tsquery
-        order by ${options.tieBreak} desc limit ${sql.lit(NEWEST_CANDIDATES)})`,
+        order by ${options.tieBreak} desc limit ${newest})`,
     );
     source = sql`(select * from (${sql.join(owners, sql` union all `)}) t
-      order by ${options.tieBreak} desc limit ${sql.lit(NEWEST_CANDIDATES)})`;
+      order by ${options.tieBreak} desc limit ${newest})`;
     matching = sql`true`;
   } else matching = sql`t.search @@ ${tsquery(candidates)}::tsquery`;
   const lexemes = terms.map((term) => term.lexeme);
@@ -354,15 +364,15 @@ function selective(terms: readonly Term[], rows: number): readonly Term[] {
 }
 
 /**
- * The rarest terms whose matches add up to at most {@link MORE_WORDS_CANDIDATES} rows (at least
- * the rarest one): a large scope's candidates. `terms` is sorted rarest first.
+ * The rarest terms whose matches add up to at most `budget` rows (at least the rarest one): a
+ * large scope's candidates. `terms` is sorted rarest first.
  */
-function rarest(terms: readonly Term[]): Term[] {
+function rarest(terms: readonly Term[], budget: number): Term[] {
   const chosen = [terms[0]!];
   let documents = terms[0]!.documents;
   for (const term of terms.slice(1)) {
     documents += term.documents;
-    if (documents > MORE_WORDS_CANDIDATES) break;
+    if (documents > budget) break;
     chosen.push(term);
   }
   return chosen;
