@@ -19,7 +19,7 @@ const MAX_QUERY_TERMS = 64;
  * questions, a sum of 2,000 scored 1,396 rows for "When did Evan present to the agency's biggest
  * client?" and 7.2 ms of CPU a statement, 1,000 6.5 ms with the same top 20 of every list (99.5%
  * of the top 84, a retrieve's depth; 750: 5.8 ms, 98% of the top 20). Compared list by list on the
- * 100k directory: see docs/memory.md.
+ * 100k directory: see docs/memory-benchmarks.md.
  *
  * The rarest word alone is matched whole up to twice the budget (2,000 rows); in more rows than
  * that, its newest matches, half the budget (500), found by reading the scope newest first (the
@@ -118,7 +118,7 @@ export interface QueryStatistics {
  * tsquery: built in the same statement (a CTE), it was unknown to the planner, which guessed 500
  * matching rows and intersected the GIN index (18,258 rows with a speaker's name among 100,000)
  * with the scope instead of reading the scope's 666 rows (EXPLAIN ANALYZE, PGlite, one user
- * among 100,000 rows: 2,155 ms; see docs/memory.md). PGlite runs one statement at a time,
+ * among 100,000 rows: 2,155 ms; see docs/memory-benchmarks.md). PGlite runs one statement at a time,
  * `select 1` alone ~0.7 ms of CPU: a retrieve asks for its facts' and episodes' together.
  */
 export async function searchStatistics(
@@ -353,7 +353,7 @@ async function scoreMatches<Row>(
  * below zero there (BM25's +1 form keeps it under ln 2 = 0.69, against 2.1 for a word in 12% of
  * the rows): a row with only that word ranks below nearly every row with another query word, and
  * matching it made a user's search score two thirds of the conversation instead of its few
- * matches of the other words (bench/memory: see docs/memory.md). Episodes only: a fact is a
+ * matches of the other words (bench/memory: see docs/memory-benchmarks.md). Episodes only: a fact is a
  * distilled statement about its subject, so a name there is what the fact is about, and facts
  * are few and short (bench/memory's distill section, tuning seeds: 89.4% -> 91.2% with facts
  * picked by names too, the rows without facts unchanged).

@@ -57,7 +57,7 @@ const episodeLine = (episode: Pick<PromptEpisode, 'text'>) => episode.text.repla
  * The ranked episodes without those whose line a better one already says: a turn said again and
  * again ("Bye! Take care.", at the end of every session) matches a question's common word and,
  * short, ranks high each time; its copies spent a tight budget on one line. bench/memory, 5% of
- * full context: held-out 78.8% -> 85.3%, tuning 84.1% -> 84.7% (see docs/memory.md).
+ * full context: held-out 78.8% -> 85.3%, tuning 84.1% -> 84.7% (see docs/memory-benchmarks.md).
  */
 export function distinctLines<E extends Pick<PromptEpisode, 'text'>>(ranked: readonly E[]): E[] {
   const lines = new Set<string>();

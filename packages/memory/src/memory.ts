@@ -50,7 +50,7 @@ const DEFAULT_MAX_TEXT = 4000;
  * give it a try.") or the answer to a question that matched. bench/memory, tuning seeds, recall
  * at 10% of the tokens: no neighbours 62%, up to 24 tokens 85%, up to 40 or any length 85%. Only
  * the turn after, not the one before too: held-out 81.8% -> 86.5%, tuning 84.7% -> 85.3% (the
- * turns before spent a budget that now holds more matches; see docs/memory.md).
+ * turns before spent a budget that now holds more matches; see docs/memory-benchmarks.md).
  */
 const NEIGHBOUR_TOKENS = 24;
 /**
@@ -65,7 +65,7 @@ const NEIGHBOUR_TOKENS = 24;
  * lists are cut, held-out 77.1% -> 77.6% (tuning 82.9% both). Every list read deeper (vectors,
  * sub-queries, large scopes too) cost the latency section's hybrid rows 4-8 ms of CPU a
  * retrieve; this one list, one user among 100,000 rows, 14-15 -> 15-16 ms (noise: two runs
- * each), the large scope none. See docs/memory.md, session 8.
+ * each), the large scope none. See docs/memory-benchmarks.md, session 8.
  */
 const DEEPER_MATCHES = 2;
 /** Rows each ranked list contributes to a fusion at least. */
@@ -403,12 +403,12 @@ export class Memory implements AsyncDisposable {
       signal,
     );
     // A second hop by rule: the names the best episodes introduce, for the half of a multi-hop
-    // question that shares no word with it (bench/memory: multi-hop 15% -> see docs/memory.md).
+    // question that shares no word with it (bench/memory: multi-hop 15% -> see docs/memory-benchmarks.md).
     const speakers = speakersOf(textRanked);
     const bridge = bridgeQuery(query, textRanked, speakers);
     const bridged = bridge ? await this.#searchEpisodes(scope, bridge, BRIDGE_RESULTS, statistics[0]!) : [];
     // A question about two people asks about one subject ("Which game do Ana and Ben both play?"):
-    // the rare words of the best episodes found for it, searched again (see docs/memory.md).
+    // the rare words of the best episodes found for it, searched again (see docs/memory-benchmarks.md).
     const fedBack = joinsNames(query)
       ? await feedbackSearch({
           query,
