@@ -226,6 +226,15 @@ describe('InMemoryBus', () => {
     });
   });
 
+  it('acks at once with ackNow: undefined, and the delivery is gone before it returns', async () => {
+    const bus = new InMemoryBus();
+    await bus.send({ from: 'host', to: 'a', content: 'x' });
+    const [delivery] = await bus.read('a', { blockMs: 0 });
+    expect(bus.ackNow('a', [delivery!.deliveryId])).toBeUndefined();
+    expect(await bus.stats('a')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
+    await bus.close();
+  });
+
   describe('close', () => {
     it('returns the same promise twice and rejects every other call with CLOSED', async () => {
       const bus = new InMemoryBus();

@@ -182,11 +182,16 @@ export class InMemoryBus implements MessageBus {
 
   /** Removes deliveries for good. Unknown ids (already acked, dropped inbox) are ignored. */
   ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
+    return this.ackNow(inbox, deliveryIds) ?? Promise.resolve();
+  }
+
+  /** `ack`, done before it returns: `undefined`, or the rejection (closed, an invalid inbox name). */
+  ackNow(inbox: string, deliveryIds: readonly string[]): Promise<void> | undefined {
     try {
       this.#assertOpen('ack');
       const box = this.#existing(inbox);
       if (box !== undefined) for (const deliveryId of deliveryIds) box.inFlight.delete(deliveryId);
-      return Promise.resolve();
+      return undefined;
     } catch (error) {
       return Promise.reject(error);
     }

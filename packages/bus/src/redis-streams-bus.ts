@@ -249,6 +249,11 @@ export class RedisStreamsBus implements MessageBus {
     }
   }
 
+  /** `ack`: a Redis ack is a round trip, never done at once. */
+  ackNow(inbox: string, deliveryIds: readonly string[]): Promise<void> {
+    return this.ack(inbox, deliveryIds);
+  }
+
   /**
    * Restarts the lease (the Redis idle time) of deliveries `consumer` (default: the bus's own)
    * still holds; returns how many it held. A delivery already claimed by another reader is not

@@ -41,6 +41,9 @@ export class ForwardingBus implements MessageBus {
   ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
     return this.inner.ack(inbox, deliveryIds);
   }
+  ackNow(inbox: string, deliveryIds: readonly string[]): Promise<void> | undefined {
+    return this.inner.ackNow(inbox, deliveryIds);
+  }
   extendLease(inbox: string, deliveryIds: readonly string[], options?: { consumer?: string }): Promise<number> {
     return this.inner.extendLease(inbox, deliveryIds, options);
   }

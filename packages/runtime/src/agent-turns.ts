@@ -22,7 +22,7 @@ import {
 } from '@agentrix/core';
 import { sendReply } from './agent-replies.js';
 import type { AgentRuntimeDependencies, AgentRuntimeParts } from './agent-runtime-dependencies.js';
-import { type RunTurnOptions, runTurnUnder, type TurnResult } from './run-turn.js';
+import type { RunTurnOptions, TurnResult } from './run-turn.js';
 import type { ToolSet } from './tool-set.js';
 import { speakerName } from './turn-failure.js';
 import { narrowToolSet } from './turn-router.js';
@@ -31,12 +31,13 @@ import type { TurnSignal } from './turn-signal.js';
 /** Default wait of a delegated ask (`ToolContext.ask`), within the turn's own deadline. */
 const DELEGATE_TIMEOUT_MS = 60_000;
 
-/** What a turn's work leaves for its commit. */
+/** A turn's work as its commit needs it: what it started from, and when it replied. */
 export interface TurnWork {
-  result: TurnResult;
   context: AgentContext;
   input: UserMessage;
   scope: CallScope;
+  /** What the step loop (`runTurnUnder`) runs with. */
+  options: RunTurnOptions;
   /** When the reply was sent (a clock reading), if the message asked for one: the context's `updatedAt`. */
   at: number | undefined;
 }
@@ -59,37 +60,64 @@ export class AgentTurns {
     this.#scope = { ...parts.spec.scope, agentId: parts.spec.id };
   }
 
-  /** The work of a turn, raced against its deadline by the caller: the model, the tools, the reply. */
-  async work(delivery: Delivery, threadId: string, turnId: string, turn: TurnSignal): Promise<TurnWork> {
-    const { contexts } = this.#deps;
-    const { envelope } = delivery;
-    let tools = this.#tools;
+  /**
+   * The start of a turn's work: the router, the context, the step loop's options. At once (no
+   * promise) without a router and with the in-process context store. The caller runs the step
+   * loop and {@link reply} itself, each raced against the turn's deadline: an `async` function
+   * around them was a frame, a promise and an `await` more per ask (bench/runtime section 4, sixth pass).
+   */
+  start(delivery: Delivery, threadId: string, turnId: string, turn: TurnSignal): TurnWork | Promise<TurnWork> {
     const router = this.#deps.router;
-    if (router && tools.definitions.length > 0) {
-      const decision = await router.route(
-        { agentId: this.#id, text: envelope.content, skills: tools },
-        { signal: turn.signal },
-      );
-      tools = narrowToolSet(tools, decision);
-    }
+    if (router && this.#tools.definitions.length > 0)
+      return this.#startRouted(router, delivery, threadId, turnId, turn);
+    const loading = this.#deps.contexts.loadForTurn(this.#id, threadId);
+    return loading instanceof Promise
+      ? loading.then((context) => this.#started(delivery.envelope, threadId, turnId, turn, this.#tools, context))
+      : this.#started(delivery.envelope, threadId, turnId, turn, this.#tools, loading);
+  }
+
+  async #startRouted(
+    router: NonNullable<AgentRuntimeDependencies['router']>,
+    delivery: Delivery,
+    threadId: string,
+    turnId: string,
+    turn: TurnSignal,
+  ): Promise<TurnWork> {
+    const { envelope } = delivery;
+    const decision = await router.route(
+      { agentId: this.#id, text: envelope.content, skills: this.#tools },
+      { signal: turn.signal },
+    );
+    const tools = narrowToolSet(this.#tools, decision);
+    const context = await this.#deps.contexts.loadForTurn(this.#id, threadId);
+    return this.#started(envelope, threadId, turnId, turn, tools, context);
+  }
+
+  #started(
+    envelope: MessageEnvelope,
+    threadId: string,
+    turnId: string,
+    turn: TurnSignal,
+    tools: ToolSet,
+    context: AgentContext,
+  ): TurnWork {
     const scope = this.#scopeOf(envelope, threadId);
-    // The in-process store answers at once: an `await` less per turn (bench/runtime section 4, fifth pass).
-    const loading = contexts.loadForTurn(this.#id, threadId);
-    const context = loading instanceof Promise ? await loading : loading;
     const input: UserMessage = { role: 'user', content: envelope.content, name: speakerName(envelope.from) };
     const options = this.#turnOptions(envelope, threadId, turnId, turn, tools, scope, [...context.messages, input]);
-    const result = await runTurnUnder(options, turn);
-    // A turn abandoned at its deadline must not answer or ack late.
+    return { context, input, scope, options, at: undefined };
+  }
+
+  /**
+   * After the step loop: the reply to the asker, if the message asked for one (sets `work.at`).
+   * Returns the bus's send to wait for, or nothing when the reply went to an ask of this manager
+   * in process. A turn abandoned at its deadline must not answer (nor ack) late: it throws.
+   */
+  reply(envelope: MessageEnvelope, work: TurnWork, result: TurnResult, turn: TurnSignal): Promise<unknown> | undefined {
     turn.throwIfAborted('turn');
-    let at: number | undefined;
-    if (envelope.replyTo) {
-      // One clock read for the reply and the context's save (53 ns each: bench/runtime section 4).
-      at = this.#deps.clock.now();
-      // Nothing to wait for when the reply went to an ask of this manager in process.
-      const sent = sendReply(this.#deps, this.#id, envelope, envelope.replyTo, result.reply, at);
-      if (sent !== undefined) await sent;
-    }
-    return { result, context, input, scope, at };
+    if (!envelope.replyTo) return undefined;
+    // One clock read for the reply and the context's save (53 ns each: bench/runtime section 4).
+    work.at = this.#deps.clock.now();
+    return sendReply(this.#deps, this.#id, envelope, envelope.replyTo, result.reply, work.at);
   }
 
   /** The commit hooks of a turn (memory's episodes): their writes land before its context and ack (`AgentRuntime`). */
@@ -97,7 +125,8 @@ export class AgentTurns {
     delivery: Delivery,
     threadId: string,
     turnId: string,
-    { result, input, scope }: TurnWork,
+    { input, scope }: TurnWork,
+    result: TurnResult,
     turn: TurnSignal,
   ): Promise<void> {
     const commit: TurnCommit = {

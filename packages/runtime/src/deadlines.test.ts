@@ -1,5 +1,5 @@
 import { FakeClock } from '@agentrix/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Deadlines } from './deadlines.js';
 
 describe('Deadlines', () => {
@@ -51,9 +51,28 @@ describe('Deadlines', () => {
     deadlines.cancel(second);
     deadlines.cancel(third);
     expect(deadlines.size).toBe(0);
+    await Promise.resolve(); // the timer is cleared once the microtasks queued so far have run
     expect(clock.pendingTimers).toBe(0);
     await clock.advance(1_000);
     expect(fired).toEqual([2]);
+  });
+
+  it('keeps its timer for a deadline that comes back in the same microtasks, and clears it after', async () => {
+    const clock = new FakeClock();
+    const deadlines = new Deadlines(clock);
+    const timers = vi.spyOn(clock, 'setTimeout');
+    // One ask at a time: the reply queues the asker's next ask, then the turn ends (its deadline goes).
+    let deadline = deadlines.add(100, () => {});
+    for (let ask = 0; ask < 10; ask++) {
+      const next = Promise.resolve().then(() => deadlines.add(100, () => {}));
+      deadlines.cancel(deadline);
+      deadline = await next;
+    }
+    deadlines.cancel(deadline);
+    await Promise.resolve();
+    expect(timers).toHaveBeenCalledTimes(1);
+    expect(clock.pendingTimers).toBe(0);
+    timers.mockRestore();
   });
 
   it('an earlier deadline re-arms the timer; a deadline added while others expire is kept', async () => {

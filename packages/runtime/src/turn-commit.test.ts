@@ -1,5 +1,6 @@
 import { InMemoryBus } from '@agentrix/bus';
 import type { TurnCommit } from '@agentrix/core';
+import { ForwardingBus } from '@agentrix/core/implement';
 import { MockLLM } from '@agentrix/testing';
 import { describe, expect, it } from 'vitest';
 import { AgentManager } from './agent-manager.js';
@@ -41,6 +42,33 @@ describe('turn commit hooks', () => {
     });
     await agentrix.close();
     await bus.close();
+  });
+
+  it('waits for an ack the bus does not do at once; a failed one gives the message back', async () => {
+    const order: string[] = [];
+    let failures = 1;
+    // A real bus whose ack completes later (as over Redis or SQL), the first one failing.
+    class LateAckBus extends ForwardingBus {
+      override ackNow(inbox: string, deliveryIds: readonly string[]): Promise<void> {
+        return new Promise((resolve) => setTimeout(resolve, 5)).then(() => {
+          order.push(failures > 0 ? 'ack failed' : 'acked');
+          if (failures-- > 0) throw new Error('ack lost');
+          return this.inner.ack(inbox, deliveryIds);
+        });
+      }
+    }
+    const inner = new InMemoryBus();
+    const agentrix = new AgentManager({ bus: new LateAckBus(inner), model: new MockLLM({ fallback: { text: 'ok' } }) });
+    agentrix.events.on('turn.completed', () => order.push('completed'));
+    agentrix.events.on('turn.failed', (event) => order.push(`failed: ${event.error.message}`));
+    await agentrix.create({ id: 'a1' });
+    await agentrix.send({ to: 'a1', content: 'question' });
+    await agentrix.waitForIdle();
+    expect(order).toEqual(['ack failed', 'failed: ack lost', 'acked', 'completed']);
+    expect(agentrix.get('a1').turns).toBe(1);
+    expect(await inner.stats('a1')).toMatchObject({ unread: 0, inFlight: 0 });
+    await agentrix.close();
+    await inner.close();
   });
 
   it('a hook that throws fails the turn: the message is redelivered and committed once the hook succeeds', async () => {

@@ -67,10 +67,20 @@ describe('TurnSignal', () => {
     turn.closeOnAbort(stream('after'));
     expect(closed).toEqual(['open', 'after']);
 
+    // The first stream ending leaves a second one still closed by the abort.
+    const second = TurnSignal.own(new AbortController());
+    const [early, late] = [stream('early'), stream('late')];
+    second.closeOnAbort(early);
+    second.closeOnAbort(late);
+    second.streamEnded(early);
+    expect(second.reusable()).toBe(false);
+    second.abort(new Error('deadline'));
+    expect(closed).toEqual(['open', 'after', 'late']);
+
     const caller = new AbortController();
     const following = TurnSignal.following(caller.signal);
     following.closeOnAbort(stream('followed'));
     caller.abort();
-    expect(closed).toEqual(['open', 'after', 'followed']);
+    expect(closed).toEqual(['open', 'after', 'late', 'followed']);
   });
 });

@@ -243,6 +243,11 @@ export class SqlMessageBus implements MessageBus {
     }
   }
 
+  /** `ack`: a SQL ack is a statement, never done at once. */
+  ackNow(inbox: string, deliveryIds: readonly string[]): Promise<void> {
+    return this.ack(inbox, deliveryIds);
+  }
+
   /**
    * Restarts the lease of deliveries `consumer` (default: the bus's own) still holds. Returns
    * how many were still held.

@@ -41,6 +41,8 @@ export function invalidInputContract(openBus: OpenBus): void {
       await rejection(bus.read('has space', { blockMs: 0 }), 'INVALID_ARGUMENT');
       await rejection(bus.read('', { blockMs: 0 }), 'INVALID_ARGUMENT');
       await rejection(bus.stats('a/b'), 'INVALID_ARGUMENT');
+      // ackNow's errors come as its promise, never as `undefined` (acked) nor thrown.
+      await rejection(Promise.resolve(bus.ackNow('a/b', ['1'])), 'INVALID_ARGUMENT');
       await rejection(bus.createGroup('bad group'), 'INVALID_ARGUMENT');
       await bus.createGroup(`${ns}.team`);
       await rejection(bus.join(`${ns}.team`, 'bad member'), 'INVALID_ARGUMENT');

@@ -47,6 +47,21 @@ export function sendReadAckContract(openBus: OpenBus): void {
       expect(await bus.read(inbox, { consumer: 'c2', blockMs: 0 })).toEqual([]);
     });
 
+    it('acks with ackNow as with ack, at once (undefined) or through the promise it returns', async () => {
+      const bus = await openBus();
+      const ns = namespace();
+      const inbox = `${ns}.alice`;
+      for (const content of ['one', 'two']) await bus.send({ from: 'host', to: inbox, content });
+      const deliveries = await bus.read(inbox, { consumer: 'c1', max: 2, blockMs: 0 });
+      expect(contents(deliveries)).toEqual(['one', 'two']);
+      // An unknown id is ignored, as by ack.
+      await bus.ackNow(inbox, [deliveries[0]!.deliveryId, 'no-such-delivery']);
+      expect(await bus.stats(inbox)).toEqual({ unread: 0, inFlight: 1, deadLetters: 0 });
+      await bus.ackNow(inbox, [deliveries[1]!.deliveryId]);
+      expect(await bus.stats(inbox)).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
+      expect(await bus.read(inbox, { consumer: 'c2', blockMs: 0 })).toEqual([]);
+    });
+
     it('carries a W3C trace context (envelope.trace) and refuses a malformed one', async () => {
       const bus = await openBus();
       const ns = namespace();
