@@ -168,6 +168,12 @@ export const READ_HANDOFF = 4;
 export const READ_MAYBE_EMPTY = 8;
 /** Trim the acked entries at the head of the stream (see TRIM in the read script). */
 export const READ_TRIM = 16;
+/**
+ * A plain `XREADGROUP` for the reader's new messages ran just before this script (sent in the
+ * same tick, on the same connection): ack, then claim parked deliveries only when the `reclaim`
+ * marker is set (the bus puts them before what the plain read took), read nothing new, arm nothing.
+ */
+export const READ_TAKEN = 32;
 
 /**
  * ACK AND READ, for a batch of inboxes: `ack` and `read` both go through it, and an ack may fetch
@@ -175,7 +181,7 @@ export const READ_TRIM = 16;
  * touches (stream, errors, dead, reclaim, armed per inbox). ARGV: inbox key prefix, group, leaseMs,
  * maxDeliveries, now, deadMax, bus token, then per
  * inbox: inbox, consumer, max, flags (READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF |
- * READ_MAYBE_EMPTY | READ_TRIM), the
+ * READ_MAYBE_EMPTY | READ_TRIM | READ_TAKEN), the
  * number of entry ids to ack, those ids.
  *
  * Per inbox: first acks the ids given (unknown ones are ignored; with READ_MAYBE_EMPTY also
@@ -216,8 +222,9 @@ end
 -- is every entry up to a delivered one (delivered), and every entry when the inbox is drained.
 -- oldest: the oldest in-flight entry id, false when none, nil when not looked up yet. Acking with
 -- XACK alone and trimming every READ_TRIM acks instead of an XDEL per ack: XDEL walks the
--- stream node to the entry (up to 100 entries), 13% of Redis's instructions per message.
-local function trim(stream, oldest, drained, delivered)
+-- stream node to the entry (up to 100 entries), 13% of Redis's instructions per message. A
+-- drained inbox with nothing in flight has no entry left, so no error either (see READ_MAYBE_EMPTY).
+local function trim(stream, errors, hasErrors, oldest, drained, delivered)
   if oldest == nil then
     local first = redis.call('XPENDING', stream, group, '-', '+', '1')[1]
     oldest = first and first[1] or false
@@ -226,6 +233,7 @@ local function trim(stream, oldest, drained, delivered)
     redis.call('XTRIM', stream, 'MINID', oldest)
   elseif drained then
     redis.call('XTRIM', stream, 'MAXLEN', '0')
+    if hasErrors then redis.call('DEL', errors) end
   elseif delivered then
     redis.call('XTRIM', stream, 'MINID', after(delivered))
   end
@@ -243,28 +251,45 @@ local function read_one(a)
   local inbox, consumer, max, flags = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local acks = tonumber(ARGV[a + 4])
   local stream, errors, reclaim = inbox_key(inbox, 'stream'), inbox_key(inbox, 'errors'), inbox_key(inbox, 'reclaim')
-  -- Which of the two markers exist, in one call (usually neither: nothing was nacked lately).
-  -- Key names and calls cost about 0.25 µs each in a script, about as much as EXISTS itself.
   local hasErrors, hasReclaim = false, false
-  if redis.call('EXISTS', errors, reclaim) > 0 then
-    hasErrors = redis.call('EXISTS', errors) == 1
-    hasReclaim = redis.call('EXISTS', reclaim) == 1
-  end
-  local maybeEmpty = flags % 16 >= 8
   -- The last id acked here (delivered, so a bound for TRIM), when a trim is due.
   local acked = nil
-  if acks > 0 then
-    local trimDue = flags >= 16
+  -- An empty stream has nothing unread, parked or in flight: no marker to look at, no XREADGROUP
+  -- that finds nothing, no XPENDING for the hint. Asked for by the ack of a message handed off in
+  -- a wake-up (READ_MAYBE_EMPTY: the inbox usually held only that one), which acks and deletes
+  -- its ids and looks at XLEN before EXISTS: 1,000 agents 9.6 -> 8.6 commands per message
+  -- (bench/bus/command-counts.ts). An error of an id acked here is left behind only if the
+  -- handed-off delivery was nacked and then acked: the next drained read of the inbox deletes it.
+  local empty = false
+  if flags % 16 >= 8 and max > 0 then
+    for i = a + 5, a + 4 + acks do
+      local ok, n = pcall(redis.call, 'XACK', stream, group, ARGV[i])
+      if ok and n == 1 then redis.call('XDEL', stream, ARGV[i]) end
+    end
+    empty = redis.call('XLEN', stream) == 0
+    if not empty and redis.call('EXISTS', errors, reclaim) > 0 then
+      hasErrors = redis.call('EXISTS', errors) == 1
+      hasReclaim = redis.call('EXISTS', reclaim) == 1
+      if hasErrors and acks > 0 then redis.call('HDEL', errors, unpack(ARGV, a + 5, a + 4 + acks)) end
+    end
+  else
+    -- Which of the two markers exist, in one call (usually neither: nothing was nacked lately).
+    -- Key names and calls cost about 0.25 µs each in a script, about as much as EXISTS itself.
+    if redis.call('EXISTS', errors, reclaim) > 0 then
+      hasErrors = redis.call('EXISTS', errors) == 1
+      hasReclaim = redis.call('EXISTS', reclaim) == 1
+    end
+    local trimDue = flags % 32 >= 16
     for i = a + 5, a + 4 + acks do
       local ok, n = pcall(redis.call, 'XACK', stream, group, ARGV[i])
       if ok and n == 1 then
-        if maybeEmpty then redis.call('XDEL', stream, ARGV[i]) elseif trimDue then acked = ARGV[i] end
+        if trimDue then acked = ARGV[i] end
         if hasErrors then redis.call('HDEL', errors, ARGV[i]) end
       end
     end
   end
   if max == 0 then
-    if acked then trim(stream, nil, false, acked) end
+    if acked then trim(stream, errors, false, nil, false, acked) end
     return ACKED
   end
   -- reply: the header (hint, more and dead count set at the end), then 4 values per delivery
@@ -275,7 +300,8 @@ local function read_one(a)
   local reply, deadOut, taken = {1, -1, 0, 0}, nil, 0
   local rounds = 0
 
-  if flags % 4 >= 2 or hasReclaim then
+  local plainTaken = flags >= 32
+  if not empty and (flags % 4 >= 2 or hasReclaim) then
     local dead = inbox_key(inbox, 'dead')
     local ok, pending = pcall(redis.call, 'XPENDING', stream, group, 'IDLE', lease, '-', '+', max)
     if not ok then
@@ -317,11 +343,7 @@ local function read_one(a)
     if hasReclaim and taken < max and rounds < 10 then redis.call('DEL', reclaim) end
   end
 
-  -- An empty stream has nothing unread and nothing in flight: no XREADGROUP that finds nothing, no
-  -- XPENDING for the hint. Asked for by the ack of a message handed off in a wake-up (1,000 agents:
-  -- 11.7 -> 9.6 commands per message, bench/bus/command-counts.ts); XLEN is the cheapest command.
-  local empty = taken == 0 and maybeEmpty and redis.call('XLEN', stream) == 0
-  while taken < max and not empty do
+  while taken < max and not empty and not plainTaken do
     local count = ARGV[a + 2]
     if taken > 0 then count = tostring(max - taken) end
     local read = read_new(stream, consumer, count)
@@ -341,7 +363,7 @@ local function read_one(a)
   -- Drained when fewer than max were taken (the reclaim and XREADGROUP both ran dry). With max
   -- taken the inbox may hold more: the next read finds out (and arms it then).
   local more = 0
-  if rounds >= 10 or taken >= max then more = 1 end
+  if rounds >= 10 or taken >= max or plainTaken then more = 1 end
   if more == 0 then
     if taken == 0 and flags % 8 >= 4 then
       redis.call('SET', inbox_key(inbox, 'armed'), token .. '\\n' .. consumer)
@@ -363,7 +385,7 @@ local function read_one(a)
     end
     if #inFlight >= 100 and (hint < 0 or hint > lease) then hint = lease end
   end
-  if (more == 0 and not empty) or acked then trim(stream, oldest, more == 0, acked) end
+  if (more == 0 and not empty) or acked then trim(stream, errors, hasErrors, oldest, more == 0, acked) end
   reply[2], reply[3] = hint, more
   if deadOut == nil then return reply end
   local withDead = {1, hint, more, #deadOut}

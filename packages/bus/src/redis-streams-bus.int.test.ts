@@ -275,6 +275,17 @@ describe('RedisStreamsBus', () => {
       return { read };
     }
 
+    /** Waits (a load-proof bound, 5 s) until the inbox `agent` is armed for a hand-off to `consumer`. */
+    async function armedFor(namespace: string, consumer: string): Promise<void> {
+      const client = openClient();
+      for (let tries = 0; tries < 250; tries++) {
+        const armed = await client.get(`agentrix:${namespace}:inbox:{agent}:armed`);
+        if (armed?.endsWith(`\n${consumer}`)) return;
+        await wait(20);
+      }
+      throw new Error(`the inbox was not armed for ${consumer}`);
+    }
+
     it('hands a message to a blocked reader in the wake-up itself, with the lease taken by that reader', async () => {
       const namespace = `test-${randomUUID()}`;
       const bus = await openBus({ namespace });
@@ -319,16 +330,16 @@ describe('RedisStreamsBus', () => {
     it('acks a handed-off message without reading the inbox it left empty, and hands the next one off too', async () => {
       const namespace = `test-${randomUUID()}`;
       const bus = await openBus({ namespace });
-      const stream = `agentrix:${namespace}:inbox:{agent}:stream`;
-      // Every command Redis runs on this inbox's stream, those inside scripts included.
+      const inboxKeys = `agentrix:${namespace}:inbox:{agent}:`;
+      // Every command Redis runs on this inbox's keys, those inside scripts included.
       const monitor = await openClient().monitor();
       cleanups.push(() => monitor.disconnect());
       const commands: string[] = [];
       monitor.on('monitor', (_time: string, args: string[]) => {
-        if (args.includes(stream)) commands.push(args[0]!.toUpperCase());
+        if (args.some((arg) => arg.startsWith(inboxKeys))) commands.push(args[0]!.toUpperCase());
       });
       const { read: first } = await blockedRead(bus, 'agent', { consumer: 'loop' });
-      commands.length = 0;
+      await armedFor(namespace, 'loop');
       for (const content of ['one', 'two']) {
         const read = content === 'one' ? first : bus.read('agent', { consumer: 'loop' });
         await bus.send({ from: 'host', to: 'agent', content });
@@ -336,12 +347,159 @@ describe('RedisStreamsBus', () => {
         expect(delivery).toMatchObject({ envelope: { content }, attempt: 1 });
         await bus.ack('agent', [delivery!.deliveryId]);
       }
-      await wait(50);
-      // Per message: the send's XADD and the XREADGROUP of its hand-off; the ack's XACK, XDEL and
-      // XLEN, which found the stream empty (no XREADGROUP finding nothing, no XPENDING).
-      const perMessage = ['XADD', 'XREADGROUP', 'XACK', 'XDEL', 'XLEN'];
-      expect(commands).toEqual([...perMessage, ...perMessage]);
+      // Per message: the send's XADD, the GETDEL of the arm and the XREADGROUP of its hand-off; the
+      // ack's XACK, XDEL and XLEN, which found the stream empty (no EXISTS of the markers, no
+      // XREADGROUP finding nothing, no XPENDING), and the SET of the next arm. (MONITOR reports
+      // late under load: the blocked read's own commands come before the first XADD, and the
+      // last ones may still be on their way.)
+      const perMessage = ['XADD', 'GETDEL', 'XREADGROUP', 'XACK', 'XDEL', 'XLEN', 'SET'];
+      const sent = () => commands.slice(commands.indexOf('XADD'));
+      for (let tries = 0; tries < 250 && sent().length < 2 * perMessage.length; tries++) await wait(20);
+      expect(sent()).toEqual([...perMessage, ...perMessage]);
       expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
+    });
+
+    it('after the ack of a handed-off message, a delivery parked meanwhile comes before the unread ones', async () => {
+      const namespace = `test-${randomUUID()}`;
+      const bus = await openBus({ namespace });
+      const other = await openBus({ namespace });
+      const client = openClient();
+      const { read: first } = await blockedRead(bus, 'agent', { consumer: 'loop' });
+      await bus.send({ from: 'host', to: 'agent', content: 'one' });
+      const [one] = await first;
+      // Meanwhile another process takes 'two' and nacks it (parked), and 'three' arrives unread.
+      await other.send({ from: 'host', to: 'agent', content: 'two' });
+      const [two] = await other.read('agent', { consumer: 'other', blockMs: 0 });
+      expect(two).toMatchObject({ envelope: { content: 'two' } });
+      await other.nack('agent', two!.deliveryId, { error: new Error('retry me') });
+      await other.send({ from: 'host', to: 'agent', content: 'three' });
+      // The loop's ack looks at the markers only because the stream is not empty: 'two' first.
+      await bus.ack('agent', [one!.deliveryId]);
+      const [again] = await bus.read('agent', { consumer: 'loop' });
+      expect(again).toMatchObject({ envelope: { content: 'two' }, attempt: 2, lastError: { message: 'retry me' } });
+      await bus.ack('agent', [again!.deliveryId]);
+      const [three] = await bus.read('agent', { consumer: 'loop' });
+      expect(three).toMatchObject({ envelope: { content: 'three' }, attempt: 1 });
+      await bus.ack('agent', [three!.deliveryId]);
+      // The drained inbox keeps no error behind.
+      await wait(50);
+      expect(await client.exists(`agentrix:${namespace}:inbox:{agent}:errors`)).toBe(0);
+      expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
+    });
+
+    it('drops the error of a handed-off delivery nacked and then acked once the inbox drains', async () => {
+      const namespace = `test-${randomUUID()}`;
+      const bus = await openBus({ namespace });
+      const client = openClient();
+      const errors = `agentrix:${namespace}:inbox:{agent}:errors`;
+      const { read: first } = await blockedRead(bus, 'agent', { consumer: 'loop' });
+      await bus.send({ from: 'host', to: 'agent', content: 'one' });
+      const [one] = await first;
+      await bus.nack('agent', one!.deliveryId, { error: new Error('changed my mind') });
+      expect(await client.exists(errors)).toBe(1);
+      // A late ack of the nacked delivery: the stream is then empty, so its ack skips the markers.
+      await bus.ack('agent', [one!.deliveryId]);
+      expect(await bus.read('agent', { consumer: 'loop', blockMs: 0 })).toEqual([]);
+      expect(await client.exists(errors)).toBe(0);
+      expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
+    });
+
+    /** Reads `count` messages as a reader loop does (read max 1, ack), returning content and attempt of each. */
+    async function loop(bus: RedisStreamsBus, count: number): Promise<Array<[string, number]>> {
+      const seen: Array<[string, number]> = [];
+      for (let index = 0; index < count; index++) {
+        const [delivery] = await bus.read('agent', { consumer: 'loop', max: 1 });
+        seen.push([delivery!.envelope.content as string, delivery!.attempt]);
+        await bus.ack('agent', [delivery!.deliveryId]);
+      }
+      return seen;
+    }
+
+    it("fetches a backlog's next message with a plain XREADGROUP, a delivery parked meanwhile first", async () => {
+      const namespace = `test-${randomUUID()}`;
+      const bus = await openBus({ namespace });
+      const other = await openBus({ namespace });
+      const stream = `agentrix:${namespace}:inbox:{agent}:stream`;
+      // XREADGROUPs of the loop on the inbox's stream sent as commands of their own, not from a script.
+      const monitor = await openClient().monitor();
+      cleanups.push(() => monitor.disconnect());
+      let plainReads = 0;
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (
+          args[0]!.toUpperCase() === 'XREADGROUP' &&
+          args.includes(stream) &&
+          args.includes('loop') &&
+          source !== 'lua'
+        ) {
+          plainReads++;
+        }
+      });
+      for (const content of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']) {
+        await bus.send({ from: 'host', to: 'agent', content });
+      }
+      // Two fetches that take what they ask for (m2, m3) show a backlog: the next fetches are plain.
+      const [m1] = await bus.read('agent', { consumer: 'loop', max: 1 });
+      await bus.ack('agent', [m1!.deliveryId]);
+      const [m2] = await bus.read('agent', { consumer: 'loop', max: 1 });
+      await bus.ack('agent', [m2!.deliveryId]);
+      const [m3] = await bus.read('agent', { consumer: 'loop', max: 1 });
+      expect(m3).toMatchObject({ envelope: { content: 'm3' } });
+      // Another process takes m4 and nacks it: parked, it must come back before m5.
+      const [m4] = await other.read('agent', { consumer: 'other', max: 1, blockMs: 0 });
+      expect(m4).toMatchObject({ envelope: { content: 'm4' } });
+      await other.nack('agent', m4!.deliveryId, { error: new Error('retry me') });
+      // The loop's ack fetches: its plain read takes m5, its script puts m4 (parked) before it.
+      await bus.ack('agent', [m3!.deliveryId]);
+      expect(await loop(bus, 4)).toEqual([
+        ['m4', 2],
+        ['m5', 1],
+        ['m6', 1],
+        ['m7', 1],
+      ]);
+      for (let tries = 0; tries < 250 && plainReads === 0; tries++) await wait(20);
+      expect(plainReads).toBeGreaterThan(0);
+      expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
+    });
+
+    it('arms the inbox for the loop when a plain fetch finds nothing more', async () => {
+      const namespace = `test-${randomUUID()}`;
+      const bus = await openBus({ namespace });
+      const client = openClient();
+      for (const content of ['m1', 'm2', 'm3', 'm4']) await bus.send({ from: 'host', to: 'agent', content });
+      // The ack of m4 fetches plain (m2 and m3 were a backlog) and finds nothing: the script reads and arms.
+      expect(await loop(bus, 4)).toEqual([
+        ['m1', 1],
+        ['m2', 1],
+        ['m3', 1],
+        ['m4', 1],
+      ]);
+      expect(await client.get(`agentrix:${namespace}:inbox:{agent}:armed`)).toMatch(/\nloop$/);
+      const reading = bus.read('agent', { consumer: 'loop', max: 1 });
+      await bus.send({ from: 'host', to: 'agent', content: 'm5' });
+      const [m5] = await reading;
+      expect(m5).toMatchObject({ envelope: { content: 'm5' }, attempt: 1 });
+      await bus.ack('agent', [m5!.deliveryId]);
+      expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
+    });
+
+    it('dead-letters an entry without an envelope that a plain fetch took, and delivers the next', async () => {
+      const namespace = `test-${randomUUID()}`;
+      const bus = await openBus({ namespace });
+      const client = openClient();
+      for (const content of ['m1', 'm2', 'm3']) await bus.send({ from: 'host', to: 'agent', content });
+      const [m1] = await bus.read('agent', { consumer: 'loop', max: 1 });
+      await bus.ack('agent', [m1!.deliveryId]);
+      const [m2] = await bus.read('agent', { consumer: 'loop', max: 1 });
+      await bus.ack('agent', [m2!.deliveryId]);
+      const [m3] = await bus.read('agent', { consumer: 'loop', max: 1 });
+      await client.xadd(`agentrix:${namespace}:inbox:{agent}:stream`, '*', 'not-an-envelope', 'x');
+      await bus.send({ from: 'host', to: 'agent', content: 'm4' });
+      // The ack of m3 fetches plain and takes the entry without an envelope.
+      await bus.ack('agent', [m3!.deliveryId]);
+      expect(await loop(bus, 1)).toEqual([['m4', 1]]);
+      const [letter] = await bus.deadLetters('agent');
+      expect(letter).toMatchObject({ envelope: { type: 'malformed' }, error: { code: 'INVALID_MESSAGE' } });
+      expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 1 });
     });
 
     it('redelivers a message handed to a reader that died, after its lease, to a reader that waits', async () => {

@@ -35,6 +35,12 @@ export interface WaitingInbox {
   armedFor: string | undefined;
   /** The reader's last message came in a hand-off: its ack's read looks whether the inbox is empty first. */
   handedOff: boolean;
+  /**
+   * Fetches by the reader loop's acks in a row that took what they asked for (a backlog); from 2
+   * the next fetch reads with a plain `XREADGROUP` (see RedisScriptBatches). Reset by a fetch
+   * that drained the inbox and by a hand-off.
+   */
+  fullFetches: number;
   /** The earliest lease end while the inbox is drained, or the retry of a failed loop. */
   readonly timer: InboxTimer;
   /**
@@ -56,6 +62,7 @@ export function createWaitingInbox(name: string, keys: InboxKeys, pump: InboxPum
     checkLeases: false,
     armedFor: undefined,
     handedOff: false,
+    fullFetches: 0,
     lastConsumer: undefined,
     prefetched: undefined,
     holdUntil: 0,
