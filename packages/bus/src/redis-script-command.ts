@@ -12,6 +12,8 @@ type CommandClass = new (name: string, args: string[], options: { replyEncoding:
 interface CommandSender {
   readonly isCluster?: boolean;
   sendCommand(command: ScriptCommand): Promise<unknown>;
+  /** ioredis's socket while connected. */
+  readonly stream?: { cork?(): void; uncork?(): void };
 }
 
 const NO_ARGUMENTS: string[] = [];
@@ -177,4 +179,21 @@ function send(sender: Partial<CommandSender>, Command: CommandClass, name: strin
   command.args = argv;
   command.toWritable = () => encodeCommand(name, argv);
   return (sender as CommandSender).sendCommand(command);
+}
+
+/**
+ * Runs `send` (which sends commands on `client`) with the client's socket corked: the commands
+ * it writes leave in one write (`writev`) instead of one each. A socket write is a system call;
+ * the plain `XREADGROUP` beside the ack script made it two per read batch (100 agents: Node
+ * 0.7-1.1 µs more per message in `writeBuffer`, bench/bus `--cpu-prof`).
+ */
+export function corked<T>(client: RedisClientLike, send: () => T): T {
+  const socket = (client as unknown as Partial<CommandSender>).stream;
+  if (typeof socket?.cork !== 'function' || typeof socket.uncork !== 'function') return send();
+  socket.cork();
+  try {
+    return send();
+  } finally {
+    socket.uncork();
+  }
 }

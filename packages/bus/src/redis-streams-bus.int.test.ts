@@ -461,6 +461,38 @@ describe('RedisStreamsBus', () => {
       expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
     });
 
+    it('writes a plain fetch and the ack script beside it to the socket in one write', async () => {
+      const namespace = `test-${randomUUID()}`;
+      const client = openClient();
+      await client.ping();
+      const bus = await openBus({ namespace, client: client as unknown as RedisClientLike });
+      // The commands of each write the bus's socket makes: Node writes corked chunks with _writev.
+      type Chunk = { chunk: string | Buffer };
+      const socket = client.stream as unknown as {
+        _write(chunk: string | Buffer, encoding: string, callback: () => void): void;
+        _writev(chunks: Chunk[], callback: () => void): void;
+      };
+      const commandOf = (chunk: string | Buffer) => String(chunk).split('\r\n')[2]!.toUpperCase();
+      const writes: string[][] = [];
+      const write = socket._write.bind(socket);
+      const writev = socket._writev.bind(socket);
+      socket._write = (chunk, encoding, callback) => {
+        writes.push([commandOf(chunk)]);
+        write(chunk, encoding, callback);
+      };
+      socket._writev = (chunks, callback) => {
+        writes.push(chunks.map(({ chunk }) => commandOf(chunk)));
+        writev(chunks, callback);
+      };
+      for (const content of ['m1', 'm2', 'm3', 'm4', 'm5']) await bus.send({ from: 'host', to: 'agent', content });
+      // The acks of m3 and m4 fetch plain (m2 and m3 were a backlog).
+      expect((await loop(bus, 5)).map(([content]) => content)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+      const plain = writes.filter((commands) => commands.includes('XREADGROUP'));
+      expect(plain.length).toBeGreaterThan(0);
+      for (const commands of plain) expect(commands).toEqual(['XREADGROUP', 'EVALSHA']);
+      expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
+    });
+
     it('arms the inbox for the loop when a plain fetch finds nothing more', async () => {
       const namespace = `test-${randomUUID()}`;
       const bus = await openBus({ namespace });
