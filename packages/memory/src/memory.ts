@@ -13,13 +13,7 @@ import { recordEpisodes } from './episode-recording.js';
 import { closedError } from './errors.js';
 import { factWritten, forgetFact, getFact, prepareFact, searchFacts, upsertFact } from './facts.js';
 import { type ForgetResult, forgetThread, forgetUser } from './forgetting.js';
-import {
-  lexicalSearches,
-  lexicalSearchInScope,
-  type QueryStatistics,
-  SCOPE_SCAN_ROWS,
-  searchStatistics,
-} from './lexical-search.js';
+import { lexicalSearches, lexicalSearchInScope, type QueryStatistics, searchStatistics } from './lexical-search.js';
 import type { MemoryContext } from './memory-context.js';
 import { rankByVector } from './memory-embeddings.js';
 import type { MemoryOptions, RecordEpisodeInput, RememberInput, RetrieveOptions } from './memory-options.js';
@@ -53,21 +47,6 @@ const DEFAULT_MAX_TEXT = 4000;
  * turns before spent a budget that now holds more matches; see docs/memory-benchmarks.md).
  */
 const NEIGHBOUR_TOKENS = 24;
-/**
- * How many times deeper than its hits (`maxTokens / 12`, a guess of 12 tokens a match with its
- * reply) a retrieve reads the question's own search in a conversation's scope (at most
- * SCOPE_SCAN_ROWS rows): the matches past the hits fill what the budget leaves, after the longer
- * replies, without their replies, in no new statement (the same search with a larger limit).
- * Short matches leave the budget unspent while the list is cut; where a question's words match
- * hundreds of turns the evidence ranks deep. bench/memory, the generated conversations (a
- * question's words match 25-31 turns, so their lists are rarely cut): 2x and 4x the same recall on
- * both splits at 10% and 5% of full context, tokens at 10% 5.6% -> 5.7% (tuning); at 3%, where
- * lists are cut, held-out 77.1% -> 77.6% (tuning 82.9% both). Every list read deeper (vectors,
- * sub-queries, large scopes too) cost the latency section's hybrid rows 4-8 ms of CPU a
- * retrieve; this one list, one user among 100,000 rows, 14-15 -> 15-16 ms (noise: two runs
- * each), the large scope none. See docs/memory-benchmarks.md, session 8.
- */
-const DEEPER_MATCHES = 2;
 /** Rows each ranked list contributes to a fusion at least. */
 const FUSION_DEPTH = 20;
 /** Episodes the second (bridge) query contributes: the few that name what the first hop found. */
@@ -251,7 +230,7 @@ export class Memory implements AsyncDisposable {
     const [statistics] = await searchStatistics(this.database.kysely, scope, [
       { table: 'memory_episodes', queries: [query, ...parts] },
     ]);
-    const { rows } = await this.#rankEpisodes(scope, query, parts, statistics!, limit, limit, signal);
+    const { rows } = await this.#rankEpisodes(scope, query, parts, statistics!, limit, signal);
     const whole = await this.#wholeRows(rows.map((row) => row.id));
     return rows.map((row) => toEpisode(whole.get(row.id)!));
   }
@@ -304,23 +283,16 @@ export class Memory implements AsyncDisposable {
       { table: 'memory_episodes', queries: relevantLimit > 0 ? [query, ...parts] : [] },
     ]);
     this.#checkOpen('retrieve');
-    // The question's matches past the hits, for what they leave of the budget: in a conversation's
-    // scope, without a `relevantEpisodes` cap (see DEEPER_MATCHES).
-    const deeper =
-      options.relevantEpisodes === undefined && (episodeStatistics?.[0]?.rows ?? 0) <= SCOPE_SCAN_ROWS
-        ? relevantLimit * DEEPER_MATCHES
-        : relevantLimit;
     const { facts, vector } =
       factLimit > 0
         ? await searchFacts(this.#context, scope, query, factLimit, signal, factStatistics![0])
         : { facts: [], vector: false };
     const ranked =
       relevantLimit > 0
-        ? await this.#rankEpisodes(scope, query, parts, episodeStatistics!, relevantLimit, deeper, signal)
+        ? await this.#rankEpisodes(scope, query, parts, episodeStatistics!, relevantLimit, signal)
         : { rows: [], vector: false };
     // A line said again and again is one match in the prompt (see distinctLines); a search keeps them.
-    const fused = distinctLines(ranked.rows);
-    const rows = fused.slice(0, relevantLimit);
+    const rows = distinctLines(ranked.rows);
     const recentLimit = options.recentEpisodes ?? 2;
     const { recent, neighbours, whole } = await this.#recentAndNeighbours(
       scope,
@@ -332,13 +304,9 @@ export class Memory implements AsyncDisposable {
       neighbours: (neighbours.get(row.id) ?? []).filter((neighbour) => countTokens(neighbour.text) <= NEIGHBOUR_TOKENS),
     }));
     // A longer reply (an answer after a matched question) fills what the matches leave.
-    const rest = [
-      ...rows.flatMap((row) =>
-        (neighbours.get(row.id) ?? []).filter((neighbour) => countTokens(neighbour.text) > NEIGHBOUR_TOKENS),
-      ),
-      // Then the matches past the hits (see DEEPER_MATCHES), best first.
-      ...fused.slice(relevantLimit).map(toPromptEpisode),
-    ];
+    const rest = rows.flatMap((row) =>
+      (neighbours.get(row.id) ?? []).filter((neighbour) => countTokens(neighbour.text) > NEIGHBOUR_TOKENS),
+    );
     const filled = fillPrompt({
       facts,
       hits,
@@ -364,17 +332,13 @@ export class Memory implements AsyncDisposable {
     return { facts: filled.facts, episodes, text: filled.text, tokens: filled.tokens, vector: vector || ranked.vector };
   }
 
-  /**
-   * Episodes ranked by BM25 and vectors (when configured), fused, with their insertion order: the
-   * best `limit`, or `deeper` (at least `limit`) with the question's own list read that deep.
-   */
+  /** Episodes ranked by BM25 and vectors (when configured), fused, with their insertion order. */
   async #rankEpisodes(
     scope: MemoryQueryScope,
     query: string,
     parts: readonly string[],
     statistics: readonly QueryStatistics[],
     limit: number,
-    deeper: number,
     signal: AbortSignal | undefined,
   ): Promise<{ rows: RankedEpisodeRow[]; vector: boolean }> {
     // Each list deep enough for fusion to matter: the best of a sub-query may be 10th of the question's.
@@ -386,7 +350,7 @@ export class Memory implements AsyncDisposable {
         columns: RANKED_SELECT,
         scope,
         queries: [
-          { query, limit: Math.max(deeper, depth) },
+          { query, limit: depth },
           ...parts.map((text) => ({ query: text, limit: depth, candidates: EXTRA_CANDIDATES })),
         ],
         tieBreak: sql`t.occurred_at`,
@@ -421,7 +385,7 @@ export class Memory implements AsyncDisposable {
     const rows = reciprocalRankFusion(
       [textRanked, vectorRanked ?? [], ...partRanked, bridged, fedBack],
       (row) => row.id,
-    ).slice(0, Math.max(limit, deeper));
+    ).slice(0, limit);
     return { rows, vector: vectorRanked !== undefined };
   }
 

@@ -164,25 +164,6 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     expect(tight.episodes.map((episode) => episode.text)).toEqual(['Ben: Did you finish the marathon?']);
   });
 
-  it('fills what the hits leave with the matches past them, within the budget and a relevantEpisodes cap', async () => {
-    const memory = await createMemory({ database: database() });
-    const userId = user();
-    // 60 matches of 4 tokens a line: 240 tokens ask for 20 hits (a guess of 12 tokens a match
-    // with its reply), which with their replies spend ~100 of them.
-    await memory.recordEpisodes(
-      Array.from({ length: 60 }, (_, i) => ({
-        scope: { userId },
-        occurredAt: MAY_8 + i * MINUTE,
-        messages: [{ role: 'user' as const, name: 'Ana', content: `tea ${i}` }],
-      })),
-    );
-    const found = await memory.retrieve({ scope: { userId }, query: 'tea', maxTokens: 240 });
-    expect(found.episodes.length).toBeGreaterThan(30);
-    expect(found.tokens).toBeLessThanOrEqual(240);
-    const capped = await memory.retrieve({ scope: { userId }, query: 'tea', maxTokens: 240, relevantEpisodes: 5 });
-    expect(capped.episodes.length).toBeLessThanOrEqual(5 * 2 + 2);
-  });
-
   it('fills the token budget instead of fixed counts, and never goes over it', async () => {
     const memory = await createMemory({ database: database() });
     const userId = user();
