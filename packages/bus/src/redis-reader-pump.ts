@@ -40,6 +40,8 @@ export class RedisReaderPump {
   readonly #handoffs: RedisHandoffs;
   readonly #cache: PrefetchCache;
   readonly #waiting = new Map<string, WaitingInbox>();
+  /** Inboxes with a `leaving` set: while none, a send looks nothing up. */
+  #leavingCount = 0;
 
   constructor(
     context: RedisBusContext,
@@ -341,23 +343,25 @@ export class RedisReaderPump {
       box.leaving = new Promise<void>((resolve) => {
         box.endLeaving = resolve;
       });
+      this.#leavingCount++;
     }
     return this.#removeWaiter(box, waiter);
   };
 
   /** What a send to `inbox` waits for first: a reader that left is being disarmed (see `leaving`). */
   leaving(inbox: string): Promise<void> | undefined {
-    return this.#waiting.get(inbox)?.leaving;
+    return this.#leavingCount === 0 ? undefined : this.#waiting.get(inbox)?.leaving;
   }
 
   /** The loop stopped and the arm is taken back (after `disarmed`): sends go on. */
   #endLeaving(box: WaitingInbox, disarmed: Promise<void> | undefined): void {
     const end = box.endLeaving;
     if (end === undefined) return;
-    const leaving = box.leaving;
     box.endLeaving = undefined;
+    // No new `leaving` is set while this one is (see #leave), so it is still this one.
     const done = () => {
-      if (box.leaving === leaving) box.leaving = undefined;
+      box.leaving = undefined;
+      this.#leavingCount--;
       end();
     };
     if (disarmed === undefined) done();

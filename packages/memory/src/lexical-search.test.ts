@@ -19,6 +19,8 @@ interface PlanNode {
 
 /** A search of facts' text, newest first on ties. */
 const FACT_SEARCH = { table: 'memory_facts', columns: sql`t.text`, tieBreak: sql`t.updated_at` } as const;
+/** A search of episodes' text, oldest first on ties. */
+const EPISODE_SEARCH = { table: 'memory_episodes', columns: sql`t.text`, tieBreak: sql`t.occurred_at` } as const;
 
 const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
 
@@ -103,14 +105,7 @@ describe('lexicalSearch plans on PGlite', () => {
   }
 
   const episodes = (db: QueryExecutorProvider, scope: { userId?: string; agentId?: string }, query: string) =>
-    lexicalSearch<{ text: string }>(db, {
-      table: 'memory_episodes',
-      columns: sql`t.text`,
-      scope,
-      query,
-      limit: 5,
-      tieBreak: sql`t.occurred_at`,
-    });
+    lexicalSearch<{ text: string }>(db, { ...EPISODE_SEARCH, scope, query, limit: 5 });
   const indexes = (plan: PlanNode) => nodes(plan).map((node) => node['Index Name']);
 
   it("reads the scope's rows and never the whole table", async () => {
@@ -196,12 +191,10 @@ describe('lexicalSearch plans on PGlite', () => {
   it("scores a large scope's newest matches within a search's candidate budget", async () => {
     const { result, statements } = await explained((db) =>
       lexicalSearch<{ text: string }>(db, {
-        table: 'memory_episodes',
-        columns: sql`t.text`,
+        ...EPISODE_SEARCH,
         scope: { agentId: 'news' },
         query: 'rain',
         limit: 300,
-        tieBreak: sql`t.occurred_at`,
         candidates: 400,
       }),
     );
@@ -210,24 +203,17 @@ describe('lexicalSearch plans on PGlite', () => {
     expect(statements.find((statement) => statement.includes('matching as materialized'))).toContain('limit 200');
     // "kayak" (600 rows) alone fits a budget of 400 twice over: matched whole, "paddle" (800) left out.
     const forum = await lexicalSearch<{ text: string }>(test.database.kysely, {
-      table: 'memory_episodes',
-      columns: sql`t.text`,
+      ...EPISODE_SEARCH,
       scope: { agentId: 'forum' },
       query: 'paddle kayak',
       limit: 1000,
-      tieBreak: sql`t.occurred_at`,
       candidates: 400,
     });
     expect(forum).toHaveLength(600);
   });
 
   it('searches queries of the same words in the scope once, each list as lexicalSearch gives it', async () => {
-    const options = {
-      table: 'memory_episodes' as const,
-      columns: sql`t.text`,
-      scope: { userId: 'ana' },
-      tieBreak: sql`t.occurred_at`,
-    };
+    const options = { ...EPISODE_SEARCH, scope: { userId: 'ana' } };
     // "Which" and "did" are stop words, "zebra" is in none of Ana's rows: all three are {dog, evan, adopt}.
     const queries = ['Which dog did Evan adopt?', 'Evan adopt dog', 'zebra dog Evan adopt', 'beagle'];
     const { result, statements } = await explained((db) =>
@@ -257,12 +243,7 @@ describe('lexicalSearch plans on PGlite', () => {
 
   it('searches several queries with one statistics statement, each list as lexicalSearch gives it', async () => {
     const queries = ['Which dog did Evan adopt?', 'beagle shelter', 'the of and', 'weather day 7'];
-    const options = {
-      table: 'memory_episodes' as const,
-      columns: sql`t.text`,
-      scope: { userId: 'ana' },
-      tieBreak: sql`t.occurred_at`,
-    };
+    const options = { ...EPISODE_SEARCH, scope: { userId: 'ana' } };
     // Every match (at most 41), sorted: rows of equal score may come in any order.
     const sorted = (rows: Array<{ text: string; score: number }>) =>
       rows.map(({ text, score }) => `${score.toFixed(9)} ${text}`).sort();
@@ -286,13 +267,7 @@ describe('lexicalSearch plans on PGlite', () => {
   });
 
   it('searches a small scope of known size in one statement, as lexicalSearch does', async () => {
-    const options = {
-      table: 'memory_episodes' as const,
-      columns: sql`t.text`,
-      scope: { userId: 'ana' },
-      tieBreak: sql`t.occurred_at`,
-      limit: 50,
-    };
+    const options = { ...EPISODE_SEARCH, scope: { userId: 'ana' }, limit: 50 };
     const sorted = (rows: Array<{ text: string; score: number }>) =>
       rows.map(({ text, score }) => `${score.toFixed(9)} ${text}`).sort();
     const size = (
