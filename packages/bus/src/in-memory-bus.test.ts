@@ -6,7 +6,7 @@ import {
   REPLY_INBOX_PREFIX,
 } from '@agentrix/core';
 import { FakeClock } from '@agentrix/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createInMemoryBus, InMemoryBus } from './index.js';
 import { capturingLogger, type LogLine } from './logger-test-support.js';
 import { messageBusContract } from './message-bus.contract.js';
@@ -167,6 +167,28 @@ describe('InMemoryBus', () => {
       expect(clock.pendingTimers).toBe(0);
       await bus.close();
       expect(await waiting[1]!).toEqual([]);
+    });
+
+    it('a blocking read whose inbox timer watches the leases waits without a clock read; an ended lease comes from the timer', async () => {
+      const clock = new FakeClock(1_000_000);
+      const bus = new InMemoryBus({ clock, leaseMs: 1000 });
+      await bus.send({ from: 'host', to: 'a', content: 'x' });
+      await bus.read('a', { consumer: 'crashed', blockMs: 0 });
+      // A reader that waited and left armed the lease timer for that lease.
+      const leaving = new AbortController();
+      const left = bus.read('a', { consumer: 'w0', signal: leaving.signal });
+      leaving.abort();
+      await expect(left).rejects.toMatchObject({ code: 'ABORTED' });
+      expect(clock.pendingTimers).toBe(1);
+      clock.set(1_000_000 + 1500); // the lease ended; its timer has not fired yet
+      const now = vi.spyOn(clock, 'now');
+      const waiting = bus.read('a', { consumer: 'w1' });
+      // An agent reads its next message while its turn's delivery is in flight: no clock read then.
+      expect(now).not.toHaveBeenCalled();
+      now.mockRestore();
+      await clock.advance(0); // the overdue timer hands the ended lease to the waiting reader
+      expect((await waiting).map((delivery) => delivery.attempt)).toEqual([2]);
+      await bus.close();
     });
 
     it('lets the lease timer lapse when the waiting reader leaves', async () => {

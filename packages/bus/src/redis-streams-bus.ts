@@ -254,6 +254,11 @@ export class RedisStreamsBus implements MessageBus {
     return this.ack(inbox, deliveryIds);
   }
 
+  /** `send`: this bus's sends need I/O, so there is always its promise to wait for. */
+  sendNow(input: SendInput): Promise<MessageEnvelope> {
+    return this.send(input);
+  }
+
   /**
    * Restarts the lease (the Redis idle time) of deliveries `consumer` (default: the bus's own)
    * still holds; returns how many it held. A delivery already claimed by another reader is not

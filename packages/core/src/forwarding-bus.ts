@@ -32,6 +32,10 @@ export class ForwardingBus implements MessageBus {
   send(input: SendInput): Promise<MessageEnvelope> {
     return this.inner.send(input);
   }
+  /** The inner bus's `sendNow`, unless a subclass changed `send`: then that `send`. */
+  sendNow(input: SendInput): MessageEnvelope | Promise<MessageEnvelope> {
+    return this.send === ForwardingBus.prototype.send ? this.inner.sendNow(input) : this.send(input);
+  }
   broadcast(input: BroadcastInput): Promise<MessageEnvelope[]> {
     return this.inner.broadcast(input);
   }
@@ -41,8 +45,11 @@ export class ForwardingBus implements MessageBus {
   ack(inbox: string, deliveryIds: readonly string[]): Promise<void> {
     return this.inner.ack(inbox, deliveryIds);
   }
+  /** The inner bus's `ackNow`, unless a subclass changed `ack`: then that `ack`. */
   ackNow(inbox: string, deliveryIds: readonly string[]): Promise<void> | undefined {
-    return this.inner.ackNow(inbox, deliveryIds);
+    return this.ack === ForwardingBus.prototype.ack
+      ? this.inner.ackNow(inbox, deliveryIds)
+      : this.ack(inbox, deliveryIds);
   }
   extendLease(inbox: string, deliveryIds: readonly string[], options?: { consumer?: string }): Promise<number> {
     return this.inner.extendLease(inbox, deliveryIds, options);

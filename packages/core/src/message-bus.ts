@@ -76,6 +76,13 @@ export interface MessageBus extends AsyncDisposable {
   /** Deliveries of a message before it moves to dead letter (a delivery with this `attempt` is its last). */
   readonly maxDeliveries: number;
   send(input: SendInput): Promise<MessageEnvelope>;
+  /**
+   * `send`, with nothing to wait for when the bus sends in process: the envelope once the message
+   * is in its inbox, else `send`'s promise (a bus that needs I/O returns `send(...)`). Errors come
+   * as that promise, never thrown. A caller that sends once per ask (the runtime's request/reply)
+   * saves a promise and a microtask per message.
+   */
+  sendNow(input: SendInput): MessageEnvelope | Promise<MessageEnvelope>;
   /** A copy to every member's inbox. */
   broadcast(input: BroadcastInput): Promise<MessageEnvelope[]>;
   read(inbox: string, options?: ReadOptions): Promise<Delivery[]>;

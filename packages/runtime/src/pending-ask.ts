@@ -40,14 +40,17 @@ export class PendingAsk {
     this.#timeoutMs = request.timeoutMs;
   }
 
-  /** Starts the deadline and follows the signal. */
-  watch(): void {
+  /** Starts the deadline (from `now`, a clock reading of the caller's, when given) and follows the signal. */
+  watch(now?: number): void {
     const to = this.to;
-    this.#deadline = this.#deadlines.add(this.#timeoutMs, () =>
-      this.settle(
-        new AgentrixError('TIMEOUT', `Agent "${to}" did not reply within ${this.#timeoutMs} ms`, { agentId: to }),
-        undefined,
-      ),
+    this.#deadline = this.#deadlines.add(
+      this.#timeoutMs,
+      () =>
+        this.settle(
+          new AgentrixError('TIMEOUT', `Agent "${to}" did not reply within ${this.#timeoutMs} ms`, { agentId: to }),
+          undefined,
+        ),
+      now, // undefined: read by Deadlines
     );
     const signal = this.#signal;
     if (signal === undefined) return;

@@ -51,10 +51,15 @@ describe('request/reply over the bus', () => {
     });
     await here.create({ id: 'local' });
     const throughBus: string[] = [];
-    const send = bus.send.bind(bus);
+    // Asks go out through sendNow, replies of a bus's own through send: both watched.
+    const [send, sendNow] = [bus.send.bind(bus), bus.sendNow.bind(bus)];
     bus.send = (input) => {
       throughBus.push(`${input.type ?? 'message'} to ${input.to}`);
       return send(input);
+    };
+    bus.sendNow = (input) => {
+      throughBus.push(`${input.type ?? 'message'} to ${input.to}`);
+      return sendNow(input);
     };
     const announced: string[] = [];
     here.on('message.sent', ({ envelope }) => announced.push(`${envelope.type} to ${envelope.to}`));

@@ -1,3 +1,4 @@
+import { addAbortListener, once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { TurnSignal } from './turn-signal.js';
 
@@ -31,6 +32,20 @@ describe('TurnSignal', () => {
     turn.abort(new Error('stop'));
     expect(turn.reusable()).toBe(false);
     expect(TurnSignal.following(undefined).reusable()).toBe(false);
+  });
+
+  it('sees listeners added any way (events.addAbortListener, events.once) and only asks Node once one was added', async () => {
+    const turn = TurnSignal.own(new AbortController());
+    expect(turn.reusable()).toBe(true);
+    const listening = addAbortListener(turn.signal, () => {});
+    expect(turn.reusable()).toBe(false);
+    listening[Symbol.dispose]();
+    expect(turn.reusable()).toBe(true);
+    const waiting = once(turn.signal, 'abort');
+    expect(turn.reusable()).toBe(false);
+    turn.abort(new Error('stop'));
+    await waiting;
+    expect(turn.reusable()).toBe(false);
   });
 
   it('expire aborts with the deadline reason it was made with, on every turn the signal serves', () => {

@@ -29,6 +29,12 @@ export class TurnSignal {
   #moreOpen: AsyncIterator<unknown>[] | undefined;
   /** Set by {@link abort}: reading an AbortSignal's `aborted` costs a validation call each time. */
   #aborted = false;
+  /**
+   * Whether anything added an abort listener to the signal since {@link reusable} last found none:
+   * asking Node (`getEventListeners`) costs a lookup of its internal module per call, 1.5% of an
+   * ask (bench/runtime section 4, seventh pass), and most turns add none.
+   */
+  #listened = false;
   /** A followed caller's signal: the listener that closes open streams, while one is open. */
   #onCallerAbort: (() => void) | undefined;
   /**
@@ -64,6 +70,15 @@ export class TurnSignal {
   ) {
     this.signal = signal;
     this.#controller = controller;
+    if (controller !== undefined) {
+      // The signal is the runtime's own: its listeners are added through this property (by a
+      // model, a tool, `events.once`, `fetch`), so a flag tells whether any may be left.
+      const add = signal.addEventListener;
+      signal.addEventListener = (...args: Parameters<AbortSignal['addEventListener']>) => {
+        this.#listened = true;
+        add.apply(signal, args);
+      };
+    }
     this.expire =
       deadlineReason === undefined
         ? ignore
@@ -157,8 +172,14 @@ export class TurnSignal {
       this.#slotReject === undefined &&
       this.#waiting.length === 0 &&
       this.#open === undefined &&
-      getEventListeners(this.signal, 'abort').length === 0
+      (!this.#listened || this.#noListeners())
     );
+  }
+
+  #noListeners(): boolean {
+    if (getEventListeners(this.signal, 'abort').length > 0) return false;
+    this.#listened = false;
+    return true;
   }
 
   throwIfAborted(what: string): void {

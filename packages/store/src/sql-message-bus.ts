@@ -248,6 +248,11 @@ export class SqlMessageBus implements MessageBus {
     return this.ack(inbox, deliveryIds);
   }
 
+  /** `send`: this bus's sends need I/O, so there is always its promise to wait for. */
+  sendNow(input: SendInput): Promise<MessageEnvelope> {
+    return this.send(input);
+  }
+
   /**
    * Restarts the lease of deliveries `consumer` (default: the bus's own) still holds. Returns
    * how many were still held.

@@ -19,6 +19,7 @@ export function closeContract(openBus: OpenBus): void {
       await rejection(bus.send({ from: 'host', to: `${ns}.a`, content: 'late' }), 'CLOSED');
       await rejection(bus.read(`${ns}.a`, { blockMs: 0 }), 'CLOSED');
       await rejection(Promise.resolve(bus.ackNow(`${ns}.a`, ['1'])), 'CLOSED');
+      await rejection(Promise.resolve(bus.sendNow({ from: 'host', to: `${ns}.a`, content: 'late' })), 'CLOSED');
     });
 
     it('closes through Symbol.asyncDispose', async () => {

@@ -43,6 +43,11 @@ export function invalidInputContract(openBus: OpenBus): void {
       await rejection(bus.stats('a/b'), 'INVALID_ARGUMENT');
       // ackNow's errors come as its promise, never as `undefined` (acked) nor thrown.
       await rejection(Promise.resolve(bus.ackNow('a/b', ['1'])), 'INVALID_ARGUMENT');
+      // So do sendNow's: a rejected promise, never an envelope nor a throw.
+      await rejection(
+        Promise.resolve(bus.sendNow({ from: 'host', to: 'x'.repeat(129), content: 'x' })),
+        'INVALID_MESSAGE',
+      );
       await rejection(bus.createGroup('bad group'), 'INVALID_ARGUMENT');
       await bus.createGroup(`${ns}.team`);
       await rejection(bus.join(`${ns}.team`, 'bad member'), 'INVALID_ARGUMENT');

@@ -62,6 +62,19 @@ export function sendReadAckContract(openBus: OpenBus): void {
       expect(await bus.read(inbox, { consumer: 'c2', blockMs: 0 })).toEqual([]);
     });
 
+    it('sends with sendNow as with send: the envelope at once or through the promise it returns', async () => {
+      const bus = await openBus();
+      const ns = namespace();
+      const inbox = `${ns}.alice`;
+      const sent = await bus.sendNow({ from: 'host', to: inbox, content: 'one', id: `${ns}-1` });
+      expect(sent).toMatchObject({ id: `${ns}-1`, from: 'host', to: inbox, content: 'one', type: 'message' });
+      // The same id again is the same message, as with send.
+      expect((await bus.sendNow({ from: 'host', to: inbox, content: 'again', id: `${ns}-1` })).content).toBe('one');
+      const [delivery] = await bus.read(inbox, { consumer: 'c1', blockMs: 0 });
+      expect(delivery?.envelope).toEqual(sent);
+      expect(await bus.stats(inbox)).toEqual({ unread: 0, inFlight: 1, deadLetters: 0 });
+    });
+
     it('carries a W3C trace context (envelope.trace) and refuses a malformed one', async () => {
       const bus = await openBus();
       const ns = namespace();

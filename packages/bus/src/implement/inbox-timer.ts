@@ -28,6 +28,11 @@ export class InboxTimer {
     return this.#armed;
   }
 
+  /** Whether it is armed to fire at `at` (clock time) or sooner. */
+  armedFor(at: number): boolean {
+    return this.#armed && this.#at <= at;
+  }
+
   /** Fires in `delayMs` (replacing an armed timer); a negative delay only disarms. */
   armIn(delayMs: number): void {
     this.clear();
@@ -37,7 +42,7 @@ export class InboxTimer {
 
   /** Fires at `at` (clock time) unless already armed to fire no later. */
   armAt(at: number): void {
-    if (this.#armed && this.#at <= at) return;
+    if (this.armedFor(at)) return;
     this.clear();
     this.#arm(at, Math.max(0, at - this.#clock.now()));
   }
