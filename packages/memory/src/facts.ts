@@ -158,7 +158,7 @@ export async function searchFacts(
 ): Promise<{ facts: Array<Fact & { score: number }>; vector: boolean }> {
   const candidates = Math.max(limit * 3, 20);
   const textRanked = await lexicalSearch<FactRow>(
-    context.database.kysely,
+    context.database,
     {
       table: 'memory_facts',
       columns: sql.join(FACT_COLUMNS.map((name) => sql.ref(`t.${name}`))),

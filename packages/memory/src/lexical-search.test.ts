@@ -6,6 +6,7 @@ import {
   lexicalSearches,
   lexicalSearchInScope,
   SCOPE_SCAN_ROWS,
+  type SearchDatabase,
   searchStatistics,
 } from './lexical-search.js';
 import { createMemory } from './memory.js';
@@ -78,7 +79,7 @@ describe('lexicalSearch plans on PGlite', () => {
   });
 
   /** Runs `search` on a provider that explains each ranking statement first; returns the plans and every statement. */
-  async function explained<T>(search: (db: QueryExecutorProvider) => Promise<T>) {
+  async function explained<T>(search: (db: SearchDatabase) => Promise<T>) {
     const plans: PlanNode[] = [];
     const statements: string[] = [];
     const parameters: unknown[][] = [];
@@ -101,10 +102,15 @@ describe('lexicalSearch plans on PGlite', () => {
       }
       return executor.executeQuery(query);
     }
-    return { result: await search(explaining), plans, statements, parameters };
+    return {
+      result: await search({ kysely: explaining, executePrepared: executeQuery as SearchDatabase['executePrepared'] }),
+      plans,
+      statements,
+      parameters,
+    };
   }
 
-  const episodes = (db: QueryExecutorProvider, scope: { userId?: string; agentId?: string }, query: string) =>
+  const episodes = (db: SearchDatabase, scope: { userId?: string; agentId?: string }, query: string) =>
     lexicalSearch<{ text: string }>(db, { ...EPISODE_SEARCH, scope, query, limit: 5 });
   const indexes = (plan: PlanNode) => nodes(plan).map((node) => node['Index Name']);
 
@@ -166,12 +172,12 @@ describe('lexicalSearch plans on PGlite', () => {
 
   // "Evan" is in all of Ana's 41 rows: it matches none, but counts in the row "beagle" matches.
   it('matches by the words in at most half of the scope, and scores every query word', async () => {
-    const both = await episodes(test.database.kysely, { userId: 'ana' }, 'Evan beagle');
+    const both = await episodes(test.database, { userId: 'ana' }, 'Evan beagle');
     expect(both.map((row) => row.text)).toEqual(['Evan: I adopted a beagle from the shelter.']);
-    const [beagle] = await episodes(test.database.kysely, { userId: 'ana' }, 'beagle');
+    const [beagle] = await episodes(test.database, { userId: 'ana' }, 'beagle');
     expect(both[0]!.score).toBeGreaterThan(beagle!.score);
     // A query of such words only still finds their rows.
-    expect(await episodes(test.database.kysely, { userId: 'ana' }, 'Evan')).toHaveLength(5);
+    expect(await episodes(test.database, { userId: 'ana' }, 'Evan')).toHaveLength(5);
   });
 
   // "rain" is in 2,100 of the news agent's 4,200 rows, over twice CANDIDATES (2,000): its newest 500
@@ -202,7 +208,7 @@ describe('lexicalSearch plans on PGlite', () => {
     for (const row of result) expect(Number(row.text.match(/\d+$/)![0])).toBeGreaterThan(2100 - 200);
     expect(statements.find((statement) => statement.includes('matching as materialized'))).toContain('limit 200');
     // "kayak" (600 rows) alone fits a budget of 400 twice over: matched whole, "paddle" (800) left out.
-    const forum = await lexicalSearch<{ text: string }>(test.database.kysely, {
+    const forum = await lexicalSearch<{ text: string }>(test.database, {
       ...EPISODE_SEARCH,
       scope: { agentId: 'forum' },
       query: 'paddle kayak',
@@ -220,7 +226,7 @@ describe('lexicalSearch plans on PGlite', () => {
       lexicalSearches<{ text: string }>(db, { ...options, queries: queries.map((query) => ({ query, limit: 50 })) }),
     );
     expect(statements).toHaveLength(1 + 2);
-    const alone = await lexicalSearch<{ text: string }>(test.database.kysely, {
+    const alone = await lexicalSearch<{ text: string }>(test.database, {
       ...options,
       query: queries[0]!,
       limit: 50,
@@ -254,7 +260,7 @@ describe('lexicalSearch plans on PGlite', () => {
       }),
     );
     for (const [index, query] of queries.entries()) {
-      const alone = await lexicalSearch<{ text: string }>(test.database.kysely, {
+      const alone = await lexicalSearch<{ text: string }>(test.database, {
         ...options,
         query,
         limit: 50,
@@ -271,7 +277,7 @@ describe('lexicalSearch plans on PGlite', () => {
     const sorted = (rows: Array<{ text: string; score: number }>) =>
       rows.map(({ text, score }) => `${score.toFixed(9)} ${text}`).sort();
     const size = (
-      await searchStatistics(test.database.kysely, options.scope, [
+      await searchStatistics(test.database, options.scope, [
         { table: 'memory_episodes', queries: ['Which dog did Evan adopt?'] },
       ])
     )[0]![0]!;
@@ -279,15 +285,13 @@ describe('lexicalSearch plans on PGlite', () => {
       const { result, statements } = await explained((db) =>
         lexicalSearchInScope<{ text: string }>(db, { ...options, query }, size),
       );
-      const alone = await lexicalSearch<{ text: string }>(test.database.kysely, { ...options, query });
+      const alone = await lexicalSearch<{ text: string }>(test.database, { ...options, query });
       expect(sorted(result)).toEqual(sorted(alone));
       expect(statements).toHaveLength(1);
     }
     // A large scope is searched as lexicalSearch does: statistics, then the search.
     const news = (
-      await searchStatistics(test.database.kysely, { agentId: 'news' }, [
-        { table: 'memory_episodes', queries: ['rain'] },
-      ])
+      await searchStatistics(test.database, { agentId: 'news' }, [{ table: 'memory_episodes', queries: ['rain'] }])
     )[0]![0]!;
     const large = await explained((db) =>
       lexicalSearchInScope<{ text: string }>(db, { ...options, scope: { agentId: 'news' }, query: 'rain' }, news),
@@ -310,7 +314,7 @@ describe('lexicalSearch plans on PGlite', () => {
     const { result: found, statements } = await explained(async (db) => {
       // The memory's statements through the recording executor.
       const kysely = new Proxy(test.database.kysely, {
-        get: (target, name) => (name === 'getExecutor' ? () => db.getExecutor() : Reflect.get(target, name)),
+        get: (target, name) => (name === 'getExecutor' ? () => db.kysely.getExecutor() : Reflect.get(target, name)),
       });
       const database = Object.create(test.database, { kysely: { value: kysely } }) as typeof test.database;
       const memory = await createMemory({ database, migrate: false });
@@ -331,7 +335,7 @@ describe('lexicalSearch plans on PGlite', () => {
   it("scores fewer rows of a large scope for a retrieve's sub-queries than for its question", async () => {
     const { result: found, statements } = await explained(async (db) => {
       const kysely = new Proxy(test.database.kysely, {
-        get: (target, name) => (name === 'getExecutor' ? () => db.getExecutor() : Reflect.get(target, name)),
+        get: (target, name) => (name === 'getExecutor' ? () => db.kysely.getExecutor() : Reflect.get(target, name)),
       });
       const database = Object.create(test.database, { kysely: { value: kysely } }) as typeof test.database;
       const memory = await createMemory({ database, migrate: false });
@@ -349,6 +353,35 @@ describe('lexicalSearch plans on PGlite', () => {
   });
 
   // Last but one: it writes a fact into Ana's scope, which the tests above read empty.
+  // A prepared statement gets a generic plan after five custom ones when it costs no more. A limit
+  // passed as a parameter is costed as a tenth of the rows: in the news agent's 4,200 the read of
+  // the recent episodes and the matches' replies was planned anew at every retrieve.
+  it("plans a large scope's read of recent episodes and replies once (a generic plan)", async () => {
+    const memory = await createMemory({ database: test.database, migrate: false });
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const found = await memory.retrieve({ scope: { agentId: 'news' }, query: 'rain in the valley', maxTokens: 200 });
+      expect(found.episodes.length).toBeGreaterThan(0);
+    }
+    const plans = await sql<{ generic: number; custom: number }>`select sum(generic_plans)::int as generic,
+      sum(custom_plans)::int as custom from pg_prepared_statements
+      where statement like '%of_id%' and statement like ${`%"t"."agent_id" in ('', %`}`.execute(test.database.kysely);
+    expect(plans.rows[0]!.generic).toBeGreaterThanOrEqual(3);
+    expect(plans.rows[0]!.custom).toBeLessThanOrEqual(5);
+  });
+
+  it('rejects a recent-episodes limit that is not an integer from 0 with INVALID_ARGUMENT', async () => {
+    const memory = await createMemory({ database: test.database, migrate: false });
+    for (const limit of [-1, 1.5, Number.NaN]) {
+      await expect(memory.recentEpisodes({ agentId: 'news' }, limit)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+    }
+    expect((await memory.recentEpisodes({ agentId: 'news' }, 2)).map((episode) => episode.text)).toEqual([
+      'Sun over the hills, note 4200',
+      'Sun over the hills, note 4199',
+    ]);
+  });
+
   it("reads the statistics of a retrieve's facts and episodes in one statement, as each alone", async () => {
     await sql`insert into memory_facts (id, user_id, key, text, created_at, updated_at)
       values ('f-beagle', 'ana', 'pet', 'Ana walks the beagle Evan adopted', 0, 0)`.execute(test.database.kysely);
@@ -361,10 +394,10 @@ describe('lexicalSearch plans on PGlite', () => {
       ]),
     );
     expect(statements).toHaveLength(1);
-    const [facts] = await searchStatistics(test.database.kysely, scope, [
+    const [facts] = await searchStatistics(test.database, scope, [
       { table: 'memory_facts', queries: ['Which dog did Evan adopt?'] },
     ]);
-    const [episodes] = await searchStatistics(test.database.kysely, scope, [
+    const [episodes] = await searchStatistics(test.database, scope, [
       { table: 'memory_episodes', queries: episodeQueries },
     ]);
     expect(result).toEqual([facts, episodes]);
@@ -380,17 +413,17 @@ describe('lexicalSearch plans on PGlite', () => {
       ('f-hiking', 'ana', 'evan-hobby', 'Evan is into hiking', 0, 0),
       ('f-chess', 'ana', 'ben-hobby', 'Ben plays chess on Sundays', 0, 0)`.execute(test.database.kysely);
     const options = { ...FACT_SEARCH, scope: { userId: 'ana' }, query: 'Would Evan enjoy chess?', limit: 5 };
-    const facts = await lexicalSearch<{ text: string }>(test.database.kysely, options);
+    const facts = await lexicalSearch<{ text: string }>(test.database, options);
     expect(facts.map((row) => row.text).sort()).toEqual([
       'Ana walks the beagle Evan adopted',
       'Ben plays chess on Sundays',
       'Evan is into hiking',
     ]);
     // The one-statement search of a small scope matches facts the same way.
-    const [statistics] = await searchStatistics(test.database.kysely, options.scope, [
+    const [statistics] = await searchStatistics(test.database, options.scope, [
       { table: 'memory_facts', queries: [options.query] },
     ]);
-    const inScope = await lexicalSearchInScope<{ text: string }>(test.database.kysely, options, statistics![0]!);
+    const inScope = await lexicalSearchInScope<{ text: string }>(test.database, options, statistics![0]!);
     expect(inScope.map((row) => row.text)).toEqual(facts.map((row) => row.text));
     for (const [index, row] of inScope.entries()) expect(row.score).toBeCloseTo(facts[index]!.score, 9);
   });

@@ -194,6 +194,45 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
       expect(retrieved.text).toContain('Earlier conversations:');
     });
 
+    // The search statistics, a small scope's search and the read of the recent episodes with the
+    // matches' replies are the same text for every scope of a shape: prepared once
+    // (Database.executePrepared), each executed again by the next retrieve.
+    it("runs a retrieve's statistics, search and recent-and-replies read as statements prepared once", async () => {
+      const memory = await createMemory({ database });
+      const scopes = [{ userId: user() }, { userId: user() }];
+      for (const scope of scopes) {
+        await memory.recordEpisodes([
+          { scope, messages: [{ role: 'user', content: 'We chose Postgres for the ledger' }] },
+          { scope, messages: [{ role: 'user', content: 'Sounds good' }] },
+        ]);
+      }
+      // On a pool, the statements of one caller after another run on the connection last released.
+      const executions = async () =>
+        new Map(
+          (
+            await sql<{ statement: string; executions: number }>`select statement,
+              (generic_plans + custom_plans)::int as executions from pg_prepared_statements
+              where statement like '%memory_scope_statistics%' or statement like '%of_id%'
+                or statement like '%matching as materialized%'`.execute(database.kysely)
+          ).rows.map((row) => [row.statement, row.executions]),
+        );
+      const before = await executions();
+      for (const scope of scopes) {
+        const retrieved = await memory.retrieve({ scope, query: 'which database for the ledger?' });
+        expect(retrieved.episodes.map((episode) => episode.text)).toContain('user: We chose Postgres for the ledger');
+      }
+      const after = await executions();
+      const kind = (statement: string) =>
+        statement.includes('of_id') ? 'replies' : statement.includes('matching as') ? 'search' : 'statistics';
+      // A user's scope is small: its searches are prepared too (matched row by row, whatever the
+      // words). Each statement the retrieves ran was prepared before or by the first, and run again.
+      const ran = [...after]
+        .filter(([statement, count]) => count !== (before.get(statement) ?? 0))
+        .map(([statement, count]) => [kind(statement), count - (before.get(statement) ?? 0)] as const);
+      expect(new Set(ran.map(([name]) => name))).toEqual(new Set(['replies', 'search', 'statistics']));
+      expect(ran.map(([, count]) => count)).toEqual(ran.map(() => 2));
+    });
+
     it('forgets everything about a user in one call', async () => {
       const memory = await createMemory({ database });
       const userId = user();

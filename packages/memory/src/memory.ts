@@ -220,6 +220,9 @@ export class Memory implements AsyncDisposable {
 
   /** The most recent episodes `scope` may see, newest first. */
   async recentEpisodes(scope: MemoryQueryScope, limit = 5): Promise<Episode[]> {
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      throw invalidArgument(`recentEpisodes needs limit as an integer from 0, got ${String(limit)}`);
+    }
     return (await this.#recent(scope, limit)).map(toEpisode);
   }
 
@@ -227,7 +230,7 @@ export class Memory implements AsyncDisposable {
   async searchEpisodes(scope: MemoryQueryScope, query: string, limit = 5, signal?: AbortSignal): Promise<Episode[]> {
     this.#checkOpen('search');
     const parts = await this.#subQueries(scope, query, signal);
-    const [statistics] = await searchStatistics(this.database.kysely, scope, [
+    const [statistics] = await searchStatistics(this.database, scope, [
       { table: 'memory_episodes', queries: [query, ...parts] },
     ]);
     const { rows } = await this.#rankEpisodes(scope, query, parts, statistics!, limit, signal);
@@ -278,7 +281,7 @@ export class Memory implements AsyncDisposable {
     // The parts of a multi-part question (by the model when one is set), searched with it.
     const parts = relevantLimit > 0 ? await this.#subQueries(scope, query, signal) : [];
     // The facts' and the episodes' search statistics in one statement.
-    const [factStatistics, episodeStatistics] = await searchStatistics(this.database.kysely, scope, [
+    const [factStatistics, episodeStatistics] = await searchStatistics(this.database, scope, [
       { table: 'memory_facts', queries: factLimit > 0 ? [query] : [] },
       { table: 'memory_episodes', queries: relevantLimit > 0 ? [query, ...parts] : [] },
     ]);
@@ -344,7 +347,7 @@ export class Memory implements AsyncDisposable {
     // Each list deep enough for fusion to matter: the best of a sub-query may be 10th of the question's.
     const depth = Math.max(limit, FUSION_DEPTH);
     const [textRanked = [], ...partRanked] = await lexicalSearches<RankedEpisodeRow>(
-      this.database.kysely,
+      this.database,
       {
         table: 'memory_episodes',
         columns: RANKED_SELECT,
@@ -400,7 +403,7 @@ export class Memory implements AsyncDisposable {
     size: QueryStatistics,
   ): Promise<RankedEpisodeRow[]> {
     return lexicalSearchInScope<RankedEpisodeRow>(
-      this.database.kysely,
+      this.database,
       {
         table: 'memory_episodes',
         columns: RANKED_SELECT,
@@ -438,17 +441,33 @@ export class Memory implements AsyncDisposable {
    */
   #recentQuery(scope: MemoryQueryScope, limit: number): RawBuilder<OrderedEpisodeRow> {
     const where = scopeCondition(scope);
+    // The limit is written into the statement (a checked integer): a prepared statement's generic
+    // plan assumes a limit given as a parameter reads a tenth of the rows, which in one agent's
+    // 50,000 costed it above a custom plan, so Postgres planned the replies' read anew at every
+    // retrieve (pg_prepared_statements: 68 custom plans, 0 generic; bench/memory, interleaved:
+    // see docs/memory-benchmarks.md, the sixth pass).
+    const newest = sql.lit(limit);
     const owners = scopeOwners(scope).map(
       (owner) => sql`(select ${EPISODE_SELECT} from memory_episodes t
         where t.user_id = ${owner.user_id} and t.agent_id = ${owner.agent_id} and ${where}
-        order by t.occurred_at desc, t.seq desc limit ${limit})`,
+        order by t.occurred_at desc, t.seq desc limit ${newest})`,
     );
     return sql<OrderedEpisodeRow>`select * from (${sql.join(owners, sql` union all `)}) recent
-      order by occurred_at desc, seq desc limit ${limit}`;
+      order by occurred_at desc, seq desc limit ${newest}`;
   }
 
   async #recent(scope: MemoryQueryScope, limit: number): Promise<OrderedEpisodeRow[]> {
-    return (await this.#recentQuery(scope, limit).execute(this.database.kysely)).rows;
+    return (await this.#prepared(this.#recentQuery(scope, limit))).rows;
+  }
+
+  /**
+   * Runs one of the retrieve's reads of a fixed shape (the recent episodes, whole rows, replies)
+   * as a prepared statement: its text depends on the scope's shape only, its plan on no value.
+   * bench/memory, one agent's 100,000-row directory: recent and replies 5.40 -> 4.53 ms of CPU a
+   * statement (see PglitePreparedClient in @agentrix/store).
+   */
+  #prepared<Row>(query: RawBuilder<Row>) {
+    return this.database.executePrepared(query.compile(this.database.kysely));
   }
 
   /** Every column of the episodes `ids` (a search returns a few), by id: one statement, none for no ids. */
@@ -457,8 +476,8 @@ export class Memory implements AsyncDisposable {
     into = new Map<string, OrderedEpisodeRow>(),
   ): Promise<Map<string, OrderedEpisodeRow>> {
     if (ids.length === 0) return into;
-    const read = await sql<OrderedEpisodeRow>`select ${EPISODE_SELECT} from memory_episodes t
-      where t.id = any(${ids}::text[])`.execute(this.database.kysely);
+    const read = await this.#prepared(sql<OrderedEpisodeRow>`select ${EPISODE_SELECT} from memory_episodes t
+      where t.id = any(${ids}::text[])`);
     for (const row of read.rows) into.set(row.id, row);
     return into;
   }
@@ -497,9 +516,9 @@ export class Memory implements AsyncDisposable {
     const neighbours = new Map<string, PromptEpisodeOf[]>();
     const whole = new Map<string, OrderedEpisodeRow>();
     if (parts.length === 0) return { recent: [], neighbours, whole };
-    const result = await sql<
-      OrderedEpisodeRow & { of_id: string | null }
-    >`${sql.join(parts, sql` union all `)}`.execute(this.database.kysely);
+    const result = await this.#prepared(
+      sql<OrderedEpisodeRow & { of_id: string | null }>`${sql.join(parts, sql` union all `)}`,
+    );
     for (const { of_id, ...row } of result.rows) {
       whole.set(row.id, row);
       if (of_id === null) {

@@ -153,6 +153,69 @@ export function databaseContract(name: string, options: DatabaseContractOptions)
       });
     });
 
+    describe('prepared statements', () => {
+      /**
+       * A statement tagged in a comment that reads, in its own session, the prepared statements of
+       * its text: a named statement is listed (prepared before it runs, with the plans of its
+       * executions so far, this one's included); an unnamed one, as a plain statement runs, is not.
+       */
+      const tagged = (tag: string, values: { ids: string[]; count: number; note: string | null; doc: unknown }) =>
+        sql<{ ids: string[]; count: number; note: string | null; doc: unknown; prepared: number; plans: number }>`
+          select /* ${sql.raw(tag)} */ ${values.ids}::text[] as ids, ${values.count}::int as count,
+            ${values.note}::text as note, ${jsonb(values.doc)} as doc,
+            (select count(*)::int from pg_prepared_statements where statement like ${`%${tag}%`}) as prepared,
+            (select coalesce(sum(generic_plans + custom_plans), 0)::int from pg_prepared_statements
+              where statement like ${`%${tag}%`}) as plans`.compile(db().kysely);
+
+      it('runs a statement prepared once, bound to each call’s values, and other texts as plain statements', async () => {
+        const tag = table('prepared');
+        const calls = [
+          { ids: ['a', 'b'], count: 1, note: null, doc: { nested: ['x', 1] } },
+          { ids: [], count: 2, note: 'it’s "quoted"', doc: 'text' },
+          { ids: ['{brace}', 'comma,', 'NULL'], count: 3, note: '', doc: null },
+        ];
+        const results = [];
+        for (const values of calls) results.push((await db().executePrepared(tagged(tag, values))).rows[0]!);
+        expect(results.map(({ ids, count, note, doc }) => ({ ids, count, note, doc }))).toEqual(calls);
+        // One statement on the connection, executed three times (pg's pool hands the idle
+        // connection last released back, so the three run on one).
+        expect(results.map((row) => [row.prepared, row.plans])).toEqual([
+          [1, 1],
+          [1, 2],
+          [1, 3],
+        ]);
+        const plain = await tagged(table('plain'), calls[0]!);
+        expect((await db().kysely.executeQuery(plain)).rows[0]).toMatchObject({ prepared: 0, plans: 0 });
+      });
+
+      it('prepares again after DISCARD ALL dropped the statements of the session', async () => {
+        const tag = table('discarded');
+        const values = { ids: ['a'], count: 1, note: null, doc: null };
+        expect((await db().executePrepared(tagged(tag, values))).rows[0]).toMatchObject({ prepared: 1, plans: 1 });
+        // On a pool, the idle connection last released: the one that ran the statement.
+        await db()
+          .kysely.connection()
+          .execute((connection) => sql`discard all`.execute(connection));
+        expect((await db().executePrepared(tagged(tag, values))).rows[0]).toMatchObject({ prepared: 1, plans: 1 });
+        expect((await db().executePrepared(tagged(tag, values))).rows[0]).toMatchObject({ prepared: 1, plans: 2 });
+      });
+
+      it('reports a statement that fails to parse or to run, and runs the next one', async () => {
+        const broken = sql`select ${1}::int from no_such_table_prepared`.compile(db().kysely);
+        for (let attempt = 0; attempt < 2; attempt++) {
+          await expect(db().executePrepared(broken)).rejects.toThrow(/no_such_table_prepared/);
+        }
+        const tag = table('bad_value');
+        const cast = sql<{ value: number }>`select /* ${sql.raw(tag)} */ ${'x'}::text::int as value`;
+        await expect(db().executePrepared(cast.compile(db().kysely))).rejects.toThrow(/invalid input syntax/);
+        const counted = (value: string) =>
+          sql<{ value: number }>`select /* ${sql.raw(tag)} */ ${value}::text::int as value`.compile(db().kysely);
+        expect((await db().executePrepared(counted('7'))).rows).toEqual([{ value: 7 }]);
+        await expect(db().executePrepared(counted('y'))).rejects.toThrow(/invalid input syntax/);
+        expect((await db().executePrepared(counted('8'))).rows).toEqual([{ value: 8 }]);
+      });
+    });
+
     describe('JSONB', () => {
       it('round-trips nested JSON, unicode and numbers', async () => {
         const name1 = table();

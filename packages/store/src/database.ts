@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { MigrateOptions, Migration, MigrationResult } from './migrations.js';
 
 /** Which engine a {@link Database} runs on. */
@@ -23,6 +23,15 @@ export interface Database extends AsyncDisposable {
    * (`database.kysely as Kysely<StoreTables>`). Raw `sql` runs on it as it is.
    */
   readonly kysely: Kysely<unknown>;
+  /**
+   * Runs `query` (compiled on {@link Database.kysely}) as a named prepared statement: parsed and
+   * described once per connection, then bound to each call's values, and planned by Postgres for
+   * them until it keeps a generic plan (after five executions, when that plan costs no more).
+   * For reads of a fixed shape run again and again (by text: the same text with other values),
+   * whose plan does not hinge on a value; a text whose plan does (a tsquery the planner must see)
+   * belongs in a plain statement. The first 100 distinct texts are prepared, later ones run plain.
+   */
+  executePrepared<Row>(query: CompiledQuery<Row>): Promise<QueryResult<Row>>;
   /** True when the pgvector extension is loaded (always on PGlite; on a server when installed). */
   readonly hasVector: boolean;
   /** True when `notify` reaches other processes (Postgres LISTEN/NOTIFY); PGlite lives in one process. */

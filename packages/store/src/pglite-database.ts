@@ -7,7 +7,9 @@ import { Kysely } from 'kysely';
 import type { NotificationListener } from './database.js';
 import type { VectorMode } from './database-options.js';
 import { storeError } from './errors.js';
+import { PglitePreparedClient } from './pglite-prepared.js';
 import { discardPgliteTemplate, pgliteTemplate } from './pglite-template.js';
+import { PreparedStatements } from './prepared-statements.js';
 import { SqlDatabase } from './sql-database.js';
 
 export interface PgliteDatabaseOptions {
@@ -45,17 +47,19 @@ export class PgliteDatabase extends SqlDatabase {
     kysely: Kysely<unknown>,
     hasVector: boolean,
     pglite: PGlite,
+    statements: PreparedStatements,
   ) {
-    super(url, kysely, hasVector);
+    super(url, kysely, hasVector, statements);
     this.#pglite = pglite;
     this.directory = directory;
   }
 
   static async open(options: PgliteDatabaseOptions): Promise<PgliteDatabase> {
-    const [{ PGlite }, { PGliteDialect }] = await Promise.all([
+    const [pgliteModule, { PGliteDialect }] = await Promise.all([
       import('@electric-sql/pglite'),
       import('kysely-pglite-dialect'),
     ]);
+    const { PGlite } = pgliteModule;
     const wantVector = options.vector !== 'off';
     const extensions: Record<string, Extension> = {};
     if (wantVector) extensions.vector = (await import('@electric-sql/pglite/vector')).vector;
@@ -113,8 +117,11 @@ export class PgliteDatabase extends SqlDatabase {
         { cause: error, retryable: false },
       );
     }
-    const kysely = new Kysely<unknown>({ dialect: new PGliteDialect(pglite) });
-    return new PgliteDatabase(options.url, options.directory, kysely, wantVector, pglite);
+    const statements = new PreparedStatements();
+    // The dialect calls the client's `query` and `close` only.
+    const client = new PglitePreparedClient(pglite, pgliteModule, statements) as unknown as PGlite;
+    const kysely = new Kysely<unknown>({ dialect: new PGliteDialect(client) });
+    return new PgliteDatabase(options.url, options.directory, kysely, wantVector, pglite, statements);
   }
 
   async listen(channel: string, listener: NotificationListener): Promise<() => Promise<void>> {

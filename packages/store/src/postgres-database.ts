@@ -4,12 +4,14 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { NotificationListener } from './database.js';
 import type { VectorMode } from './database-options.js';
 import { storeError } from './errors.js';
+import { PreparedStatements } from './prepared-statements.js';
 import { SqlDatabase } from './sql-database.js';
 
 /** The subset of `pg` we use (pg stays an optional peer dependency). */
 interface PgClientLike {
   connect(): Promise<unknown>;
   query(text: string, values?: unknown[]): Promise<unknown>;
+  query(config: { name: string; text: string; values?: unknown[] }): Promise<unknown>;
   end(): Promise<void>;
   on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
   on(event: 'error' | 'end', listener: (error?: Error) => void): unknown;
@@ -38,6 +40,8 @@ export interface PostgresDatabaseOptions {
 }
 
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+/** SQLSTATE of a prepared statement the session does not have (`invalid_sql_statement_name`). */
+const INVALID_STATEMENT_NAME = '26000';
 
 /**
  * How long `close()` lets statements in flight finish before it drops their connections. A
@@ -85,8 +89,9 @@ export class PostgresDatabase extends SqlDatabase {
     kysely: Kysely<unknown>,
     hasVector: boolean,
     connections: Set<PgClientLike>,
+    statements: PreparedStatements,
   ) {
-    super(options.url, kysely, hasVector);
+    super(options.url, kysely, hasVector, statements);
     this.#pg = pg;
     this.#clientConfig = clientConfig;
     this.#logger = options.logger ?? silentLogger;
@@ -113,6 +118,7 @@ export class PostgresDatabase extends SqlDatabase {
     if (options.schema !== undefined) clientConfig.options = `-c search_path="${options.schema}",public`;
     // Every client of the pool, those still connecting included, so a close can drop them.
     const connections = new Set<PgClientLike>();
+    const statements = new PreparedStatements();
     const Client = class extends (pg.Client as new (config: Record<string, unknown>) => PgClientLike) {
       constructor(config: Record<string, unknown>) {
         super(config);
@@ -123,6 +129,32 @@ export class PostgresDatabase extends SqlDatabase {
         // the 'cut' case). The query still fails with it, and the pool discards the client.
         this.on('error', () => {});
         this.on('end', () => connections.delete(this));
+      }
+
+      /** Bumped when the server dropped this connection's statements (see `query`). */
+      #generation = 0;
+
+      // kysely's statements arrive as (text, values); a text registered by executePrepared goes
+      // as pg's named query, which pg parses once per connection.
+      override async query(...args: [text: string, values?: unknown[]] | [config: { name: string; text: string }]) {
+        const [text, values] = args;
+        const name = typeof text === 'string' ? statements.nameOf(text) : undefined;
+        if (name === undefined) return (super.query as (...forwarded: unknown[]) => Promise<unknown>)(...args);
+        const named = () =>
+          super.query({
+            name: this.#generation === 0 ? name : `${name}_${this.#generation}`,
+            text: text as string,
+            values: values as unknown[],
+          });
+        try {
+          return await named();
+        } catch (error) {
+          // DISCARD ALL or DEALLOCATE (a pooler's reset, a host's own statement) dropped the
+          // connection's statements, which pg still counts as parsed: prepared again, under new names.
+          if ((error as { code?: unknown }).code !== INVALID_STATEMENT_NAME) throw error;
+          this.#generation++;
+          return named();
+        }
       }
     };
     const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections, Client });
@@ -150,7 +182,7 @@ export class PostgresDatabase extends SqlDatabase {
         `The pgvector extension is not available on "${options.url}" (vector: 'required'). Install it on the server (CREATE EXTENSION vector) or use vector: 'auto' for the brute-force fallback.`,
       );
     }
-    return new PostgresDatabase(options, pg, clientConfig, kysely, hasVector, connections);
+    return new PostgresDatabase(options, pg, clientConfig, kysely, hasVector, connections, statements);
   }
 
   async listen(channel: string, listener: NotificationListener): Promise<() => Promise<void>> {

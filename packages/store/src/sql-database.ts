@@ -3,10 +3,11 @@
  * in-process notifier, and a close that runs once, after which every operation is refused.
  */
 import { AgentrixError } from '@agentrix/core';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { Database, DatabaseDialect, NotificationListener } from './database.js';
 import { type MigrateOptions, type Migration, type MigrationResult, migrate } from './migrations.js';
 import { LocalNotifier } from './notifier.js';
+import type { PreparedStatements } from './prepared-statements.js';
 
 export abstract class SqlDatabase implements Database {
   abstract readonly dialect: DatabaseDialect;
@@ -16,12 +17,15 @@ export abstract class SqlDatabase implements Database {
   readonly hasVector: boolean;
   /** This process's listeners, by channel. */
   protected readonly notifier = new LocalNotifier();
+  /** The texts {@link executePrepared} registered, which the driver runs as named statements. */
+  protected readonly statements: PreparedStatements;
   #closing: Promise<void> | undefined;
 
-  protected constructor(url: string, kysely: Kysely<unknown>, hasVector: boolean) {
+  protected constructor(url: string, kysely: Kysely<unknown>, hasVector: boolean, statements: PreparedStatements) {
     this.url = url;
     this.kysely = kysely;
     this.hasVector = hasVector;
+    this.statements = statements;
   }
 
   abstract listen(channel: string, listener: NotificationListener): Promise<() => Promise<void>>;
@@ -37,6 +41,11 @@ export abstract class SqlDatabase implements Database {
   migrate(migrations: readonly Migration[], options?: MigrateOptions): Promise<MigrationResult> {
     this.assertOpen('migrate');
     return migrate(this, migrations, options);
+  }
+
+  executePrepared<Row>(query: CompiledQuery<Row>): Promise<QueryResult<Row>> {
+    this.statements.add(query.sql);
+    return this.kysely.executeQuery(query);
   }
 
   notifyLocal(channel: string, payload: string): void {
