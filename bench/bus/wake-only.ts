@@ -3,8 +3,10 @@
 // and redis-server over the whole run (warmup included), how many socket reads and writes Redis
 // made per message (how well messages share a write) and the load average.
 //
-//   node --conditions=agentrix-source --expose-gc --import tsx bench/bus/wake-only.ts [rates] [repeats]
+//   node --conditions=agentrix-source --expose-gc --import tsx bench/bus/wake-only.ts [rates] [repeats] [sender]
 //   rates: comma list of messages/s (default 1000,5000,20000)
+//   sender: `here` (default: in this process, as run.ts's first Redis rows) or `process` (a process
+//   of its own; then the Node CPU is this process's, the readers', alone)
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { createRedisBus } from '@agentrix/bus';
@@ -15,17 +17,26 @@ import { wakeLatency } from './wake-latency.js';
 
 const rates = (process.argv[2] ?? '1000,5000,20000').split(',').map(Number);
 const repeats = Number(process.argv[3] ?? 1);
+const senderHere = (process.argv[4] ?? 'here') === 'here';
 const warmupMs = 500;
 const durationMs = 3000;
 const redis = await startBenchRedis();
-const bus = await createRedisBus({ url: redis.url, namespace: `wake-${randomUUID()}` });
+const namespace = `wake-${randomUUID()}`;
+const bus = await createRedisBus({ url: redis.url, namespace });
 const serverCpu = new RedisServerCpu(redis.url);
 for (const rate of rates) {
   for (let i = 0; i < repeats; i++) {
     const nodeBefore = process.cpuUsage();
     const redisBefore = await serverCpu.micros();
     const callsBefore = await serverCpu.socketCalls();
-    const samples = await wakeLatency(bus, { agents: 100, rate, warmupMs, durationMs, prefix: `w-${randomUUID()}` });
+    const samples = await wakeLatency(bus, {
+      agents: 100,
+      rate,
+      warmupMs,
+      durationMs,
+      prefix: `w-${randomUUID()}`,
+      senderProcess: senderHere ? undefined : { url: redis.url, namespace },
+    });
     const redisMicros = (await serverCpu.micros()) - redisBefore;
     const calls = await serverCpu.socketCalls();
     const node = process.cpuUsage(nodeBefore);
@@ -33,7 +44,7 @@ for (const rate of rates) {
     const messages = (rate * (warmupMs + durationMs)) / 1000;
     const s = summarize(samples);
     console.log(
-      `${String(rate).padStart(6)}/s  n=${s.count}  p50 ${Math.round(s.median)} µs  p99 ${Math.round(s.p99)} µs  max ${Math.round(s.max)} µs  node ${((node.user + node.system) / messages).toFixed(1)} µs/msg  redis ${(redisMicros / messages).toFixed(1)} µs/msg  socket reads ${((calls.reads - callsBefore.reads) / messages).toFixed(2)} writes ${((calls.writes - callsBefore.writes) / messages).toFixed(2)} /msg  load ${loadavg()[0]!.toFixed(2)}`,
+      `${senderHere ? '' : 'sender process '}${String(rate).padStart(6)}/s  n=${s.count}  p50 ${Math.round(s.median)} µs  p99 ${Math.round(s.p99)} µs  max ${Math.round(s.max)} µs  node ${((node.user + node.system) / messages).toFixed(1)} µs/msg  redis ${(redisMicros / messages).toFixed(1)} µs/msg  socket reads ${((calls.reads - callsBefore.reads) / messages).toFixed(2)} writes ${((calls.writes - callsBefore.writes) / messages).toFixed(2)} /msg  load ${loadavg()[0]!.toFixed(2)}`,
     );
   }
 }

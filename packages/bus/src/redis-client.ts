@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AgentrixError } from '@agentrix/core';
 import type { RedisClientLike } from '@agentrix/core/implement';
-import { sendScript } from './redis-script-command.js';
+import { type ReplyForm, sendScript } from './redis-script-command.js';
 
 /** A Lua script run with `EVALSHA`, falling back to `EVAL` once the server has forgotten it (restart, `SCRIPT FLUSH`). */
 export class RedisScript {
@@ -14,12 +14,17 @@ export class RedisScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(client: RedisClientLike, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+  async run(
+    client: RedisClientLike,
+    keys: readonly string[],
+    args: ReadonlyArray<string | number>,
+    replies: ReplyForm = 'strings',
+  ): Promise<unknown> {
     try {
-      return await sendScript(client, 'evalsha', this.sha, keys, args);
+      return await sendScript(client, 'evalsha', this.sha, keys, args, replies);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return sendScript(client, 'eval', this.source, keys, args);
+      return sendScript(client, 'eval', this.source, keys, args, replies);
     }
   }
 }

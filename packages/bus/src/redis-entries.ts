@@ -7,6 +7,26 @@ export function isEntryId(value: unknown): value is string {
   return typeof value === 'string' && ENTRY_ID.test(value);
 }
 
+/** A bulk string of a reply taken as buffers (see `ReplyForm`), or already a string: as a string (UTF-8). */
+export function replyText(value: unknown): string {
+  return typeof value === 'string' ? value : String(value);
+}
+
+/**
+ * Whether a bulk string of a reply (a buffer, or already a string) is `text`, without making a
+ * string of it when `text` is ASCII (key names, field names).
+ */
+export function isReplyText(value: unknown, text: string): boolean {
+  if (typeof value === 'string') return value === text;
+  if (!Buffer.isBuffer(value)) return false;
+  if (value.length !== text.length) return value.toString() === text;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code > 127 || value[index] !== code) return value.toString() === text;
+  }
+  return true;
+}
+
 /**
  * The envelope stored in a stream entry, or `undefined` when the entry was written by something
  * else (not JSON, or missing the fields every envelope has). A cheap shape check instead of the

@@ -6,7 +6,7 @@ import type { RedisDeadLetters } from './redis-dead-letters.js';
 import { NO_ENVELOPE_ERROR, NOT_AN_ENVELOPE_ERROR, parseEnvelope } from './redis-entries.js';
 import type { RedisLeaseManager } from './redis-lease-manager.js';
 import { disarmScript } from './redis-lease-scripts.js';
-import type { Waiter, WaitingInbox } from './redis-waiting-inbox.js';
+import { type Waiter, type WaitingInbox, waiterOf } from './redis-waiting-inbox.js';
 
 /** `h`: a wake-up that carries a message handed off to a blocked reader. */
 const HANDOFF_MARK = 104;
@@ -70,7 +70,7 @@ export class RedisHandoffs {
     }
     const delivery: Delivery = { deliveryId, envelope, attempt: 1 };
     if (box !== undefined) box.handedOff = true;
-    const waiter = context.closed ? undefined : box?.waiters.find((candidate) => candidate.consumer === consumer);
+    const waiter = context.closed || box === undefined ? undefined : waiterOf(box, consumer);
     if (box === undefined || waiter === undefined) {
       // Between two reads of the reader loop it was armed for: held for its next read.
       if (box !== undefined && !context.closed && box.lastConsumer === consumer) this.#readers.hold(box, [delivery]);

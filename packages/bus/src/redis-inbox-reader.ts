@@ -1,7 +1,7 @@
 import type { Delivery } from '@agentrix/core';
 import type { RedisBusContext } from './redis-bus-context.js';
 import type { RawDeadLetter, RawDelivery, RedisDeadLetters } from './redis-dead-letters.js';
-import { parseEnvelope, parseError } from './redis-entries.js';
+import { parseEnvelope, parseError, replyText } from './redis-entries.js';
 import type { InboxKeys } from './redis-keys.js';
 import type { RedisLeaseManager } from './redis-lease-manager.js';
 import type { RawRead, ReadItem, RedisScriptBatches } from './redis-script-batches.js';
@@ -63,26 +63,27 @@ export class RedisInboxReader {
     if (deadCount > 0) {
       const dead: RawDeadLetter[] = [];
       for (let letter = 0; letter < deadCount; letter++, index += 4) {
-        const kind = reply[index] as string;
+        const kind = replyText(reply[index]);
         // Entries without an envelope field were dead-lettered by the script itself.
         if (kind === 'raw') sawMalformed = true;
-        dead.push([kind, reply[index + 1] as string, reply[index + 2] as number, reply[index + 3] as string]);
+        dead.push([kind, replyText(reply[index + 1]), reply[index + 2] as number, replyText(reply[index + 3])]);
       }
       this.#deadLetters.announce(inbox, dead);
     }
     const deliveries: Delivery[] = [];
     let malformed: RawDelivery[] | undefined;
     for (; index < reply.length; index += 4) {
-      const deliveryId = reply[index] as string;
+      const deliveryId = replyText(reply[index]);
       const attempt = reply[index + 1] as number;
-      const json = reply[index + 2] as string;
+      const json = replyText(reply[index + 2]);
       const envelope = parseEnvelope(json);
+      const error = replyText(reply[index + 3]);
       if (envelope === undefined) {
         if (malformed === undefined) malformed = [];
-        malformed.push([deliveryId, attempt, json, reply[index + 3] as string]);
+        malformed.push([deliveryId, attempt, json, error]);
         continue;
       }
-      const lastError = parseError(reply[index + 3] as string);
+      const lastError = parseError(error);
       if (attempt > 1) {
         this.#context.logger.info(
           { inbox, messageId: envelope.id, deliveryId, attempt },

@@ -3,7 +3,7 @@ import { settleWaiter } from './implement/blocked-reads.js';
 import type { RedisBusContext } from './redis-bus-context.js';
 import type { RedisHandoffs } from './redis-handoff.js';
 import { quarterLease, type RedisLeaseManager } from './redis-lease-manager.js';
-import type { Waiter, WaitingInbox } from './redis-waiting-inbox.js';
+import { type Waiter, type WaitingInbox, waiterOf } from './redis-waiting-inbox.js';
 
 /**
  * How long a message fetched with an ack (or handed off between two reads) waits for its
@@ -51,7 +51,7 @@ export class PrefetchCache {
     if (box.prefetched === undefined) box.prefetched = deliveries;
     else box.prefetched.push(...deliveries);
     // A reader already waiting takes them at once.
-    const waiter = box.waiters.find((candidate) => candidate.consumer === box.lastConsumer);
+    const waiter = waiterOf(box, box.lastConsumer);
     if (waiter !== undefined) {
       this.#removeWaiter(box, waiter);
       settleWaiter(waiter, context.clock, this.take(box, waiter.max));

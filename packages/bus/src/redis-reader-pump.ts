@@ -14,6 +14,7 @@ import { READ_CHECK_LEASES, READ_HANDOFF, READ_MAYBE_EMPTY } from './redis-scrip
 import {
   blockedReadFlags,
   createWaitingInbox,
+  type FetchHandlers,
   isReading,
   type Waiter,
   type WaitingInbox,
@@ -155,32 +156,46 @@ export class RedisReaderPump {
     const plain = box.fullFetches >= 2;
     // The reader is between reads: nobody else reads for it until this returns.
     box.fetching = true;
-    return this.#batches.read({ inbox: box.name, consumer, max: 1, flags, ack: ids, plain }).then(
-      (reply) => {
-        box.fetching = false;
-        const apply = (result: ReadResult) => {
-          box.fullFetches = result.deliveries.length > 0 && result.more ? box.fullFetches + 1 : 0;
-          if (result.deliveries.length > 0) this.#cache.hold(box, result.deliveries);
-          else if (!result.more && !this.#context.closed) {
-            this.#markDrained(box, issuedAt, result.hintMs);
-            if ((flags & READ_HANDOFF) !== 0) {
-              box.armedFor = consumer;
-              this.#cache.arm(box);
-            }
-          }
-          if (box.waiters.length > 0) this.#pump(box);
-        };
-        const result = this.#reader.reply(box.keys, box.name, reply);
-        // A promise only when malformed entries are being dead-lettered (then `more` is true).
-        if (result instanceof Promise) return result.then(apply);
-        apply(result);
-      },
-      (error: unknown) => {
-        box.fetching = false;
-        if (box.waiters.length > 0) this.#pump(box);
-        throw error;
-      },
-    );
+    box.fetchConsumer = consumer;
+    box.fetchFlags = flags;
+    box.fetchIssuedAt = issuedAt;
+    return this.#batches
+      .read({ inbox: box.name, consumer, max: 1, flags, ack: ids, plain })
+      .then(box.onFetched, box.onFetchFailed);
+  }
+
+  /** The reply of an ack's fetch (see #ackAndFetch): what it took is held for the reader, or the inbox is drained. */
+  readonly #fetchHandlers: FetchHandlers = {
+    fetched: (box, reply) => {
+      box.fetching = false;
+      const { fetchConsumer: consumer, fetchFlags: flags, fetchIssuedAt: issuedAt } = box;
+      const result = this.#reader.reply(box.keys, box.name, reply);
+      // A promise only when malformed entries are being dead-lettered (then `more` is true); the
+      // box may start another fetch meanwhile, so this one's fields are passed along.
+      if (result instanceof Promise) {
+        return result.then((outcome) => this.#applyFetch(box, outcome, consumer, flags, issuedAt));
+      }
+      this.#applyFetch(box, result, consumer, flags, issuedAt);
+      return undefined;
+    },
+    failed: (box, error) => {
+      box.fetching = false;
+      if (box.waiters.length > 0) this.#pump(box);
+      throw error;
+    },
+  };
+
+  #applyFetch(box: WaitingInbox, result: ReadResult, consumer: string, flags: number, issuedAt: number): void {
+    box.fullFetches = result.deliveries.length > 0 && result.more ? box.fullFetches + 1 : 0;
+    if (result.deliveries.length > 0) this.#cache.hold(box, result.deliveries);
+    else if (!result.more && !this.#context.closed) {
+      this.#markDrained(box, issuedAt, result.hintMs);
+      if ((flags & READ_HANDOFF) !== 0) {
+        box.armedFor = consumer;
+        this.#cache.arm(box);
+      }
+    }
+    if (box.waiters.length > 0) this.#pump(box);
   }
 
   /**
@@ -222,7 +237,7 @@ export class RedisReaderPump {
       box.checkLeases = true;
       this.#pump(box);
     });
-    const box = createWaitingInbox(inbox, this.#context.keys.inbox(inbox), new InboxPump(), timer);
+    const box = createWaitingInbox(inbox, this.#context.keys.inbox(inbox), new InboxPump(), timer, this.#fetchHandlers);
     this.#waiting.set(inbox, box);
     return box;
   }

@@ -42,6 +42,17 @@ describe('RedisScript on a Redis client: arguments built once and written as one
     expect(await script.run(client as never, [], args)).toEqual(args);
   });
 
+  it('leaves bulk strings as buffers when asked (the read batches: no copy of the reply to make strings)', async () => {
+    const script = new RedisScript('nested', "return {ARGV[1], 7, {ARGV[2], ''}}");
+    const reply = (await script.run(client as never, [], ['entry-0', 'héllo'], 'buffers')) as unknown[];
+    expect(Buffer.isBuffer(reply[0])).toBe(true);
+    expect(String(reply[0])).toBe('entry-0');
+    expect(reply[1]).toBe(7);
+    const inner = reply[2] as Buffer[];
+    expect(inner.map((value) => Buffer.isBuffer(value))).toEqual([true, true]);
+    expect(inner.map(String)).toEqual(['héllo', '']);
+  });
+
   it('falls back to EVAL through the same path when Redis does not know the script (NOSCRIPT)', async () => {
     // A source Redis has never seen (a fresh comment makes a fresh sha).
     const script = new RedisScript('fresh', `-- ${randomUUID()}\nreturn ARGV[1] .. '!'`);

@@ -7,7 +7,15 @@ interface ScriptCommand {
 }
 
 /** ioredis's `Command` class. */
-type CommandClass = new (name: string, args: string[], options: { replyEncoding: 'utf8' }) => ScriptCommand;
+type CommandClass = new (name: string, args: string[], options: { replyEncoding: 'utf8' | null }) => ScriptCommand;
+
+/**
+ * How a reply comes back: `strings` (ioredis turns every bulk string into a string, copying every
+ * array of the reply on the way), or `buffers` (as the parser made them: the caller turns into
+ * strings only what it keeps; `replyText`). Through a client's own methods (a `Cluster`, or before
+ * ioredis's `Command` class has loaded) replies are strings either way.
+ */
+export type ReplyForm = 'strings' | 'buffers';
 
 interface CommandSender {
   readonly isCluster?: boolean;
@@ -140,6 +148,7 @@ export function sendScript(
   script: string,
   keys: readonly string[],
   args: ReadonlyArray<string | number>,
+  replies: ReplyForm = 'strings',
 ): Promise<unknown> {
   const sender = client as unknown as Partial<CommandSender>;
   const Command = commandClass;
@@ -155,7 +164,7 @@ export function sendScript(
   let index = 2;
   for (const key of keys) argv[index++] = key;
   for (const arg of args) argv[index++] = typeof arg === 'string' ? arg : String(arg);
-  return send(sender, Command, name, argv);
+  return send(sender, Command, name, argv, replies);
 }
 
 /**
@@ -163,19 +172,30 @@ export function sendScript(
  * the arguments (the plain `XREADGROUP` of busy inboxes: 6 + 2 arguments per stream). Through
  * `client.call` on a `Cluster` or before ioredis's `Command` class has loaded.
  */
-export function sendPlainCommand(client: RedisClientLike, name: string, argv: string[]): Promise<unknown> {
+export function sendPlainCommand(
+  client: RedisClientLike,
+  name: string,
+  argv: string[],
+  replies: ReplyForm = 'strings',
+): Promise<unknown> {
   const sender = client as unknown as Partial<CommandSender>;
   const Command = commandClass;
   if (Command === undefined || sender.isCluster === true || typeof sender.sendCommand !== 'function') {
     if (Command === undefined) loadCommandClass();
     return client.call(name, ...argv);
   }
-  return send(sender, Command, name, argv);
+  return send(sender, Command, name, argv, replies);
 }
 
-function send(sender: Partial<CommandSender>, Command: CommandClass, name: string, argv: string[]): Promise<unknown> {
+function send(
+  sender: Partial<CommandSender>,
+  Command: CommandClass,
+  name: string,
+  argv: string[],
+  replies: ReplyForm,
+): Promise<unknown> {
   // Constructed without arguments (so nothing is copied), then given the list built by the caller.
-  const command = new Command(name, NO_ARGUMENTS, { replyEncoding: 'utf8' });
+  const command = new Command(name, NO_ARGUMENTS, { replyEncoding: replies === 'strings' ? 'utf8' : null });
   command.args = argv;
   command.toWritable = () => encodeCommand(name, argv);
   return (sender as CommandSender).sendCommand(command);
