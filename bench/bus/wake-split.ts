@@ -18,13 +18,13 @@
 // else "other".
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { createRedisBus } from '@agentrix/bus';
 import type { MessageBus } from '@agentrix/core';
 import { Redis } from 'ioredis';
 import { readAckLoop } from './agent-loop.js';
+import { startHeapSampling } from './heap-sampling.js';
 import { monotonicMs } from './monotonic.js';
 import { startBenchRedis } from './redis-server.js';
 import { startSenderProcess } from './sender-process.js';
@@ -115,7 +115,7 @@ async function measure(split: boolean): Promise<void> {
     if (sampling) setTimeout(sample, 1);
   };
 
-  const heap = process.env.ALLOCATION === '1' ? await startHeapSampling() : undefined;
+  const heap = process.env.ALLOCATION === '1' ? await startReadersSampling() : undefined;
   const began = monotonicMs();
   // The sender process's own start, when there is one (it starts a moment after it is told to).
   let countFrom = began + SKIP_MS;
@@ -194,37 +194,14 @@ async function measure(split: boolean): Promise<void> {
   );
 }
 
-interface ProfileNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: ProfileNode[];
-}
-
 /** V8's sampling heap profiler over the run; `print` lists the bytes per message of the 15 largest functions. */
-async function startHeapSampling(): Promise<{ print(messages: number): Promise<void> }> {
-  const session = new Session();
-  session.connect();
-  await session.post('HeapProfiler.startSampling', {
-    samplingInterval: 4096,
-    includeObjectsCollectedByMinorGC: true,
-    includeObjectsCollectedByMajorGC: true,
-  } as never);
+async function startReadersSampling(): Promise<{ print(messages: number): Promise<void> }> {
+  const sampling = await startHeapSampling(4096);
   return {
     async print(messages: number) {
-      const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } };
-      session.disconnect();
-      const bytes = new Map<string, number>();
-      let total = 0;
-      const visit = (node: ProfileNode) => {
-        const frame = node.callFrame;
-        const name = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber + 1}`;
-        bytes.set(name, (bytes.get(name) ?? 0) + node.selfSize);
-        total += node.selfSize;
-        for (const child of node.children) visit(child);
-      };
-      visit(profile.head);
+      const { total, sites } = await sampling.stop();
       console.log(`      readers allocated ${Math.round(total / messages)} B/msg:`);
-      for (const [name, size] of [...bytes].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+      for (const [name, size] of sites.slice(0, 15)) {
         console.log(`      ${String(Math.round(size / messages)).padStart(6)} B  ${name}`);
       }
     },
