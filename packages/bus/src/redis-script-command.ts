@@ -150,10 +150,8 @@ export function sendScript(
   args: ReadonlyArray<string | number>,
   replies: ReplyForm = 'strings',
 ): Promise<unknown> {
-  const sender = client as unknown as Partial<CommandSender>;
-  const Command = commandClass;
-  if (Command === undefined || sender.isCluster === true || typeof sender.sendCommand !== 'function') {
-    if (Command === undefined) loadCommandClass();
+  const sender = directSender(client);
+  if (sender === undefined) {
     return name === 'evalsha'
       ? client.evalsha(script, keys.length, ...keys, ...args)
       : client.eval(script, keys.length, ...keys, ...args);
@@ -164,7 +162,7 @@ export function sendScript(
   let index = 2;
   for (const key of keys) argv[index++] = key;
   for (const arg of args) argv[index++] = typeof arg === 'string' ? arg : String(arg);
-  return send(sender, Command, name, argv, replies);
+  return send(sender, name, argv, replies);
 }
 
 /**
@@ -178,27 +176,31 @@ export function sendPlainCommand(
   argv: string[],
   replies: ReplyForm = 'strings',
 ): Promise<unknown> {
-  const sender = client as unknown as Partial<CommandSender>;
-  const Command = commandClass;
-  if (Command === undefined || sender.isCluster === true || typeof sender.sendCommand !== 'function') {
-    if (Command === undefined) loadCommandClass();
-    return client.call(name, ...argv);
-  }
-  return send(sender, Command, name, argv, replies);
+  const sender = directSender(client);
+  if (sender === undefined) return client.call(name, ...argv);
+  return send(sender, name, argv, replies);
 }
 
-function send(
-  sender: Partial<CommandSender>,
-  Command: CommandClass,
-  name: string,
-  argv: string[],
-  replies: ReplyForm,
-): Promise<unknown> {
+/**
+ * The client, when a command can go to it as one buffer through its `sendCommand`; `undefined` on
+ * a `Cluster` (its own methods route by slot) or before ioredis's `Command` class has loaded
+ * (then it starts loading).
+ */
+function directSender(client: RedisClientLike): CommandSender | undefined {
+  const sender = client as unknown as Partial<CommandSender>;
+  if (commandClass !== undefined && sender.isCluster !== true && typeof sender.sendCommand === 'function')
+    return sender as CommandSender;
+  if (commandClass === undefined) loadCommandClass();
+  return undefined;
+}
+
+function send(sender: CommandSender, name: string, argv: string[], replies: ReplyForm): Promise<unknown> {
+  const Command = commandClass as CommandClass;
   // Constructed without arguments (so nothing is copied), then given the list built by the caller.
   const command = new Command(name, NO_ARGUMENTS, { replyEncoding: replies === 'strings' ? 'utf8' : null });
   command.args = argv;
   command.toWritable = () => encodeCommand(name, argv);
-  return (sender as CommandSender).sendCommand(command);
+  return sender.sendCommand(command);
 }
 
 /**
