@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { RunningTurns } from './running-turns.js';
+import { RunningTurns, TurnEnd } from './running-turns.js';
 import { TurnSignal } from './turn-signal.js';
 
 describe('RunningTurns', () => {
   it('keeps one turn per thread, in fields and then a map, and aborts every running turn', async () => {
     const running = new RunningTurns();
-    const [main, chat, other] = [Promise.resolve(), Promise.resolve(), Promise.resolve()];
-    expect([running.size, running.get('main'), running.values()]).toEqual([0, undefined, []]);
+    const [main, chat, other] = [new TurnEnd(), new TurnEnd(), new TurnEnd()];
+    expect([running.size, running.get('main'), running.ends()]).toEqual([0, undefined, []]);
     running.set('main', main);
     running.set('chat:1', chat);
     expect(running.size).toBe(2);
@@ -17,10 +17,10 @@ describe('RunningTurns', () => {
     expect(running.size).toBe(2);
     expect(running.get('main')).toBeUndefined();
     expect(running.get('chat:2')).toBe(other);
-    const values = running.values();
-    expect(values).toHaveLength(2);
-    expect(values).toContain(chat);
-    expect(values).toContain(other);
+    const ends = running.ends();
+    expect(ends).toHaveLength(2);
+    expect(ends).toContain(chat.promise);
+    expect(ends).toContain(other.promise);
     running.delete('chat:1');
     running.delete('chat:2');
     expect(running.size).toBe(0);
@@ -31,5 +31,23 @@ describe('RunningTurns', () => {
     running.removeSignal(first);
     running.abortAll(new Error('stop'));
     expect([first.aborted, second.aborted]).toEqual([false, true]);
+  });
+
+  it("makes a turn's end a promise only when asked, settled once the turn ended", async () => {
+    const end = new TurnEnd();
+    const waiting = end.promise;
+    expect(end.promise).toBe(waiting);
+    let settled = false;
+    void waiting.then(() => {
+      settled = true;
+    });
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    end.end();
+    await waiting;
+    expect(settled).toBe(true);
+    const ended = new TurnEnd();
+    ended.end();
+    await ended.promise; // made after the end: settled already
   });
 });

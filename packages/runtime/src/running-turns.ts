@@ -1,5 +1,31 @@
 import type { TurnSignal } from './turn-signal.js';
 
+const ended = Promise.resolve();
+
+/**
+ * A running turn's end, as a promise made only when someone waits for it (the thread's next
+ * message, a stop): a turn ends through its own `#drive` or, when it aborts while its step loop
+ * still runs, through the abort (see `TurnSignal.guard`), so no one promise of the turn's is it.
+ */
+export class TurnEnd {
+  #ended = false;
+  #promise: Promise<void> | undefined = undefined;
+  #resolve: (() => void) | undefined = undefined;
+
+  get promise(): Promise<void> {
+    if (this.#ended) return ended;
+    this.#promise ??= new Promise<void>((resolve) => {
+      this.#resolve = resolve;
+    });
+    return this.#promise;
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#resolve?.();
+  }
+}
+
 /**
  * The turns one agent runs, one per busy thread, and their abort sides. Most agents run one
  * thread at a time, so the first turn sits in fields and a map holds the others only when there
@@ -9,8 +35,8 @@ import type { TurnSignal } from './turn-signal.js';
  */
 export class RunningTurns {
   #firstThread: string | undefined = undefined;
-  #firstTurn: Promise<void> | undefined = undefined;
-  #others: Map<string, Promise<void>> | undefined = undefined;
+  #firstTurn: TurnEnd | undefined = undefined;
+  #others: Map<string, TurnEnd> | undefined = undefined;
   /** The running turns' aborts, aborted together by stop (swap-removed: no table to reallocate). */
   #signals: TurnSignal[] | undefined = undefined;
 
@@ -18,12 +44,12 @@ export class RunningTurns {
     return (this.#firstTurn === undefined ? 0 : 1) + (this.#others?.size ?? 0);
   }
 
-  get(threadId: string): Promise<void> | undefined {
+  get(threadId: string): TurnEnd | undefined {
     return threadId === this.#firstThread ? this.#firstTurn : this.#others?.get(threadId);
   }
 
   /** Records the turn of a thread that runs none. */
-  set(threadId: string, turn: Promise<void>): void {
+  set(threadId: string, turn: TurnEnd): void {
     if (this.#firstTurn === undefined) {
       this.#firstThread = threadId;
       this.#firstTurn = turn;
@@ -42,9 +68,10 @@ export class RunningTurns {
     }
   }
 
-  values(): Promise<void>[] {
-    const turns = this.#others === undefined ? [] : [...this.#others.values()];
-    if (this.#firstTurn !== undefined) turns.push(this.#firstTurn);
+  /** The ends of the running turns, as promises. */
+  ends(): Promise<void>[] {
+    const turns = this.#others === undefined ? [] : [...this.#others.values()].map((turn) => turn.promise);
+    if (this.#firstTurn !== undefined) turns.push(this.#firstTurn.promise);
     return turns;
   }
 

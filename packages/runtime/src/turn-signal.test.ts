@@ -48,6 +48,30 @@ describe('TurnSignal', () => {
     expect(turn.reusable()).toBe(false);
   });
 
+  it('a guard ends a turn that aborts while it awaits something unraced, in a microtask, once', async () => {
+    const ended: Array<[string, string]> = [];
+    const onAbort = (target: string, error: unknown) => ended.push([target, (error as Error).message]);
+    const turn = TurnSignal.own(new AbortController());
+    expect(turn.guard(onAbort, 'first', 'the step loop')).toBe(true);
+    expect(turn.reusable()).toBe(false);
+    // Held until the awaited work ends: then nothing fires, and the signal serves again.
+    expect(turn.unguard()).toBe(true);
+    expect(turn.unguard()).toBe(false);
+    expect(turn.reusable()).toBe(true);
+    expect(turn.guard(onAbort, 'second', 'the step loop')).toBe(true);
+    // No race while a guard holds the slot, and no second guard.
+    expect(turn.guard(onAbort, 'third', 'the step loop')).toBe(false);
+    turn.abort(new Error('deadline'));
+    expect(ended).toEqual([]); // not inside abort()
+    await Promise.resolve();
+    expect(ended).toHaveLength(1);
+    expect(ended[0]![0]).toBe('second');
+    expect(ended[0]![1]).toMatch(/the step loop/);
+    expect(turn.unguard()).toBe(false); // it fired: the awaited work's late result is to be dropped
+    expect(turn.guard(onAbort, 'after', 'the step loop')).toBe(false);
+    expect(TurnSignal.following(undefined).guard(onAbort, 'caller', 'the step loop')).toBe(false);
+  });
+
   it('expire aborts with the deadline reason it was made with, on every turn the signal serves', () => {
     let made = 0;
     const turn = TurnSignal.own(new AbortController(), () => new Error(`deadline ${++made}`));
