@@ -1,11 +1,8 @@
 import type { PGlite, Results } from '@electric-sql/pglite';
-import type { PreparedStatements } from './prepared-statements.js';
+import { isStatementDropped, type PreparedStatements } from './prepared-statements.js';
 
 type PgliteModule = typeof import('@electric-sql/pglite');
 type BackendMessage = Awaited<ReturnType<PGlite['execProtocolStream']>>[number];
-
-/** SQLSTATE of a prepared statement the session does not have (`invalid_sql_statement_name`). */
-const INVALID_STATEMENT_NAME = '26000';
 
 /** What a named statement's first use learnt: its parameters' types and the rows' description. */
 interface Described {
@@ -48,7 +45,7 @@ export class PglitePreparedClient {
         return await this.#execute(name, text, parameters);
       } catch (error) {
         // DISCARD ALL or DEALLOCATE dropped the session's statements: prepared again, once.
-        if ((error as { code?: unknown }).code !== INVALID_STATEMENT_NAME) throw error;
+        if (!isStatementDropped(error)) throw error;
         this.#described.clear();
         return this.#execute(name, text, parameters);
       }

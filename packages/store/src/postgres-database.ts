@@ -4,7 +4,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { NotificationListener } from './database.js';
 import type { VectorMode } from './database-options.js';
 import { storeError } from './errors.js';
-import { PreparedStatements } from './prepared-statements.js';
+import { isStatementDropped, PreparedStatements } from './prepared-statements.js';
 import { SqlDatabase } from './sql-database.js';
 
 /** The subset of `pg` we use (pg stays an optional peer dependency). */
@@ -40,9 +40,6 @@ export interface PostgresDatabaseOptions {
 }
 
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
-/** SQLSTATE of a prepared statement the session does not have (`invalid_sql_statement_name`). */
-const INVALID_STATEMENT_NAME = '26000';
-
 /**
  * How long `close()` lets statements in flight finish before it drops their connections. A
  * server that answers ends them in milliseconds; one that has not after this does not answer
@@ -151,7 +148,7 @@ export class PostgresDatabase extends SqlDatabase {
         } catch (error) {
           // DISCARD ALL or DEALLOCATE (a pooler's reset, a host's own statement) dropped the
           // connection's statements, which pg still counts as parsed: prepared again, under new names.
-          if ((error as { code?: unknown }).code !== INVALID_STATEMENT_NAME) throw error;
+          if (!isStatementDropped(error)) throw error;
           this.#generation++;
           return named();
         }

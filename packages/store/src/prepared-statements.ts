@@ -29,3 +29,12 @@ export class PreparedStatements {
     return this.#names.get(text);
   }
 }
+
+/**
+ * Whether `error` says the session has no such prepared statement (SQLSTATE 26000,
+ * `invalid_sql_statement_name`): `DISCARD ALL` or `DEALLOCATE` (a pooler's reset, a host's own
+ * statement) dropped them, and the driver prepares them again.
+ */
+export function isStatementDropped(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === '26000';
+}
