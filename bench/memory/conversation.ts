@@ -4,7 +4,8 @@
 // that need the session's date, facts that change over time, facts whose second half names what
 // a turn sessions earlier introduced, and many distractor turns that share the questions'
 // words. Questions of four kinds, each with its evidence turns. Deterministic per seed; the
-// held-out split draws from material the tuning split never uses (topics.ts).
+// held-out split draws from material the tuning split never uses (topics.ts). A dense family
+// (`dense: true`) says the topics' words in passing in every long turn, so ranking decides more.
 
 import {
   AGREEMENTS,
@@ -56,6 +57,11 @@ export interface ConversationOptions {
   split: Split;
   /** Default 24. */
   sessions?: number;
+  /**
+   * Words at LoCoMo's density (default false): the same conversation, its long turns also saying
+   * the split's topic words, drawn by Zipf's law (see {@link densify}).
+   */
+  dense?: boolean;
 }
 
 function random(seed: number): () => number {
@@ -84,6 +90,80 @@ interface Line {
 const DAY = 86_400_000;
 
 export function generateConversation(options: ConversationOptions): Conversation {
+  const conversation = sparseConversation(options);
+  return options.dense ? densify(conversation) : conversation;
+}
+
+/** Sentences that mention two words in passing, as people return to their subjects. */
+const MENTIONS = [
+  'Funny, {x} came up again at work today, and then {y} of all things.',
+  'I keep thinking about {x} lately, and a bit about {y} too.',
+  'Not much {x} this week, to be honest, more {y} than anything.',
+  'My sister keeps asking me about {x} and {y}, she is so nosy.',
+  'We ended up talking about {x} for an hour, then {y}.',
+  'There is always something with {x}, and now {y} on top.',
+  'I read a long thread about {x} and {y} last night.',
+  'Someone at the gym was going on about {x} and {y}.',
+];
+/** Words a mention never draws: the question words and function words of four letters or more. */
+const UNDRAWN = new Set(['what', 'when', 'where', 'which', 'would', 'with', 'from', 'that', 'this', 'your', 'have']);
+
+/**
+ * The conversation with its topic words said more often, toward LoCoMo's density: there a
+ * question's words match hundreds of ~590 turns, and the issue saw missed evidence share words
+ * with its question and rank ~200th; the sparse generator's questions match a median 9-19 of
+ * ~660 turns (this family: 14-32). Every turn of twelve words or more (evidence too: LoCoMo's
+ * statements are chatty; its follow-ups, one short sentence, stay as they are) gets one more
+ * sentence mentioning two words of the split's topic material (statements and questions, names
+ * and words under four letters left out), each drawn with probability 1 / rank (Zipf's law) in
+ * an order shuffled per seed: which words are common differs by conversation, as subjects differ
+ * by person. Turn ids, speakers, times, questions and evidence are the sparse conversation's.
+ */
+function densify(conversation: Conversation): Conversation {
+  const next = random(conversation.seed * 104_729 + 17);
+  const topics = half(TOPICS, conversation.split);
+  const material = topics.flatMap((topic) => [
+    topic.fact,
+    topic.factQuestion,
+    topic.suggestion,
+    topic.suggestionQuestion,
+    topic.event,
+    topic.eventQuestion,
+    topic.hint,
+    topic.hintQuestion,
+  ]);
+  const vocabulary = [
+    ...new Set(
+      material.flatMap((text) =>
+        (text.replace(/\{\w+\}/g, ' ').match(/(?<![\p{L}'])\p{Ll}{4,}(?![\p{L}'])/gu) ?? []).filter(
+          (word) => !UNDRAWN.has(word),
+        ),
+      ),
+    ),
+  ];
+  for (let index = vocabulary.length - 1; index > 0; index--) {
+    const other = Math.floor(next() * (index + 1));
+    [vocabulary[index], vocabulary[other]] = [vocabulary[other]!, vocabulary[index]!];
+  }
+  const weights = vocabulary.map((_, rank) => 1 / (rank + 1));
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  const draw = () => {
+    let left = next() * total;
+    for (const [rank, weight] of weights.entries()) {
+      left -= weight;
+      if (left <= 0) return vocabulary[rank]!;
+    }
+    return vocabulary.at(-1)!;
+  };
+  const turns = conversation.turns.map((turn) => {
+    if (turn.text.split(' ').length < 12) return turn;
+    const mention = MENTIONS[Math.floor(next() * MENTIONS.length)]!.replace('{x}', draw()).replace('{y}', draw());
+    return { ...turn, text: next() < 0.5 ? `${mention} ${turn.text}` : `${turn.text} ${mention}` };
+  });
+  return { ...conversation, turns };
+}
+
+function sparseConversation(options: ConversationOptions): Conversation {
   const next = random(options.seed * 7919 + (options.split === 'tuning' ? 1 : 2));
   const int = (below: number) => Math.floor(next() * below);
   const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;

@@ -1,7 +1,7 @@
 import { type Database, openDatabase } from '@agentrix/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Conversation, generateConversation, type Question } from './conversation.js';
-import { lexemeReader, lexicallyReachable } from './reachability.js';
+import { evidenceReach, lexemeReader, lexicallyReachable } from './reachability.js';
 
 describe('lexical reachability of a question', () => {
   let database: Database;
@@ -62,5 +62,21 @@ describe('lexical reachability of a question', () => {
     // An inference's long turn may share a word with the question by chance (a distractor
     // sentence beside the hint): the ceiling counts it, since a search can match it.
     expect((await reach('open-domain')).reached).toBeLessThanOrEqual(1);
+  });
+
+  it('tells how each evidence turn is found by words, and counts the turns the question matches', async () => {
+    const question = (text: string, ...evidence: string[]) => ({ kind: 'single-hop', text, evidence }) as Question;
+    const { reach, matches } = await evidenceReach(
+      lexemes,
+      conversation,
+      question('What did Ben suggest about the agility classes for the dog?', 'D1:1', 'D1:3', 'D1:6'),
+    );
+    expect(Object.fromEntries(reach)).toEqual({
+      'D1:1': { how: 'shares', words: 1 },
+      'D1:3': { how: 'replies', words: 0 },
+      'D1:6': { how: 'none', words: 0 },
+    });
+    // D1:1 ("dog") and D1:2 ("agility classes"); "Ben" is a speaker's name, not a match.
+    expect(matches).toBe(2);
   });
 });

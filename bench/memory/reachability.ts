@@ -61,3 +61,33 @@ export async function lexicallyReachable(
     evidence.every((turn) => reached.includes(turn) || reached.some((other) => shares(other.words, turn.words)))
   );
 }
+
+/**
+ * How each evidence turn of a question can be found by words: it shares a search lexeme other
+ * than the speakers' names with the question (`shares`, with `words` the count of such lexemes it
+ * says), or replies to a turn that does (`replies`), or neither (`none`). With `matches`, the
+ * turns that share such a lexeme with the question: on LoCoMo a question's words match hundreds
+ * of ~590 turns, so ranking decides.
+ */
+export async function evidenceReach(
+  lexemes: (text: string) => Promise<Set<string>>,
+  conversation: Conversation,
+  question: Question,
+): Promise<{ reach: Map<string, { how: 'shares' | 'replies' | 'none'; words: number }>; matches: number }> {
+  const names = await lexemes(conversation.speakers.join(' '));
+  const asked = [...(await lexemes(question.text))].filter((word) => !names.has(word));
+  const shared = await Promise.all(
+    conversation.turns.map(async (turn) => {
+      const words = await lexemes(turn.text);
+      return asked.filter((word) => words.has(word)).length;
+    }),
+  );
+  const index = new Map(conversation.turns.map((turn, at) => [turn.id, at]));
+  const reach = new Map<string, { how: 'shares' | 'replies' | 'none'; words: number }>();
+  for (const id of question.evidence) {
+    const at = index.get(id)!;
+    const how = shared[at]! > 0 ? 'shares' : at > 0 && shared[at - 1]! > 0 ? 'replies' : 'none';
+    reach.set(id, { how, words: shared[at]! });
+  }
+  return { reach, matches: shared.filter((words) => words > 0).length };
+}

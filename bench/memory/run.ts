@@ -3,7 +3,11 @@
 // the same run; and retrieval latency at 10k and 100k episodes on PGlite, with and without the
 // vector index.
 //
-//   node --conditions=agentrix-source --expose-gc --import tsx bench/memory/run.ts [recall|tuning|held-out] [distill] [ingestion] [latency]
+//   node --conditions=agentrix-source --expose-gc --import tsx bench/memory/run.ts [recall|tuning|held-out|sparse|dense] [distill] [ingestion] [latency]
+//
+// `recall` prints four tables: both splits of the generator (sparse) and of its dense family
+// (conversation.ts: words at LoCoMo's density); `tuning` / `held-out` one split of both families,
+// `sparse` / `dense` one family of both splits.
 //
 // MEMORY_BENCH_EPISODES=10000 skips the 100k row of the latency section. MEMORY_BENCH_DIR=<dir>
 // keeps the latency section's rows in a PGlite data directory and reuses them on the next run;
@@ -31,7 +35,7 @@ import {
   type Turn,
 } from './conversation.js';
 import { distillSection } from './distill.js';
-import { lexemeReader, lexicallyReachable } from './reachability.js';
+import { evidenceReach, lexemeReader, lexicallyReachable } from './reachability.js';
 
 /** Seeds the retrieval was tuned on, and seeds never looked at while tuning (other material too). */
 const SEEDS: Record<Split, number[]> = { tuning: [1, 2, 3, 4, 5], 'held-out': [101, 102, 103, 104, 105] };
@@ -172,10 +176,45 @@ async function importConversation(memory: Memory, conversation: Conversation, us
   return (performance.now() - started) / conversation.turns.length;
 }
 
+/**
+ * The evidence turns a retrieval missed, by how words can find them (reachability.ts), and where
+ * those that share a word with their question rank in memory's own search of the conversation:
+ * the issue saw LoCoMo's missed evidence share words with its question and rank ~200th of ~590.
+ */
+class Misses {
+  readonly byReach = { shares: 0, replies: 0, none: 0 };
+  /** Of the missed turns that share words: those that share one only. */
+  oneWord = 0;
+  readonly ranks: number[] = [];
+
+  add(reach: { how: 'shares' | 'replies' | 'none'; words: number }, rank: number | undefined): void {
+    this.byReach[reach.how]++;
+    if (reach.how !== 'shares') return;
+    if (reach.words === 1) this.oneWord++;
+    this.ranks.push(rank ?? Number.POSITIVE_INFINITY);
+  }
+
+  note(name: string, turns: number): string {
+    const missed = this.byReach.shares + this.byReach.replies + this.byReach.none;
+    const ranks = this.ranks.slice().sort((a, b) => a - b);
+    const rank = (at: number) => {
+      const value = ranks[Math.min(ranks.length - 1, Math.floor(at * ranks.length))]!;
+      return Number.isFinite(value) ? String(value) : 'unranked';
+    };
+    const where =
+      ranks.length > 0
+        ? ` (${this.oneWord} of them one word only; their rank in memory's search of the conversation: median ${rank(0.5)}, ${rank(0)} to ${rank(1)} of ~${turns})`
+        : '';
+    return `Missed by ${name}: ${missed} evidence turns; ${this.byReach.shares} share a word other than a name with the question${where}, ${this.byReach.replies} reply to a turn that does, ${this.byReach.none} share none.`;
+  }
+}
+
+const median = (values: readonly number[]) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
 const turnIds = (messageIds: Iterable<string | undefined>) =>
   new Set([...messageIds].map((id) => id?.slice(id.indexOf('/') + 1) ?? ''));
 
-async function recallSection(split: Split): Promise<void> {
+async function recallSection(split: Split, dense: boolean): Promise<void> {
   const database = await openDatabase('memory://', { vector: 'off' });
   const lexemes = lexemeReader(database);
   const memory = await createMemory({ database, countTokens: countTextTokens });
@@ -199,10 +238,12 @@ async function recallSection(split: Split): Promise<void> {
   const tight = new Tally();
   const wrapped = new Tally();
   const ingest: number[] = [];
+  const missed = { retrieval: new Misses(), tight: new Misses() };
+  const matches: number[] = [];
   let turns = 0;
   let fullTokens = 0;
   for (const seed of SEEDS[split]) {
-    const conversation = generateConversation({ seed, split });
+    const conversation = generateConversation({ seed, split, dense });
     const userId = `${split}-${seed}`;
     ingest.push(await importConversation(memory, conversation, userId));
     for (const episode of await memory.recentEpisodes({ userId }, conversation.turns.length)) {
@@ -217,13 +258,34 @@ async function recallSection(split: Split): Promise<void> {
     for (const question of conversation.questions) {
       const reachable = await lexicallyReachable(lexemes, conversation, question);
       await baseline.measure(question, full, reachable, () => bm25Retrieve(index, question.text, budget));
+      const { reach, matches: matching } = await evidenceReach(lexemes, conversation, question);
+      matches.push(matching);
+      let ranking: string[] | undefined;
+      let found = new Set<string>();
       const retrieved = (maxTokens: number) => async () => {
-        const found = await memory.retrieve({ scope: { userId }, query: question.text, maxTokens });
-        return { found: turnIds(found.episodes.map((episode) => episode.messageId)), tokens: found.tokens };
+        const result = await memory.retrieve({ scope: { userId }, query: question.text, maxTokens });
+        found = turnIds(result.episodes.map((episode) => episode.messageId));
+        return { found, tokens: result.tokens };
+      };
+      // Outside the timing: where the missed evidence sits in memory's own search of the conversation.
+      const miss = async (misses: Misses) => {
+        for (const id of question.evidence.filter((evidence) => !found.has(evidence))) {
+          ranking ??= [
+            ...turnIds(
+              (await memory.searchEpisodes({ userId }, question.text, conversation.turns.length)).map(
+                (episode) => episode.messageId,
+              ),
+            ),
+          ];
+          const rank = ranking.indexOf(id);
+          misses.add(reach.get(id)!, rank >= 0 ? rank + 1 : undefined);
+        }
       };
       await retrieval.measure(question, full, reachable, retrieved(budget));
+      await miss(missed.retrieval);
       // Half the budget: where ranking and packing still decide (see TIGHT_SHARE).
       await tight.measure(question, full, reachable, retrieved(Math.floor(full * TIGHT_SHARE)));
+      await miss(missed.tight);
       await wrapped.measure(question, full, reachable, async () => {
         await remembered.generate({
           messages: [{ role: 'user', content: question.text }],
@@ -237,7 +299,7 @@ async function recallSection(split: Split): Promise<void> {
   const reachable = baseline.byKind.get('reachable')?.questions ?? 0;
   const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
   printTable({
-    title: `Memory: evidence recall on ${split} seeds ${SEEDS[split].join(', ')} (${formatNumber(turns)} turns, ${questions} questions, budget ${BUDGET_SHARE * 100}% of full context)`,
+    title: `Memory: evidence recall on ${split} seeds ${SEEDS[split].join(', ')}${dense ? ', words at LoCoMo density' : ''} (${formatNumber(turns)} turns, ${questions} questions, budget ${BUDGET_SHARE * 100}% of full context)`,
     headers: [
       'retrieval',
       'recall (all evidence)',
@@ -258,6 +320,9 @@ async function recallSection(split: Split): Promise<void> {
       `Full context: ${formatNumber(fullTokens / SEEDS[split].length)} tokens a conversation on average (o200k); the budget is ${BUDGET_SHARE * 100}% of it.`,
       `recall: questions whose evidence turns were all retrieved; evidence turns: share of all evidence turns. Target >= 90% overall, multi-hop >= 80%: ${status(retrieval.recall() >= 0.9 && retrieval.recall('multi-hop') >= 0.8)}.`,
       `Lexical ceiling: ${reachable} of ${questions} questions (${percent(reachable / questions)}) have evidence a word search can reach (each evidence turn shares a word other than the speakers' names with the question, or replies to a turn that does, or shares one with such a turn); memory.retrieve finds ${percent(retrieval.recall('reachable'))} of them and ${percent(retrieval.recall('unreachable'))} of the other ${questions - reachable}.`,
+      `A question's words other than the speakers' names match ${median(matches)} of its conversation's turns (median; ${Math.min(...matches)} to ${Math.max(...matches)}).`,
+      missed.retrieval.note(`memory.retrieve at ${BUDGET_SHARE * 100}%`, Math.round(turns / SEEDS[split].length)),
+      missed.tight.note(`memory.retrieve at ${TIGHT_SHARE * 100}%`, Math.round(turns / SEEDS[split].length)),
       `Ingestion: ${formatNumber(Math.max(...ingest), 2)} ms a turn at worst (recordEpisodes, a conversation at once, no model, no embedder; target <= 1 ms; see the ingestion section).`,
     ],
   });
@@ -436,8 +501,12 @@ async function latencySection(): Promise<void> {
 }
 
 const sections = process.argv.slice(2);
-for (const split of ['tuning', 'held-out'] as const) {
-  if (sections.length === 0 || sections.includes('recall') || sections.includes(split)) await recallSection(split);
+for (const dense of [false, true]) {
+  for (const split of ['tuning', 'held-out'] as const) {
+    const chosen =
+      sections.includes('recall') || sections.includes(split) || sections.includes(dense ? 'dense' : 'sparse');
+    if (sections.length === 0 || chosen) await recallSection(split, dense);
+  }
 }
 for (const split of ['tuning', 'held-out'] as const) {
   if (sections.length === 0 || sections.includes('distill')) await distillSection(split);
