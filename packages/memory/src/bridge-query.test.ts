@@ -15,6 +15,12 @@ describe('bridgeQuery', () => {
     expect(bridgeQuery('Where is Rafi now?', [{ text: 'Ana: Rafi moved to Leeds.' }], new Set(['Ana']))).toBe('Leeds');
     expect(bridgeQuery('anything', [{ text: 'ana: all lower case.' }], new Set())).toBeUndefined();
   });
+
+  it('leaves weekdays out: they name a day, not someone to find', () => {
+    const ranked = [{ text: 'Ana: We saw Rafi on Sunday, and the market is open on Saturdays.' }];
+    expect(bridgeQuery('Who did Ana see?', ranked, new Set(['Ana']))).toBe('Rafi');
+    expect(bridgeQuery('When?', [{ text: 'Ana: see you on Monday.' }], new Set(['Ana']))).toBeUndefined();
+  });
 });
 
 describe('feedbackSearch', () => {

@@ -16,6 +16,15 @@ const FEEDBACK_DEPTH = 100;
 const FEEDBACK_RARE = 2;
 
 const WORD = /[\p{L}\p{N}]+/gu;
+/**
+ * Capitalised words that name a day, not someone or something a second query could find ("on
+ * Sunday"): as bridge names they search every turn said of that weekday (bench/memory latency, the
+ * agent's 50,000 rows: 8 of 16 second hops were weekdays, 3-4 ms of CPU each). Months are not here:
+ * April, May, June and August are also given names.
+ */
+const WEEKDAYS = new Set(
+  ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'].flatMap((day) => [day, `${day}s`]),
+);
 /** A transcript line's speaker: `Name:` at the start of a line. */
 const SPEAKER = /^([\p{L}][\p{L}\p{N} _-]{0,40}):/gmu;
 
@@ -24,8 +33,7 @@ const SPEAKER = /^([\p{L}][\p{L}\p{N} _-]{0,40}):/gmu;
  * sentence) of the best first-pass episodes that the question does not contain. "What did
  * Ana's cousin who moved to Leeds open?" finds "My cousin Rafi just moved to Leeds"; its second
  * half ("Rafi opened a bakery") shares no word with the question but the name. Speakers (a
- * transcript line's `Name:`) are left out: they are in every other turn. Undefined when there is
- * no new name.
+ * transcript line's `Name:`) are left out: they are in every other turn, and so are weekdays. Undefined when there is no new name.
  */
 export function bridgeQuery(
   query: string,
@@ -38,7 +46,7 @@ export function bridgeQuery(
     // A capitalised word after a letter, a digit or a comma and a space: not a sentence's first word.
     for (const match of text.matchAll(/(?<=[\p{Ll}\p{N},] )\p{Lu}[\p{Ll}]+/gu)) {
       const name = match[0];
-      if (!asked.has(name.toLowerCase()) && !speakers.has(name)) names.add(name);
+      if (!asked.has(name.toLowerCase()) && !speakers.has(name) && !WEEKDAYS.has(name)) names.add(name);
     }
   }
   return names.size > 0 ? [...names].join(' ') : undefined;

@@ -24,6 +24,8 @@ const FACT_SEARCH = { table: 'memory_facts', columns: sql`t.text`, tieBreak: sql
 const EPISODE_SEARCH = { table: 'memory_episodes', columns: sql`t.text`, tieBreak: sql`t.occurred_at` } as const;
 
 const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+/** A ranking statement: its score keeps each row's query lexemes (see scoreMatches). */
+const isSearch = (statement: string) => statement.includes('ts_filter(setweight(');
 
 // The plan of one user's search among many users who say the same name: read the user's rows,
 // not the GIN index's matches of every user, and not the whole table again for the columns.
@@ -83,6 +85,8 @@ describe('lexicalSearch plans on PGlite', () => {
     const plans: PlanNode[] = [];
     const statements: string[] = [];
     const parameters: unknown[][] = [];
+    /** The columns of each ranking statement's rows, as the database returned them. */
+    const returned: string[][] = [];
     const executor = test.database.kysely.getExecutor();
     const explaining: QueryExecutorProvider = {
       getExecutor: () =>
@@ -93,20 +97,23 @@ describe('lexicalSearch plans on PGlite', () => {
     async function executeQuery(query: CompiledQuery) {
       statements.push(query.sql);
       parameters.push([...query.parameters]);
-      if (query.sql.includes('matching as materialized')) {
+      if (isSearch(query.sql)) {
         const result = await executor.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>({
           ...query,
           sql: `explain (format json) ${query.sql}`,
         });
         plans.push(result.rows[0]!['QUERY PLAN'][0]!.Plan);
       }
-      return executor.executeQuery(query);
+      const result = await executor.executeQuery(query);
+      if (isSearch(query.sql)) returned.push(Object.keys(result.rows[0] ?? {}));
+      return result;
     }
     return {
       result: await search({ kysely: explaining, executePrepared: executeQuery as SearchDatabase['executePrepared'] }),
       plans,
       statements,
       parameters,
+      returned,
     };
   }
 
@@ -130,13 +137,13 @@ describe('lexicalSearch plans on PGlite', () => {
     expect(small.result.map((row) => row.text)).toEqual(['Evan: I adopted a beagle from the shelter.']);
     expect(indexes(small.plans[0]!)).not.toContain('memory_episodes_search');
     // The planner's pick at 100,000 rows (bench/memory) whatever the scope: the function keeps it off the index.
-    const scan = small.statements.find((statement) => statement.includes('matching as materialized'));
+    const scan = small.statements.find((statement) => isSearch(statement));
     expect(scan).toContain('ts_match_vq(');
     // Fewer rows than twice CANDIDATES: no pre-ranking by ts_rank to cut them.
     expect(scan).not.toContain('ts_rank(');
     const large = await explained((db) => episodes(db, { agentId: 'shared' }, 'Evan day 7 weather'));
     expect(large.result[0]?.text).toBe('Evan: Evan here, day 7, the weather was fine.');
-    const ranking = large.statements.find((statement) => statement.includes('matching as materialized'));
+    const ranking = large.statements.find((statement) => isSearch(statement));
     expect(ranking).toContain('@@');
     expect(ranking).not.toContain('ts_match_vq(');
     expect(SCOPE_SCAN_ROWS).toBeLessThan(1600);
@@ -150,7 +157,7 @@ describe('lexicalSearch plans on PGlite', () => {
       episodes(db, { agentId: 'shared' }, 'Evan day 7 weather'),
     );
     expect(result[0]?.text).toBe('Evan: Evan here, day 7, the weather was fine.');
-    const ranking = statements.findIndex((statement) => statement.includes('matching as materialized'));
+    const ranking = statements.findIndex((statement) => isSearch(statement));
     expect(parameters[ranking]).toContain("'7'");
     expect(parameters[ranking]).not.toContain("'7' | 'day'");
     // No statement reads the scope for its size: the statistics tables say it.
@@ -163,7 +170,7 @@ describe('lexicalSearch plans on PGlite', () => {
     const { result, statements, parameters } = await explained((db) =>
       episodes(db, { agentId: 'forum' }, 'paddle kayak'),
     );
-    const ranking = statements.findIndex((statement) => statement.includes('matching as materialized'));
+    const ranking = statements.findIndex((statement) => isSearch(statement));
     expect(parameters[ranking]).toContain("'kayak'");
     expect(parameters[ranking]).not.toContain("'kayak' | 'paddl'");
     expect(result).toHaveLength(5);
@@ -189,7 +196,7 @@ describe('lexicalSearch plans on PGlite', () => {
     for (const row of result) expect(Number(row.text.match(/\d+$/)![0])).toBeGreaterThan(2100 - 500);
     expect(indexes(plans[0]!)).not.toContain('memory_episodes_search');
     expect(indexes(plans[0]!)).toContain('memory_episodes_recent');
-    expect(statements.find((statement) => statement.includes('matching as materialized'))).toContain('limit 500');
+    expect(statements.find((statement) => isSearch(statement))).toContain('limit 500');
   });
 
   // A retrieve's extra searches score fewer rows of a large scope: "rain" in 2,100 rows is over
@@ -206,7 +213,7 @@ describe('lexicalSearch plans on PGlite', () => {
     );
     expect(result).toHaveLength(200);
     for (const row of result) expect(Number(row.text.match(/\d+$/)![0])).toBeGreaterThan(2100 - 200);
-    expect(statements.find((statement) => statement.includes('matching as materialized'))).toContain('limit 200');
+    expect(statements.find((statement) => isSearch(statement))).toContain('limit 200');
     // "kayak" (600 rows) alone fits a budget of 400 twice over: matched whole, "paddle" (800) left out.
     const forum = await lexicalSearch<{ text: string }>(test.database, {
       ...EPISODE_SEARCH,
@@ -311,7 +318,11 @@ describe('lexicalSearch plans on PGlite', () => {
   // A search returns up to a retrieve's depth of rows (84 for 1,000 tokens) and a prompt holds
   // fewer: the rows it may place are read whole with their replies (see RankedEpisodeRow).
   it("returns a few columns of each row from a retrieve's searches, and whole episodes", async () => {
-    const { result: found, statements } = await explained(async (db) => {
+    const {
+      result: found,
+      statements,
+      returned,
+    } = await explained(async (db) => {
       // The memory's statements through the recording executor.
       const kysely = new Proxy(test.database.kysely, {
         get: (target, name) => (name === 'getExecutor' ? () => db.kysely.getExecutor() : Reflect.get(target, name)),
@@ -324,9 +335,10 @@ describe('lexicalSearch plans on PGlite', () => {
       text: 'Evan: I adopted a beagle from the shelter.',
       tags: [],
     });
-    const searches = statements.filter((statement) => statement.includes('matching as materialized'));
+    const searches = statements.filter((statement) => isSearch(statement));
     expect(searches).toHaveLength(1);
-    expect(searches[0]).toMatch(/select "t"\."id", "t"\."text", "t"\."occurred_at", "t"\."seq", t\.id as match_id/);
+    // The columns asked for, the score and the tie-break: nothing else of the row's search.
+    expect(returned).toEqual([['id', 'text', 'occurred_at', 'seq', 'score', 'match_tie']]);
   });
 
   // The news agent's 4,200 rows are a large scope, every word of this question in 2,100 of them:
@@ -346,10 +358,82 @@ describe('lexicalSearch plans on PGlite', () => {
       });
     });
     expect(found.episodes.length).toBeGreaterThan(0);
-    const searches = statements.filter((statement) => statement.includes('matching as materialized'));
+    const searches = statements.filter((statement) => isSearch(statement));
     expect(searches).toHaveLength(3);
     expect(searches[0]).toContain('limit 500');
     for (const part of searches.slice(1)) expect(part).toContain('limit 200');
+  });
+
+  // "Did Rain and Sun both enjoy a picnic?" has a part per name, "Rain enjoy a picnic" and "Sun
+  // enjoy a picnic". The news agent has no row that says "enjoy" or "picnic": each part is a word
+  // of the question in 2,100 of its 4,200 rows, whose list would be its newest 200 matches ranked
+  // by length. Those parts run no search (the test above: parts with all their words in the scope do).
+  it("runs no search for a large scope's sub-query that echoes the question's common words", async () => {
+    const {
+      result: found,
+      statements,
+      parameters,
+    } = await explained(async (db) => {
+      const kysely = new Proxy(test.database.kysely, {
+        get: (target, name) => (name === 'getExecutor' ? () => db.kysely.getExecutor() : Reflect.get(target, name)),
+      });
+      const database = Object.create(test.database, { kysely: { value: kysely } }) as typeof test.database;
+      const memory = await createMemory({ database, migrate: false });
+      return memory.retrieve({
+        scope: { agentId: 'news' },
+        query: 'Did Rain and Sun both enjoy a picnic?',
+        maxTokens: 200,
+      });
+    });
+    expect(found.episodes.length).toBeGreaterThan(0);
+    const searched = statements.flatMap((statement, index) => (isSearch(statement) ? [parameters[index]!] : []));
+    // The question's search and the feedback search of a question that joins two names.
+    expect(searched).toHaveLength(2);
+    expect(searched[0]).toContainEqual(['rain', 'sun']);
+    for (const lexemes of searched) expect(lexemes).not.toContainEqual(['rain']);
+    for (const lexemes of searched) expect(lexemes).not.toContainEqual(['sun']);
+  });
+
+  // BM25 by hand for rows of a large scope (a plain statement through the GIN index), a small one
+  // (a prepared statement) and a small one of known size (one statement with its statistics).
+  it("scores each row by BM25 with the scope's statistics", async () => {
+    const bm25 = async (scope: { userId?: string; agentId?: string }, query: string, id: string) => {
+      const statistics = (
+        await searchStatistics(test.database, scope, [{ table: 'memory_episodes', queries: [query] }])
+      )[0]![0];
+      const row = await sql<{ length: number; terms: Array<{ lexeme: string; positions: number[] | null }> }>`
+        select search_length as length, (select json_agg(json_build_object('lexeme', u.lexeme, 'positions', u.positions))
+          from unnest(search) u) as terms
+        from memory_episodes where id = ${id}`.execute(test.database.kysely);
+      const { length, terms } = row.rows[0]!;
+      let score = 0;
+      for (const term of statistics!.terms) {
+        const found = terms.find((candidate) => candidate.lexeme === term.lexeme);
+        if (!found) continue;
+        const tf = found.positions?.length ?? 1;
+        const idf = Math.log(1 + (statistics!.rows - term.documents + 0.5) / (term.documents + 0.5));
+        score += (idf * tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * length) / statistics!.averageLength));
+      }
+      return { score, statistics: statistics! };
+    };
+    const forum = await episodes(test.database, { agentId: 'forum' }, 'paddle kayak');
+    expect(forum[0]!.score).toBeCloseTo((await bm25({ agentId: 'forum' }, 'paddle kayak', 'forum-1')).score, 9);
+    const [kept] = await lexicalSearch<{ id: string; text: string }>(test.database, {
+      ...EPISODE_SEARCH,
+      columns: sql`t.id, t.text`,
+      scope: { userId: 'ana' },
+      query: 'Evan beagle shelter',
+      limit: 1,
+    });
+    const expected = await bm25({ userId: 'ana' }, 'Evan beagle shelter', kept!.id);
+    expect(kept!.text).toBe('Evan: I adopted a beagle from the shelter.');
+    expect(kept!.score).toBeCloseTo(expected.score, 9);
+    const [inScope] = await lexicalSearchInScope<{ id: string }>(
+      test.database,
+      { ...EPISODE_SEARCH, columns: sql`t.id`, scope: { userId: 'ana' }, query: 'Evan beagle shelter', limit: 1 },
+      expected.statistics,
+    );
+    expect(inScope).toEqual({ id: kept!.id, score: expect.closeTo(expected.score, 9) });
   });
 
   // Last but one: it writes a fact into Ana's scope, which the tests above read empty.

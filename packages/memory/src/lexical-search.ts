@@ -57,9 +57,6 @@ export interface SearchDatabase {
 
 /** The columns the search adds to the matching rows for its own use, dropped from the result. */
 interface MatchColumns {
-  match_id: string;
-  match_terms: unknown;
-  match_length: number;
   match_tie: unknown;
 }
 
@@ -119,6 +116,8 @@ export interface QueryStatistics {
   /** Rows of the table in the scope. */
   rows: number;
   averageLength: number;
+  /** The query's lexemes, in the scope or not. */
+  words: number;
   /** The query's lexemes found in the scope, rarest first. */
   terms: Term[];
 }
@@ -141,7 +140,7 @@ export async function searchStatistics(
   const queries = requests.flatMap(({ queries }) => queries.map((query) => query.slice(0, MAX_QUERY_LENGTH)));
   const sources = requests.flatMap(({ table, queries }) => queries.map(() => table));
   const found = requests.map(({ queries }) =>
-    queries.map((): QueryStatistics => ({ rows: 0, averageLength: 1, terms: [] })),
+    queries.map((): QueryStatistics => ({ rows: 0, averageLength: 1, words: 0, terms: [] })),
   );
   if (queries.length === 0) return found;
   const flat = found.flat();
@@ -179,6 +178,7 @@ export async function searchStatistics(
     const entry = flat[row.query_index - 1]!;
     const rows = Number(row.rows);
     entry.rows = rows;
+    entry.words++;
     if (rows > 0) entry.averageLength = Math.max(Number(row.length) / rows, 1);
     if (Number(row.documents) === 0) continue;
     entry.terms.push({ lexeme: row.lexeme, literal: row.literal, documents: Number(row.documents) });
@@ -246,7 +246,7 @@ async function rankedSearch<Row>(
   let source: RawBuilder<unknown> = table;
   let matching: RawBuilder<unknown>;
   if (rows <= SCOPE_SCAN_ROWS) matching = sql`ts_match_vq(t.search, ${tsquery(selecting)}::tsquery)`;
-  else if (candidates[0]!.documents > 2 * budget) {
+  else if (ranksNewestOnly(options.table, { rows, terms }, budget)) {
     // The newest matches of one common word: each (user, agent) range of the scope read newest
     // first until it has them, not every match of the word in the table (see CANDIDATES).
     const newest = sql.lit(Math.ceil(budget / 2));
@@ -263,8 +263,8 @@ async function rankedSearch<Row>(
   const weights = terms.map((term) => Math.log(1 + (rows - term.documents + 0.5) / (term.documents + 0.5)));
   return scoreMatches<Row>(database, options, {
     prepared: rows <= SCOPE_SCAN_ROWS,
-    terms: sql`select * from unnest(${lexemes}::text[], ${weights}::float8[]) as q(lexeme, idf)`,
     lexemes: sql`${lexemes}::text[]`,
+    idfs: sql`${weights}::float8[]`,
     source,
     matching,
     averageLength,
@@ -288,7 +288,8 @@ export async function lexicalSearchInScope<Row>(
   // 0: not known (a question of no words has no statistics row).
   if (size.rows === 0 || size.rows > SCOPE_SCAN_ROWS) return lexicalSearch<Row>(database, options);
   const rows = size.rows;
-  const found = sql`found as materialized (
+  // The query's lexemes in the scope, their IDF, and both as arrays for the score.
+  const prelude = sql`found as materialized (
       select l.lexeme, d.documents from (
         select distinct u.lexeme from unnest(to_tsvector(${TEXT_SEARCH_CONFIG}::regconfig, ${options.query.slice(0, MAX_QUERY_LENGTH)})) u
         limit ${MAX_QUERY_TERMS}
@@ -296,7 +297,11 @@ export async function lexicalSearchInScope<Row>(
         select sum(s.documents)::float8 as documents from memory_term_statistics s
         where s.source = ${options.table} and s.lexeme = l.lexeme and ${scopeCondition(options.scope, 's')}
       ) d where d.documents > 0
-    )`;
+    ),
+    terms as materialized (
+      select lexeme, ln(1 + (${rows}::float8 - documents + 0.5) / (documents + 0.5)) as idf, documents from found
+    ),
+    weights as materialized (select array_agg(lexeme) as lexemes, array_agg(idf) as idfs from terms)`;
   // selective(), in SQL (episodes only, as in rankedSearch): the words in at most half of the
   // rows, else all of them.
   const byRareWords = options.table === 'memory_episodes';
@@ -304,9 +309,9 @@ export async function lexicalSearchInScope<Row>(
     where ${sql.lit(!byRareWords)} or documents * 2 <= ${rows} or not exists (select from terms where documents * 2 <= ${rows}))`;
   return scoreMatches<Row>(database, options, {
     prepared: true,
-    prelude: found,
-    terms: sql`select lexeme, ln(1 + (${rows}::float8 - documents + 0.5) / (documents + 0.5)) as idf, documents from found`,
-    lexemes: sql`(select array_agg(lexeme) from terms)`,
+    prelude,
+    lexemes: sql`(select lexemes from weights)`,
+    idfs: sql`(select idfs from weights)`,
     source: sql.table(options.table),
     matching: sql`ts_match_vq(t.search, ${selecting})`,
     averageLength: size.averageLength,
@@ -315,8 +320,9 @@ export async function lexicalSearchInScope<Row>(
 }
 
 /**
- * The matching rows of the scope, ranked by BM25: `terms` (lexeme, idf) are the query's words,
- * `lexemes` their array, `matching` the condition on `source` aliased `t`.
+ * The matching rows of the scope, ranked by BM25: `lexemes` are the query's words (a `text[]`
+ * expression), `idfs` their IDF in the same order (`float8[]`), `matching` the condition on
+ * `source` aliased `t`, `prelude` the CTEs those expressions read.
  */
 async function scoreMatches<Row>(
   database: SearchDatabase,
@@ -330,44 +336,40 @@ async function scoreMatches<Row>(
      */
     prepared: boolean;
     prelude?: RawBuilder<unknown>;
-    terms: RawBuilder<unknown>;
     lexemes: RawBuilder<unknown>;
+    idfs: RawBuilder<unknown>;
     source: RawBuilder<unknown>;
     matching: RawBuilder<unknown>;
     averageLength: number;
     limit: number;
   },
 ): Promise<Array<Row & { score: number }>> {
-  const { prelude, terms, lexemes, source, matching, averageLength, limit, prepared } = statement;
-  // The output columns are carried from the matching rows: joining the table again for them read
-  // all of its rows when the planner misjudged the count of matches. Each row keeps only the
-  // query's lexemes (marked with weight A, then filtered): unnesting every lexeme of every
-  // matching row, with its positions, was a third of the statement. Each row is scored on its
-  // own (a subquery, no grouping of all rows' terms and no join back): one user's search
-  // statement at 100,000 rows, 4.7 -> 4.0 ms of CPU.
+  const { prelude, lexemes, idfs, source, matching, averageLength, limit, prepared } = statement;
+  // Each matching row is scored as it is read, in one statement with no CTE: its query lexemes
+  // only (marked with weight A, then filtered: unnesting every lexeme of a row, with its
+  // positions, was a third of the statement), each weighed by its IDF at its place in the query's
+  // array. Scoring rows carried through a materialized CTE, joined to a table of the query's
+  // lexemes, returned them with that row's filtered lexemes, id and length, which the caller
+  // dropped. bench/memory, 100,000 rows, interleaved, the same prompts in every retrieve: one
+  // agent's 50,000 18.71 -> 16.65 ms of CPU a retrieve, one user 9.20 -> 8.67 (load average 6).
+  const score = sql`(select sum(
+      (${idfs})[array_position(${lexemes}, v.lexeme)] * v.tf * ${sql.lit(K1 + 1)}
+      / (v.tf + ${sql.lit(K1)} * (${sql.lit(1 - B)} + ${sql.lit(B)} * t.search_length::float8 / ${averageLength}::float8))
+    ) from (
+      select u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 as tf
+      from unnest(ts_filter(setweight(t.search, 'A', ${lexemes}), '{a}')) u
+    ) v)::float8`;
   const query = sql<Row & MatchColumns & { score: number }>`
-    with ${prelude ? sql`${prelude},` : sql``}
-    terms as materialized (${terms}),
-    matching as materialized (
-      select ${options.columns}, t.id as match_id, ts_filter(setweight(t.search, 'A', ${lexemes}), '{a}') as match_terms,
-        t.search_length as match_length, ${options.tieBreak} as match_tie
-      from ${source} t
-      where ${scopeCondition(options.scope)} and ${matching}
-    )
-    select m.*, (
-      select sum(
-        q.idf * u.tf * ${sql.lit(K1 + 1)}
-        / (u.tf + ${sql.lit(K1)} * (${sql.lit(1 - B)} + ${sql.lit(B)} * m.match_length::float8 / ${averageLength}::float8))
-      ) from (select v.lexeme, coalesce(array_length(v.positions, 1), 1)::float8 as tf from unnest(m.match_terms) v) u
-      join terms q on q.lexeme = u.lexeme
-    )::float8 as score
-    from matching m
-    order by score desc nulls last, m.match_tie desc
+    ${prelude ? sql`with ${prelude}` : sql``}
+    select ${options.columns}, ${score} as score, ${options.tieBreak} as match_tie
+    from ${source} t
+    where ${scopeCondition(options.scope)} and ${matching}
+    order by score desc nulls last, match_tie desc
     limit ${limit}`;
   const result = prepared
     ? await database.executePrepared(query.compile(database.kysely))
     : await query.execute(database.kysely);
-  return result.rows.map(({ match_id, match_terms, match_length, match_tie, ...row }) => ({
+  return result.rows.map(({ match_tie, ...row }) => ({
     ...(row as Row & { score: number }),
     score: Number(row.score),
   }));
@@ -388,6 +390,21 @@ async function scoreMatches<Row>(
 function selective(terms: readonly Term[], rows: number): readonly Term[] {
   const chosen = terms.filter((term) => term.documents * 2 <= rows);
   return chosen.length > 0 ? chosen : terms;
+}
+
+/**
+ * True when a search of `statistics` (a query's in a large scope) ranks the newest matches of
+ * its rarest word only: that word is in more than twice `candidates` rows (see {@link CANDIDATES}).
+ */
+export function ranksNewestOnly(
+  table: LexicalSearchOptions['table'],
+  statistics: { rows: number; terms: readonly Term[] },
+  candidates = CANDIDATES,
+): boolean {
+  const { rows, terms } = statistics;
+  if (rows <= SCOPE_SCAN_ROWS || terms.length === 0) return false;
+  const selecting = table === 'memory_episodes' ? selective(terms, rows) : terms;
+  return selecting[0]!.documents > 2 * candidates;
 }
 
 /**

@@ -213,7 +213,7 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
             await sql<{ statement: string; executions: number }>`select statement,
               (generic_plans + custom_plans)::int as executions from pg_prepared_statements
               where statement like '%memory_scope_statistics%' or statement like '%of_id%'
-                or statement like '%matching as materialized%'`.execute(database.kysely)
+                or statement like '%ts_filter(setweight(%'`.execute(database.kysely)
           ).rows.map((row) => [row.statement, row.executions]),
         );
       const before = await executions();
@@ -223,7 +223,7 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
       }
       const after = await executions();
       const kind = (statement: string) =>
-        statement.includes('of_id') ? 'replies' : statement.includes('matching as') ? 'search' : 'statistics';
+        statement.includes('of_id') ? 'replies' : statement.includes('ts_filter(setweight(') ? 'search' : 'statistics';
       // A user's scope is small: its searches are prepared too (matched row by row, whatever the
       // words). Each statement the retrieves ran was prepared before or by the first, and run again.
       const ran = [...after]
