@@ -4,11 +4,11 @@
 //
 //   node --conditions=agentrix-source --import tsx bench/bus/redis-instructions.ts [messages] [agents]
 //
-// Starts redis-server under callgrind on a free port (no persistence), warms up with 3,000
-// messages, zeroes the counters, delivers [messages] (default 5,000) through RedisStreamsBus
-// ([agents], default 100, read max 1, ack) and prints the instructions Redis ran per message. Under
-// valgrind Redis is ~50x slower, so its batches are full: the figure is the per-message work of
-// full batches.
+// Starts redis-server under callgrind on a free port (no persistence; REDIS_ARGS adds settings),
+// warms up with 3,000 messages, zeroes the counters, delivers [messages] (default 5,000) through
+// RedisStreamsBus ([agents], default 100, read max 1, ack) and prints the instructions Redis ran
+// per message. Under valgrind Redis is ~50x slower, so its batches are full: the figure is the
+// per-message work of full batches.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,8 @@ const server = spawn(
     '',
     '--appendonly',
     'no',
+    // Server settings to compare, e.g. REDIS_ARGS='--stream-node-max-bytes 1024'.
+    ...(process.env.REDIS_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
   ],
   { stdio: 'ignore' },
 );
