@@ -117,6 +117,14 @@ describe('lexicalSearch plans on PGlite', () => {
     };
   }
 
+  /** A memory whose kysely statements go through `db` (the recording executor of {@link explained}). */
+  const recordedMemory = (db: SearchDatabase) => {
+    const kysely = new Proxy(test.database.kysely, {
+      get: (target, name) => (name === 'getExecutor' ? () => db.kysely.getExecutor() : Reflect.get(target, name)),
+    });
+    const database = Object.create(test.database, { kysely: { value: kysely } }) as typeof test.database;
+    return createMemory({ database, migrate: false });
+  };
   const episodes = (db: SearchDatabase, scope: { userId?: string; agentId?: string }, query: string) =>
     lexicalSearch<{ text: string }>(db, { ...EPISODE_SEARCH, scope, query, limit: 5 });
   const indexes = (plan: PlanNode) => nodes(plan).map((node) => node['Index Name']);
@@ -323,12 +331,7 @@ describe('lexicalSearch plans on PGlite', () => {
       statements,
       returned,
     } = await explained(async (db) => {
-      // The memory's statements through the recording executor.
-      const kysely = new Proxy(test.database.kysely, {
-        get: (target, name) => (name === 'getExecutor' ? () => db.kysely.getExecutor() : Reflect.get(target, name)),
-      });
-      const database = Object.create(test.database, { kysely: { value: kysely } }) as typeof test.database;
-      const memory = await createMemory({ database, migrate: false });
+      const memory = await recordedMemory(db);
       return memory.retrieve({ scope: { userId: 'ana' }, query: 'Which dog did Evan adopt?', maxTokens: 200 });
     });
     expect(found.episodes.find((episode) => episode.messageId === 'dog')).toMatchObject({
@@ -346,11 +349,7 @@ describe('lexicalSearch plans on PGlite', () => {
   // sub-query, fused with it) the newest 200 (EXTRA_CANDIDATES in memory.ts).
   it("scores fewer rows of a large scope for a retrieve's sub-queries than for its question", async () => {
     const { result: found, statements } = await explained(async (db) => {
-      const kysely = new Proxy(test.database.kysely, {
-        get: (target, name) => (name === 'getExecutor' ? () => db.kysely.getExecutor() : Reflect.get(target, name)),
-      });
-      const database = Object.create(test.database, { kysely: { value: kysely } }) as typeof test.database;
-      const memory = await createMemory({ database, migrate: false });
+      const memory = await recordedMemory(db);
       return memory.retrieve({
         scope: { agentId: 'news' },
         query: 'Was there rain in the valley? Was there sun over the hills?',
@@ -374,11 +373,7 @@ describe('lexicalSearch plans on PGlite', () => {
       statements,
       parameters,
     } = await explained(async (db) => {
-      const kysely = new Proxy(test.database.kysely, {
-        get: (target, name) => (name === 'getExecutor' ? () => db.kysely.getExecutor() : Reflect.get(target, name)),
-      });
-      const database = Object.create(test.database, { kysely: { value: kysely } }) as typeof test.database;
-      const memory = await createMemory({ database, migrate: false });
+      const memory = await recordedMemory(db);
       return memory.retrieve({
         scope: { agentId: 'news' },
         query: 'Did Rain and Sun both enjoy a picnic?',
