@@ -322,3 +322,18 @@ function sparseConversation(options: ConversationOptions): Conversation {
     })),
   };
 }
+
+/** A turn's date as a prompt prints it. */
+export const day = (at: number) => new Date(at).toISOString().slice(0, 10);
+
+/** The whole conversation as a prompt would hold it: a date line per session, a line per turn. */
+export function fullContext(conversation: Conversation): string {
+  const lines: string[] = [];
+  let session = 0;
+  for (const turn of conversation.turns) {
+    if (turn.session !== session) lines.push(`[${day(turn.at)}]`);
+    session = turn.session;
+    lines.push(`${turn.speaker}: ${turn.text}`);
+  }
+  return lines.join('\n');
+}

@@ -27,6 +27,8 @@ import { formatNumber, printTable, status } from '../lib/table.js';
 import { Bm25Index } from './bm25.js';
 import {
   type Conversation,
+  day,
+  fullContext,
   generateConversation,
   QUESTION_KINDS,
   type Question,
@@ -48,20 +50,6 @@ const BUDGET_SHARE = 0.1;
  * its question rank ~200th of ~590 turns: ranking, not vocabulary, decides there.
  */
 const TIGHT_SHARE = 0.05;
-
-const day = (at: number) => new Date(at).toISOString().slice(0, 10);
-
-/** The whole conversation as a prompt would hold it: a date line per session, a line per turn. */
-function fullContext(conversation: Conversation): string {
-  const lines: string[] = [];
-  let session = 0;
-  for (const turn of conversation.turns) {
-    if (turn.session !== session) lines.push(`[${day(turn.at)}]`);
-    session = turn.session;
-    lines.push(`${turn.speaker}: ${turn.text}`);
-  }
-  return lines.join('\n');
-}
 
 interface Score {
   questions: number;
