@@ -336,7 +336,6 @@ async function ingestionSection(): Promise<void> {
     await memory.recordEpisodes(conversation.turns.map((turn) => turnInput(turn, `batch-${round}`)));
     batch.push((performance.now() - started) / conversation.turns.length);
   }
-  const median = (values: number[]) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   printTable({
     title: `Memory: ingestion on PGlite, ms a turn (median of ${conversations.length} conversations of ~650 turns)`,
     headers: ['write', 'ms a turn', 'vs one at a time', 'target', 'status'],

@@ -33,7 +33,8 @@ const SPEAKER = /^([\p{L}][\p{L}\p{N} _-]{0,40}):/gmu;
  * sentence) of the best first-pass episodes that the question does not contain. "What did
  * Ana's cousin who moved to Leeds open?" finds "My cousin Rafi just moved to Leeds"; its second
  * half ("Rafi opened a bakery") shares no word with the question but the name. Speakers (a
- * transcript line's `Name:`) are left out: they are in every other turn, and so are weekdays. Undefined when there is no new name.
+ * transcript line's `Name:`) are left out: they are in every other turn, and so are weekdays.
+ * Undefined when there is no new name.
  */
 export function bridgeQuery(
   query: string,

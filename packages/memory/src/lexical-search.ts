@@ -240,13 +240,13 @@ async function rankedSearch<Row>(
 ): Promise<Array<Row & { score: number }>> {
   const table = sql.table(options.table);
   const tsquery = (chosen: readonly Term[]) => chosen.map((term) => term.literal).join(' | ');
-  const selecting = options.table === 'memory_episodes' ? selective(terms, rows) : terms;
+  const selecting = searchedTerms(options.table, terms, rows);
   const candidates = rarest(selecting, budget);
   const scope = scopeCondition(options.scope);
   let source: RawBuilder<unknown> = table;
   let matching: RawBuilder<unknown>;
   if (rows <= SCOPE_SCAN_ROWS) matching = sql`ts_match_vq(t.search, ${tsquery(selecting)}::tsquery)`;
-  else if (ranksNewestOnly(options.table, { rows, terms }, budget)) {
+  else if (newestOnly(selecting, budget)) {
     // The newest matches of one common word: each (user, agent) range of the scope read newest
     // first until it has them, not every match of the word in the table (see CANDIDATES).
     const newest = sql.lit(Math.ceil(budget / 2));
@@ -302,7 +302,7 @@ export async function lexicalSearchInScope<Row>(
       select lexeme, ln(1 + (${rows}::float8 - documents + 0.5) / (documents + 0.5)) as idf, documents from found
     ),
     weights as materialized (select array_agg(lexeme) as lexemes, array_agg(idf) as idfs from terms)`;
-  // selective(), in SQL (episodes only, as in rankedSearch): the words in at most half of the
+  // searchedTerms(), in SQL (episodes only): the words in at most half of the
   // rows, else all of them.
   const byRareWords = options.table === 'memory_episodes';
   const selecting = sql`(select string_agg(quote_literal(lexeme), ' | ')::tsquery from terms
@@ -402,9 +402,17 @@ export function ranksNewestOnly(
   candidates = CANDIDATES,
 ): boolean {
   const { rows, terms } = statistics;
-  if (rows <= SCOPE_SCAN_ROWS || terms.length === 0) return false;
-  const selecting = table === 'memory_episodes' ? selective(terms, rows) : terms;
-  return selecting[0]!.documents > 2 * candidates;
+  return rows > SCOPE_SCAN_ROWS && terms.length > 0 && newestOnly(searchedTerms(table, terms, rows), candidates);
+}
+
+/** The rarest of the words a search selects by is in more than twice `budget` rows: its newest matches are read. */
+function newestOnly(selecting: readonly Term[], budget: number): boolean {
+  return selecting[0]!.documents > 2 * budget;
+}
+
+/** The words a search selects its rows by: an episode's rarer words ({@link selective}), a fact's every word. */
+function searchedTerms(table: LexicalSearchOptions['table'], terms: readonly Term[], rows: number): readonly Term[] {
+  return table === 'memory_episodes' ? selective(terms, rows) : terms;
 }
 
 /**
