@@ -335,7 +335,7 @@ export class InMemoryBus implements MessageBus {
     box.deadLetters = [];
     box.seenIds = undefined;
     box.seenExternalIds = undefined;
-    box.leaseTimer.clear();
+    box.leaseTimer?.clear();
     if (box.waiters.length === 0) this.#inboxes.delete(inbox);
   }
 
@@ -390,7 +390,7 @@ export class InMemoryBus implements MessageBus {
     const failures: unknown[] = [];
     for (const box of this.#inboxes.values()) {
       try {
-        box.leaseTimer.clear();
+        box.leaseTimer?.clear();
       } catch (error) {
         failures.push(error);
       }
@@ -418,8 +418,7 @@ export class InMemoryBus implements MessageBus {
     let box = this.#inboxes.get(name);
     if (box === undefined) {
       if (!validated) validateAddress(name, 'inbox');
-      const created: Inbox = createInbox(name, new InboxTimer(this.#clock, () => this.#onLeaseTimer(created)));
-      box = created;
+      box = createInbox(name);
       this.#inboxes.set(name, box);
     }
     return box;
@@ -577,7 +576,7 @@ export class InMemoryBus implements MessageBus {
   /** Whether the lease timer fires no later than the earliest lease in flight ends (or none is in flight). */
   #leasesWatched(box: Inbox): boolean {
     const earliest = box.inFlight.first();
-    return earliest === undefined || box.leaseTimer.armedFor(earliest.leasedUntil);
+    return earliest === undefined || box.leaseTimer?.armedFor(earliest.leasedUntil) === true;
   }
 
   /**
@@ -588,8 +587,9 @@ export class InMemoryBus implements MessageBus {
    * insert and removal per turn; this way a busy inbox arms it about once per lease.
    */
   #updateLeaseTimer(box: Inbox): void {
-    if (box.leaseTimer.armed || this.#closed || box.waiters.length === 0 || box.inFlight.size === 0) return;
+    if (box.leaseTimer?.armed || this.#closed || box.waiters.length === 0 || box.inFlight.size === 0) return;
     const earliest = box.inFlight.first() as InboxEntry;
+    box.leaseTimer ??= new InboxTimer(this.#clock, () => this.#onLeaseTimer(box));
     box.leaseTimer.armAt(earliest.leasedUntil);
   }
 
@@ -599,6 +599,8 @@ export class InMemoryBus implements MessageBus {
     this.#reclaimExpired(box, now);
     this.#dispatch(box, now);
     this.#updateLeaseTimer(box);
+    // Nothing left to watch: the timer goes until a lease needs one again.
+    if (box.leaseTimer?.armed === false) box.leaseTimer = undefined;
   }
 }
 

@@ -29,6 +29,9 @@ import { announceTurn, emitTurnCompleted } from './turn-events.js';
 import { classifyFailure, type PauseReason } from './turn-failure.js';
 import { TurnSignal } from './turn-signal.js';
 
+/** Nothing left to record (one promise for every agent that recorded nothing yet). */
+const RECORDED: Promise<void> = Promise.resolve();
+
 /**
  * A turn under way on its thread: its end (what the thread's next message and a stop wait for),
  * and what its abort needs to end it while its step loop still runs (see `TurnSignal.guard`).
@@ -87,7 +90,7 @@ export class AgentRuntime {
   #stopping = false;
   #turns = 0;
   #lastError: SerializedError | undefined;
-  #persisted: Promise<void> = Promise.resolve();
+  #persisted: Promise<void> = RECORDED;
   readonly #pauses: AgentPauses;
 
   constructor(
@@ -385,6 +388,7 @@ export class AgentRuntime {
         // policy, then its release) and the loop's late result is dropped here.
         const stepping = runTurnUnder(work.options, opened);
         let result: TurnResult;
+        this.#abandon ??= this.#abandonTurn.bind(this);
         if (opened.guard(this.#abandon, driven, 'turn')) {
           try {
             result = await stepping;
@@ -419,8 +423,13 @@ export class AgentRuntime {
     }
   }
 
-  /** A turn that aborted while its step loop still ran: its failure policy and release, now (one function for every turn). */
-  readonly #abandon = async (driven: DrivenTurn, thrown: unknown): Promise<void> => {
+  /**
+   * A turn that aborted while its step loop still ran: its failure policy and release, now. One
+   * function for every turn of the agent, made by its first turn (an idle agent that never ran
+   * one holds no functions of its turns: bench/runtime section 3).
+   */
+  #abandon: ((driven: DrivenTurn, thrown: unknown) => Promise<void>) | undefined;
+  async #abandonTurn(driven: DrivenTurn, thrown: unknown): Promise<void> {
     const { delivery, threadId, turnId, started } = driven;
     try {
       await this.#failed(delivery, threadId, turnId, started, driven.turn as TurnSignal, thrown);
@@ -429,7 +438,7 @@ export class AgentRuntime {
     } finally {
       this.#release(driven);
     }
-  };
+  }
 
   /** What a turn held goes back, whatever its end, and its thread is free. */
   #release(driven: DrivenTurn): void {
@@ -476,18 +485,27 @@ export class AgentRuntime {
 
   /** The abort side of a new turn: the last turn's when it can serve again (see `TurnSignal.reusable`). */
   #openTurn(): TurnSignal {
-    const turn = this.#spareTurn ?? TurnSignal.own(new AbortController(), this.#turnTimeout);
+    let turn = this.#spareTurn;
+    if (turn === undefined) {
+      this.#turnTimeout ??= () => this.#timedOut();
+      turn = TurnSignal.own(new AbortController(), this.#turnTimeout);
+    }
     this.#spareTurn = undefined;
     if (this.#halted !== undefined) turn.abort(this.#halted);
     this.#running.addSignal(turn);
     return turn;
   }
 
-  /** Why a turn aborts at its deadline (a property: each turn signal keeps it, see `TurnSignal.expire`). */
-  readonly #turnTimeout = (): AgentrixError =>
-    new AgentrixError('TURN_TIMEOUT', `Agent "${this.id}" turn exceeded ${this.spec.turnTimeoutMs} ms`, {
+  /**
+   * Why a turn aborts at its deadline: one function each turn signal keeps (see `TurnSignal.expire`),
+   * made with the agent's first turn signal.
+   */
+  #turnTimeout: (() => AgentrixError) | undefined;
+  #timedOut(): AgentrixError {
+    return new AgentrixError('TURN_TIMEOUT', `Agent "${this.id}" turn exceeded ${this.spec.turnTimeoutMs} ms`, {
       agentId: this.id,
     });
+  }
 
   /** A turn is stored and acked: count it, and the outage and budget streaks end. */
   #completed(delivery: Delivery, threadId: string, turnId: string, started: number, result: TurnResult): void {

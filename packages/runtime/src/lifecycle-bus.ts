@@ -22,8 +22,11 @@ export class LifecycleBus extends ForwardingBus {
   readonly #reclaim: boolean;
   /** The last consumer that read each inbox (almost always the only one). */
   readonly #readers = new Map<string, string>();
-  /** Every consumer that read each inbox: what `releaseHeld` gives back. */
-  readonly #held = new Map<string, Set<string>>();
+  /**
+   * Every consumer that read each inbox: what `releaseHeld` gives back. One name as it is, a set
+   * only from the second (a set per inbox was 150 bytes of every idle agent, bench/runtime section 3).
+   */
+  readonly #held = new Map<string, string | Set<string>>();
   #draining = false;
 
   constructor(inner: MessageBus, options: { reclaim: boolean }) {
@@ -50,20 +53,28 @@ export class LifecycleBus extends ForwardingBus {
     return this.inner.read(inbox, options);
   }
 
-  /** Remembers who reads the inbox (for `releaseHeld`) and, with `reclaim`, first releases what that name held. */
-  async #firstRead(inbox: string, consumer: string, options: ReadOptions): Promise<Delivery[]> {
+  /**
+   * Remembers who reads the inbox (for `releaseHeld`) and, with `reclaim`, first releases what that
+   * name held. Not `async`: without a reclaim the read is the inner bus's own promise (an idle
+   * agent's first read kept an async frame and its promise alive, bench/runtime section 3).
+   */
+  #firstRead(inbox: string, consumer: string, options: ReadOptions): Promise<Delivery[]> {
     this.#readers.set(inbox, consumer);
-    let held = this.#held.get(inbox);
-    if (held === undefined) {
-      held = new Set();
-      this.#held.set(inbox, held);
-    }
-    if (held.has(consumer)) return this.read(inbox, options);
-    held.add(consumer);
+    const held = this.#held.get(inbox);
+    if (held === consumer || (typeof held === 'object' && held.has(consumer))) return this.read(inbox, options);
+    if (held === undefined) this.#held.set(inbox, consumer);
+    else if (typeof held === 'string') this.#held.set(inbox, new Set([held, consumer]));
+    else held.add(consumer);
+    if (!this.#reclaim) return this.read(inbox, options);
     // Once per (inbox, consumer), before its first read: later it would take back what it holds now.
     // A failure to release is not a failure to read: the lease brings them back anyway.
-    if (this.#reclaim) await this.inner.releaseConsumer(inbox, consumer).catch(() => 0);
-    return this.read(inbox, options);
+    let releasing: Promise<unknown>;
+    try {
+      releasing = this.inner.releaseConsumer(inbox, consumer).catch(() => 0);
+    } catch {
+      releasing = Promise.resolve();
+    }
+    return releasing.then(() => this.read(inbox, options));
   }
 
   /** A read while draining: nothing, when the reader stops waiting (or at once for `blockMs: 0`). */
@@ -79,8 +90,9 @@ export class LifecycleBus extends ForwardingBus {
   /** Releases every delivery the consumers that read through it hold. Returns how many. */
   async releaseHeld(): Promise<number> {
     const releases: Promise<number>[] = [];
-    for (const [inbox, consumers] of this.#held) {
-      for (const consumer of consumers) releases.push(this.inner.releaseConsumer(inbox, consumer).catch(() => 0));
+    for (const [inbox, held] of this.#held) {
+      for (const consumer of typeof held === 'string' ? [held] : held)
+        releases.push(this.inner.releaseConsumer(inbox, consumer).catch(() => 0));
     }
     const counts = await Promise.all(releases);
     return counts.reduce((sum, count) => sum + count, 0);
