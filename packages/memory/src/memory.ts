@@ -8,6 +8,7 @@ import { invalidArgument } from '@agentrix/core/implement';
 import type { Database } from '@agentrix/store';
 import { type RawBuilder, sql } from 'kysely';
 import { bridgeQuery, feedbackSearch, speakersOf } from './bridge-query.js';
+import { askedPeople, asksPreference, DISCLOSURE_QUERY, disclosures } from './disclosure.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { recordEpisodes } from './episode-recording.js';
 import { closedError } from './errors.js';
@@ -18,6 +19,7 @@ import {
   lexicalSearchInScope,
   type QueryStatistics,
   ranksNewestOnly,
+  SCOPE_SCAN_ROWS,
   searchStatistics,
 } from './lexical-search.js';
 import type { MemoryContext } from './memory-context.js';
@@ -69,6 +71,15 @@ const BRIDGE_RESULTS = 5;
  * retrieve (250: the same CPU, 97.8% of the prompts' episodes).
  */
 const EXTRA_CANDIDATES = 400;
+/**
+ * Rows of the disclosure search (disclosure.ts) read for the asked person's statements, best first
+ * by BM25 of the marker words; the search runs in a scope of at most `SCOPE_SCAN_ROWS` rows (a
+ * conversation, a user's memory), where it costs one statement of ~2 ms of CPU. In one agent's
+ * 50,000 rows (bench/memory's latency section) 4 of its 34 questions left budget, and the search
+ * of common words there cost 1 ms of CPU a retrieve on average (14.45 -> 15.43, p95 41 -> 47 ms),
+ * for statements by everyone of the asked name.
+ */
+const DISCLOSURE_CANDIDATES = 200;
 
 /** An episode row with its insertion order (`seq`), for the neighbours of a turn and the order in a prompt. */
 type OrderedEpisodeRow = EpisodeRow & { seq: string | number };
@@ -316,11 +327,29 @@ export class Memory implements AsyncDisposable {
     const rest = rows.flatMap((row) =>
       (neighbours.get(row.id) ?? []).filter((neighbour) => countTokens(neighbour.text) > NEIGHBOUR_TOKENS),
     );
+    // A question about what a person would like, whose matches leave budget: that person's own
+    // statements of feeling, preference or habit fill the rest (see disclosure.ts and DISCLOSURE_CANDIDATES).
+    // The person is one the question names who said one of the turns read so far. They are
+    // relevant episodes: a `relevantEpisodes` cap leaves them out.
+    const people =
+      options.relevantEpisodes === undefined &&
+      relevantLimit > 0 &&
+      asksPreference(query) &&
+      episodeStatistics![0]!.rows <= SCOPE_SCAN_ROWS
+        ? askedPeople(query, speakersOf([...whole.values()]))
+        : [];
+    const disclosed =
+      people.length > 0 && linesTokens(rows, countTokens) < budget
+        ? disclosures(
+            await this.#searchEpisodes(scope, DISCLOSURE_QUERY, DISCLOSURE_CANDIDATES, episodeStatistics![0]!),
+            people,
+          ).map(toPromptEpisode)
+        : [];
     const filled = fillPrompt({
       facts,
       hits,
       recent,
-      rest,
+      rest: [...rest, ...disclosed],
       maxTokens: budget,
       countTokens,
     });
@@ -584,6 +613,13 @@ export class Memory implements AsyncDisposable {
   #checkOpen(operation: string): void {
     if (this.#closing) throw closedError(operation);
   }
+}
+
+/** Tokens of the lines of `rows`, as a prompt prints them (no headers, no replies). */
+function linesTokens(rows: readonly RankedEpisodeRow[], countTokens: TokenCounter): number {
+  let used = 0;
+  for (const row of rows) used += countTokens(row.text) + 1;
+  return used;
 }
 
 /**

@@ -240,6 +240,51 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     expect(single.map((episode) => episode.text)).not.toContain(chess[1]);
   });
 
+  it('spends what the matches leave on the asked person’s statements of feeling or habit, for a question about what they would like', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    // Shares no word with the question: "Ana" is in most turns, so the search leaves it out.
+    const disclosure =
+      'Ana: Honestly I could spend the whole day around animals, they calm me down more than anything.';
+    // As long as the disclosure, so a budget for one of them shows which comes first.
+    const weaker = 'Ana: I need to pick up milk and bread on the way home tonight, the shop shuts early on Mondays.';
+    await importTurns(memory, userId, [
+      'Ben: I love how you always make time for your family, Ana.',
+      'Ben: I always need a long walk, I love the hills more than anything.',
+      disclosure,
+      weaker,
+      'Ben: The farm shop by the station was shut again.',
+      ...fillers(30, (i) => `Ana: The bus was late again, stop ${i}.`),
+    ]);
+    const query = 'Would Ana enjoy a weekend at a farm?';
+    const found = await memory.retrieve({ scope: { userId }, query, maxTokens: 300 });
+    const texts = found.episodes.map((episode) => episode.text);
+    expect(texts).toEqual(expect.arrayContaining([disclosure, 'Ben: The farm shop by the station was shut again.']));
+    // Ben's statements are not Ana's; the first is about the listener anyway.
+    expect(texts.filter((text) => text.startsWith('Ben: I'))).toEqual([]);
+    expect(texts).toContain(weaker);
+    // Within the budget, the most marked first: a budget with room for one of Ana's statements takes that one.
+    const taken = new Set<string>();
+    for (let maxTokens = 0; maxTokens <= 300; maxTokens += 2) {
+      const within = await memory.retrieve({ scope: { userId }, query, maxTokens });
+      expect(within.tokens).toBeLessThanOrEqual(maxTokens);
+      expect(memory.countTokens(within.text)).toBe(within.tokens);
+      const said = within.episodes
+        .map((episode) => episode.text)
+        .filter((text) => text === disclosure || text === weaker);
+      if (said.length > 0) taken.add(said.join(' + '));
+    }
+    expect([...taken]).toEqual([disclosure, `${disclosure} + ${weaker}`]);
+    // They are relevant episodes: a cap on those leaves them out.
+    for (const relevantEpisodes of [0, 1]) {
+      const capped = await memory.retrieve({ scope: { userId }, query, maxTokens: 300, relevantEpisodes });
+      expect(capped.episodes.map((episode) => episode.text)).not.toContain(disclosure);
+    }
+    // A question that asks for a fact, not a preference, spends nothing on them.
+    const fact = await memory.retrieve({ scope: { userId }, query: 'What did Ana see at the farm?', maxTokens: 300 });
+    expect(fact.episodes.map((episode) => episode.text)).not.toContain(disclosure);
+  });
+
   it('searches vectors through an HNSW index when pgvector is loaded, one user among many', async () => {
     const memory = await createMemory({ database: database(), embedder: embedder() });
     const indexes = await sql<{ indexname: string }>`select indexname from pg_indexes
