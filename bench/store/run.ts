@@ -8,8 +8,12 @@ import { InMemoryContextStore } from '@agentrix/runtime';
 import { createAgentrixStore, openDatabase } from '@agentrix/store';
 import { measureThroughput, sampleLatency } from '../lib/measure.js';
 import { summarize } from '../lib/stats.js';
-import { formatNumber, formatRatio, printTable } from '../lib/table.js';
+import { formatNumber, formatRatio, printTable, status } from '../lib/table.js';
 import { withPostgres } from '../lib/with-postgres.js';
+
+/** Issue 19: a fresh in-memory store ready in <= 300 ms, <= 500 ms with pgvector. */
+const PLAIN_TARGET_MS = 300;
+const VECTOR_TARGET_MS = 500;
 
 await withPostgres(main);
 
@@ -75,12 +79,31 @@ async function openBackends(): Promise<Backend[]> {
 
 async function benchStartup(): Promise<void> {
   const rows: string[][] = [];
-  const time = async (label: string, open: () => Promise<{ close(): Promise<void> }>, baseline?: number) => {
-    const started = performance.now();
-    const database = await open();
-    const ms = performance.now() - started;
-    await database.close();
-    rows.push([label, formatNumber(ms), baseline === undefined ? '' : formatRatio(ms, baseline)]);
+  /**
+   * A fresh open, timed: once, or the median of five for a row with a target (`targetMs`, issue
+   * 19's; one open moves by a third with the machine's load).
+   */
+  const time = async (
+    label: string,
+    open: () => Promise<{ close(): Promise<void> }>,
+    baseline?: number,
+    targetMs?: number,
+  ) => {
+    const runs: number[] = [];
+    for (let run = 0; run < (targetMs === undefined ? 1 : 5); run++) {
+      const started = performance.now();
+      const database = await open();
+      runs.push(performance.now() - started);
+      await database.close();
+    }
+    const ms = runs.sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+    rows.push([
+      label,
+      formatNumber(ms),
+      baseline === undefined ? '' : formatRatio(ms, baseline),
+      targetMs === undefined ? '-' : `<= ${formatNumber(targetMs)} ms`,
+      status(targetMs === undefined ? undefined : ms <= targetMs),
+    ]);
     return ms;
   };
   const directory = await mkdtemp(path.join(tmpdir(), 'agentrix-bench-'));
@@ -98,11 +121,17 @@ async function benchStartup(): Promise<void> {
   await time('PGlite memory://, no pgvector: first open, makes the template', () =>
     openDatabase('memory://', { ...cached, vector: 'off' }),
   );
-  await time('PGlite memory://, pgvector: from the template', () => openDatabase('memory://', cached), vectorInitdb);
+  await time(
+    'PGlite memory://, pgvector: from the template',
+    () => openDatabase('memory://', cached),
+    vectorInitdb,
+    VECTOR_TARGET_MS,
+  );
   await time(
     'PGlite memory://, no pgvector: from the template',
     () => openDatabase('memory://', { ...cached, vector: 'off' }),
     plainInitdb,
+    PLAIN_TARGET_MS,
   );
   const storeInitdb = await time('createAgentrixStore memory:// (initdb + migrations, before)', () =>
     createAgentrixStore({ url: 'memory://', ...initdb }),
@@ -111,6 +140,13 @@ async function benchStartup(): Promise<void> {
     'createAgentrixStore memory:// (template + migrations)',
     () => createAgentrixStore({ url: 'memory://', ...cached }),
     storeInitdb,
+    VECTOR_TARGET_MS,
+  );
+  await time(
+    'createAgentrixStore memory://, no pgvector (template + migrations)',
+    () => createAgentrixStore({ url: 'memory://', ...cached, vector: 'off' }),
+    storeInitdb,
+    PLAIN_TARGET_MS,
   );
   const directoryInitdb = await time('PGlite new directory: initdb (before)', () =>
     openDatabase(path.join(directory, 'initdb'), initdb),
@@ -122,11 +158,11 @@ async function benchStartup(): Promise<void> {
   await rm(directory, { recursive: true, force: true });
   printTable({
     title: 'Opening a database',
-    headers: ['database', 'ms', 'vs before'],
+    headers: ['database', 'ms', 'vs before', 'target', 'status'],
     rows,
     notes: [
       'A fresh PGlite runs initdb; with a template (the default) it loads a tarball of a data directory initdb made once per PGlite version and pgvector mode (kept under the OS temp dir).',
-      'Targets: a fresh in-memory store ready in <= 300 ms, <= 500 ms with pgvector.',
+      'Targets: a fresh in-memory store ready in <= 300 ms, <= 500 ms with pgvector (rows with a target: the median of five opens).',
     ],
   });
 }
