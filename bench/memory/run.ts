@@ -467,11 +467,13 @@ async function latencySection(): Promise<void> {
         status(target ? p95 <= 20 : undefined),
       ]);
     };
+    // Issue 15's target is for the embedded default without an embedder: the full-text rows. The
+    // hybrid rows (an embedder configured) are for comparison.
     const target = size >= 100_000;
     summary('one user: retrieve, full text (BM25)', await measure(textOnly, 'user'), target);
-    summary('one user: retrieve, hybrid (exact vectors: a small scope)', await measure(hybrid, 'user'), target);
+    summary('one user: retrieve, hybrid (exact vectors: a small scope)', await measure(hybrid, 'user'), false);
     summary('one agent, half the rows: full text (BM25)', await measure(textOnly, 'agent'), target);
-    summary('one agent, half the rows: hybrid, HNSW index', await measure(hybrid, 'agent'), target);
+    summary('one agent, half the rows: hybrid, HNSW index', await measure(hybrid, 'agent'), false);
     // A kept directory keeps its index (building it again takes minutes): no ordered-scan row.
     if (directory === undefined) {
       await database.kysely.schema.dropIndex('memory_episodes_embedding_d64_hnsw').execute();
@@ -483,7 +485,11 @@ async function latencySection(): Promise<void> {
     title: `Memory: retrieve() latency on PGlite (${process.env.MEMORY_BENCH_DIR ? 'a data directory' : 'in memory'}, pgvector loaded), 1,000 tokens`,
     headers: ['case', 'p50 ms', 'p95 ms', 'CPU ms a call', 'target', 'status'],
     rows,
-    notes: [...notes, 'Queries: the questions of a generated conversation; query embeddings cached after the first.'],
+    notes: [
+      ...notes,
+      'Queries: the questions of a generated conversation; query embeddings cached after the first.',
+      'Target (issue 15): p95 <= 20 ms at 100k episodes for the embedded default, no embedder (the full-text rows); the hybrid rows, with a 64-d embedder, are for comparison.',
+    ],
   });
 }
 
