@@ -159,7 +159,9 @@ export class RedisScriptBatches {
       counts.set(item.inbox, count);
       return item;
     }
-    counts.delete(item.inbox);
+    // Set to 0, not deleted: a long-lived Map whose table fills with deleted entries rehashes
+    // into a new table in old space (see PrefetchCache's `#holding`).
+    counts.set(item.inbox, 0);
     return { ...item, flags: item.flags | READ_TRIM };
   }
 

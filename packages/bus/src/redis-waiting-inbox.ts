@@ -23,6 +23,8 @@ export interface WaitingInbox {
   prefetched: Delivery[] | undefined;
   /** When `prefetched` (or an arm made by an ack) is given up if the reader has not come back; 0: nothing held. */
   holdUntil: number;
+  /** In the prefetch cache's list of boxes to sweep (while `holdUntil` is set, and until the next sweep after). */
+  listed: boolean;
   /** The loop that feeds the waiters. */
   readonly pump: InboxPump;
   /** An ack is fetching the reader loop's next message: no loop starts meanwhile (its end pumps if someone waits). */
@@ -96,6 +98,7 @@ export function createWaitingInbox(
     lastConsumer: undefined,
     prefetched: undefined,
     holdUntil: 0,
+    listed: false,
     timer,
     leaving: undefined,
     endLeaving: undefined,
