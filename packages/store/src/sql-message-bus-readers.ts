@@ -23,6 +23,9 @@ interface InboxWaiters {
   readonly pump: InboxPump;
   /** At the earliest lease end of the inbox (any process), or the retry of a failed pump. */
   readonly leaseTimer: InboxTimer;
+  /** The reader a claim is running for, and whether its `blockMs` ran out meanwhile. */
+  claiming: Waiter | undefined;
+  claimExpired: boolean;
 }
 
 /**
@@ -118,13 +121,36 @@ export class SqlBlockedReaders {
       pump: new InboxPump(),
       // 1 ms after the lease end, so that the lease has surely ended by the time the read runs.
       leaseTimer: new InboxTimer(this.#options.clock, () => void this.#pump(inbox), { lateMs: 1 }),
+      claiming: undefined,
+      claimExpired: false,
     };
     this.#waiting.set(inbox, state);
     return state;
   }
 
-  /** How a blocked read leaves its inbox when its timer or signal fires (one function for all reads). */
-  readonly #leave = (waiter: Waiter): boolean => this.#removeWaiter(waiter.box, waiter);
+  /**
+   * How a blocked read leaves its inbox when its timer or signal fires (one function for all
+   * reads). A read whose `blockMs` runs out while a claim runs for it stays until the claim ends
+   * and gets what it took (the pump settles it, a little late): given back, those rows would go
+   * to the next reader after rows it already took, out of send order. An aborted read leaves now.
+   */
+  readonly #leave = (waiter: Waiter): boolean => {
+    const state = waiter.box;
+    if (state.claiming === waiter && waiter.signal?.aborted !== true) {
+      state.claimExpired = true;
+      return false;
+    }
+    return this.#removeWaiter(state, waiter);
+  };
+
+  /** Ends a read whose `blockMs` ran out during its claim, with what the claim took. */
+  #settleExpired(state: InboxWaiters, waiter: Waiter, deliveries: Delivery[]): boolean {
+    if (!state.claimExpired) return false;
+    state.claimExpired = false;
+    if (!this.#removeWaiter(state, waiter)) return false; // aborted meanwhile: the rows go back
+    settleWaiter(waiter, this.#options.clock, deliveries);
+    return true;
+  }
 
   #removeWaiter(state: InboxWaiters, waiter: Waiter): boolean {
     if (!removeWaiter(state.waiters, waiter)) return false;
@@ -148,7 +174,20 @@ export class SqlBlockedReaders {
         state.pump.beginPass();
         while (state.waiters.length > 0 && !this.#isClosed()) {
           const waiter = state.waiters[0]!;
-          const deliveries = await this.#leases.claim(inbox, waiter.consumer, waiter.max);
+          let deliveries: Delivery[];
+          state.claiming = waiter;
+          try {
+            deliveries = await this.#leases.claim(inbox, waiter.consumer, waiter.max);
+          } catch (error) {
+            state.claiming = undefined;
+            this.#settleExpired(state, waiter, []);
+            throw error;
+          }
+          state.claiming = undefined;
+          if (this.#settleExpired(state, waiter, deliveries)) {
+            if (deliveries.length === 0) break;
+            continue;
+          }
           if (deliveries.length === 0) break;
           if (!waiter.active || this.#isClosed()) {
             await this.#leases.unclaim(inbox, waiter.consumer, deliveries);

@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from './open-database.js';
 import { SqlMessageBus } from './sql-message-bus.js';
+import { SqlBusLeases } from './sql-message-bus-leases.js';
 import { storeMigrations } from './store-migrations.js';
 import { capturingLogger } from './testing/capturing-logger.js';
 import { openTestPglite, type TestPglite } from './testing/pglite-template.js';
@@ -24,6 +25,41 @@ messageBusContract(
 );
 
 describe('SqlMessageBus on PGlite', () => {
+  it('gives a read whose blockMs runs out during its claim what the claim took, instead of giving it back', async () => {
+    const clock = new FakeClock(1_000_000);
+    const bus = new SqlMessageBus({ database: pglite.database, clock });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const claim = SqlBusLeases.prototype.claim;
+    let claims = 0;
+    // The real claim, held back once: the one the send wakes the blocked reader for.
+    const held = vi.spyOn(SqlBusLeases.prototype, 'claim').mockImplementation(async function (
+      this: SqlBusLeases,
+      ...args: Parameters<SqlBusLeases['claim']>
+    ) {
+      claims++;
+      if (claims === 2) await gate;
+      return claim.apply(this, args);
+    });
+    try {
+      const reading = bus.read('late-claim', { consumer: 'reader', max: 5, blockMs: 100 });
+      await vi.waitFor(() => expect(claims).toBe(1)); // found nothing: the read now waits
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await bus.send({ from: 'host', to: 'late-claim', content: 'first' });
+      await vi.waitFor(() => expect(claims).toBe(2)); // the pump's claim for the reader runs...
+      await clock.advance(100); // ...when the read's blockMs runs out
+      release();
+      // Given back, the row would go to the next reader after rows it already took, out of order.
+      expect((await reading).map((delivery) => [delivery.envelope.content, delivery.attempt])).toEqual([['first', 1]]);
+      expect(await bus.stats('late-claim')).toEqual({ unread: 0, inFlight: 1, deadLetters: 0 });
+    } finally {
+      held.mockRestore();
+      await bus.close();
+    }
+  });
+
   it('keeps unread, leased and dead messages and de-duplication keys across a restart', async () => {
     const bus = new SqlMessageBus({ database: pglite.database, leaseMs: 60_000, maxDeliveries: 1 });
     await bus.send({ from: 'host', to: 'durable', content: 'one', externalId: 'update-1' });
