@@ -45,17 +45,19 @@ const observer = new PerformanceObserver((list) => {
   }
 });
 observer.observe({ entryTypes: ['gc'] });
+/** One run's options: 100 agents at `rate`, fresh inboxes. */
+const wakeOptions = (rate: number) => ({
+  agents: 100,
+  rate,
+  warmupMs,
+  durationMs,
+  prefix: `w-${randomUUID()}`,
+  senderProcess: senderHere ? undefined : { url: redis.url, namespace },
+});
 for (const rate of rates) {
   if (settle) {
     for (let gc = 0; gc < 3; gc++) (globalThis as { gc?: () => void }).gc?.();
-    await wakeLatency(bus, {
-      agents: 100,
-      rate,
-      warmupMs,
-      durationMs,
-      prefix: `w-${randomUUID()}`,
-      senderProcess: senderHere ? undefined : { url: redis.url, namespace },
-    });
+    await wakeLatency(bus, wakeOptions(rate));
   }
   for (let i = 0; i < repeats; i++) {
     if (forceGc) for (let gc = 0; gc < 3; gc++) (globalThis as { gc?: () => void }).gc?.();
@@ -65,14 +67,7 @@ for (const rate of rates) {
     const nodeBefore = process.cpuUsage();
     const redisBefore = await serverCpu.micros();
     const callsBefore = await serverCpu.socketCalls();
-    const samples = await wakeLatency(bus, {
-      agents: 100,
-      rate,
-      warmupMs,
-      durationMs,
-      prefix: `w-${randomUUID()}`,
-      senderProcess: senderHere ? undefined : { url: redis.url, namespace },
-    });
+    const samples = await wakeLatency(bus, wakeOptions(rate));
     const redisMicros = (await serverCpu.micros()) - redisBefore;
     const calls = await serverCpu.socketCalls();
     const node = process.cpuUsage(nodeBefore);
