@@ -60,9 +60,11 @@ export async function createAgentrixStore(options: AgentrixStoreOptions): Promis
   if (given === undefined && rest.url === undefined) {
     throw invalidArgument('createAgentrixStore needs { url } (memory://, a directory, postgres://...) or { database }');
   }
+  const all = [...storeMigrations, ...migrations];
   const database =
     given ??
     (await createDatabase({
+      migrations: all,
       url: rest.url as string,
       ...pick(rest, [
         'schema',
@@ -75,7 +77,9 @@ export async function createAgentrixStore(options: AgentrixStoreOptions): Promis
       ...(logger !== undefined ? { logger } : {}),
     }));
   try {
-    await database.migrate([...storeMigrations, ...migrations], clock === undefined ? {} : { clock });
+    // A database this store opened has them already (a fresh PGlite from its migrated template):
+    // this finds them done. A database passed in is migrated here.
+    await database.migrate(all, clock === undefined ? {} : { clock });
     const bus = new SqlMessageBus({
       database,
       ...(clock !== undefined ? { clock } : {}),

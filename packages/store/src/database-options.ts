@@ -1,5 +1,6 @@
 import { type Logger, parseWith } from '@agentrix/core';
 import { z } from 'zod';
+import type { Migration } from './migrations.js';
 import { DEFAULT_TEMPLATE_DIRECTORY } from './pglite-template.js';
 
 /** `auto`: use pgvector when available, else the brute-force fallback; `required`: fail without it; `off`: never load it. */
@@ -28,6 +29,14 @@ export interface DatabaseOptions {
    * `AGENTRIX_PGLITE_TEMPLATES`, then `<os temp dir>/agentrix-pglite-templates`.
    */
   templateDirectory?: string | false;
+  /**
+   * Applied on open, as `database.migrate(migrations)` would (`createAgentrixStore` passes its
+   * own). A fresh PGlite database starts from a template that has them applied already: the
+   * first fresh open with a given list runs them and keeps the result beside the initdb template
+   * (keyed by the schema and every migration's name and source), so later ones skip them. Their
+   * `applied_at` is then when that template was made.
+   */
+  migrations?: readonly Migration[];
   /** Where connection trouble is reported (Postgres listener reconnects). Default: silent. */
   logger?: Logger;
 }
@@ -45,6 +54,7 @@ export const DatabaseOptionsSchema = z.object({
   templateDirectory: z
     .union([z.string().min(1), z.literal(false)])
     .default(() => process.env.AGENTRIX_PGLITE_TEMPLATES || DEFAULT_TEMPLATE_DIRECTORY),
+  migrations: z.array(z.custom<Migration>((value) => typeof value === 'object' && value !== null)).optional(),
   logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null, 'expected a Logger').optional(),
 });
 

@@ -7,8 +7,9 @@ import { PostgresDatabase } from './postgres-database.js';
 /**
  * Opens a database from its URL: `memory://` (PGlite in memory), a directory path or
  * `file:///dir` (PGlite on disk, created when missing), `postgres://...` / `postgresql://...`
- * (a `pg` pool). Migrations are not applied: call `database.migrate(...)` (or use the stores'
- * `create*` functions, which migrate what they need). Close it with `close()` or `await using`.
+ * (a `pg` pool). Applies `migrations` when given (otherwise call `database.migrate(...)`, or use
+ * the stores' `create*` functions, which migrate what they need). Close it with `close()` or
+ * `await using`.
  *
  * Throws `INVALID_ARGUMENT` for a bad URL or options, `STORE_UNAVAILABLE` (retryable) when the
  * server cannot be reached, `AUTH_FAILED` when it refuses the user or password and
@@ -20,7 +21,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   const location = parseDatabaseUrl(resolved.url);
   const url = displayUrl(resolved.url.trim());
   if (location.kind === 'postgres') {
-    return PostgresDatabase.open({
+    const database = await PostgresDatabase.open({
       connectionString: location.connectionString,
       url,
       vector: resolved.vector,
@@ -29,6 +30,14 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       ...(resolved.schema !== undefined ? { schema: resolved.schema } : {}),
       ...(resolved.logger !== undefined ? { logger: resolved.logger } : {}),
     });
+    if (resolved.migrations === undefined) return database;
+    try {
+      await database.migrate(resolved.migrations);
+    } catch (error) {
+      await database.close().catch(() => {});
+      throw error;
+    }
+    return database;
   }
   return PgliteDatabase.open({
     url,
@@ -37,6 +46,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     templateDirectory: resolved.templateDirectory,
     ...(location.kind === 'pglite-directory' ? { directory: location.directory } : {}),
     ...(resolved.schema !== undefined ? { schema: resolved.schema } : {}),
+    ...(resolved.migrations !== undefined ? { migrations: resolved.migrations } : {}),
   });
 }
 

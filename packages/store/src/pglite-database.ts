@@ -7,8 +7,16 @@ import { Kysely } from 'kysely';
 import type { NotificationListener } from './database.js';
 import type { VectorMode } from './database-options.js';
 import { storeError } from './errors.js';
+import type { Migration } from './migrations.js';
 import { PglitePreparedClient } from './pglite-prepared.js';
-import { discardPgliteTemplate, pgliteTemplate } from './pglite-template.js';
+import {
+  discardPgliteTemplate,
+  keepMigratedTemplate,
+  migratedTemplate,
+  migrationsKey,
+  type PgliteTemplateOptions,
+  pgliteTemplate,
+} from './pglite-template.js';
 import { PreparedStatements } from './prepared-statements.js';
 import { SqlDatabase } from './sql-database.js';
 
@@ -27,6 +35,11 @@ export interface PgliteDatabaseOptions {
    * `false`: run initdb for every fresh database. Default: a directory under the OS temp dir.
    */
   templateDirectory: string | false;
+  /**
+   * Applied on open. A fresh database starts from a template that has them already when one was
+   * kept (see `migratedTemplate`); otherwise they run, and the result is kept as that template.
+   */
+  migrations?: readonly Migration[];
 }
 
 /**
@@ -64,6 +77,8 @@ export class PgliteDatabase extends SqlDatabase {
     const extensions: Record<string, Extension> = {};
     if (wantVector) extensions.vector = (await import('@electric-sql/pglite/vector')).vector;
     let pglite: InstanceType<typeof PGlite> | undefined;
+    /** Set when this fresh database runs its migrations itself: what to keep them as afterwards. */
+    let keep: { template: PgliteTemplateOptions; key: string } | undefined;
     try {
       const fresh = options.directory === undefined || !existsSync(path.join(options.directory, 'PG_VERSION'));
       if (options.directory !== undefined) await mkdir(options.directory, { recursive: true });
@@ -88,17 +103,22 @@ export class PgliteDatabase extends SqlDatabase {
           extensions,
           directory: options.templateDirectory,
         };
+        const key = options.migrations?.length ? migrationsKey(options.schema, options.migrations) : undefined;
+        let migrated: Blob | undefined;
         const exitCode = process.exitCode;
         try {
-          pglite = await start(await pgliteTemplate(template));
+          migrated = key === undefined ? undefined : await migratedTemplate(template, key);
+          pglite = await start(migrated ?? (await pgliteTemplate(template)));
         } catch {
           // A template PGlite cannot start from (another build): made again, once. PGlite leaves
           // `process.exitCode` at 1 after such a failure; this one is handled.
           process.exitCode = exitCode;
-          await discardPgliteTemplate(template);
+          await discardPgliteTemplate(template, key);
           if (options.directory !== undefined) await emptyDirectory(options.directory);
+          migrated = undefined;
           pglite = await start(await pgliteTemplate(template));
         }
+        if (key !== undefined && migrated === undefined) keep = { template, key };
       } else {
         pglite = await start(undefined);
       }
@@ -121,7 +141,20 @@ export class PgliteDatabase extends SqlDatabase {
     // The dialect calls the client's `query` and `close` only.
     const client = new PglitePreparedClient(pglite, pgliteModule, statements) as unknown as PGlite;
     const kysely = new Kysely<unknown>({ dialect: new PGliteDialect(client) });
-    return new PgliteDatabase(options.url, options.directory, kysely, wantVector, pglite, statements);
+    const database = new PgliteDatabase(options.url, options.directory, kysely, wantVector, pglite, statements);
+    if (options.migrations === undefined) return database;
+    try {
+      await database.migrate(options.migrations);
+      // Nothing but the migrations has touched it yet: the next fresh database starts from here.
+      if (keep !== undefined) {
+        await pglite.exec('checkpoint');
+        await keepMigratedTemplate(keep.template, keep.key, await pglite.dumpDataDir('none'));
+      }
+    } catch (error) {
+      await database.close().catch(() => {});
+      throw error;
+    }
+    return database;
   }
 
   async listen(channel: string, listener: NotificationListener): Promise<() => Promise<void>> {

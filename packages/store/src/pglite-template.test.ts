@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Migration } from './migrations.js';
 import { openDatabase } from './open-database.js';
 import { forgetPgliteTemplates, isDataDirectoryTarball } from './pglite-template.js';
 
@@ -85,5 +86,114 @@ describe('PGlite templates', () => {
     const flipped = Buffer.from(bytes);
     flipped[10] = flipped[10]! ^ 0xff;
     expect(isDataDirectoryTarball(flipped)).toBe(false);
+  });
+
+  describe('migrated templates', () => {
+    /** Migrations that count how often they run (a template skips them) and make one table. */
+    function counted(name: string, runs: { count: number }): Migration[] {
+      return [
+        {
+          name,
+          async up(db) {
+            runs.count++;
+            await sql`create table ${sql.table(`${name}_t`)} (n int)`.execute(db);
+          },
+        },
+      ];
+    }
+
+    async function migratedFiles(): Promise<string[]> {
+      return (await readdir(templates)).filter((name) => /-plain-3-m[0-9a-f]{16}\.tar$/.test(name)).sort();
+    }
+
+    async function open(url: string, migrations: Migration[], schema?: string) {
+      return openDatabase(url, {
+        vector: 'off',
+        templateDirectory: templates,
+        migrations,
+        ...(schema === undefined ? {} : { schema }),
+      });
+    }
+
+    it('runs the migrations of the first fresh open only: later fresh databases start migrated, and empty', async () => {
+      const runs = { count: 0 };
+      const migrations = counted('0001_once', runs);
+      const first = await open('memory://', migrations);
+      await sql`insert into "0001_once_t" values (1)`.execute(first.kysely);
+      await first.close();
+      expect(runs.count).toBe(1);
+      expect(await migratedFiles()).toHaveLength(1);
+      forgetPgliteTemplates(); // as a new process: from the file on disk
+      for (const url of ['memory://', path.join(work, 'migrated')]) {
+        const database = await open(url, migrations);
+        try {
+          const { rows } = await sql<{ count: number }>`select count(*)::int as count from "0001_once_t"`.execute(
+            database.kysely,
+          );
+          expect(rows[0]!.count).toBe(0);
+          expect(await database.migrate(migrations)).toEqual({ applied: [], skipped: ['0001_once'] });
+        } finally {
+          await database.close();
+        }
+      }
+      expect(runs.count).toBe(1);
+    }, 60_000);
+
+    it('never takes a template made by other migrations (another name, another source, another schema)', async () => {
+      const runs = { count: 0 };
+      await (await open('memory://', counted('0001_first', runs))).close();
+      await (await open('memory://', counted('0001_second', runs))).close();
+      const changed: Migration[] = [
+        {
+          name: '0001_first',
+          async up(db) {
+            runs.count++;
+            await sql`create table "0001_first_t" (n int, m int)`.execute(db);
+          },
+        },
+      ];
+      const database = await open('memory://', changed);
+      const columns = await sql<{ name: string }>`select column_name as name from information_schema.columns
+        where table_name = '0001_first_t' order by 1`.execute(database.kysely);
+      expect(columns.rows.map((row) => row.name)).toEqual(['m', 'n']);
+      await database.close();
+      await (await open('memory://', counted('0001_first', runs), 'other')).close();
+      expect(runs.count).toBe(4);
+    }, 60_000);
+
+    it('keeps the newest four on disk', async () => {
+      const runs = { count: 0 };
+      for (let index = 0; index < 6; index++)
+        await (await open('memory://', counted(`0001_keep_${index}`, runs))).close();
+      const kept = await migratedFiles();
+      expect(kept).toHaveLength(4);
+      forgetPgliteTemplates();
+      // The newest is kept (its migrations are not run again); the oldest is gone (they are).
+      await (await open('memory://', counted('0001_keep_5', runs))).close();
+      expect(runs.count).toBe(6);
+      await (await open('memory://', counted('0001_keep_0', runs))).close();
+      expect(runs.count).toBe(7);
+    }, 120_000);
+
+    it('runs the migrations again over a damaged migrated template, and keeps a whole one', async () => {
+      const runs = { count: 0 };
+      const migrations = counted('0001_damaged', runs);
+      await (await open('memory://', migrations)).close();
+      const newest = await newestMigrated();
+      await writeFile(newest, 'not a tarball');
+      forgetPgliteTemplates();
+      await (await open('memory://', migrations)).close();
+      expect(runs.count).toBe(2);
+      expect(isDataDirectoryTarball(await readFile(newest))).toBe(true);
+    }, 60_000);
+
+    async function newestMigrated(): Promise<string> {
+      const files = await migratedFiles();
+      const dated = await Promise.all(
+        files.map(async (name) => ({ name, made: (await stat(path.join(templates, name))).mtimeMs })),
+      );
+      dated.sort((a, b) => b.made - a.made);
+      return path.join(templates, dated[0]!.name);
+    }
   });
 });

@@ -1,8 +1,10 @@
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Extension, PGlite } from '@electric-sql/pglite';
+import type { Migration } from './migrations.js';
 
 /**
  * Pre-initialised PGlite data directories. A fresh PGlite runs initdb, which costs about 2 s
@@ -79,16 +81,18 @@ export function pgliteTemplate(options: PgliteTemplateOptions): Promise<Blob> {
 }
 
 /**
- * PGlite could not start from the template: forget it (in this process and on disk), so the
- * next {@link pgliteTemplate} makes a new one.
+ * PGlite could not start from the template: forget it (in this process and on disk), and the
+ * migrated template of `migrations` with it, so the next {@link pgliteTemplate} makes a new one.
  */
-export async function discardPgliteTemplate(options: PgliteTemplateOptions): Promise<void> {
-  const key = templateKey(options);
-  templates.delete(`${options.directory}:${key}`);
-  if (options.directory === undefined) return;
-  const file = templateFile(options.directory, key);
-  await rm(`${file}.json`, { force: true });
-  await rm(file, { force: true });
+export async function discardPgliteTemplate(options: PgliteTemplateOptions, migrations?: string): Promise<void> {
+  const base = templateKey(options);
+  for (const key of migrations === undefined ? [base] : [base, `${base}-m${migrations}`]) {
+    templates.delete(`${options.directory}:${key}`);
+    if (options.directory === undefined) continue;
+    const file = templateFile(options.directory, key);
+    await rm(`${file}.json`, { force: true });
+    await rm(file, { force: true });
+  }
 }
 
 /**
@@ -104,33 +108,106 @@ async function trusted(directory: string): Promise<boolean> {
 }
 
 async function loadOrMake(options: PgliteTemplateOptions, key: string): Promise<Blob> {
-  if (options.directory === undefined || !(await trusted(options.directory).catch(() => false))) return make(options);
-  const file = templateFile(options.directory, key);
-  const manifestFile = `${file}.json`;
+  const kept = await load(options.directory, key);
+  if (kept !== undefined) return kept;
+  const template = await make(options);
+  await save(options.directory, key, template);
+  return template;
+}
+
+/** The template `key` kept in `directory`, or `undefined` when there is none to trust. */
+async function load(directory: string | undefined, key: string): Promise<Blob | undefined> {
+  if (directory === undefined || !(await trusted(directory).catch(() => false))) return undefined;
+  const file = templateFile(directory, key);
   try {
-    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { key?: string };
-    // Made by another PGlite version (or format), or damaged: not used, made again below.
+    const manifest = JSON.parse(await readFile(`${file}.json`, 'utf8')) as { key?: string };
+    // Made by another PGlite version (or format), or damaged: not used.
     if (manifest.key === key) {
       const bytes = await readFile(file);
       if (isDataDirectoryTarball(bytes)) return new Blob([bytes]);
     }
   } catch {
-    // Missing or unreadable: made below.
+    // Missing or unreadable.
   }
-  const template = await make(options);
+  return undefined;
+}
+
+/** Keeps `template` in `directory` when it is trusted; this process has it either way. */
+async function save(directory: string | undefined, key: string, template: Blob): Promise<void> {
+  if (directory === undefined || !(await trusted(directory).catch(() => false))) return;
+  const file = templateFile(directory, key);
   // Written beside, then renamed: a process reading it never sees half a file.
   const partial = `${file}.${process.pid}.${Date.now()}`;
   try {
     await writeFile(partial, new Uint8Array(await template.arrayBuffer()));
     await writeFile(`${partial}.json`, JSON.stringify({ key, createdAt: new Date().toISOString() }));
     await rename(partial, file);
-    await rename(`${partial}.json`, manifestFile);
+    await rename(`${partial}.json`, `${file}.json`);
   } catch {
-    // Not kept on disk (read-only tmp, say): this process still has it.
+    // Not kept on disk (read-only tmp, say).
     await rm(partial, { force: true });
     await rm(`${partial}.json`, { force: true });
   }
-  return template;
+}
+
+/**
+ * Migrated templates: the data directory of a fresh database right after `migrations` ran on it
+ * (the store's own, say), so the next fresh database with the same migrations skips them too
+ * (50-130 ms for `storeMigrations`). Keyed by the base template's key, the schema and every
+ * migration's name and source, so a changed migration never comes from an old template.
+ */
+export function migrationsKey(schema: string | undefined, migrations: readonly Migration[]): string {
+  const hash = createHash('sha256').update(schema ?? '');
+  for (const migration of migrations) hash.update(`\0${migration.name}\0${String(migration.up)}`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** The migrated template kept for `migrations` (in this process or in `directory`), or `undefined`. */
+export async function migratedTemplate(options: PgliteTemplateOptions, migrations: string): Promise<Blob | undefined> {
+  const key = `${templateKey(options)}-m${migrations}`;
+  const cacheKey = `${options.directory}:${key}`;
+  const cached = templates.get(cacheKey);
+  if (cached !== undefined) return cached.catch(() => undefined);
+  const kept = await load(options.directory, key);
+  if (kept !== undefined && !templates.has(cacheKey)) templates.set(cacheKey, Promise.resolve(kept));
+  return kept;
+}
+
+/** Migrated templates kept per PGlite version and pgvector mode, the most recently made first. */
+const MIGRATED_KEPT = 4;
+
+/** Keeps `template` (a database with the migrations of `migrations` applied, nothing else) as their migrated template. */
+export async function keepMigratedTemplate(
+  options: PgliteTemplateOptions,
+  migrations: string,
+  template: Blob,
+): Promise<void> {
+  const base = templateKey(options);
+  // One migrated template per mode in this process (each is a 14 MB Blob), a few on disk.
+  for (const cacheKey of templates.keys()) {
+    if (cacheKey.startsWith(`${options.directory}:${base}-m`)) templates.delete(cacheKey);
+  }
+  templates.set(`${options.directory}:${base}-m${migrations}`, Promise.resolve(template));
+  await save(options.directory, `${base}-m${migrations}`, template);
+  if (options.directory !== undefined) await prune(options.directory, `pglite-${base}-m`);
+}
+
+/** Removes all but the {@link MIGRATED_KEPT} newest templates whose file names start with `prefix`. */
+async function prune(directory: string, prefix: string): Promise<void> {
+  try {
+    const files = (await readdir(directory)).filter((name) => name.startsWith(prefix) && name.endsWith('.tar'));
+    if (files.length <= MIGRATED_KEPT) return;
+    const dated = await Promise.all(
+      files.map(async (name) => ({ name, made: (await stat(path.join(directory, name))).mtimeMs })),
+    );
+    dated.sort((a, b) => b.made - a.made);
+    for (const { name } of dated.slice(MIGRATED_KEPT)) {
+      await rm(path.join(directory, `${name}.json`), { force: true });
+      await rm(path.join(directory, name), { force: true });
+    }
+  } catch {
+    // Another process pruned the same files: nothing to do.
+  }
 }
 
 /** A fresh data directory (initdb, then what every database of the mode needs), as a tarball. */
