@@ -95,9 +95,7 @@ async function crashAfterMemory(url: string, schema: string | undefined): Promis
 
 describe('memory before ack: SIGKILL between the episode write and the context save', () => {
   it('loses nothing and records the episode once on PGlite (on disk)', async () => {
-    await onPgliteDirectory('memory-commit', (directory) => crashAfterMemory(directory, undefined), {
-      fromTemplate: true,
-    });
+    await onPgliteDirectory('memory-commit', (directory) => crashAfterMemory(directory, undefined));
   }, 120_000);
 
   it.skipIf(!process.env.DATABASE_URL)(

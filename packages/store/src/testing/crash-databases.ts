@@ -6,21 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { openDatabase } from '../open-database.js';
-import { copyTemplate } from './pglite-template.js';
 
 /**
- * Runs `test` on a new PGlite data directory under the OS temp dir, removed afterwards. Empty
- * (the first process to open it runs initdb) or, `fromTemplate`, a copy of the prepared template
- * (a fresh initdb takes ~10 s here).
+ * Runs `test` on a new PGlite data directory under the OS temp dir, removed afterwards. It is
+ * empty: the first process to open it starts it from the store's PGlite template.
  */
-export async function onPgliteDirectory(
-  name: string,
-  test: (directory: string) => Promise<void>,
-  { fromTemplate = false } = {},
-): Promise<void> {
+export async function onPgliteDirectory(name: string, test: (directory: string) => Promise<void>): Promise<void> {
   const directory = path.join(os.tmpdir(), `agentrix-${name}-${randomUUID()}`);
   try {
-    if (fromTemplate) await copyTemplate(directory);
     await test(directory);
   } finally {
     await rm(directory, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 // `@agentrix/store/testing`: what a package's tests (or a third-party store's) need to run on a
-// real database: a PGlite copied from a prepared template, a Postgres schema of its own, the
+// real database: a fresh PGlite in a directory of its own, a Postgres schema of its own, the
 // `Database` contract suite, a logger that keeps its lines, and the child processes and databases
 // of crash tests.
 export type { DatabaseContractOptions } from '../database.contract.js';
@@ -8,7 +8,7 @@ export type { CapturingLogger, LogLine } from './capturing-logger.js';
 export { capturingLogger } from './capturing-logger.js';
 export { onPgliteDirectory, onPostgresSchema } from './crash-databases.js';
 export type { TestPglite } from './pglite-template.js';
-export { openTestPglite, pgliteTemplate } from './pglite-template.js';
+export { openTestPglite } from './pglite-template.js';
 export type { TestPostgres } from './postgres-schema.js';
 export { openTestPostgres } from './postgres-schema.js';
 export type { ScriptChildOptions, ScriptChildOutcome } from './script-child.js';
