@@ -30,16 +30,23 @@ const SECOND_PERSON = /\b(?:you|your|you're|yours|yourself)\b/i;
  * a longer list (happiest, care, best, rather, "makes me", "idea of", ...) gained held-out
  * questions the tuning seeds did not ask for and lost tuning ones (docs/memory-benchmarks.md).
  */
+const MARKER_WORDS: readonly (readonly string[])[] = [
+  ['love', 'loves', 'enjoy', 'enjoys', 'hate', 'hates', 'prefer', 'prefers'],
+  ['feel', 'feels', 'calm'],
+  ['need', 'needs'],
+  ['always', 'never', 'every', 'whole', 'anything', 'nothing'],
+];
+/** Each kind as one pattern, and "more than" ("more than anything"), a kind of its own. */
 const MARKERS: readonly RegExp[] = [
-  /\b(?:love|loves|enjoy|enjoys|hate|hates|prefer|prefers)\b/i,
-  /\b(?:feel|feels|calm)\b/i,
-  /\b(?:need|needs)\b/i,
-  /\b(?:always|never|every|whole|anything|nothing)\b/i,
+  ...MARKER_WORDS.map((kind) => new RegExp(`\\b(?:${kind.join('|')})\\b`, 'i')),
   /\bmore than\b/i,
 ];
 
-/** The marker words, as one search of the scope (its matches are filtered and scored in process). */
-export const DISCLOSURE_QUERY = 'love enjoy hate prefer feel calm need always never every whole anything nothing';
+/**
+ * The marker words, as one search of the scope (its matches are filtered and scored in process):
+ * the search stems them, so "loves" and "love" are one word of it.
+ */
+export const DISCLOSURE_QUERY = MARKER_WORDS.flat().join(' ');
 
 /** True when `query` asks what a person would like or is like (see PREFERENCE_QUESTION). */
 export function asksPreference(query: string): boolean {

@@ -314,10 +314,11 @@ export class Memory implements AsyncDisposable {
     // A line said again and again is one match in the prompt (see distinctLines); a search keeps them.
     const rows = distinctLines(ranked.rows);
     const recentLimit = options.recentEpisodes ?? 2;
+    const lines = linesAgainst(rows, budget, countTokens);
     const { recent, neighbours, whole } = await this.#recentAndNeighbours(
       scope,
       recentLimit > 0 && budget > 0 ? recentLimit : 0,
-      rows.slice(0, withinBudget(rows, budget, countTokens)).map((row) => row.id),
+      rows.slice(0, lines.within).map((row) => row.id),
     );
     const hits: PromptHit<PromptEpisodeOf>[] = rows.map((row) => ({
       episode: toPromptEpisode(row),
@@ -339,7 +340,7 @@ export class Memory implements AsyncDisposable {
         ? askedPeople(query, speakersOf([...whole.values()]))
         : [];
     const disclosed =
-      people.length > 0 && linesTokens(rows, countTokens) < budget
+      people.length > 0 && lines.tokens < budget
         ? disclosures(
             await this.#searchEpisodes(scope, DISCLOSURE_QUERY, DISCLOSURE_CANDIDATES, episodeStatistics![0]!),
             people,
@@ -615,27 +616,27 @@ export class Memory implements AsyncDisposable {
   }
 }
 
-/** Tokens of the lines of `rows`, as a prompt prints them (no headers, no replies). */
-function linesTokens(rows: readonly RankedEpisodeRow[], countTokens: TokenCounter): number {
-  let used = 0;
-  for (const row of rows) used += countTokens(row.text) + 1;
-  return used;
-}
-
 /**
- * How many of `rows`, best first, need their replies: the prompt takes a match only when its own
- * line fits, so past the first rows whose lines alone add up to more than `budget` it is full but
- * for a short match or two, kept without a reply. bench/memory, 100,000 rows, a budget of 1,000
- * tokens: one user's 19 matches on average, 17 within it; one agent's 55, 30 within it, and 0.15
- * matches a retrieve taken past them (without a reply).
+ * The lines of `rows` (best first, as a prompt prints them: no headers, no replies) against
+ * `budget`: `tokens` of all of them, and how many of them need their replies (`within`). The prompt
+ * takes a match only when its own line fits, so past the first rows whose lines alone add up to
+ * more than `budget` it is full but for a short match or two, kept without a reply. bench/memory,
+ * 100,000 rows, a budget of 1,000 tokens: one user's 19 matches on average, 17 within it; one
+ * agent's 55, 30 within it, and 0.15 matches a retrieve taken past them (without a reply). Every
+ * line is counted: the prompt filler counts every match's line anyway (counts are kept per retrieve).
  */
-function withinBudget(rows: readonly RankedEpisodeRow[], budget: number, countTokens: TokenCounter): number {
-  let used = 0;
+function linesAgainst(
+  rows: readonly RankedEpisodeRow[],
+  budget: number,
+  countTokens: TokenCounter,
+): { tokens: number; within: number } {
+  let tokens = 0;
+  let within = rows.length;
   for (const [index, row] of rows.entries()) {
-    used += countTokens(row.text) + 1;
-    if (used > budget) return index + 1;
+    tokens += countTokens(row.text) + 1;
+    if (tokens > budget && within === rows.length) within = index + 1;
   }
-  return rows.length;
+  return { tokens, within };
 }
 
 /**
