@@ -161,6 +161,26 @@ describe('PGlite templates', () => {
       expect(runs.count).toBe(4);
     }, 60_000);
 
+    it('rejects with the failing migration named and keeps no template of it', async () => {
+      const before = await migratedFiles();
+      const failing: Migration[] = [
+        ...counted('0001_fine', { count: 0 }),
+        {
+          name: '0002_broken',
+          async up(db) {
+            await sql`create table broken (n no_such_type)`.execute(db);
+          },
+        },
+      ];
+      const error = await open('memory://', failing).then(
+        () => undefined,
+        (caught: unknown) => caught as { code?: string; message: string },
+      );
+      expect(error?.message).toMatch(/0002_broken/);
+      expect(error?.code).toBe('INTERNAL');
+      expect(await migratedFiles()).toEqual(before);
+    }, 60_000);
+
     it('keeps the newest four on disk', async () => {
       const runs = { count: 0 };
       for (let index = 0; index < 6; index++)
