@@ -7,10 +7,10 @@
 // Starts redis-server under callgrind on a free port (no persistence; REDIS_ARGS adds settings),
 // warms up with 3,000 messages, zeroes the counters, delivers [messages] (default 5,000) through
 // RedisStreamsBus ([agents], default 100, read max 1, ack) and prints the instructions Redis ran
-// per message. Under valgrind Redis is ~50x slower, so its batches are full: the figure is the
-// per-message work of full batches.
+// per message (CALLGRIND_OUT=<file> keeps the dump for callgrind_annotate). Under valgrind Redis
+// is ~50x slower, so its batches are full: the figure is the per-message work of full batches.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRedisBus } from '@agentrix/bus';
@@ -55,6 +55,7 @@ try {
   const totals = dump && /\n(?:summary|totals): (\d+)/.exec(readFileSync(path.join(dir, dump), 'utf8'));
   if (!totals) throw new Error(`no callgrind dump in ${dir}`);
   const perMessage = Number(totals[1]) / messages;
+  if (process.env.CALLGRIND_OUT) copyFileSync(path.join(dir, dump), process.env.CALLGRIND_OUT);
   console.log(
     `Redis instructions per message: ${Math.round(perMessage).toLocaleString('en-US')} (${messages} messages, ${agents} agents)`,
   );

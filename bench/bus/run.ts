@@ -13,6 +13,7 @@ import { Cluster, Redis } from 'ioredis';
 import { type Summary, summarize } from '../lib/stats.js';
 import { formatNumber, formatRatio, printTable, status } from '../lib/table.js';
 import { redisBenchmarkXadd } from './baseline.js';
+import { ceilingThroughput } from './ceiling.js';
 import { type EndToEndResult, endToEndThroughput } from './end-to-end.js';
 import { startBenchRedis } from './redis-server.js';
 import { RedisServerCpu } from './server-cpu.js';
@@ -145,14 +146,44 @@ try {
       target > 0 ? status(rate >= target) : '-',
     ]);
   }
+  // The ceiling: the same loops on plain ioredis commands, no bus (bench/bus/ceiling.ts).
+  const plainClient = new Redis(redis.url, { enableAutoPipelining: false });
+  const ceilingRuns: EndToEndResult[] = [];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      collectGarbage();
+      ceilingRuns.push(
+        await ceilingThroughput(plainClient, {
+          agents: 100,
+          chunk: 24,
+          client: 'lean',
+          warmupMs: 500,
+          durationMs: 3000,
+          serverCpuMicros: () => serverCpu.micros(),
+        }),
+      );
+    }
+  } finally {
+    plainClient.disconnect();
+  }
+  const ceiling = medianRun(ceilingRuns);
+  throughputRows.push([
+    'plain ioredis, no bus (ceiling), 100 agents, read max 1',
+    formatNumber(ceiling.rate),
+    formatRatio(ceiling.rate, baseline),
+    formatMicros(ceiling.nodeMicros),
+    formatMicros(ceiling.serverMicros),
+    '-',
+    '-',
+  ]);
   printTable({
     title: `End-to-end throughput: send -> delivered into an agent turn -> ack (one process, median of ${RUNS} runs)`,
     headers: ['case', 'messages/s', 'vs baseline', 'node CPU µs/msg', 'redis CPU µs/msg', 'target', 'status'],
     rows: throughputRows,
     notes: [
       'Baseline: redis-benchmark XADD with 50 clients on the same Redis and machine. Per message the bus runs',
-      "a send script and an ack script that also fetches the agent loop's next message (its next read needs",
-      'no round trip); scripts are batched with every inbox active in the same tick (up to 24 per script).',
+      "a send script and an ack script that also fetches the agent loop's next message or two (its next read",
+      'needs no round trip); scripts are batched with every inbox active in the same tick (up to 24 per script).',
       'Senders pause while 20 messages per agent are sent and not yet acked (a sustained rate, not a',
       'growing backlog). Senders, agents and ioredis share one Node thread, Redis the other core.',
       'CPU µs/msg: CPU time (user + system) per acked message in the window, of this process (senders,',
@@ -161,6 +192,8 @@ try {
       "for backlogs: a read walks its stream node to the group's position (not set on a REDIS_URL server).",
       'The cluster row runs three redis-servers on the same cores; its batches are split per slot',
       '(about one script per inbox), so it shows the cost of the split, not what more machines buy.',
+      'The ceiling row runs the same loops on plain commands, no bus: an XADD, a share of an XREADGROUP',
+      'and an XACK per message, no script, no lease check, no wake-up (bench/bus/ceiling.ts).',
     ],
   });
 

@@ -25,6 +25,18 @@ import type { RedisWakeHub } from './redis-wake-hub.js';
 const RETRY_BASE_MS = 50;
 const RETRY_MAX_MS = 2_000;
 
+/**
+ * A reader loop whose last turn (from taking what was held for it to its ack) took at most this
+ * long, and whose inbox has a backlog, gets two messages per fetch instead of one: the second waits
+ * in the prefetch cache for one more short turn, leased already (given back after the hold time
+ * if the loop does not come for it; a `nack` gives it back first). Each plain `XREADGROUP` walks
+ * the stream node from its first entry to the group's position: 27,800 instructions for one entry
+ * of a stream, 39,300 for two (callgrind); Redis's per message with 100 agents 95,300 -> 86,400
+ * (bench/bus/redis-instructions.ts). Three or four per fetch: 94,100, not better. Long turns
+ * (a model call) keep one, so no message waits leased behind a long turn.
+ */
+const SHORT_TURN_MS = 10;
+
 function ignore(): void {}
 
 /**
@@ -78,6 +90,7 @@ export class RedisReaderPump {
   ): Promise<Delivery[]> {
     const box = this.#waiting.get(inbox);
     if (box?.prefetched !== undefined && box.lastConsumer === consumer && signal?.aborted !== true) {
+      box.takenAt = this.#context.clock.now();
       return Promise.resolve(this.#cache.take(box, max));
     }
     if (blockMs === 0) return this.#readNow(inbox, consumer, max, signal);
@@ -100,6 +113,15 @@ export class RedisReaderPump {
       return this.#batches.read({ inbox, consumer: '', max: 0, flags: 0, ack: ids }).then(ignore);
     }
     return this.#ackAndFetch(box, consumer, ids);
+  }
+
+  /**
+   * Gives back what is held for the inbox's reader loop (a nack is coming: the delivery it parks
+   * must come back before messages fetched ahead of it, so those are parked first).
+   */
+  giveBackHeld(inbox: string): void {
+    const box = this.#waiting.get(inbox);
+    if (box?.prefetched !== undefined) this.#cache.release(box);
   }
 
   /** Forgets deliveries held here for `consumer` (any when undefined): Redis no longer leases them to it. */
@@ -154,13 +176,14 @@ export class RedisReaderPump {
     // costs a second read to arm it (wake-only.ts at 20k/s: p99 2.1-3.5 -> 1.9-6.4 ms when every
     // fetch after a second message in a turn went plain).
     const plain = box.fullFetches >= 2;
+    const max = plain && this.#context.clock.now() - box.takenAt <= SHORT_TURN_MS ? 2 : 1;
     // The reader is between reads: nobody else reads for it until this returns.
     box.fetching = true;
     box.fetchConsumer = consumer;
     box.fetchFlags = flags;
     box.fetchIssuedAt = issuedAt;
     return this.#batches
-      .read({ inbox: box.name, consumer, max: 1, flags, ack: ids, plain })
+      .read({ inbox: box.name, consumer, max, flags, ack: ids, plain })
       .then(box.onFetched, box.onFetchFailed);
   }
 

@@ -184,7 +184,11 @@ export class RedisScriptBatches {
       context.dedupeWindow,
       context.group,
     ];
-    for (const item of items) args.push(item.inbox, item.envelope, item.explicitId, item.externalId);
+    for (const item of items) {
+      // Two arguments for a message without ids (see the send script).
+      if (item.explicitId === '' && item.externalId === '') args.push(item.inbox, item.envelope);
+      else args.push('', item.inbox, item.envelope, item.explicitId, item.externalId);
+    }
     const replies = (await withDeadline(
       sendBatchScript.run(context.client, keys, args),
       context.commandTimeoutMs,
@@ -335,7 +339,12 @@ export class RedisScriptBatches {
       context.clock.now(),
       context.deadLetterMaxLength,
       context.token,
+      // The consumer and max of the short READ_TAKEN items (`t`): the first one's.
+      taken.length > 0 ? items[taken[0]!]!.consumer : '',
+      taken.length > 0 ? items[taken[0]!]!.max : '',
     ];
+    const fetcher = args[7];
+    const fetchMax = args[8];
     let next = 0;
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!;
@@ -344,14 +353,27 @@ export class RedisScriptBatches {
         flags |= READ_TAKEN;
         next++;
       }
-      args.push(item.inbox, item.consumer, item.max, flags, item.ack.length);
+      // The short forms of the read script (three arguments instead of six): an ack of one id that
+      // reads nothing, and the ack of a reader loop's message whose next ones the plain read took.
+      if (item.ack.length === 1 && (flags & READ_TRIM) === 0) {
+        if (item.max === 0) {
+          args.push(item.inbox, 'a', item.ack[0]!);
+          continue;
+        }
+        if ((flags & READ_TAKEN) !== 0 && item.max === fetchMax && item.consumer === fetcher) {
+          args.push(item.inbox, 't', item.ack[0]!);
+          continue;
+        }
+      }
+      args.push(item.inbox, flags, item.consumer, item.max, item.ack.length);
       for (const id of item.ack) args.push(id);
     }
     const replies = (await withDeadline(
       readBatchScript.run(context.client, keys, args, 'buffers'),
       context.commandTimeoutMs,
-    )) as unknown[][];
-    return replies.map((reply) => itemError(reply) ?? (reply as RawRead));
+    )) as unknown[];
+    // 1: a short item that acked and read nothing (ACKED in the script, as a number: no table).
+    return replies.map((reply) => (reply === 1 ? [1, -1, 1, 0] : (itemError(reply) ?? (reply as RawRead))));
   }
 
   /**

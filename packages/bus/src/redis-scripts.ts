@@ -79,9 +79,14 @@ local function inbox_key(inbox, name) return inboxPrefix .. '{' .. inbox .. '}:'
 /**
  * SEND, for a batch of messages (any inboxes; on a cluster, of one slot). KEYS: none, or on a
  * cluster every key the script touches (stream, seen, seen-ids, seen-ext, armed per inbox). ARGV: inbox key prefix, wake channel
- * prefix, dedupe window, consumer group, then 4 per message: inbox, envelope JSON, explicit id or
- * '', external id or ''. Reply, one per message: 1 when appended, {0, originalEnvelopeJson} for a
- * duplicate, {-1, error} when Redis refused it.
+ * prefix, dedupe window, consumer group, then per message: inbox, envelope JSON; or, for a message
+ * with an explicit id or an external id to de-duplicate by, '' (never an inbox name), inbox,
+ * envelope JSON, explicit id or '', external id or ''. Reply, one per message: 1 when appended,
+ * {0, originalEnvelopeJson} for a duplicate, {-1, error} when Redis refused it.
+ *
+ * Two arguments per message without ids instead of four: Redis pays about 1,300 instructions per
+ * script argument (parsing it, then making a Lua string of it for ARGV and collecting that string
+ * later; bench/bus/script-costs.ts).
  *
  * A wake-up is published only when the inbox is armed (a read found it drained and armed it,
  * see READ): readers asleep on an inbox always read it once after arming it, so a send into an
@@ -123,8 +128,7 @@ local function remember(seen, list, key, envelope)
     redis.call('HDEL', seen, redis.call('LPOP', list))
   end
 end
-local function send_one(a)
-  local inbox, envelope, id, external = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+local function send_one(inbox, envelope, id, external)
   local dedupe = window > 0 and (id ~= '' or external ~= '')
   if dedupe then
     local seen = inbox_key(inbox, 'seen')
@@ -147,9 +151,16 @@ local function send_one(a)
   wake(stream, inbox)
   return 1
 end
-local out = {}
-for a = 5, #ARGV, 4 do
-  local ok, res = pcall(send_one, a)
+local out, a, n = {}, 5, #ARGV
+while a <= n do
+  local ok, res
+  if ARGV[a] == '' then
+    ok, res = pcall(send_one, ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+    a = a + 5
+  else
+    ok, res = pcall(send_one, ARGV[a], ARGV[a + 1], '', '')
+    a = a + 2
+  end
   if ok then out[#out + 1] = res else out[#out + 1] = {-1, item_error(res)} end
 end
 return out
@@ -179,10 +190,17 @@ export const READ_TAKEN = 32;
  * ACK AND READ, for a batch of inboxes: `ack` and `read` both go through it, and an ack may fetch
  * the reader's next message in the same call. KEYS: none, or on a cluster every key the script
  * touches (stream, errors, dead, reclaim, armed per inbox). ARGV: inbox key prefix, group, leaseMs,
- * maxDeliveries, now, deadMax, bus token, then per
- * inbox: inbox, consumer, max, flags (READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF |
- * READ_MAYBE_EMPTY | READ_TRIM | READ_TAKEN), the
- * number of entry ids to ack, those ids.
+ * maxDeliveries, now, deadMax, bus token, the consumer and the max of the `t` items below (or ''
+ * and ''), then per inbox: inbox, flags (READ_WANT_HINT | READ_CHECK_LEASES | READ_HANDOFF |
+ * READ_MAYBE_EMPTY | READ_TRIM | READ_TAKEN), consumer, max, the number of entry ids to ack, those
+ * ids. Two common items take three arguments instead of six (Redis pays about 1,300 instructions
+ * per script argument, and the item's own pcall, numbers and reply table as much again;
+ * bench/bus/script-costs.ts): inbox, `a`, entry id: an ack of one id that reads nothing (max 0,
+ * flags 0); inbox, `t`, entry id: the ack of a reader loop's message whose next ones a plain
+ * XREADGROUP took (READ_TAKEN, the consumer and max named above). Neither asks for a trim. When
+ * the inbox has no marker that concerns the item (`errors` for `a`, `errors` or `reclaim` for
+ * `t`: the usual case) it is an EXISTS and an XACK, and its reply the number 1; otherwise it runs
+ * as the long form would.
  *
  * Per inbox: first acks the ids given (unknown ones are ignored; with READ_MAYBE_EMPTY also
  * deletes them, so XLEN can tell an empty inbox); with max 0 that is all. Acked entries otherwise
@@ -196,7 +214,8 @@ export const READ_TAKEN = 32;
  * it is armed (the next send publishes a wake-up; with READ_HANDOFF and nothing taken, the next
  * send hands its message to `consumer` of this bus in the wake-up).
  * Reply, one flat array per inbox (no nested tables to build and parse on the hot path):
- * {1, hintMs, more, deadCount, <4 per dead letter>, <4 per delivery>} or {-1, error}. A dead
+ * {1, hintMs, more, deadCount, <4 per dead letter>, <4 per delivery>} or {-1, error} (or 1 for a
+ * short item that only acked, meaning {1, -1, 1, 0}). A dead
  * letter is kind, payload, attempts, error; a delivery is entryId, attempt, envelopeJson,
  * lastErrorJson or ''. more is 1 when something readable may be left (max were taken), 0 when
  * the inbox was drained; hintMs (only when drained and READ_WANT_HINT) is how long until the
@@ -247,9 +266,10 @@ local function read_new(stream, consumer, count)
   return redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>')
 end
 
-local function read_one(a)
-  local inbox, consumer, max, flags = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local acks = tonumber(ARGV[a + 4])
+-- One inbox's part; its acked ids are ARGV[first] .. ARGV[first + acks - 1]. maxText: max as given.
+local function read_one(inbox, consumer, maxText, flags, first, acks)
+  local max = tonumber(maxText)
+  local last = first + acks - 1
   local stream, errors, reclaim = inbox_key(inbox, 'stream'), inbox_key(inbox, 'errors'), inbox_key(inbox, 'reclaim')
   local hasErrors, hasReclaim = false, false
   -- The last id acked here (delivered, so a bound for TRIM), when a trim is due.
@@ -262,7 +282,7 @@ local function read_one(a)
   -- handed-off delivery was nacked and then acked: the next drained read of the inbox deletes it.
   local empty = false
   if flags % 16 >= 8 and max > 0 then
-    for i = a + 5, a + 4 + acks do
+    for i = first, last do
       local ok, n = pcall(redis.call, 'XACK', stream, group, ARGV[i])
       if ok and n == 1 then redis.call('XDEL', stream, ARGV[i]) end
     end
@@ -270,7 +290,7 @@ local function read_one(a)
     if not empty and redis.call('EXISTS', errors, reclaim) > 0 then
       hasErrors = redis.call('EXISTS', errors) == 1
       hasReclaim = redis.call('EXISTS', reclaim) == 1
-      if hasErrors and acks > 0 then redis.call('HDEL', errors, unpack(ARGV, a + 5, a + 4 + acks)) end
+      if hasErrors and acks > 0 then redis.call('HDEL', errors, unpack(ARGV, first, last)) end
     end
   else
     -- Which of the two markers exist, in one call (usually neither: nothing was nacked lately).
@@ -280,7 +300,7 @@ local function read_one(a)
       hasReclaim = redis.call('EXISTS', reclaim) == 1
     end
     local trimDue = flags % 32 >= 16
-    for i = a + 5, a + 4 + acks do
+    for i = first, last do
       local ok, n = pcall(redis.call, 'XACK', stream, group, ARGV[i])
       if ok and n == 1 then
         if trimDue then acked = ARGV[i] end
@@ -344,7 +364,7 @@ local function read_one(a)
   end
 
   while taken < max and not empty and not plainTaken do
-    local count = ARGV[a + 2]
+    local count = maxText
     if taken > 0 then count = tostring(max - taken) end
     local read = read_new(stream, consumer, count)
     if not read or not read[1] or #read[1][2] == 0 then break end
@@ -396,11 +416,35 @@ local function read_one(a)
   return withDead
 end
 
-local replies, a = {}, 8
-while a <= #ARGV do
-  local ok, res = pcall(read_one, a)
+local fetcher, fetchMax = ARGV[8], ARGV[9]
+local replies, a, n = {}, 10, #ARGV
+while a <= n do
+  local inbox, kind = ARGV[a], ARGV[a + 1]
+  local ok, res
+  if kind == 'a' then
+    -- No pcall, no numbers, no reply table of its own: EXISTS does not fail, XACK runs in a pcall.
+    -- An ack that reads nothing has only errors to drop: no reclaim marker to look at.
+    if redis.call('EXISTS', inbox_key(inbox, 'errors')) == 0 then
+      pcall(redis.call, 'XACK', inbox_key(inbox, 'stream'), group, ARGV[a + 2])
+      ok, res = true, 1
+    else
+      ok, res = pcall(read_one, inbox, '', '0', 0, a + 2, 1)
+    end
+    a = a + 3
+  elseif kind == 't' then
+    if redis.call('EXISTS', inbox_key(inbox, 'errors'), inbox_key(inbox, 'reclaim')) == 0 then
+      pcall(redis.call, 'XACK', inbox_key(inbox, 'stream'), group, ARGV[a + 2])
+      ok, res = true, 1
+    else
+      ok, res = pcall(read_one, inbox, fetcher, fetchMax, ${READ_TAKEN}, a + 2, 1)
+    end
+    a = a + 3
+  else
+    local acks = tonumber(ARGV[a + 4])
+    ok, res = pcall(read_one, inbox, ARGV[a + 2], ARGV[a + 3], tonumber(kind), a + 5, acks)
+    a = a + 5 + acks
+  end
   if ok then replies[#replies + 1] = res else replies[#replies + 1] = {-1, item_error(res)} end
-  a = a + 5 + tonumber(ARGV[a + 4])
 end
 return replies
 `,

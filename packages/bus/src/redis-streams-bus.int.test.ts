@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { AgentrixError, type AgentrixEventMap, AgentrixEvents, type Delivery } from '@agentrix/core';
+import { AgentrixError, type AgentrixEventMap, AgentrixEvents, type Delivery, systemClock } from '@agentrix/core';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisBus, type RedisClientLike, RedisStreamsBus } from './index.js';
@@ -458,6 +458,47 @@ describe('RedisStreamsBus', () => {
       ]);
       for (let tries = 0; tries < 250 && plainReads === 0; tries++) await wait(20);
       expect(plainReads).toBeGreaterThan(0);
+      expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
+    });
+
+    it('fetches two messages for a busy loop with short turns, and a nack comes back before the one held', async () => {
+      const namespace = `test-${randomUUID()}`;
+      // Time stands still, so every turn is short whatever the machine's load.
+      const bus = await openBus({ namespace, clock: { ...systemClock, now: () => 1_700_000_000_000 } });
+      const stream = `agentrix:${namespace}:inbox:{agent}:stream`;
+      const monitor = await openClient().monitor();
+      cleanups.push(() => monitor.disconnect());
+      let pairReads = 0;
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        const count = args.findIndex((arg) => arg.toUpperCase() === 'COUNT');
+        if (
+          args[0]!.toUpperCase() === 'XREADGROUP' &&
+          args.includes(stream) &&
+          source !== 'lua' &&
+          args[count + 1] === '2'
+        )
+          pairReads++;
+      });
+      for (let index = 1; index <= 8; index++) await bus.send({ from: 'host', to: 'agent', content: `m${index}` });
+      // m1, m2, m3 one at a time (two full fetches show a backlog); the ack of m3 fetches m4 and m5.
+      expect(await loop(bus, 3)).toEqual([
+        ['m1', 1],
+        ['m2', 1],
+        ['m3', 1],
+      ]);
+      const [m4] = await bus.read('agent', { consumer: 'loop', max: 1 });
+      expect(m4).toMatchObject({ envelope: { content: 'm4' }, attempt: 1 });
+      for (let tries = 0; tries < 250 && pairReads === 0; tries++) await wait(20);
+      expect(pairReads).toBeGreaterThan(0);
+      // m5 waits for the loop; the nack of m4 parks m5 first, so m4 comes back before it.
+      await bus.nack('agent', m4!.deliveryId, { error: new Error('again') });
+      expect(await loop(bus, 5)).toEqual([
+        ['m4', 2],
+        ['m5', 1],
+        ['m6', 1],
+        ['m7', 1],
+        ['m8', 1],
+      ]);
       expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
     });
 

@@ -56,6 +56,8 @@ export interface WaitingInbox {
    * that drained the inbox and by a hand-off.
    */
   fullFetches: number;
+  /** When the reader loop last took what was held for it (the clock's ms): its turn's start. */
+  takenAt: number;
   /** The earliest lease end while the inbox is drained, or the retry of a failed loop. */
   readonly timer: InboxTimer;
   /**
@@ -95,6 +97,7 @@ export function createWaitingInbox(
     armedFor: undefined,
     handedOff: false,
     fullFetches: 0,
+    takenAt: Number.NEGATIVE_INFINITY,
     lastConsumer: undefined,
     prefetched: undefined,
     holdUntil: 0,
