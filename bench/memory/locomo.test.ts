@@ -12,6 +12,9 @@ const sample = {
       { speaker: 'Ana', dia_id: 'D1:1', text: 'I started pottery classes!' },
       { speaker: 'Ben', dia_id: 'D1:2', text: 'Nice, look at this.', blip_caption: 'a photo of a red bowl' },
     ],
+    // Numbered with a gap, and listed out of order: read by number.
+    session_4: [{ speaker: 'Ben', dia_id: 'D4:1', text: 'Sorry about the bowl.' }],
+    session_4_date_time: '12:30 pm on 2 June, 2023',
     session_2_date_time: '9:05 am on 1 June, 2023',
     session_2: [{ speaker: 'Ana', dia_id: 'D2:1', text: 'The bowl cracked in the kiln.' }],
   },
@@ -35,10 +38,12 @@ describe('LoCoMo reader', () => {
       ['D1:1', 1, 'Ana'],
       ['D1:2', 1, 'Ben'],
       ['D2:1', 2, 'Ana'],
+      ['D4:1', 4, 'Ben'],
     ]);
     expect(new Date(conversation!.turns[0]!.at).toISOString()).toBe('2023-05-08T13:56:00.000Z');
     expect(new Date(conversation!.turns[1]!.at).toISOString()).toBe('2023-05-08T13:57:00.000Z');
     expect(new Date(conversation!.turns[2]!.at).toISOString()).toBe('2023-06-01T09:05:00.000Z');
+    expect(new Date(conversation!.turns[3]!.at).toISOString()).toBe('2023-06-02T12:30:00.000Z');
     expect(conversation!.turns[1]!.text).toBe('Nice, look at this. [shares a photo: a photo of a red bowl]');
   });
 

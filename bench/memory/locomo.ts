@@ -38,7 +38,13 @@ export function readLocomo(data: unknown, options: LocomoOptions = {}): LocomoRe
     }
     const speakers: [string, string] = [String(conversation.speaker_a), String(conversation.speaker_b)];
     const turns: Turn[] = [];
-    for (let session = 1; Array.isArray(conversation[`session_${session}`]); session++) {
+    // Sessions by number (a gap in the numbering skips nothing).
+    const sessions = Object.keys(conversation)
+      .map((key) => /^session_(\d+)$/.exec(key)?.[1])
+      .filter((number): number is string => number !== undefined && Array.isArray(conversation[`session_${number}`]))
+      .map(Number)
+      .sort((a, b) => a - b);
+    for (const session of sessions) {
       const start = sessionTime(String(conversation[`session_${session}_date_time`] ?? ''), session, index);
       const said = conversation[`session_${session}`] as Array<Record<string, unknown>>;
       said.forEach((turn, at) => {
