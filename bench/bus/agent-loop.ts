@@ -16,10 +16,12 @@ export interface ReadAckLoopOptions {
 /** One agent as the runtime drives it: a blocking read, the turn (a no-op), the ack, until aborted. */
 export async function readAckLoop(bus: MessageBus, inbox: string, options: ReadAckLoopOptions): Promise<void> {
   const { max, signal, onRead, onAcked } = options;
+  // One options object for every read, as the runtime's agent loop keeps (an object less a message).
+  const reading = { consumer: 'bench', max, signal };
   while (!signal.aborted) {
     let deliveries: Deliveries;
     try {
-      deliveries = await bus.read(inbox, { consumer: 'bench', max, signal });
+      deliveries = await bus.read(inbox, reading);
     } catch {
       return; // aborted
     }

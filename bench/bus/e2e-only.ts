@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createInMemoryBus, createRedisBus } from '@agentrix/bus';
 import type { MessageBus } from '@agentrix/core';
+import { collectGarbage } from '../lib/measure.js';
 import { type EndToEndResult, endToEndThroughput } from './end-to-end.js';
 import { startBenchRedis } from './redis-server.js';
 import { RedisServerCpu } from './server-cpu.js';
@@ -26,6 +27,7 @@ for (const [label, bus, agents, senders, readMax] of cases) {
   if (!wanted.includes(label)) continue;
   const runs: EndToEndResult[] = [];
   for (let i = 0; i < repeats; i++) {
+    collectGarbage();
     runs.push(
       await endToEndThroughput(bus, {
         agents,

@@ -10,6 +10,7 @@ import { createInMemoryBus, createRedisBus, type RedisClientLike, RedisStreamsBu
 import { OwnRedisCluster } from '@agentrix/bus/testing';
 import type { MessageBus } from '@agentrix/core';
 import { Cluster, Redis } from 'ioredis';
+import { collectGarbage } from '../lib/measure.js';
 import { type Summary, summarize } from '../lib/stats.js';
 import { formatNumber, formatRatio, printTable, status } from '../lib/table.js';
 import { redisBenchmarkXadd } from './baseline.js';
@@ -32,15 +33,6 @@ const TARGET_LOAD = 20_000;
  * 1 KB stream nodes instead of 4 KB shorten the walk a read makes to its group's position.
  */
 const NODE_MAX_BYTES = 1024;
-
-/**
- * Starts a case from a collected heap (the process runs with --expose-gc), so no case pays for the
- * last one's garbage: before each throughput run, and once before each wake-latency case (see there).
- */
-function collectGarbage(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc !== undefined) for (let i = 0; i < 3; i++) gc();
-}
 
 /** The run with the median rate (its CPU figures come with it). */
 function medianRun(runs: EndToEndResult[]): EndToEndResult {
