@@ -18,7 +18,7 @@
 // an application would write it).
 import { randomUUID } from 'node:crypto';
 import { Command, type Redis } from 'ioredis';
-import type { EndToEndResult } from './end-to-end.js';
+import { type EndToEndResult, SendBacklog } from './end-to-end.js';
 
 export interface CeilingOptions {
   /** Agent loops (one stream each); the senders are 100 chains, as in the bus's rows. */
@@ -69,7 +69,7 @@ const ignore = () => {};
 
 /** One run on `client` (a Redis without auto-pipelining); the streams are deleted at the end. */
 export async function ceilingThroughput(client: Redis, options: CeilingOptions): Promise<EndToEndResult> {
-  const { agents: agentCount, chunk, warmupMs, durationMs } = options;
+  const { agents: agentCount, chunk } = options;
   const lean = options.client === 'lean';
   const prefix = `ceiling:${randomUUID()}`;
   const streams = Array.from({ length: agentCount }, (_, index) => `${prefix}:{a${index}}:stream`);
@@ -217,57 +217,19 @@ export async function ceilingThroughput(client: Redis, options: CeilingOptions):
       queueRead(agent, resolve);
     });
 
-  let acked = 0;
-  let sent = 0;
   let stop = false;
-  const maxBacklog = agentCount * 20;
-  let blocked: Array<() => void> = [];
+  const backlog = new SendBacklog(agentCount * 20);
   const loops = streams.map(async (_, agent) => {
     let entry = await new Promise<Entry>((resolve) => queueRead(agent, resolve));
     while (!stop) {
       // The turn: a no-op.
       entry = await ackAndRead(agent, entry.id);
-      acked++;
-      if (blocked.length > 0 && sent - acked < maxBacklog) {
-        const wake = blocked;
-        blocked = [];
-        for (const resume of wake) resume();
-      }
+      backlog.ack(1);
     }
   });
 
   if (options.commandStats === true) await client.config('RESETSTAT');
-  const started = performance.now();
-  const warmEnd = started + warmupMs;
-  const end = warmEnd + durationMs;
-  let next = 0;
-  let ackedAtWarmEnd = -1;
-  let warmEndAt = 0;
-  let nodeCpuAtWarmEnd: NodeJS.CpuUsage | undefined;
-  let serverCpuAtWarmEnd: Promise<number> | undefined;
-  const sender = async () => {
-    for (;;) {
-      const now = performance.now();
-      if (now >= end) return;
-      if (ackedAtWarmEnd < 0 && now >= warmEnd) {
-        ackedAtWarmEnd = acked;
-        warmEndAt = now;
-        nodeCpuAtWarmEnd = process.cpuUsage();
-        serverCpuAtWarmEnd = options.serverCpuMicros();
-      }
-      if (sent - acked >= maxBacklog) {
-        await new Promise<void>((resolve) => blocked.push(resolve));
-        continue;
-      }
-      sent++;
-      await send(next++ % agentCount);
-    }
-  };
-  await Promise.all(Array.from({ length: SENDERS }, sender));
-  const counted = acked - ackedAtWarmEnd;
-  const rate = (counted / (performance.now() - warmEndAt)) * 1000;
-  const nodeCpu = process.cpuUsage(nodeCpuAtWarmEnd);
-  const serverMicros = ((await options.serverCpuMicros()) - (await serverCpuAtWarmEnd!)) / counted;
+  const result = await backlog.send({ ...options, senders: SENDERS }, (index) => send(index % agentCount));
   stop = true;
   if (options.commandStats === true) {
     // Redis's commands per message over the whole run (warmup included): `INFO commandstats`.
@@ -276,12 +238,12 @@ export async function ceilingThroughput(client: Redis, options: CeilingOptions):
       const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
       if (match === null || match[1] === 'config') continue;
       console.log(
-        `  ${match[1]!.padEnd(12)} ${(Number(match[2]) / acked).toFixed(3)} calls/msg  ${(Number(match[3]) / acked).toFixed(2)} µs/msg`,
+        `  ${match[1]!.padEnd(12)} ${(Number(match[2]) / backlog.acked).toFixed(3)} calls/msg  ${(Number(match[3]) / backlog.acked).toFixed(2)} µs/msg`,
       );
     }
   }
   // Let the loops run dry (each gets its entry or stays parked; nothing awaits them after this).
   void loops;
   await client.del(...streams);
-  return { rate, nodeMicros: (nodeCpu.user + nodeCpu.system) / counted, serverMicros };
+  return result;
 }

@@ -41,65 +41,92 @@ export async function endToEndThroughput(bus: MessageBus, options: EndToEndOptio
   // One signal per agent, as the runtime has: a signal shared by every blocked read would make
   // each read pay for the listeners of all the others (EventTarget walks its listener list).
   const controllers = agents.map(() => new AbortController());
-  let acked = 0;
-  let sent = 0;
-  const maxBacklog = options.maxBacklog ?? options.agents * 20;
-  /** Senders waiting for the backlog to shrink. */
-  let blocked: Array<() => void> = [];
-  const onAcked = (count: number) => {
-    acked += count;
-    if (blocked.length > 0 && sent - acked < maxBacklog) {
-      const wake = blocked;
-      blocked = [];
-      for (const resume of wake) resume();
-    }
-  };
+  const backlog = new SendBacklog(options.maxBacklog ?? options.agents * 20);
+  const onAcked = (count: number) => backlog.ack(count);
   const loops = agents.map((agent, index) =>
     readAckLoop(bus, agent, { max: options.readMax, signal: controllers[index]!.signal, onAcked }),
   );
-
-  const started = performance.now();
-  const warmEnd = started + options.warmupMs;
-  const end = warmEnd + options.durationMs;
-  let next = 0;
-  let ackedAtWarmEnd = -1;
-  let warmEndAt = 0;
-  let nodeCpuAtWarmEnd: NodeJS.CpuUsage | undefined;
-  let serverCpuAtWarmEnd: Promise<number> | undefined;
-  const sender = async () => {
-    for (let sends = 0; ; sends++) {
-      // Checked here, not by a timer: an in-memory bus chains promises and never yields to timers.
-      // Every 8th send only: a host reads no clock per message (it was 1% of Node's CPU here); the
-      // rate's own times are read when the window starts and ends, so it stays exact.
-      if ((sends & 7) === 0) {
-        const now = performance.now();
-        if (now >= end) return;
-        if (ackedAtWarmEnd < 0 && now >= warmEnd) {
-          ackedAtWarmEnd = acked;
-          warmEndAt = now;
-          nodeCpuAtWarmEnd = process.cpuUsage();
-          serverCpuAtWarmEnd = options.serverCpuMicros?.();
-        }
-      }
-      if (sent - acked >= maxBacklog) {
-        await new Promise<void>((resolve) => blocked.push(resolve));
-        continue;
-      }
-      const agent = agents[next++ % agents.length]!;
-      sent++;
-      await bus.send({ from: 'bench', to: agent, content: 'ping' });
-    }
-  };
-  await Promise.all(Array.from({ length: options.senders }, sender));
-  const counted = acked - ackedAtWarmEnd;
-  const rate = (counted / (performance.now() - warmEndAt)) * 1000;
-  const nodeCpu = process.cpuUsage(nodeCpuAtWarmEnd);
-  const serverCpu = options.serverCpuMicros
-    ? (await options.serverCpuMicros()) - (await serverCpuAtWarmEnd!)
-    : Number.NaN;
+  const result = await backlog.send(options, (index) =>
+    bus.send({ from: 'bench', to: agents[index % agents.length]!, content: 'ping' }),
+  );
   for (const controller of controllers) controller.abort();
-  for (const resume of blocked) resume();
+  backlog.release();
   await Promise.all(loops);
   await Promise.all(agents.map((agent) => bus.deleteInbox(agent)));
-  return { rate, nodeMicros: (nodeCpu.user + nodeCpu.system) / counted, serverMicros: serverCpu / counted };
+  return result;
+}
+
+/**
+ * The senders of a throughput window and the backlog they keep: `senders` chains send one message
+ * after the other (`send(n)`, n counting up) and pause while `maxBacklog` messages are sent and not
+ * yet acked (`ack(count)`); the rate and CPU per message are of the acks between the end of the
+ * warmup and the end of the window. Shared by the bus's rows and the ceiling (ceiling.ts).
+ */
+export class SendBacklog {
+  acked = 0;
+  sent = 0;
+  readonly #maxBacklog: number;
+  /** Senders waiting for the backlog to shrink. */
+  #blocked: Array<() => void> = [];
+
+  constructor(maxBacklog: number) {
+    this.#maxBacklog = maxBacklog;
+  }
+
+  ack(count: number): void {
+    this.acked += count;
+    if (this.#blocked.length > 0 && this.sent - this.acked < this.#maxBacklog) this.release();
+  }
+
+  /** Wakes every waiting sender. */
+  release(): void {
+    const wake = this.#blocked;
+    this.#blocked = [];
+    for (const resume of wake) resume();
+  }
+
+  async send(
+    options: { senders: number; warmupMs: number; durationMs: number; serverCpuMicros?: () => Promise<number> },
+    send: (index: number) => Promise<unknown>,
+  ): Promise<EndToEndResult> {
+    const started = performance.now();
+    const warmEnd = started + options.warmupMs;
+    const end = warmEnd + options.durationMs;
+    let next = 0;
+    let ackedAtWarmEnd = -1;
+    let warmEndAt = 0;
+    let nodeCpuAtWarmEnd: NodeJS.CpuUsage | undefined;
+    let serverCpuAtWarmEnd: Promise<number> | undefined;
+    const sender = async () => {
+      for (let sends = 0; ; sends++) {
+        // Checked here, not by a timer: an in-memory bus chains promises and never yields to timers.
+        // Every 8th send only: a host reads no clock per message (it was 1% of Node's CPU here); the
+        // rate's own times are read when the window starts and ends, so it stays exact.
+        if ((sends & 7) === 0) {
+          const now = performance.now();
+          if (now >= end) return;
+          if (ackedAtWarmEnd < 0 && now >= warmEnd) {
+            ackedAtWarmEnd = this.acked;
+            warmEndAt = now;
+            nodeCpuAtWarmEnd = process.cpuUsage();
+            serverCpuAtWarmEnd = options.serverCpuMicros?.();
+          }
+        }
+        if (this.sent - this.acked >= this.#maxBacklog) {
+          await new Promise<void>((resolve) => this.#blocked.push(resolve));
+          continue;
+        }
+        this.sent++;
+        await send(next++);
+      }
+    };
+    await Promise.all(Array.from({ length: options.senders }, sender));
+    const counted = this.acked - ackedAtWarmEnd;
+    const rate = (counted / (performance.now() - warmEndAt)) * 1000;
+    const nodeCpu = process.cpuUsage(nodeCpuAtWarmEnd);
+    const serverCpu = options.serverCpuMicros
+      ? (await options.serverCpuMicros()) - (await serverCpuAtWarmEnd!)
+      : Number.NaN;
+    return { rate, nodeMicros: (nodeCpu.user + nodeCpu.system) / counted, serverMicros: serverCpu / counted };
+  }
 }

@@ -8,43 +8,17 @@
 // (one script of 20 items, or 20 pipelined commands) and prints the instructions per item. The
 // script variants add one part at a time to the item of an ack (6 arguments, as the read script's
 // long form has) and of a send (4 arguments).
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Redis } from 'ioredis';
-import { REDIS_SERVER_BIN } from './redis-server.js';
+import type { Redis } from 'ioredis';
+import { CallgrindRedis } from './callgrind-redis.js';
 
 const ITEMS = 20;
 const ROUNDS = 20;
 const STREAMS = 100;
 
-const dir = mkdtempSync(path.join(tmpdir(), 'agentrix-script-costs-'));
-const port = 20_000 + Math.floor(Math.random() * 20_000);
-const server = spawn(
-  'valgrind',
-  ['--tool=callgrind', `--callgrind-out-file=${dir}/callgrind.out`, REDIS_SERVER_BIN, '--port', String(port)].concat([
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]),
-  { stdio: 'ignore' },
-);
-const client = await connect();
-let dumps = 0;
+const { redis, client } = await CallgrindRedis.start();
 
 /** Instructions Redis ran since the last dump. */
-function dumpInstructions(): number {
-  execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' });
-  dumps++;
-  const file = readdirSync(dir).find((name) => name.endsWith(`.${dumps}`));
-  const totals = file && /\n(?:summary|totals): (\d+)/.exec(readFileSync(path.join(dir, file), 'utf8'));
-  if (!totals) throw new Error(`no callgrind dump in ${dir}`);
-  return Number(totals[1]);
-}
+const dumpInstructions = () => redis.dump();
 
 const prefix = 'agentrix:costs:inbox:';
 const inboxes = Array.from({ length: STREAMS }, (_, index) => `agent-${index}`);
@@ -164,26 +138,5 @@ return out`,
   );
 } finally {
   client.disconnect();
-  if (server.exitCode === null && server.signalCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(dir, { recursive: true, force: true });
-}
-
-async function connect(): Promise<Redis> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const connection = new Redis(port, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    connection.on('error', () => {});
-    try {
-      await connection.connect();
-      await connection.ping();
-      return connection;
-    } catch {
-      connection.disconnect();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  }
-  throw new Error(`redis-server under valgrind did not answer on port ${port}`);
+  await redis.stop();
 }
