@@ -77,9 +77,9 @@ export async function createAgentrixStore(options: AgentrixStoreOptions): Promis
       ...(logger !== undefined ? { logger } : {}),
     }));
   try {
-    // A database this store opened has them already (a fresh PGlite from its migrated template):
-    // this finds them done. A database passed in is migrated here.
-    await database.migrate(all, clock === undefined ? {} : { clock });
+    // A database this store opened got them on open (a fresh PGlite from its migrated template);
+    // one passed in is migrated here.
+    if (given !== undefined) await database.migrate(all, clock === undefined ? {} : { clock });
     const bus = new SqlMessageBus({
       database,
       ...(clock !== undefined ? { clock } : {}),
