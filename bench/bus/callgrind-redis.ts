@@ -1,50 +1,41 @@
-// A redis-server under valgrind's callgrind on a free port (no persistence), for the diagnostics
-// that count Redis's instructions (redis-instructions.ts, script-costs.ts): the figure does not
-// depend on what else the machine runs. Needs valgrind.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+// A redis-server under valgrind's callgrind (bus/testing's OwnRedisServer, in memory), for the
+// diagnostics that count Redis's instructions (redis-instructions.ts, script-costs.ts): the
+// figure does not depend on what else the machine runs. Needs valgrind.
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { OwnRedisServer } from '@agentrix/bus/testing';
 import { Redis } from 'ioredis';
-import { REDIS_SERVER_BIN } from './redis-server.js';
 
 export class CallgrindRedis {
-  readonly url: string;
-  readonly #server: ChildProcess;
+  readonly #server: OwnRedisServer;
+  /** Where callgrind writes its dumps (`callgrind.out.<n>`). */
   readonly #dir: string;
   #dumps = 0;
 
-  private constructor(server: ChildProcess, dir: string, port: number) {
+  private constructor(server: OwnRedisServer, dir: string) {
     this.#server = server;
     this.#dir = dir;
-    this.url = `redis://127.0.0.1:${port}`;
   }
 
-  /** Starts it with `args` added to the server's settings, and waits until it answers (a client to it). */
+  get url(): string {
+    return this.#server.url;
+  }
+
+  /** Starts it with `args` added to the server's settings (and a client to it). */
   static async start(args: readonly string[] = []): Promise<{ redis: CallgrindRedis; client: Redis }> {
     const dir = mkdtempSync(path.join(tmpdir(), 'agentrix-callgrind-'));
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const server = spawn(
-      'valgrind',
-      [
-        '--tool=callgrind',
-        `--callgrind-out-file=${dir}/callgrind.out`,
-        REDIS_SERVER_BIN,
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        ...args,
-      ],
-      { stdio: 'ignore' },
-    );
-    const redis = new CallgrindRedis(server, dir, port);
+    const launcher = ['valgrind', '--tool=callgrind', `--callgrind-out-file=${dir}/callgrind.out`];
+    const server = await OwnRedisServer.start({ persistence: false, args, launcher }).catch((error: unknown) => {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    });
+    const redis = new CallgrindRedis(server, dir);
     try {
-      return { redis, client: await redis.#connect() };
+      const client = new Redis(server.url);
+      await client.ping();
+      return { redis, client };
     } catch (error) {
       await redis.stop();
       throw error;
@@ -53,43 +44,27 @@ export class CallgrindRedis {
 
   /** Zeroes the counters. */
   zero(): void {
-    execFileSync('callgrind_control', ['--zero', String(this.#server.pid)], { stdio: 'ignore' });
+    this.#control('--zero');
   }
 
   /** Instructions Redis ran since the last dump or zeroing; `keepAs` copies the dump there. */
   dump(keepAs?: string): number {
-    execFileSync('callgrind_control', ['--dump', String(this.#server.pid)], { stdio: 'ignore' });
+    this.#control('--dump');
     this.#dumps++;
-    const file = readdirSync(this.#dir).find((name) => name.endsWith(`.${this.#dumps}`));
-    const totals = file && /\n(?:summary|totals): (\d+)/.exec(readFileSync(path.join(this.#dir, file), 'utf8'));
+    const name = readdirSync(this.#dir).find((entry) => entry.endsWith(`.${this.#dumps}`));
+    const file = name && path.join(this.#dir, name);
+    const totals = file && /\n(?:summary|totals): (\d+)/.exec(readFileSync(file, 'utf8'));
     if (!file || !totals) throw new Error(`no callgrind dump in ${this.#dir}`);
-    if (keepAs !== undefined) copyFileSync(path.join(this.#dir, file), keepAs);
+    if (keepAs !== undefined) copyFileSync(file, keepAs);
     return Number(totals[1]);
   }
 
   async stop(): Promise<void> {
-    const server = this.#server;
-    if (server.exitCode === null && server.signalCode === null) {
-      const exited = new Promise((resolve) => server.once('exit', resolve));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await this.#server.stop();
     rmSync(this.#dir, { recursive: true, force: true });
   }
 
-  async #connect(): Promise<Redis> {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        await client.ping();
-        return client;
-      } catch {
-        client.disconnect();
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-    }
-    throw new Error(`redis-server under valgrind did not answer at ${this.url}`);
+  #control(what: string): void {
+    execFileSync('callgrind_control', [what, String(this.#server.pid)], { stdio: 'ignore' });
   }
 }

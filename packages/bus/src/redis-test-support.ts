@@ -46,18 +46,30 @@ export class OwnRedisServer {
     readonly bin: string,
     readonly persistence: boolean,
     readonly args: readonly string[],
+    readonly launcher: readonly string[],
   ) {}
 
-  /** `args` go to redis-server as they are (e.g. `['--requirepass', 'secret']`). */
-  static async start(options: { persistence?: boolean; args?: readonly string[] } = {}): Promise<OwnRedisServer> {
+  /**
+   * `args` go to redis-server as they are (e.g. `['--requirepass', 'secret']`); `launcher` runs it
+   * (its words come before the binary, e.g. `['valgrind', '--tool=callgrind']`).
+   */
+  static async start(
+    options: { persistence?: boolean; args?: readonly string[]; launcher?: readonly string[] } = {},
+  ): Promise<OwnRedisServer> {
     const server = new OwnRedisServer(
       await freePort(),
       REDIS_SERVER_BIN,
       options.persistence ?? true,
       options.args ?? [],
+      options.launcher ?? [],
     );
     await server.restart();
     return server;
+  }
+
+  /** The running process's id (the launcher's, when there is one). */
+  get pid(): number | undefined {
+    return this.#process?.pid;
   }
 
   get url(): string {
@@ -67,9 +79,12 @@ export class OwnRedisServer {
   /** Starts the server (again) and resolves once it accepts connections. */
   async restart(): Promise<void> {
     if (this.#process !== undefined) throw new Error('redis-server is already running');
+    const [command = this.bin, ...launcherArgs] = this.launcher;
     const child = spawn(
-      this.bin,
+      command,
       [
+        ...launcherArgs,
+        ...(this.launcher.length > 0 ? [this.bin] : []),
         '--port',
         String(this.port),
         '--bind',

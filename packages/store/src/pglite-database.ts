@@ -10,6 +10,7 @@ import { storeError } from './errors.js';
 import type { Migration } from './migrations.js';
 import { PglitePreparedClient } from './pglite-prepared.js';
 import {
+  dataDirectory,
   discardPgliteTemplate,
   keepMigratedTemplate,
   migratedTemplate,
@@ -147,8 +148,7 @@ export class PgliteDatabase extends SqlDatabase {
       await database.migrate(options.migrations);
       // Nothing but the migrations has touched it yet: the next fresh database starts from here.
       if (keep !== undefined) {
-        await pglite.exec('checkpoint');
-        await keepMigratedTemplate(keep.template, keep.key, await pglite.dumpDataDir('none'));
+        await keepMigratedTemplate(keep.template, keep.key, await dataDirectory(pglite));
       }
     } catch (error) {
       await database.close().catch(() => {});

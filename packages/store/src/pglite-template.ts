@@ -219,11 +219,16 @@ async function make(options: PgliteTemplateOptions): Promise<Blob> {
     await pglite.exec(`update pg_database set datistemplate = false where datname in ('template0', 'template1')`);
     await pglite.exec('drop database template0');
     await pglite.exec('drop database template1');
-    await pglite.exec('checkpoint');
-    return await pglite.dumpDataDir('none');
+    return await dataDirectory(pglite);
   } finally {
     await pglite.close();
   }
+}
+
+/** The data directory of `pglite` as a template: checkpointed, then dumped as an uncompressed tarball. */
+export async function dataDirectory(pglite: PGlite): Promise<Blob> {
+  await pglite.exec('checkpoint');
+  return pglite.dumpDataDir('none');
 }
 
 /**
