@@ -7,7 +7,7 @@ import { MockLLM } from '@agentrix/testing';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startScript } from '../lifetime/run-script.js';
+import { startReadyScript, stopScript } from '../lifetime/run-script.js';
 import { type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.js';
 
 // Issue 18, item 5: one ask() served by another process on Redis is one trace. Both processes
@@ -35,27 +35,11 @@ beforeAll(async () => {
     model: new MockLLM({ fallback: { text: 'unused' } }),
     telemetry: { tracerProvider: provider },
   });
-  child = startScript(script, { TEST_NAMESPACE: namespace, TEST_SCHEMA: schema, OTLP_URL: receiver.url });
-  let errors = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    errors += chunk;
-  });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk;
-      if (output.includes('READY')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`remote host exited (${code}): ${errors}`)));
-  });
+  child = await startReadyScript(script, { TEST_NAMESPACE: namespace, TEST_SCHEMA: schema, OTLP_URL: receiver.url });
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  if (child) await stopScript(child);
   await agentrix?.close();
   await provider?.shutdown();
   await agentrix?.store?.database.kysely.schema

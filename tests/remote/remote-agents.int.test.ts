@@ -8,7 +8,7 @@ import { createAgentrixStore } from '@agentrix/store';
 import { MockLLM } from '@agentrix/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startScript } from '../lifetime/run-script.js';
+import { startReadyScript, stopScript } from '../lifetime/run-script.js';
 
 // Issue 13, item 4, across processes: this process and a child share a Redis bus and a Postgres
 // registry; the child hosts `remote`. Asks, failures, send_message and delegation reach it.
@@ -45,28 +45,11 @@ beforeAll(async () => {
   bus = await createRedisBus({ url: REDIS_URL, namespace, maxDeliveries: 1 });
   agentrix = new AgentManager({ bus, registry: store.registry, contextStore: store.contexts, model: local });
   await agentrix.create({ id: 'local', tools: ['ask_agent', 'send_message'] });
-  child = startScript(script, { TEST_NAMESPACE: namespace, TEST_SCHEMA: schema });
-  let errors = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    errors += chunk;
-  });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk;
-      if (output.includes('READY')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`remote host exited (${code}): ${errors}`)));
-  });
+  child = await startReadyScript(script, { TEST_NAMESPACE: namespace, TEST_SCHEMA: schema });
 }, 60_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
+  if (child) await stopScript(child);
   await agentrix?.close();
   await bus?.close();
   if (store) {
@@ -109,9 +92,7 @@ describe('agents in another process', () => {
 
   it('an ask to a remote agent that never answers ends at its timeout', async () => {
     // Stop the other process: the registry still says `remote` is idle, but nobody reads its inbox.
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    await stopScript(child);
     const started = Date.now();
     await expect(agentrix.ask('remote', 'anyone?', { timeoutMs: 500 })).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(2_000);

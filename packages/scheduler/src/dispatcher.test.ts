@@ -1,15 +1,7 @@
-import { openTestPglite, type TestPglite } from '@agentrix/store/testing';
-import { afterAll, beforeAll } from 'vitest';
+import { useTestPglite } from '@agentrix/store/testing';
 import { dispatcherContract } from './dispatcher.contract.js';
 import { schedulerMigrations } from './migrations.js';
 
-let pglite: TestPglite;
-beforeAll(async () => {
-  pglite = await openTestPglite();
-  await pglite.database.migrate(schedulerMigrations);
-});
-afterAll(async () => {
-  await pglite?.dispose();
-});
+const pglite = useTestPglite({ migrations: schedulerMigrations });
 
-dispatcherContract('PGlite', () => pglite.database);
+dispatcherContract('PGlite', () => pglite().database);

@@ -3,9 +3,9 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '@agentrix/store';
-import { openTestPostgres, type TestPostgres } from '@agentrix/store/testing';
+import { openTestPostgres, useTestPostgres } from '@agentrix/store/testing';
 import { FakeClock } from '@agentrix/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jobQueueContract } from './job-queue.contract.js';
 import { JobQueue } from './job-queue.js';
 import { JobWorker } from './job-worker.js';
@@ -14,28 +14,21 @@ import { schedulerMigrations } from './migrations.js';
 const url = process.env.DATABASE_URL;
 
 describe.skipIf(!url)('Postgres', () => {
-  let postgres: TestPostgres;
-  beforeAll(async () => {
-    postgres = await openTestPostgres(url!);
-    await postgres.database.migrate(schedulerMigrations);
-  });
-  afterAll(async () => {
-    await postgres?.dispose();
-  });
+  const postgres = useTestPostgres(url!, { migrations: schedulerMigrations });
 
   jobQueueContract(
     'PostgreSQL server',
-    () => postgres.database,
+    () => postgres().database,
     () => openTestPostgres(url!),
   );
 
   it('two workers on two connections claim 10,000 jobs and each is done exactly once', async () => {
     const queueName = 'ten-thousand';
-    const producer = new JobQueue({ database: postgres.database, queue: queueName });
+    const producer = new JobQueue({ database: postgres().database, queue: queueName });
     await producer.addMany(Array.from({ length: 10_000 }, (_, n) => ({ type: 'count', payload: n })));
     const runs = new Map<number, number>();
     const errors: unknown[] = [];
-    const databases: Database[] = [await postgres.openAnother(), await postgres.openAnother()];
+    const databases: Database[] = [await postgres().openAnother(), await postgres().openAnother()];
     const workers = databases.map(
       (database, index) =>
         new JobWorker({
@@ -71,11 +64,11 @@ describe.skipIf(!url)('Postgres', () => {
 
   it('two worker processes claim 10,000 jobs and each is done exactly once', async () => {
     const queueName = 'two-processes';
-    const producer = new JobQueue({ database: postgres.database, queue: queueName });
+    const producer = new JobQueue({ database: postgres().database, queue: queueName });
     await producer.addMany(Array.from({ length: 10_000 }, (_, n) => ({ type: 'count', payload: n })));
     const children = [0, 1].map(() =>
       fork(fileURLToPath(new URL('./fixtures/drain-worker.ts', import.meta.url)), [], {
-        env: { ...process.env, JOBS_SCHEMA: postgres.schema, JOBS_QUEUE: queueName },
+        env: { ...process.env, JOBS_SCHEMA: postgres().schema, JOBS_QUEUE: queueName },
         execArgv: ['--conditions=agentrix-source', '--import', 'tsx'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),
@@ -104,10 +97,10 @@ describe.skipIf(!url)('Postgres', () => {
 
   it("a killed worker process's job is retried by another after its lease expires", async () => {
     const queueName = 'killed';
-    const queue = new JobQueue({ database: postgres.database, queue: queueName, leaseGraceMs: 0 });
+    const queue = new JobQueue({ database: postgres().database, queue: queueName, leaseGraceMs: 0 });
     const { id } = await queue.add({ type: 'hang', timeoutMs: 1_500 });
     const child = fork(fileURLToPath(new URL('./fixtures/hanging-worker.ts', import.meta.url)), [], {
-      env: { ...process.env, JOBS_SCHEMA: postgres.schema, JOBS_QUEUE: queueName },
+      env: { ...process.env, JOBS_SCHEMA: postgres().schema, JOBS_QUEUE: queueName },
       execArgv: ['--conditions=agentrix-source', '--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -121,7 +114,7 @@ describe.skipIf(!url)('Postgres', () => {
     await new Promise((resolve) => child.once('exit', resolve));
     // The survivor's clock, not a real wait, moves past the dead process's 1.5 s lease.
     const clock = new FakeClock(held!.lockedAt!);
-    const survivor = new JobQueue({ database: postgres.database, queue: queueName, leaseGraceMs: 0, clock });
+    const survivor = new JobQueue({ database: postgres().database, queue: queueName, leaseGraceMs: 0, clock });
     const worker = new JobWorker({
       queue: survivor,
       workerId: 'survivor',

@@ -1,15 +1,7 @@
-import { openTestPglite, type TestPglite } from '@agentrix/store/testing';
-import { afterAll, beforeAll } from 'vitest';
+import { openTestPglite, useTestPglite } from '@agentrix/store/testing';
 import { jobQueueContract } from './job-queue.contract.js';
 import { schedulerMigrations } from './migrations.js';
 
-let pglite: TestPglite;
-beforeAll(async () => {
-  pglite = await openTestPglite();
-  await pglite.database.migrate(schedulerMigrations);
-});
-afterAll(async () => {
-  await pglite?.dispose();
-});
+const pglite = useTestPglite({ migrations: schedulerMigrations });
 
-jobQueueContract('PGlite', () => pglite.database, openTestPglite);
+jobQueueContract('PGlite', () => pglite().database, openTestPglite);

@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { openTestPglite, type TestPglite } from '@agentrix/store/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestPglite } from '@agentrix/store/testing';
+import { describe, expect, it } from 'vitest';
 import { JobQueue } from './job-queue.js';
 import { JobWorker } from './job-worker.js';
 import { schedulerMigrations } from './migrations.js';
 
-let pglite: TestPglite;
-beforeAll(async () => {
-  pglite = await openTestPglite();
-  await pglite.database.migrate(schedulerMigrations);
-}, 30_000);
-afterAll(async () => {
-  await pglite?.dispose();
-});
+const pglite = useTestPglite({ migrations: schedulerMigrations });
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -30,7 +23,7 @@ describe('JobWorker prefetch', () => {
     // then (with 1.2 s of lease left), it would run past its lease (2 s + 600 ms from its
     // claim), and the other worker could take it over and run it again.
     const queue = new JobQueue({
-      database: pglite.database,
+      database: pglite().database,
       queue: `q-${randomUUID()}`,
       timeoutMs: 2_000,
       leaseGraceMs: 600,
@@ -60,7 +53,7 @@ describe('JobWorker prefetch', () => {
   }, 20_000);
 
   it('claims ahead while a full batch runs and gives the claimed-ahead batch back on close', async () => {
-    const queue = new JobQueue({ database: pglite.database, queue: `q-${randomUUID()}` });
+    const queue = new JobQueue({ database: pglite().database, queue: `q-${randomUUID()}` });
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;

@@ -1,19 +1,12 @@
-import { openTestPostgres, type TestPostgres } from '@agentrix/store/testing';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { useTestPostgres } from '@agentrix/store/testing';
+import { describe } from 'vitest';
 import { schedulerMigrations } from './migrations.js';
 import { schedulerContract } from './scheduler.contract.js';
 
 const url = process.env.DATABASE_URL;
 
 describe.skipIf(!url)('Postgres', () => {
-  let postgres: TestPostgres;
-  beforeAll(async () => {
-    postgres = await openTestPostgres(url!);
-    await postgres.database.migrate(schedulerMigrations);
-  });
-  afterAll(async () => {
-    await postgres?.dispose();
-  });
+  const postgres = useTestPostgres(url!, { migrations: schedulerMigrations });
 
-  schedulerContract('PostgreSQL server', () => postgres.database);
+  schedulerContract('PostgreSQL server', () => postgres().database);
 });

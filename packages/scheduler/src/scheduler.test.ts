@@ -1,15 +1,7 @@
-import { openTestPglite, type TestPglite } from '@agentrix/store/testing';
-import { afterAll, beforeAll } from 'vitest';
+import { useTestPglite } from '@agentrix/store/testing';
 import { schedulerMigrations } from './migrations.js';
 import { schedulerContract } from './scheduler.contract.js';
 
-let pglite: TestPglite;
-beforeAll(async () => {
-  pglite = await openTestPglite();
-  await pglite.database.migrate(schedulerMigrations);
-});
-afterAll(async () => {
-  await pglite?.dispose();
-});
+const pglite = useTestPglite({ migrations: schedulerMigrations });
 
-schedulerContract('PGlite', () => pglite.database);
+schedulerContract('PGlite', () => pglite().database);

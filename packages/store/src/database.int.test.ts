@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe } from 'vitest';
+import { describe } from 'vitest';
 import { databaseContract } from './database.contract.js';
-import { openTestPostgres, type TestPostgres } from './testing/postgres-schema.js';
+import { useTestPostgres } from './testing/suite-databases.js';
 
 const url = process.env.DATABASE_URL;
 
 describe.skipIf(!url)('Postgres', () => {
-  let postgres: TestPostgres;
-  beforeAll(async () => {
-    postgres = await openTestPostgres(url!);
-  });
-  afterAll(async () => {
-    await postgres?.dispose();
-  });
+  const postgres = useTestPostgres(url!);
 
   databaseContract('PostgreSQL server', {
-    database: () => postgres.database,
-    openAnother: () => postgres.openAnother(),
+    database: () => postgres().database,
+    openAnother: () => postgres().openAnother(),
     expectVector: false,
   });
 });

@@ -1,24 +1,18 @@
 import util from 'node:util';
 import { AgentrixError } from '@agentrix/core';
 import { type Kysely, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { databaseContract } from './database.contract.js';
 import type { Database } from './database.js';
 import { parseDatabaseUrl, redactUrl } from './database-url.js';
 import { createDatabase, openDatabase } from './open-database.js';
 import type { PgliteDatabase } from './pglite-database.js';
 import { capturingLogger } from './testing/capturing-logger.js';
-import { openTestPglite, type TestPglite } from './testing/pglite-template.js';
+import { useTestPglite } from './testing/suite-databases.js';
 
-let pglite: TestPglite;
-beforeAll(async () => {
-  pglite = await openTestPglite();
-});
-afterAll(async () => {
-  await pglite?.dispose();
-});
+const pglite = useTestPglite();
 
-databaseContract('PGlite (on disk)', { database: () => pglite.database, expectVector: true });
+databaseContract('PGlite (on disk)', { database: () => pglite().database, expectVector: true });
 
 function errorOf(action: () => unknown): AgentrixError {
   try {
@@ -133,11 +127,11 @@ describe('database URLs', () => {
 
 describe('PGlite lifecycle', () => {
   it('keeps data in a directory across close and reopen', async () => {
-    const database = pglite.database;
+    const database = pglite().database;
     await sql`create table kept (id int primary key, doc jsonb)`.execute(database.kysely);
     await sql`insert into kept values (1, '{"kept":true}')`.execute(database.kysely);
     await database.close();
-    const reopened: Database = await openDatabase(`file://${pglite.directory}`);
+    const reopened: Database = await openDatabase(`file://${pglite().directory}`);
     try {
       const kept = reopened.kysely as Kysely<{ kept: { id: number; doc: unknown } }>;
       const row = await kept.selectFrom('kept').select('doc').executeTakeFirstOrThrow();
@@ -145,12 +139,12 @@ describe('PGlite lifecycle', () => {
     } finally {
       await reopened.close();
       // The contract suite may still run after this block: give it a database again.
-      pglite.database = await openDatabase(pglite.directory);
+      pglite().database = await openDatabase(pglite().directory);
     }
   });
 
   it('snapshots a live data directory with dumpDataDir', async () => {
-    const database = pglite.database as PgliteDatabase;
+    const database = pglite().database as PgliteDatabase;
     const blob = await database.dumpDataDir();
     expect(blob.size).toBeGreaterThan(100_000);
     // The database stays usable.

@@ -3,12 +3,12 @@ import { AgentrixError } from '@agentrix/core';
 import { createGateway } from '@agentrix/gateway';
 import { budgetStoreContract } from '@agentrix/gateway/testing';
 import { MockLLM } from '@agentrix/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { gatewayStoresContract } from './gateway-stores.contract.js';
 import { SqlBudgetStore } from './sql-budget-store.js';
 import { SqlLedger } from './sql-ledger.js';
 import { storeMigrations } from './store-migrations.js';
-import { openTestPostgres, type TestPostgres } from './testing/postgres-schema.js';
+import { useTestPostgres } from './testing/suite-databases.js';
 
 const url = process.env.DATABASE_URL;
 
@@ -17,23 +17,16 @@ const MODELS = {
 };
 
 describe.skipIf(!url)('Postgres', () => {
-  let postgres: TestPostgres;
-  beforeAll(async () => {
-    postgres = await openTestPostgres(url!);
-    await postgres.database.migrate(storeMigrations);
-  });
-  afterAll(async () => {
-    await postgres?.dispose();
-  });
+  const postgres = useTestPostgres(url!, { migrations: storeMigrations });
 
-  budgetStoreContract('SqlBudgetStore on PostgreSQL', () => new SqlBudgetStore({ database: postgres.database }));
-  gatewayStoresContract('PostgreSQL server', () => postgres.database);
+  budgetStoreContract('SqlBudgetStore on PostgreSQL', () => new SqlBudgetStore({ database: postgres().database }));
+  gatewayStoresContract('PostgreSQL server', () => postgres().database);
 
   describe('gateways in two processes share one Postgres budget', () => {
     it('100 concurrent calls through two gateways stay under one cap, with zero overshoot', async () => {
       // Each "process" has its own pool on the same schema. Worst case per call: 9 prompt tokens
       // (with the margin) + 50 output = $0.000109 reserved, and the provider answers exactly that.
-      const databases = [postgres.database, await postgres.openAnother()];
+      const databases = [postgres().database, await postgres().openAnother()];
       const budget = `team-${randomUUID()}`;
       const gateways = databases.map((database) =>
         createGateway({

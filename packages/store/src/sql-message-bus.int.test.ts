@@ -1,30 +1,23 @@
 import { messageBusContract } from '@agentrix/bus/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqlMessageBus } from './sql-message-bus.js';
 import { storeMigrations } from './store-migrations.js';
-import { openTestPostgres, type TestPostgres } from './testing/postgres-schema.js';
+import { useTestPostgres } from './testing/suite-databases.js';
 
 const url = process.env.DATABASE_URL;
 
 describe.skipIf(!url)('Postgres', () => {
-  let postgres: TestPostgres;
-  beforeAll(async () => {
-    postgres = await openTestPostgres(url!);
-    await postgres.database.migrate(storeMigrations);
-  });
-  afterAll(async () => {
-    await postgres?.dispose();
-  });
+  const postgres = useTestPostgres(url!, { migrations: storeMigrations });
 
   messageBusContract(
     'SqlMessageBus on PostgreSQL',
-    (options) => new SqlMessageBus({ database: postgres.database, ...options }),
+    (options) => new SqlMessageBus({ database: postgres().database, ...options }),
   );
 
   describe('SqlMessageBus across processes', () => {
     it('wakes a reader blocked in another process through LISTEN/NOTIFY, and gives each message to one process', async () => {
-      const other = await postgres.openAnother();
-      const here = new SqlMessageBus({ database: postgres.database });
+      const other = await postgres().openAnother();
+      const here = new SqlMessageBus({ database: postgres().database });
       const there = new SqlMessageBus({ database: other });
       const blocked = there.read('cross.inbox', { consumer: 'there', blockMs: 10_000 });
       await new Promise((resolve) => setTimeout(resolve, 100));

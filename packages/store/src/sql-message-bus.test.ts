@@ -2,32 +2,25 @@ import { messageBusContract } from '@agentrix/bus/testing';
 import { AgentrixError, AgentrixEvents } from '@agentrix/core';
 import { FakeClock } from '@agentrix/testing';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openDatabase } from './open-database.js';
 import { SqlMessageBus } from './sql-message-bus.js';
 import { SqlBusLeases } from './sql-message-bus-leases.js';
 import { storeMigrations } from './store-migrations.js';
 import { capturingLogger } from './testing/capturing-logger.js';
-import { openTestPglite, type TestPglite } from './testing/pglite-template.js';
+import { useTestPglite } from './testing/suite-databases.js';
 
-let pglite: TestPglite;
-beforeAll(async () => {
-  pglite = await openTestPglite();
-  await pglite.database.migrate(storeMigrations);
-});
-afterAll(async () => {
-  await pglite?.dispose();
-});
+const pglite = useTestPglite({ migrations: storeMigrations });
 
 messageBusContract(
   'SqlMessageBus on PGlite',
-  (options) => new SqlMessageBus({ database: pglite.database, ...options }),
+  (options) => new SqlMessageBus({ database: pglite().database, ...options }),
 );
 
 describe('SqlMessageBus on PGlite', () => {
   it('gives a read whose blockMs runs out during its claim what the claim took, instead of giving it back', async () => {
     const clock = new FakeClock(1_000_000);
-    const bus = new SqlMessageBus({ database: pglite.database, clock });
+    const bus = new SqlMessageBus({ database: pglite().database, clock });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -61,18 +54,18 @@ describe('SqlMessageBus on PGlite', () => {
   });
 
   it('keeps unread, leased and dead messages and de-duplication keys across a restart', async () => {
-    const bus = new SqlMessageBus({ database: pglite.database, leaseMs: 60_000, maxDeliveries: 1 });
+    const bus = new SqlMessageBus({ database: pglite().database, leaseMs: 60_000, maxDeliveries: 1 });
     await bus.send({ from: 'host', to: 'durable', content: 'one', externalId: 'update-1' });
     await bus.send({ from: 'host', to: 'durable', content: 'two' });
     await bus.send({ from: 'host', to: 'durable', content: 'three' });
     const [first, second] = await bus.read('durable', { max: 2, blockMs: 0, consumer: 'crashing' });
     await bus.nack('durable', second!.deliveryId, { error: new Error('poison') });
     await bus.close();
-    await pglite.database.close();
+    await pglite().database.close();
     // The process "restarts": a new database handle on the same directory, a new bus.
-    pglite.database = await openDatabase(pglite.directory);
-    await pglite.database.migrate(storeMigrations);
-    const again = new SqlMessageBus({ database: pglite.database, leaseMs: 60_000 });
+    pglite().database = await openDatabase(pglite().directory);
+    await pglite().database.migrate(storeMigrations);
+    const again = new SqlMessageBus({ database: pglite().database, leaseMs: 60_000 });
     expect(await again.stats('durable')).toEqual({ unread: 1, inFlight: 1, deadLetters: 1 });
     expect(await again.releaseConsumer('durable', 'crashing')).toBe(1);
     const deliveries = await again.read('durable', { blockMs: 0 });
@@ -102,7 +95,7 @@ describe('SqlMessageBus on PGlite', () => {
     events.on('message.dead-lettered', ({ envelope, error }) =>
       seen.push(`dead ${envelope.content} ${error?.message}`),
     );
-    const bus = new SqlMessageBus({ database: pglite.database, events, maxDeliveries: 1 });
+    const bus = new SqlMessageBus({ database: pglite().database, events, maxDeliveries: 1 });
     await bus.send({ from: 'host', to: 'evented', content: 'x' });
     const [delivery] = await bus.read('evented', { blockMs: 0 });
     await bus.nack('evented', delivery!.deliveryId, { error: new Error('nope') });
@@ -113,7 +106,7 @@ describe('SqlMessageBus on PGlite', () => {
   it('logs expired leases, redeliveries and dead letters with inbox, messageId, attempt and code', async () => {
     const clock = new FakeClock(1_000_000);
     const logger = capturingLogger();
-    const bus = new SqlMessageBus({ database: pglite.database, clock, logger, leaseMs: 1_000, maxDeliveries: 2 });
+    const bus = new SqlMessageBus({ database: pglite().database, clock, logger, leaseMs: 1_000, maxDeliveries: 2 });
     const sent = await bus.send({ from: 'host', to: 'logged', content: 'x' });
     await bus.read('logged', { blockMs: 0, consumer: 'crashed' });
     clock.set(clock.now() + 1_001); // the holder never acks: its lease ends
@@ -139,8 +132,8 @@ describe('SqlMessageBus on PGlite', () => {
   it('logs a database outage met by a blocked reader, its retries and its end', async () => {
     const clock = new FakeClock(1_000_000);
     const logger = capturingLogger();
-    const bus = new SqlMessageBus({ database: pglite.database, clock, logger, leaseMs: 1_000 });
-    const db = pglite.database.kysely;
+    const bus = new SqlMessageBus({ database: pglite().database, clock, logger, leaseMs: 1_000 });
+    const db = pglite().database.kysely;
     const sent = await bus.send({ from: 'host', to: 'outage', content: 'held' });
     await bus.read('outage', { blockMs: 0, consumer: 'holder' });
     const blocked = bus.read('outage', { consumer: 'reader' });

@@ -1,15 +1,8 @@
-import { afterAll, beforeAll } from 'vitest';
 import { storeMigrations } from './store-migrations.js';
 import { storesContract } from './stores.contract.js';
-import { openTestPglite, type TestPglite } from './testing/pglite-template.js';
+import { openTestPglite } from './testing/pglite-template.js';
+import { useTestPglite } from './testing/suite-databases.js';
 
-let pglite: TestPglite;
-beforeAll(async () => {
-  pglite = await openTestPglite();
-  await pglite.database.migrate(storeMigrations);
-});
-afterAll(async () => {
-  await pglite?.dispose();
-});
+const pglite = useTestPglite({ migrations: storeMigrations });
 
-storesContract('PGlite', () => pglite.database, openTestPglite);
+storesContract('PGlite', () => pglite().database, openTestPglite);

@@ -1,7 +1,8 @@
-// Test support (not exported): a Postgres database in a schema of its own, dropped afterwards.
+// Test support (`@agentrix/store/testing`): a Postgres database in a schema of its own, dropped afterwards.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Database } from '../database.js';
+import type { DatabaseOptions } from '../database-options.js';
 import { openDatabase } from '../open-database.js';
 
 export interface TestPostgres {
@@ -13,11 +14,18 @@ export interface TestPostgres {
   dispose(): Promise<void>;
 }
 
-export async function openTestPostgres(url: string): Promise<TestPostgres> {
+/**
+ * A database on the server at `url`, in a schema of its own, with `migrations` applied (as
+ * `createDatabase({ migrations })` applies them). Dispose of it to drop the schema.
+ */
+export async function openTestPostgres(
+  url: string,
+  options: Pick<DatabaseOptions, 'migrations'> = {},
+): Promise<TestPostgres> {
   const schema = `test_${randomUUID().replaceAll('-', '')}`;
   const database = await openDatabase(url, { schema });
   const others: Database[] = [];
-  return {
+  const postgres: TestPostgres = {
     database,
     schema,
     async openAnother() {
@@ -31,4 +39,13 @@ export async function openTestPostgres(url: string): Promise<TestPostgres> {
       await database.close();
     },
   };
+  if (options.migrations === undefined) return postgres;
+  // Migrated here, not by openDatabase, so that a failing migration leaves no schema behind.
+  try {
+    await database.migrate(options.migrations);
+  } catch (error) {
+    await postgres.dispose();
+    throw error;
+  }
+  return postgres;
 }
