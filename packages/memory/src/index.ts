@@ -22,5 +22,7 @@ export type { TokenCounter } from './tokens.js';
 export { estimateTokens } from './tokens.js';
 export type { MemoryModel, WithMemoryOptions } from './with-memory.js';
 export { withMemory } from './with-memory.js';
+export type { WordVectorEmbedderOptions, WordVectors } from './word-vector-embedder.js';
+export { loadWordVectorEmbedder, WordVectorEmbedder, wordVectorEmbedder } from './word-vector-embedder.js';
 export type { WorkingMemory, WorkingMemoryOptions } from './working-memory.js';
 export { buildWorkingMemory, messageTokens, taskStateMessage } from './working-memory.js';

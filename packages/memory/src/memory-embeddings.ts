@@ -17,17 +17,20 @@ const EMBEDDING_TAG = 'memory.embedding';
  */
 const EXACT_VECTOR_ROWS = 10_000;
 
-/** Embeddings of texts to write, in one embedder call; undefined without an embedder or when it failed. */
+/**
+ * Embeddings of texts to write, in one embedder call; undefined without an embedder or when it
+ * failed, and undefined for a text embedded as all zeros (no embedding is stored for it).
+ */
 export async function embedManyForWrite(
   context: MemoryContext,
   texts: readonly string[],
   scope: MemoryScope,
   signal: AbortSignal | undefined,
-): Promise<number[][] | undefined> {
+): Promise<Array<number[] | undefined> | undefined> {
   if (!context.embeddings || texts.length === 0) return undefined;
   try {
     const options = { scope: callScope(scope, EMBEDDING_TAG), ...(signal ? { signal } : {}) };
-    return await context.embeddings.embed(texts, options);
+    return (await context.embeddings.embed(texts, options)).map((vector) => (isZero(vector) ? undefined : vector));
   } catch (error) {
     if (signal?.aborted) throw error;
     context.events.emit('memory.embedder-failed', {
@@ -69,6 +72,9 @@ export async function rankByVector<Row>(
     context.events.emit('memory.embedder-failed', { operation: 'query', texts: 1, error: serializeError(error) });
     return undefined;
   }
+  // A query embedded as all zeros (no word a word-vector embedder knows) is near nothing: its
+  // cosine is undefined (NaN in pgvector, which ranks every row alike and returns arbitrary ones).
+  if (isZero(embedding)) return [];
   const where = scopeCondition(scope);
   // The scope's size from the statistics kept on write (migration 0008): counting it read up to
   // 10,001 rows a search.
@@ -85,4 +91,9 @@ export async function rankByVector<Row>(
     columns,
     exact: Number(rows.rows[0]?.rows ?? 0) <= EXACT_VECTOR_ROWS,
   });
+}
+
+/** True for a vector of zeros only (a zero norm). */
+function isZero(vector: readonly number[]): boolean {
+  return vector.every((value) => value === 0);
 }

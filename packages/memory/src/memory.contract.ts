@@ -124,6 +124,24 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
       expect(events[0]?.error.message).toContain('embedder down');
     });
 
+    it('stores no embedding for a text embedded as zeros and finds nothing near a zero query', async () => {
+      // A word-vector embedder's answer for text of no known word: the cosine of zeros is NaN.
+      const zeros: Embedder = {
+        name: 'zeros-64',
+        dimensions: 64,
+        embed: async (texts) => texts.map(() => Array(64).fill(0)),
+      };
+      const memory = await createMemory({ database, embedder: zeros });
+      const scope = { userId: user() };
+      await memory.remember({ scope, key: 'bike', text: 'Rides a red bicycle' });
+      await memory.recordEpisode({ scope, messages: [{ role: 'user', content: 'Zzyzx qwerty' }] });
+      const stored = await sql<{ embedded: boolean }>`select embedding_d64 is not null as embedded from memory_facts
+        where user_id = ${scope.userId}`.execute(database.kysely);
+      expect(stored.rows).toEqual([{ embedded: false }]);
+      expect((await memory.searchFacts(scope, 'unicycle')).facts).toEqual([]);
+      expect(await memory.searchEpisodes(scope, 'xylophone', 5)).toEqual([]);
+    });
+
     it('truncates oversized text with a marker', async () => {
       const memory = await createMemory({ database, maxTextLength: 100 });
       const fact = await memory.remember({ scope: { userId: user() }, key: 'long', text: 'x'.repeat(500) });
