@@ -344,6 +344,19 @@ export function databaseContract(name: string, options: DatabaseContractOptions)
             limit: 1,
           });
           expect(nearest).toMatchObject({ id: 'y', agent: 'a', distance: expect.any(Number) });
+          // The zero row has no direction: never a match, however many rows are asked for.
+          const all = await vectorSearch<{ id: string }>(database, {
+            table: name1,
+            column: 'embedding',
+            embedding: [0.9, 0.1, 0],
+            limit: 10,
+            where: sql`t.agent = ${'a'}`,
+            columns: ['id'],
+          });
+          expect(all.map((match) => match.id)).toEqual(['x', 'xy', 'y', 'minus-x']);
+          const zero = { table: name1, column: 'embedding', embedding: [0, 0, 0], limit: 10 };
+          expect(await vectorSearch(database, zero)).toEqual([]);
+          expect(await vectorSearch(database, { ...zero, exact: true })).toEqual([]);
         });
       }
 

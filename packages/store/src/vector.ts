@@ -85,8 +85,8 @@ export type VectorMatch<Row> = Row & { distance: number };
  * pass (pgvector 0.8 iterative scans; an older pgvector scans the table in order instead, since
  * its index would return the nearest rows of any scope and then filter most of them out).
  * Without pgvector the same ordering is computed by brute force over the `real[]` column, fine
- * for tens of thousands of rows. Rows with a zero or missing embedding are left out. A column
- * named `distance` is shadowed.
+ * for tens of thousands of rows. Rows with a zero or missing embedding are left out, and a zero
+ * `embedding` finds nothing (its cosine distance is undefined). A column named `distance` is shadowed.
  */
 export async function vectorSearch<Row = Record<string, unknown>>(
   database: Database,
@@ -100,10 +100,12 @@ export async function vectorSearch<Row = Record<string, unknown>>(
     options.columns === undefined ? sql.raw('t.*') : sql.join(options.columns.map((name) => sql.ref(`t.${name}`)));
   const where = options.where ?? sql<SqlBool>`true`;
   const query = toVector(database, options.embedding);
+  // A zero query is near nothing: its cosine is undefined (pgvector says NaN for every row).
+  if (options.embedding.every((value) => value === 0)) return [];
   const statement = database.hasVector
     ? sql<VectorMatch<Row>>`select ${selected}, (${column} <=> ${query})::float8 as distance
         from ${sql.table(options.table)} as t
-        where ${where} and ${column} is not null
+        where ${where} and ${column} is not null and (${column} <=> ${query}) <> 'NaN'::float8
         order by ${column} <=> ${query}
         limit ${limit}`
     : sql<VectorMatch<Row>>`select * from (
