@@ -174,8 +174,9 @@ try {
     rows: throughputRows,
     notes: [
       'Baseline: redis-benchmark XADD with 50 clients on the same Redis and machine. Per message the bus runs',
-      "a send script and an ack script that also fetches the agent loop's next message or two (its next read",
-      'needs no round trip); scripts are batched with every inbox active in the same tick (up to 24 per script).',
+      "a send script and an ack script that also fetches the agent loop's next message, up to four from a",
+      'backlog (its next reads need no round trip); scripts are batched with every inbox active in the same',
+      'tick, up to 24 per script (a full batch is sent at once, not at the end of the tick).',
       'Senders pause while 20 messages per agent are sent and not yet acked (a sustained rate, not a',
       'growing backlog). Senders, agents and ioredis share one Node thread, Redis the other core.',
       'CPU µs/msg: CPU time (user + system) per acked message in the window, of this process (senders,',

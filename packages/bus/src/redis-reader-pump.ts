@@ -27,15 +27,25 @@ const RETRY_MAX_MS = 2_000;
 
 /**
  * A reader loop whose last turn (from taking what was held for it to its ack) took at most this
- * long, and whose inbox has a backlog, gets two messages per fetch instead of one: the second waits
- * in the prefetch cache for one more short turn, leased already (given back after the hold time
- * if the loop does not come for it; a `nack` gives it back first). Each plain `XREADGROUP` walks
- * the stream node from its first entry to the group's position: 27,800 instructions for one entry
- * of a stream, 39,300 for two (callgrind); Redis's per message with 100 agents 95,300 -> 86,400
- * (bench/bus/redis-instructions.ts). Three or four per fetch: 94,100, not better. Long turns
- * (a model call) keep one, so no message waits leased behind a long turn.
+ * long, and whose inbox has a backlog, gets FETCH_AHEAD messages per fetch instead of one: the
+ * others wait in the prefetch cache for more short turns, leased already (given back after the hold
+ * time if the loop does not come for them; a `nack` gives them back first), and their acks fetch
+ * nothing. Long turns (a model call) keep one, so no message waits leased behind a long turn.
  */
 const SHORT_TURN_MS = 10;
+
+/**
+ * Messages per fetch for a loop with short turns (see SHORT_TURN_MS). Each plain `XREADGROUP` walks
+ * the stream node from its first entry to the group's position, so what one read takes shares the
+ * walk: 27,800 instructions for one entry of a stream, 39,300 for two, 58,200 for four
+ * (bench/bus/script-costs.ts). End to end with 100 agents (`command-counts.ts`, session 13) Redis
+ * spends 1.23 µs a message in `XREADGROUP` with four against 1.58-1.75 with two, with the same
+ * script calls a message. (Session 12 kept two on callgrind's count, 94,100 instructions a message
+ * for three or four against 86,400: under valgrind Redis runs about 50 times slower, inboxes drain
+ * between fetches and more reads fall back to the script, which does not happen at full speed.)
+ * Eight: no better than four.
+ */
+const FETCH_AHEAD = 4;
 
 function ignore(): void {}
 
@@ -176,7 +186,7 @@ export class RedisReaderPump {
     // costs a second read to arm it (wake-only.ts at 20k/s: p99 2.1-3.5 -> 1.9-6.4 ms when every
     // fetch after a second message in a turn went plain).
     const plain = box.fullFetches >= 2;
-    const max = plain && this.#context.clock.now() - box.takenAt <= SHORT_TURN_MS ? 2 : 1;
+    const max = plain && this.#context.clock.now() - box.takenAt <= SHORT_TURN_MS ? FETCH_AHEAD : 1;
     // The reader is between reads: nobody else reads for it until this returns.
     box.fetching = true;
     box.fetchConsumer = consumer;

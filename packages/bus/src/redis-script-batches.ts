@@ -72,6 +72,8 @@ type XReadGroupReply = Array<[Bulk, PlainEntries]> | null;
 export type RawRead = Array<Bulk | number>;
 
 const NO_KEYS: readonly string[] = [];
+/** The replies of a send batch whose every message was appended (the script's reply 1): a 1 per item. */
+const ALL_SENT: SendReply[] = new Array<SendReply>(MAX_SEND_BATCH).fill(1);
 const NO_IDS: readonly string[] = [];
 const NO_INDEXES: readonly number[] = [];
 
@@ -189,10 +191,11 @@ export class RedisScriptBatches {
       if (item.explicitId === '' && item.externalId === '') args.push(item.inbox, item.envelope);
       else args.push('', item.inbox, item.envelope, item.explicitId, item.externalId);
     }
-    const replies = (await withDeadline(
-      sendBatchScript.run(context.client, keys, args),
-      context.commandTimeoutMs,
-    )) as SendReply[];
+    const replies = (await withDeadline(sendBatchScript.run(context.client, keys, args), context.commandTimeoutMs)) as
+      | 1
+      | SendReply[];
+    // 1: every message appended (the batcher reads one result per item of the batch, no more).
+    if (replies === 1) return ALL_SENT;
     return replies.map((reply) => (reply === 1 ? reply : (itemError(reply) ?? reply)));
   }
 

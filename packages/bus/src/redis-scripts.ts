@@ -82,7 +82,8 @@ local function inbox_key(inbox, name) return inboxPrefix .. '{' .. inbox .. '}:'
  * prefix, dedupe window, consumer group, then per message: inbox, envelope JSON; or, for a message
  * with an explicit id or an external id to de-duplicate by, '' (never an inbox name), inbox,
  * envelope JSON, explicit id or '', external id or ''. Reply, one per message: 1 when appended,
- * {0, originalEnvelopeJson} for a duplicate, {-1, error} when Redis refused it.
+ * {0, originalEnvelopeJson} for a duplicate, {-1, error} when Redis refused it; or the number 1
+ * alone when every message was appended (the usual case: no table of ones to build and parse).
  *
  * Two arguments per message without ids instead of four: Redis pays about 1,300 instructions per
  * script argument (parsing it, then making a Lua string of it for ARGV and collecting that string
@@ -100,10 +101,8 @@ export const sendBatchScript = new RedisScript(
   'send-batch',
   `${INBOX_KEYS}${BATCH_ITEM}
 local wakePrefix, window, group = ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local function wake(stream, inbox)
-  -- GETDEL (Redis 6.2): one command instead of GET + DEL on every wake-up.
-  local armed = redis.call('GETDEL', inbox_key(inbox, 'armed'))
-  if not armed then return end
+-- Publishes the wake-up of an inbox that was armed (armed: the value its arming read set).
+local function wake_armed(stream, inbox, armed)
   local channel = wakePrefix .. inbox
   local split = string.find(armed, '\\n', 1, true)
   if split then
@@ -120,6 +119,11 @@ local function wake(stream, inbox)
     end
   end
   redis.call('PUBLISH', channel, '1')
+end
+local function wake(stream, inbox)
+  -- GETDEL (Redis 6.2): one command instead of GET + DEL on every wake-up.
+  local armed = redis.call('GETDEL', inbox_key(inbox, 'armed'))
+  if armed then wake_armed(stream, inbox, armed) end
 end
 local function remember(seen, list, key, envelope)
   redis.call('HSET', seen, key, envelope)
@@ -151,18 +155,37 @@ local function send_one(inbox, envelope, id, external)
   wake(stream, inbox)
   return 1
 end
-local out, a, n = {}, 5, #ARGV
+local out, a, n, all = {}, 5, #ARGV, true
 while a <= n do
-  local ok, res
-  if ARGV[a] == '' then
+  local inbox, res = ARGV[a], 1
+  if inbox == '' then
+    local ok
     ok, res = pcall(send_one, ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+    if not ok then res = {-1, item_error(res)} end
     a = a + 5
   else
-    ok, res = pcall(send_one, ARGV[a], ARGV[a + 1], '', '')
+    -- The short form in line: no function call or pcall of its own (redis.pcall returns an
+    -- error as a table instead of raising it), key names made in place.
+    local stream = inboxPrefix .. '{' .. inbox .. '}:stream'
+    local added = redis.pcall('XADD', stream, '*', 'envelope', ARGV[a + 1])
+    if type(added) == 'table' then
+      res = {-1, item_error(added)}
+    else
+      local armed = redis.pcall('GETDEL', inboxPrefix .. '{' .. inbox .. '}:armed')
+      if type(armed) == 'table' then
+        res = {-1, item_error(armed)}
+      elseif armed then
+        local ok, failure = pcall(wake_armed, stream, inbox, armed)
+        if not ok then res = {-1, item_error(failure)} end
+      end
+    end
     a = a + 2
   end
-  if ok then out[#out + 1] = res else out[#out + 1] = {-1, item_error(res)} end
+  if res ~= 1 then all = false end
+  out[#out + 1] = res
 end
+-- Every message appended (the usual case): one number, no table of ones to build and parse.
+if all then return 1 end
 return out
 `,
 );
@@ -422,18 +445,21 @@ while a <= n do
   local inbox, kind = ARGV[a], ARGV[a + 1]
   local ok, res
   if kind == 'a' then
-    -- No pcall, no numbers, no reply table of its own: EXISTS does not fail, XACK runs in a pcall.
+    -- No pcall, no numbers, no reply table of its own: EXISTS does not fail, XACK runs in
+    -- redis.pcall (an error comes back as a table instead of raising); key names made in place.
     -- An ack that reads nothing has only errors to drop: no reclaim marker to look at.
-    if redis.call('EXISTS', inbox_key(inbox, 'errors')) == 0 then
-      pcall(redis.call, 'XACK', inbox_key(inbox, 'stream'), group, ARGV[a + 2])
+    local base = inboxPrefix .. '{' .. inbox .. '}:'
+    if redis.call('EXISTS', base .. 'errors') == 0 then
+      redis.pcall('XACK', base .. 'stream', group, ARGV[a + 2])
       ok, res = true, 1
     else
       ok, res = pcall(read_one, inbox, '', '0', 0, a + 2, 1)
     end
     a = a + 3
   elseif kind == 't' then
-    if redis.call('EXISTS', inbox_key(inbox, 'errors'), inbox_key(inbox, 'reclaim')) == 0 then
-      pcall(redis.call, 'XACK', inbox_key(inbox, 'stream'), group, ARGV[a + 2])
+    local base = inboxPrefix .. '{' .. inbox .. '}:'
+    if redis.call('EXISTS', base .. 'errors', base .. 'reclaim') == 0 then
+      redis.pcall('XACK', base .. 'stream', group, ARGV[a + 2])
       ok, res = true, 1
     else
       ok, res = pcall(read_one, inbox, fetcher, fetchMax, ${READ_TAKEN}, a + 2, 1)

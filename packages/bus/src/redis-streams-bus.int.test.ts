@@ -88,6 +88,34 @@ describe('RedisStreamsBus', () => {
     expect(await reader.members('team')).toEqual(['agent']);
   });
 
+  it('fails only the sends of an inbox Redis refuses, in a batch whose other sends go through', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const bus = await openBus({ namespace });
+    const client = openClient();
+    // A stream key and an `armed` key of the wrong type: XADD, then GETDEL, refuse them.
+    await client.set(`agentrix:${namespace}:inbox:{broken}:stream`, 'not a stream');
+    await client.hset(`agentrix:${namespace}:inbox:{armed-wrong}:armed`, 'field', 'value');
+    // Sent in one tick: one batch script, the short form for every item.
+    const outcomes = await Promise.allSettled([
+      bus.send({ from: 'host', to: 'agent', content: 'one' }),
+      bus.send({ from: 'host', to: 'broken', content: 'refused' }),
+      bus.send({ from: 'host', to: 'armed-wrong', content: 'refused after its XADD' }),
+      bus.send({ from: 'host', to: 'agent', content: 'two' }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    for (const outcome of outcomes.slice(1, 3)) {
+      expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'INTERNAL' });
+      expect(String((outcome as PromiseRejectedResult).reason.message)).toMatch(/WRONGTYPE/);
+    }
+    const read = await bus.read('agent', { consumer: 'w', max: 10, blockMs: 0 });
+    expect(read.map((delivery) => delivery.envelope.content)).toEqual(['one', 'two']);
+    // Every send of a batch appended (the script's reply is then one number): each resolves.
+    const sent = await Promise.all(
+      [1, 2, 3].map((index) => bus.send({ from: 'host', to: 'agent', content: `${index}` })),
+    );
+    expect(sent.map((envelope) => envelope.content)).toEqual(['1', '2', '3']);
+  });
+
   it('keeps 10,000 blocked reads on one pub/sub connection and wakes the right one', async () => {
     const name = `test-${randomUUID()}`;
     const client = new Redis(requireRedisUrl(), { connectionName: name, enableAutoPipelining: true });
@@ -461,26 +489,26 @@ describe('RedisStreamsBus', () => {
       expect(await bus.stats('agent')).toEqual({ unread: 0, inFlight: 0, deadLetters: 0 });
     });
 
-    it('fetches two messages for a busy loop with short turns, and a nack comes back before the one held', async () => {
+    it('fetches four messages for a busy loop with short turns, and a nack comes back before the ones held', async () => {
       const namespace = `test-${randomUUID()}`;
       // Time stands still, so every turn is short whatever the machine's load.
       const bus = await openBus({ namespace, clock: { ...systemClock, now: () => 1_700_000_000_000 } });
       const stream = `agentrix:${namespace}:inbox:{agent}:stream`;
       const monitor = await openClient().monitor();
       cleanups.push(() => monitor.disconnect());
-      let pairReads = 0;
+      let fourReads = 0;
       monitor.on('monitor', (_time: string, args: string[], source: string) => {
         const count = args.findIndex((arg) => arg.toUpperCase() === 'COUNT');
         if (
           args[0]!.toUpperCase() === 'XREADGROUP' &&
           args.includes(stream) &&
           source !== 'lua' &&
-          args[count + 1] === '2'
+          args[count + 1] === '4'
         )
-          pairReads++;
+          fourReads++;
       });
       for (let index = 1; index <= 8; index++) await bus.send({ from: 'host', to: 'agent', content: `m${index}` });
-      // m1, m2, m3 one at a time (two full fetches show a backlog); the ack of m3 fetches m4 and m5.
+      // m1, m2, m3 one at a time (two full fetches show a backlog); the ack of m3 fetches m4 to m7.
       expect(await loop(bus, 3)).toEqual([
         ['m1', 1],
         ['m2', 1],
@@ -488,9 +516,9 @@ describe('RedisStreamsBus', () => {
       ]);
       const [m4] = await bus.read('agent', { consumer: 'loop', max: 1 });
       expect(m4).toMatchObject({ envelope: { content: 'm4' }, attempt: 1 });
-      for (let tries = 0; tries < 250 && pairReads === 0; tries++) await wait(20);
-      expect(pairReads).toBeGreaterThan(0);
-      // m5 waits for the loop; the nack of m4 parks m5 first, so m4 comes back before it.
+      for (let tries = 0; tries < 250 && fourReads === 0; tries++) await wait(20);
+      expect(fourReads).toBeGreaterThan(0);
+      // m5 to m7 wait for the loop; the nack of m4 parks them first, so m4 comes back before them.
       await bus.nack('agent', m4!.deliveryId, { error: new Error('again') });
       expect(await loop(bus, 5)).toEqual([
         ['m4', 2],

@@ -233,7 +233,7 @@ export class RedisStreamsBus implements MessageBus {
    * Acks deliveries (their entries are trimmed from the stream soon after). Unknown ids (already acked, dropped inbox, not an entry id) are ignored.
    *
    * When a reader loop of this bus blocks on the inbox between messages (the runtime's agents
-   * do), the same script also fetches that reader's next message (two when the inbox has a
+   * do), the same script also fetches that reader's next message (four when the inbox has a
    * backlog and the reader's turns are short), which its next `read` then gets without a round
    * trip (or, when the inbox is drained, arms it for a hand-off). A fetched message its reader does
    * not come back for within a moment is given back, attempt count kept.
