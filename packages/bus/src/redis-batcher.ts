@@ -44,7 +44,7 @@ export class RedisBatcher<Item, Result> {
 
   readonly #flush = () => this.flush();
 
-  /** Sends what is queued now (also called by the scheduled flush). */
+  /** Sends what is queued now (also called by the scheduled flush): at most `maxBatch` items, see `add`. */
   flush(): void {
     if (this.#scheduled !== undefined) {
       clearImmediate(this.#scheduled);
@@ -55,30 +55,25 @@ export class RedisBatcher<Item, Result> {
     if (items.length === 0) return;
     this.#items = [];
     this.#settlers = [];
-    for (let start = 0; start < items.length; start += this.#maxBatch) {
-      const chunk = start === 0 && items.length <= this.#maxBatch ? items : items.slice(start, start + this.#maxBatch);
-      const chunkSettlers =
-        start === 0 && chunk === items ? settlers : settlers.slice(2 * start, 2 * (start + chunk.length));
-      let outcome: Promise<Array<Result | Error>>;
-      try {
-        outcome = this.#run(chunk);
-      } catch (error) {
-        outcome = Promise.reject(error);
-      }
-      outcome.then(
-        (results) => {
-          for (let index = 0; index < chunk.length; index++) {
-            const result = results[index];
-            if (result instanceof Error) chunkSettlers[2 * index + 1]!(this.#mapError(result, chunk[index]!));
-            else chunkSettlers[2 * index]!(result);
-          }
-        },
-        (error: unknown) => {
-          for (let index = 0; index < chunk.length; index++) {
-            chunkSettlers[2 * index + 1]!(this.#mapError(error, chunk[index]!));
-          }
-        },
-      );
+    let outcome: Promise<Array<Result | Error>>;
+    try {
+      outcome = this.#run(items);
+    } catch (error) {
+      outcome = Promise.reject(error);
     }
+    outcome.then(
+      (results) => {
+        for (let index = 0; index < items.length; index++) {
+          const result = results[index];
+          if (result instanceof Error) settlers[2 * index + 1]!(this.#mapError(result, items[index]!));
+          else settlers[2 * index]!(result);
+        }
+      },
+      (error: unknown) => {
+        for (let index = 0; index < items.length; index++) {
+          settlers[2 * index + 1]!(this.#mapError(error, items[index]!));
+        }
+      },
+    );
   }
 }
