@@ -72,9 +72,6 @@ export async function rankByVector<Row>(
     context.events.emit('memory.embedder-failed', { operation: 'query', texts: 1, error: serializeError(error) });
     return undefined;
   }
-  // A query embedded as all zeros (no word a word-vector embedder knows) is near nothing: its
-  // cosine is undefined (NaN in pgvector, which ranks every row alike and returns arbitrary ones).
-  if (isZero(embedding)) return [];
   const where = scopeCondition(scope);
   // The scope's size from the statistics kept on write (migration 0008): counting it read up to
   // 10,001 rows a search.
