@@ -134,14 +134,16 @@ export function fillPrompt<F extends PromptFact, E extends PromptEpisode>(
   let episodes = [...keptEpisodes.values()].sort((a, b) => a.occurredAt - b.occurredAt || a.seq - b.seq);
   let facts = keptFacts;
   let text = render(facts, episodes);
+  let tokens = text === '' ? 0 : countTokens(text);
   // The counter of a whole text may differ from the sum of its lines' (a tokenizer merging across
   // a newline): drop the last fact or the latest episode until it fits.
-  while (text !== '' && countTokens(text) > maxTokens) {
+  while (tokens > maxTokens) {
     if (facts.length >= episodes.length) facts = facts.slice(0, -1);
     else episodes = episodes.slice(0, -1);
     text = render(facts, episodes);
+    tokens = text === '' ? 0 : countTokens(text);
   }
-  return { facts, episodes, text, tokens: text === '' ? 0 : countTokens(text) };
+  return { facts, episodes, text, tokens };
 }
 
 function render(facts: readonly PromptFact[], episodes: readonly PromptEpisode[]): string {

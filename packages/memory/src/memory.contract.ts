@@ -202,14 +202,20 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
       }
       const recent = await memory.recentEpisodes(scope, 2);
       expect(recent.map((episode) => episode.text)).toEqual(['user: small talk number 4', 'user: small talk number 3']);
-      const retrieved = await memory.retrieve({ scope, query: 'which database for the ledger?', recentEpisodes: 1 });
       // In the order said: the match, the short turn after it (its follow-up), the most recent.
-      expect(retrieved.episodes.map((episode) => episode.text)).toEqual([
-        'user: We chose Postgres for the ledger',
-        'user: small talk number 0',
-        'user: small talk number 4',
-      ]);
+      const said = ['user: We chose Postgres for the ledger', 'user: small talk number 0', 'user: small talk number 4'];
+      // A budget for those lines only (a token a newline): the turns around the match come last.
+      const maxTokens = ['Earlier conversations:', '[1970-01-01 Thu]', ...said].reduce(
+        (sum, line) => sum + memory.countTokens(line) + 1,
+        0,
+      );
+      const query = 'which database for the ledger?';
+      const retrieved = await memory.retrieve({ scope, query, recentEpisodes: 1, maxTokens });
+      expect(retrieved.episodes.map((episode) => episode.text)).toEqual(said);
       expect(retrieved.text).toContain('Earlier conversations:');
+      // With room, the rest of the conversation around the match fills it.
+      const wide = await memory.retrieve({ scope, query, recentEpisodes: 1 });
+      expect(wide.episodes).toHaveLength(6);
     });
 
     // The search statistics, a small scope's search and the read of the recent episodes with the

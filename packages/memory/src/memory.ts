@@ -81,6 +81,14 @@ const EXTRA_CANDIDATES = 400;
  */
 const DISCLOSURE_CANDIDATES = 200;
 
+/**
+ * Turns read at most on each side of a match when the matches leave budget: the conversation
+ * around where a matter came up, nearest first, fills what is left (a question of rare words
+ * matches a few turns; its answer is often a turn or two away from them, in words it does not
+ * share). See {@link contextWindows}.
+ */
+const MAX_CONTEXT_RADIUS = 32;
+
 /** An episode row with its insertion order (`seq`), for the neighbours of a turn and the order in a prompt. */
 type OrderedEpisodeRow = EpisodeRow & { seq: string | number };
 const ORDERED_EPISODE_COLUMNS = [...EPISODE_COLUMNS, 'seq'] as const;
@@ -88,7 +96,7 @@ const ORDERED_EPISODE_COLUMNS = [...EPISODE_COLUMNS, 'seq'] as const;
 const EPISODE_SELECT = sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`)));
 /**
  * What ranking and a prompt read of an episode; the searches return only these, and the rows
- * returned come whole from the statement of their replies ({@link Memory#recentAndNeighbours}).
+ * returned come whole from the statement of their replies ({@link Memory#recentAndWindows}).
  * bench/memory, one agent's 51 search statements at 100,000 rows, each returning up to 84 rows:
  * 6.2-6.7 -> 5.3-5.6 ms of CPU a statement with these columns instead of all 14, same lists.
  */
@@ -315,19 +323,26 @@ export class Memory implements AsyncDisposable {
     const rows = distinctLines(ranked.rows);
     const recentLimit = options.recentEpisodes ?? 2;
     const lines = linesAgainst(rows, budget, countTokens);
-    const { recent, neighbours, whole } = await this.#recentAndNeighbours(
+    const around = contextWindows(rows.length, lines.tokens, budget);
+    const { recent, windows, whole } = await this.#recentAndWindows(
       scope,
       recentLimit > 0 && budget > 0 ? recentLimit : 0,
       rows.slice(0, lines.within).map((row) => row.id),
+      around,
     );
-    const hits: PromptHit<PromptEpisodeOf>[] = rows.map((row) => ({
-      episode: toPromptEpisode(row),
-      neighbours: (neighbours.get(row.id) ?? []).filter((neighbour) => countTokens(neighbour.text) <= NEIGHBOUR_TOKENS),
-    }));
+    const replyOf = (row: RankedEpisodeRow) => windows.get(row.id)?.after[0];
+    const hits: PromptHit<PromptEpisodeOf>[] = rows.map((row) => {
+      const reply = replyOf(row);
+      return {
+        episode: toPromptEpisode(row),
+        neighbours: reply && countTokens(reply.text) <= NEIGHBOUR_TOKENS ? [reply] : [],
+      };
+    });
     // A longer reply (an answer after a matched question) fills what the matches leave.
-    const rest = rows.flatMap((row) =>
-      (neighbours.get(row.id) ?? []).filter((neighbour) => countTokens(neighbour.text) > NEIGHBOUR_TOKENS),
-    );
+    const rest = rows.flatMap((row) => {
+      const reply = replyOf(row);
+      return reply && countTokens(reply.text) > NEIGHBOUR_TOKENS ? [reply] : [];
+    });
     // A question about what a person would like, whose matches leave budget: that person's own
     // statements of feeling, preference or habit fill the rest (see disclosure.ts and DISCLOSURE_CANDIDATES).
     // The person is one the question names who said one of the turns read so far. They are
@@ -346,11 +361,22 @@ export class Memory implements AsyncDisposable {
             people,
           ).map(toPromptEpisode)
         : [];
+    // Then the conversation around the best matches, nearest turns first (see contextWindows).
+    const context: PromptEpisodeOf[] = [];
+    for (let distance = 1; distance <= around.radius; distance++) {
+      for (const row of rows.slice(0, around.hits)) {
+        const window = windows.get(row.id);
+        const before = window?.before[distance - 1];
+        const after = distance > 1 ? window?.after[distance - 1] : undefined;
+        if (before) context.push(before);
+        if (after) context.push(after);
+      }
+    }
     const filled = fillPrompt({
       facts,
       hits,
       recent,
-      rest: [...rest, ...disclosed],
+      rest: [...rest, ...disclosed, ...context],
       maxTokens: budget,
       countTokens,
     });
@@ -523,18 +549,20 @@ export class Memory implements AsyncDisposable {
   }
 
   /**
-   * The newest `recentLimit` episodes of `scope`, each of `ids` whole and the turn after it (its
-   * reply, in its own conversation: same scope columns; the match is the first row of that read,
-   * its own `of_id`), in one statement: PGlite runs one statement at a time, ~0.7 ms of CPU each
-   * however small. `whole` holds every row read, by id: the searches return a few columns.
+   * The newest `recentLimit` episodes of `scope`, each of `ids` whole with its window in its own
+   * conversation (same scope columns): the turn after it (its reply) and, with a `radius`, that
+   * many turns before and after it, in one statement: PGlite runs one statement at a time, ~0.7
+   * ms of CPU each however small. `whole` holds every row read, by id: the searches return a few
+   * columns.
    */
-  async #recentAndNeighbours(
+  async #recentAndWindows(
     scope: MemoryQueryScope,
     recentLimit: number,
     ids: readonly string[],
+    context: ContextWindows,
   ): Promise<{
     recent: PromptEpisodeOf[];
-    neighbours: Map<string, PromptEpisodeOf[]>;
+    windows: Map<string, EpisodeWindow>;
     whole: Map<string, OrderedEpisodeRow>;
   }> {
     const parts: RawBuilder<unknown>[] = [];
@@ -544,35 +572,44 @@ export class Memory implements AsyncDisposable {
       const columns = sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`n.${name}`)));
       const same = sql`n.user_id = e.user_id and n.agent_id = e.agent_id and n.thread_id = e.thread_id
         and n.namespace = e.namespace`;
+      // The match itself, then the turns after it (its reply; a window's radius for the best
+      // `context.hits`); the turns before it, nearest first (a window's only).
+      const windowed = sql`e.id = any(${ids.slice(0, context.hits)}::text[])`;
+      const radius = sql.lit(context.radius);
+      const afterLimit = context.radius > 0 ? sql`case when ${windowed} then 1 + ${radius} else 2 end` : sql`2`;
+      const after = sql`(select ${columns} from memory_episodes n where ${same}
+            and n.occurred_at >= e.occurred_at and (n.occurred_at, n.seq) >= (e.occurred_at, e.seq)
+            order by n.occurred_at, n.seq limit ${afterLimit})`;
+      const before = sql`(select ${columns} from memory_episodes n where ${same}
+            and n.occurred_at <= e.occurred_at and (n.occurred_at, n.seq) < (e.occurred_at, e.seq)
+            order by n.occurred_at desc, n.seq desc limit case when ${windowed} then ${radius} else 0 end)`;
       parts.push(sql`select e.id as of_id, n.* from memory_episodes e
-        cross join lateral (
-          select ${columns} from memory_episodes n where ${same} and n.occurred_at >= e.occurred_at
-            and (n.occurred_at, n.seq) >= (e.occurred_at, e.seq)
-            order by n.occurred_at, n.seq limit 2
-        ) n
+        cross join lateral (${context.radius > 0 ? sql`${after} union all ${before}` : after}) n
         where e.id = any(${ids}::text[])`);
     }
     const recent: OrderedEpisodeRow[] = [];
-    const neighbours = new Map<string, PromptEpisodeOf[]>();
+    const windows = new Map<string, EpisodeWindow>();
     const whole = new Map<string, OrderedEpisodeRow>();
-    if (parts.length === 0) return { recent: [], neighbours, whole };
+    if (parts.length === 0) return { recent: [], windows, whole };
     const result = await this.#prepared(
       sql<OrderedEpisodeRow & { of_id: string | null }>`${sql.join(parts, sql` union all `)}`,
     );
+    const read = new Map<string, OrderedEpisodeRow[]>();
     for (const { of_id, ...row } of result.rows) {
       whole.set(row.id, row);
-      if (of_id === null) {
-        recent.push(row);
-        continue;
-      }
-      if (of_id === row.id) continue;
-      const list = neighbours.get(of_id) ?? [];
-      list.push(toPromptEpisode(row));
-      neighbours.set(of_id, list);
+      if (of_id === null) recent.push(row);
+      else if (read.has(of_id)) read.get(of_id)!.push(row);
+      else read.set(of_id, [row]);
     }
-    // A union keeps no order: the newest first, as the recent statement ordered them.
-    recent.sort((a, b) => Number(b.occurred_at) - Number(a.occurred_at) || Number(b.seq) - Number(a.seq));
-    return { recent: recent.map(toPromptEpisode), neighbours, whole };
+    // A union keeps no order: each window in the order said, split at its match; the newest first
+    // of the recent, as the recent statement ordered them.
+    for (const [id, window] of read) {
+      const said = window.sort(byTime).map(toPromptEpisode);
+      const at = said.findIndex((episode) => episode.id === id);
+      if (at >= 0) windows.set(id, { before: said.slice(0, at).reverse(), after: said.slice(at + 1) });
+    }
+    recent.sort((a, b) => byTime(b, a));
+    return { recent: recent.map(toPromptEpisode), windows, whole };
   }
 
   // ---- scopes ---------------------------------------------------------------------------------
@@ -659,6 +696,38 @@ function echoesQuestion(question: QueryStatistics, part: QueryStatistics): boole
     part.terms.every((term) => asked.has(term.lexeme)) &&
     ranksNewestOnly('memory_episodes', part, EXTRA_CANDIDATES)
   );
+}
+
+/** The best `hits` matches whose conversation around them is read, `radius` turns on each side. */
+interface ContextWindows {
+  hits: number;
+  radius: number;
+}
+
+/**
+ * The windows that fill what `matches` matches' lines (`tokens`) leave of `budget`, at their own
+ * average line: the best matches, as many as one turn on each side of them would fill it, each
+ * read as many turns on each side as the leftover takes (1 to {@link MAX_CONTEXT_RADIUS}); none
+ * when the matches fill the budget (each is read with its reply alone). The rows read are about
+ * the lines the leftover holds: a match's window costs a retrieve ~0.025 ms of CPU a row on PGlite.
+ */
+function contextWindows(matches: number, tokens: number, budget: number): ContextWindows {
+  if (matches === 0 || tokens >= budget) return { hits: 0, radius: 0 };
+  const perTurn = Math.max(tokens / matches, 1);
+  const turns = (budget - tokens) / perTurn;
+  const hits = Math.min(matches, Math.ceil(turns / 2));
+  return { hits, radius: Math.min(MAX_CONTEXT_RADIUS, Math.ceil(turns / (2 * hits))) };
+}
+
+/** The turns around a match in its conversation, nearest first on each side. */
+interface EpisodeWindow {
+  before: PromptEpisodeOf[];
+  after: PromptEpisodeOf[];
+}
+
+/** Oldest first, by the time said and then the order written. */
+function byTime(a: OrderedEpisodeRow, b: OrderedEpisodeRow): number {
+  return Number(a.occurred_at) - Number(b.occurred_at) || Number(a.seq) - Number(b.seq);
 }
 
 /** An episode as the prompt filler sees it, carrying its row. */

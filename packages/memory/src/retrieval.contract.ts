@@ -11,13 +11,13 @@ const MAY_8 = Date.UTC(2023, 4, 8, 13, 0);
 const MINUTE = 60_000;
 
 /** Imports `turns` (`Name: text`) one minute apart from `from`, as a history with its own dates. */
-async function importTurns(memory: Memory, userId: string, turns: readonly string[], from = MAY_8) {
+async function importTurns(memory: Memory, userId: string, turns: readonly string[], from = MAY_8, threadId?: string) {
   const episodes = [];
   for (const [index, turn] of turns.entries()) {
     const [name, content] = turn.split(': ') as [string, string];
     episodes.push(
       await memory.recordEpisode({
-        scope: { userId },
+        scope: { userId, ...(threadId ? { threadId } : {}) },
         occurredAt: from + index * MINUTE,
         messages: [{ role: 'user', name, content }],
       }),
@@ -27,6 +27,10 @@ async function importTurns(memory: Memory, userId: string, turns: readonly strin
 }
 
 const fillers = (count: number, make: (index: number) => string) => Array.from({ length: count }, (_, i) => make(i));
+
+/** The budget a prompt of exactly these lines takes, as the prompt filler counts it (a token a newline). */
+const budgetOf = (memory: Memory, lines: readonly string[]) =>
+  lines.reduce((sum, line) => sum + memory.countTokens(line) + 1, 0);
 
 /** `embedder`: a 64-dimension embedder (the memory contract's hash embedder). */
 export function retrievalContract(database: () => Database, embedder: () => Embedder): void {
@@ -93,11 +97,19 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
       "Ana: Yeah, good idea! I'll give it a try.",
       ...fillers(10, (i) => `Ben: Long week at work, nothing much to report, day ${i}.`),
     ]);
-    const found = await memory.retrieve({ scope: { userId }, query: 'kayaking', recentEpisodes: 0, maxTokens: 60 });
-    expect(found.episodes.map((episode) => episode.text)).toEqual([
+    const said = [
       'Ben: You should try kayaking on the lake, it is calm in the mornings.',
       "Ana: Yeah, good idea! I'll give it a try.",
-    ]);
+    ];
+    // A budget for the match and one more line: the reply, not the turn before.
+    const maxTokens = budgetOf(memory, ['Earlier conversations:', '[2023-05-08 Mon]', ...said]);
+    const found = await memory.retrieve({ scope: { userId }, query: 'kayaking', recentEpisodes: 0, maxTokens });
+    expect(found.episodes.map((episode) => episode.text)).toEqual(said);
+    // The turn before comes with what the budget has left (the conversation around the match).
+    const wide = await memory.retrieve({ scope: { userId }, query: 'kayaking', recentEpisodes: 0, maxTokens: 200 });
+    expect(wide.episodes.map((episode) => episode.text)).toEqual(
+      expect.arrayContaining(['Ana: Any ideas for me?', ...said]),
+    );
   });
 
   // The searches return a few columns of each row; the episodes come back whole all the same,
@@ -158,10 +170,62 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
       ...fillers(6, (i) => `Ben: Work was busy today, meetings all afternoon, day ${i}.`),
     ]);
     const query = { scope: { userId }, query: 'marathon', recentEpisodes: 0 };
-    const wide = await memory.retrieve({ ...query, maxTokens: 200 });
-    expect(wide.episodes.map((episode) => episode.text)).toEqual(['Ben: Did you finish the marathon?', answer]);
+    const said = ['Ben: Did you finish the marathon?', answer];
+    // Room for one more line than the match: its longer reply, before the turns around it.
+    const fit = budgetOf(memory, ['Earlier conversations:', '[2023-05-08 Mon]', ...said]);
+    const wide = await memory.retrieve({ ...query, maxTokens: fit + 5 });
+    expect(wide.episodes.map((episode) => episode.text)).toEqual(said);
     const tight = await memory.retrieve({ ...query, maxTokens: 30 });
     expect(tight.episodes.map((episode) => episode.text)).toEqual(['Ben: Did you finish the marathon?']);
+  });
+
+  it('fills what the matches leave with the conversation around them, nearest first, in their own thread', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    // The answer is three turns after the match and shares no word with the question.
+    const answer = 'Ana: They pulled it out, it was a wisdom one.';
+    await importTurns(memory, userId, [
+      ...fillers(12, (i) => `Ana: Traffic was slow on the ring road, day ${i}.`),
+      'Ben: How did the dentist appointment go?',
+      'Ana: Fine, thanks.',
+      'Ben: And the tooth?',
+      answer,
+      ...fillers(12, (i) => `Ben: Traffic was slow on the bridge, day ${i}.`),
+    ]);
+    // Said between them in time, in another thread: never part of the match's conversation.
+    await importTurns(memory, userId, ['Ana: Other thread, said at the same minutes.'], MAY_8 + 13 * MINUTE, 'other');
+    const query = 'What did the dentist do?';
+    const texts = async (maxTokens: number) =>
+      (await memory.retrieve({ scope: { userId }, query, recentEpisodes: 0, maxTokens })).episodes.map(
+        (episode) => episode.text,
+      );
+    const wide = await texts(300);
+    expect(wide).toContain(answer);
+    expect(wide).not.toContain('Ana: Other thread, said at the same minutes.');
+    // Nearest first: the turn before the match (1 away) comes at a smaller budget than the answer (3 away).
+    const firstBudget = async (text: string) => {
+      for (let maxTokens = 0; maxTokens <= 300; maxTokens++) {
+        const found = await memory.retrieve({ scope: { userId }, query, recentEpisodes: 0, maxTokens });
+        expect(found.tokens).toBeLessThanOrEqual(maxTokens);
+        if (found.episodes.some((episode) => episode.text === text)) return maxTokens;
+      }
+      return Number.POSITIVE_INFINITY;
+    };
+    const before = await firstBudget('Ana: Traffic was slow on the ring road, day 11.');
+    const third = await firstBudget(answer);
+    expect(before).toBeLessThan(third);
+    expect(third).toBeLessThan(300);
+    // A budget the matches fill reads no conversation around them.
+    expect(
+      await texts(
+        budgetOf(memory, [
+          'Earlier conversations:',
+          '[2023-05-08 Mon]',
+          'Ben: How did the dentist appointment go?',
+          'Ana: Fine, thanks.',
+        ]),
+      ),
+    ).toEqual(['Ben: How did the dentist appointment go?', 'Ana: Fine, thanks.']);
   });
 
   it('fills the token budget instead of fixed counts, and never goes over it', async () => {
@@ -248,11 +312,21 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
       'Ana: Honestly I could spend the whole day around animals, they calm me down more than anything.';
     // As long as the disclosure, so a budget for one of them shows which comes first.
     const weaker = 'Ana: I need to pick up milk and bread on the way home tonight, the shop shuts early on Mondays.';
+    // Said in another thread than the match: the conversation around the match (what fills a
+    // budget last) never holds them, so what the prompt has of them the disclosure search found.
+    await importTurns(
+      memory,
+      userId,
+      [
+        'Ben: I love how you always make time for your family, Ana.',
+        'Ben: I always need a long walk, I love the hills more than anything.',
+        disclosure,
+        weaker,
+      ],
+      MAY_8 - 86_400_000,
+      'evening',
+    );
     await importTurns(memory, userId, [
-      'Ben: I love how you always make time for your family, Ana.',
-      'Ben: I always need a long walk, I love the hills more than anything.',
-      disclosure,
-      weaker,
       'Ben: The farm shop by the station was shut again.',
       ...fillers(30, (i) => `Ana: The bus was late again, stop ${i}.`),
     ]);
