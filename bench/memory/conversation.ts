@@ -24,6 +24,9 @@ import {
 } from './topics.js';
 
 export type Split = 'tuning' | 'held-out';
+
+/** Seeds the retrieval was tuned on, and seeds never looked at while tuning (other material too). */
+export const SEEDS: Record<Split, number[]> = { tuning: [1, 2, 3, 4, 5], 'held-out': [101, 102, 103, 104, 105] };
 export type QuestionKind = 'single-hop' | 'multi-hop' | 'temporal' | 'open-domain';
 export const QUESTION_KINDS: readonly QuestionKind[] = ['single-hop', 'multi-hop', 'temporal', 'open-domain'];
 

@@ -8,11 +8,16 @@ import { createDistiller, createMemory, type Memory, type RetrievedMemory } from
 import { openDatabase } from '@agentrix/store';
 import { percentile } from '../lib/stats.js';
 import { formatNumber, printTable } from '../lib/table.js';
-import { generateConversation, QUESTION_KINDS, type Question, type QuestionKind, type Split } from './conversation.js';
+import {
+  generateConversation,
+  QUESTION_KINDS,
+  type Question,
+  type QuestionKind,
+  SEEDS,
+  type Split,
+} from './conversation.js';
 import { scriptedDistillerModel } from './scripted-distiller.js';
 
-/** The seeds of run.ts's recall section. */
-const SEEDS: Record<Split, number[]> = { tuning: [1, 2, 3, 4, 5], 'held-out': [101, 102, 103, 104, 105] };
 const BUDGET_SHARE = 0.1;
 /** `withMemory`'s default memory budget. */
 const WITH_MEMORY_BUDGET = 1500;

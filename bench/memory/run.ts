@@ -39,6 +39,7 @@ import {
   QUESTION_KINDS,
   type Question,
   type QuestionKind,
+  SEEDS,
   type Split,
   type Turn,
 } from './conversation.js';
@@ -46,8 +47,6 @@ import { distillSection } from './distill.js';
 import { readLocomo } from './locomo.js';
 import { evidenceReach, lexemeReader, lexicallyReachable } from './reachability.js';
 
-/** Seeds the retrieval was tuned on, and seeds never looked at while tuning (other material too). */
-const SEEDS: Record<Split, number[]> = { tuning: [1, 2, 3, 4, 5], 'held-out': [101, 102, 103, 104, 105] };
 /** The share of the full-context tokens retrieval may spend. */
 const BUDGET_SHARE = 0.1;
 /**

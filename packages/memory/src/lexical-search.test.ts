@@ -195,6 +195,31 @@ describe('lexicalSearch plans on PGlite', () => {
     expect(await episodes(test.database, { userId: 'ana' }, 'Evan')).toHaveLength(5);
   });
 
+  // A speaker who says 40% of a conversation's turns: her name is in more than a third of them, so
+  // it picks none (at a half it picked all of hers, which then filled a budget with her shortest).
+  it('matches by no word in more than a third of the scope: a speaker who says 40% of the turns', async () => {
+    const memory = await createMemory({ database: test.database });
+    await memory.recordEpisodes(
+      Array.from({ length: 30 }, (_, index) => {
+        const mia = index % 5 < 2;
+        return {
+          scope: { userId: 'mia-and-leo' },
+          messageId: `mia-and-leo-${index}`,
+          messages: [
+            {
+              role: 'user' as const,
+              name: mia ? 'Mia' : 'Leo',
+              content:
+                index === 7 ? 'My sister got a puppy, a beagle.' : mia ? 'Okay!' : `Long shift at the depot, ${index}.`,
+            },
+          ],
+        };
+      }),
+    );
+    const found = await episodes(test.database, { userId: 'mia-and-leo' }, 'What did Mia say about the beagle?');
+    expect(found.map((row) => row.text)).toEqual(['Leo: My sister got a puppy, a beagle.']);
+  });
+
   // "rain" is in 2,100 of the news agent's 4,200 rows, over twice CANDIDATES (2,000): its newest 500
   // matches are read in time order, not all 2,100 through the GIN index.
   it("scores a large scope's newest matches of a word in more than 2,000 of its rows", async () => {

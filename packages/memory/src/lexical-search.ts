@@ -41,6 +41,16 @@ const CANDIDATES = 1000;
  * Every match of such a scope is scored: its ranking is exact.
  */
 export const SCOPE_SCAN_ROWS = 1500;
+/**
+ * An episode's word picks candidates when it is in at most 1 / this of the scope's rows (see
+ * {@link selective}). A speaker's name is in about half of a two-person conversation's turns
+ * (its speaker's `Name:` lines) and more with the times it is said: at a half, the name of the
+ * speaker who says a little less than half of the turns picked all of them. bench/memory, the
+ * generator's 20 conversations with the names said inside turns taken out (each name then in
+ * 48-52% of the turns): all evidence 90.0% at a half, 91.0% at a third or a quarter (91.0% with
+ * the names kept, at each); session 14, docs/memory-benchmarks.md.
+ */
+const SELECTING_SHARE = 3;
 /** Characters of a query searched at most. */
 export const MAX_QUERY_LENGTH = 8000;
 
@@ -302,11 +312,12 @@ export async function lexicalSearchInScope<Row>(
       select lexeme, ln(1 + (${rows}::float8 - documents + 0.5) / (documents + 0.5)) as idf, documents from found
     ),
     weights as materialized (select array_agg(lexeme) as lexemes, array_agg(idf) as idfs from terms)`;
-  // searchedTerms(), in SQL (episodes only): the words in at most half of the
+  // searchedTerms(), in SQL (episodes only): the words in at most a third of the
   // rows, else all of them.
   const byRareWords = options.table === 'memory_episodes';
   const selecting = sql`(select string_agg(quote_literal(lexeme), ' | ')::tsquery from terms
-    where ${sql.lit(!byRareWords)} or documents * 2 <= ${rows} or not exists (select from terms where documents * 2 <= ${rows}))`;
+    where ${sql.lit(!byRareWords)} or documents * ${sql.lit(SELECTING_SHARE)} <= ${rows}
+      or not exists (select from terms where documents * ${sql.lit(SELECTING_SHARE)} <= ${rows}))`;
   return scoreMatches<Row>(database, options, {
     prepared: true,
     prelude,
@@ -376,19 +387,22 @@ async function scoreMatches<Row>(
 }
 
 /**
- * The terms that pick a search's candidates: those in at most half of the scope's rows, when the
- * query has any; a word in more of them (a speaker's name, in 64% of a conversation's turns) is
- * still scored in the rows the others match. Its classic IDF, log((N - n + 0.5) / (n + 0.5)), is
- * below zero there (BM25's +1 form keeps it under ln 2 = 0.69, against 2.1 for a word in 12% of
- * the rows): a row with only that word ranks below nearly every row with another query word, and
- * matching it made a user's search score two thirds of the conversation instead of its few
- * matches of the other words (bench/memory: see docs/memory-benchmarks.md). Episodes only: a fact is a
- * distilled statement about its subject, so a name there is what the fact is about, and facts
- * are few and short (bench/memory's distill section, tuning seeds: 89.4% -> 91.2% with facts
- * picked by names too, the rows without facts unchanged).
+ * The terms that pick a search's candidates: those in at most a third of the scope's rows
+ * ({@link SELECTING_SHARE}), when the query has any; a word in more of them (a speaker's name,
+ * in 64% of a conversation's turns) is still scored in the rows the others match. Its classic
+ * IDF, log((N - n + 0.5) / (n + 0.5)), is near or below zero there (BM25's +1 form keeps it
+ * under ln 3 = 1.1 at a third, against 2.1 for a word in 12% of the rows): a row with only that
+ * word ranks below nearly every row with another query word, and matching it made a user's
+ * search score two thirds of the conversation instead of its few matches of the other words
+ * (bench/memory: see docs/memory-benchmarks.md), and filled the budget with that speaker's
+ * shortest turns, leaving none to the self-disclosure search and the conversation around the
+ * matches. Episodes only: a fact
+ * is a distilled statement about its subject, so a name there is what the fact is about, and
+ * facts are few and short (bench/memory's distill section, tuning seeds: 89.4% -> 91.2% with
+ * facts picked by names too, the rows without facts unchanged).
  */
 function selective(terms: readonly Term[], rows: number): readonly Term[] {
-  const chosen = terms.filter((term) => term.documents * 2 <= rows);
+  const chosen = terms.filter((term) => term.documents * SELECTING_SHARE <= rows);
   return chosen.length > 0 ? chosen : terms;
 }
 
