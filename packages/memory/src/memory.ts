@@ -323,7 +323,10 @@ export class Memory implements AsyncDisposable {
     const rows = distinctLines(ranked.rows);
     const recentLimit = options.recentEpisodes ?? 2;
     const lines = linesAgainst(rows, budget, countTokens);
-    const around = contextWindows(rows.length, lines.tokens, budget);
+    // The conversation around the best matches fills what they leave; they are relevant episodes
+    // too, so a `relevantEpisodes` cap leaves them out (as the self-disclosures below).
+    const around =
+      options.relevantEpisodes === undefined ? contextWindows(rows.length, lines.tokens, budget) : NO_CONTEXT;
     const { recent, windows, whole } = await this.#recentAndWindows(
       scope,
       recentLimit > 0 && budget > 0 ? recentLimit : 0,
@@ -704,6 +707,8 @@ interface ContextWindows {
   radius: number;
 }
 
+const NO_CONTEXT: ContextWindows = { hits: 0, radius: 0 };
+
 /**
  * The windows that fill what `matches` matches' lines (`tokens`) leave of `budget`, at their own
  * average line: the best matches, as many as one turn on each side of them would fill it, each
@@ -712,7 +717,7 @@ interface ContextWindows {
  * the lines the leftover holds: a match's window costs a retrieve ~0.025 ms of CPU a row on PGlite.
  */
 function contextWindows(matches: number, tokens: number, budget: number): ContextWindows {
-  if (matches === 0 || tokens >= budget) return { hits: 0, radius: 0 };
+  if (matches === 0 || tokens >= budget) return NO_CONTEXT;
   const perTurn = Math.max(tokens / matches, 1);
   const turns = (budget - tokens) / perTurn;
   const hits = Math.min(matches, Math.ceil(turns / 2));

@@ -202,6 +202,18 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     const wide = await texts(300);
     expect(wide).toContain(answer);
     expect(wide).not.toContain('Ana: Other thread, said at the same minutes.');
+    // They are relevant episodes: a cap on those leaves them out.
+    const capped = await memory.retrieve({
+      scope: { userId },
+      query,
+      recentEpisodes: 0,
+      maxTokens: 300,
+      relevantEpisodes: 1,
+    });
+    expect(capped.episodes.map((episode) => episode.text)).toEqual([
+      'Ben: How did the dentist appointment go?',
+      'Ana: Fine, thanks.',
+    ]);
     // Nearest first: the turn before the match (1 away) comes at a smaller budget than the answer (3 away).
     const firstBudget = async (text: string) => {
       for (let maxTokens = 0; maxTokens <= 300; maxTokens++) {
