@@ -160,3 +160,42 @@ function render(facts: readonly PromptFact[], episodes: readonly PromptEpisode[]
   }
   return lines.join('\n');
 }
+
+/**
+ * Turns read at most on each side of a match when the matches leave budget: the conversation
+ * around where a matter came up, nearest first, fills what is left (a question of rare words
+ * matches a few turns; its answer is often a turn or two away from them, in words it does not
+ * share).
+ */
+export const MAX_CONTEXT_RADIUS = 32;
+/** Turns the windows read at most in all, as many as a retrieve's candidates at most (400). */
+export const MAX_CONTEXT_TURNS = 400;
+
+/** The best `hits` matches whose conversation around them is read, `radius` turns on each side. */
+export interface ContextWindows {
+  hits: number;
+  radius: number;
+}
+
+export const NO_CONTEXT: ContextWindows = { hits: 0, radius: 0 };
+
+/**
+ * The windows that fill what `matches` matches' lines (`tokens`) leave of `budget`, at their own
+ * average line: the best matches, as many as one turn on each side of them would fill it, each
+ * read as many turns on each side as the leftover takes (1 to {@link MAX_CONTEXT_RADIUS}), and
+ * {@link MAX_CONTEXT_TURNS} in all at most (a huge budget reads no more); none when the matches
+ * fill the budget (each is read with its reply alone). The turns read are about the lines the
+ * leftover holds: a window costs a retrieve ~0.04 ms of CPU a turn on PGlite.
+ */
+export function contextWindows(matches: number, tokens: number, budget: number): ContextWindows {
+  if (matches === 0 || tokens >= budget) return NO_CONTEXT;
+  const perTurn = Math.max(tokens / matches, 1);
+  const turns = Math.min((budget - tokens) / perTurn, MAX_CONTEXT_TURNS);
+  const hits = Math.min(matches, Math.ceil(turns / 2));
+  const radius = Math.min(
+    MAX_CONTEXT_RADIUS,
+    Math.ceil(turns / (2 * hits)),
+    Math.floor(MAX_CONTEXT_TURNS / (2 * hits)),
+  );
+  return { hits, radius: Math.max(1, radius) };
+}

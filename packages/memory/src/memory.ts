@@ -25,7 +25,14 @@ import {
 import type { MemoryContext } from './memory-context.js';
 import { rankByVector } from './memory-embeddings.js';
 import type { MemoryOptions, RecordEpisodeInput, RememberInput, RetrieveOptions } from './memory-options.js';
-import { distinctLines, fillPrompt, type PromptHit } from './memory-prompt.js';
+import {
+  type ContextWindows,
+  contextWindows,
+  distinctLines,
+  fillPrompt,
+  NO_CONTEXT,
+  type PromptHit,
+} from './memory-prompt.js';
 import { embeddingColumn, memoryMigrations } from './migrations.js';
 import { joinsNames, rewriteQuery, rewriteWithModel } from './query-rewrite.js';
 import { reciprocalRankFusion } from './rank-fusion.js';
@@ -80,14 +87,6 @@ const EXTRA_CANDIDATES = 400;
  * for statements by everyone of the asked name.
  */
 const DISCLOSURE_CANDIDATES = 200;
-
-/**
- * Turns read at most on each side of a match when the matches leave budget: the conversation
- * around where a matter came up, nearest first, fills what is left (a question of rare words
- * matches a few turns; its answer is often a turn or two away from them, in words it does not
- * share). See {@link contextWindows}.
- */
-const MAX_CONTEXT_RADIUS = 32;
 
 /** An episode row with its insertion order (`seq`), for the neighbours of a turn and the order in a prompt. */
 type OrderedEpisodeRow = EpisodeRow & { seq: string | number };
@@ -699,29 +698,6 @@ function echoesQuestion(question: QueryStatistics, part: QueryStatistics): boole
     part.terms.every((term) => asked.has(term.lexeme)) &&
     ranksNewestOnly('memory_episodes', part, EXTRA_CANDIDATES)
   );
-}
-
-/** The best `hits` matches whose conversation around them is read, `radius` turns on each side. */
-interface ContextWindows {
-  hits: number;
-  radius: number;
-}
-
-const NO_CONTEXT: ContextWindows = { hits: 0, radius: 0 };
-
-/**
- * The windows that fill what `matches` matches' lines (`tokens`) leave of `budget`, at their own
- * average line: the best matches, as many as one turn on each side of them would fill it, each
- * read as many turns on each side as the leftover takes (1 to {@link MAX_CONTEXT_RADIUS}); none
- * when the matches fill the budget (each is read with its reply alone). The rows read are about
- * the lines the leftover holds: a match's window costs a retrieve ~0.025 ms of CPU a row on PGlite.
- */
-function contextWindows(matches: number, tokens: number, budget: number): ContextWindows {
-  if (matches === 0 || tokens >= budget) return NO_CONTEXT;
-  const perTurn = Math.max(tokens / matches, 1);
-  const turns = (budget - tokens) / perTurn;
-  const hits = Math.min(matches, Math.ceil(turns / 2));
-  return { hits, radius: Math.min(MAX_CONTEXT_RADIUS, Math.ceil(turns / (2 * hits))) };
 }
 
 /** The turns around a match in its conversation, nearest first on each side. */
