@@ -122,27 +122,27 @@ describe('fillPrompt', () => {
 });
 
 describe('contextWindows', () => {
-  it('reads nothing around matches that fill the budget, or when nothing matched', () => {
-    expect(contextWindows(30, 1000, 1000)).toEqual(NO_CONTEXT);
-    expect(contextWindows(30, 1200, 1000)).toEqual(NO_CONTEXT);
+  it('reads nothing when the leftover holds less than one line of the matches, or nothing matched', () => {
+    expect(contextWindows(30, 1000, 0)).toEqual(NO_CONTEXT);
+    expect(contextWindows(30, 1200, 39)).toEqual(NO_CONTEXT);
     expect(contextWindows(0, 0, 1000)).toEqual(NO_CONTEXT);
   });
 
   it("reads as many turns as the leftover holds at the matches' average line, around the best of them", () => {
     // 19 matches of ~32 tokens leave 400: ~13 turns, one on each side of the best 7.
-    expect(contextWindows(19, 600, 1000)).toEqual({ hits: 7, radius: 1 });
+    expect(contextWindows(19, 600, 400)).toEqual({ hits: 7, radius: 1 });
     // 4 short matches leave ~72 turns: 10 on each side of each.
-    expect(contextWindows(4, 60, 1147)).toEqual({ hits: 4, radius: 10 });
+    expect(contextWindows(4, 60, 1087)).toEqual({ hits: 4, radius: 10 });
     // One match: as wide as the leftover, up to the radius's cap.
-    expect(contextWindows(1, 10, 1000)).toEqual({ hits: 1, radius: MAX_CONTEXT_RADIUS });
+    expect(contextWindows(1, 10, 990)).toEqual({ hits: 1, radius: MAX_CONTEXT_RADIUS });
   });
 
   it('never reads more than MAX_CONTEXT_TURNS, whatever the budget', () => {
     expect(contextWindows(400, 4000, 1e9)).toEqual({ hits: MAX_CONTEXT_TURNS / 2, radius: 1 });
     for (const matches of [1, 2, 3, 7, 19, 50, 150, 199, 200, 201, 400]) {
       for (const tokens of [matches, matches * 12, matches * 40]) {
-        for (const budget of [tokens + 1, tokens + 100, tokens * 3, 1e6, 1e12]) {
-          const { hits, radius } = contextWindows(matches, tokens, budget);
+        for (const leftover of [tokens / matches, 100, tokens * 3, 1e6, 1e12]) {
+          const { hits, radius } = contextWindows(matches, tokens, leftover);
           expect(hits).toBeGreaterThanOrEqual(1);
           expect(hits).toBeLessThanOrEqual(matches);
           expect(radius).toBeGreaterThanOrEqual(1);

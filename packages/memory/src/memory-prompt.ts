@@ -180,17 +180,17 @@ export interface ContextWindows {
 export const NO_CONTEXT: ContextWindows = { hits: 0, radius: 0 };
 
 /**
- * The windows that fill what `matches` matches' lines (`tokens`) leave of `budget`, at their own
- * average line: the best matches, as many as one turn on each side of them would fill it, each
- * read as many turns on each side as the leftover takes (1 to {@link MAX_CONTEXT_RADIUS}), and
- * {@link MAX_CONTEXT_TURNS} in all at most (a huge budget reads no more); none when the matches
- * fill the budget (each is read with its reply alone). The turns read are about the lines the
- * leftover holds: a window costs a retrieve ~0.04 ms of CPU a turn on PGlite.
+ * The windows that fill `leftover` tokens of a prompt, at the average line of its `matches`
+ * matches (their lines: `tokens`): the best matches, as many as one turn on each side of them
+ * would fill it, each read as many turns on each side as the leftover takes (1 to
+ * {@link MAX_CONTEXT_RADIUS}), and {@link MAX_CONTEXT_TURNS} in all at most (a huge budget reads no
+ * more); none when the leftover holds less than one such line. The turns read are about the
+ * lines the leftover holds: one statement, ~0.04 ms of CPU a turn on PGlite.
  */
-export function contextWindows(matches: number, tokens: number, budget: number): ContextWindows {
-  if (matches === 0 || tokens >= budget) return NO_CONTEXT;
-  const perTurn = Math.max(tokens / matches, 1);
-  const turns = Math.min((budget - tokens) / perTurn, MAX_CONTEXT_TURNS);
+export function contextWindows(matches: number, tokens: number, leftover: number): ContextWindows {
+  const perTurn = Math.max(tokens / Math.max(matches, 1), 1);
+  if (matches === 0 || leftover < perTurn) return NO_CONTEXT;
+  const turns = Math.min(leftover / perTurn, MAX_CONTEXT_TURNS);
   const hits = Math.min(matches, Math.ceil(turns / 2));
   const radius = Math.min(
     MAX_CONTEXT_RADIUS,

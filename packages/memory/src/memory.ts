@@ -25,14 +25,7 @@ import {
 import type { MemoryContext } from './memory-context.js';
 import { rankByVector } from './memory-embeddings.js';
 import type { MemoryOptions, RecordEpisodeInput, RememberInput, RetrieveOptions } from './memory-options.js';
-import {
-  type ContextWindows,
-  contextWindows,
-  distinctLines,
-  fillPrompt,
-  NO_CONTEXT,
-  type PromptHit,
-} from './memory-prompt.js';
+import { contextWindows, distinctLines, fillPrompt, NO_CONTEXT, type PromptHit } from './memory-prompt.js';
 import { embeddingColumn, memoryMigrations } from './migrations.js';
 import { joinsNames, rewriteQuery, rewriteWithModel } from './query-rewrite.js';
 import { reciprocalRankFusion } from './rank-fusion.js';
@@ -93,9 +86,12 @@ type OrderedEpisodeRow = EpisodeRow & { seq: string | number };
 const ORDERED_EPISODE_COLUMNS = [...EPISODE_COLUMNS, 'seq'] as const;
 /** Those columns of the episodes table aliased `t`, as the recent query and full rows select them. */
 const EPISODE_SELECT = sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`t.${name}`)));
+/** Row `n` is in the conversation of row `e`: the same scope columns. */
+const SAME_CONVERSATION = sql`n.user_id = e.user_id and n.agent_id = e.agent_id and n.thread_id = e.thread_id
+  and n.namespace = e.namespace`;
 /**
  * What ranking and a prompt read of an episode; the searches return only these, and the rows
- * returned come whole from the statement of their replies ({@link Memory#recentAndWindows}).
+ * returned come whole from the statement of their replies ({@link Memory#recentAndReplies}).
  * bench/memory, one agent's 51 search statements at 100,000 rows, each returning up to 84 rows:
  * 6.2-6.7 -> 5.3-5.6 ms of CPU a statement with these columns instead of all 14, same lists.
  */
@@ -322,19 +318,13 @@ export class Memory implements AsyncDisposable {
     const rows = distinctLines(ranked.rows);
     const recentLimit = options.recentEpisodes ?? 2;
     const lines = linesAgainst(rows, budget, countTokens);
-    // The conversation around the best matches fills what they leave; they are relevant episodes
-    // too, so a `relevantEpisodes` cap leaves them out (as the self-disclosures below).
-    const around =
-      options.relevantEpisodes === undefined ? contextWindows(rows.length, lines.tokens, budget) : NO_CONTEXT;
-    const { recent, windows, whole } = await this.#recentAndWindows(
+    const { recent, replies, whole } = await this.#recentAndReplies(
       scope,
       recentLimit > 0 && budget > 0 ? recentLimit : 0,
       rows.slice(0, lines.within).map((row) => row.id),
-      around,
     );
-    const replyOf = (row: RankedEpisodeRow) => windows.get(row.id)?.after[0];
     const hits: PromptHit<PromptEpisodeOf>[] = rows.map((row) => {
-      const reply = replyOf(row);
+      const reply = replies.get(row.id);
       return {
         episode: toPromptEpisode(row),
         neighbours: reply && countTokens(reply.text) <= NEIGHBOUR_TOKENS ? [reply] : [],
@@ -342,7 +332,7 @@ export class Memory implements AsyncDisposable {
     });
     // A longer reply (an answer after a matched question) fills what the matches leave.
     const rest = rows.flatMap((row) => {
-      const reply = replyOf(row);
+      const reply = replies.get(row.id);
       return reply && countTokens(reply.text) > NEIGHBOUR_TOKENS ? [reply] : [];
     });
     // A question about what a person would like, whose matches leave budget: that person's own
@@ -363,25 +353,36 @@ export class Memory implements AsyncDisposable {
             people,
           ).map(toPromptEpisode)
         : [];
-    // Then the conversation around the best matches, nearest turns first (see contextWindows).
-    const context: PromptEpisodeOf[] = [];
-    for (let distance = 1; distance <= around.radius; distance++) {
-      for (const row of rows.slice(0, around.hits)) {
-        const window = windows.get(row.id);
-        const before = window?.before[distance - 1];
-        const after = distance > 1 ? window?.after[distance - 1] : undefined;
-        if (before) context.push(before);
-        if (after) context.push(after);
+    const fill = (context: readonly PromptEpisodeOf[]) =>
+      fillPrompt({ facts, hits, recent, rest: [...rest, ...disclosed, ...context], maxTokens: budget, countTokens });
+    let filled = fill([]);
+    // What every other item leaves is spent on the conversation around the best matches, nearest
+    // turns first (see contextWindows), read only then. They are relevant episodes too: a
+    // `relevantEpisodes` cap leaves them out, as the self-disclosures.
+    const around =
+      options.relevantEpisodes === undefined
+        ? contextWindows(rows.length, lines.tokens, budget - filled.tokens)
+        : NO_CONTEXT;
+    if (around.hits > 0) {
+      const best = rows.slice(0, around.hits);
+      const windows = await this.#windows(
+        best.map((row) => row.id),
+        around.radius,
+        whole,
+      );
+      const context: PromptEpisodeOf[] = [];
+      for (let distance = 1; distance <= around.radius; distance++) {
+        for (const row of best) {
+          const window = windows.get(row.id);
+          // The turn just after a match is its reply, placed with it or among the longer replies.
+          const before = window?.before[distance - 1];
+          const after = distance > 1 ? window?.after[distance - 1] : undefined;
+          if (before) context.push(before);
+          if (after) context.push(after);
+        }
       }
+      filled = fill(context);
     }
-    const filled = fillPrompt({
-      facts,
-      hits,
-      recent,
-      rest: [...rest, ...disclosed, ...context],
-      maxTokens: budget,
-      countTokens,
-    });
     // A match placed past the rows whose replies were read (0.15 a retrieve, bench/memory) is read whole here.
     await this.#wholeRows(
       filled.episodes.filter((episode) => !whole.has(episode.id)).map((episode) => episode.id),
@@ -551,20 +552,18 @@ export class Memory implements AsyncDisposable {
   }
 
   /**
-   * The newest `recentLimit` episodes of `scope`, each of `ids` whole with its window in its own
-   * conversation (same scope columns): the turn after it (its reply) and, with a `radius`, that
-   * many turns before and after it, in one statement: PGlite runs one statement at a time, ~0.7
-   * ms of CPU each however small. `whole` holds every row read, by id: the searches return a few
-   * columns.
+   * The newest `recentLimit` episodes of `scope`, each of `ids` whole and the turn after it (its
+   * reply, in its own conversation: same scope columns; the match is the first row of that read,
+   * its own `of_id`), in one statement: PGlite runs one statement at a time, ~0.7 ms of CPU each
+   * however small. `whole` holds every row read, by id: the searches return a few columns.
    */
-  async #recentAndWindows(
+  async #recentAndReplies(
     scope: MemoryQueryScope,
     recentLimit: number,
     ids: readonly string[],
-    context: ContextWindows,
   ): Promise<{
     recent: PromptEpisodeOf[];
-    windows: Map<string, EpisodeWindow>;
+    replies: Map<string, PromptEpisodeOf>;
     whole: Map<string, OrderedEpisodeRow>;
   }> {
     const parts: RawBuilder<unknown>[] = [];
@@ -572,46 +571,66 @@ export class Memory implements AsyncDisposable {
       parts.push(sql`select null::text as of_id, r.* from (${this.#recentQuery(scope, recentLimit)}) r`);
     if (ids.length > 0) {
       const columns = sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`n.${name}`)));
-      const same = sql`n.user_id = e.user_id and n.agent_id = e.agent_id and n.thread_id = e.thread_id
-        and n.namespace = e.namespace`;
-      // The match itself, then the turns after it (its reply; a window's radius for the best
-      // `context.hits`); the turns before it, nearest first (a window's only).
-      const windowed = sql`e.id = any(${ids.slice(0, context.hits)}::text[])`;
-      const radius = sql.lit(context.radius);
-      const afterLimit = context.radius > 0 ? sql`case when ${windowed} then 1 + ${radius} else 2 end` : sql`2`;
-      const after = sql`(select ${columns} from memory_episodes n where ${same}
-            and n.occurred_at >= e.occurred_at and (n.occurred_at, n.seq) >= (e.occurred_at, e.seq)
-            order by n.occurred_at, n.seq limit ${afterLimit})`;
-      const before = sql`(select ${columns} from memory_episodes n where ${same}
-            and n.occurred_at <= e.occurred_at and (n.occurred_at, n.seq) < (e.occurred_at, e.seq)
-            order by n.occurred_at desc, n.seq desc limit case when ${windowed} then ${radius} else 0 end)`;
       parts.push(sql`select e.id as of_id, n.* from memory_episodes e
-        cross join lateral (${context.radius > 0 ? sql`${after} union all ${before}` : after}) n
+        cross join lateral (
+          select ${columns} from memory_episodes n where ${SAME_CONVERSATION} and n.occurred_at >= e.occurred_at
+            and (n.occurred_at, n.seq) >= (e.occurred_at, e.seq)
+            order by n.occurred_at, n.seq limit 2
+        ) n
         where e.id = any(${ids}::text[])`);
     }
     const recent: OrderedEpisodeRow[] = [];
-    const windows = new Map<string, EpisodeWindow>();
+    const replies = new Map<string, PromptEpisodeOf>();
     const whole = new Map<string, OrderedEpisodeRow>();
-    if (parts.length === 0) return { recent: [], windows, whole };
+    if (parts.length === 0) return { recent: [], replies, whole };
     const result = await this.#prepared(
       sql<OrderedEpisodeRow & { of_id: string | null }>`${sql.join(parts, sql` union all `)}`,
     );
-    const read = new Map<string, OrderedEpisodeRow[]>();
     for (const { of_id, ...row } of result.rows) {
       whole.set(row.id, row);
       if (of_id === null) recent.push(row);
-      else if (read.has(of_id)) read.get(of_id)!.push(row);
-      else read.set(of_id, [row]);
+      else if (of_id !== row.id) replies.set(of_id, toPromptEpisode(row));
     }
-    // A union keeps no order: each window in the order said, split at its match; the newest first
-    // of the recent, as the recent statement ordered them.
-    for (const [id, window] of read) {
-      const said = window.sort(byTime).map(toPromptEpisode);
-      const at = said.findIndex((episode) => episode.id === id);
-      if (at >= 0) windows.set(id, { before: said.slice(0, at).reverse(), after: said.slice(at + 1) });
-    }
+    // A union keeps no order: the newest first, as the recent statement ordered them.
     recent.sort((a, b) => byTime(b, a));
-    return { recent: recent.map(toPromptEpisode), windows, whole };
+    return { recent: recent.map(toPromptEpisode), replies, whole };
+  }
+
+  /**
+   * The `radius` turns on each side of each of `ids` in its own conversation (same scope
+   * columns), nearest first, in one statement (the radius a parameter: one text, prepared once);
+   * every row read whole into `whole`.
+   */
+  async #windows(
+    ids: readonly string[],
+    radius: number,
+    whole: Map<string, OrderedEpisodeRow>,
+  ): Promise<Map<string, EpisodeWindow>> {
+    const columns = sql.join(ORDERED_EPISODE_COLUMNS.map((name) => sql.ref(`n.${name}`)));
+    const result = await this.#prepared(sql<OrderedEpisodeRow & { of_id: string; side: number }>`
+      select e.id as of_id, n.* from memory_episodes e cross join lateral (
+        (select 1 as side, ${columns} from memory_episodes n where ${SAME_CONVERSATION}
+          and n.occurred_at >= e.occurred_at and (n.occurred_at, n.seq) > (e.occurred_at, e.seq)
+          order by n.occurred_at, n.seq limit ${radius}::int)
+        union all
+        (select -1 as side, ${columns} from memory_episodes n where ${SAME_CONVERSATION}
+          and n.occurred_at <= e.occurred_at and (n.occurred_at, n.seq) < (e.occurred_at, e.seq)
+          order by n.occurred_at desc, n.seq desc limit ${radius}::int)
+      ) n
+      where e.id = any(${ids}::text[])`);
+    const windows = new Map<string, EpisodeWindow>();
+    for (const { of_id, side, ...row } of result.rows) {
+      whole.set(row.id, row);
+      const window = windows.get(of_id) ?? { before: [], after: [] };
+      windows.set(of_id, window);
+      (side > 0 ? window.after : window.before).push(toPromptEpisode(row));
+    }
+    // A union keeps no order: each side nearest first.
+    for (const window of windows.values()) {
+      window.after.sort((a, b) => byTime(a.row, b.row));
+      window.before.sort((a, b) => byTime(b.row, a.row));
+    }
+    return windows;
   }
 
   // ---- scopes ---------------------------------------------------------------------------------
@@ -707,7 +726,10 @@ interface EpisodeWindow {
 }
 
 /** Oldest first, by the time said and then the order written. */
-function byTime(a: OrderedEpisodeRow, b: OrderedEpisodeRow): number {
+function byTime(
+  a: Pick<OrderedEpisodeRow, 'occurred_at' | 'seq'>,
+  b: Pick<OrderedEpisodeRow, 'occurred_at' | 'seq'>,
+): number {
   return Number(a.occurred_at) - Number(b.occurred_at) || Number(a.seq) - Number(b.seq);
 }
 
