@@ -250,11 +250,17 @@ async function insertEpisodes(
       ${summary === undefined}, ${episode.truncated}, ${JSON.stringify(episode.tags)}::jsonb,
       ${episode.occurredAt}::bigint, ${now}::bigint${embeddingValue})`;
   });
-  const result = await sql<EpisodeRow>`insert into memory_episodes
+  const insert = sql<EpisodeRow>`insert into memory_episodes
       (id, user_id, agent_id, thread_id, namespace, message_id, text, summary, unstructured, truncated, tags,
         occurred_at, created_at${embeddingInsert})
     values ${sql.join(values)}
     on conflict (agent_id, message_id) do nothing
-    returning ${sql.join(EPISODE_COLUMNS.map((name) => sql.ref(name)))}`.execute(db);
+    returning ${sql.join(EPISODE_COLUMNS.map((name) => sql.ref(name)))}`;
+  // A turn at a time (one row, no transaction: the same text every time) runs prepared: parsed and
+  // planned once, not at every turn.
+  const result =
+    episodes.length === 1 && db === context.database.kysely
+      ? await context.database.executePrepared(insert.compile(db))
+      : await insert.execute(db);
   return result.rows;
 }

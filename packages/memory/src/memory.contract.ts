@@ -257,6 +257,38 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
       expect(ran.map(([, count]) => count)).toEqual(ran.map(() => 2));
     });
 
+    // A live conversation records a turn at a time: the same one-row insert every time, prepared
+    // once (parsed and planned once, not at every turn).
+    it('records a turn at a time with one statement prepared once', async () => {
+      const memory = await createMemory({ database });
+      const scope = { userId: user() };
+      const inserts = async () =>
+        (
+          await sql<{ executions: number }>`select coalesce(sum(generic_plans + custom_plans), 0)::int as executions
+            from pg_prepared_statements where statement like 'insert into memory_episodes%'`.execute(database.kysely)
+        ).rows[0]!.executions;
+      await memory.recordEpisode({ scope, messages: [{ role: 'user', content: 'first turn' }] });
+      const before = await inserts();
+      expect(before).toBeGreaterThan(0);
+      for (const content of ['second turn', 'third turn', 'fourth turn']) {
+        await memory.recordEpisode({ scope, messageId: content, messages: [{ role: 'user', content }] });
+      }
+      expect(await inserts()).toBe(before + 3);
+      // The same message again writes nothing and returns the stored episode.
+      const again = await memory.recordEpisode({
+        scope,
+        messageId: 'third turn',
+        messages: [{ role: 'user', content: 'x' }],
+      });
+      expect(again.text).toBe('user: third turn');
+      expect((await memory.recentEpisodes(scope, 10)).map((episode) => episode.text)).toEqual([
+        'user: fourth turn',
+        'user: third turn',
+        'user: second turn',
+        'user: first turn',
+      ]);
+    });
+
     it('forgets everything about a user in one call', async () => {
       const memory = await createMemory({ database });
       const userId = user();
