@@ -6,7 +6,7 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisClientLike, RedisStreamsBus } from './index.js';
 import { keySlot } from './redis-slot.js';
-import { OwnRedisCluster, REDIS_CLI_BIN, waitForClusterOk } from './redis-test-support.js';
+import { OwnRedisCluster, REDIS_CLI_BIN, waitForClusterCheck, waitForClusterOk } from './redis-test-support.js';
 
 const run = promisify(execFile);
 
@@ -53,6 +53,17 @@ async function waitForAgreement(ports: readonly number[], timeoutMs = 15_000): P
     if (views.every((view) => view !== undefined && view === views[0])) return;
     if (Date.now() > deadline)
       throw new Error(`the cluster's nodes did not agree on their roles within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A replica in `port`'s view of the cluster, waiting until one is listed. */
+async function aReplica(port: number, timeoutMs = 15_000): Promise<{ id: string; port: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const replica = (await clusterNodes(port)).find((node) => node.role === 'replica');
+    if (replica) return replica;
+    if (Date.now() > deadline) throw new Error(`no replica listed by node ${port} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -140,7 +151,9 @@ describe('RedisStreamsBus on a Redis Cluster that changes under it', () => {
       namespace: `test-${randomUUID()}`,
     });
     const port = cluster.nodes[0]!.port;
-    const replica = (await clusterNodes(port)).find((node) => node.role === 'replica')!;
+    // A cluster just created may not list its replicas yet (CI once read none: "reading 'port'").
+    const replica = await aReplica(port);
+    await waitForAgreement(cluster.nodes.map((node) => node.port));
     const { received } = await trafficThrough(bus, inboxes, total, async () => {
       await run(REDIS_CLI_BIN, ['-p', String(replica.port), 'cluster', 'failover']);
       const deadline = Date.now() + 10_000;
@@ -161,6 +174,8 @@ describe('RedisStreamsBus on a Redis Cluster that changes under it', () => {
     });
     const port = cluster.nodes[1]!.port;
     await waitForAgreement(cluster.nodes.map((node) => node.port));
+    // What the reshard checks before it moves a key (it gives up at once otherwise).
+    await waitForClusterCheck(port);
     const primaries = (await clusterNodes(port)).filter((node) => node.role === 'master' && node.firstSlot >= 0);
     const from = primaries.find((node) => node.firstSlot === 0)!;
     const to = primaries.find((node) => node.id !== from.id)!;

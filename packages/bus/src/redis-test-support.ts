@@ -229,3 +229,21 @@ export async function waitForClusterOk(ports: readonly number[], timeoutMs = 15_
     }
   }
 }
+
+/**
+ * Waits until `redis-cli --cluster check` through `port` passes: every node agrees on the whole
+ * slot configuration, no slot is open (migrating or importing) and all 16,384 are covered.
+ * `--cluster reshard` runs that check first and gives up at once when it fails, which right after
+ * a failover it can while gossip settles, though every node already agrees on roles and first slots.
+ */
+export async function waitForClusterCheck(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const check = spawnSync(REDIS_CLI_BIN, ['--cluster', 'check', `127.0.0.1:${port}`], { encoding: 'utf8' });
+    if (check.status === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`redis-cli --cluster check through ${port} failed for ${timeoutMs} ms:\n${check.stdout}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
