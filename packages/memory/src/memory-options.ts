@@ -79,12 +79,19 @@ export interface RetrieveOptions {
   /**
    * Tokens the rendered memories may take, by the memory's `countTokens`: facts and episodes
    * are added best first until the next one does not fit, so the budget, not a count, decides
-   * how much comes back. A budget too small for one line returns nothing. Default 1000.
+   * how much comes back; what the matches, their replies, the recent episodes and (for a question
+   * about a preference) the asked person's self-disclosures leave is spent on the conversation
+   * around the best matches, nearest turns first. A budget too small for one line returns
+   * nothing. Default 1000.
    */
   maxTokens?: number | undefined;
   /** At most this many facts (a cap within the budget). Default: as many as fit. */
   facts?: number | undefined;
-  /** At most this many relevant episodes, not counting the turns kept around them. Default: as many as fit. */
+  /**
+   * At most this many relevant episodes, not counting the short replies kept with them; with a
+   * cap set, no self-disclosure and no conversation around the matches is added. Default: as
+   * many as fit.
+   */
   relevantEpisodes?: number | undefined;
   /** The most recent episodes to keep besides the relevant ones (after the two best). Default 2. */
   recentEpisodes?: number | undefined;
