@@ -6,7 +6,13 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisClientLike, RedisStreamsBus } from './index.js';
 import { keySlot } from './redis-slot.js';
-import { OwnRedisCluster, REDIS_CLI_BIN, waitForClusterCheck, waitForClusterOk } from './redis-test-support.js';
+import {
+  OwnRedisCluster,
+  pollUntil,
+  REDIS_CLI_BIN,
+  waitForClusterCheck,
+  waitForClusterOk,
+} from './redis-test-support.js';
 
 const run = promisify(execFile);
 
@@ -36,36 +42,31 @@ async function clusterNodes(
  * one: "The specified node ... is not known or not a master").
  */
 async function waitForAgreement(ports: readonly number[], timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const views = await Promise.all(
-      ports.map((port) =>
-        clusterNodes(port).then(
-          (nodes) =>
-            nodes
-              .map((node) => `${node.id} ${node.role} ${node.firstSlot}`)
-              .sort()
-              .join('\n'),
-          () => undefined,
-        ),
-      ),
+  const view = (port: number) =>
+    clusterNodes(port).then(
+      (nodes) =>
+        nodes
+          .map((node) => `${node.id} ${node.role} ${node.firstSlot}`)
+          .sort()
+          .join('\n'),
+      () => undefined,
     );
-    if (views.every((view) => view !== undefined && view === views[0])) return;
-    if (Date.now() > deadline)
-      throw new Error(`the cluster's nodes did not agree on their roles within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await pollUntil(
+    async () => {
+      const views = await Promise.all(ports.map(view));
+      return views.every((seen) => seen !== undefined && seen === views[0]) ? true : undefined;
+    },
+    () => "the cluster's nodes did not agree on their roles",
+    { timeoutMs },
+  );
 }
 
 /** A replica in `port`'s view of the cluster, waiting until one is listed. */
-async function aReplica(port: number, timeoutMs = 15_000): Promise<{ id: string; port: number }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const replica = (await clusterNodes(port)).find((node) => node.role === 'replica');
-    if (replica) return replica;
-    if (Date.now() > deadline) throw new Error(`no replica listed by node ${port} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function aReplica(port: number): Promise<{ id: string; port: number }> {
+  return pollUntil(
+    async () => (await clusterNodes(port)).find((node) => node.role === 'replica'),
+    () => `no replica listed by node ${port}`,
+  );
 }
 
 /**
@@ -156,11 +157,14 @@ describe('RedisStreamsBus on a Redis Cluster that changes under it', () => {
     await waitForAgreement(cluster.nodes.map((node) => node.port));
     const { received } = await trafficThrough(bus, inboxes, total, async () => {
       await run(REDIS_CLI_BIN, ['-p', String(replica.port), 'cluster', 'failover']);
-      const deadline = Date.now() + 10_000;
-      while ((await clusterNodes(replica.port)).find((node) => node.id === replica.id)!.role !== 'master') {
-        if (Date.now() > deadline) throw new Error('the replica did not take over within 10 s');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await pollUntil(
+        async () =>
+          (await clusterNodes(replica.port)).find((node) => node.id === replica.id)?.role === 'master'
+            ? true
+            : undefined,
+        () => 'the replica did not take over',
+        { timeoutMs: 10_000 },
+      );
       await waitForAgreement(cluster.nodes.map((node) => node.port));
     });
     await bus.close();

@@ -217,17 +217,35 @@ export function requireRedisClusterNodes(): Array<{ host: string; port: number }
   });
 }
 
+/**
+ * Calls `probe` every `intervalMs` until it returns something other than `undefined`, and returns
+ * that; throws `failure()`'s message after `timeoutMs`. The cluster tests wait on gossip with it.
+ */
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  failure: () => string,
+  { timeoutMs = 15_000, intervalMs = 50 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`${failure()} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
 /** Resolves once every node says `cluster_state:ok` (slots assigned and agreed on). */
 export async function waitForClusterOk(ports: readonly number[], timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (const port of ports) {
-    for (;;) {
-      const info = spawnSync(REDIS_CLI_BIN, ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' });
-      if (info.stdout?.includes('cluster_state:ok')) break;
-      if (Date.now() > deadline) throw new Error(`Redis Cluster node ${port} not ok within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  const clusterOk = (port: number) =>
+    spawnSync(REDIS_CLI_BIN, ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout?.includes(
+      'cluster_state:ok',
+    );
+  await pollUntil(
+    () => (ports.every(clusterOk) ? true : undefined),
+    () => `Redis Cluster nodes ${ports.join(', ')} not all ok`,
+    { timeoutMs },
+  );
 }
 
 /**
@@ -237,13 +255,14 @@ export async function waitForClusterOk(ports: readonly number[], timeoutMs = 15_
  * a failover it can while gossip settles, though every node already agrees on roles and first slots.
  */
 export async function waitForClusterCheck(port: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const check = spawnSync(REDIS_CLI_BIN, ['--cluster', 'check', `127.0.0.1:${port}`], { encoding: 'utf8' });
-    if (check.status === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`redis-cli --cluster check through ${port} failed for ${timeoutMs} ms:\n${check.stdout}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  let output = '';
+  await pollUntil(
+    () => {
+      const check = spawnSync(REDIS_CLI_BIN, ['--cluster', 'check', `127.0.0.1:${port}`], { encoding: 'utf8' });
+      output = check.stdout ?? '';
+      return check.status === 0 ? true : undefined;
+    },
+    () => `redis-cli --cluster check through ${port} did not pass:\n${output}\n`,
+    { timeoutMs, intervalMs: 100 },
+  );
 }
