@@ -396,10 +396,9 @@ async function scoreMatches<Row>(
  * search score two thirds of the conversation instead of its few matches of the other words
  * (bench/memory: see docs/memory-benchmarks.md), and filled the budget with that speaker's
  * shortest turns, leaving none to the self-disclosure search and the conversation around the
- * matches. Episodes only: a fact
- * is a distilled statement about its subject, so a name there is what the fact is about, and
- * facts are few and short (bench/memory's distill section, tuning seeds: 89.4% -> 91.2% with
- * facts picked by names too, the rows without facts unchanged).
+ * matches. Episodes only: a fact is a distilled statement about its subject, so a name there is
+ * what the fact is about, and facts are few and short (bench/memory's distill section, tuning
+ * seeds: 89.4% -> 91.2% with facts picked by names too, the rows without facts unchanged).
  */
 function selective(terms: readonly Term[], rows: number): readonly Term[] {
   const chosen = terms.filter((term) => term.documents * SELECTING_SHARE <= rows);

@@ -188,8 +188,9 @@ export const NO_CONTEXT: ContextWindows = { hits: 0, radius: 0 };
  * lines the leftover holds: one statement, ~0.04 ms of CPU a turn on PGlite.
  */
 export function contextWindows(matches: number, tokens: number, leftover: number): ContextWindows {
-  const perTurn = Math.max(tokens / Math.max(matches, 1), 1);
-  if (matches === 0 || leftover < perTurn) return NO_CONTEXT;
+  if (matches === 0) return NO_CONTEXT;
+  const perTurn = Math.max(tokens / matches, 1);
+  if (leftover < perTurn) return NO_CONTEXT;
   const turns = Math.min(leftover / perTurn, MAX_CONTEXT_TURNS);
   const hits = Math.min(matches, Math.ceil(turns / 2));
   const radius = Math.min(

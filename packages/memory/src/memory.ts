@@ -376,7 +376,7 @@ export class Memory implements AsyncDisposable {
           const window = windows.get(row.id);
           // The turn just after a match is its reply, placed with it or among the longer replies.
           const before = window?.before[distance - 1];
-          const after = distance > 1 ? window?.after[distance - 1] : undefined;
+          const after = window?.after[distance - 2];
           if (before) context.push(before);
           if (after) context.push(after);
         }
@@ -598,8 +598,9 @@ export class Memory implements AsyncDisposable {
 
   /**
    * The `radius` turns on each side of each of `ids` in its own conversation (same scope
-   * columns), nearest first, in one statement (the radius a parameter: one text, prepared once);
-   * every row read whole into `whole`.
+   * columns), nearest first, in one statement (the radius a parameter: one text, prepared once),
+   * but the turn just after each: its reply, read with the matches (`after[0]` is 2 turns after).
+   * Every row read whole into `whole`.
    */
   async #windows(
     ids: readonly string[],
@@ -611,7 +612,7 @@ export class Memory implements AsyncDisposable {
       select e.id as of_id, n.* from memory_episodes e cross join lateral (
         (select 1 as side, ${columns} from memory_episodes n where ${SAME_CONVERSATION}
           and n.occurred_at >= e.occurred_at and (n.occurred_at, n.seq) > (e.occurred_at, e.seq)
-          order by n.occurred_at, n.seq limit ${radius}::int)
+          order by n.occurred_at, n.seq offset 1 limit ${radius}::int - 1)
         union all
         (select -1 as side, ${columns} from memory_episodes n where ${SAME_CONVERSATION}
           and n.occurred_at <= e.occurred_at and (n.occurred_at, n.seq) < (e.occurred_at, e.seq)
