@@ -33,6 +33,7 @@ import { EPISODE_COLUMNS, type Episode, type EpisodeRow, type Fact, toEpisode } 
 import { type MemoryQueryScope, type MemoryScope, scopeCondition, scopeOwners } from './scope.js';
 import { TableStatistics } from './table-statistics.js';
 import { estimateTokens, type TokenCounter } from './tokens.js';
+import { withVerbForms } from './verb-forms.js';
 
 /** What {@link Memory.retrieve} found, ready for a prompt. */
 export interface RetrievedMemory {
@@ -251,7 +252,7 @@ export class Memory implements AsyncDisposable {
     this.#checkOpen('search');
     const parts = await this.#subQueries(scope, query, signal);
     const [statistics] = await searchStatistics(this.database, scope, [
-      { table: 'memory_episodes', queries: [query, ...parts] },
+      { table: 'memory_episodes', queries: [query, ...parts].map(withVerbForms) },
     ]);
     const { rows } = await this.#rankEpisodes(scope, query, parts, statistics!, limit, signal);
     const whole = await this.#wholeRows(rows.map((row) => row.id));
@@ -302,9 +303,10 @@ export class Memory implements AsyncDisposable {
     const parts = relevantLimit > 0 ? await this.#subQueries(scope, query, signal) : [];
     // The facts' and the episodes' search statistics in one statement.
     const [factStatistics, episodeStatistics] = await searchStatistics(this.database, scope, [
-      { table: 'memory_facts', queries: factLimit > 0 ? [query] : [] },
-      { table: 'memory_episodes', queries: relevantLimit > 0 ? [query, ...parts] : [] },
+      { table: 'memory_facts', queries: factLimit > 0 ? [withVerbForms(query)] : [] },
+      { table: 'memory_episodes', queries: relevantLimit > 0 ? [query, ...parts].map(withVerbForms) : [] },
     ]);
+
     this.#checkOpen('retrieve');
     const { facts, vector } =
       factLimit > 0

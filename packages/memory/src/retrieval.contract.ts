@@ -50,6 +50,18 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     expect(found[0]?.text).toBe('Melanie: I went to a pottery workshop.');
   });
 
+  it('finds the past tense of a did question\'s irregular verb: "did Sam take up" matches "I took up"', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    const turns = fillers(20, (i) => `Ana: The weather was grey again today, day ${i}.`);
+    // Three turns say "sport" and "gym": without "took", one of them outranks the answer.
+    for (const at of [3, 9, 15]) turns[at] = 'Sam: Someone at the gym was going on about sport all morning.';
+    turns[12] = 'Sam: I took up rock climbing at the gym near the station.';
+    await importTurns(memory, userId, turns);
+    const [best] = await memory.searchEpisodes({ userId }, 'What sport did Sam take up at the gym?', 1);
+    expect(best?.text).toBe('Sam: I took up rock climbing at the gym near the station.');
+  });
+
   it('prints when a turn was said, one date header per day in the order said, and orders recency by it', async () => {
     const memory = await createMemory({ database: database() });
     const userId = user();

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { withVerbForms } from './verb-forms.js';
+
+describe('withVerbForms', () => {
+  it("adds the past and participle of a did question's main verb, after its subject", () => {
+    expect(withVerbForms('What sport did Sam take up at the gym?')).toBe(
+      'What sport did Sam take up at the gym? took taken',
+    );
+    expect(withVerbForms('How did she feel after the race?')).toBe('How did she feel after the race? felt');
+    expect(withVerbForms('When did the kids go camping?')).toBe('When did the kids go camping? goes went gone');
+    expect(withVerbForms("When did Ana's mom buy the car?")).toBe("When did Ana's mom buy the car? bought");
+    expect(withVerbForms("Why didn't Ben Carter see it?")).toBe("Why didn't Ben Carter see it? saw seen");
+    expect(withVerbForms('Did you eat there?')).toBe('Did you eat there? ate eaten');
+    expect(withVerbForms('Why didn’t Ana’s dad come?')).toBe('Why didn’t Ana’s dad come? came');
+  });
+
+  it('expands each did clause once', () => {
+    expect(withVerbForms('When did Ana run a race, and where did Ben go?')).toBe(
+      'When did Ana run a race, and where did Ben go? ran goes went gone',
+    );
+    expect(withVerbForms('What did Ana make, and what did Ben make?')).toBe(
+      'What did Ana make, and what did Ben make? made',
+    );
+  });
+
+  it('leaves an infinitive, a regular verb and a question without did as they are', () => {
+    for (const question of [
+      // The answer says "I agreed to get ...": the infinitive keeps its form.
+      'What did Ana agree to get for the cats?',
+      'When did Ben paint the sunrise?',
+      'Where does Ana work now?',
+      'Which game do Ana and Ben both play?',
+      'What did Ana?',
+      '',
+    ])
+      expect(withVerbForms(question)).toBe(question);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * English irregular verbs, for search. A "did" question asks with its main verb in the base form
+ * ("What did Sam take up?", "When did Ana go to Leeds?", "How did Ben feel?") and the answer was
+ * said in the past ("I took up climbing", "I went to Leeds", "I felt so proud"). Postgres's
+ * `english` stemmer joins regular forms only (played, playing -> play), so such a question is
+ * searched with its verb's irregular forms too ({@link withVerbForms}); nothing changes in what is
+ * stored.
+ *
+ * Each family is the base form, then its past and its participle (and a form the stemmer keeps
+ * apart: "goes" -> "goe"). Left out: be, have, do (stop words); verbs whose forms are all alike
+ * (put, cut, read); and those whose past is more often another word in conversation: win ("won't"
+ * is split into "won" and "t"), bite ("a bit"), rise, spring, lie, lay, bear, grind, wind, dive,
+ * bind.
+ */
+const FAMILIES = `arise arose arisen|awake awoke awoken|beat beaten|become became|begin began begun|
+bend bent|bleed bled|blow blew blown|break broke broken|breed bred|bring brought|build built|
+burn burnt|buy bought|catch caught|choose chose chosen|cling clung|come came|creep crept|deal dealt|
+dig dug|draw drew drawn|dream dreamt|drink drank drunk|drive drove driven|eat ate eaten|
+fall fell fallen|feed fed|feel felt|fight fought|find found|flee fled|fly flew flown|
+forbid forbade forbidden|forget forgot forgotten|forgive forgave forgiven|freeze froze frozen|
+get got gotten|give gave given|go goes went gone|grow grew grown|hang hung|hear heard|hide hid hidden|
+hold held|keep kept|kneel knelt|know knew known|lead led|leap leapt|learn learnt|leave left|lend lent|
+light lit|lose lost|make made|mean meant|meet met|pay paid|ride rode ridden|ring rang rung|run ran|
+say said|see saw seen|seek sought|sell sold|send sent|sew sewn|shake shook shaken|shine shone|
+shoot shot|show shown|shrink shrank shrunk|sing sang sung|sink sank sunk|sit sat|sleep slept|
+slide slid|speak spoke spoken|spend spent|spin spun|stand stood|steal stole stolen|stick stuck|
+sting stung|strike struck|swear swore sworn|sweep swept|swim swam swum|swing swung|take took taken|
+teach taught|tear tore torn|tell told|think thought|throw threw thrown|understand understood|
+wake woke woken|wear wore worn|weave wove woven|weep wept|withdraw withdrew withdrawn|
+write wrote written`;
+
+/** Each base form -> its other forms. */
+const OTHER_FORMS: ReadonlyMap<string, readonly string[]> = new Map(
+  FAMILIES.split('|').map((family) => {
+    const [base, ...forms] = family.trim().split(/\s+/);
+    return [base!, forms] as const;
+  }),
+);
+
+const WORD = /[\p{L}'’]+/gu;
+
+/** Subject pronouns, and determiners whose noun is the subject ("did the kids", "did her mom"). */
+const PRONOUN = new Set(['i', 'you', 'he', 'she', 'it', 'we', 'they']);
+const DETERMINER = new Set(['the', 'a', 'an', 'his', 'her', 'their', 'my', 'your', 'our', 'its']);
+
+/**
+ * The first word of `words` that is not the subject: a capitalised word, a pronoun, a determiner
+ * or a possessive ("Ana's") and its noun.
+ */
+function mainVerb(words: readonly string[]): string | undefined {
+  for (let index = 0; index < words.length; index++) {
+    const word = words[index]!;
+    const lower = word.toLowerCase();
+    if (DETERMINER.has(lower) || /['’]s$/.test(lower)) index++;
+    else if (!/^\p{Lu}/u.test(word) && !PRONOUN.has(lower)) return lower;
+  }
+  return undefined;
+}
+
+/**
+ * `query` with the past and participle of the main verb of each of its "did" questions appended
+ * ("What did Sam take up?" -> "What did Sam take up? took taken"); `query` itself when it has
+ * none. The main verb is the first word after "did" that is not its subject ({@link mainVerb}); an
+ * infinitive after it stays as it is in the answer ("What did Ana agree to get?": "I agreed to
+ * get ..."), so it is not expanded.
+ */
+export function withVerbForms(query: string): string {
+  const added = new Set<string>();
+  // What follows each "did" up to the end of its sentence.
+  for (const clause of query.split(/\bdid(?:n['’]t|\s+not)?\b/iu).slice(1)) {
+    const words = clause.split(/[?.!;]/u)[0]!.match(WORD) ?? [];
+    for (const form of OTHER_FORMS.get(mainVerb(words) ?? '') ?? []) added.add(form);
+  }
+  return added.size === 0 ? query : `${query} ${[...added].join(' ')}`;
+}
