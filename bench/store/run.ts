@@ -107,61 +107,64 @@ async function benchStartup(): Promise<void> {
     return ms;
   };
   const directory = await mkdtemp(path.join(tmpdir(), 'agentrix-bench-'));
-  const templates = path.join(directory, 'templates');
-  const fresh = path.join(directory, 'fresh');
-  const initdb = { templateDirectory: false } as const;
-  const cached = { templateDirectory: templates };
-  const vectorInitdb = await time('PGlite memory://, pgvector: initdb (before)', () =>
-    openDatabase('memory://', initdb),
-  );
-  const plainInitdb = await time('PGlite memory://, no pgvector: initdb (before)', () =>
-    openDatabase('memory://', { ...initdb, vector: 'off' }),
-  );
-  await time('PGlite memory://, pgvector: first open, makes the template', () => openDatabase('memory://', cached));
-  await time('PGlite memory://, no pgvector: first open, makes the template', () =>
-    openDatabase('memory://', { ...cached, vector: 'off' }),
-  );
-  await time(
-    'PGlite memory://, pgvector: from the template',
-    () => openDatabase('memory://', cached),
-    vectorInitdb,
-    VECTOR_TARGET_MS,
-  );
-  await time(
-    'PGlite memory://, no pgvector: from the template',
-    () => openDatabase('memory://', { ...cached, vector: 'off' }),
-    plainInitdb,
-    PLAIN_TARGET_MS,
-  );
-  const storeInitdb = await time('createAgentrixStore memory:// (initdb + migrations, before)', () =>
-    createAgentrixStore({ url: 'memory://', ...initdb }),
-  );
-  await time('createAgentrixStore memory://: first open, makes the migrated template', () =>
-    createAgentrixStore({ url: 'memory://', ...cached }),
-  );
-  await time(
-    'createAgentrixStore memory:// (migrated template)',
-    () => createAgentrixStore({ url: 'memory://', ...cached }),
-    storeInitdb,
-    VECTOR_TARGET_MS,
-  );
-  await time('createAgentrixStore memory://, no pgvector: first open, makes the migrated template', () =>
-    createAgentrixStore({ url: 'memory://', ...cached, vector: 'off' }),
-  );
-  await time(
-    'createAgentrixStore memory://, no pgvector (migrated template)',
-    () => createAgentrixStore({ url: 'memory://', ...cached, vector: 'off' }),
-    storeInitdb,
-    PLAIN_TARGET_MS,
-  );
-  const directoryInitdb = await time('PGlite new directory: initdb (before)', () =>
-    openDatabase(path.join(directory, 'initdb'), initdb),
-  );
-  await time('PGlite new directory: from the template', () => openDatabase(fresh, cached), directoryInitdb);
-  await time('PGlite directory (reopen existing)', () => openDatabase(fresh));
-  if (process.env.DATABASE_URL)
-    await time('Postgres (pool, first connection)', () => openDatabase(process.env.DATABASE_URL!));
-  await rm(directory, { recursive: true, force: true });
+  try {
+    const templates = path.join(directory, 'templates');
+    const fresh = path.join(directory, 'fresh');
+    const initdb = { templateDirectory: false } as const;
+    const cached = { templateDirectory: templates };
+    const vectorInitdb = await time('PGlite memory://, pgvector: initdb (before)', () =>
+      openDatabase('memory://', initdb),
+    );
+    const plainInitdb = await time('PGlite memory://, no pgvector: initdb (before)', () =>
+      openDatabase('memory://', { ...initdb, vector: 'off' }),
+    );
+    await time('PGlite memory://, pgvector: first open, makes the template', () => openDatabase('memory://', cached));
+    await time('PGlite memory://, no pgvector: first open, makes the template', () =>
+      openDatabase('memory://', { ...cached, vector: 'off' }),
+    );
+    await time(
+      'PGlite memory://, pgvector: from the template',
+      () => openDatabase('memory://', cached),
+      vectorInitdb,
+      VECTOR_TARGET_MS,
+    );
+    await time(
+      'PGlite memory://, no pgvector: from the template',
+      () => openDatabase('memory://', { ...cached, vector: 'off' }),
+      plainInitdb,
+      PLAIN_TARGET_MS,
+    );
+    const storeInitdb = await time('createAgentrixStore memory:// (initdb + migrations, before)', () =>
+      createAgentrixStore({ url: 'memory://', ...initdb }),
+    );
+    await time('createAgentrixStore memory://: first open, makes the migrated template', () =>
+      createAgentrixStore({ url: 'memory://', ...cached }),
+    );
+    await time(
+      'createAgentrixStore memory:// (migrated template)',
+      () => createAgentrixStore({ url: 'memory://', ...cached }),
+      storeInitdb,
+      VECTOR_TARGET_MS,
+    );
+    await time('createAgentrixStore memory://, no pgvector: first open, makes the migrated template', () =>
+      createAgentrixStore({ url: 'memory://', ...cached, vector: 'off' }),
+    );
+    await time(
+      'createAgentrixStore memory://, no pgvector (migrated template)',
+      () => createAgentrixStore({ url: 'memory://', ...cached, vector: 'off' }),
+      storeInitdb,
+      PLAIN_TARGET_MS,
+    );
+    const directoryInitdb = await time('PGlite new directory: initdb (before)', () =>
+      openDatabase(path.join(directory, 'initdb'), initdb),
+    );
+    await time('PGlite new directory: from the template', () => openDatabase(fresh, cached), directoryInitdb);
+    await time('PGlite directory (reopen existing)', () => openDatabase(fresh));
+    if (process.env.DATABASE_URL)
+      await time('Postgres (pool, first connection)', () => openDatabase(process.env.DATABASE_URL!));
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
   printTable({
     title: 'Opening a database',
     headers: ['database', 'ms', 'vs before', 'target', 'status'],

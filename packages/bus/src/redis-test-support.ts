@@ -63,7 +63,13 @@ export class OwnRedisServer {
       options.args ?? [],
       options.launcher ?? [],
     );
-    await server.restart();
+    try {
+      await server.restart();
+    } catch (error) {
+      // A server that did not start leaves no process and no temp dir behind.
+      await server.stop();
+      throw error;
+    }
     return server;
   }
 
