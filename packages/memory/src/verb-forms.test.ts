@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_QUERY_LENGTH } from './lexical-search.js';
 import { withVerbForms } from './verb-forms.js';
 
 describe('withVerbForms', () => {
@@ -34,5 +35,16 @@ describe('withVerbForms', () => {
       '',
     ])
       expect(withVerbForms(question)).toBe(question);
+  });
+
+  it('reads what a search reads of a huge query, and keeps the forms within it', () => {
+    const huge = `What did Sam take up? ${'and more words '.repeat(10_000)}`;
+    const searched = withVerbForms(huge);
+    expect(searched.length).toBeLessThanOrEqual(MAX_QUERY_LENGTH);
+    expect(searched.endsWith(' took taken')).toBe(true);
+    expect(searched.startsWith('What did Sam take up? and more words')).toBe(true);
+    // A "did" past the searched characters is not read.
+    const late = `${'x '.repeat(MAX_QUERY_LENGTH)} did Sam take up?`;
+    expect(withVerbForms(late)).toBe(late);
   });
 });

@@ -12,6 +12,8 @@
  * is split into "won" and "t"), bite ("a bit"), rise, spring, lie, lay, bear, grind, wind, dive,
  * bind.
  */
+import { MAX_QUERY_LENGTH } from './lexical-search.js';
+
 const FAMILIES = `arise arose arisen|awake awoke awoken|beat beaten|become became|begin began begun|
 bend bent|bleed bled|blow blew blown|break broke broken|breed bred|bring brought|build built|
 burn burnt|buy bought|catch caught|choose chose chosen|cling clung|come came|creep crept|deal dealt|
@@ -62,14 +64,18 @@ function mainVerb(words: readonly string[]): string | undefined {
  * ("What did Sam take up?" -> "What did Sam take up? took taken"); `query` itself when it has
  * none. The main verb is the first word after "did" that is not its subject ({@link mainVerb}); an
  * infinitive after it stays as it is in the answer ("What did Ana agree to get?": "I agreed to
- * get ..."), so it is not expanded.
+ * get ..."), so it is not expanded. Only the first {@link MAX_QUERY_LENGTH} characters are read,
+ * as a search does, and a longer query is cut so that the forms fit within them.
  */
 export function withVerbForms(query: string): string {
+  const searched = query.slice(0, MAX_QUERY_LENGTH);
   const added = new Set<string>();
   // What follows each "did" up to the end of its sentence.
-  for (const clause of query.split(/\bdid(?:n['’]t|\s+not)?\b/iu).slice(1)) {
+  for (const clause of searched.split(/\bdid(?:n['’]t|\s+not)?\b/iu).slice(1)) {
     const words = clause.split(/[?.!;]/u)[0]!.match(WORD) ?? [];
     for (const form of OTHER_FORMS.get(mainVerb(words) ?? '') ?? []) added.add(form);
   }
-  return added.size === 0 ? query : `${query} ${[...added].join(' ')}`;
+  if (added.size === 0) return query;
+  const forms = [...added].join(' ');
+  return `${searched.slice(0, MAX_QUERY_LENGTH - forms.length - 1)} ${forms}`;
 }
