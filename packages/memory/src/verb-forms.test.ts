@@ -12,6 +12,10 @@ describe('withVerbForms', () => {
     expect(withVerbForms("When did Ana's mom buy the car?")).toBe("When did Ana's mom buy the car? bought");
     expect(withVerbForms("Why didn't Ben Carter see it?")).toBe("Why didn't Ben Carter see it? saw seen");
     expect(withVerbForms('Did you eat there?')).toBe('Did you eat there? ate eaten');
+    expect(withVerbForms('When did Jon and Gina meet?')).toBe('When did Jon and Gina meet? met');
+    expect(withVerbForms('Where did Ana and her sister fly to?')).toBe(
+      'Where did Ana and her sister fly to? flew flown',
+    );
     expect(withVerbForms('Why didn’t Ana’s dad come?')).toBe('Why didn’t Ana’s dad come? came');
   });
 

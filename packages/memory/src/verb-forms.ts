@@ -44,17 +44,19 @@ const WORD = /[\p{L}'’]+/gu;
 /** Subject pronouns, and determiners whose noun is the subject ("did the kids", "did her mom"). */
 const PRONOUN = new Set(['i', 'you', 'he', 'she', 'it', 'we', 'they']);
 const DETERMINER = new Set(['the', 'a', 'an', 'his', 'her', 'their', 'my', 'your', 'our', 'its']);
+/** Words that join two subjects ("did Ana and Ben go"). */
+const JOINS = new Set(['and', 'or']);
 
 /**
- * The first word of `words` that is not the subject: a capitalised word, a pronoun, a determiner
- * or a possessive ("Ana's") and its noun.
+ * The first word of `words` that is not the subject: capitalised words, pronouns, a determiner
+ * or a possessive ("Ana's") and its noun, and the "and" between two of them.
  */
 function mainVerb(words: readonly string[]): string | undefined {
   for (let index = 0; index < words.length; index++) {
     const word = words[index]!;
     const lower = word.toLowerCase();
     if (DETERMINER.has(lower) || /['’]s$/.test(lower)) index++;
-    else if (!/^\p{Lu}/u.test(word) && !PRONOUN.has(lower)) return lower;
+    else if (!/^\p{Lu}/u.test(word) && !PRONOUN.has(lower) && !(index > 0 && JOINS.has(lower))) return lower;
   }
   return undefined;
 }
