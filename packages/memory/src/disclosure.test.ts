@@ -9,6 +9,9 @@ describe('asksPreference', () => {
       'Is Ana more of an active person or a homebody?',
       'What kind of music does Ben enjoy?',
       'What might Ana think of a farm stay?',
+      'What pastime do Ana and Ben both enjoy?',
+      'What hobby do both Ana and Ben share?',
+      "What are Ben's interests?",
     ])
       expect(asksPreference(question), question).toBe(true);
     for (const question of ['When did Ana adopt the dog?', 'What did Ben agree to get for the cats?'])
@@ -30,6 +33,9 @@ describe('disclosureScore', () => {
       3,
     );
     expect(disclosureScore('I love slowing down.')).toBe(1);
+    expect(disclosureScore('Puzzles are my secret addiction, I just finished a map of the world.')).toBe(1);
+    expect(disclosureScore("I'm hooked on crosswords.")).toBe(1);
+    expect(disclosureScore('A friend of hers is obsessed with sport.')).toBe(0);
     expect(disclosureScore('I love how you always make time for your family.')).toBe(0);
     expect(disclosureScore('She loves the hills and always walks there.')).toBe(0);
     expect(disclosureScore('I went to the shop.')).toBe(0);

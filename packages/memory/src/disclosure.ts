@@ -14,10 +14,11 @@ const NAME = /^\p{Lu}\p{Ll}+$/u;
 
 /**
  * A question about a person's likely preference or disposition: a hypothetical ("Would Ana ...",
- * "... likely ...", "might") or a preference asked outright ("prefer", "rather", "enjoy", "more of
- * a ... or ...").
+ * "... likely ...", "might"), a preference asked outright ("prefer", "rather", "enjoy", "more of
+ * a ... or ...") or what they like to do ("hobby", "pastime", "interests").
  */
-const PREFERENCE_QUESTION = /\b(?:would|might|likely|prefers?|rather|enjoys?)\b|\bmore of an?\b/i;
+const PREFERENCE_QUESTION =
+  /\b(?:would|might|likely|prefers?|rather|enjoys?|hobby|hobbies|pastimes?|interests?)\b|\bmore of an?\b/i;
 
 /** The first person singular: the speaker talks about themself. */
 const FIRST_PERSON = /\b(?:i|i'm|i've|i'd|i'll|me|my|myself)\b/i;
@@ -25,16 +26,19 @@ const FIRST_PERSON = /\b(?:i|i'm|i've|i'd|i'll|me|my|myself)\b/i;
 const SECOND_PERSON = /\b(?:you|your|you're|yours|yourself)\b/i;
 /**
  * The kinds of word that mark a statement of feeling, preference or habit: a verb of liking, a
- * feeling, a need, and the generalising words of a disposition ("always", "never", "every", "more
- * than anything"). Written from the tuning seeds' statements and the general kinds they belong to;
- * a longer list (happiest, care, best, rather, "makes me", "idea of", ...) gained held-out
- * questions the tuning seeds did not ask for and lost tuning ones (docs/memory-benchmarks.md).
+ * feeling, a need, the generalising words of a disposition ("always", "never", "every", "more
+ * than anything"), and a habit too strong to drop ("addicted", "obsessed", "hooked"). Written
+ * from the tuning seeds' statements and the general kinds they belong to; a longer list
+ * (happiest, care, best, rather, "makes me", "idea of", ...) gained held-out questions the tuning
+ * seeds did not ask for and lost tuning ones, and "really" ("really into") lost tuning ones
+ * (docs/memory-benchmarks.md, sessions 11 and 15).
  */
 const MARKER_WORDS: readonly (readonly string[])[] = [
   ['love', 'loves', 'enjoy', 'enjoys', 'hate', 'hates', 'prefer', 'prefers'],
   ['feel', 'feels', 'calm'],
   ['need', 'needs'],
   ['always', 'never', 'every', 'whole', 'anything', 'nothing'],
+  ['addiction', 'addicted', 'obsessed', 'hooked'],
 ];
 /** Each kind as one pattern, and "more than" ("more than anything"), a kind of its own. */
 const MARKERS: readonly RegExp[] = [

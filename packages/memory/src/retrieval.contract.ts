@@ -383,6 +383,25 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     expect(fact.episodes.map((episode) => episode.text)).not.toContain(disclosure);
   });
 
+  it('spends what the matches leave on both asked people’s statements of habit, for a question about a hobby', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    // Neither shares a word with the question; in another thread, so only the disclosure search finds them.
+    const ana = 'Ana: Puzzles are my secret addiction, I just finished a map of the world.';
+    const ben = 'Ben: I have been doing jigsaw puzzles every night, a thousand pieces at a time.';
+    await importTurns(memory, userId, [ana, 'Ana: The bus was late.', ben], MAY_8 - 86_400_000, 'evening');
+    await importTurns(memory, userId, [
+      'Ben: My dad says everyone needs a hobby.',
+      ...fillers(30, (i) => `${i % 2 ? 'Ana' : 'Ben'}: The bus was late again, stop ${i}.`),
+    ]);
+    const found = await memory.retrieve({
+      scope: { userId },
+      query: 'What hobby do Ana and Ben both have?',
+      maxTokens: 300,
+    });
+    expect(found.episodes.map((episode) => episode.text)).toEqual(expect.arrayContaining([ana, ben]));
+  });
+
   it('searches vectors through an HNSW index when pgvector is loaded, one user among many', async () => {
     const memory = await createMemory({ database: database(), embedder: embedder() });
     const indexes = await sql<{ indexname: string }>`select indexname from pg_indexes
