@@ -13,6 +13,7 @@ describe('withVerbForms', () => {
     expect(withVerbForms("Why didn't Ben Carter see it?")).toBe("Why didn't Ben Carter see it? saw seen");
     expect(withVerbForms('Did you eat there?')).toBe('Did you eat there? ate eaten');
     expect(withVerbForms('When did Jon and Gina meet?')).toBe('When did Jon and Gina meet? met');
+    expect(withVerbForms('When did Ana first run 15 km?')).toBe('When did Ana first run 15 km? ran');
     expect(withVerbForms('Where did Ana and her sister fly to?')).toBe(
       'Where did Ana and her sister fly to? flew flown',
     );

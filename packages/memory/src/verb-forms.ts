@@ -46,17 +46,33 @@ const PRONOUN = new Set(['i', 'you', 'he', 'she', 'it', 'we', 'they']);
 const DETERMINER = new Set(['the', 'a', 'an', 'his', 'her', 'their', 'my', 'your', 'our', 'its']);
 /** Words that join two subjects ("did Ana and Ben go"). */
 const JOINS = new Set(['and', 'or']);
+/** Adverbs said between the subject and the verb ("When did Ana first run 15 km?"). */
+const ADVERBS = new Set([
+  'first',
+  'last',
+  'ever',
+  'never',
+  'actually',
+  'really',
+  'finally',
+  'just',
+  'also',
+  'still',
+  'recently',
+]);
 
 /**
  * The first word of `words` that is not the subject: capitalised words, pronouns, a determiner
- * or a possessive ("Ana's") and its noun, and the "and" between two of them.
+ * or a possessive ("Ana's") and its noun, the "and" between two of them, and an adverb before the
+ * verb.
  */
 function mainVerb(words: readonly string[]): string | undefined {
   for (let index = 0; index < words.length; index++) {
     const word = words[index]!;
     const lower = word.toLowerCase();
     if (DETERMINER.has(lower) || /['’]s$/.test(lower)) index++;
-    else if (!/^\p{Lu}/u.test(word) && !PRONOUN.has(lower) && !(index > 0 && JOINS.has(lower))) return lower;
+    else if (!/^\p{Lu}/u.test(word) && !PRONOUN.has(lower) && !ADVERBS.has(lower) && !(index > 0 && JOINS.has(lower)))
+      return lower;
   }
   return undefined;
 }
