@@ -70,9 +70,14 @@ function mainVerb(words: readonly string[]): string | undefined {
   for (let index = 0; index < words.length; index++) {
     const word = words[index]!;
     const lower = word.toLowerCase();
-    if (DETERMINER.has(lower) || /['’]s$/.test(lower)) index++;
-    else if (!/^\p{Lu}/u.test(word) && !PRONOUN.has(lower) && !ADVERBS.has(lower) && !(index > 0 && JOINS.has(lower)))
-      return lower;
+    // A determiner or a possessive: the noun after it is the subject too.
+    if (DETERMINER.has(lower) || /['’]s$/.test(lower)) {
+      index++;
+      continue;
+    }
+    const beforeVerb =
+      /^\p{Lu}/u.test(word) || PRONOUN.has(lower) || ADVERBS.has(lower) || (index > 0 && JOINS.has(lower));
+    if (!beforeVerb) return lower;
   }
   return undefined;
 }
