@@ -205,7 +205,11 @@ export class Memory implements AsyncDisposable {
     signal?: AbortSignal,
   ): Promise<{ facts: Array<Fact & { score: number }>; vector: boolean }> {
     this.#checkOpen('search');
-    return searchFacts(this.#context, scope, query, limit, signal);
+    // Searched as retrieve searches them: a "did" question with its irregular verb's forms.
+    const [statistics] = await searchStatistics(this.database, scope, [
+      { table: 'memory_facts', queries: [withVerbForms(query)] },
+    ]);
+    return searchFacts(this.#context, scope, query, limit, signal, statistics![0]);
   }
 
   // ---- episodic memory ------------------------------------------------------------------------
@@ -306,7 +310,6 @@ export class Memory implements AsyncDisposable {
       { table: 'memory_facts', queries: factLimit > 0 ? [withVerbForms(query)] : [] },
       { table: 'memory_episodes', queries: relevantLimit > 0 ? [query, ...parts].map(withVerbForms) : [] },
     ]);
-
     this.#checkOpen('retrieve');
     const { facts, vector } =
       factLimit > 0

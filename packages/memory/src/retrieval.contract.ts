@@ -60,6 +60,15 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     await importTurns(memory, userId, turns);
     const [best] = await memory.searchEpisodes({ userId }, 'What sport did Sam take up at the gym?', 1);
     expect(best?.text).toBe('Sam: I took up rock climbing at the gym near the station.');
+    // Facts too: written first, the answer loses the tie on "Sam" to the newer ones without "took".
+    const scope = { userId };
+    await memory.remember({ scope, key: 'climbing', text: 'Sam took up rock climbing in May.' });
+    await memory.remember({ scope, key: 'tea', text: 'Sam drinks green tea in the morning.' });
+    await memory.remember({ scope, key: 'home', text: 'Sam lives near the station.' });
+    const { facts } = await memory.searchFacts(scope, 'What did Sam take up?', 1);
+    expect(facts[0]?.key).toBe('climbing');
+    const retrieved = await memory.retrieve({ scope, query: 'What did Sam take up?', facts: 1, maxTokens: 1000 });
+    expect(retrieved.facts.map((fact) => fact.key)).toEqual(['climbing']);
   });
 
   it('prints when a turn was said, one date header per day in the order said, and orders recency by it', async () => {
