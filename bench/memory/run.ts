@@ -144,8 +144,7 @@ class Tally {
 
   /** Recall with each kind weighed by its share of LoCoMo's questions ({@link LOCOMO_MIX}), not of this set's. */
   locomoWeighted(): number {
-    const total = Object.values(LOCOMO_MIX).reduce((sum, count) => sum + count, 0);
-    return QUESTION_KINDS.reduce((sum, kind) => sum + (this.recall(kind) * LOCOMO_MIX[kind]) / total, 0);
+    return QUESTION_KINDS.reduce((sum, kind) => sum + (this.recall(kind) * LOCOMO_MIX[kind]) / LOCOMO_TOTAL, 0);
   }
 }
 
@@ -161,6 +160,11 @@ const LOCOMO_MIX: Record<QuestionKind, number> = {
   temporal: 321,
   'open-domain': 96,
 };
+const LOCOMO_TOTAL = QUESTION_KINDS.reduce((sum, kind) => sum + LOCOMO_MIX[kind], 0);
+/** "single-hop 55%, multi-hop 18%, ...": LOCOMO_MIX as shares. */
+const LOCOMO_SHARES = QUESTION_KINDS.map(
+  (kind) => `${kind} ${Math.round((100 * LOCOMO_MIX[kind]) / LOCOMO_TOTAL)}%`,
+).join(', ');
 
 /** Plain BM25 over single turns; the top turns fill the budget as `(date) Name: text` lines. */
 function bm25Retrieve(index: Bm25Index<Turn>, query: string, budget: number): { found: Set<string>; tokens: number } {
@@ -463,7 +467,7 @@ async function recallSection({ name, conversations, prefix }: RecallSet): Promis
     notes: [
       `Full context: ${formatNumber(fullTokens / conversations.length)} tokens a conversation on average (o200k); the budget is ${BUDGET_SHARE * 100}% of it.`,
       `recall: questions whose evidence turns were all retrieved; evidence turns: share of all evidence turns. Target >= 90% overall, multi-hop >= 80%: ${status(retrieval.recall() >= 0.9 && retrieval.recall('multi-hop') >= 0.8)}.`,
-      `Recall with the kinds weighed as LoCoMo's questions (single-hop 55%, multi-hop 18%, temporal 21%, open-domain 6%): memory.retrieve ${percent(retrieval.locomoWeighted())} at ${BUDGET_SHARE * 100}%, ${percent(tight.locomoWeighted())} at ${TIGHT_SHARE * 100}%; withMemory ${percent(wrapped.locomoWeighted())}; BM25 ${percent(baseline.locomoWeighted())}.`,
+      `Recall with the kinds weighed as LoCoMo's questions (${LOCOMO_SHARES}): memory.retrieve ${percent(retrieval.locomoWeighted())} at ${BUDGET_SHARE * 100}%, ${percent(tight.locomoWeighted())} at ${TIGHT_SHARE * 100}%; withMemory ${percent(wrapped.locomoWeighted())}; BM25 ${percent(baseline.locomoWeighted())}.`,
       `Lexical ceiling: ${reachable} of ${questions} questions (${percent(reachable / questions)}) have evidence a word search can reach (each evidence turn shares a word other than the speakers' names with the question, or replies to a turn that does, or shares one with such a turn); memory.retrieve finds ${percent(retrieval.recall('reachable'))} of them and ${percent(retrieval.recall('unreachable'))} of the other ${questions - reachable}.`,
       `A question's words other than the speakers' names match ${median(matches)} of its conversation's turns (median; ${Math.min(...matches)} to ${Math.max(...matches)}).`,
       missed.retrieval.note(`memory.retrieve at ${BUDGET_SHARE * 100}%`, Math.round(turns / conversations.length)),

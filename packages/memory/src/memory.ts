@@ -306,9 +306,10 @@ export class Memory implements AsyncDisposable {
     // The parts of a multi-part question (by the model when one is set), searched with it.
     const parts = relevantLimit > 0 ? await this.#subQueries(scope, query, signal) : [];
     // The facts' and the episodes' search statistics in one statement.
+    const asked = withVerbForms(query);
     const [factStatistics, episodeStatistics] = await searchStatistics(this.database, scope, [
-      { table: 'memory_facts', queries: factLimit > 0 ? [withVerbForms(query)] : [] },
-      { table: 'memory_episodes', queries: relevantLimit > 0 ? [query, ...parts].map(withVerbForms) : [] },
+      { table: 'memory_facts', queries: factLimit > 0 ? [asked] : [] },
+      { table: 'memory_episodes', queries: relevantLimit > 0 ? [asked, ...parts.map(withVerbForms)] : [] },
     ]);
     this.#checkOpen('retrieve');
     const { facts, vector } =
@@ -328,18 +329,16 @@ export class Memory implements AsyncDisposable {
       recentLimit > 0 && budget > 0 ? recentLimit : 0,
       rows.slice(0, lines.within).map((row) => row.id),
     );
-    const hits: PromptHit<PromptEpisodeOf>[] = rows.map((row) => {
+    // A short reply goes with its match; a longer one (an answer after a matched question) fills
+    // what the matches leave. Each reply counted once.
+    const hits: PromptHit<PromptEpisodeOf>[] = [];
+    const rest: PromptEpisodeOf[] = [];
+    for (const row of rows) {
       const reply = replies.get(row.id);
-      return {
-        episode: toPromptEpisode(row),
-        neighbours: reply && countTokens(reply.text) <= NEIGHBOUR_TOKENS ? [reply] : [],
-      };
-    });
-    // A longer reply (an answer after a matched question) fills what the matches leave.
-    const rest = rows.flatMap((row) => {
-      const reply = replies.get(row.id);
-      return reply && countTokens(reply.text) > NEIGHBOUR_TOKENS ? [reply] : [];
-    });
+      const short = reply !== undefined && countTokens(reply.text) <= NEIGHBOUR_TOKENS;
+      hits.push({ episode: toPromptEpisode(row), neighbours: short ? [reply] : [] });
+      if (reply !== undefined && !short) rest.push(reply);
+    }
     // A question about what a person would like, whose matches leave budget: that person's own
     // statements of feeling, preference or habit fill the rest (see disclosure.ts and DISCLOSURE_CANDIDATES).
     // The person is one the question names who said one of the turns read so far. They are
