@@ -71,6 +71,18 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     expect(retrieved.facts.map((fact) => fact.key)).toEqual(['climbing']);
   });
 
+  it('finds the past of a perfect question\'s irregular participle: "has Sam seen" matches "we saw"', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    const turns = fillers(20, (i) => `Ana: The weather was grey again today, day ${i}.`);
+    // Three turns say "bands" and "live": without "saw", one of them outranks the answer.
+    for (const at of [3, 9, 15]) turns[at] = 'Sam: My cousin never stops talking about bands that play live.';
+    turns[12] = 'Sam: We saw two bands live at the harbour festival, loud and brilliant.';
+    await importTurns(memory, userId, turns);
+    const [best] = await memory.searchEpisodes({ userId }, 'What bands has Sam seen live?', 1);
+    expect(best?.text).toBe('Sam: We saw two bands live at the harbour festival, loud and brilliant.');
+  });
+
   it('prints when a turn was said, one date header per day in the order said, and orders recency by it', async () => {
     const memory = await createMemory({ database: database() });
     const userId = user();

@@ -20,6 +20,18 @@ describe('withVerbForms', () => {
     expect(withVerbForms('Why didn’t Ana’s dad come?')).toBe('Why didn’t Ana’s dad come? came');
   });
 
+  it("adds the base and past of a perfect question's irregular participle", () => {
+    expect(withVerbForms('What bands has Ana seen live?')).toBe('What bands has Ana seen live? see saw');
+    expect(withVerbForms('Where have Ana and her kids gone camping?')).toBe(
+      'Where have Ana and her kids gone camping? go goes went',
+    );
+    expect(withVerbForms('What items has Ana bought?')).toBe('What items has Ana bought? buy');
+    expect(withVerbForms("Hasn't Ben ever ridden a horse?")).toBe("Hasn't Ben ever ridden a horse? ride rode");
+    expect(withVerbForms('What had they written by then?')).toBe('What had they written by then? write wrote');
+    // "been" is the perfect continuous, not the main verb.
+    expect(withVerbForms('What has Ana been drinking?')).toBe('What has Ana been drinking? drank drunk');
+  });
+
   it('expands each did clause once', () => {
     expect(withVerbForms('When did Ana run a race, and where did Ben go?')).toBe(
       'When did Ana run a race, and where did Ben go? ran goes went gone',
@@ -37,6 +49,12 @@ describe('withVerbForms', () => {
       'Where does Ana work now?',
       'Which game do Ana and Ben both play?',
       'What did Ana?',
+      // "have" as the main verb: no verb after its object.
+      'Do Ana and Ben have a dog?',
+      'What pets does Ana have?',
+      'Which kind of music do Ana and Ben have in common?',
+      'How long has Ana had her car?',
+      'What kind of bread has Ana been baking?',
       '',
     ])
       expect(withVerbForms(question)).toBe(question);

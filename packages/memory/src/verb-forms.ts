@@ -1,10 +1,12 @@
 /**
  * English irregular verbs, for search. A "did" question asks with its main verb in the base form
  * ("What did Sam take up?", "When did Ana go to Leeds?", "How did Ben feel?") and the answer was
- * said in the past ("I took up climbing", "I went to Leeds", "I felt so proud"). Postgres's
- * `english` stemmer joins regular forms only (played, playing -> play), so such a question is
- * searched with its verb's irregular forms too ({@link withVerbForms}); nothing changes in what is
- * stored.
+ * said in the past ("I took up climbing", "I went to Leeds", "I felt so proud"); a question in the
+ * perfect asks with the participle ("What bands has Ana seen?", "Where have they gone?") and the
+ * answer says the past or the base ("We saw them live", "We went to Leeds", "I want to see them
+ * again"). Postgres's `english` stemmer joins regular forms only (played, playing -> play), so such
+ * a question is searched with its verb's irregular forms too ({@link withVerbForms}); nothing
+ * changes in what is stored.
  *
  * Each family is the base form, then its past and its participle (and a form the stemmer keeps
  * apart: "goes" -> "goe"). Left out: be, have, do (stop words); verbs whose forms are all alike
@@ -31,13 +33,20 @@ teach taught|tear tore torn|tell told|think thought|throw threw thrown|understan
 wake woke woken|wear wore worn|weave wove woven|weep wept|withdraw withdrew withdrawn|
 write wrote written`;
 
-/** Each base form -> its other forms. */
+/** Each form of a family -> the family's other forms. */
 const OTHER_FORMS: ReadonlyMap<string, readonly string[]> = new Map(
-  FAMILIES.split('|').map((family) => {
-    const [base, ...forms] = family.trim().split(/\s+/);
-    return [base!, forms] as const;
+  FAMILIES.split('|').flatMap((family) => {
+    const forms = family.trim().split(/\s+/);
+    return forms.map((form) => [form, forms.filter((other) => other !== form)] as const);
   }),
 );
+
+/**
+ * The auxiliaries that ask with the main verb in a form the answer rarely repeats: "did" (the
+ * base: "did Sam take" -> "took") and the perfect's "has", "have", "had" (the participle: "has Ana
+ * seen" -> "saw", "see"), each also negated ("didn't", "hasn't", "have not").
+ */
+const AUXILIARY = /\b(?:did|has|have|had)(?:n['’]t|\s+not)?\b/giu;
 
 const WORD = /[\p{L}'’]+/gu;
 
@@ -59,6 +68,8 @@ const ADVERBS = new Set([
   'also',
   'still',
   'recently',
+  // The perfect continuous ("What has Ana been baking?"), whose verb is then regular.
+  'been',
 ]);
 
 /**
@@ -83,20 +94,37 @@ function mainVerb(words: readonly string[]): string | undefined {
 }
 
 /**
- * `query` with the past and participle of the main verb of each of its "did" questions appended
- * ("What did Sam take up?" -> "What did Sam take up? took taken"); `query` itself when it has
- * none. The main verb is the first word after "did" that is not its subject ({@link mainVerb}); an
- * infinitive after it stays as it is in the answer ("What did Ana agree to get?": "I agreed to
- * get ..."), so it is not expanded. Only the first {@link MAX_QUERY_LENGTH} characters are read,
- * as a search does, and a longer query is cut so that the forms fit within them.
+ * The other forms of `verb`'s family; for a present participle ("has Ana been drinking"), those
+ * of its base ("drink": "drank drunk"), which the stemmer joins to the participle.
+ */
+function otherForms(verb: string): readonly string[] {
+  const forms = OTHER_FORMS.get(verb);
+  if (forms !== undefined || !verb.endsWith('ing')) return forms ?? [];
+  const stem = verb.slice(0, -3);
+  // drinking -> drink, making -> make, running -> run.
+  for (const base of [stem, `${stem}e`, stem.slice(0, -1)]) {
+    if (base.length > 1 && OTHER_FORMS.has(base)) return OTHER_FORMS.get(base)!;
+  }
+  return [];
+}
+
+/**
+ * `query` with the other forms of the main verb of each of its "did" and perfect questions
+ * appended ("What did Sam take up?" -> "What did Sam take up? took taken"; "What has Ana seen?"
+ * -> "What has Ana seen? see saw"); `query` itself when it has none. The main verb is the first
+ * word after the auxiliary that is not its subject ({@link mainVerb}); an infinitive after it stays
+ * as it is in the answer ("What did Ana agree to get?": "I agreed to get ..."), so it is not
+ * expanded, and "have" as a main verb ("Do they have a dog?") has no verb after its object. Only
+ * the first {@link MAX_QUERY_LENGTH} characters are read, as a search does, and a longer query is
+ * cut so that the forms fit within them.
  */
 export function withVerbForms(query: string): string {
   const searched = query.slice(0, MAX_QUERY_LENGTH);
   const added = new Set<string>();
-  // What follows each "did" up to the end of its sentence.
-  for (const clause of searched.split(/\bdid(?:n['’]t|\s+not)?\b/iu).slice(1)) {
+  // What follows each auxiliary up to the end of its sentence.
+  for (const clause of searched.split(AUXILIARY).slice(1)) {
     const words = clause.split(/[?.!;]/u)[0]!.match(WORD) ?? [];
-    for (const form of OTHER_FORMS.get(mainVerb(words) ?? '') ?? []) added.add(form);
+    for (const form of otherForms(mainVerb(words) ?? '')) added.add(form);
   }
   if (added.size === 0) return query;
   const forms = [...added].join(' ');
