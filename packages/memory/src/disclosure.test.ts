@@ -12,6 +12,9 @@ describe('asksPreference', () => {
       'What pastime do Ana and Ben both enjoy?',
       'What hobby do both Ana and Ben share?',
       "What are Ben's interests?",
+      'What activities has Ana done with her family?',
+      'What does Ben do for fun?',
+      'What does Ana do in her spare time?',
     ])
       expect(asksPreference(question), question).toBe(true);
     for (const question of ['When did Ana adopt the dog?', 'What did Ben agree to get for the cats?'])

@@ -15,10 +15,11 @@ const NAME = /^\p{Lu}\p{Ll}+$/u;
 /**
  * A question about a person's likely preference or disposition: a hypothetical ("Would Ana ...",
  * "... likely ...", "might"), a preference asked outright ("prefer", "rather", "enjoy", "more of
- * a ... or ...") or what they like to do ("hobby", "pastime", "interests").
+ * a ... or ...") or what they like to do ("hobby", "pastime", "interests", "activities", "for
+ * fun", "in their free time").
  */
 const PREFERENCE_QUESTION =
-  /\b(?:would|might|likely|prefers?|rather|enjoys?|hobby|hobbies|pastimes?|interests?)\b|\bmore of an?\b/i;
+  /\b(?:would|might|likely|prefers?|rather|enjoys?|hobby|hobbies|pastimes?|interests?|activity|activities|for fun|(?:free|spare) time)\b|\bmore of an?\b/i;
 
 /** The first person singular: the speaker talks about themself. */
 const FIRST_PERSON = /\b(?:i|i'm|i've|i'd|i'll|me|my|myself)\b/i;
