@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateConversation, QUESTION_KINDS } from './conversation.js';
-import { TOPICS } from './topics.js';
+import { LISTS, TOPICS } from './topics.js';
 
 describe('memory bench conversations', () => {
   const tuning = generateConversation({ seed: 1, split: 'tuning' });
@@ -78,6 +78,47 @@ describe('memory bench conversations', () => {
           return sum + conversation.turns.filter((turn) => asked.some((word) => words(turn.text).has(word))).length;
         }, 0);
       expect(matching(dense)).toBeGreaterThan(matching(sparse) * 1.3);
+    }
+  });
+
+  it('has a lists family: the dense conversation with two lists said over months, its other questions kept', () => {
+    for (const sparse of [tuning, heldOut]) {
+      const options = { seed: sparse.seed, split: sparse.split, dense: true };
+      const dense = generateConversation(options);
+      const lists = generateConversation({ ...options, lists: true });
+      expect(generateConversation({ ...options, lists: true })).toEqual(lists);
+      expect(lists.turns.length).toBe(dense.turns.length + 12);
+      // Speakers still alternate, times still rise, and the ids are numbered again per session.
+      lists.turns.forEach((turn, index) => {
+        const before = lists.turns[index - 1];
+        if (before?.session !== turn.session) return expect(turn.id).toBe(`D${turn.session}:1`);
+        expect(turn.id).toBe(`D${turn.session}:${Number(before.id.split(':')[1]) + 1}`);
+        expect(turn.speaker).not.toBe(before.speaker);
+        expect(turn.at).toBeGreaterThan(before.at);
+      });
+      // Every earlier question's evidence is the same turns, under their new ids.
+      const text = (conversation: typeof tuning, id: string) => conversation.turns.find((turn) => turn.id === id)!.text;
+      dense.questions.forEach((question, index) => {
+        expect(lists.questions[index]!.evidence.map((id) => text(lists, id))).toEqual(
+          question.evidence.map((id) => text(dense, id)),
+        );
+      });
+      // Two list questions, one a speaker, each with three items in three sessions.
+      const added = lists.questions.slice(dense.questions.length);
+      expect(added).toHaveLength(2);
+      for (const [owner, question] of added.entries()) {
+        expect(question.kind).toBe('multi-hop');
+        expect(question.text).toContain(lists.speakers[owner]);
+        const turns = question.evidence.map((id) => lists.turns.find((turn) => turn.id === id)!);
+        expect(new Set(turns.map((turn) => turn.session)).size).toBe(3);
+        expect(turns.every((turn) => turn.speaker === lists.speakers[owner])).toBe(true);
+        const list = LISTS.find(
+          (candidate) => candidate.question.replace('{A}', lists.speakers[owner]!) === question.text,
+        )!;
+        turns.forEach((turn, item) =>
+          expect(turn.text).toContain(list.items[item]!.text.split('{when}')[0]!.slice(0, 20)),
+        );
+      }
     }
   });
 });

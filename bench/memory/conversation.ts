@@ -5,7 +5,8 @@
 // a turn sessions earlier introduced, and many distractor turns that share the questions'
 // words. Questions of four kinds, each with its evidence turns. Deterministic per seed; the
 // held-out split draws from material the tuning split never uses (topics.ts). A dense family
-// (`dense: true`) says the topics' words in passing in every long turn, so ranking decides more.
+// (`dense: true`) says the topics' words in passing in every long turn, so ranking decides more;
+// `lists: true` adds LoCoMo's commonest multi-hop question, a list said over months.
 
 import {
   AGREEMENTS,
@@ -13,6 +14,7 @@ import {
   CHATTER,
   CITIES,
   COMMONS,
+  LISTS,
   OPENERS,
   PEOPLE,
   QUESTIONS_BACK,
@@ -65,6 +67,12 @@ export interface ConversationOptions {
    * the split's topic words, drawn by Zipf's law (see {@link densify}).
    */
   dense?: boolean;
+  /**
+   * Lists said over months (default false): each speaker says the three items of one list in
+   * three sessions, asked as one multi-hop question ({@link withLists}). Added after everything
+   * else, so the other turns, questions and evidence are those of the conversation without.
+   */
+  lists?: boolean;
 }
 
 function random(seed: number): () => number {
@@ -93,8 +101,95 @@ interface Line {
 const DAY = 86_400_000;
 
 export function generateConversation(options: ConversationOptions): Conversation {
-  const conversation = sparseConversation(options);
-  return options.dense ? densify(conversation) : conversation;
+  const sparse = sparseConversation(options);
+  const conversation = options.dense ? densify(sparse) : sparse;
+  return options.lists ? withLists(conversation) : conversation;
+}
+
+/**
+ * The conversation with two lists said over months (topics.ts, `LISTS`; the split's half): each
+ * speaker says one list's three items in three different sessions, each item after a line of the
+ * other speaker (its `lead`, or an ordinary question back) where that speaker's turn would come,
+ * so the speakers still alternate; a long item gets an everyday sentence before or after it, as
+ * the generator's statements do. One multi-hop question a list, its three items the evidence.
+ * Turn ids are numbered again; the other questions' evidence follows its turns.
+ */
+function withLists(conversation: Conversation): Conversation {
+  const next = random(conversation.seed * 15_485_863 + 29);
+  const int = (below: number) => Math.floor(next() * below);
+  const lists = half(LISTS, conversation.split);
+  const chatter = CHATTER.filter((text) => !text.includes('{'));
+  const sessions = new Map<number, Turn[]>();
+  for (const turn of conversation.turns) {
+    const said = sessions.get(turn.session) ?? [];
+    said.push(turn);
+    sessions.set(turn.session, said);
+  }
+  const numbers = [...sessions.keys()];
+  const questions: Array<{ text: string; items: Turn[] }> = [];
+  const first = int(lists.length);
+  for (const owner of [0, 1] as const) {
+    const list = lists[(first + owner) % lists.length]!;
+    const name = conversation.speakers[owner];
+    const other = conversation.speakers[1 - owner]!;
+    const fill = (text: string) =>
+      text
+        .replaceAll('{A}', name)
+        .replaceAll('{B}', other)
+        .replaceAll('{when}', () => WHEN[int(WHEN.length)]!);
+    // Three sessions, one in each third of the conversation.
+    const third = Math.max(1, Math.floor(numbers.length / 3));
+    const items = list.items.map((item, index) => {
+      const session = numbers[Math.min(numbers.length - 1, index * third + int(third))]!;
+      const turns = sessions.get(session)!;
+      // After a turn of the owner and before one of the other speaker, not in the greeting or the goodbye.
+      const places = turns
+        .map((_, at) => at)
+        .filter(
+          (at) => at >= 2 && at < turns.length - 2 && turns[at - 1]!.speaker === name && turns[at]!.speaker === other,
+        );
+      const at = places.length > 0 ? places[int(places.length)]! : turns.length - 2;
+      const before = turns[at - 1]!.at;
+      let text = fill(item.text);
+      if (text.split(' ').length >= 8) {
+        const everyday = chatter[int(chatter.length)]!;
+        text = next() < 0.5 ? `${everyday} ${text}` : `${text} ${everyday}`;
+      }
+      // A question back is said to the owner: its {B}, the listener, is the owner.
+      const lead = fill(item.lead ?? QUESTIONS_BACK[int(QUESTIONS_BACK.length)]!.replaceAll('{B}', '{A}'));
+      const said: Turn = { id: '', session, speaker: name, text, at: before + 30_000 };
+      turns.splice(at, 0, { id: '', session, speaker: other, text: lead, at: before + 15_000 }, said);
+      return said;
+    });
+    questions.push({ text: fill(list.question), items });
+  }
+  // Numbered again, each session from 1; the old ids' evidence follows its turns.
+  const renamed = new Map<string, string>();
+  const turns: Turn[] = [];
+  for (const [session, said] of sessions) {
+    said.forEach((turn, index) => {
+      const id = `D${session}:${index + 1}`;
+      // An inserted turn (no id yet) is its question's evidence: it takes the id in place.
+      if (turn.id === '') turn.id = id;
+      else renamed.set(turn.id, id);
+      turns.push({ ...turn, id });
+    });
+  }
+  return {
+    ...conversation,
+    turns,
+    questions: [
+      ...conversation.questions.map((question) => ({
+        ...question,
+        evidence: question.evidence.map((id) => renamed.get(id)!),
+      })),
+      ...questions.map(({ text, items }) => ({
+        kind: 'multi-hop' as const,
+        text,
+        evidence: items.map((item) => item.id),
+      })),
+    ],
+  };
 }
 
 /** Sentences that mention two words in passing, as people return to their subjects. */

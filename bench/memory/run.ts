@@ -3,11 +3,12 @@
 // the same run; and retrieval latency at 10k and 100k episodes on PGlite, with and without the
 // vector index.
 //
-//   node --conditions=agentrix-source --expose-gc --import tsx bench/memory/run.ts [recall|tuning|held-out|sparse|dense|locomo] [distill] [ingestion] [latency]
+//   node --conditions=agentrix-source --expose-gc --import tsx bench/memory/run.ts [recall|tuning|held-out|sparse|dense|lists|locomo] [distill] [ingestion] [latency]
 //
-// `recall` prints four tables: both splits of the generator (sparse) and of its dense family
-// (conversation.ts: words at LoCoMo's density); `tuning` / `held-out` one split of both families,
-// `sparse` / `dense` one family of both splits. MEMORY_BENCH_LOCOMO=<locomo10.json> adds a table
+// `recall` prints six tables: both splits of the generator (sparse), of its dense family
+// (conversation.ts: words at LoCoMo's density) and of that with lists said over months (two more
+// multi-hop questions a conversation); `tuning` / `held-out` one split of every family,
+// `sparse` / `dense` / `lists` one family of both splits. MEMORY_BENCH_LOCOMO=<locomo10.json> adds a table
 // of LoCoMo itself to `recall` (locomo.ts; the file is not shipped); `locomo` prints that one only.
 //
 // MEMORY_BENCH_EPISODES=10000 skips the 100k row of the latency section. MEMORY_BENCH_DIR=<dir>
@@ -277,10 +278,20 @@ interface RecallSet {
   prefix: string;
 }
 
-function generatedSet(split: Split, dense: boolean): RecallSet {
+/** The generator's families: as generated, words at LoCoMo's density, and that with lists. */
+type Family = 'sparse' | 'dense' | 'lists';
+const FAMILY_NAMES: Record<Family, string> = {
+  sparse: '',
+  dense: ', words at LoCoMo density',
+  lists: ', words at LoCoMo density, with lists said over months',
+};
+
+function generatedSet(split: Split, family: Family): RecallSet {
   return {
-    name: `${split} seeds ${SEEDS[split].join(', ')}${dense ? ', words at LoCoMo density' : ''}`,
-    conversations: SEEDS[split].map((seed) => generateConversation({ seed, split, dense })),
+    name: `${split} seeds ${SEEDS[split].join(', ')}${FAMILY_NAMES[family]}`,
+    conversations: SEEDS[split].map((seed) =>
+      generateConversation({ seed, split, dense: family !== 'sparse', lists: family === 'lists' }),
+    ),
     prefix: split,
   };
 }
@@ -665,11 +676,10 @@ async function latencySection(): Promise<void> {
 }
 
 const sections = process.argv.slice(2);
-for (const dense of [false, true]) {
+for (const family of ['sparse', 'dense', 'lists'] as const) {
   for (const split of ['tuning', 'held-out'] as const) {
-    const chosen =
-      sections.includes('recall') || sections.includes(split) || sections.includes(dense ? 'dense' : 'sparse');
-    if (sections.length === 0 || chosen) await recallSection(generatedSet(split, dense));
+    const chosen = sections.includes('recall') || sections.includes(split) || sections.includes(family);
+    if (sections.length === 0 || chosen) await recallSection(generatedSet(split, family));
   }
 }
 const locomo = process.env.MEMORY_BENCH_LOCOMO;

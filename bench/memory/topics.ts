@@ -371,3 +371,95 @@ export const QUESTIONS_BACK = [
   'Anything new with you?',
   'How was your week, {B}?',
 ];
+
+/**
+ * A list a person builds up over months ("Where has {A} camped?"): three items said in three
+ * sessions, all three the evidence (LoCoMo's multi-hop questions are mostly such lists: "What
+ * activities does Melanie partake in?", "What books has Melanie read?"). As there, the items
+ * share less and less with the question: the first says its word; the second another form of it
+ * (painting, reading, city) or, in half the lists, none of its words; the third answers the other
+ * speaker's `lead` (which says the word) with none of them.
+ */
+export interface List {
+  question: string;
+  items: [ListItem, ListItem, ListItem];
+}
+
+export interface ListItem {
+  text: string;
+  /** The other speaker's question that this item answers; without one, an ordinary question back. */
+  lead?: string;
+}
+
+export const LISTS: List[] = [
+  {
+    question: 'Where has {A} camped?',
+    items: [
+      { text: 'We went camping up in the mountains {when}, freezing at night but gorgeous.' },
+      { text: 'Two nights in a tent by the beach {when}, best sleep I have had in ages.' },
+      {
+        lead: 'Any camping trips lately, {A}?',
+        text: 'A long weekend in the forest with the kids, no phone signal at all.',
+      },
+    ],
+  },
+  {
+    question: 'What has {A} painted?',
+    items: [
+      { text: 'I painted a horse {when}, my first animal ever, the legs are a bit off.' },
+      { text: 'My latest painting is a sunset over the harbour, all oranges and pinks.' },
+      { lead: 'Have you been painting much, {A}?', text: 'Yes! A portrait of my grandad from an old photo.' },
+    ],
+  },
+  {
+    question: 'What instruments does {A} play?',
+    items: [
+      { text: 'I play clarinet in a little community band, we rehearse on Wednesdays.' },
+      { text: 'Started violin lessons {when}, my neighbours must hate me already.' },
+      { lead: 'Do you still play anything else, {A}?', text: 'The ukulele, mostly around the campfire.' },
+    ],
+  },
+  {
+    question: 'What books has {A} read?',
+    items: [
+      { text: 'I read "The Snow Child" {when} and could not put the book down.' },
+      { text: 'Finished "Piranesi" in two nights, reading in bed until two in the morning.' },
+      {
+        lead: 'What are you reading these days, {A}?',
+        text: '"Small Things Like These", short but it stays with you.',
+      },
+    ],
+  },
+  {
+    question: 'What pets does {A} look after?',
+    items: [
+      { text: 'Luna is the laziest pet in the world, she slept on my laptop all day.' },
+      { text: 'We got a puppy {when}, a golden retriever called Max, he chews everything.' },
+      { lead: 'How are the pets, {A}?', text: 'Shelly the tortoise turned forty, we gave her strawberries.' },
+    ],
+  },
+  {
+    question: 'What sports has {A} tried?',
+    items: [
+      { text: 'I tried surfing {when}, mostly fell off but I loved it.' },
+      { text: 'Joined a five-a-side football team at work, we lost every game so far.' },
+      { lead: 'Tried any new sport lately, {A}?', text: 'Rock climbing, harder than it looks, my arms are jelly.' },
+    ],
+  },
+  {
+    question: 'Which cities has {A} visited?',
+    items: [
+      { text: 'We visited Seville {when}, the orange trees everywhere were unreal.' },
+      { text: 'Prague is such a pretty city in the snow, we walked for hours.' },
+      { lead: 'Where did the last city trip take you, {A}?', text: 'Vienna, cake for breakfast every single day.' },
+    ],
+  },
+  {
+    question: 'What has {A} cooked for friends?',
+    items: [
+      { text: 'I cooked a huge paella for friends {when}, there was nothing left.' },
+      { text: 'Made lasagne for the whole gang on Saturday, three layers of it.' },
+      { lead: 'Cooked anything fun lately, {A}?', text: 'A mushroom risotto for the book club, it was a hit.' },
+    ],
+  },
+];

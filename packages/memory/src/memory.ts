@@ -56,6 +56,17 @@ const DEFAULT_MAX_TEXT = 4000;
  * turns before spent a budget that now holds more matches; see docs/memory-benchmarks.md).
  */
 const NEIGHBOUR_TOKENS = 24;
+/**
+ * The reply to a matched turn that ends with a question ("What are you reading these days,
+ * Jo?") is its answer, kept with it up to this length, whatever the reply's own words ("'Small
+ * Things Like These', short but it stays with you."). bench/memory at 10%, lists held-out (dense
+ * conversations with lists said over months) 87.2% -> 87.8% (multi-hop 60.0% -> 63.3%), at 5%
+ * 80.0% -> 81.7%; `withMemory` tuning 93.5% -> 94.1%, lists held-out 85.6% -> 87.2%; no cell
+ * lower. 48 and 80 gave the same figures (session 16, docs/memory-benchmarks.md).
+ */
+const ANSWER_TOKENS = 80;
+/** True when a transcript line ends with a question: the turn after it is its answer. */
+const asks = (line: string) => /\?\s*$/.test(line);
 /** Rows each ranked list contributes to a fusion at least. */
 const FUSION_DEPTH = 20;
 /** Episodes the second (bridge) query contributes: the few that name what the first hop found. */
@@ -329,13 +340,14 @@ export class Memory implements AsyncDisposable {
       recentLimit > 0 && budget > 0 ? recentLimit : 0,
       rows.slice(0, lines.within).map((row) => row.id),
     );
-    // A short reply goes with its match; a longer one (an answer after a matched question) fills
-    // what the matches leave. Each reply counted once.
+    // A short reply goes with its match, and an answer with the question that matched (see
+    // ANSWER_TOKENS); a longer one fills what the matches leave. Each reply counted once.
     const hits: PromptHit<PromptEpisodeOf>[] = [];
     const rest: PromptEpisodeOf[] = [];
     for (const row of rows) {
       const reply = replies.get(row.id);
-      const short = reply !== undefined && countTokens(reply.text) <= NEIGHBOUR_TOKENS;
+      const limit = asks(row.text) ? ANSWER_TOKENS : NEIGHBOUR_TOKENS;
+      const short = reply !== undefined && countTokens(reply.text) <= limit;
       hits.push({ episode: toPromptEpisode(row), neighbours: short ? [reply] : [] });
       if (reply !== undefined && !short) rest.push(reply);
     }

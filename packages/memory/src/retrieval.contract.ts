@@ -83,6 +83,23 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     expect(best?.text).toBe('Sam: We saw two bands live at the harbour festival, loud and brilliant.');
   });
 
+  it('keeps the answer with the question that matched, however few words it shares', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    const answer =
+      'Jo: "Small Things Like These", short but it stays with you for days, I keep thinking about the ending and the snow on the quay.';
+    const turns = fillers(
+      30,
+      (i) => `${i % 2 ? 'Jo' : 'Ana'}: I was reading about the bus strike in the paper again, day ${i}.`,
+    );
+    turns.splice(12, 0, 'Ana: What are you reading these days, Jo?', answer);
+    await importTurns(memory, userId, turns);
+    // The matches fill the budget: an answer longer than a short reply is kept only with its question.
+    const found = await memory.retrieve({ scope: { userId }, query: 'What has Jo been reading?', maxTokens: 150 });
+    expect(found.episodes.map((episode) => episode.text)).toContain(answer);
+    expect(found.tokens).toBeLessThanOrEqual(150);
+  });
+
   it('prints when a turn was said, one date header per day in the order said, and orders recency by it', async () => {
     const memory = await createMemory({ database: database() });
     const userId = user();
