@@ -89,13 +89,16 @@ describe('memory bench conversations', () => {
       expect(generateConversation({ ...options, lists: true })).toEqual(lists);
       expect(lists.turns.length).toBe(dense.turns.length + 12);
       // Speakers still alternate, times still rise, and the ids are numbered again per session.
-      lists.turns.forEach((turn, index) => {
+      for (const [index, turn] of lists.turns.entries()) {
         const before = lists.turns[index - 1];
-        if (before?.session !== turn.session) return expect(turn.id).toBe(`D${turn.session}:1`);
+        if (before?.session !== turn.session) {
+          expect(turn.id).toBe(`D${turn.session}:1`);
+          continue;
+        }
         expect(turn.id).toBe(`D${turn.session}:${Number(before.id.split(':')[1]) + 1}`);
         expect(turn.speaker).not.toBe(before.speaker);
         expect(turn.at).toBeGreaterThan(before.at);
-      });
+      }
       // Every earlier question's evidence is the same turns, under their new ids.
       const text = (conversation: typeof tuning, id: string) => conversation.turns.find((turn) => turn.id === id)!.text;
       dense.questions.forEach((question, index) => {
@@ -115,9 +118,9 @@ describe('memory bench conversations', () => {
         const list = LISTS.find(
           (candidate) => candidate.question.replace('{A}', lists.speakers[owner]!) === question.text,
         )!;
-        turns.forEach((turn, item) =>
-          expect(turn.text).toContain(list.items[item]!.text.split('{when}')[0]!.slice(0, 20)),
-        );
+        for (const [item, turn] of turns.entries()) {
+          expect(turn.text).toContain(list.items[item]!.text.split('{when}')[0]!.slice(0, 20));
+        }
       }
     }
   });

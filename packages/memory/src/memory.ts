@@ -17,6 +17,7 @@ import { type ForgetResult, forgetThread, forgetUser } from './forgetting.js';
 import {
   lexicalSearches,
   lexicalSearchInScope,
+  matchesCommonWordsOnly,
   type QueryStatistics,
   ranksNewestOnly,
   SCOPE_SCAN_ROWS,
@@ -353,8 +354,10 @@ export class Memory implements AsyncDisposable {
     }
     // A question about what a person would like, whose matches leave budget: that person's own
     // statements of feeling, preference or habit fill the rest (see disclosure.ts and DISCLOSURE_CANDIDATES).
-    // The person is one the question names who said one of the turns read so far. They are
-    // relevant episodes: a `relevantEpisodes` cap leaves them out.
+    // When only common words matched (a name: its matches are then that speaker's shortest turns,
+    // see matchesCommonWordsOnly), they come before the matches. The person is one the question
+    // names who said one of the turns read so far. They are relevant episodes: a
+    // `relevantEpisodes` cap leaves them out.
     const people =
       options.relevantEpisodes === undefined &&
       relevantLimit > 0 &&
@@ -362,15 +365,24 @@ export class Memory implements AsyncDisposable {
       episodeStatistics![0]!.rows <= SCOPE_SCAN_ROWS
         ? askedPeople(query, speakersOf([...whole.values()]))
         : [];
+    const first = people.length > 0 && matchesCommonWordsOnly(episodeStatistics![0]!);
     const disclosed =
-      people.length > 0 && lines.tokens < budget
+      people.length > 0 && (lines.tokens < budget || first)
         ? disclosures(
             await this.#searchEpisodes(scope, DISCLOSURE_QUERY, DISCLOSURE_CANDIDATES, episodeStatistics![0]!),
             people,
           ).map(toPromptEpisode)
         : [];
+    const placed = first ? [...disclosed.map((episode) => ({ episode, neighbours: [] })), ...hits] : hits;
     const fill = (context: readonly PromptEpisodeOf[]) =>
-      fillPrompt({ facts, hits, recent, rest: [...rest, ...disclosed, ...context], maxTokens: budget, countTokens });
+      fillPrompt({
+        facts,
+        hits: placed,
+        recent,
+        rest: [...rest, ...(first ? [] : disclosed), ...context],
+        maxTokens: budget,
+        countTokens,
+      });
     let filled = fill([]);
     // What every other item leaves is spent on the conversation around the best matches, nearest
     // turns first (see contextWindows), read only then. They are relevant episodes too: a

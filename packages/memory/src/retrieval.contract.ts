@@ -440,6 +440,28 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     expect(found.episodes.map((episode) => episode.text)).toEqual(expect.arrayContaining([ana, ben]));
   });
 
+  it('puts the asked people’s statements of habit before matches of their names only', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    const ana = 'Ana: Puzzles are my secret addiction, I just finished a map of the world.';
+    const ben = 'Ben: I have been doing jigsaw puzzles every night, a thousand pieces at a time.';
+    await importTurns(memory, userId, [ana, 'Ana: The bus was late.', ben], MAY_8 - 86_400_000, 'evening');
+    await importTurns(
+      memory,
+      userId,
+      fillers(80, (i) => `${i % 2 ? 'Ana' : 'Ben'}: The bus was late again, stop ${i}.`),
+    );
+    // No word of the question but the names is said: their matches are the names' shortest
+    // turns, which would fill the budget.
+    const found = await memory.retrieve({
+      scope: { userId },
+      query: 'What activities do Ana and Ben both have?',
+      maxTokens: 300,
+    });
+    expect(found.episodes.map((episode) => episode.text)).toEqual(expect.arrayContaining([ana, ben]));
+    expect(found.tokens).toBeLessThanOrEqual(300);
+  });
+
   it('searches vectors through an HNSW index when pgvector is loaded, one user among many', async () => {
     const memory = await createMemory({ database: database(), embedder: embedder() });
     const indexes = await sql<{ indexname: string }>`select indexname from pg_indexes
