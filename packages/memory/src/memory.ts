@@ -62,8 +62,11 @@ const NEIGHBOUR_TOKENS = 24;
  * Jo?") is its answer, kept with it up to this length, whatever the reply's own words ("'Small
  * Things Like These', short but it stays with you."). bench/memory at 10%, lists held-out (dense
  * conversations with lists said over months) 87.2% -> 87.8% (multi-hop 60.0% -> 63.3%), at 5%
- * 80.0% -> 81.7%; `withMemory` tuning 93.5% -> 94.1%, lists held-out 85.6% -> 87.2%; no cell
- * lower. 48 and 80 gave the same figures (session 16, docs/memory-benchmarks.md).
+ * 80.0% -> 81.7%, `withMemory` 85.6% -> 87.2%; no cell lower. 48 and 80 gave the same figures.
+ * Not for a question about a preference: its evidence is the person's own statements, which
+ * fill what the matches leave; with distilled facts taking budget, the answers displaced them
+ * (held-out, distilled, 92.4% -> 90.6%, open-domain 70% -> 55%; session 16,
+ * docs/memory-benchmarks.md).
  */
 const ANSWER_TOKENS = 80;
 /** True when a transcript line ends with a question: the turn after it is its answer. */
@@ -343,11 +346,12 @@ export class Memory implements AsyncDisposable {
     );
     // A short reply goes with its match, and an answer with the question that matched (see
     // ANSWER_TOKENS); a longer one fills what the matches leave. Each reply counted once.
+    const answers = !asksPreference(query);
     const hits: PromptHit<PromptEpisodeOf>[] = [];
     const rest: PromptEpisodeOf[] = [];
     for (const row of rows) {
       const reply = replies.get(row.id);
-      const limit = asks(row.text) ? ANSWER_TOKENS : NEIGHBOUR_TOKENS;
+      const limit = answers && asks(row.text) ? ANSWER_TOKENS : NEIGHBOUR_TOKENS;
       const short = reply !== undefined && countTokens(reply.text) <= limit;
       hits.push({ episode: toPromptEpisode(row), neighbours: short ? [reply] : [] });
       if (reply !== undefined && !short) rest.push(reply);
