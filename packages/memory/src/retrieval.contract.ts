@@ -100,6 +100,51 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     expect(found.tokens).toBeLessThanOrEqual(150);
   });
 
+  it('keeps no long answer with a matched question when the question asks for a preference', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    // A statement of habit that shares no word with the question, said the day before.
+    const habit = 'Ana: I love making things with my hands, I could do it all day.';
+    await importTurns(memory, userId, [habit], MAY_8 - 86_400_000, 'evening');
+    const question = 'Ben: Have you ever tried pottery, Ana?';
+    // Longer than a short reply and than the statement, shorter than the statement and the other
+    // matches together.
+    const answer =
+      'Ana: Once, years ago, at a street fair in the old town with my cousin and her two kids, and it rained all afternoon.';
+    const others = ['Ben: The pottery shop on Elm Street shut.', 'Ben: My aunt sells pottery online now.'];
+    // Long turns after the other matches: longer replies, placed after every match.
+    const long = (i: number) =>
+      `Ana: The bus was late again this morning, the third time this week, and the driver said the route is changing, stop ${i}.`;
+    await importTurns(memory, userId, [
+      ...fillers(10, (i) => `${i % 2 ? 'Ana' : 'Ben'}: The bus was late again, stop ${i}.`),
+      question,
+      answer,
+      others[0]!,
+      long(1),
+      others[1]!,
+      long(2),
+    ]);
+    // The budget of the matches and the statement: kept with the question, the answer would take
+    // the statement's place (a question about a fact keeps it: the test above).
+    const maxTokens = budgetOf(memory, [
+      'Earlier conversations:',
+      '[2023-05-07 Sun]',
+      habit,
+      '[2023-05-08 Mon]',
+      question,
+      ...others,
+    ]);
+    expect(memory.countTokens(answer)).toBeGreaterThan(Math.max(24, memory.countTokens(habit)));
+    const found = await memory.retrieve({
+      scope: { userId },
+      query: 'Would Ana enjoy a pottery class?',
+      maxTokens,
+      recentEpisodes: 0,
+    });
+    expect(found.episodes.map((episode) => episode.text)).toEqual(expect.arrayContaining([habit, question, ...others]));
+    expect(found.tokens).toBeLessThanOrEqual(maxTokens);
+  });
+
   it('prints when a turn was said, one date header per day in the order said, and orders recency by it', async () => {
     const memory = await createMemory({ database: database() });
     const userId = user();
