@@ -387,6 +387,15 @@ async function scoreMatches<Row>(
 }
 
 /**
+ * True when none of a query's words found in the scope is in at most a third of its rows (only a
+ * speaker's name, say): its matches are then that word's rows, shortest first, not matches of
+ * what it asks (see {@link selective}).
+ */
+export function matchesCommonWordsOnly(statistics: { rows: number; terms: readonly Term[] }): boolean {
+  return statistics.terms.every((term) => term.documents * SELECTING_SHARE > statistics.rows);
+}
+
+/**
  * The terms that pick a search's candidates: those in at most a third of the scope's rows
  * ({@link SELECTING_SHARE}), when the query has any; a word in more of them (a speaker's name,
  * in 64% of a conversation's turns) is still scored in the rows the others match. Its classic
@@ -400,15 +409,6 @@ async function scoreMatches<Row>(
  * what the fact is about, and facts are few and short (bench/memory's distill section, tuning
  * seeds: 89.4% -> 91.2% with facts picked by names too, the rows without facts unchanged).
  */
-/**
- * True when none of a query's words found in the scope is in at most a third of its rows (only a
- * speaker's name, say): its matches are then that word's rows, shortest first, not matches of
- * what it asks (see {@link selective}).
- */
-export function matchesCommonWordsOnly(statistics: { rows: number; terms: readonly Term[] }): boolean {
-  return statistics.terms.every((term) => term.documents * SELECTING_SHARE > statistics.rows);
-}
-
 function selective(terms: readonly Term[], rows: number): readonly Term[] {
   const chosen = terms.filter((term) => term.documents * SELECTING_SHARE <= rows);
   return chosen.length > 0 ? chosen : terms;

@@ -68,7 +68,7 @@ const ADVERBS = new Set([
   'also',
   'still',
   'recently',
-  // The perfect continuous ("What has Ana been baking?"), whose verb is then regular.
+  // The perfect continuous ("What has Ana been drinking?"): the main verb is the one after it.
   'been',
 ]);
 
