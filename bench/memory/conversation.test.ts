@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateConversation, QUESTION_KINDS } from './conversation.js';
+import { generateConversation, QUESTION_KINDS, SEEDS } from './conversation.js';
 import { LISTS, TOPICS } from './topics.js';
 
 describe('memory bench conversations', () => {
@@ -88,16 +88,20 @@ describe('memory bench conversations', () => {
       const lists = generateConversation({ ...options, lists: true });
       expect(generateConversation({ ...options, lists: true })).toEqual(lists);
       expect(lists.turns.length).toBe(dense.turns.length + 12);
-      // Speakers still alternate, times still rise, and the ids are numbered again per session.
-      for (const [index, turn] of lists.turns.entries()) {
-        const before = lists.turns[index - 1];
-        if (before?.session !== turn.session) {
-          expect(turn.id).toBe(`D${turn.session}:1`);
-          continue;
+      // Speakers still alternate, times still rise, and the ids are numbered again per session, for
+      // every seed of the split (two lists may go to one session).
+      for (const seed of SEEDS[sparse.split]) {
+        const turns = generateConversation({ ...options, seed, lists: true }).turns;
+        for (const [index, turn] of turns.entries()) {
+          const before = turns[index - 1];
+          if (before?.session !== turn.session) {
+            expect(turn.id).toBe(`D${turn.session}:1`);
+            continue;
+          }
+          expect(turn.id).toBe(`D${turn.session}:${Number(before.id.split(':')[1]) + 1}`);
+          expect(turn.speaker).not.toBe(before.speaker);
+          expect(turn.at).toBeGreaterThan(before.at);
         }
-        expect(turn.id).toBe(`D${turn.session}:${Number(before.id.split(':')[1]) + 1}`);
-        expect(turn.speaker).not.toBe(before.speaker);
-        expect(turn.at).toBeGreaterThan(before.at);
       }
       // Every earlier question's evidence is the same turns, under their new ids.
       const text = (conversation: typeof tuning, id: string) => conversation.turns.find((turn) => turn.id === id)!.text;

@@ -142,14 +142,23 @@ function withLists(conversation: Conversation): Conversation {
     const items = list.items.map((item, index) => {
       const session = numbers[Math.min(numbers.length - 1, index * third + int(third))]!;
       const turns = sessions.get(session)!;
-      // After a turn of the owner and before one of the other speaker, not in the greeting or the goodbye.
+      // After a turn of the owner and before one of the other speaker, between two turns of the
+      // conversation (not another list's: no id yet), not in the greeting or the goodbye.
       const places = turns
         .map((_, at) => at)
         .filter(
-          (at) => at >= 2 && at < turns.length - 2 && turns[at - 1]!.speaker === name && turns[at]!.speaker === other,
+          (at) =>
+            at >= 2 &&
+            at < turns.length - 2 &&
+            turns[at - 1]!.speaker === name &&
+            turns[at]!.speaker === other &&
+            turns[at - 1]!.id !== '' &&
+            turns[at]!.id !== '',
         );
       const at = places.length > 0 ? places[int(places.length)]! : turns.length - 2;
+      // Said in the gap between the two turns.
       const before = turns[at - 1]!.at;
+      const gap = (turns[at]!.at - before) / 3;
       let text = fill(item.text);
       if (text.split(' ').length >= 8) {
         const everyday = chatter[int(chatter.length)]!;
@@ -157,8 +166,8 @@ function withLists(conversation: Conversation): Conversation {
       }
       // A question back is said to the owner: its {B}, the listener, is the owner.
       const lead = fill(item.lead ?? QUESTIONS_BACK[int(QUESTIONS_BACK.length)]!.replaceAll('{B}', '{A}'));
-      const said: Turn = { id: '', session, speaker: name, text, at: before + 30_000 };
-      turns.splice(at, 0, { id: '', session, speaker: other, text: lead, at: before + 15_000 }, said);
+      const said: Turn = { id: '', session, speaker: name, text, at: before + 2 * gap };
+      turns.splice(at, 0, { id: '', session, speaker: other, text: lead, at: before + gap }, said);
       return said;
     });
     questions.push({ text: fill(list.question), items });
