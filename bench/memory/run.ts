@@ -27,7 +27,7 @@ import type { Embedder } from '@agentrix/core';
 import { countTextTokens } from '@agentrix/gateway';
 import { createMemory, loadWordVectorEmbedder, type Memory, withMemory } from '@agentrix/memory';
 import { openDatabase } from '@agentrix/store';
-import { MockLLM } from '@agentrix/testing';
+import { HashEmbedder, MockLLM } from '@agentrix/testing';
 import { sampleLatency } from '../lib/measure.js';
 import { percentile } from '../lib/stats.js';
 import { formatNumber, printTable, status } from '../lib/table.js';
@@ -544,26 +544,6 @@ async function ingestionSection(): Promise<void> {
 
 const SHARED_AGENT = 'shared-agent';
 
-/** A deterministic bag-of-words embedder (64 dimensions), standing in for a real one. */
-const hashEmbedder: Embedder = {
-  name: 'hash-64',
-  dimensions: 64,
-  async embed(texts) {
-    return texts.map(hashVector);
-  },
-};
-
-function hashVector(text: string): number[] {
-  const vector = new Array<number>(64).fill(0);
-  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
-    let hash = 0;
-    for (const char of word) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-    vector[hash % 64]! += 1;
-  }
-  vector[63]! += 0.01;
-  return vector;
-}
-
 /**
  * `count` episodes of generated conversations, imported by `recordEpisodes` a conversation at a
  * time (its statistics kept up to date on the way): odd conversations each of a user, even ones
@@ -603,7 +583,7 @@ async function latencySection(): Promise<void> {
     const directory = process.env.MEMORY_BENCH_DIR ? path.join(process.env.MEMORY_BENCH_DIR, String(size)) : undefined;
     const imported = directory !== undefined && existsSync(path.join(directory, 'imported'));
     const database = await openDatabase(directory ?? 'memory://', { relaxedDurability: true });
-    const hybrid = await createMemory({ database, embedder: hashEmbedder, countTokens: countTextTokens });
+    const hybrid = await createMemory({ database, embedder: new HashEmbedder(), countTokens: countTextTokens });
     const textOnly = await createMemory({ database, migrate: false, countTokens: countTextTokens });
     const started = performance.now();
     const users = await insertEpisodes(hybrid, size, !imported);

@@ -5,22 +5,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGateway, OpenAIProvider } from '@agentrix/gateway';
 import { type Database, openDatabase } from '@agentrix/store';
-import { MockLLM } from '@agentrix/testing';
+import { hashVector, MockLLM } from '@agentrix/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createMemory } from './memory.js';
 
 const DIMENSIONS = 16;
-/** A deterministic bag-of-words vector. */
-const vectorOf = (text: string) => {
-  const vector = new Array<number>(DIMENSIONS).fill(0);
-  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
-    let hash = 0;
-    for (const char of word) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-    vector[hash % DIMENSIONS]! += 1;
-  }
-  vector[DIMENSIONS - 1]! += 0.01;
-  return vector;
-};
+const vectorOf = (text: string) => hashVector(text, DIMENSIONS);
 const tokensOf = (text: string) => Math.ceil(text.length / 4);
 
 /** A minimal OpenAI-compatible `/v1/embeddings` server, reporting `usage.prompt_tokens`. */

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Embedder } from '@agentrix/core';
 import type { Database } from '@agentrix/store';
-import { MockLLM } from '@agentrix/testing';
+import { HashEmbedder, MockLLM } from '@agentrix/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemoryEventMap } from './events.js';
@@ -10,30 +10,6 @@ import { createMemory } from './memory.js';
 import { memoryMigrations } from './migrations.js';
 import { retrievalContract } from './retrieval.contract.js';
 import { statisticsDrift } from './statistics-drift.js';
-
-/** A deterministic bag-of-words embedder: each word hashed into one of 64 dimensions. */
-export function hashEmbedder(options: { fail?: () => boolean } = {}): Embedder & { calls: string[][] } {
-  const calls: string[][] = [];
-  return {
-    name: 'hash-64',
-    dimensions: 64,
-    calls,
-    async embed(texts) {
-      calls.push(texts);
-      if (options.fail?.()) throw new Error('embedder down');
-      return texts.map((text) => {
-        const vector = new Array<number>(64).fill(0);
-        for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
-          let hash = 0;
-          for (const char of word) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-          vector[hash % 64]! += 1;
-        }
-        vector[63]! += 0.01;
-        return vector;
-      });
-    },
-  };
-}
 
 const summary = (extra: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -90,7 +66,7 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
     });
 
     it('fuses vector similarity with full text, embeds each text once, dedupes', async () => {
-      const embedder = hashEmbedder();
+      const embedder = new HashEmbedder();
       const memory = await createMemory({ database, embedder });
       const scope = { userId: user() };
       await memory.remember({ scope, key: 'a', text: 'Prefers window seats on flights' });
@@ -111,7 +87,7 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
 
     it('keeps full-text search working when the embedder fails, and says so', async () => {
       let failing = false;
-      const memory = await createMemory({ database, embedder: hashEmbedder({ fail: () => failing }) });
+      const memory = await createMemory({ database, embedder: new HashEmbedder({ fail: () => failing }) });
       const events: MemoryEventMap['memory.embedder-failed'][] = [];
       memory.events.on('memory.embedder-failed', (event) => events.push(event));
       const scope = { userId: user() };
@@ -121,7 +97,7 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
       expect(facts.map((fact) => fact.key)).toEqual(['bike']);
       expect(vector).toBe(false);
       expect(events.map((event) => event.operation)).toEqual(['write', 'query']);
-      expect(events[0]?.error.message).toContain('embedder down');
+      expect(events[0]?.error.message).toContain('failing as asked');
     });
 
     it('stores no embedding for a text embedded as zeros and finds nothing near a zero query', async () => {
@@ -443,7 +419,7 @@ export function memoryContract(name: string, open: () => Promise<{ database: Dat
 
     retrievalContract(
       () => database,
-      () => hashEmbedder(),
+      () => new HashEmbedder(),
     );
 
     it('upgrades a database of the first migration, keeping its rows', async () => {

@@ -1,4 +1,6 @@
 export { FakeClock } from './fake-clock.js';
+export type { HashEmbedderOptions } from './hash-embedder.js';
+export { HashEmbedder, hashVector } from './hash-embedder.js';
 export type {
   MockErrorStep,
   MockLLMOptions,
