@@ -32,7 +32,7 @@ const fillers = (count: number, make: (index: number) => string) => Array.from({
 const budgetOf = (memory: Memory, lines: readonly string[]) =>
   lines.reduce((sum, line) => sum + memory.countTokens(line) + 1, 0);
 
-/** `embedder`: a 64-dimension embedder (the memory contract's hash embedder). */
+/** `embedder`: a 64-dimension embedder (`HashEmbedder` of @agentrix/testing in the memory contract). */
 export function retrievalContract(database: () => Database, embedder: () => Embedder): void {
   const user = () => `user-${randomUUID()}`;
 
