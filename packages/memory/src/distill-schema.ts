@@ -33,9 +33,10 @@ session: a date line, then numbered turns "[n] Name: text". Reply with one JSON 
 summary: what happened in the session, in the third person with names and absolute dates
 (resolve "yesterday", "last Saturday" against the session date); null for small talk.
 facts: what will still be worth knowing later (who people are, what they have, do, like, decided or agreed to),
-each a self-contained sentence with names instead of pronouns; a short reply that agrees to a suggestion is a
-fact about what was agreed. key: a short stable key like "caroline.dog"; evidence: the numbers of the turns that
-say it, only those.`;
+each a self-contained sentence with names instead of pronouns that also says the general kind of a thing named
+("Evan got a puppy, a golden retriever called Max: a new pet", "Ana tried surfing, a sport new to her"), so a
+question about the kind finds it; a short reply that agrees to a suggestion is a fact about what was agreed.
+key: a short stable key like "caroline.dog"; evidence: the numbers of the turns that say it, only those.`;
 
 /** The session as the distiller reads it: a date line and numbered `[n] Name: text` turns. */
 export function sessionTranscript(date: string, turns: readonly string[]): string {
