@@ -96,7 +96,7 @@ const RewriteSchema = z.object({ queries: z.array(z.string().min(1).max(MAX_REWR
 
 /** What the model is asked: search queries that share words with what was said, not with the question. */
 export const REWRITE_INSTRUCTIONS = `You turn a question about past conversations into search queries for a keyword search over what people said.
-Write up to ${MAX_SUB_QUERIES} short queries: one per part of a multi-part question, each with the words the answer would likely use when it was said (not the question's words: "Where does Ana work now?" -> "Ana started job at", "Ana new job"), with the people's names.
+Write up to ${MAX_SUB_QUERIES} short queries: one per part of a multi-part question, each with the words the answer would likely use when it was said (not the question's words: "Where does Ana work now?" -> "Ana started job at", "Ana new job"), with the people's names. A question that asks for things of a kind names the likely things ("What pets does Ana have?" -> "Ana dog cat puppy kitten").
 Answer with a JSON object only: {"queries": ["...", "..."]}.`;
 
 export interface ModelRewriteOptions {
