@@ -346,12 +346,12 @@ export class Memory implements AsyncDisposable {
     );
     // A short reply goes with its match, and an answer with the question that matched (see
     // ANSWER_TOKENS); a longer one fills what the matches leave. Each reply counted once.
-    const answers = !asksPreference(query);
+    const preference = asksPreference(query);
     const hits: PromptHit<PromptEpisodeOf>[] = [];
     const rest: PromptEpisodeOf[] = [];
     for (const row of rows) {
       const reply = replies.get(row.id);
-      const limit = answers && asks(row.text) ? ANSWER_TOKENS : NEIGHBOUR_TOKENS;
+      const limit = !preference && asks(row.text) ? ANSWER_TOKENS : NEIGHBOUR_TOKENS;
       const short = reply !== undefined && countTokens(reply.text) <= limit;
       hits.push({ episode: toPromptEpisode(row), neighbours: short ? [reply] : [] });
       if (reply !== undefined && !short) rest.push(reply);
@@ -365,7 +365,7 @@ export class Memory implements AsyncDisposable {
     const people =
       options.relevantEpisodes === undefined &&
       relevantLimit > 0 &&
-      asksPreference(query) &&
+      preference &&
       episodeStatistics![0]!.rows <= SCOPE_SCAN_ROWS
         ? askedPeople(query, speakersOf([...whole.values()]))
         : [];
