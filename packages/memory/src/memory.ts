@@ -220,7 +220,7 @@ export class Memory implements AsyncDisposable {
     signal?: AbortSignal,
   ): Promise<{ facts: Array<Fact & { score: number }>; vector: boolean }> {
     this.#checkOpen('search');
-    // Searched as retrieve searches them: a "did" question with its irregular verb's forms.
+    // Searched as retrieve searches them: a "did" or perfect question with its irregular verb's other forms.
     const [statistics] = await searchStatistics(this.database, scope, [
       { table: 'memory_facts', queries: [withVerbForms(query)] },
     ]);

@@ -31,8 +31,7 @@ export interface HashEmbedderOptions {
 export class HashEmbedder implements Embedder {
   readonly name: string;
   readonly dimensions: number;
-  /** Calls to `embed` so far, failed ones too. */
-  calls = 0;
+  #calls = 0;
   readonly #fail: (() => boolean) | undefined;
 
   constructor(options: HashEmbedderOptions = {}) {
@@ -47,8 +46,13 @@ export class HashEmbedder implements Embedder {
     this.#fail = options.fail;
   }
 
+  /** Calls to `embed` so far, failed ones too. */
+  get calls(): number {
+    return this.#calls;
+  }
+
   async embed(texts: string[]): Promise<number[][]> {
-    this.calls++;
+    this.#calls++;
     if (this.#fail?.()) throw new AgentrixError('MODEL_ERROR', 'HashEmbedder: failing as asked (options.fail)');
     return texts.map((text) => hashVector(text, this.dimensions));
   }
