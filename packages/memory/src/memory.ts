@@ -28,7 +28,7 @@ import { rankByVector } from './memory-embeddings.js';
 import type { MemoryOptions, RecordEpisodeInput, RememberInput, RetrieveOptions } from './memory-options.js';
 import { contextWindows, distinctLines, fillPrompt, NO_CONTEXT, type PromptHit } from './memory-prompt.js';
 import { embeddingColumn, memoryMigrations } from './migrations.js';
-import { joinsNames, rewriteQuery, rewriteWithModel } from './query-rewrite.js';
+import { joinsNames, rewriteQuery, rewriteWithModel, withKindQuery } from './query-rewrite.js';
 import { reciprocalRankFusion } from './rank-fusion.js';
 import { EPISODE_COLUMNS, type Episode, type EpisodeRow, type Fact, toEpisode } from './records.js';
 import { type MemoryQueryScope, type MemoryScope, scopeCondition, scopeOwners } from './scope.js';
@@ -521,12 +521,14 @@ export class Memory implements AsyncDisposable {
   /**
    * The sub-queries of a question: the rewrite model's when one is set (its failure is reported
    * and the rules take over), else {@link rewriteQuery}'s rules; [] for a question of one part.
+   * Either way with the search for the things of a kind it asks for (withKindQuery).
    */
   async #subQueries(scope: MemoryQueryScope, query: string, signal: AbortSignal | undefined): Promise<string[]> {
     if (query.trim() === '') return [];
     if (this.#rewrite) {
       try {
-        return await rewriteWithModel({ model: this.#rewrite, tier: this.#summaryTier, query, scope, signal });
+        const parts = await rewriteWithModel({ model: this.#rewrite, tier: this.#summaryTier, query, scope, signal });
+        return withKindQuery(query, parts);
       } catch (error) {
         if (signal?.aborted) throw error;
         this.events.emit('memory.rewrite-failed', { error: serializeError(error) });

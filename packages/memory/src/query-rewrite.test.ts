@@ -3,10 +3,17 @@ import { joinsNames, rewriteQuery } from './query-rewrite.js';
 
 describe('rewriteQuery', () => {
   it('gives one query per name of two joined names, without question words', () => {
-    expect(rewriteQuery('What pastime do Maria and Evan both enjoy?')).toEqual([
-      'Maria pastime enjoy',
-      'Evan pastime enjoy',
+    expect(rewriteQuery('What puzzle do Maria and Evan both enjoy?')).toEqual([
+      'Maria puzzle enjoy',
+      'Evan puzzle enjoy',
     ]);
+  });
+
+  it('ends with the search for the things of the kind a question asks for (kinds.ts)', () => {
+    const [maria, evan, kind] = rewriteQuery('What pastime do Maria and Evan both enjoy?');
+    expect([maria, evan]).toEqual(['Maria pastime enjoy', 'Evan pastime enjoy']);
+    expect(kind).toMatch(/^Maria Evan painting .*pottery/);
+    expect(rewriteQuery('What pets does Maria have?')).toEqual([expect.stringMatching(/^Maria dog /)]);
   });
 
   it('gives one query per side of a comparison, each with the names of the question', () => {

@@ -1,5 +1,6 @@
 import type { ChatModel, ChatRequest } from '@agentrix/core';
 import { z } from 'zod';
+import { kindQuery } from './kinds.js';
 import { callScope, type MemoryQueryScope } from './scope.js';
 
 /** Sub-queries a question is split into at most (each is one more search). */
@@ -50,10 +51,19 @@ export function rewriteQuery(query: string): string[] {
       queries.push(content(left), content([...names.filter((name) => !right.includes(name)), ...right]));
     }
   }
-  return [...new Set(queries.filter((part) => part.length > 0 && part !== content(words(query))))].slice(
-    0,
-    MAX_SUB_QUERIES,
-  );
+  return withKindQuery(query, [
+    ...new Set(queries.filter((part) => part.length > 0 && part !== content(words(query)))),
+  ]);
+}
+
+/**
+ * `parts`, at most {@link MAX_SUB_QUERIES}, the last one the search for the members of the kinds
+ * the question asks for when it asks for one (see kinds.ts): "What pets does Ana have?" is also
+ * searched as "Ana dog dogs puppy ...". Added to the model's queries too, which may name fewer.
+ */
+export function withKindQuery(query: string, parts: readonly string[]): string[] {
+  const kind = query.length > MAX_REWRITE_LENGTH ? undefined : kindQuery(query);
+  return kind === undefined ? parts.slice(0, MAX_SUB_QUERIES) : [...parts.slice(0, MAX_SUB_QUERIES - 1), kind];
 }
 
 /**

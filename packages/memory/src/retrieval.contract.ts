@@ -407,8 +407,31 @@ export function retrievalContract(database: () => Database, embedder: () => Embe
     const found = await memory.searchEpisodes({ userId }, 'Which game do Ana and Ben both play?', 8);
     expect(found.map((episode) => episode.text)).toEqual(expect.arrayContaining(chess));
     // Without the feedback search (a question of one part asks none), the turn ranks below the short ones.
-    const single = await memory.searchEpisodes({ userId }, 'Which game does Ana play?', 8);
+    const single = await memory.searchEpisodes({ userId }, 'What does Ana play?', 8);
     expect(single.map((episode) => episode.text)).not.toContain(chess[1]);
+  });
+
+  it('searches the things of the kind a question asks for: "What pets does Ana have?" finds "we got a puppy"', async () => {
+    const memory = await createMemory({ database: database() });
+    const userId = user();
+    const turns = fillers(24, (i) => `Ana: Long day at the office again, day ${i}.`);
+    // Turns that say "pets" and the name: without the kind's members, they outrank the answers.
+    for (const at of [2, 8, 14, 20]) turns[at] = 'Ben: Ana, my neighbour has so many pets, the pets bark all night.';
+    turns[5] = 'Ana: We got a puppy last week, a golden retriever called Max.';
+    turns[17] = 'Ana: Shelly the tortoise turned forty, we gave her strawberries.';
+    await importTurns(memory, userId, turns);
+    const answers = [turns[5], turns[17]];
+    const found = await memory.searchEpisodes({ userId }, 'What pets does Ana have?', 4);
+    expect(found.map((episode) => episode.text)).toEqual(expect.arrayContaining(answers));
+    // With a rewrite model too, whose queries may name no member.
+    const rewrite = new MockLLM({ script: [{ text: '{"queries": ["Ana office"]}' }] });
+    const rewritten = await createMemory({ database: database(), migrate: false, rewrite });
+    const byModel = await rewritten.searchEpisodes({ userId }, 'What pets does Ana have?', 4);
+    expect(byModel.map((episode) => episode.text)).toEqual(expect.arrayContaining(answers));
+    expect(rewrite.calls).toBe(1);
+    // Asked whether, not which: no members searched, and the turns that say "pets" come first.
+    const whether = await memory.searchEpisodes({ userId }, 'Does Ana have pets?', 4);
+    expect(whether.map((episode) => episode.text)).not.toEqual(expect.arrayContaining(answers));
   });
 
   it('spends what the matches leave on the asked person’s statements of feeling or habit, for a question about what they would like', async () => {
