@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generateConversation, QUESTION_KINDS, SEEDS } from './conversation.js';
+import { generateConversation, QUESTION_KINDS, SEEDS, type Split } from './conversation.js';
 import { LISTS, TOPICS } from './topics.js';
 
 describe('memory bench conversations', () => {
@@ -81,51 +82,73 @@ describe('memory bench conversations', () => {
     }
   });
 
-  it('has a lists family: the dense conversation with two lists said over months, its other questions kept', () => {
-    for (const sparse of [tuning, heldOut]) {
-      const options = { seed: sparse.seed, split: sparse.split, dense: true };
-      const dense = generateConversation(options);
-      const lists = generateConversation({ ...options, lists: true });
-      expect(generateConversation({ ...options, lists: true })).toEqual(lists);
-      expect(lists.turns.length).toBe(dense.turns.length + 12);
-      // Speakers still alternate, times still rise, and the ids are numbered again per session, for
-      // every seed of the split (two lists may go to one session).
-      for (const seed of SEEDS[sparse.split]) {
-        const turns = generateConversation({ ...options, seed, lists: true }).turns;
-        for (const [index, turn] of turns.entries()) {
-          const before = turns[index - 1];
-          if (before?.session !== turn.session) {
-            expect(turn.id).toBe(`D${turn.session}:1`);
+  const ITEMS = JSON.parse(readFileSync(new URL('./kind-items.json', import.meta.url), 'utf8')) as Record<
+    Split,
+    Record<string, Array<{ text: string }>>
+  >;
+  it.each([
+    { lists: true, count: 2 },
+    { lists: 'kinds', count: 4 },
+  ] as const)(
+    'has a lists family ($lists): the dense conversation with $count lists said over months, its other questions kept',
+    ({ lists: source, count }) => {
+      for (const sparse of [tuning, heldOut]) {
+        const options = { seed: sparse.seed, split: sparse.split, dense: true };
+        const dense = generateConversation(options);
+        const lists = generateConversation({ ...options, lists: source });
+        expect(generateConversation({ ...options, lists: source })).toEqual(lists);
+        expect(lists.turns.length).toBe(dense.turns.length + 6 * count);
+        // Speakers still alternate, times still rise, and the ids are numbered again per session, for
+        // every seed of the split (two lists may go to one session).
+        for (const seed of SEEDS[sparse.split]) {
+          const turns = generateConversation({ ...options, seed, lists: source }).turns;
+          for (const [index, turn] of turns.entries()) {
+            const before = turns[index - 1];
+            if (before?.session !== turn.session) {
+              expect(turn.id).toBe(`D${turn.session}:1`);
+              continue;
+            }
+            expect(turn.id).toBe(`D${turn.session}:${Number(before.id.split(':')[1]) + 1}`);
+            expect(turn.speaker).not.toBe(before.speaker);
+            expect(turn.at).toBeGreaterThan(before.at);
+          }
+        }
+        // Every earlier question's evidence is the same turns, under their new ids.
+        const text = (conversation: typeof tuning, id: string) =>
+          conversation.turns.find((turn) => turn.id === id)!.text;
+        dense.questions.forEach((question, index) => {
+          expect(lists.questions[index]!.evidence.map((id) => text(lists, id))).toEqual(
+            question.evidence.map((id) => text(dense, id)),
+          );
+        });
+        // The list questions, the speakers in turn, each with three items in three sessions.
+        const added = lists.questions.slice(dense.questions.length);
+        expect(added).toHaveLength(count);
+        expect(new Set(added.map((question) => question.text)).size).toBe(count);
+        for (const [index, question] of added.entries()) {
+          const owner = index % 2;
+          expect(question.kind).toBe('multi-hop');
+          expect(question.text).toContain(lists.speakers[owner]);
+          const turns = question.evidence.map((id) => lists.turns.find((turn) => turn.id === id)!);
+          expect(new Set(turns.map((turn) => turn.session)).size).toBe(3);
+          expect(turns.every((turn) => turn.speaker === lists.speakers[owner])).toBe(true);
+          if (source === 'kinds') {
+            // Three different lines of one kind, of the split's own lines.
+            const kind = Object.values(ITEMS[sparse.split]).find((lines) =>
+              turns.every((turn) => lines.some((line) => turn.text.includes(line.text))),
+            );
+            expect(kind).toBeDefined();
+            expect(new Set(turns.map((turn) => turn.text)).size).toBe(3);
             continue;
           }
-          expect(turn.id).toBe(`D${turn.session}:${Number(before.id.split(':')[1]) + 1}`);
-          expect(turn.speaker).not.toBe(before.speaker);
-          expect(turn.at).toBeGreaterThan(before.at);
+          const list = LISTS.find(
+            (candidate) => candidate.question.replace('{A}', lists.speakers[owner]!) === question.text,
+          )!;
+          for (const [item, turn] of turns.entries()) {
+            expect(turn.text).toContain(list.items[item]!.text.split('{when}')[0]!.slice(0, 20));
+          }
         }
       }
-      // Every earlier question's evidence is the same turns, under their new ids.
-      const text = (conversation: typeof tuning, id: string) => conversation.turns.find((turn) => turn.id === id)!.text;
-      dense.questions.forEach((question, index) => {
-        expect(lists.questions[index]!.evidence.map((id) => text(lists, id))).toEqual(
-          question.evidence.map((id) => text(dense, id)),
-        );
-      });
-      // Two list questions, one a speaker, each with three items in three sessions.
-      const added = lists.questions.slice(dense.questions.length);
-      expect(added).toHaveLength(2);
-      for (const [owner, question] of added.entries()) {
-        expect(question.kind).toBe('multi-hop');
-        expect(question.text).toContain(lists.speakers[owner]);
-        const turns = question.evidence.map((id) => lists.turns.find((turn) => turn.id === id)!);
-        expect(new Set(turns.map((turn) => turn.session)).size).toBe(3);
-        expect(turns.every((turn) => turn.speaker === lists.speakers[owner])).toBe(true);
-        const list = LISTS.find(
-          (candidate) => candidate.question.replace('{A}', lists.speakers[owner]!) === question.text,
-        )!;
-        for (const [item, turn] of turns.entries()) {
-          expect(turn.text).toContain(list.items[item]!.text.split('{when}')[0]!.slice(0, 20));
-        }
-      }
-    }
-  });
+    },
+  );
 });

@@ -6,8 +6,10 @@
 // words. Questions of four kinds, each with its evidence turns. Deterministic per seed; the
 // held-out split draws from material the tuning split never uses (topics.ts). A dense family
 // (`dense: true`) says the topics' words in passing in every long turn, so ranking decides more;
-// `lists: true` adds LoCoMo's commonest multi-hop question, a list said over months.
+// `lists: true` adds LoCoMo's commonest multi-hop question, a list said over months; `lists: 'kinds'`
+// the same with lists of things of a kind written apart from the search (kind-lists.ts).
 
+import { kindLists } from './kind-lists.js';
 import {
   AGREEMENTS,
   BRIDGES,
@@ -71,8 +73,10 @@ export interface ConversationOptions {
    * Lists said over months (default false): each speaker says the three items of one list in
    * three sessions, asked as one multi-hop question ({@link withLists}). Added after everything
    * else, so the other turns, questions and evidence are those of the conversation without.
+   * `'kinds'`: four lists (two a speaker) of things of a kind written apart from the search
+   * (kind-lists.ts) instead of topics.ts's.
    */
-  lists?: boolean;
+  lists?: boolean | 'kinds';
 }
 
 function random(seed: number): () => number {
@@ -103,21 +107,22 @@ const DAY = 86_400_000;
 export function generateConversation(options: ConversationOptions): Conversation {
   const sparse = sparseConversation(options);
   const conversation = options.dense ? densify(sparse) : sparse;
-  return options.lists ? withLists(conversation) : conversation;
+  return options.lists ? withLists(conversation, options.lists === 'kinds') : conversation;
 }
 
 /**
- * The conversation with two lists said over months (topics.ts, `LISTS`; the split's half): each
- * speaker says one list's three items in three different sessions, each item after a line of the
+ * The conversation with two lists said over months (topics.ts, `LISTS`; the split's half), or four
+ * lists of things of a kind (`kinds`: kind-lists.ts, two a speaker): each speaker says a list's
+ * three items in three different sessions, each item after a line of the
  * other speaker (its `lead`, or an ordinary question back) where that speaker's turn would come,
  * so the speakers still alternate; a long item gets an everyday sentence before or after it, as
  * the generator's statements do. One multi-hop question a list, its three items the evidence.
  * Turn ids are numbered again; the other questions' evidence follows its turns.
  */
-function withLists(conversation: Conversation): Conversation {
+function withLists(conversation: Conversation, kinds: boolean): Conversation {
   const next = random(conversation.seed * 15_485_863 + 29);
   const int = (below: number) => Math.floor(next() * below);
-  const lists = half(LISTS, conversation.split);
+  const lists = kinds ? kindLists(conversation.split, int) : half(LISTS, conversation.split);
   const chatter = CHATTER.filter((text) => !text.includes('{'));
   const sessions = new Map<number, Turn[]>();
   for (const turn of conversation.turns) {
@@ -128,8 +133,9 @@ function withLists(conversation: Conversation): Conversation {
   const numbers = [...sessions.keys()];
   const questions: Array<{ text: string; items: Turn[] }> = [];
   const first = int(lists.length);
-  for (const owner of [0, 1] as const) {
-    const list = lists[(first + owner) % lists.length]!;
+  for (let index = 0; index < (kinds ? 4 : 2); index++) {
+    const owner = (index % 2) as 0 | 1;
+    const list = lists[(first + index) % lists.length]!;
     const name = conversation.speakers[owner];
     const other = conversation.speakers[1 - owner]!;
     const fill = (text: string) =>
