@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generateConversation, QUESTION_KINDS, SEEDS, type Split } from './conversation.js';
+import { generateConversation, QUESTION_KINDS, SEEDS } from './conversation.js';
+import { kindItems } from './kind-lists.js';
 import { LISTS, TOPICS } from './topics.js';
 
 describe('memory bench conversations', () => {
@@ -82,10 +82,6 @@ describe('memory bench conversations', () => {
     }
   });
 
-  const ITEMS = JSON.parse(readFileSync(new URL('./kind-items.json', import.meta.url), 'utf8')) as Record<
-    Split,
-    Record<string, Array<{ text: string }>>
-  >;
   it.each([
     { lists: true, count: 2 },
     { lists: 'kinds', count: 4 },
@@ -134,8 +130,8 @@ describe('memory bench conversations', () => {
           expect(turns.every((turn) => turn.speaker === lists.speakers[owner])).toBe(true);
           if (source === 'kinds') {
             // Three different lines of one kind, of the split's own lines.
-            const kind = Object.values(ITEMS[sparse.split]).find((lines) =>
-              turns.every((turn) => lines.some((line) => turn.text.includes(line.text))),
+            const kind = kindItems(sparse.split, '').find(({ lines }) =>
+              turns.every((turn) => lines.some((line) => turn.text.includes(line))),
             );
             expect(kind).toBeDefined();
             expect(new Set(turns.map((turn) => turn.text)).size).toBe(3);
