@@ -563,7 +563,7 @@ async function kindsSection(): Promise<void> {
     const scope = { userId: `kinds-${split}` };
     const all = kinds.flatMap(({ kind, lines }) => lines.map((text, index) => ({ id: `${kind}/${index}`, text })));
     await memory.recordEpisodes(
-      // Message ids are unique in the database, not in a scope.
+      // An episode is recorded once per (agent, message id): both splits' users have no agent.
       all.map(({ id, text }) => ({
         scope,
         messageId: `${split}/${id}`,
