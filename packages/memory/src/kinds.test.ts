@@ -14,6 +14,17 @@ describe('kindQuery', () => {
     expect(kindQuery('Which sports has Ben tried since May?')).toContain('football');
   });
 
+  it('asks for the hobbies when a what question asks what someone does for fun, in free time or to relax', () => {
+    for (const question of [
+      'What does Ana do for fun?',
+      'What does Ben like doing in his spare time?',
+      'What does Ana do to destress?',
+    ]) {
+      expect(kindQuery(question)).toMatch(/ painting .* pottery /);
+    }
+    expect(kindQuery('Did Ana have fun? Was it for fun?')).toBeUndefined();
+  });
+
   it('joins the members of every kind asked for, once each', () => {
     const both = kindQuery('What sports and which hobbies does Ana have?')!.split(' ');
     expect(both).toEqual(expect.arrayContaining(['football', 'pottery']));

@@ -84,13 +84,16 @@ const MAX_MEMBERS = 58;
 const MAX_NAMES = 4;
 /** The words that ask for things: a kind named after one is asked for. */
 const ASKING = new Set(['what', 'which']);
+/** Phrases that ask for the hobbies as their noun does ("What does Ana do for fun?"). */
+const HOBBY_PHRASE = /\b(?:for fun|(?:free|spare) time|to (?:relax|unwind|de-?stress))\b/i;
 
 /**
  * A search for the members of the kinds a question asks for, with the question's names ("What
  * pets does Ana have?", "Which kind of music do Ana and Ben like?" -> "Ana dog puppy ..."),
  * or undefined when it asks for none. A kind is asked for when it is named after "what" or
- * "which": "Would Ana enjoy a board game?" asks whether, not which, and its answer says how she
- * feels, not what she plays (bench/memory: such a question expanded lost its evidence to the
+ * "which" (the hobbies also by "for fun", "in her free time", "to relax" in such a question):
+ * "Would Ana enjoy a board game?" asks whether, not which, and its answer says how she feels,
+ * not what she plays (bench/memory: such a question expanded lost its evidence to the
  * games said in the conversation).
  */
 export function kindQuery(query: string): string | undefined {
@@ -104,6 +107,7 @@ export function kindQuery(query: string): string | undefined {
     const members = asking ? MEMBERS.get(lower) : undefined;
     if (members) kinds.add(members);
   }
+  if (asking && HOBBY_PHRASE.test(query)) kinds.add(MEMBERS.get('hobbies')!);
   if (kinds.size === 0) return undefined;
   // Each kind's members in turn, so that a question asking for two gets the commonest of both.
   const members = new Set<string>();
