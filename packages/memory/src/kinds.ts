@@ -13,6 +13,8 @@
  * its scope lacks; a common one ("house", "run") weighs little, as every common word does.
  * Titles (books, films) cannot be listed: those kinds list their genres only.
  */
+import { NAME } from './text.js';
+
 const KINDS = `pet pets animal animals: dog puppy pup cat kitten kitty hamster gerbil guinea rabbit bunny
 parrot budgie cockatiel canary bird goldfish fish aquarium turtle tortoise snake python lizard gecko
 iguana dragon chameleon axolotl frog ferret hedgehog chinchilla horse pony donkey goat chicken hen duck
@@ -75,7 +77,6 @@ const MEMBERS: ReadonlyMap<string, readonly string[]> = new Map(
 );
 
 const WORD = /[\p{L}'’]+/gu;
-const NAME = /^\p{Lu}[\p{Ll}'’-]+$/u;
 /**
  * Members and names searched at most: a search takes 64 of a query's stems (MAX_QUERY_TERMS in
  * lexical-search.ts), the first in alphabetical order, so a longer query would lose names and members.

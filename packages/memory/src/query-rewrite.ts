@@ -2,6 +2,7 @@ import type { ChatModel, ChatRequest } from '@agentrix/core';
 import { z } from 'zod';
 import { kindQuery } from './kinds.js';
 import { callScope, type MemoryQueryScope } from './scope.js';
+import { NAME } from './text.js';
 
 /** Sub-queries a question is split into at most (each is one more search). */
 export const MAX_SUB_QUERIES = 4;
@@ -15,7 +16,6 @@ const QUESTION_WORDS = new Set(
 );
 /** Joins the parts of a multi-part question. */
 const COORDINATOR = /^(?:and|or|vs|versus|nor)$/i;
-const NAME = /^\p{Lu}[\p{Ll}'’-]+$/u;
 
 /**
  * The sub-queries of a multi-part question, by rule, for a search of each fused by reciprocal
@@ -59,7 +59,7 @@ export function rewriteQuery(query: string): string[] {
 /**
  * `parts`, at most {@link MAX_SUB_QUERIES}, the last one the search for the members of the kinds
  * the question asks for when it asks for one (see kinds.ts): "What pets does Ana have?" is also
- * searched as "Ana dog dogs puppy ...". Added to the model's queries too, which may name fewer.
+ * searched as "Ana dog puppy ...". Added to the model's queries too, which may name fewer.
  */
 export function withKindQuery(query: string, parts: readonly string[]): string[] {
   const kind = query.length > MAX_REWRITE_LENGTH ? undefined : kindQuery(query);

@@ -16,3 +16,6 @@ export function normalizeText(text: string): string {
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }
+
+/** A capitalised word: a name when it is not a sentence's first ("Ana", "O'Neil", "Mary-Jo"). */
+export const NAME = /^\p{Lu}[\p{Ll}'’-]+$/u;
